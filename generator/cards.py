@@ -1,0 +1,55 @@
+"""Cards as the engine passes them around: kind-independent, before they become notes."""
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+BASIC = "basic"
+REVERSED = "reversed"
+CLOZE = "cloze"
+KINDS: Tuple[str, ...] = (BASIC, REVERSED, CLOZE)
+
+
+@dataclass
+class SourceRef:
+    document: str  # file name (or "pasted text", "selection", ...)
+    location: str = ""  # page/section as the reader knew it
+    heading_path: Tuple[str, ...] = ()
+
+    def label(self) -> str:
+        parts = [self.document]
+        if self.heading_path:
+            parts.append(" › ".join(self.heading_path))
+        if self.location:
+            parts.append(self.location)
+        return " · ".join(p for p in parts if p)
+
+
+@dataclass
+class Card:
+    """One generated card. ``front``/``back`` for basic and reversed, ``text``/``extra`` for cloze.
+    All text fields are sanitized HTML by the time a Card leaves the validator."""
+
+    kind: str
+    front: str = ""
+    back: str = ""
+    text: str = ""
+    extra: str = ""
+    quote: str = ""
+    grounded: bool = True
+    source: SourceRef = field(default_factory=lambda: SourceRef(""))
+    chunk_id: str = ""
+    duplicate: Optional[str] = None  # None, "batch", "collection" or "near"
+    tags: List[str] = field(default_factory=list)
+
+    def key_text(self) -> str:
+        """The text that identifies the card (Anki's duplicate check uses the first field)."""
+        return self.text if self.kind == CLOZE else self.front
+
+    def to_json(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["source"] = {
+            "document": self.source.document,
+            "location": self.source.location,
+            "heading_path": list(self.source.heading_path),
+            "label": self.source.label(),
+        }
+        return d

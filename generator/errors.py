@@ -1,0 +1,152 @@
+"""Typed errors. Each carries a message a user can act on; none should surface as a traceback."""
+from typing import Optional
+
+
+class FlashcardError(Exception):
+    """Base class. ``str(err)`` is the message to show; ``hint`` says what to do about it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def user_text(self) -> str:
+        return f"{self.message}\n{self.hint}".strip() if self.hint else self.message
+
+
+# --- input ---------------------------------------------------------------------------------
+
+class SourceError(FlashcardError):
+    """A document could not be turned into text."""
+
+    exit_code = 2
+
+
+class EmptySource(SourceError):
+    pass
+
+
+class BinarySource(SourceError):
+    pass
+
+
+class UnsupportedSource(SourceError):
+    pass
+
+
+class NoTextLayer(SourceError):
+    pass
+
+
+class EncryptedSource(SourceError):
+    pass
+
+
+class UnreadableSource(SourceError):
+    pass
+
+
+class SourceTooLarge(SourceError):
+    pass
+
+
+# --- server --------------------------------------------------------------------------------
+
+class BackendError(FlashcardError):
+    """Anything that went wrong talking to the model server."""
+
+    retryable = False
+
+
+class ServerUnreachable(BackendError):
+    exit_code = 3
+
+
+class NotAModelServer(BackendError):
+    """The URL answers, but not with the protocol we speak (e.g. an HTML page)."""
+
+    exit_code = 3
+
+
+class ServerTimeout(BackendError):
+    retryable = True
+
+
+class ModelNotFound(BackendError):
+    exit_code = 3
+
+    def __init__(self, model: str, message: str = "", hint: str = "") -> None:
+        super().__init__(
+            message or f"The model '{model}' is not on the server.",
+            hint or f"Pull it first: run `ollama pull {model}` (or use Pull in the add-on), "
+            "or choose another model.",
+        )
+        self.model = model
+
+
+class ContextExceeded(BackendError):
+    pass
+
+
+class ServerBusy(BackendError):
+    """429/503: the server's queue is full. Retried with backoff before it reaches the user."""
+
+    retryable = True
+
+
+class ServerFailed(BackendError):
+    """HTTP 5xx or an error line in the middle of a stream."""
+
+    retryable = True
+
+
+class AuthFailed(BackendError):
+    exit_code = 3
+
+
+class StreamBroken(BackendError):
+    """The answer stopped before the server said it was done."""
+
+    retryable = True
+
+
+# --- answers -------------------------------------------------------------------------------
+
+class AnswerError(FlashcardError):
+    """The model answered, but not with usable cards."""
+
+
+class InvalidAnswer(AnswerError):
+    pass
+
+
+class TruncatedAnswer(AnswerError):
+    """The answer hit the token limit (done_reason/finish_reason 'length')."""
+
+
+# --- job / collection ----------------------------------------------------------------------
+
+class Cancelled(FlashcardError):
+    def __init__(self, message: str = "Cancelled.", hint: str = "") -> None:
+        super().__init__(message, hint)
+
+
+class CollectionError(FlashcardError):
+    exit_code = 2
+
+
+class CollectionBusy(CollectionError):
+    pass
+
+
+def describe(err: BaseException) -> str:
+    """The text to show a user for any exception (never a traceback)."""
+    if isinstance(err, FlashcardError):
+        return err.user_text()
+    return f"Unexpected error: {type(err).__name__}: {err}"
+
+
+def hint_of(err: BaseException) -> Optional[str]:
+    return err.hint if isinstance(err, FlashcardError) and err.hint else None
