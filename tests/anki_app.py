@@ -1,0 +1,465 @@
+"""The real Anki main window, headless, with this add-on installed: a pytest fixture module.
+
+Use it from a test file with the fixtures that conftest.py re-exports:
+
+    def test_something(anki_app):
+        mw = anki_app.mw
+        action = anki_app.tools_action("Generate Flashcards…")
+        ...
+        anki_app.wait_until(lambda: dialog.cards, timeout=10)
+
+How it works (see /work/shared/reference/anki-addon-facts.md):
+- One QApplication per process, so Anki starts once per test session (``anki_session``, about
+  1.5 s). ``qapp`` is overridden to be that same AnkiApp, so pytest-qt's ``qtbot`` works on it and
+  never creates a second, plain QApplication.
+- The base folder is a throwaway temp folder. ``addons21/ollama_flashcards`` is a real folder
+  whose entries are symlinks to the add-on's files (not a link to the whole repo), so Anki's
+  ``meta.json`` and ``user_files/`` land in the temp folder and never in the working tree.
+- ``anki_app`` (function scope) gives each test a clean state: the add-on's config reset to its
+  defaults, blocking dialogs replaced by recorders, stray windows closed afterwards, the main
+  window back on the deck list. Each test should use its own deck (``anki_app.new_deck()``).
+- Blocking calls (showInfo/showWarning/askUser/QMessageBox/QMenu.exec/...) would start a nested
+  event loop that nobody ends; they are replaced, recorded in ``anki_app.shown`` and answered from
+  ``anki_app.answers`` (default: yes).
+- An error that reaches Anki's error window or ``show_exception`` is a test failure unless the
+  test takes it out of ``anki_app.errors``.
+"""
+import contextlib
+import importlib
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import pytest
+
+ADDON_DIR = Path(__file__).resolve().parent.parent
+ADDON_NAME = "ollama_flashcards"
+
+# Files and folders of the working tree that are not part of the add-on.
+NOT_ADDON = {
+    "tests", "tools", "bench", "docs", "seeds", "build", "dist", "meta.json", "user_files",
+    "__pycache__", "Makefile", "README.md", "requirements-dev.txt", "requirements-bundle.txt",
+}
+
+
+def link_addon(addons_dir: Path, addon_dir: Path = ADDON_DIR, name: str = ADDON_NAME) -> Path:
+    """Make ``addons_dir/name`` a real folder of symlinks to the add-on's files.
+
+    Returns the folder. Existing links are refreshed, so new source files show up."""
+    target = addons_dir / name
+    if target.is_symlink():
+        target.unlink()
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for entry in sorted(addon_dir.iterdir()):
+        if entry.name.startswith(".") or entry.name in NOT_ADDON or entry.suffix == ".ankiaddon":
+            continue
+        wanted.add(entry.name)
+        link = target / entry.name
+        if link.is_symlink() or link.exists():
+            if link.is_symlink() and os.readlink(link) == str(entry):
+                continue
+            if link.is_dir() and not link.is_symlink():
+                shutil.rmtree(link)
+            else:
+                link.unlink()
+        link.symlink_to(entry)
+    for link in target.iterdir():  # links to files that were deleted since the last run
+        if link.is_symlink() and link.name not in wanted:
+            link.unlink()
+    return target
+
+
+def prepare_environment(platform: str = "offscreen", instance_key: str = "") -> None:
+    """Environment Anki needs before Qt starts. Call before ``import aqt``."""
+    os.environ["QT_QPA_PLATFORM"] = platform
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    for flag in ("--no-sandbox", "--disable-gpu"):
+        if flag not in flags:
+            flags = (flags + " " + flag).strip()
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = flags
+    os.environ["ANKI_SINGLE_INSTANCE_KEY"] = instance_key or "of-%d-%d" % (os.getpid(), time.time())
+    os.environ.setdefault("ANKI_NOVERIFYSSL", "1")
+
+
+def patch_language_chooser() -> None:
+    """A new base folder opens a modal language chooser that blocks forever: answer en_US."""
+    import aqt.profiles
+
+    def set_default_lang(self: Any, idx: int) -> None:
+        self.setLang("en_US")
+
+    aqt.profiles.ProfileManager.setDefaultLang = set_default_lang  # type: ignore[assignment]
+
+
+def pump(app: Any, seconds: float = 0.0) -> None:
+    """Run the event loop for ``seconds`` (at least once)."""
+    end = time.monotonic() + seconds
+    while True:
+        app.processEvents()
+        if time.monotonic() >= end:
+            return
+        time.sleep(0.005)
+
+
+def wait_until(app: Any, condition: Callable[[], Any], timeout: float = 10.0,
+               message: str = "") -> Any:
+    """Pump events until ``condition()`` is truthy; return its value or fail after ``timeout``."""
+    end = time.monotonic() + timeout
+    while True:
+        app.processEvents()
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise TimeoutError(message or "condition not met within %.1f s" % timeout)
+        time.sleep(0.005)
+
+
+def start_anki(base: Path, timeout: float = 60.0) -> Any:
+    """Start the real Anki main window on ``base``; return the AnkiApp once the deck list shows."""
+    import aqt
+
+    patch_language_chooser()
+    app = aqt._run(argv=["anki", "-b", str(base)], exec=False)
+    if app is None:
+        raise RuntimeError("Anki did not start (second instance, or the base folder failed)")
+    wait_until(app, lambda: aqt.mw is not None and aqt.mw.col is not None
+               and aqt.mw.state == "deckBrowser", timeout, "Anki's main window did not get ready")
+    return app
+
+
+def stop_anki(app: Any, timeout: float = 30.0) -> None:
+    """Close the profile (saves the collection) and stop Anki's helpers. The QApplication stays."""
+    import aqt
+
+    mw = aqt.mw
+    if mw is None:
+        return
+    for w in list(app.topLevelWidgets()):
+        if w is not mw and w.isVisible():
+            w.close()
+    done: List[bool] = []
+    mw.unloadProfile(lambda: done.append(True))
+    with contextlib.suppress(TimeoutError):
+        wait_until(app, lambda: done, timeout, "profile did not unload")
+    mw.errorHandler.unload()
+    mw.mediaServer.shutdown()
+    pump(app, 0.05)
+
+
+class Shown:
+    """One blocking dialog (or tooltip) that the add-on tried to show."""
+
+    def __init__(self, kind: str, text: str, args: tuple = (), kwargs: Optional[dict] = None) -> None:
+        self.kind = kind
+        self.text = text
+        self.args = args
+        self.kwargs = kwargs or {}
+
+    def __repr__(self) -> str:
+        return "Shown(%r, %r)" % (self.kind, self.text[:200])
+
+
+class AnkiTestApp:
+    """What a test gets: the app, the main window and helpers around them."""
+
+    _decks = itertools.count(1)
+
+    def __init__(self, app: Any, base: Path) -> None:
+        import aqt
+
+        self.app = app
+        self.base = base
+        self.mw = aqt.mw
+        self.addon_folder = base / "addons21" / ADDON_NAME
+        self.shown: List[Shown] = []  # dialogs, message boxes, menus and tooltips, in order
+        self.errors: List[str] = []  # error windows that Anki would have shown
+        self.answers: List[Any] = []  # answers for the next askUser/QMessageBox, in order
+        self.default_answer: Any = True
+        self.menu_choice: Optional[Callable[[Any], Any]] = None  # picks a QAction in QMenu.exec
+
+    # --- events -------------------------------------------------------------------------------
+    def pump(self, seconds: float = 0.0) -> None:
+        pump(self.app, seconds)
+
+    def wait_until(self, condition: Callable[[], Any], timeout: float = 10.0, message: str = "") -> Any:
+        return wait_until(self.app, condition, timeout, message)
+
+    # --- the add-on ---------------------------------------------------------------------------
+    @property
+    def addon(self) -> Any:
+        """The add-on's package as Anki imported it (``ollama_flashcards``)."""
+        return sys.modules[ADDON_NAME]
+
+    def module(self, relative: str) -> Any:
+        """``module("ui.generate")`` -> the add-on's own copy of that module (the one Anki uses;
+        ``import generator`` in a test gives a different copy with different classes)."""
+        return importlib.import_module(ADDON_NAME + "." + relative)
+
+    def config(self) -> Dict[str, Any]:
+        return self.mw.addonManager.getConfig(ADDON_NAME) or {}
+
+    def write_config(self, **changes: Any) -> Dict[str, Any]:
+        cfg = self.config()
+        cfg.update(changes)
+        self.mw.addonManager.writeConfig(ADDON_NAME, cfg)
+        return cfg
+
+    def reset_config(self) -> None:
+        """Back to config.json's defaults (what a new user has)."""
+        import json
+
+        with open(ADDON_DIR / "config.json", encoding="utf-8") as f:
+            self.mw.addonManager.writeConfig(ADDON_NAME, json.load(f))
+
+    # --- Anki ---------------------------------------------------------------------------------
+    @property
+    def col(self) -> Any:
+        return self.mw.col
+
+    def new_deck(self, prefix: str = "Test") -> str:
+        """A deck of its own for this test; returns its name."""
+        name = "%s %d-%d" % (prefix, os.getpid(), next(self._decks))
+        self.col.decks.id(name, create=True)
+        return name
+
+    def tools_action(self, text: str) -> Any:
+        """The Tools menu action whose text (without '&') is ``text``."""
+        for action in self.mw.form.menuTools.actions():
+            if action.text().replace("&", "") == text:
+                return action
+        raise LookupError("no Tools action %r in %r" % (
+            text, [a.text() for a in self.mw.form.menuTools.actions()]))
+
+    def top_windows(self, cls: Any = None) -> List[Any]:
+        """Visible top-level windows other than the main window (optionally of one class)."""
+        out = []
+        for w in self.app.topLevelWidgets():
+            if w is self.mw or not w.isVisible():
+                continue
+            if cls is None or isinstance(w, cls):
+                out.append(w)
+        return out
+
+    def wait_for_window(self, cls: Any, timeout: float = 10.0) -> Any:
+        return self.wait_until(lambda: (self.top_windows(cls) or [None])[0], timeout,
+                               "no %s window appeared" % getattr(cls, "__name__", cls))
+
+    def take(self, kind: str) -> List[Shown]:
+        """Remove and return what was shown of one kind ("askUser", "showWarning", "tooltip", ...)."""
+        taken = [s for s in self.shown if s.kind == kind]
+        self.shown = [s for s in self.shown if s.kind != kind]
+        return taken
+
+    def texts(self, kind: str) -> List[str]:
+        return [s.text for s in self.shown if s.kind == kind]
+
+    def screenshot(self, widget: Any, name: str) -> Path:
+        """Save ``widget.grab()`` as docs/<name>.png (only when OF_SCREENSHOTS=1, so a normal test
+        run does not rewrite committed files) and always under the temp base folder."""
+        self.pump(0.05)
+        out = self.base / "screenshots" / (name + ".png")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pixmap = widget.grab()
+        pixmap.save(str(out))
+        if os.environ.get("OF_SCREENSHOTS") == "1":
+            docs = ADDON_DIR / "docs" / (name + ".png")
+            docs.parent.mkdir(parents=True, exist_ok=True)
+            pixmap.save(str(docs))
+        return out
+
+    def _next_answer(self) -> Any:
+        return self.answers.pop(0) if self.answers else self.default_answer
+
+
+# --- replacing blocking calls --------------------------------------------------------------------
+
+def _patch_everywhere(monkeypatch: Any, owner: Any, attr: str, replacement: Any) -> None:
+    """Replace ``owner.attr`` and every module-level alias of the same object (``from aqt.utils
+    import askUser`` binds a name that patching aqt.utils alone would not reach)."""
+    original = getattr(owner, attr)
+    monkeypatch.setattr(owner, attr, replacement)
+    for name, mod in list(sys.modules.items()):
+        if mod is None or mod is owner:
+            continue
+        if not (name.startswith("aqt") or name.startswith(ADDON_NAME)):
+            continue
+        try:
+            if getattr(mod, attr, None) is original:
+                monkeypatch.setattr(mod, attr, replacement)
+        except Exception:
+            pass
+
+
+def install_recorders(monkeypatch: Any, t: AnkiTestApp) -> None:
+    import aqt.errors
+    import aqt.utils
+    from aqt.qt import QDialog, QMenu, QMessageBox
+
+    def recorder(kind: str, result: Callable[[], Any]) -> Callable[..., Any]:
+        def fake(text: Any = "", *args: Any, **kwargs: Any) -> Any:
+            t.shown.append(Shown(kind, str(text), args, kwargs))
+            return result()
+        return fake
+
+    yes = QMessageBox.StandardButton.Yes
+    no = QMessageBox.StandardButton.No
+    ok = QMessageBox.StandardButton.Ok
+
+    for kind in ("showInfo", "showWarning", "showCritical", "showText"):
+        _patch_everywhere(monkeypatch, aqt.utils, kind, recorder(kind, lambda: ok))
+    _patch_everywhere(monkeypatch, aqt.utils, "askUser", recorder("askUser", lambda: bool(t._next_answer())))
+
+    def fake_ask_user_cb(text: str, callback: Callable[[bool], None], *a: Any, **k: Any) -> None:
+        t.shown.append(Shown("ask_user", str(text), a, k))
+        callback(bool(t._next_answer()))
+
+    _patch_everywhere(monkeypatch, aqt.utils, "ask_user", fake_ask_user_cb)
+
+    def fake_show_cb(kind: str) -> Callable[..., None]:
+        def fake(text: str, callback: Optional[Callable] = None, *a: Any, **k: Any) -> None:
+            t.shown.append(Shown(kind, str(text), a, k))
+            if callback is not None:
+                callback()
+        return fake
+
+    for kind in ("show_info", "show_warning", "show_critical"):
+        _patch_everywhere(monkeypatch, aqt.utils, kind, fake_show_cb(kind))
+
+    real_tooltip = aqt.utils.tooltip
+
+    def fake_tooltip(msg: str, *a: Any, **k: Any) -> None:
+        t.shown.append(Shown("tooltip", str(msg), a, k))
+        real_tooltip(msg, *a, **k)
+
+    _patch_everywhere(monkeypatch, aqt.utils, "tooltip", fake_tooltip)
+
+    def fake_show_exception(*, parent: Any = None, exception: BaseException) -> None:
+        import traceback
+
+        t.errors.append("".join(traceback.format_exception(type(exception), exception,
+                                                           exception.__traceback__)))
+
+    _patch_everywhere(monkeypatch, aqt.errors, "show_exception", fake_show_exception)
+
+    # QMessageBox: both the static helpers and exec() on an instance.
+    def static_box(kind: str) -> Callable[..., Any]:
+        def fake(parent: Any = None, title: str = "", text: str = "", *a: Any, **k: Any) -> Any:
+            t.shown.append(Shown("QMessageBox." + kind, str(text), (title,) + a, k))
+            if kind == "question":
+                return yes if t._next_answer() else no
+            return ok
+        return staticmethod(fake)
+
+    for kind in ("question", "warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, kind, static_box(kind))
+
+    def fake_box_exec(self: Any) -> int:
+        t.shown.append(Shown("QMessageBox", self.text()))
+        answer = t._next_answer()
+        if isinstance(answer, int) and not isinstance(answer, bool):
+            return answer
+        return int((yes if answer else no).value)
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_box_exec)
+
+    def fake_menu_exec(self: Any, *a: Any, **k: Any) -> Any:
+        t.shown.append(Shown("QMenu", self.title(), (self,), {}))
+        choice = t.menu_choice(self) if t.menu_choice else None
+        if choice is not None:
+            choice.trigger()
+        return choice
+
+    monkeypatch.setattr(QMenu, "exec", fake_menu_exec)
+
+    def fake_dialog_exec(self: Any) -> int:
+        # A modal dialog in a test would wait forever: show it instead and report "rejected".
+        t.shown.append(Shown("QDialog.exec", self.windowTitle(), (self,), {}))
+        self.show()
+        return 0
+
+    monkeypatch.setattr(QDialog, "exec", fake_dialog_exec)
+
+    # Anki's error window (stderr collected by mw.errorHandler): record instead of showing.
+    handler = t.mw.errorHandler
+
+    def on_timeout() -> None:
+        text, handler.pool = handler.pool, ""
+        if "Traceback" in text or "Error" in text:
+            t.errors.append(text)
+
+    monkeypatch.setattr(handler, "onTimeout", on_timeout)
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def anki_session(tmp_path_factory: Any) -> Iterator[AnkiTestApp]:
+    """Real Anki, started once for the whole session (Qt allows one QApplication per process)."""
+    base = Path(tempfile.mkdtemp(prefix="anki-base-", dir=str(tmp_path_factory.getbasetemp())))
+    link_addon(base / "addons21")
+    prepare_environment(os.environ.get("OF_TEST_QPA", "offscreen"))
+    app = start_anki(base)
+    t = AnkiTestApp(app, base)
+    if ADDON_NAME not in sys.modules:
+        raise RuntimeError("Anki started, but did not load the add-on from %s" % t.addon_folder)
+    try:
+        yield t
+    finally:
+        stop_anki(app)
+
+
+@pytest.fixture
+def anki_app(anki_session: AnkiTestApp, monkeypatch: Any) -> Iterator[AnkiTestApp]:
+    """The running Anki, in a clean state for this test (see the module docstring)."""
+    t = anki_session
+    t.shown, t.errors, t.answers = [], [], []
+    t.default_answer, t.menu_choice = True, None
+    t.reset_config()
+    install_recorders(monkeypatch, t)
+    if t.mw.state != "deckBrowser":
+        t.mw.moveToState("deckBrowser")
+    try:
+        yield t
+    finally:
+        _close_windows(t)
+        errors, t.errors = t.errors, []
+    if errors:
+        pytest.fail("Anki would have shown an error window:\n" + "\n\n".join(errors))
+
+
+def _close_windows(t: AnkiTestApp) -> None:
+    """Close whatever the test left open, answering any "discard?" question with yes."""
+    import aqt
+
+    t.answers = []
+    t.default_answer = True
+    for name in list(getattr(aqt.dialogs, "_dialogs", {})):
+        instance = aqt.dialogs._dialogs[name][1]
+        if instance is not None:
+            with contextlib.suppress(Exception):
+                instance.close()
+    for w in t.top_windows():
+        with contextlib.suppress(Exception):
+            w.close()
+    t.pump(0.05)
+    for w in t.top_windows():  # refused to close (e.g. a job still running): force it
+        with contextlib.suppress(Exception):
+            w.hide()
+            w.deleteLater()
+    t.pump(0.02)
+    if t.mw.state != "deckBrowser" and t.mw.col is not None:
+        t.mw.moveToState("deckBrowser")
+        t.pump(0.02)
+
+
+@pytest.fixture(scope="session")
+def qapp(anki_session: AnkiTestApp) -> Any:
+    """pytest-qt's application is Anki's: one QApplication per process."""
+    return anki_session.app
