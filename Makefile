@@ -17,5 +17,8 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 
+run: $(STAMP)
+	$(PY) tools/run_anki.py $(if $(filter 1,$(HEADLESS)),--headless) $(if $(filter 1,$(FRESH)),--fresh)
+
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.ankiaddon
