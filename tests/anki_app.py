@@ -83,8 +83,10 @@ def prepare_environment(platform: str = "offscreen", instance_key: str = "") -> 
         if flag not in flags:
             flags = (flags + " " + flag).strip()
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = flags
-    os.environ["ANKI_SINGLE_INSTANCE_KEY"] = instance_key or "of-%d-%d" % (os.getpid(), time.time())
-    os.environ.setdefault("ANKI_NOVERIFYSSL", "1")
+    key = instance_key or "of-%d-%d" % (os.getpid(), time.time())
+    os.environ["ANKI_SINGLE_INSTANCE_KEY"] = key
+    if "aqt" in sys.modules:  # the key is read when aqt is imported
+        sys.modules["aqt"].AnkiApp.KEY = key
 
 
 def patch_language_chooser() -> None:
