@@ -1,0 +1,111 @@
+"""Turn a model's raw answer into validated cards. The answer is untrusted input: it may be
+wrapped in fences or prose, use other key names, or break the schema."""
+import json
+import re
+from typing import Any, Dict, List, Tuple
+
+from .cards import CLOZE, Card, SourceRef
+from .chunks import Chunk
+from .errors import InvalidAnswer
+from .grounding import is_grounded, normalise
+
+_THINK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+
+# Key names models use instead of ours, per our field.
+ALIASES: Dict[str, Tuple[str, ...]] = {
+    "front": ("front", "question", "q", "prompt", "term"),
+    "back": ("back", "answer", "a", "definition", "response"),
+    "text": ("text", "cloze", "sentence", "front"),
+    "extra": ("extra", "back_extra", "context", "back", "note"),
+    "quote": ("quote", "source_quote", "evidence", "source", "citation"),
+}
+
+
+def parse_json(content: str) -> Any:
+    """The first JSON value in the answer, tolerating <think> blocks, code fences and stray prose."""
+    text = _THINK.sub("", content or "").strip()
+    if not text:
+        raise InvalidAnswer("The model gave an empty answer.", "Try again, or choose another model.")
+    candidates = [text] + [m.group(1) for m in _FENCE.finditer(text)]
+    for candidate in candidates:
+        try:
+            return json.loads(candidate, strict=False)
+        except ValueError:
+            pass
+    decoder = json.JSONDecoder(strict=False)
+    for start, ch in enumerate(text):
+        if ch in "{[":
+            try:
+                return decoder.raw_decode(text, start)[0]
+            except ValueError:
+                continue
+    raise InvalidAnswer("The model's answer is not JSON.", "Try again, or choose a model that follows "
+                        "instructions better (e.g. llama3.2 or qwen2.5).")
+
+
+def card_items(answer: Any) -> List[Dict[str, Any]]:
+    """The list of card objects in a parsed answer ({"cards": [...]}, a bare list, or one card)."""
+    if isinstance(answer, dict):
+        for key in ("cards", "flashcards", "items", "data"):
+            if isinstance(answer.get(key), list):
+                answer = answer[key]
+                break
+        else:
+            answer = [answer]
+    if not isinstance(answer, list):
+        raise InvalidAnswer("The answer has no list of cards.")
+    return [item for item in answer if isinstance(item, dict)]
+
+
+def pick(item: Dict[str, Any], field: str) -> str:
+    lowered = {str(k).lower(): v for k, v in item.items()}
+    for key in ALIASES.get(field, (field,)):
+        value = lowered.get(key)
+        if isinstance(value, (str, int, float)) and str(value).strip():
+            return str(value).strip()
+    return ""
+
+
+def build_cards(content: str, chunk: Chunk, kind: str, limit: int) -> List[Card]:
+    """Validated, sanitized cards from one answer; raises InvalidAnswer when none are usable."""
+    from .cloze import ensure_cloze, normalize_cloze
+    from .formatting import to_field_html
+
+    items = card_items(parse_json(content))
+    source = SourceRef(chunk.document, chunk.location, chunk.heading_path)
+    norm_chunk = normalise(chunk.text)
+    cards: List[Card] = []
+    for item in items:
+        if len(cards) >= limit:
+            break
+        quote = pick(item, "quote")
+        card = Card(kind=kind, quote=quote[:500], source=source, chunk_id=chunk.id,
+                    grounded=is_grounded(quote, norm_chunk))
+        if kind == CLOZE:
+            raw = normalize_cloze(pick(item, "text"))
+            raw = ensure_cloze(raw, pick(item, "back") or pick(item, "answer")) if raw else None
+            if not raw:
+                continue
+            card.text = to_field_html(raw)
+            extra = pick(item, "extra")
+            card.extra = to_field_html(extra) if extra and extra != pick(item, "text") else ""
+            if not card.text:
+                continue
+        else:
+            card.front = to_field_html(pick(item, "front"))
+            card.back = to_field_html(pick(item, "back"))
+            if not card.front or not card.back or normalise(card.front) == normalise(card.back):
+                continue
+        cards.append(card)
+    if not cards:
+        raise InvalidAnswer(
+            f"The answer held no usable {'cloze ' if kind == CLOZE else ''}cards "
+            f"(expected a list of objects with {', '.join(required_fields(kind))}).",
+        )
+    return cards
+
+
+def required_fields(kind: str) -> Tuple[str, ...]:
+    return ("text", "quote") if kind == CLOZE else ("front", "back", "quote")
+

@@ -1,0 +1,134 @@
+"""OpenAI-compatible servers (LM Studio, llama.cpp, vLLM, Ollama's /v1): models and streamed chat."""
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from ..errors import BackendError, Cancelled, ModelNotFound, ServerFailed, StreamBroken
+from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TokenCallback
+from .http import Http, iter_lines, loads_line, not_a_server
+
+# How a JSON Schema is asked for. Servers differ: OpenAI, vLLM, LM Studio and Ollama take
+# "json_schema"; llama-cpp-python's server takes only "json_object" with a "schema" beside it.
+SCHEMA_STYLES = ("json_schema", "json_object", "none")
+
+
+class OpenAIBackend(Backend):
+    name = "openai"
+
+    def __init__(self, http: Http, response_format: str = "auto") -> None:
+        self.http = http
+        self.response_format = response_format
+        self._style_lock = threading.Lock()
+
+    def server_info(self) -> ServerInfo:
+        return ServerInfo("openai", self.http.base_url, "", tuple(self.list_models()))
+
+    def list_models(self) -> List[str]:
+        body = self.http.get_json("/v1/models")
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise not_a_server(self.http.base_url, "/v1/models")
+        return sorted(str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id"))
+
+    def model_info(self, model: str) -> ModelInfo:
+        models = self.list_models()
+        if models and model not in models:
+            raise ModelNotFound(
+                model,
+                hint=f"Load '{model}' in your server, or choose one of: {', '.join(models[:8])}.",
+            )
+        return ModelInfo(model)
+
+    def chat(
+        self,
+        request: ChatRequest,
+        cancel: Optional[threading.Event] = None,
+        on_token: Optional[TokenCallback] = None,
+    ) -> ChatResult:
+        style = self.response_format
+        if style == "auto":
+            try:
+                return self._chat(request, "json_schema", cancel, on_token)
+            except BackendError as e:
+                if isinstance(e, (Cancelled, ModelNotFound)) or e.exit_code == 3:
+                    raise
+                # Some servers reject the json_schema form (llama-cpp-python answers 500):
+                # use the other form from now on.
+                with self._style_lock:
+                    self.response_format = "json_object"
+                return self._chat(request, "json_object", cancel, on_token)
+        return self._chat(request, style, cancel, on_token)
+
+    def _chat(self, request: ChatRequest, style: str, cancel, on_token) -> ChatResult:
+        started = time.monotonic()
+        resp = self.http.post_stream("/v1/chat/completions", chat_body(request, style), model=request.model)
+        content: List[str] = []
+        pieces = 0
+        finish = ""
+        usage: Dict[str, Any] = {}
+        for line in iter_lines(resp, cancel, self.http.timeout[1]):
+            if line.startswith(":"):
+                continue  # SSE comment / keep-alive
+            payload = line[5:].strip() if line.startswith("data:") else line
+            if payload == "[DONE]":
+                return ChatResult("".join(content), "", finish or "stop",
+                                  int(usage.get("prompt_tokens") or 0),
+                                  int(usage.get("completion_tokens") or pieces),
+                                  time.monotonic() - started)
+            obj = loads_line(payload)
+            if obj is None:
+                if pieces == 0:
+                    raise not_a_server(self.http.base_url, "/v1/chat/completions")
+                raise StreamBroken("The model server sent a damaged answer.", "Try again.")
+            if "error" in obj:
+                err = obj["error"]
+                msg = err.get("message") if isinstance(err, dict) else err
+                raise ServerFailed(f"The model server failed during the answer: {msg}",
+                                   "Look at the server's log and try again.")
+            if isinstance(obj.get("usage"), dict):
+                usage = obj["usage"]
+            for choice in obj.get("choices") or ():
+                delta = choice.get("delta") or choice.get("message") or {}
+                if delta.get("content"):
+                    content.append(delta["content"])
+                    pieces += 1
+                    if on_token is not None:
+                        on_token(pieces)
+                if choice.get("finish_reason"):
+                    finish = str(choice["finish_reason"])
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        if finish:  # some servers end the stream without [DONE]
+            return ChatResult("".join(content), "", finish, 0, pieces, time.monotonic() - started)
+        raise StreamBroken(
+            "The model server stopped in the middle of an answer.",
+            "The server may have crashed or run out of memory; try again.",
+        )
+
+    def pull(self, model, on_progress=None, cancel=None) -> None:
+        raise ModelNotFound(model, hint="This server cannot download models: load the model in the "
+                                        "server itself (e.g. in LM Studio), then choose it here.")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def chat_body(request: ChatRequest, style: str) -> Dict[str, Any]:
+    body: Dict[str, Any] = {
+        "model": request.model,
+        "messages": [{"role": "system", "content": request.system},
+                     {"role": "user", "content": request.user}] + list(request.extra_messages),
+        "stream": True,
+        "temperature": request.temperature,  # always sent: the OpenAI path defaults to 1.0
+        "max_tokens": request.num_predict,
+    }
+    if request.seed:
+        body["seed"] = request.seed
+    if style == "json_schema":
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "flashcards", "schema": request.schema},
+        }
+    elif style == "json_object":
+        body["response_format"] = {"type": "json_object", "schema": request.schema}
+    return body

@@ -1,0 +1,197 @@
+"""The headless command line: the same engine as the add-on, on a collection file.
+
+Exit codes: 0 all well, 1 some chunks failed (the rest were added), 2 bad usage or input,
+3 server unreachable or model missing."""
+import argparse
+import json
+import sys
+import threading
+from typing import List, Optional, Sequence
+
+from . import config as configuration
+from .backends import make_backend
+from .errors import FlashcardError, describe
+from .job import JobOptions, Progress, plan_chunks, prepare_job, run_job
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_SERVER = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m generator",
+        description="Generate Anki flashcards from documents with a local model server.",
+        epilog="Also: `python -m generator models [--url URL] [--backend ollama|openai]`.",
+    )
+    p.add_argument("sources", nargs="+", metavar="FILE_OR_-",
+                   help="documents to read (.txt .md .html .pdf .docx .epub); - reads stdin")
+    p.add_argument("--collection", metavar="PATH.anki2", help="the collection to add notes to")
+    p.add_argument("--deck", default=None, help="deck name (created if missing)")
+    p.add_argument("--kind", choices=("basic", "reversed", "cloze"), default=None)
+    p.add_argument("--note-type", default=None, help="one of your own note types instead of the stock one")
+    p.add_argument("--field", action="append", default=[], metavar="LOGICAL=FIELD",
+                   help="field mapping for --note-type, e.g. front=Question (repeatable)")
+    p.add_argument("--model", default=None)
+    p.add_argument("--url", default=None, help="server URL (default from config.json)")
+    p.add_argument("--backend", choices=("ollama", "openai"), default=None)
+    p.add_argument("--api-key", default=None, help="for OpenAI-compatible servers that need one")
+    p.add_argument("--tags", nargs="*", default=None)
+    p.add_argument("--language", default=None, help="language of the cards (default: the source's)")
+    p.add_argument("--max-cards", type=int, default=None, help="at most this many cards in all")
+    p.add_argument("--parallel", type=int, default=None, help="requests at once")
+    p.add_argument("--num-ctx", type=int, default=None)
+    p.add_argument("--num-predict", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--timeout", type=float, default=None, help="read timeout in seconds")
+    p.add_argument("--keep-duplicates", action="store_true", help="add duplicates too")
+    p.add_argument("--dry-run", action="store_true", help="generate, but touch no collection")
+    p.add_argument("--json", action="store_true", help="print the cards as JSON on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return p
+
+
+def models_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m generator models", description="List the server's models.")
+    p.add_argument("--url", default=None)
+    p.add_argument("--backend", choices=("ollama", "openai"), default=None)
+    p.add_argument("--api-key", default=None)
+    return p
+
+
+def server_config(args: argparse.Namespace) -> dict:
+    cfg = configuration.merged()
+    for key, value in (("url", args.url), ("backend", args.backend), ("api_key", args.api_key)):
+        if value is not None:
+            cfg[key] = value
+    if args.backend == "openai" and args.url is None:
+        cfg["url"] = "http://127.0.0.1:1234"
+    return cfg
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run_models(argv: Sequence[str]) -> int:
+    args = models_parser().parse_args(argv)
+    backend = make_backend(server_config(args))
+    try:
+        info = backend.server_info()
+    except FlashcardError as e:
+        err(describe(e))
+        return e.exit_code
+    err(info.status_line())
+    for name in info.models:
+        print(name)
+    return EXIT_OK
+
+
+def read_documents(sources: Sequence[str]):
+    from .sources import read_bytes, read_path
+
+    docs = []
+    for src in sources:
+        if src == "-":
+            docs.append(read_bytes(sys.stdin.buffer.read(), "stdin"))
+        else:
+            docs.append(read_path(src))
+    return docs
+
+
+def parse_mapping(pairs: Sequence[str]) -> dict:
+    mapping = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise FlashcardError(f"--field takes LOGICAL=FIELD, not '{pair}'.",
+                                 "Logical fields: front, back, text, extra, source.")
+        key, _, value = pair.partition("=")
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def print_progress(p: Progress) -> None:
+    total = f"/{p.chunks_total}" if p.chunks_total else ""
+    where = f" · {p.label}" if p.label else ""
+    err(f"chunk {p.chunks_done}{total} · {p.cards} cards · {p.tokens_per_s:.1f} tok/s"
+        f"{' · ' + str(p.failed) + ' failed' if p.failed else ''}{where}")
+
+
+def run_generate(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.dry_run and not args.collection:
+        parser.error("--collection is required (or use --dry-run)")
+    cfg = server_config(args)
+    if args.timeout is not None:
+        cfg["read_timeout"] = args.timeout
+    options = JobOptions.from_config(
+        cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
+        parallel=args.parallel, num_ctx=args.num_ctx, num_predict=args.num_predict,
+        seed=args.seed, temperature=args.temperature,
+    )
+    try:
+        mapping = parse_mapping(args.field)
+        documents = read_documents(args.sources)
+    except FlashcardError as e:
+        err(describe(e))
+        return EXIT_USAGE
+    col = None
+    backend = make_backend(cfg)
+    try:
+        if not args.dry_run:
+            from .notes import open_collection
+
+            col = open_collection(args.collection)  # fail before any model time is spent
+        options = prepare_job(backend, options)
+        chunks = plan_chunks(documents, options)
+        if not args.quiet:
+            err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {options.model}")
+        cancel = threading.Event()
+        try:
+            result = run_job(chunks, backend, options, None if args.quiet else print_progress, cancel)
+        except KeyboardInterrupt:
+            cancel.set()
+            err("Cancelled.")
+            return EXIT_PARTIAL
+        for failure in result.failures:
+            where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
+            err(f"failed: {failure.chunk.document} · {where}: {failure.message}")
+        if result.fatal is not None and not result.cards:
+            err(describe(result.fatal))
+            return result.fatal.exit_code
+        added = 0
+        if col is not None:
+            from .notes import NoteTarget, add_cards
+
+            target = NoteTarget(
+                deck=args.deck or str(cfg.get("deck") or "Default"),
+                kind=options.kind,
+                notetype=args.note_type or "",
+                field_mapping=mapping,
+                tags=list(args.tags if args.tags is not None else cfg.get("tags") or []),
+            )
+            outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates)
+            added = len(outcome.note_ids)
+            for card, why in outcome.skipped:
+                err(f"skipped: {card.key_text()[:60]!r}: {why}")
+        if args.json:
+            json.dump([c.to_json() for c in result.cards], sys.stdout, ensure_ascii=False, indent=2)
+            print()
+        if not args.quiet:
+            err(f"{len(result.cards)} card(s) generated, {added} note(s) added"
+                f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}.")
+        return EXIT_PARTIAL if result.failures else EXIT_OK
+    except FlashcardError as e:
+        err(describe(e))
+        return e.exit_code
+    finally:
+        backend.close()
+        if col is not None:
+            col.close()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "models":
+        return run_models(argv[1:])
+    return run_generate(argv)

@@ -1,0 +1,341 @@
+"""A generation job: chunks in, validated cards out, with parallel requests, progress, retry
+and cancellation. Results come back in document order."""
+import math
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+
+from .answers import build_cards
+from .backends.base import Backend, ChatRequest, ChatResult
+from .cards import KINDS, Card
+from .chunking import chunk_document, estimate_tokens
+from .chunks import Chunk
+from .documents import Document
+from .errors import (
+    AnswerError,
+    BackendError,
+    Cancelled,
+    FlashcardError,
+    InvalidAnswer,
+    TruncatedAnswer,
+)
+from .prompts import retry_prompt, system_prompt, user_prompt
+from .schema import answer_schema
+
+AUTO_TOKENS_PER_CARD = 120  # one card per this many tokens of text when the count is automatic
+AUTO_MAX_PER_CHUNK = 12
+ANSWER_TOKENS_PER_CARD = 80  # rough size of one card in the answer, for num_predict checks
+
+
+@dataclass
+class JobOptions:
+    model: str
+    kind: str = "basic"
+    language: str = ""
+    max_cards: int = 0  # for the whole job; 0 = automatic from the text's length
+    prompt_additions: str = ""
+    temperature: float = 0.2
+    num_ctx: int = 4096
+    num_predict: int = 1024
+    seed: int = 0
+    keep_alive: str = "10m"
+    parallel: int = 1
+    think: Optional[bool] = None  # set by prepare_job for models that think
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], **overrides: Any) -> "JobOptions":
+        kind = str(overrides.pop("kind", None) or cfg.get("card_kind") or "basic")
+        opts = cls(
+            model=str(cfg.get("model") or ""),
+            kind=kind if kind in KINDS else "basic",
+            language=str(cfg.get("language") or ""),
+            max_cards=int(cfg.get("max_cards") or 0),
+            prompt_additions=str(cfg.get("prompt_additions") or ""),
+            temperature=float(cfg.get("temperature", 0.2)),
+            num_ctx=int(cfg.get("num_ctx") or 4096),
+            num_predict=int(cfg.get("num_predict") or 1024),
+            seed=int(cfg.get("seed") or 0),
+            keep_alive=str(cfg.get("keep_alive") or "10m"),
+            parallel=max(1, int(cfg.get("parallel_requests") or 1)),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(opts, **clean)
+
+
+@dataclass
+class Progress:
+    chunks_done: int
+    chunks_total: int  # 0 while unknown (streamed input)
+    cards: int
+    tokens: int
+    tokens_per_s: float
+    failed: int
+    label: str = ""  # heading path of the chunk that just finished
+
+
+@dataclass
+class ChunkFailure:
+    chunk: Chunk
+    error: FlashcardError
+
+    @property
+    def message(self) -> str:
+        return self.error.user_text()
+
+
+@dataclass
+class JobResult:
+    cards: List[Card] = field(default_factory=list)
+    failures: List[ChunkFailure] = field(default_factory=list)
+    cancelled: bool = False
+    chunks_done: int = 0
+    chunks_total: int = 0
+    fatal: Optional[FlashcardError] = None  # an error that stopped the whole job (server gone ...)
+
+
+def prepare_job(backend: Backend, options: JobOptions) -> JobOptions:
+    """Ask the server about the model once: fails early if it is missing, caps num_ctx to the
+    model's context, and turns thinking off for models that think (their answer would go to
+    the 'thinking' field)."""
+    info = backend.model_info(options.model)
+    num_ctx = options.num_ctx
+    if info.context_length:
+        num_ctx = min(num_ctx, info.context_length)
+    think = False if info.thinks else options.think
+    return replace(options, num_ctx=num_ctx, think=think)
+
+
+def fixed_prompt_tokens(options: JobOptions) -> int:
+    return estimate_tokens(system_prompt(options.kind, options.prompt_additions)) + 60
+
+
+def chunk_budget(options: JobOptions) -> int:
+    """Tokens of source text per request: the context less the fixed prompt and the answer."""
+    answer = min(options.num_predict, options.num_ctx // 2)
+    return max(200, options.num_ctx - fixed_prompt_tokens(options) - answer - 64)
+
+
+def plan_chunks(documents: Iterable[Document], options: JobOptions) -> List[Chunk]:
+    budget = chunk_budget(options)
+    chunks: List[Chunk] = []
+    for doc in documents:
+        chunks.extend(chunk_document(doc, budget))
+    return chunks
+
+
+def cards_for_chunk(chunk: Chunk, options: JobOptions, total_tokens: int) -> int:
+    """How many cards to ask of one chunk: by its length, or its share of the job's limit."""
+    tokens = estimate_tokens(chunk.text)
+    if options.max_cards > 0:
+        share = options.max_cards * tokens / max(1, total_tokens) if total_tokens else options.max_cards
+        wanted = max(1, math.ceil(share))
+        return min(wanted, options.max_cards)
+    wanted = max(1, min(AUTO_MAX_PER_CHUNK, round(tokens / AUTO_TOKENS_PER_CARD)))
+    return max(1, min(wanted, options.num_predict // ANSWER_TOKENS_PER_CARD))
+
+
+class _Counter:
+    """Token and card counts shared by the worker threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.tokens = 0
+        self.started = time.monotonic()
+
+    def add_tokens(self, n: int) -> None:
+        with self.lock:
+            self.tokens += n
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.tokens / elapsed if elapsed > 0 else 0.0
+
+
+def generate_for_chunk(
+    chunk: Chunk,
+    backend: Backend,
+    options: JobOptions,
+    wanted: int,
+    cancel: Optional[threading.Event] = None,
+    on_tokens: Optional[Callable[[int], None]] = None,
+) -> List[Card]:
+    """One chunk's cards. A broken, truncated or schema-less answer is retried once with the
+    problem stated; a passing server failure is retried once too."""
+    request = ChatRequest(
+        model=options.model,
+        system=system_prompt(options.kind, options.prompt_additions),
+        user=user_prompt(chunk, wanted, options.language),
+        schema=answer_schema(options.kind),
+        temperature=options.temperature,
+        num_ctx=options.num_ctx,
+        num_predict=options.num_predict,
+        seed=options.seed,
+        keep_alive=options.keep_alive,
+        think=options.think,
+    )
+    last: Optional[FlashcardError] = None
+    for attempt in range(2):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        try:
+            result = backend.chat(request, cancel=cancel)
+        except BackendError as e:
+            if not e.retryable or attempt == 1:
+                raise
+            last = e
+            continue
+        if on_tokens is not None:
+            on_tokens(result.answer_tokens)
+        try:
+            return build_cards(answer_text(result), chunk, options.kind, wanted)
+        except AnswerError as e:
+            last = e
+            problem = e.message
+        if result.done_reason == "length":
+            last = TruncatedAnswer(
+                "The model's answer was cut off at the token limit "
+                f"(num_predict = {request.num_predict}).",
+                "Raise 'num_predict' in the settings, or ask for fewer cards.",
+            )
+            # Ask for fewer cards with more room; num_predict may change without a model reload.
+            wanted = max(1, wanted // 2)
+            request = replace(request, user=user_prompt(chunk, wanted, options.language),
+                              num_predict=min(request.num_predict * 2, max(request.num_predict, options.num_ctx // 2)))
+        else:
+            request = replace(request, extra_messages=[
+                {"role": "assistant", "content": result.content[:2000]},
+                {"role": "user", "content": retry_prompt(problem)},
+            ])
+    assert last is not None
+    raise last
+
+
+def answer_text(result: ChatResult) -> str:
+    """The answer's text; a thinking model that ignored think=false may leave it in 'thinking'."""
+    if result.content.strip():
+        return result.content
+    if result.thinking.strip():
+        return result.thinking
+    if result.done_reason == "length":
+        raise TruncatedAnswer("The model's answer was cut off before it wrote anything.")
+    raise InvalidAnswer("The model gave an empty answer.")
+
+
+FATAL = ("ServerUnreachable", "NotAModelServer", "ModelNotFound", "AuthFailed")
+
+
+def is_fatal(err: FlashcardError) -> bool:
+    """Errors after which asking about the next chunk is pointless."""
+    return type(err).__name__ in FATAL
+
+
+def run_job(
+    chunks: Iterable[Chunk],
+    backend: Backend,
+    options: JobOptions,
+    on_progress: Optional[Callable[[Progress], None]] = None,
+    cancel: Optional[threading.Event] = None,
+    on_chunk: Optional[Callable[[Chunk, List[Card]], None]] = None,
+    total_tokens: int = 0,
+) -> JobResult:
+    """Generate cards for every chunk, up to ``options.parallel`` requests at once.
+
+    ``on_chunk`` is called in document order, on this thread, as each chunk is finished: a
+    journal or a UI can keep what is done even if the job is cancelled or dies later.
+    ``total_tokens`` spreads a ``max_cards`` limit over the chunks (computed here when
+    ``chunks`` is a sequence). Setting ``cancel`` returns within ~50 ms with what is done."""
+    user_cancel = cancel or threading.Event()
+    stop = threading.Event()  # tells workers to give up: user cancel, a fatal error, or the limit
+    if isinstance(chunks, Sequence):
+        total = len(chunks)
+        total_tokens = total_tokens or sum(estimate_tokens(c.text) for c in chunks)
+    else:
+        total = 0
+    result = JobResult(chunks_total=total)
+    counter = _Counter()
+    limit = options.max_cards if options.max_cards > 0 else None
+    parallel = max(1, options.parallel)
+    source: Iterator[Chunk] = iter(chunks)
+    pending: Dict[int, "Future[List[Card]]"] = {}
+    finished: Dict[int, Any] = {}
+    order: Dict[int, Chunk] = {}
+    submitted = emitted = 0
+    exhausted = False
+
+    def report(label: str) -> None:
+        if on_progress is not None:
+            on_progress(Progress(result.chunks_done, result.chunks_total, len(result.cards),
+                                 counter.tokens, counter.rate(), len(result.failures), label))
+
+    def work(chunk: Chunk) -> List[Card]:
+        wanted = cards_for_chunk(chunk, options, total_tokens)
+        return generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens)
+
+    def emit(chunk: Chunk, outcome: Any) -> None:
+        result.chunks_done += 1
+        if isinstance(outcome, Cancelled):
+            return
+        if isinstance(outcome, BaseException):
+            err = outcome if isinstance(outcome, FlashcardError) else FlashcardError(
+                f"Unexpected error: {type(outcome).__name__}: {outcome}")
+            result.failures.append(ChunkFailure(chunk, err))
+            if is_fatal(err):
+                result.fatal = err
+                stop.set()
+        else:
+            cards = outcome if limit is None else outcome[: max(0, limit - len(result.cards))]
+            result.cards.extend(cards)
+            if on_chunk is not None:
+                on_chunk(chunk, cards)
+            if limit is not None and len(result.cards) >= limit:
+                stop.set()
+        report(chunk.heading_label())
+
+    report("")
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="flashcards")
+    try:
+        while not stop.is_set():
+            if user_cancel.is_set():
+                stop.set()
+                result.cancelled = True
+                break
+            # Keep one request queued behind every busy slot so the server never idles.
+            while not exhausted and len(pending) < parallel * 2:
+                chunk = next(source, None)
+                if chunk is None:
+                    exhausted = True
+                    break
+                order[submitted] = chunk
+                pending[submitted] = pool.submit(work, chunk)
+                submitted += 1
+            if not pending:
+                break
+            ready, _ = wait(list(pending.values()), timeout=0.05, return_when=FIRST_COMPLETED)
+            for index in [i for i, f in pending.items() if f in ready]:
+                future = pending.pop(index)
+                error = future.exception()
+                finished[index] = error if error is not None else future.result()
+            while emitted in finished and not stop.is_set():  # document order
+                emit(order.pop(emitted), finished.pop(emitted))
+                emitted += 1
+    finally:
+        stop.set()
+        # Do not wait for requests still in flight: they see `stop` between streamed lines.
+        pool.shutdown(wait=False, cancel_futures=True)
+    if not total and not result.cancelled:
+        result.chunks_total = result.chunks_done
+    return result
+
+
+def regenerate_card(card: Card, chunk: Chunk, backend: Backend, options: JobOptions) -> Optional[Card]:
+    """A fresh card from the same chunk, different from the one it replaces."""
+    fresh = replace(options, temperature=max(0.7, options.temperature),
+                    seed=(options.seed or 0) + 1 + int(time.time()) % 1000)
+    cards = generate_for_chunk(chunk, backend, fresh, 3)
+    old = card.key_text()
+    for candidate in cards:
+        if candidate.key_text() != old:
+            return candidate
+    return cards[0] if cards else None

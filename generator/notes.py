@@ -1,0 +1,253 @@
+"""Cards into an Anki collection: note type by kind (never by its translated name), deck by
+name, tags, duplicate checks, and one add_notes call as one undo step."""
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+from .cards import CLOZE, REVERSED, Card
+from .errors import CollectionError
+from .grounding import normalise
+
+UNDO_LABEL = "Generate Flashcards"
+ADDON_TAG = "ollama-flashcards"
+UNGROUNDED_TAG = ADDON_TAG + "::ungrounded"
+
+# Anki's OriginalStockKind values (anki.models.StockNotetype.OriginalStockKind).
+STOCK_BASIC, STOCK_REVERSED, STOCK_CLOZE, STOCK_IMAGE_OCCLUSION = 1, 2, 5, 6
+STOCK_KIND = {"basic": STOCK_BASIC, REVERSED: STOCK_REVERSED, CLOZE: STOCK_CLOZE}
+SOURCE_FIELD_NAMES = ("source", "sources", "reference", "references", "citation", "quelle",
+                      "fuente", "fonte", "bron", "źródło", "출처", "出典", "来源")
+LOGICAL_FIELDS = ("front", "back", "text", "extra", "source")
+
+
+@dataclass
+class NoteTarget:
+    deck: str
+    kind: str = "basic"
+    notetype: str = ""  # a user's note type by name; "" = Anki's stock type for the kind
+    field_mapping: Dict[str, str] = field(default_factory=dict)  # logical field -> note field
+    tags: List[str] = field(default_factory=list)
+
+
+@dataclass
+class AddResult:
+    note_ids: List[int]
+    skipped: List[Tuple[Card, str]]  # card and why it was not added
+    changes: Any = None  # OpChanges, for CollectionOp
+
+
+def user_notetypes(col) -> List[Tuple[str, int]]:
+    return [(n.name, n.id) for n in col.models.all_names_and_ids()]
+
+
+def notetype_fields(col, name: str) -> List[str]:
+    nt = col.models.by_name(name)
+    return [f["name"] for f in nt["flds"]] if nt else []
+
+
+def stock_notetype(col, kind: str) -> Dict[str, Any]:
+    """The stock note type for a card kind, found by kind; re-created if the user deleted it."""
+    wanted = STOCK_KIND.get(kind, STOCK_BASIC)
+    for entry in col.models.all_names_and_ids():
+        nt = col.models.get(entry.id)
+        if nt and nt.get("originalStockKind") == wanted:
+            return nt
+    if kind == CLOZE:  # any cloze type will do (but not Image Occlusion)
+        for entry in col.models.all_names_and_ids():
+            nt = col.models.get(entry.id)
+            if nt and nt["type"] == 1 and nt.get("originalStockKind") != STOCK_IMAGE_OCCLUSION:
+                return nt
+    from anki.stdmodels import get_stock_notetypes
+
+    for _name, make in get_stock_notetypes(col):
+        nt = make(col)
+        if nt.get("originalStockKind") == wanted:
+            col.models.add(nt)
+            return col.models.by_name(nt["name"])
+    raise CollectionError("Anki has no note type for this kind of card.",
+                          "Choose one of your own note types with a field mapping.")
+
+
+def resolve_notetype(col, target: NoteTarget) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """The note type to use and the complete mapping of our logical fields to its field names."""
+    if target.notetype:
+        nt = col.models.by_name(target.notetype)
+        if nt is None:
+            raise CollectionError(f"There is no note type called '{target.notetype}'.",
+                                  "Choose an existing note type in the settings or the dialog.")
+    else:
+        nt = stock_notetype(col, target.kind)
+    names = [f["name"] for f in nt["flds"]]
+    mapping = default_mapping(names, target.kind)
+    for logical, name in target.field_mapping.items():
+        if logical not in LOGICAL_FIELDS:
+            continue
+        if name and name not in names:
+            raise CollectionError(f"The note type '{nt['name']}' has no field '{name}'.",
+                                  "Fix the field mapping in the settings.")
+        if name:
+            mapping[logical] = name
+        else:
+            mapping.pop(logical, None)
+    first = mapping.get("text" if target.kind == CLOZE else "front")
+    if not first:
+        raise CollectionError(f"No field of '{nt['name']}' is mapped to the card's "
+                              f"{'text' if target.kind == CLOZE else 'front'}.",
+                              "Fix the field mapping in the settings.")
+    return nt, mapping
+
+
+def default_mapping(names: Sequence[str], kind: str) -> Dict[str, str]:
+    """First field = front (or cloze text), second = back (or extra); a field named like
+    'Source' gets the source reference."""
+    mapping: Dict[str, str] = {}
+    source = next((n for n in names if n.strip().lower() in SOURCE_FIELD_NAMES), "")
+    others = [n for n in names if n != source]
+    main, second = ("text", "extra") if kind == CLOZE else ("front", "back")
+    if others:
+        mapping[main] = others[0]
+    if len(others) > 1:
+        mapping[second] = others[1]
+    if source:
+        mapping["source"] = source
+    return mapping
+
+
+def plain_key(html_text: str) -> str:
+    from .sanitize import html_to_text
+
+    return html_to_text(html_text).strip()
+
+
+def existing_keys(col, nt: Dict[str, Any], field_name: str) -> Tuple[Set[str], Set[str]]:
+    """Exact and normalised texts of one field over all notes of a note type, in one query."""
+    index = [f["name"] for f in nt["flds"]].index(field_name)
+    exact: Set[str] = set()
+    near: Set[str] = set()
+    for flds in col.db.list("select flds from notes where mid = ?", nt["id"]):
+        parts = flds.split("\x1f")
+        if index < len(parts):
+            text = plain_key(parts[index])
+            exact.add(text)
+            near.add(normalise(text))
+    return exact, near
+
+
+def mark_duplicates(col, cards: Sequence[Card], target: NoteTarget) -> None:
+    """Set ``card.duplicate``: "collection" (same first field as a note of the type), "near"
+    (the same after case, accents and punctuation are folded) or "batch" (twice in this batch)."""
+    nt, mapping = resolve_notetype(col, target)
+    first = mapping["text" if target.kind == CLOZE else "front"]
+    exact, near = existing_keys(col, nt, first)
+    seen: Set[str] = set()
+    for card in cards:
+        key = plain_key(card.key_text())
+        norm = normalise(key)
+        if key in exact:
+            card.duplicate = "collection"
+        elif norm in near:
+            card.duplicate = "near"
+        elif norm in seen:
+            card.duplicate = "batch"
+        else:
+            card.duplicate = None
+        seen.add(norm)
+
+
+def source_tag(document: str) -> str:
+    slug = re.sub(r"[\s\"]+", "_", document.strip()).strip("_:") or "text"
+    return f"{ADDON_TAG}::source::{slug[:80]}"
+
+
+def source_html(card: Card) -> str:
+    return html.escape(card.source.label()) if card.source.document else ""
+
+
+def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) -> None:
+    values: Dict[str, str] = {}
+    if card.kind == CLOZE:
+        values["text"], values["extra"] = card.text, card.extra
+    else:
+        values["front"], values["back"] = card.front, card.back
+    source = source_html(card)
+    if source:
+        if "source" in mapping:
+            values["source"] = source
+        else:  # no field for it: a small line under the back (or the cloze's extra)
+            side = "extra" if card.kind == CLOZE else "back"
+            line = f'<div class="ollama-flashcards-source"><small>Source: {source}</small></div>'
+            values[side] = (values.get(side) or "") + ("<br>" if values.get(side) else "") + line
+    for logical, value in values.items():
+        name = mapping.get(logical)
+        if name:
+            note[name] = value
+    note.tags = list(dict.fromkeys(list(tags) + list(card.tags) + [source_tag(card.source.document)]
+                                   + ([UNGROUNDED_TAG] if not card.grounded else [])))
+
+
+def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: bool = True) -> AddResult:
+    """Add the cards as notes in one transaction and one undo step labelled UNDO_LABEL.
+    Either every note is added or, on failure, none (and no deck is left behind)."""
+    from anki.collection import AddNoteRequest
+
+    nt, mapping = resolve_notetype(col, target)
+    mark_duplicates(col, cards, target)
+    skipped: List[Tuple[Card, str]] = []
+    pos = col.add_custom_undo_entry(UNDO_LABEL)
+    try:
+        deck_id = col.decks.id(target.deck.strip() or "Default", create=True)
+        requests = []
+        notes = []
+        for card in cards:
+            if skip_duplicates and card.duplicate:
+                skipped.append((card, f"duplicate ({card.duplicate})"))
+                continue
+            note = col.new_note(nt)
+            fill_note(note, card, mapping, target.tags)
+            if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
+                skipped.append((card, "not a valid cloze"))
+                continue
+            notes.append(note)
+            requests.append(AddNoteRequest(note, deck_id))
+        if requests:
+            col.add_notes(requests)
+        changes = col.merge_undo_entries(pos)
+    except Exception as e:
+        col.merge_undo_entries(pos)
+        if col.undo_status().undo == UNDO_LABEL:
+            col.undo()
+        raise CollectionError(f"The cards could not be added: {e}",
+                              "Nothing was changed. Check the deck and note type, then try again.") from e
+    return AddResult([n.id for n in notes], skipped, changes)
+
+
+def open_collection(path: str):
+    """Open a collection file for the CLI; refuses one that Anki has open."""
+    import os
+
+    from anki.collection import Collection
+    from anki.errors import DBError
+    from anki.lang import set_lang
+
+    set_lang("en")
+    if not path.endswith(".anki2"):
+        raise CollectionError(f"'{path}' is not an Anki collection (.anki2) file.",
+                              "Pass the path of collection.anki2 in your Anki profile folder.")
+    if not os.path.exists(os.path.dirname(os.path.abspath(path))):
+        raise CollectionError(f"The folder of '{path}' does not exist.")
+    try:
+        return Collection(path)
+    except DBError as e:
+        if "locked" in str(e).lower():
+            raise CollectionError(
+                f"The collection '{path}' is open in Anki.",
+                "Close Anki (or that profile) first, or use the add-on inside Anki.") from None
+        raise CollectionError(f"The collection '{path}' could not be opened: {e}") from None
+    except Exception as e:
+        raise CollectionError(f"The collection '{path}' could not be opened: {e}") from None
+
+
+def find_added(col, note_ids: Sequence[int]) -> Optional[str]:
+    """A Browser search that shows the given notes."""
+    return "nid:" + ",".join(str(i) for i in note_ids) if note_ids else None

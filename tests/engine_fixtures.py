@@ -1,0 +1,42 @@
+"""Fixtures for engine tests: the fake Ollama server, a backend on it, a fresh collection."""
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from fake_ollama import FakeOllama
+
+
+@pytest.fixture
+def server():
+    with FakeOllama() as s:
+        yield s
+
+
+def backend_for(url: str, **extra):
+    from generator.backends import make_backend
+
+    cfg = {"url": url, "connect_timeout": 2, "read_timeout": 5, "busy_backoff": 0.01}
+    cfg.update(extra)
+    return make_backend(cfg)
+
+
+@pytest.fixture
+def backend(server):
+    b = backend_for(server.url)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def col():
+    from anki.collection import Collection
+    from anki.lang import set_lang
+
+    set_lang("en")
+    folder = tempfile.mkdtemp(prefix="of-col-")
+    c = Collection(os.path.join(folder, "collection.anki2"))
+    yield c
+    c.close()
+    shutil.rmtree(folder, ignore_errors=True)

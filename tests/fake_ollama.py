@@ -1,0 +1,319 @@
+"""A real HTTP server on 127.0.0.1 that speaks Ollama's API (and the OpenAI-compatible one)
+with scripted answers, latency, a parallel-slot limit and every failure the add-on must handle.
+It records what it was sent, so tests can check both sides of the wire.
+
+    with FakeOllama() as server:          # server.url, server.requests
+        server.script(Reply.error(503))  # next chat answer; afterwards the default answerer
+"""
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+WORD = re.compile(r"[A-Za-zÀ-ÿ][\w'-]{4,}")
+
+
+@dataclass
+class Reply:
+    """One scripted answer to a chat request."""
+
+    mode: str = "ok"  # ok | status | html | stream_error | cut | garbage | hang
+    content: Optional[str] = None  # the answer text; None = made by the default answerer
+    thinking: str = ""
+    done_reason: str = "stop"
+    status: int = 200
+    body: Any = None
+    delay: float = 0.0  # seconds before the first byte
+    pieces: int = 4  # how many streamed lines the content is split into
+
+    @staticmethod
+    def error(code: int, error: str = "") -> "Reply":
+        """An HTTP error status with Ollama's {"error": ...} body."""
+        return Reply("status", status=code, body={"error": error or f"status {code}"})
+
+    @staticmethod
+    def cards(cards: Sequence[Dict[str, str]], **kw: Any) -> "Reply":
+        return Reply(content=json.dumps({"cards": list(cards)}), **kw)
+
+
+def source_text(user_message: str) -> str:
+    m = re.search(r"<<<\n(.*)\n>>>", user_message, re.DOTALL)
+    return m.group(1) if m else user_message
+
+
+def wanted_count(user_message: str) -> int:
+    m = re.search(r"Write up to (\d+) card", user_message)
+    return int(m.group(1)) if m else 3
+
+
+def default_cards(system: str, user: str) -> Dict[str, Any]:
+    """Cards made from the chunk's own sentences, so tests can check grounding and fields."""
+    text = source_text(user)
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.split()) >= 4]
+    cloze = "{{c1::" in system
+    cards = []
+    for sentence in sentences[: wanted_count(user)]:
+        words = sentence.split()
+        quote = " ".join(words[: min(10, len(words))])
+        if cloze:
+            term = max(WORD.findall(sentence) or [words[-1]], key=len)
+            cards.append({"text": sentence.replace(term, "{{c1::" + term + "}}", 1), "extra": "",
+                          "quote": quote})
+        else:
+            topic = " ".join(words[:3]).rstrip(",:;")
+            cards.append({"front": f"What does the text say about “{topic}”?", "back": sentence,
+                          "quote": quote})
+    return {"cards": cards}
+
+
+class FakeOllama:
+    def __init__(
+        self,
+        models: Sequence[str] = ("llama3.2:latest", "llama3.2", "qwen3:4b"),
+        version: str = "0.12.3",
+        context_length: int = 8192,
+        thinking_models: Sequence[str] = ("qwen3:4b",),
+        latency: float = 0.0,
+        slots: int = 0,  # parallel requests served at once; 0 = unlimited
+        answerer: Optional[Callable[[Dict[str, Any]], Reply]] = None,
+    ) -> None:
+        self.models = list(models)
+        self.version = version
+        self.context_length = context_length
+        self.thinking_models = set(thinking_models)
+        self.latency = latency
+        self.slots = threading.Semaphore(slots) if slots else None
+        self.answerer = answerer
+        self.requests: List[Dict[str, Any]] = []  # {"path", "body", "time"}
+        self.chat_times: List[tuple] = []  # (start, end) of each chat request, for parallelism
+        self._script: List[Reply] = []
+        self._lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+        self.pulled: List[str] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread: Optional[threading.Thread] = None
+
+    # -- control ------------------------------------------------------------------------------
+
+    def start(self) -> "FakeOllama":
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "FakeOllama":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def script(self, *replies: Reply) -> None:
+        with self._lock:
+            self._script.extend(replies)
+
+    def chat_bodies(self) -> List[Dict[str, Any]]:
+        return [r["body"] for r in self.requests if r["path"] in ("/api/chat", "/v1/chat/completions")]
+
+    def next_reply(self, body: Dict[str, Any]) -> Reply:
+        with self._lock:
+            if self._script:
+                return self._script.pop(0)
+        if self.answerer is not None:
+            return self.answerer(body)
+        return Reply()
+
+    # -- protocol -----------------------------------------------------------------------------
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _json(self, obj: Any, status: int = 200) -> None:
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _body(self) -> Dict[str, Any]:
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {"_raw": raw.decode("utf-8", "replace")}
+                with server._lock:
+                    server.requests.append({"path": self.path, "body": body, "time": time.monotonic(),
+                                            "headers": dict(self.headers)})
+                return body
+
+            def do_GET(self) -> None:
+                self._body()
+                if self.path == "/api/version":
+                    self._json({"version": server.version})
+                elif self.path == "/api/tags":
+                    self._json({"models": [{"name": m, "model": m, "size": 2_000_000_000,
+                                            "details": {"family": "llama", "parameter_size": "3B"}}
+                                           for m in server.models]})
+                elif self.path == "/v1/models":
+                    self._json({"object": "list", "data": [{"id": m, "object": "model"} for m in server.models]})
+                else:
+                    self._json({"error": "404 page not found"}, 404)
+
+            def do_POST(self) -> None:
+                body = self._body()
+                if self.path == "/api/show":
+                    name = body.get("model") or body.get("name")
+                    if name not in server.models:
+                        return self._json({"error": f"model '{name}' not found"}, 404)
+                    caps = ["completion"] + (["thinking"] if name in server.thinking_models else [])
+                    return self._json({"modelfile": "", "details": {"family": "llama"},
+                                       "model_info": {"llama.context_length": server.context_length},
+                                       "capabilities": caps})
+                if self.path == "/api/pull":
+                    return self._pull(body)
+                if self.path in ("/api/chat", "/v1/chat/completions"):
+                    return self._chat(body, openai=self.path.startswith("/v1"))
+                self._json({"error": "404 page not found"}, 404)
+
+            def _pull(self, body: Dict[str, Any]) -> None:
+                name = str(body.get("model") or body.get("name"))
+                lines = [{"status": "pulling manifest"}]
+                for done in (0, 50, 100):
+                    lines.append({"status": "pulling abc123", "digest": "sha256:abc123",
+                                  "total": 100, "completed": done})
+                lines += [{"status": "verifying sha256 digest"}, {"status": "writing manifest"},
+                          {"status": "success"}]
+                self._stream([json.dumps(x) for x in lines])
+                server.pulled.append(name)
+                if name not in server.models:
+                    server.models.append(name)
+
+            def _stream(self, lines: Sequence[str], close_early: bool = False, sse: bool = False) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream" if sse else "application/x-ndjson")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for line in lines:
+                    data = ((f"data: {line}\n\n") if sse else (line + "\n")).encode()
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
+                if close_early:
+                    self.close_connection = True
+                    return  # no terminating chunk: the stream is cut
+                self.wfile.write(b"0\r\n\r\n")
+
+            def _chat(self, body: Dict[str, Any], openai: bool) -> None:
+                model = body.get("model")
+                if model not in server.models:
+                    err = f"model '{model}' not found"
+                    return self._json({"error": {"message": err, "type": "not_found"}} if openai
+                                      else {"error": err}, 404)
+                if server.slots is not None:
+                    server.slots.acquire()
+                start = time.monotonic()
+                with server._lock:
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                try:
+                    self._answer(body, openai, server.next_reply(body))
+                finally:
+                    with server._lock:
+                        server.active -= 1
+                        server.chat_times.append((start, time.monotonic()))
+                    if server.slots is not None:
+                        server.slots.release()
+
+            def _answer(self, body: Dict[str, Any], openai: bool, reply: Reply) -> None:
+                time.sleep(server.latency + reply.delay)
+                if reply.mode == "status":
+                    err = (reply.body or {}).get("error", "")
+                    return self._json({"error": {"message": err}} if openai else reply.body, reply.status)
+                if reply.mode == "html":
+                    data = b"<!doctype html><html><body>Welcome to nginx!</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                messages = body.get("messages") or [{}]
+                system = next((m.get("content", "") for m in messages if m.get("role") == "system"), "")
+                user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
+                content = reply.content
+                if content is None:
+                    content = json.dumps(default_cards(system, user))
+                pieces = split(content, reply.pieces) if reply.mode != "garbage" else ["{not json"]
+                thinking = reply.thinking
+                lines = [self._piece(model=body.get("model"), text=p, openai=openai) for p in pieces]
+                if thinking and not openai:
+                    lines.insert(0, json.dumps({"model": body.get("model"), "done": False,
+                                                "message": {"role": "assistant", "content": "",
+                                                            "thinking": thinking}}))
+                if reply.mode == "stream_error":
+                    lines = lines[:1] + [json.dumps({"error": reply.body or "an error was encountered while running the model"})]
+                    return self._stream(lines, sse=openai)
+                if reply.mode == "cut":
+                    return self._stream(lines[:2], close_early=True, sse=openai)
+                if reply.mode == "garbage":
+                    return self._stream(["<html>oops</html>"] if not openai else ["{oops"], sse=openai)
+                if reply.mode == "hang":
+                    self._stream_open(lines[:1])
+                    time.sleep(reply.delay or 30)
+                    return
+                lines.append(self._final(body, reply, openai))
+                if openai:
+                    lines.append("[DONE]")
+                self._stream(lines, sse=openai)
+
+            def _stream_open(self, lines: Sequence[str]) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for line in lines:
+                    data = (line + "\n").encode()
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
+
+            def _piece(self, model: Any, text: str, openai: bool) -> str:
+                if openai:
+                    return json.dumps({"object": "chat.completion.chunk", "model": model,
+                                       "choices": [{"index": 0, "delta": {"content": text},
+                                                    "finish_reason": None}]})
+                return json.dumps({"model": model, "created_at": "2026-11-24T00:00:00Z",
+                                   "message": {"role": "assistant", "content": text}, "done": False})
+
+            def _final(self, body: Dict[str, Any], reply: Reply, openai: bool) -> str:
+                if openai:
+                    return json.dumps({"object": "chat.completion.chunk", "model": body.get("model"),
+                                       "choices": [{"index": 0, "delta": {},
+                                                    "finish_reason": reply.done_reason}],
+                                       "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
+                return json.dumps({"model": body.get("model"), "done": True,
+                                   "message": {"role": "assistant", "content": ""},
+                                   "done_reason": reply.done_reason, "total_duration": 1000,
+                                   "prompt_eval_count": 100, "eval_count": 50})
+
+        return Handler
+
+
+def split(text: str, n: int) -> List[str]:
+    n = max(1, min(n, len(text) or 1))
+    size = -(-len(text) // n) if text else 1
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]

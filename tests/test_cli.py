@@ -1,0 +1,108 @@
+"""The CLI as a script would run it: a real process, the fake server, a real collection file."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEEDS = os.path.join(ROOT, "seeds")
+
+
+def cli(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def collection_notes(path):
+    from anki.collection import Collection
+
+    col = Collection(path)
+    try:
+        return [col.get_note(n) for n in col.find_notes("")], col
+    except Exception:
+        col.close()
+        raise
+
+
+def test_generate_into_collection(server, tmp_path):
+    path = str(tmp_path / "collection.anki2")
+    r = cli(os.path.join(SEEDS, "ml-concepts.txt"), "--collection", path, "--deck", "ML",
+            "--url", server.url, "--model", "llama3.2", "--tags", "cli", "--json")
+    assert r.returncode == 0, r.stderr
+    cards = json.loads(r.stdout)
+    assert cards and {"front", "back", "kind", "grounded", "duplicate", "source"} <= set(cards[0])
+    assert "note(s) added" in r.stderr and "chunk" in r.stderr
+    notes, col = collection_notes(path)
+    try:
+        assert len(notes) == len(cards)
+        assert all("cli" in n.tags for n in notes)
+        assert all(col.decks.name(col.get_card(n.card_ids()[0]).did) == "ML" for n in notes)
+        assert not any("üè" in n["Front"] + n["Back"] for n in notes)
+    finally:
+        col.close()
+    again = cli(os.path.join(SEEDS, "ml-concepts.txt"), "--collection", path, "--deck", "ML",
+                "--url", server.url, "--model", "llama3.2")
+    assert again.returncode == 0 and "skipped" in again.stderr  # same cards: duplicates
+
+
+def test_dry_run_from_stdin_touches_nothing(server, tmp_path):
+    r = cli("-", "--dry-run", "--json", "--url", server.url, "--model", "llama3.2", "--kind", "cloze",
+            stdin="Photosynthesis converts light energy into chemical energy in chloroplasts.\n")
+    assert r.returncode == 0, r.stderr
+    cards = json.loads(r.stdout)
+    assert cards[0]["kind"] == "cloze" and "{{c1::" in cards[0]["text"]
+    assert not list(tmp_path.iterdir())
+
+
+def test_exit_3_when_server_unreachable(tmp_path):
+    r = cli("-", "--dry-run", "--url", "http://127.0.0.1:9", stdin="Some text to learn from here.")
+    assert r.returncode == 3 and "ollama serve" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_exit_3_when_model_missing(server):
+    r = cli("-", "--dry-run", "--url", server.url, "--model", "mistral", stdin="Some text to learn.")
+    assert r.returncode == 3 and "ollama pull mistral" in r.stderr
+
+
+def test_exit_2_for_bad_input(server, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    r = cli(str(empty), "--dry-run", "--url", server.url)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "empty" in r.stderr.lower()
+    r = cli(str(tmp_path / "missing.md"), "--dry-run", "--url", server.url)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = cli("x.txt")  # neither --collection nor --dry-run
+    assert r.returncode == 2
+
+
+def test_exit_1_when_some_chunks_fail(server, tmp_path):
+    from fake_ollama import Reply
+
+    server.script(Reply(content="nope"), Reply(content="nope again"))
+    path = str(tmp_path / "collection.anki2")
+    r = cli(os.path.join(SEEDS, "ml-concepts.txt"), "--collection", path, "--deck", "ML",
+            "--url", server.url, "--model", "llama3.2", "--num-ctx", "1024", "--num-predict", "256")
+    assert r.returncode == 1, r.stderr
+    assert "failed:" in r.stderr
+    notes, col = collection_notes(path)
+    col.close()
+    assert notes  # the other chunks' cards were added
+
+
+def test_refuses_a_collection_that_anki_has_open(server, tmp_path):
+    from anki.collection import Collection
+
+    path = str(tmp_path / "collection.anki2")
+    col = Collection(path)  # what Anki holds while it runs
+    try:
+        r = cli("-", "--collection", path, "--url", server.url, "--model", "llama3.2", stdin="Text to learn here.")
+        assert r.returncode == 2 and "open in Anki" in r.stderr
+    finally:
+        col.close()
+
+
+def test_models_command(server):
+    r = cli("models", "--url", server.url)
+    assert r.returncode == 0 and "llama3.2" in r.stdout.split() and "Ollama 0.12.3" in r.stderr

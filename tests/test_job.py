@@ -1,0 +1,204 @@
+"""The generation job against the fake Ollama server: what is sent, and what comes back."""
+import json
+import threading
+import time
+
+import pytest
+
+from engine_fixtures import backend_for
+from fake_ollama import FakeOllama, Reply
+from generator.chunks import Chunk
+from generator.errors import ModelNotFound
+from generator.job import JobOptions, chunk_budget, plan_chunks, prepare_job, run_job
+from generator.sources import read_text
+
+TEXT = """# Biology
+
+## Cells
+The cell is the basic unit of life. Mitochondria produce most of the cell's ATP through respiration.
+
+## Genetics
+DNA stores genetic information in sequences of four bases. Ribosomes translate messenger RNA into proteins.
+"""
+
+
+def chunks_of(text=TEXT, options=None):
+    options = options or JobOptions(model="llama3.2", num_ctx=1024, num_predict=256)
+    return plan_chunks([read_text(text, "bio.md")], options)
+
+
+def make_chunks(n):
+    return [Chunk(id=f"c{i}", document="doc.txt", text=f"Fact number {i} is that item {i} weighs {i} grams exactly.",
+                  heading_path=("Section", f"Part {i}"), index=i) for i in range(n)]
+
+
+def test_system_prompt_first_and_identical_for_every_chunk(server, backend):
+    options = JobOptions(model="llama3.2", parallel=1)
+    result = run_job(make_chunks(4), backend, options)
+    bodies = server.chat_bodies()
+    assert len(bodies) == 4 and len(result.cards) >= 4
+    systems = {b["messages"][0]["content"] for b in bodies}
+    assert len(systems) == 1 and all(b["messages"][0]["role"] == "system" for b in bodies)
+    system = systems.pop()
+    assert "One fact per card" in system and "yes/no" in system
+    for i, b in enumerate(bodies):
+        user = b["messages"][1]["content"]
+        assert user.endswith(f"Fact number {i} is that item {i} weighs {i} grams exactly.\n>>>")
+        assert f"Section › Part {i}" in user
+        assert b["options"]["num_ctx"] == bodies[0]["options"]["num_ctx"]
+        assert b["format"]["properties"]["cards"]["items"]["required"] == ["front", "back", "quote"]
+
+
+def test_cards_are_grounded_and_carry_their_source(server, backend):
+    result = run_job(chunks_of(), backend, JobOptions(model="llama3.2"))
+    assert not result.failures
+    assert result.cards and all(c.grounded for c in result.cards)
+    assert any("Mitochondria" in c.back for c in result.cards)
+    card = result.cards[0]
+    assert card.source.document == "bio.md" and card.source.heading_path[0] == "Biology"
+
+
+def test_ungrounded_quote_is_marked(server, backend):
+    server.script(Reply.cards([{"front": "What is the capital of France?", "back": "Paris",
+                                "quote": "Paris is the capital of France"}]))
+    result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2"))
+    assert len(result.cards) == 1 and result.cards[0].grounded is False
+
+
+def test_results_in_document_order_with_parallel_requests():
+    # Later chunks answer faster: order must still be the document's.
+    def answerer(body):
+        user = body["messages"][1]["content"]
+        n = int(user.split("Fact number ")[1].split(" ")[0])
+        return Reply(delay=0.02 * (6 - n))
+
+    with FakeOllama(answerer=answerer, slots=3) as srv:
+        b = backend_for(srv.url)
+        seen = []
+        result = run_job(make_chunks(6), b, JobOptions(model="llama3.2", parallel=3),
+                         on_chunk=lambda chunk, cards: seen.append(chunk.index))
+        assert seen == list(range(6))
+        assert [c.chunk_id for c in result.cards] == sorted({c.chunk_id for c in result.cards}, key=lambda s: int(s[1:]))
+        assert srv.max_active == 3
+
+
+def test_cancel_keeps_the_cards_already_made():
+    with FakeOllama(latency=0.15) as srv:
+        b = backend_for(srv.url)
+        cancel = threading.Event()
+        progress = []
+
+        def on_progress(p):
+            progress.append(p)
+            if p.chunks_done == 2:
+                cancel.set()
+
+        started = time.monotonic()
+        result = run_job(make_chunks(50), b, JobOptions(model="llama3.2"), on_progress=on_progress, cancel=cancel)
+        assert result.cancelled
+        assert result.chunks_done == 2 and len(result.cards) >= 2
+        assert time.monotonic() - started < 2.0
+        assert progress[-1].tokens_per_s > 0
+
+
+def test_invalid_answer_is_retried_once_with_the_problem(server, backend):
+    server.script(Reply(content="Sure! Here are your cards: none."), Reply())
+    result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2"))
+    assert len(result.cards) == 1 and not result.failures
+    retry = server.chat_bodies()[1]["messages"]
+    assert retry[2]["role"] == "assistant" and retry[3]["role"] == "user"
+    assert "could not be used" in retry[3]["content"]
+
+
+def test_two_bad_answers_fail_that_chunk_only(server, backend):
+    server.script(Reply(content="no"), Reply(content="still no"))
+    result = run_job(make_chunks(3), backend, JobOptions(model="llama3.2"))
+    assert len(result.failures) == 1 and result.failures[0].chunk.index == 0
+    assert "not JSON" in result.failures[0].message
+    assert {c.chunk_id for c in result.cards} == {"c1", "c2"}
+
+
+@pytest.mark.parametrize("wrap", [
+    "```json\n{}\n```",
+    "Here you go:\n```\n{}\n```\nHope that helps!",
+    "<think>Let me think about cards.</think>{}",
+    "Cards: {} -- end",
+])
+def test_model_that_ignores_the_schema_with_fences_or_prose(server, backend, wrap):
+    payload = json.dumps({"cards": [{"front": "What do mitochondria produce?", "back": "**ATP**",
+                                     "quote": "Mitochondria produce most of the cell's ATP"}]})
+    server.script(Reply(content=wrap.replace("{}", payload)))
+    result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2"))
+    assert [c.back for c in result.cards] == ["<b>ATP</b>"]
+
+
+def test_answer_only_in_thinking_is_used(server, backend):
+    payload = json.dumps({"cards": [{"question": "What is item 0's weight?", "answer": "0 grams", "quote": "weighs 0 grams"}]})
+    server.script(Reply(content="", thinking=payload))
+    result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2"))
+    assert result.cards[0].front == "What is item 0's weight?"
+
+
+def test_truncated_answer_is_retried_with_more_room(server, backend):
+    server.script(Reply(content='{"cards": [{"front": "What', done_reason="length"))
+    result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2", num_predict=300))
+    assert len(result.cards) == 1
+    first, second = server.chat_bodies()
+    assert second["options"]["num_predict"] > first["options"]["num_predict"]
+    assert second["options"]["num_ctx"] == first["options"]["num_ctx"]
+
+
+def test_truncated_twice_is_reported(server, backend):
+    server.script(*[Reply(content='{"cards": [{"front": "What', done_reason="length")] * 2)
+    result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2"))
+    assert "cut off" in result.failures[0].message
+
+
+def test_thinking_model_gets_think_false_and_context_cap(server, backend):
+    options = prepare_job(backend, JobOptions(model="qwen3:4b", num_ctx=32768))
+    assert options.think is False and options.num_ctx == 8192
+    run_job(make_chunks(1), backend, options)
+    assert server.chat_bodies()[-1]["think"] is False
+    plain = prepare_job(backend, JobOptions(model="llama3.2"))
+    assert plain.think is None
+
+
+def test_missing_model_fails_early(server, backend):
+    with pytest.raises(ModelNotFound):
+        prepare_job(backend, JobOptions(model="mistral"))
+
+
+def test_server_gone_mid_job_stops_and_keeps_cards():
+    srv = FakeOllama(latency=0.05).start()
+    b = backend_for(srv.url)
+    done = []
+
+    def on_chunk(chunk, cards):
+        done.append(chunk.index)
+        if len(done) == 2:
+            srv.stop()
+
+    result = run_job(make_chunks(10), b, JobOptions(model="llama3.2"), on_chunk=on_chunk)
+    assert len(result.cards) >= 2
+    assert result.fatal is not None and "Cannot connect" in result.fatal.message
+    assert result.chunks_done < 10
+
+
+def test_max_cards_is_a_hard_limit(server, backend):
+    result = run_job(make_chunks(10), backend, JobOptions(model="llama3.2", max_cards=3))
+    assert len(result.cards) == 3
+
+
+def test_chunk_budget_leaves_room_for_prompt_and_answer():
+    options = JobOptions(model="m", num_ctx=4096, num_predict=1024)
+    budget = chunk_budget(options)
+    assert 1500 < budget < 4096 - 1024
+    for chunk in chunks_of(TEXT * 40, options):
+        from generator.chunking import estimate_tokens
+        assert estimate_tokens(chunk.text) <= budget
+
+
+def test_cloze_job_produces_normalised_clozes(server, backend):
+    result = run_job(make_chunks(2), backend, JobOptions(model="llama3.2", kind="cloze"))
+    assert result.cards and all("{{c1::" in c.text for c in result.cards)
+    assert "{{c1::" in server.chat_bodies()[0]["messages"][0]["content"]

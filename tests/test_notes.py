@@ -1,0 +1,113 @@
+"""Cards into a real Anki collection: note types by kind, fields, deck, tags, duplicates, undo."""
+import pytest
+
+from generator.cards import Card, SourceRef
+from generator.errors import CollectionError
+from generator.notes import UNDO_LABEL, NoteTarget, add_cards, mark_duplicates
+
+
+def basic(front, back, grounded=True):
+    return Card(kind="basic", front=front, back=back, quote="q", grounded=grounded,
+                source=SourceRef("ml notes.txt", "page 2", ("Backpropagation", "Process")))
+
+
+def notes_in(col, deck):
+    return [col.get_note(nid) for nid in col.find_notes(f'"deck:{deck}"')]
+
+
+def test_basic_cards_land_with_fields_deck_tags_and_one_undo_step(col):
+    cards = [basic("What does backpropagation compute?", "Gradients of the loss"),
+             basic("What rule does backpropagation apply?", "The chain rule", grounded=False)]
+    result = add_cards(col, cards, NoteTarget(deck="ML::Neural", kind="basic", tags=["ai", "ollama-flashcards"]))
+    assert len(result.note_ids) == 2 and not result.skipped
+    notes = notes_in(col, "ML::Neural")
+    assert sorted(n["Front"] for n in notes) == sorted(c.front for c in cards)
+    note = next(n for n in notes if n["Front"] == cards[0].front)
+    assert note.note_type()["originalStockKind"] == 1
+    assert note["Back"].startswith("Gradients of the loss<br>")
+    assert "Source: ml notes.txt · Backpropagation › Process · page 2" in note["Back"]
+    assert set(note.tags) >= {"ai", "ollama-flashcards", "ollama-flashcards::source::ml_notes.txt"}
+    ungrounded = next(n for n in notes if n["Front"] == cards[1].front)
+    assert "ollama-flashcards::ungrounded" in ungrounded.tags
+    assert col.undo_status().undo == UNDO_LABEL
+    col.undo()
+    assert col.find_notes('"deck:ML::Neural"') == []
+    assert col.decks.id_for_name("ML::Neural") is None
+
+
+def test_note_types_found_by_kind_not_by_translated_name(col):
+    for kind in (1, 2, 5):
+        nt = next(m for m in col.models.all() if m.get("originalStockKind") == kind)
+        nt["name"] = {1: "Einfach", 2: "Einfach (mit umgekehrter Karte)", 5: "Lückentext"}[kind]
+        col.models.update_dict(nt)
+    add_cards(col, [basic("Wie heißt die Hauptstadt von Frankreich?", "Paris")], NoteTarget("Deutsch", "basic"))
+    add_cards(col, [Card(kind="reversed", front="Mitochondrium", back="Kraftwerk der Zelle")],
+              NoteTarget("Deutsch", "reversed"))
+    add_cards(col, [Card(kind="cloze", text="Die {{c1::Mitochondrien}} erzeugen ATP.", extra="Zellbiologie")],
+              NoteTarget("Deutsch", "cloze"))
+    names = sorted(n.note_type()["name"] for n in notes_in(col, "Deutsch"))
+    assert names == ["Einfach", "Einfach (mit umgekehrter Karte)", "Lückentext"]
+    reversed_note = next(n for n in notes_in(col, "Deutsch") if n.note_type()["name"].startswith("Einfach ("))
+    assert len(reversed_note.cards()) == 2
+
+
+def test_cloze_back_extra_gets_extra_and_source(col):
+    card = Card(kind="cloze", text="ReLU is defined as {{c1::max(0, x)}}.", extra="An activation function",
+                source=SourceRef("ml.txt", "", ("Activation Functions",)))
+    add_cards(col, [card], NoteTarget("Cloze deck", "cloze"))
+    note = notes_in(col, "Cloze deck")[0]
+    assert note.note_type()["type"] == 1
+    assert note["Text"] == card.text
+    assert note["Back Extra"].startswith("An activation function<br>")
+    assert "ml.txt · Activation Functions" in note["Back Extra"]
+
+
+def test_invalid_cloze_is_skipped_not_added(col):
+    result = add_cards(col, [Card(kind="cloze", text="No deletion here.")], NoteTarget("C", "cloze"))
+    assert result.note_ids == [] and "cloze" in result.skipped[0][1]
+
+
+def test_user_note_type_with_field_mapping_and_source_field(col):
+    nt = col.models.new("Vocab+")
+    for name in ("Word", "Meaning", "Example", "Source"):
+        col.models.add_field(nt, col.models.new_field(name))
+    col.models.add_template(nt, dict(col.models.new_template("Card 1"), qfmt="{{Word}}", afmt="{{Meaning}}"))
+    col.models.add(nt)
+    target = NoteTarget("Vocab", "basic", notetype="Vocab+", field_mapping={"front": "Word", "back": "Meaning"})
+    add_cards(col, [basic("photosynthesis", "making sugar from light")], target)
+    note = notes_in(col, "Vocab")[0]
+    assert note["Word"] == "photosynthesis" and note["Meaning"] == "making sugar from light"
+    assert note["Source"] == "ml notes.txt · Backpropagation › Process · page 2"
+    assert note["Example"] == ""
+
+
+def test_bad_mapping_is_a_clear_error(col):
+    with pytest.raises(CollectionError) as e:
+        add_cards(col, [basic("a?", "b")], NoteTarget("X", "basic", notetype="Basic", field_mapping={"front": "Nope"}))
+    assert "no field 'Nope'" in e.value.message
+
+
+def test_duplicates_in_collection_near_and_batch_are_reported_and_skipped(col):
+    add_cards(col, [basic("What is ReLU?", "max(0, x)")], NoteTarget("D", "basic"))
+    cards = [basic("What is ReLU?", "again"), basic("what is  relu", "near"),
+             basic("What is tanh?", "a function"), basic("WHAT IS TANH?!", "batch dupe")]
+    mark_duplicates(col, cards, NoteTarget("D", "basic"))
+    assert [c.duplicate for c in cards] == ["collection", "near", None, "batch"]
+    result = add_cards(col, cards, NoteTarget("D", "basic"))
+    assert len(result.note_ids) == 1 and len(result.skipped) == 3
+    kept = add_cards(col, [basic("What is ReLU?", "forced")], NoteTarget("D", "basic"), skip_duplicates=False)
+    assert len(kept.note_ids) == 1
+
+
+def test_failure_changes_nothing(col, monkeypatch):
+    before = col.note_count()
+
+    def boom(requests):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(col, "add_notes", boom)
+    with pytest.raises(CollectionError) as e:
+        add_cards(col, [basic("Q?", "A")], NoteTarget("Brand new deck", "basic"))
+    assert "Nothing was changed" in e.value.hint
+    assert col.note_count() == before
+    assert col.decks.id_for_name("Brand new deck") is None
