@@ -14,3 +14,4 @@ for _p in (_ROOT, _HERE):
         sys.path.insert(0, _p)
 
 from anki_app import anki_app, anki_session, qapp  # noqa: E402,F401  (fixtures)
+from engine_fixtures import backend, col, server  # noqa: E402,F401  (fixtures)
