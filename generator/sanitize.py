@@ -1,0 +1,239 @@
+"""Allow-list HTML sanitizer for model output that ends up in Anki note fields.
+
+Model output is untrusted: Anki renders fields in a web view. The sanitizer never passes input
+through. It tokenizes with the stdlib ``HTMLParser`` and *re-serializes* only what it allows:
+known harmless tags, a handful of attributes (quoted and escaped), and text with ``& < >``
+escaped. Whatever our tokenizer and a browser disagree on can therefore only turn into
+harmless escaped text, never into markup.
+
+Decisions:
+
+* ``img`` is dropped entirely (with ``audio``/``video``/``picture``...): cards made from a
+  document never need media, and an image is the classic remote-load / ``onerror`` vector.
+* No ``style`` (``url()`` loads, ``expression()``), no ``class``/``id`` (they can hook into a
+  card template's CSS or scripts; Anki adds its own ``cloze`` class at render time).
+* Links keep only absolute ``http``/``https``/``mailto`` URLs and get ``rel="noopener noreferrer"``;
+  relative URLs are meaningless in a card. An ``a`` without a usable ``href`` keeps only its text.
+* ``h1``-``h6`` become ``<div><b>…</b></div>`` so headings do not blow up a card's layout;
+  other block elements (section, article, dl, ...) become ``div`` so text does not run together;
+  ``strike``/``del`` become ``s`` and ``ins`` becomes ``u``.
+* Unknown inline tags (``font``, ``center``...) are dropped, their text kept. Script-like and
+  foreign-content elements are dropped *with* their content (an unclosed one eats the rest).
+"""
+import re
+from html import escape
+from html.parser import HTMLParser
+from typing import Dict, FrozenSet, List, Optional, Tuple
+
+__all__ = ["sanitize_html", "html_to_text", "safe_href", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES"]
+
+ALLOWED_TAGS: FrozenSet[str] = frozenset(
+    "b strong i em u s sub sup code pre kbd br p div span ul ol li blockquote hr "
+    "table thead tbody tr th td a".split()
+)
+ALLOWED_ATTRIBUTES: Dict[str, FrozenSet[str]] = {
+    "a": frozenset({"href", "rel"}),
+    "td": frozenset({"colspan", "rowspan"}),
+    "th": frozenset({"colspan", "rowspan"}),
+}
+SAFE_SCHEMES: FrozenSet[str] = frozenset({"http", "https", "mailto"})
+
+_VOID = frozenset("area base br col embed hr img input keygen link meta param source track wbr".split())
+# Elements dropped together with everything inside them.
+_DROP_CONTENT = frozenset(
+    "script style iframe frame frameset object embed applet svg math template noscript noembed "
+    "noframes title head textarea select option optgroup datalist button xmp plaintext "
+    "audio video canvas picture map".split()
+)
+_RENAME = {"strike": "s", "del": "s", "ins": "u"}
+_HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_AS_DIV = frozenset(
+    "section article aside header footer nav main figure figcaption address details summary "
+    "dl dt dd center fieldset legend hgroup dialog".split()
+)
+# Block-level output tags: text on either side of them is separate for html_to_text.
+_BLOCK = frozenset("br p div ul ol li blockquote hr pre table thead tbody tr th td".split())
+
+# Opening tag T implicitly closes an open element in ``closes`` unless a ``stop`` element is
+# nearer on the stack (a tiny subset of the HTML tree-building rules, so nesting stays sane).
+_P_RULE = (frozenset({"p"}), frozenset({"table", "td", "th"}))
+_IMPLIED: Dict[str, Tuple[Tuple[FrozenSet[str], FrozenSet[str]], ...]] = {
+    "li": ((frozenset({"li"}), frozenset({"ul", "ol", "table", "td", "th"})), _P_RULE),
+    "td": ((frozenset({"td", "th"}), frozenset({"tr", "table"})),),
+    "th": ((frozenset({"td", "th"}), frozenset({"tr", "table"})),),
+    "tr": ((frozenset({"tr"}), frozenset({"table", "thead", "tbody"})),),
+    "thead": ((frozenset({"thead", "tbody"}), frozenset({"table"})),),
+    "tbody": ((frozenset({"thead", "tbody"}), frozenset({"table"})),),
+}
+for _t in ("p", "div", "ul", "ol", "table", "blockquote", "pre", "hr"):
+    _IMPLIED[_t] = (_P_RULE,)
+
+# C0/C1 controls (except tab, LF, CR) and noncharacters never belong in a field.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+# Characters a browser (or a sloppy URL parser) ignores inside a scheme: whitespace, controls,
+# and invisible format characters such as zero-width spaces and bidi marks.
+_URL_NOISE_RE = re.compile("[\\s\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_SCHEME_RE = re.compile(r"([a-z][a-z0-9+.\-]*):")
+_DIGITS_RE = re.compile(r"\s*(\d{1,3})\s*$")
+
+
+def safe_href(value: str) -> Optional[str]:
+    """Return the URL to emit if ``value`` (already entity-decoded) is an absolute
+    http/https/mailto URL, else None. The scheme is judged after removing every character a
+    browser would skip, so ``jav\\tascript:``, ``&#106;avascript:`` and `` JAVASCRIPT:`` all fail."""
+    if _CONTROL_RE.search(value.replace("\t", "").replace("\n", "").replace("\r", "")):
+        return None
+    compact = _URL_NOISE_RE.sub("", value).lower()
+    m = _SCHEME_RE.match(compact)
+    if not m or m.group(1) not in SAFE_SCHEMES:
+        return None
+    # Tabs and newlines are removed by URL parsers anyway; other spaces are left to the browser.
+    url = re.sub(r"[\t\n\r]", "", value).strip()
+    return url if len(url) > len(m.group(0)) else None
+
+
+def _clean_text(text: str) -> str:
+    return _CONTROL_RE.sub("", text)
+
+
+class _Sanitizer(HTMLParser):
+    """Event handler that rebuilds the document from allowed pieces only."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: List[str] = []
+        # Open output elements: (input tag name, closing html to emit).
+        self.stack: List[Tuple[str, str]] = []
+        # Names of open elements inside a dropped element; non-empty means "drop everything".
+        self.dropping: List[str] = []
+
+    # --- events ---------------------------------------------------------------------------
+
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        if self.dropping:
+            if tag not in _VOID:
+                self.dropping.append(tag)
+            return
+        if tag in _DROP_CONTENT:
+            if tag not in _VOID:
+                self.dropping.append(tag)
+            return
+        tag = _RENAME.get(tag, tag)
+        if tag in _AS_DIV:
+            self._open(tag, "div", "<div>", "</div>")
+        elif tag in _HEADINGS:
+            self._open(tag, "div", "<div><b>", "</b></div>")
+        elif tag in ("br", "hr"):
+            self._close_implied(tag)
+            self.out.append("<%s>" % tag)
+        elif tag == "a":
+            href = next((v for k, v in attrs if k == "href" and v is not None), None)
+            url = safe_href(href) if href is not None else None
+            if url is not None and not any(name == "a" for name, _ in self.stack):
+                self._open("a", "a", '<a href="%s" rel="noopener noreferrer">' % escape(url), "</a>")
+        elif tag in ALLOWED_TAGS:
+            self._open(tag, tag, "<%s%s>" % (tag, self._span_attrs(tag, attrs)), "</%s>" % tag)
+
+    def handle_startendtag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        # Browsers ignore the self-closing slash on HTML elements: ``<script/>`` opens a script.
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.dropping:
+            if tag in self.dropping:
+                while self.dropping.pop() != tag:
+                    pass
+            return
+        tag = _RENAME.get(tag, tag)
+        names = [name for name, _ in self.stack]
+        if tag in names:
+            self._close_to(len(names) - 1 - names[::-1].index(tag))
+
+    def handle_data(self, data: str) -> None:
+        if not self.dropping:
+            # Anki's own editor writes a no-break space as &nbsp;, so do the same.
+            self.out.append(escape(_clean_text(data), quote=False).replace("\xa0", "&nbsp;"))
+
+    # Comments, doctypes, processing instructions and CDATA sections are dropped: the default
+    # handlers for those events do nothing.
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _open(self, name: str, out_tag: str, open_html: str, close_html: str) -> None:
+        self._close_implied(out_tag)
+        self.out.append(open_html)
+        self.stack.append((name, close_html))
+
+    def _close_implied(self, out_tag: str) -> None:
+        for closes, stops in _IMPLIED.get(out_tag, ()):
+            for i in range(len(self.stack) - 1, -1, -1):
+                name = self.stack[i][0]
+                if name in closes:
+                    self._close_to(i)
+                    break
+                if name in stops:
+                    break
+
+    def _close_to(self, index: int) -> None:
+        while len(self.stack) > index:
+            self.out.append(self.stack.pop()[1])
+
+    @staticmethod
+    def _span_attrs(tag: str, attrs: List[Tuple[str, Optional[str]]]) -> str:
+        """colspan/rowspan on table cells, as small integers; nothing else survives."""
+        if tag not in ("td", "th"):
+            return ""
+        parts = []
+        for name in ("colspan", "rowspan"):
+            value = next((v for k, v in attrs if k == name and v is not None), None)
+            m = _DIGITS_RE.match(value or "")
+            if m and 1 < int(m.group(1)) <= 100:
+                parts.append(' %s="%d"' % (name, int(m.group(1))))
+        return "".join(parts)
+
+    def result(self) -> str:
+        self.close()
+        self._close_to(0)
+        return "".join(self.out)
+
+
+def sanitize_html(html: str) -> str:
+    """Return ``html`` reduced to the allow-list: balanced, escaped, idempotent."""
+    if not html:
+        return ""
+    s = _Sanitizer()
+    # Raw control characters never belong in a field, and tokenizers disagree about them
+    # (``<script\x00>``): remove them before parsing.
+    s.feed(_clean_text(html))
+    return s.result()
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: List[str] = []
+
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        if tag in _BLOCK:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.handle_starttag(tag, [])
+
+    def handle_startendtag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of ``html`` (for duplicate checks and grounding): the text a reader sees in the
+    sanitized field, entities decoded, whitespace folded to single spaces. Dropped elements such
+    as scripts contribute nothing; block boundaries become a space."""
+    if not html:
+        return ""
+    extractor = _TextExtractor()
+    extractor.feed(sanitize_html(html))
+    extractor.close()
+    return " ".join("".join(extractor.parts).split())
