@@ -22,3 +22,28 @@ run: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.ankiaddon
+
+# --- issue 5: real model server, oldest Anki, package (tools/llm_server.py, tools/package.py) ---
+# `make test-llm`: llama.cpp's OpenAI-compatible server with SmolLM2-135M (wheel, venv and model
+# cached in ~/.cache/ollama-flashcards; the first wheel build takes ~6 min on 2 cores).
+test-llm: $(STAMP)
+	$(PYTHON) tools/llm_server.py setup
+	OLLAMA_FLASHCARDS_LLM=1 $(PY) -m pytest -q -p no:cacheprovider tests/llm
+
+# `make test-oldest`: the suite on the oldest supported Anki (23.10.1, Python 3.9).
+PY39_BASE ?= $(or $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.9*/bin/python))),python3.9)
+VENV39    := .venv39
+STAMP39   := $(VENV39)/.installed-$(shell cat requirements-oldest.txt requirements-bundle.txt | cksum | cut -d' ' -f1)
+
+$(STAMP39): requirements-oldest.txt requirements-bundle.txt
+	$(PY39_BASE) -m venv $(VENV39)
+	$(VENV39)/bin/python -m pip install -q --upgrade pip
+	$(VENV39)/bin/python -m pip install -q -r requirements-oldest.txt
+	rm -f $(VENV39)/.installed-* && touch $(STAMP39)
+
+test-oldest: $(STAMP39)
+	$(VENV39)/bin/python -m pytest -q -p no:cacheprovider tests --ignore=tests/llm
+
+# `make package`: ollama_flashcards.ankiaddon with the pure-Python libraries bundled in vendor/.
+package:
+	$(PYTHON) tools/package.py
