@@ -1,0 +1,109 @@
+"""generator.formatting: Markdown from a model to field HTML (always through the sanitizer)."""
+import pytest
+
+from generator.formatting import markdown_inline_to_html, to_field_html
+from test_sanitize import CORPUS, assert_safe_html
+
+
+@pytest.mark.parametrize(
+    "src, expected",
+    [
+        # emphasis
+        ("**bold** and __bold words__", "<b>bold</b> and <b>bold words</b>"),
+        ("*it* and _it_", "<i>it</i> and <i>it</i>"),
+        ("***both***", "<b><i>both</i></b>"),
+        ("**bold with *it* inside**", "<b>bold with <i>it</i> inside</b>"),
+        ("~~gone~~", "<s>gone</s>"),
+        ("a **b** c.", "a <b>b</b> c."),
+        ("(*note*)", "(<i>note</i>)"),
+        # ... but not inside words, identifiers or formulas
+        ("snake_case_name and _private_var", "snake_case_name and _private_var"),
+        ("a*b*c and 2 * 3 * 4 and x**2 + y**2", "a*b*c and 2 * 3 * 4 and x**2 + y**2"),
+        ("__init__ and __name__", "__init__ and __name__"),
+        ("** not bold ** and * not it *", "** not bold ** and * not it *"),
+        (r"\*literal\* and \_x\_", "*literal* and _x_"),
+        # code
+        ("use `a*b*c` or `<div>`", "use <code>a*b*c</code> or <code>&lt;div&gt;</code>"),
+        ("``a ` b``", "<code>a ` b</code>"),
+        ("```python\nif a<b:\n    x = '*y*'\n```\nafter", "<pre><code>if a&lt;b:\n    x = '*y*'</code></pre>after"),
+        # line breaks and lists
+        ("line1\nline2\r\nline3", "line1<br>line2<br>line3"),
+        ("a\n\nb", "a<br><br>b"),
+        ("\n\ntext\n\n", "text"),
+        ("- one\n- **two**\n* three", "<ul><li>one</li><li><b>two</b></li><li>three</li></ul>"),
+        ("intro:\n- a\n- b\n\nafter", "intro:<ul><li>a</li><li>b</li></ul>after"),
+        ("1. first\n2) second", "<ol><li>first</li><li>second</li></ol>"),
+        ("- a\n1. b", "<ul><li>a</li></ul><ol><li>b</li></ol>"),
+        ("## Heading ##\nbody", "<b>Heading</b><br>body"),
+        ("# Learn C#", "<b>Learn C#</b>"),
+        ("#hashtag", "#hashtag"),
+        # existing HTML is left to the sanitizer
+        ("<b>x</b> and <i>y</i><br>z", "<b>x</b> and <i>y</i><br>z"),
+        ("<ul>\n<li>a</li>\n</ul>\ntext", "<ul><li>a</li></ul>text"),
+        ("<p>x</p>\n\n<p>y</p>", "<p>x</p><p>y</p>"),
+        ("<script>alert(1)</script>ok", "ok"),
+        ("<b onclick='x'>b</b>", "<b>b</b>"),
+        # "<" that cannot be a tag stays text
+        ("a < b and c > d", "a &lt; b and c &gt; d"),
+        ("a<b and c>d", "a&lt;b and c&gt;d"),
+        ("x<y, x <= y, y >= x, <3, <->", "x&lt;y, x &lt;= y, y &gt;= x, &lt;3, &lt;-&gt;"),
+        ("vector<int>, List<T>, Map<K, V>", "vector&lt;int&gt;, List&lt;T&gt;, Map&lt;K, V&gt;"),
+        ("if (a<b && c>d)", "if (a&lt;b &amp;&amp; c&gt;d)"),
+        ("AT&T", "AT&amp;T"),
+        # links
+        ("[site](https://example.org/a_b_c)", '<a href="https://example.org/a_b_c" rel="noopener noreferrer">site</a>'),
+        ("[bad](javascript:alert(1))", "[bad](javascript:alert(1))"),
+        ("<https://example.org>", '<a href="https://example.org" rel="noopener noreferrer">https://example.org</a>'),
+        ("see https://example.org/_x_/y_z_", "see https://example.org/_x_/y_z_"),
+        # unicode
+        ("日本語 😀👍🏽 עברית مرحبا", "日本語 😀👍🏽 עברית مرحبا"),
+        ("", ""),
+    ],
+)
+def test_to_field_html(src: str, expected: str) -> None:
+    assert to_field_html(src) == expected
+
+
+@pytest.mark.parametrize(
+    "src, expected",
+    [
+        (r"\(a<b\) and \(c > d\)", r"\(a&lt;b\) and \(c &gt; d\)"),
+        (r"\(x_1 * y_1 * z_1\) and \(a*b*c\)", r"\(x_1 * y_1 * z_1\) and \(a*b*c\)"),
+        (r"\[\sum_{i=1}^{n} i < n^2\]", r"\[\sum_{i=1}^{n} i &lt; n^2\]"),
+        ("\\[a\n<b\\]", "\\[a\n&lt;b\\]"),  # no <br> inside display math
+        (r"\(a &amp; b\)", r"\(a &amp; b\)"),
+        (r"\(\frac{a}{b}\) & \(c\)", r"\(\frac{a}{b}\) &amp; \(c\)"),
+        ("`\\(x\\)`", "<code>\\(x\\)</code>"),
+    ],
+)
+def test_mathjax_untouched(src: str, expected: str) -> None:
+    assert to_field_html(src) == expected
+
+
+@pytest.mark.parametrize(
+    "src, expected",
+    [
+        ("{{c1::answer}}", "{{c1::answer}}"),
+        ("{{c1::answer::a_hint_here}}", "{{c1::answer::a_hint_here}}"),
+        ("{{c1::**bold answer**}} and {{c2::_x_::hint}}", "{{c1::<b>bold answer</b>}} and {{c2::<i>x</i>::hint}}"),
+        ("{{c1::a<b}}", "{{c1::a&lt;b}}"),
+        (r"{{c1::\(\frac{1}{2}\) }}", r"{{c1::\(\frac{1}{2}\) }}"),
+    ],
+)
+def test_cloze_markers_untouched(src: str, expected: str) -> None:
+    assert to_field_html(src) == expected
+
+
+def test_markdown_leaves_html_to_the_sanitizer() -> None:
+    # not sanitized yet: the tags are still there, the text "<" is escaped
+    assert markdown_inline_to_html("<script>x</script> a < b") == "<script>x</script> a &lt; b"
+    assert markdown_inline_to_html("<b>x</b>") == "<b>x</b>"
+
+
+def test_placeholder_characters_in_input_are_harmless() -> None:
+    assert to_field_html("\ue0000\ue001 **x**") == "0 <b>x</b>"
+
+
+@pytest.mark.parametrize("payload", CORPUS)
+def test_hostile_payloads_through_the_whole_pipeline(payload: str) -> None:
+    assert_safe_html(to_field_html(payload))
