@@ -1,0 +1,156 @@
+"""Entry points the menus and hooks call (imported only when one of them fires)."""
+import html
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import aqt
+from aqt import mw
+from aqt.utils import tooltip
+
+from .common import error_text, plural
+from .generate import DIALOG_NAME, GenerateDialog
+
+BULK_MISSING = "Bulk generation is not available in this version of the add-on."
+
+_registered = False
+
+
+def _register() -> None:
+    global _registered
+    if _registered:
+        return
+
+    def create(parent: Any, **source: Any) -> GenerateDialog:
+        dialog = GenerateDialog(parent, **source)
+        dialog.show()
+        return dialog
+
+    if hasattr(aqt.dialogs, "register_dialog"):
+        aqt.dialogs.register_dialog(DIALOG_NAME, create)
+    else:  # very old Anki
+        aqt.dialogs._dialogs[DIALOG_NAME] = [create, None]
+    _registered = True
+
+
+def open_generate(**source: Any) -> GenerateDialog:
+    """Open the Generate dialog (or bring the open one forward, with the new source if any)."""
+    _register()
+    return aqt.dialogs.open(DIALOG_NAME, mw, **source)
+
+
+def open_bulk(parent: Any = None) -> Any:
+    try:
+        from . import bulk
+    except ModuleNotFoundError as e:
+        if (e.name or "").endswith(".ui.bulk"):
+            tooltip(BULK_MISSING, parent=parent or mw)
+            return None
+        raise
+    return bulk.open_bulk_dialog(mw)
+
+
+def open_settings(parent: Any = None, on_saved: Optional[Callable[[], None]] = None) -> Any:
+    from .settings import SettingsDialog
+
+    dialog = SettingsDialog(parent or mw.app.activeWindow() or mw, on_saved=on_saved)
+    dialog.show()
+    return dialog
+
+
+# --- editor --------------------------------------------------------------------------------
+
+def kind_for_notetype(nt: Dict[str, Any]) -> Tuple[str, str]:
+    """(card kind, note type name): Anki's stock Basic / Basic and reversed / Cloze become a kind
+    (found by kind, not by their translated names); any other type is used by name."""
+    stock = nt.get("originalStockKind") or 0
+    if stock == 1:
+        return "basic", ""
+    if stock == 2:
+        return "reversed", ""
+    if stock == 5:
+        return "cloze", ""
+    return ("cloze" if nt.get("type") == 1 else "basic"), nt.get("name", "")
+
+
+def editor_deck_id(editor: Any) -> Optional[int]:
+    """The deck the editor's note goes to (Add window) or is in (Browser, Edit)."""
+    chooser = getattr(getattr(editor, "parentWindow", None), "deck_chooser", None)
+    if chooser is not None:
+        try:
+            return int(chooser.selected_deck_id)
+        except Exception:
+            pass
+    card = getattr(editor, "card", None)
+    if card is not None:
+        return int(card.odid or card.did)
+    note = getattr(editor, "note", None)
+    if note is not None and note.id:
+        cards = note.cards()
+        if cards:
+            return int(cards[0].odid or cards[0].did)
+    return None
+
+
+def open_from_editor(editor: Any, text: str) -> GenerateDialog:
+    note = editor.note
+    kind, notetype = kind_for_notetype(note.note_type() or {})
+    return open_generate(text=text, name="selection", label="Selection from the editor",
+                         deck_id=editor_deck_id(editor), kind=kind, notetype=notetype)
+
+
+# --- browser -------------------------------------------------------------------------------
+
+def note_documents(col: Any, nids: Sequence[int]) -> Tuple[List[Any], Dict[str, int], Optional[int]]:
+    """The notes' fields as documents (HTML to text), the document name -> note id map, and the
+    deck of the first note's first card. Runs in the background (reads the collection)."""
+    from ..generator.errors import SourceError
+    from ..generator.sources import read_html
+
+    docs: List[Any] = []
+    refs: Dict[str, int] = {}
+    deck_id: Optional[int] = None
+    for nid in nids:
+        note = col.get_note(nid)
+        if deck_id is None:
+            cards = note.cards()
+            if cards:
+                deck_id = int(cards[0].odid or cards[0].did)
+        fields = [f for f in note.fields if f.strip()]
+        if not fields:
+            continue
+        first = _short(fields[0])
+        name = "note %d%s" % (nid, (": " + first) if first else "")
+        body = "".join("<p>%s</p>" % f for f in fields)
+        try:
+            doc = read_html(body, name)
+        except SourceError:
+            continue  # an empty or media-only note: nothing to learn from
+        docs.append(doc)
+        refs[doc.name] = int(nid)
+    return docs, refs, deck_id
+
+
+def _short(field_html: str, n: int = 40) -> str:
+    from .common import html_to_plain
+
+    text = " ".join(html_to_plain(field_html).split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def open_from_notes(browser: Any, nids: Sequence[int]) -> None:
+    from aqt.operations import QueryOp
+
+    nids = list(nids)
+
+    def done(result: Tuple[List[Any], Dict[str, int], Optional[int]]) -> None:
+        docs, refs, deck_id = result
+        if not docs:
+            tooltip("The selected notes have no text to make cards from.", parent=browser)
+            return
+        open_generate(documents=docs, note_refs=refs, deck_id=deck_id,
+                      label="%s from the Browser" % plural(len(docs), "note"))
+
+    def failed(err: Exception) -> None:
+        tooltip(html.escape(error_text(err)), parent=browser)
+
+    QueryOp(parent=browser, op=lambda col: note_documents(col, nids), success=done) \
+        .failure(failed).with_progress("Reading %s…" % plural(len(nids), "note")).run_in_background()

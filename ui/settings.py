@@ -1,0 +1,345 @@
+"""The add-on's settings (the Config button in Tools > Add-ons).
+
+Every key of config.json has a control here, except field_mapping (set in the Generate dialog
+when a note type is chosen). config.md documents the JSON for those who edit it by hand."""
+from typing import Any, Callable, Dict, Optional
+
+from aqt import mw
+from aqt.qt import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QKeySequence,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+from aqt.utils import restoreGeom, saveGeom, tooltip
+
+from ..generator import config as engine_config
+from .common import (
+    ADDON,
+    KIND_LABELS,
+    LANGUAGES,
+    MessageBar,
+    error_text,
+    get_config,
+    is_alive,
+    run_network,
+)
+
+BACKENDS = [("ollama", "Ollama"), ("openai", "OpenAI-compatible (LM Studio, llama.cpp, vLLM…)")]
+DEFAULT_URLS = {"ollama": "http://127.0.0.1:11434", "openai": "http://127.0.0.1:1234"}
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, parent: Optional[QWidget] = None,
+                 on_saved: Optional[Callable[[], None]] = None) -> None:
+        super().__init__(parent or mw)
+        self.setWindowTitle("Ollama Flashcards Settings")
+        self.setObjectName("OllamaFlashcardsSettings")
+        self.on_saved = on_saved
+        self.cfg = get_config()
+        self._build()
+        self.load(self.cfg)
+        restoreGeom(self, "ollamaFlashcardsSettings", adjustSize=False)
+        if self.width() < 400:
+            self.resize(620, 720)
+
+    # --- layout -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        v = QVBoxLayout(body)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        server = QGroupBox("Server")
+        f = QFormLayout(server)
+        self.backend = QComboBox()
+        for value, title in BACKENDS:
+            self.backend.addItem(title, value)
+        self.backend.currentIndexChanged.connect(self._on_backend_changed)
+        f.addRow("Protocol", self.backend)
+        self.url = QLineEdit()
+        self.url.setPlaceholderText(DEFAULT_URLS["ollama"])
+        f.addRow("Server URL", self.url)
+        self.api_key = QLineEdit()
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("only if the server needs one")
+        f.addRow("API key", self.api_key)
+        test_row = QHBoxLayout()
+        self.test_btn = QPushButton("Test connection")
+        self.test_btn.setAutoDefault(False)
+        self.test_btn.clicked.connect(self.test_connection)
+        test_row.addWidget(self.test_btn)
+        self.test_label = QLabel("")
+        self.test_label.setWordWrap(True)
+        test_row.addWidget(self.test_label, 1)
+        f.addRow("", test_row)
+        self.message = MessageBar(server)
+        f.addRow(self.message)
+        self.connect_timeout = _spin(1, 120, " s")
+        f.addRow("Connect timeout", self.connect_timeout)
+        self.read_timeout = _spin(10, 3600, " s")
+        self.read_timeout.setToolTip("How long to wait for one answer of the model")
+        f.addRow("Answer timeout", self.read_timeout)
+        self.parallel = _spin(1, 16)
+        self.parallel.setToolTip("Requests sent at once. More helps only if the server runs "
+                                 "several in parallel (OLLAMA_NUM_PARALLEL).")
+        f.addRow("Parallel requests", self.parallel)
+        v.addWidget(server)
+
+        model = QGroupBox("Model")
+        f = QFormLayout(model)
+        self.model = QComboBox()
+        self.model.setEditable(True)
+        f.addRow("Default model", self.model)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setDecimals(2)
+        self.temperature.setToolTip("Lower = more literal cards, higher = more varied")
+        f.addRow("Temperature", self.temperature)
+        self.num_ctx = _spin(512, 262144, " tokens", step=1024)
+        self.num_ctx.setToolTip("Context window per request (capped by the model's own)")
+        f.addRow("Context size", self.num_ctx)
+        self.num_predict = _spin(64, 32768, " tokens", step=256)
+        self.num_predict.setToolTip("The longest answer a request may get")
+        f.addRow("Answer length", self.num_predict)
+        self.seed = _spin(0, 2 ** 31 - 1)
+        self.seed.setSpecialValueText("Random")
+        f.addRow("Seed", self.seed)
+        self.keep_alive = QLineEdit()
+        self.keep_alive.setToolTip("How long Ollama keeps the model loaded after a request "
+                                   "(e.g. 10m, 1h, 0 to unload at once, -1 forever)")
+        f.addRow("Keep model loaded", self.keep_alive)
+        v.addWidget(model)
+
+        cards = QGroupBox("Cards")
+        f = QFormLayout(cards)
+        self.deck = QComboBox()
+        self.deck.setEditable(True)
+        for entry in sorted(mw.col.decks.all_names_and_ids(), key=lambda d: d.name.lower()):
+            self.deck.addItem(entry.name)
+        f.addRow("Default deck", self.deck)
+        self.card_kind = QComboBox()
+        for value, title in KIND_LABELS:
+            self.card_kind.addItem(title, value)
+        f.addRow("Card type", self.card_kind)
+        self.note_type = QComboBox()
+        self.note_type.addItem("Anki's own type for the card type", "")
+        for entry in sorted(mw.col.models.all_names_and_ids(), key=lambda m: m.name.lower()):
+            self.note_type.addItem(entry.name, entry.name)
+        self.note_type.setToolTip("Use one of your note types instead; choose which field gets "
+                                  "what in the Generate dialog")
+        f.addRow("Note type", self.note_type)
+        self.tags = QLineEdit()
+        self.tags.setPlaceholderText("space-separated")
+        f.addRow("Tags", self.tags)
+        self.language = QComboBox()
+        self.language.setEditable(True)
+        for value, title in LANGUAGES:
+            self.language.addItem(title, value)
+        f.addRow("Language", self.language)
+        self.max_cards = _spin(0, 1000)
+        self.max_cards.setSpecialValueText("Auto")
+        self.max_cards.setToolTip("How many cards one generation makes in all; Auto = by length")
+        f.addRow("Number of cards", self.max_cards)
+        self.skip_duplicates = QCheckBox("Uncheck cards whose front is already in the collection")
+        f.addRow("", self.skip_duplicates)
+        self.prompt_additions = QPlainTextEdit()
+        self.prompt_additions.setPlaceholderText(
+            "Extra instructions for the model, e.g. “Ask about definitions and dates.”")
+        self.prompt_additions.setMaximumHeight(80)
+        f.addRow("Extra instructions", self.prompt_additions)
+        v.addWidget(cards)
+
+        other = QGroupBox("Other")
+        f = QFormLayout(other)
+        self.shortcut = QKeySequenceEdit()
+        f.addRow("Shortcut", self.shortcut)
+        self.log_content = QCheckBox("Write prompts and answers to the add-on's log (to debug)")
+        f.addRow("", self.log_content)
+        v.addWidget(other)
+        v.addStretch(1)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel
+                                        | QDialogButtonBox.StandardButton.RestoreDefaults)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            lambda: self.load(engine_config.defaults()))
+        outer.addWidget(self.buttons)
+
+    # --- values -------------------------------------------------------------------------------
+    def load(self, cfg: Dict[str, Any]) -> None:
+        _select(self.backend, str(cfg.get("backend") or "ollama"))
+        self.url.setText(str(cfg.get("url") or ""))
+        self.api_key.setText(str(cfg.get("api_key") or ""))
+        self.connect_timeout.setValue(int(cfg.get("connect_timeout") or 5))
+        self.read_timeout.setValue(int(cfg.get("read_timeout") or 300))
+        self.parallel.setValue(int(cfg.get("parallel_requests") or 1))
+        self.model.setEditText(str(cfg.get("model") or ""))
+        self.temperature.setValue(float(cfg.get("temperature", 0.2)))
+        self.num_ctx.setValue(int(cfg.get("num_ctx") or 4096))
+        self.num_predict.setValue(int(cfg.get("num_predict") or 1024))
+        self.seed.setValue(int(cfg.get("seed") or 0))
+        self.keep_alive.setText(str(cfg.get("keep_alive") or ""))
+        self.deck.setEditText(str(cfg.get("deck") or "Default"))
+        _select(self.card_kind, str(cfg.get("card_kind") or "basic"))
+        _select(self.note_type, str(cfg.get("note_type") or ""))
+        tags = cfg.get("tags") or []
+        self.tags.setText(" ".join(tags) if isinstance(tags, list) else str(tags))
+        language = str(cfg.get("language") or "")
+        if not _select(self.language, language):
+            self.language.setEditText(language)
+        self.max_cards.setValue(int(cfg.get("max_cards") or 0))
+        self.skip_duplicates.setChecked(bool(cfg.get("skip_duplicates", True)))
+        self.prompt_additions.setPlainText(str(cfg.get("prompt_additions") or ""))
+        self.shortcut.setKeySequence(QKeySequence(str(cfg.get("shortcut") or "")))
+        self.log_content.setChecked(bool(cfg.get("log_content", False)))
+
+    def values(self) -> Dict[str, Any]:
+        language = self.language.currentText().strip()
+        index = self.language.findText(language)
+        if index >= 0:
+            language = str(self.language.itemData(index) or "")
+        return {
+            "backend": self.backend.currentData(),
+            "url": self.url.text().strip() or DEFAULT_URLS[self.backend.currentData()],
+            "api_key": self.api_key.text().strip(),
+            "connect_timeout": self.connect_timeout.value(),
+            "read_timeout": self.read_timeout.value(),
+            "parallel_requests": self.parallel.value(),
+            "model": self.model.currentText().strip(),
+            "temperature": round(self.temperature.value(), 2),
+            "num_ctx": self.num_ctx.value(),
+            "num_predict": self.num_predict.value(),
+            "seed": self.seed.value(),
+            "keep_alive": self.keep_alive.text().strip() or "10m",
+            "deck": self.deck.currentText().strip() or "Default",
+            "card_kind": self.card_kind.currentData(),
+            "note_type": self.note_type.currentData() or "",
+            "tags": self.tags.text().split(),
+            "language": language,
+            "max_cards": self.max_cards.value(),
+            "skip_duplicates": self.skip_duplicates.isChecked(),
+            "prompt_additions": self.prompt_additions.toPlainText().strip(),
+            "shortcut": self.shortcut.keySequence().toString(),
+            "log_content": self.log_content.isChecked(),
+        }
+
+    def save(self) -> Dict[str, Any]:
+        cfg = dict(mw.addonManager.getConfig(ADDON) or {})
+        old_note_type = cfg.get("note_type", "")
+        cfg.update(self.values())
+        if cfg["note_type"] != old_note_type:
+            cfg["field_mapping"] = {}
+        mw.addonManager.writeConfig(ADDON, cfg)
+        _apply_shortcut(cfg["shortcut"])
+        return cfg
+
+    def accept(self) -> None:
+        self.save()
+        saveGeom(self, "ollamaFlashcardsSettings")
+        tooltip("Settings saved.", parent=self.parentWidget() or mw)
+        if self.on_saved is not None:
+            self.on_saved()
+        super().accept()
+
+    def reject(self) -> None:
+        saveGeom(self, "ollamaFlashcardsSettings")
+        super().reject()
+
+    def _on_backend_changed(self, *_args: Any) -> None:
+        kind = self.backend.currentData() or "ollama"
+        self.url.setPlaceholderText(DEFAULT_URLS[kind])
+        current = self.url.text().strip()
+        if current in DEFAULT_URLS.values():
+            self.url.setText(DEFAULT_URLS[kind])
+        self.keep_alive.setEnabled(kind == "ollama")
+
+    # --- test connection ----------------------------------------------------------------------
+    def test_connection(self) -> None:
+        from ..generator.backends import make_backend
+
+        cfg = dict(self.cfg)
+        cfg.update(self.values())
+        self.test_btn.setEnabled(False)
+        self.test_label.setText("Connecting…")
+        self.message.clear()
+
+        def op() -> Any:
+            backend = make_backend(cfg)
+            try:
+                return backend.server_info()
+            finally:
+                backend.close()
+
+        def done(info: Any) -> None:
+            if not is_alive(self):
+                return
+            self.test_btn.setEnabled(True)
+            self.test_label.setText("✓ " + info.status_line())
+            current = self.model.currentText()
+            self.model.clear()
+            for name in info.models:
+                self.model.addItem(name)
+            self.model.setEditText(current)
+
+        def failed(err: Exception) -> None:
+            if not is_alive(self):
+                return
+            self.test_btn.setEnabled(True)
+            self.test_label.setText("")
+            self.message.show_message(_esc(error_text(err)), "error")
+
+        run_network(self, op, done, failed)
+
+
+def _apply_shortcut(sequence: str) -> None:
+    """Give the Tools menu action its new shortcut at once (no restart needed)."""
+    from .. import GENERATE_TITLE
+
+    for action in mw.form.menuTools.actions():
+        if action.text() == GENERATE_TITLE:
+            action.setShortcut(QKeySequence(sequence))
+
+
+def _spin(low: int, high: int, suffix: str = "", step: int = 1) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(low, high)
+    s.setSingleStep(step)
+    if suffix:
+        s.setSuffix(suffix)
+    return s
+
+
+def _select(combo: QComboBox, value: str) -> bool:
+    index = combo.findData(value)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+        return True
+    return False
+
+
+def _esc(text: str) -> str:
+    import html
+
+    return html.escape(str(text), quote=False).replace("\n", "<br>")
