@@ -1,0 +1,348 @@
+"""The .ankiaddon package (tools/package.py): what it holds, and that it works once installed.
+
+The end-to-end test builds the package, installs it into a fresh headless Anki through Anki's own
+add-on manager (``mw.addonManager.install``), restarts Anki (a second process: Qt allows one
+QApplication per process) and generates cards through the *installed* copy against the fake
+Ollama server. In that second Anki the bundled libraries (pypdf, ftfy, wcwidth) can only be
+imported from the installed add-on's ``vendor/`` folder, as in a stock Anki that lacks them.
+
+This file is also the driver of those Anki processes: ``python tests/test_package.py STEP ...``.
+It runs under whatever Python runs the tests, so ``make test-oldest`` checks the package on
+Anki 23.10.1 / Python 3.9 too.
+"""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+ADDON = "ollama_flashcards"
+BUNDLED = ("pypdf", "ftfy", "wcwidth")
+RESULT = "RESULT:"
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location("of_package_tool", str(ROOT / "tools" / "package.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pdf_with_text(lines):
+    """A minimal one-page PDF with a real text layer (Helvetica), built by hand."""
+    ops = ["BT", "/F1 14 Tf", "72 720 Td", "18 TL"]
+    for line in lines:
+        ops.append("(%s) Tj T*" % line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)"))
+    ops.append("ET")
+    stream = "\n".join(ops).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+PDF_LINES = [
+    "Photosynthesis converts light energy into chemical energy in plants.",
+    "It takes place in the chloroplasts, which contain the pigment chlorophyll.",
+    "The light reactions split water and release oxygen as a by-product.",
+    "The Calvin cycle fixes carbon dioxide into sugars using ATP and NADPH.",
+]
+
+
+# ================================================================== the Anki processes (driver)
+
+
+def _block_outside_copies(base: Path) -> None:
+    """Make the bundled libraries importable only from inside ``base`` (the add-on's vendor/),
+    as in a stock Anki, even though the test venv has them installed too."""
+    import importlib.abc
+    import importlib.machinery
+
+    class OnlyFromAddon(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if path is not None or name not in BUNDLED:
+                return None
+            inside = [p for p in sys.path if p and os.path.abspath(p).startswith(str(base))]
+            spec = importlib.machinery.PathFinder.find_spec(name, inside)
+            if spec is None:
+                raise ModuleNotFoundError("No module named %r (stock Anki does not ship it)" % name,
+                                          name=name)
+            return spec
+
+    for name in BUNDLED:
+        sys.modules.pop(name, None)
+    sys.meta_path.insert(0, OnlyFromAddon())
+
+
+def _start(base: Path):
+    sys.path.insert(0, str(HERE))
+    import anki_app as harness
+
+    harness.prepare_environment("offscreen")
+    t0 = time.monotonic()
+    app = harness.start_anki(base)
+    return harness, app, time.monotonic() - t0
+
+
+def step_install(base: Path, package: Path) -> dict:
+    """Fresh Anki, no add-ons; install the package with Anki's add-on manager."""
+    harness, app, started = _start(base)
+    import aqt
+
+    mw = aqt.mw
+    before = list(mw.addonManager.allAddons())
+    result = mw.addonManager.install(str(package))
+    out = {"started_s": round(started, 2), "addons_before": before, "result": type(result).__name__}
+    if type(result).__name__ == "InstallOk":
+        out.update(name=result.name, compatible=result.compatible, conflicts=sorted(result.conflicts))
+    else:
+        out["errmsg"] = getattr(result, "errmsg", "")
+    out["addons_after"] = list(mw.addonManager.allAddons())
+    out["meta"] = mw.addonManager.addonMeta(ADDON)
+    harness.stop_anki(app)
+    return out
+
+
+def step_generate(base: Path, server_url: str, pdf: Path) -> dict:
+    """Anki restarted on the same base: the installed add-on loads; generate cards with it."""
+    _block_outside_copies(base)
+    harness, app, started = _start(base)
+    import importlib
+
+    import aqt
+
+    mw = aqt.mw
+    out = {"started_s": round(started, 2)}
+    pkg = sys.modules.get(ADDON)
+    out["loaded_from"] = os.path.dirname(os.path.abspath(pkg.__file__)) if pkg else None
+    out["tools_actions"] = [a.text().replace("&", "") for a in mw.form.menuTools.actions()]
+
+    def mod(name):
+        return importlib.import_module(ADDON + "." + name)
+
+    libs = mod("generator.libs")
+    pypdf = libs.load("pypdf")
+    ftfy = libs.load("ftfy")
+    out["pypdf_file"] = pypdf.__file__
+    out["ftfy_file"] = ftfy.__file__
+    out["ftfy_fixed"] = ftfy.fix_text("The caf\u00c3\u00a9 \u00e2\u0080\u0094 caf\u00e9")
+    text = "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(str(pdf)).pages)
+    out["pdf_text"] = text
+
+    documents = mod("generator.documents")
+    doc = documents.Document(pdf.name, [
+        documents.Block(documents.HEADING, "Photosynthesis", level=1, location="page 1")] + [
+        documents.Block(documents.PARAGRAPH, line.strip(), location="page 1")
+        for line in text.splitlines() if line.strip()])
+
+    backends, job, notes = mod("generator.backends"), mod("generator.job"), mod("generator.notes")
+    cfg = dict(mw.addonManager.getConfig(ADDON) or {})
+    cfg.update(backend="ollama", url=server_url, model="llama3.2", read_timeout=20)
+    out["config_keys"] = sorted(cfg)
+    backend = backends.make_backend(cfg)
+    options = job.prepare_job(backend, job.JobOptions.from_config(cfg))
+    chunks = job.plan_chunks([doc], options)
+    result = job.run_job(chunks, backend, options)
+    backend.close()
+    out["failures"] = [f.message for f in result.failures]
+    added = notes.add_cards(mw.col, result.cards, notes.NoteTarget(deck="Packaged::Biology",
+                                                                    tags=["from-package"]))
+    col = mw.col
+    ids = col.find_notes('"deck:Packaged::Biology"')
+    out["cards"] = len(result.cards)
+    out["note_ids"] = len(added.note_ids)
+    out["found"] = len(ids)
+    out["notes"] = [dict(col.get_note(i).items()) for i in ids[:3]]
+    out["tags"] = sorted({t for i in ids for t in col.get_note(i).tags})
+    out["undo"] = col.undo_status().undo
+    harness.stop_anki(app)
+    return out
+
+
+def driver(argv):
+    step, base = argv[0], Path(argv[1]).resolve()
+    if step == "install":
+        out = step_install(base, Path(argv[2]))
+    elif step == "generate":
+        out = step_generate(base, argv[2], Path(argv[3]))
+    else:
+        raise SystemExit("unknown step %r" % step)
+    print(RESULT + json.dumps(out), flush=True)
+    sys.stdout.flush()
+    os._exit(0)  # Qt/WebEngine teardown at interpreter exit is slow and noisy
+
+
+if __name__ == "__main__":
+    driver(sys.argv[1:])
+
+
+# ================================================================== the tests
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tool():
+    return load_tool()
+
+
+@pytest.fixture(scope="module")
+def package(tool, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pkg") / "ollama_flashcards.ankiaddon"
+    info = tool.build(out)
+    return out, info
+
+
+def names_of(path):
+    with zipfile.ZipFile(str(path)) as zf:
+        return zf.namelist()
+
+
+def test_package_holds_the_addon_and_nothing_else(package):
+    path, info = package
+    names = names_of(path)
+    assert info["package"] == ADDON
+    for required in ("__init__.py", "manifest.json", "config.json", "generator/__init__.py",
+                     "generator/job.py", "generator/libs.py"):
+        assert required in names
+    tops = {n.split("/")[0] for n in names}
+    assert tops <= {"__init__.py", "manifest.json", "config.json", "config.md", "generator", "ui",
+                    "vendor", "user_files", "LICENSE", "LICENSE.txt"}, tops
+    for name in names:
+        parts = name.split("/")
+        assert "__pycache__" not in parts and not name.endswith((".pyc", ".pyo")), name
+        assert not any(p.startswith(".") for p in parts), name
+        assert parts[0] not in ("tests", "seeds", "docs", "tools", "bench", "build", "dist"), name
+        assert name != "meta.json" and not name.startswith("user_files/") or name == "user_files/README.txt"
+    # no top folder: Anki extracts the entries straight into addons21/<package>/
+    assert "manifest.json" in names and not any(n.startswith(ADDON + "/") for n in names)
+    manifest = json.loads(zipfile.ZipFile(str(path)).read("manifest.json"))
+    assert manifest["package"] == ADDON and manifest["name"]
+
+
+def test_vendor_holds_the_pinned_pure_python_libraries(package):
+    path, _ = package
+    names = names_of(path)
+    pins = {}
+    for line in (ROOT / "requirements-bundle.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[name.lower().replace("-", "_")] = version
+    with zipfile.ZipFile(str(path)) as zf:
+        for name, version in pins.items():
+            wheel = "vendor/%s-%s.dist-info/WHEEL" % (name, version)
+            assert wheel in names, (wheel, [n for n in names if n.endswith("/WHEEL")])
+            text = zf.read(wheel).decode()
+            assert "Root-Is-Purelib: true" in text
+            assert all(t.endswith("-none-any") for t in
+                       [l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("Tag:")])
+    assert not [n for n in names if n.endswith((".so", ".pyd", ".dylib", ".dll"))]
+    assert not [n for n in names if n.startswith("vendor/bin/")]
+    for lib in ("pypdf/__init__.py", "ftfy/__init__.py", "wcwidth/__init__.py"):
+        assert "vendor/" + lib in names
+
+
+def test_build_is_reproducible(tool, package, tmp_path):
+    _, first = package
+    again = tool.build(tmp_path / "again.ankiaddon")
+    assert again["sha256"] == first["sha256"]
+
+
+def test_manifest_min_point_version_matches_the_oldest_tested_anki():
+    manifest = json.loads((ROOT / "manifest.json").read_text())
+    oldest = [l for l in (ROOT / "requirements-oldest.txt").read_text().splitlines()
+              if l.startswith("anki==")][0].split("==")[1]
+    year, month, patch = (int(x) for x in oldest.split("."))
+    # Anki's point version: 23.10.1 -> 231001; the add-on claims 23.10.x and must be tested there.
+    assert year * 10000 + month * 100 <= manifest["min_point_version"] <= year * 10000 + month * 100 + patch
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("from generator import job\n", "absolute import of 'generator'"),
+    ("import ui.common\n", "absolute import of 'ui.common'"),
+    ("def f(x):\n    match x:\n        case 1:\n            return 1\n", "not valid Python 3.9"),
+])
+def test_builder_refuses_code_that_breaks_inside_anki(tool, tmp_path, source, problem):
+    (tmp_path / "generator").mkdir()
+    (tmp_path / "generator" / "bad.py").write_text(source)
+    with pytest.raises(tool.PackageError, match=problem):
+        tool.check_sources([(tmp_path / "generator" / "bad.py", "generator/bad.py")])
+
+
+def test_builder_refuses_qt_in_the_engine(tool, tmp_path):
+    f = tmp_path / "x.py"
+    f.write_text("from aqt import mw\n")
+    with pytest.raises(tool.PackageError, match="must not import 'aqt'"):
+        tool.check_sources([(f, "generator/x.py")])
+    tool.check_sources([(f, "ui/x.py")])  # the UI may
+
+
+def run_step(*args, timeout=180):
+    env = dict(os.environ)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve())] + [str(a) for a in args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                          universal_newlines=True, env=env, cwd=str(ROOT))
+    lines = [l for l in proc.stdout.splitlines() if l.startswith(RESULT)]
+    if not lines:
+        pytest.fail("step %s gave no result (exit %s)\nstdout:\n%s\nstderr:\n%s" % (
+            args[0], proc.returncode, proc.stdout[-3000:], proc.stderr[-5000:]))
+    return json.loads(lines[-1][len(RESULT):])
+
+
+def test_package_installs_restarts_and_generates_cards(package, tmp_path):
+    from fake_ollama import FakeOllama
+
+    path, _ = package
+    base = tmp_path / "anki-base"
+    pdf = tmp_path / "photosynthesis.pdf"
+    pdf.write_bytes(pdf_with_text(PDF_LINES))
+
+    installed = run_step("install", base, path)
+    assert installed["result"] == "InstallOk", installed
+    assert installed["addons_before"] == []
+    assert installed["addons_after"] == [ADDON]
+    assert installed["compatible"] is True  # min_point_version fits this Anki
+    assert installed["name"] == "Ollama Flashcards"
+    folder = base / "addons21" / ADDON
+    on_disk = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                     if p.is_file() and p.name != "meta.json" and "__pycache__" not in p.parts)
+    assert on_disk == sorted(n for n in names_of(path) if not n.endswith("/"))
+
+    with FakeOllama() as server:
+        done = run_step("generate", base, server.url, pdf)
+        bodies = server.chat_bodies()
+    assert done["loaded_from"] == str(folder.resolve()), done["loaded_from"]
+    assert "Generate Flashcards…" in done["tools_actions"]
+    vendor = str((folder / "vendor").resolve())
+    assert done["pypdf_file"].startswith(vendor) and done["ftfy_file"].startswith(vendor)
+    assert done["ftfy_fixed"] == "The café — café"
+    assert "chloroplasts" in done["pdf_text"]
+    assert bodies, "the installed add-on never reached the server"
+    assert done["failures"] == []
+    assert done["cards"] >= 1 and done["note_ids"] == done["cards"] == done["found"]
+    fronts = " ".join(n.get("Back", "") for n in done["notes"])
+    assert "chloroplasts" in fronts or "Photosynthesis" in fronts
+    assert "from-package" in done["tags"]
+    assert done["undo"]  # one undo step, with the add-on's label
