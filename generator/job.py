@@ -239,13 +239,15 @@ def run_job(
     cancel: Optional[threading.Event] = None,
     on_chunk: Optional[Callable[[Chunk, List[Card]], None]] = None,
     total_tokens: int = 0,
+    on_failure: Optional[Callable[[Chunk, FlashcardError], None]] = None,
 ) -> JobResult:
     """Generate cards for every chunk, up to ``options.parallel`` requests at once.
 
     ``on_chunk`` is called in document order, on this thread, as each chunk is finished: a
     journal or a UI can keep what is done even if the job is cancelled or dies later.
     ``total_tokens`` spreads a ``max_cards`` limit over the chunks (computed here when
-    ``chunks`` is a sequence). Setting ``cancel`` returns within ~50 ms with what is done."""
+    ``chunks`` is a sequence). Setting ``cancel`` returns within ~50 ms with what is done.
+    ``on_failure`` is called like ``on_chunk`` (same order, same thread) for a chunk that failed."""
     user_cancel = cancel or threading.Event()
     stop = threading.Event()  # tells workers to give up: user cancel, a fatal error, or the limit
     if isinstance(chunks, Sequence):
@@ -281,6 +283,8 @@ def run_job(
             err = outcome if isinstance(outcome, FlashcardError) else FlashcardError(
                 f"Unexpected error: {type(outcome).__name__}: {outcome}")
             result.failures.append(ChunkFailure(chunk, err))
+            if on_failure is not None:
+                on_failure(chunk, err)
             if is_fatal(err):
                 result.fatal = err
                 stop.set()
