@@ -324,6 +324,17 @@ def install_recorders(monkeypatch: Any, t: AnkiTestApp) -> None:
 
     _patch_everywhere(monkeypatch, aqt.utils, "ask_user", fake_ask_user_cb)
 
+    def fake_ask_user_dialog(text: str, callback: Callable[[int], None], *a: Any, **k: Any) -> None:
+        # callback gets the index of the clicked button: 0 (the first: Yes/Discard/...) for yes.
+        t.shown.append(Shown("ask_user_dialog", str(text), a, k))
+        answer = t._next_answer()
+        if isinstance(answer, int) and not isinstance(answer, bool):
+            callback(answer)
+        else:
+            callback(0 if answer else 1)
+
+    _patch_everywhere(monkeypatch, aqt.utils, "ask_user_dialog", fake_ask_user_dialog)
+
     def fake_show_cb(kind: str) -> Callable[..., None]:
         def fake(text: str, callback: Optional[Callable] = None, *a: Any, **k: Any) -> None:
             t.shown.append(Shown(kind, str(text), a, k))

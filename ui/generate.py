@@ -128,6 +128,7 @@ class GenerateDialog(QDialog):
         self._server_ok = False
         self.last_added: List[int] = []  # note ids of the last "Add"
         self.last_result: Any = None  # JobResult of the last job
+        self.pending = 0  # background reads/checks still running (duplicate check, regenerate…)
         self._build()
         self._load_choices()
         restoreGeom(self, "ollamaFlashcardsGenerate", adjustSize=False)
@@ -560,6 +561,7 @@ class GenerateDialog(QDialog):
             return docs, failed
 
         def done(result: Tuple[List[Document], List[Tuple[str, BaseException]]]) -> None:
+            self.pending -= 1
             if not is_alive(self):
                 return
             self.open_btn.setEnabled(True)
@@ -576,11 +578,13 @@ class GenerateDialog(QDialog):
                 self.message.clear()
 
         def failed(err: Exception) -> None:
+            self.pending -= 1
             if is_alive(self):
                 self.open_btn.setEnabled(True)
                 self._update_source_label()
                 self.message.show_message(esc(error_text(err)), "error")
 
+        self.pending += 1
         run_network(self, op, done, failed)
 
     def documents(self) -> List[Document]:
@@ -903,6 +907,7 @@ class GenerateDialog(QDialog):
             mark_duplicates(col, cards, target)
 
         def done(_: Any) -> None:
+            self.pending -= 1
             if not is_alive(self):
                 return
             self.table.refresh_marks()
@@ -915,9 +920,11 @@ class GenerateDialog(QDialog):
                         "info")
 
         def failed(err: Exception) -> None:
+            self.pending -= 1
             if is_alive(self):
                 self.message.show_message(esc(error_text(err)), "warning")
 
+        self.pending += 1
         run_with_collection(self, op, done, failed)
 
     def delete_selected(self) -> None:
@@ -954,6 +961,7 @@ class GenerateDialog(QDialog):
                 backend.close()
 
         def done(new: Optional[Card]) -> None:
+            self.pending -= 1
             if not is_alive(self):
                 return
             self.table.set_busy(card, None)
@@ -966,11 +974,13 @@ class GenerateDialog(QDialog):
             self.check_duplicates()
 
         def failed(err: Exception) -> None:
+            self.pending -= 1
             if not is_alive(self):
                 return
             self.table.set_busy(card, None)
             self._show_engine_error(err, kept=0)
 
+        self.pending += 1
         run_network(self, op, done, failed)
 
     # ==== add ==================================================================================
@@ -994,16 +1004,19 @@ class GenerateDialog(QDialog):
             return result.changes
 
         def done(_changes: Any) -> None:
+            self.pending -= 1
             result = holder.get("result")
             if result is None or not is_alive(self):
                 return
             self._on_added(cards, result, target)
 
         def failed(err: Exception) -> None:
+            self.pending -= 1
             if is_alive(self):
                 self._update_buttons()
                 self.message.show_message(esc(error_text(err)), "error")
 
+        self.pending += 1
         CollectionOp(parent=self, op=op).success(done).failure(failed).run_in_background(initiator=self)
 
     def _on_added(self, cards: List[Card], result: Any, target: Any) -> None:
@@ -1064,6 +1077,10 @@ class GenerateDialog(QDialog):
         self.select_none_btn.setEnabled(total > 0)
         self.cards_label.setText("<b>Cards</b> (%d of %d checked)" % (n, total) if total else "<b>Cards</b>")
         self.empty_hint.setVisible(total == 0)
+
+    def idle(self) -> bool:
+        """Nothing running in the background for this dialog (tests wait for this)."""
+        return not self.busy and not self.pulling and self.pending == 0 and self.refresh_btn.isEnabled()
 
     def unsaved_count(self) -> int:
         return len(self.table.checked_cards())

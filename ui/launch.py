@@ -38,10 +38,13 @@ def open_generate(**source: Any) -> GenerateDialog:
 
 
 def open_bulk(parent: Any = None) -> Any:
+    import importlib
+
+    name = __name__.rsplit(".", 1)[0] + ".bulk"
     try:
-        from . import bulk
+        bulk = importlib.import_module(name)
     except ModuleNotFoundError as e:
-        if (e.name or "").endswith(".ui.bulk"):
+        if e.name == name:  # not written yet / not shipped: say so, do not crash
             tooltip(BULK_MISSING, parent=parent or mw)
             return None
         raise

@@ -1,0 +1,237 @@
+"""The ways in: the editor's right-click on a selection, the Browser's right-click on notes,
+the Bulk entry, and the add-on's Config button — all in the real Anki main window."""
+import aqt
+from aqt import gui_hooks
+from aqt.qt import QPoint
+
+from test_ui_generate import TEXT, generate, open_dialog
+
+
+def wait_for_generate_dialog(app):
+    dlg = app.wait_for_window(app.module("ui.generate").GenerateDialog)
+    app.wait_until(dlg.idle, 10)
+    return dlg
+
+
+def editor_ready(app, editor):
+    res = {}
+
+    def ready():
+        editor.web.evalWithCallback(
+            "!!(window.require && require('anki/NoteEditor').instances[0]"
+            " && require('anki/NoteEditor').instances[0].fields.length)",
+            lambda r: res.__setitem__("ready", r))
+        app.pump(0.05)
+        return res.get("ready")
+
+    app.wait_until(ready, 20, "the editor did not load")
+
+
+def select_first_field(app, editor):
+    editor.web.eval("""(async () => {
+        const ne = require("anki/NoteEditor").instances[0];
+        await ne.fields[0].editingArea.focus();
+        document.execCommand("selectAll");
+    })()""")
+    return app.wait_until(lambda: editor.web.selectedText(), 5, "nothing selected")
+
+
+def focused_field_point(app, editor):
+    """Where the focused field's first line of text is, in the web view's pixels."""
+    res = {}
+    editor.web.evalWithCallback("""(() => {
+        let el = document.activeElement;
+        while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+        if (!el) return null;
+        const r = el.getBoundingClientRect();
+        return [r.left + 12, r.top + 8];
+    })()""", lambda r: res.__setitem__("p", r))
+    app.wait_until(lambda: "p" in res, 5)
+    if not res["p"]:
+        return QPoint(40, 40)
+    zoom = editor.web.zoomFactor()
+    return QPoint(int(res["p"][0] * zoom), int(res["p"][1] * zoom))
+
+
+def editor_menu(app, editor, point=None):
+    """The editor's real context menu: a right click on the web view (Chromium asks for the
+    menu, EditorWebView.contextMenuEvent builds it and runs the hooks)."""
+    from PyQt6.QtTest import QTest
+    from aqt.qt import Qt
+
+    menus = []
+
+    def grab(_webview, menu):
+        menus.append(menu)
+
+    gui_hooks.editor_will_show_context_menu.append(grab)
+    try:
+        target = editor.web.focusProxy() or editor.web
+        QTest.mouseClick(target, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier,
+                         point or QPoint(40, 40))
+        app.wait_until(lambda: menus, 5, "no context menu")
+    finally:
+        gui_hooks.editor_will_show_context_menu.remove(grab)
+    return menus[0]
+
+
+def action_named(menu, text):
+    for action in menu.actions():
+        if action.text() == text:
+            return action
+    raise LookupError("%r not in %r" % (text, [a.text() for a in menu.actions()]))
+
+
+def test_editor_selection_opens_the_dialog_with_the_notes_deck_and_type(anki_app, server):
+    col = anki_app.col
+    anki_app.write_config(url=server.url)
+    deck = anki_app.new_deck("Editor")
+    add = aqt.dialogs.open("AddCards", anki_app.mw)
+    editor = add.editor
+    cloze = next(m for m in col.models.all() if m.get("originalStockKind") == 5)
+    add.notetype_chooser.selected_notetype_id = cloze["id"]
+    add.deck_chooser.selected_deck_id = col.decks.id_for_name(deck)
+    anki_app.wait_until(lambda: editor.note is not None and editor.note.mid == cloze["id"], 10)
+    editor.note.fields[0] = TEXT.replace("\n", "<br>")
+    editor.loadNote()
+    editor_ready(anki_app, editor)
+    selected = select_first_field(anki_app, editor)
+    assert "chlorophyll" in selected
+
+    menu = editor_menu(anki_app, editor, focused_field_point(anki_app, editor))
+    action = action_named(menu, "Generate flashcards from selection")
+    menu.close()
+    action.trigger()
+    dlg = wait_for_generate_dialog(anki_app)
+    assert dlg.source_edit.toPlainText().strip() == selected.strip()
+    assert "Selection from the editor" in dlg.source_label.text()
+    assert dlg.deck_name() == deck
+    assert dlg.kind() == "cloze" and dlg.notetype() == ""
+    generate(anki_app, dlg)
+    assert dlg.table.cards
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10)
+    notes = [col.get_note(n) for n in col.find_notes('"deck:%s"' % deck)]
+    assert len(notes) == len(dlg.last_added) > 0
+    assert all(n.mid == cloze["id"] for n in notes)
+    assert all("ollama-flashcards::source::selection" in n.tags for n in notes)
+
+
+def test_editor_menu_has_no_entry_without_a_selection(anki_app):
+    add = aqt.dialogs.open("AddCards", anki_app.mw)
+    editor = add.editor
+    editor_ready(anki_app, editor)
+    menu = editor_menu(anki_app, editor)
+    assert "Generate flashcards from selection" not in [a.text() for a in menu.actions()]
+    menu.close()
+
+
+def test_browser_notes_become_the_source_and_cards_point_back(anki_app, server):
+    col = anki_app.col
+    anki_app.write_config(url=server.url)
+    deck = anki_app.new_deck("Browser")
+    did = col.decks.id_for_name(deck)
+    basic = next(m for m in col.models.all() if m.get("originalStockKind") == 1)
+    nids = []
+    for front, back in [
+        ("Mitochondria", "Mitochondria are organelles that make most of the cell's ATP supply."),
+        ("Ribosomes", "Ribosomes are the molecular machines that build proteins from amino acids."),
+    ]:
+        note = col.new_note(basic)
+        note.fields = [front, "<b>%s</b> They are found in nearly every living cell today." % back]
+        col.add_note(note, did)
+        nids.append(note.id)
+
+    browser = aqt.dialogs.open("Browser", anki_app.mw, search=('"deck:%s"' % deck,))
+    anki_app.wait_until(lambda: browser.table.len() == 2, 10)
+    browser.table.select_all()
+    anki_app.wait_until(lambda: len(browser.selected_notes()) == 2, 5)
+    anki_app.menu_choice = lambda menu: action_named(menu, "Generate flashcards from 2 notes")
+    browser.table._on_context_menu(QPoint())
+    assert anki_app.take("QMenu")
+
+    dlg = wait_for_generate_dialog(anki_app)
+    assert "2 notes from the Browser" in dlg.source_label.text()
+    assert "Mitochondria" in dlg.source_edit.toPlainText()
+    assert "<b>" not in dlg.source_edit.toPlainText()  # fields HTML -> text
+    assert dlg.source_edit.isReadOnly()
+    assert dlg.deck_name() == deck  # the notes' deck
+    generate(anki_app, dlg)
+    cards = list(dlg.table.cards)
+    assert cards
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10)
+    added = [col.get_note(n) for n in dlg.last_added]
+    refs = set()
+    for note in added:
+        tags = [t for t in note.tags if t.startswith("ollama-flashcards::from-note::")]
+        assert len(tags) == 1, note.tags
+        refs.add(int(tags[0].rsplit("::", 1)[1]))
+    assert refs == set(nids)  # every generated note points back to the note it came from
+    # and the reference is searchable from the Browser
+    assert set(col.find_notes("tag:ollama-flashcards::from-note::%d" % nids[0])) <= set(dlg.last_added)
+
+    dlg.clear_btn.click()
+    assert not dlg.source_edit.isReadOnly() and not dlg.source_edit.toPlainText()
+
+
+def test_bulk_entry_points_do_not_crash(anki_app, server):
+    import sys
+
+    launch = anki_app.module("ui.launch")
+    has_bulk = (anki_app.addon_folder / "ui" / "bulk.py").exists()
+    anki_app.tools_action("Bulk Generate from Files…").trigger()
+    anki_app.pump(0.1)
+    dlg = open_dialog(anki_app, server.url)
+    dlg.bulk_btn.click()
+    anki_app.pump(0.1)
+    if not has_bulk:
+        assert anki_app.texts("tooltip").count(launch.BULK_MISSING) == 2
+    else:
+        assert sys.modules[anki_app.module("ui").__name__ + ".bulk"]
+
+
+def test_config_button_opens_the_settings_dialog(anki_app, server):
+    mgr = anki_app.mw.addonManager
+    fn = mgr._configButtonActions.get("ollama_flashcards")
+    assert fn is not None
+    fn()
+    settings = anki_app.module("ui.settings")
+    dlg = anki_app.wait_for_window(settings.SettingsDialog)
+    assert dlg.url.text() == "http://127.0.0.1:11434"
+    assert dlg.model.currentText() == "llama3.2"
+    anki_app.screenshot(dlg, "settings")
+
+    dlg.url.setText(server.url)
+    dlg.test_btn.click()
+    anki_app.wait_until(lambda: dlg.test_btn.isEnabled(), 10)
+    assert dlg.test_label.text().startswith("✓ Ollama 0.12.3 at")
+    dlg.temperature.setValue(0.5)
+    dlg.tags.setText("a b")
+    dlg.shortcut.setKeySequence(aqt.qt.QKeySequence("Ctrl+Alt+F"))
+    dlg.prompt_additions.setPlainText("Ask about dates.")
+    dlg.buttons.button(aqt.qt.QDialogButtonBox.StandardButton.Save).click()
+    cfg = anki_app.config()
+    assert cfg["url"] == server.url and cfg["temperature"] == 0.5 and cfg["tags"] == ["a", "b"]
+    assert cfg["prompt_additions"] == "Ask about dates."
+    assert anki_app.tools_action("Generate Flashcards…").shortcut().toString() == "Ctrl+Alt+F"
+    # every key of config.json is still there (nothing dropped)
+    import json
+
+    with open(anki_app.addon_folder / "config.json", encoding="utf-8") as f:
+        assert set(json.load(f)) <= set(cfg)
+    anki_app.tools_action("Generate Flashcards…").setShortcut(aqt.qt.QKeySequence("Ctrl+Shift+G"))
+
+
+def test_settings_test_connection_shows_the_error_inline(anki_app):
+    from test_ui_generate import free_port
+
+    settings = anki_app.module("ui.settings")
+    dlg = settings.SettingsDialog(anki_app.mw)
+    dlg.show()
+    dlg.url.setText("http://127.0.0.1:%d" % free_port())
+    dlg.test_btn.click()
+    anki_app.wait_until(lambda: dlg.test_btn.isEnabled(), 10)
+    assert "ollama serve" in dlg.message.text()
+    assert not anki_app.errors
+    dlg.reject()

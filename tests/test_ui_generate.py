@@ -1,0 +1,346 @@
+"""The Generate dialog end to end in the real Anki main window (headless), against the fake
+Ollama server (tests/fake_ollama.py): generate, edit, add in one undo step, undo; cancel;
+server down; missing model and pull; failing chunks; closing with unsaved cards."""
+import socket
+
+import pytest
+
+from fake_ollama import FakeOllama, Reply
+
+TEXT = """Photosynthesis
+
+Photosynthesis is the process by which green plants turn light energy into chemical energy.
+It takes in carbon dioxide and water and releases oxygen as a by-product.
+
+Chloroplasts are the organelles where photosynthesis happens in plant cells.
+The green pigment chlorophyll absorbs red and blue light most strongly.
+
+The Calvin cycle uses ATP and NADPH to fix carbon dioxide into sugar molecules.
+"""
+
+
+def long_text(paragraphs: int = 24) -> str:
+    parts = []
+    for i in range(paragraphs):
+        parts.append("Section %d\n\nThe river number %d flows through a long green valley in the "
+                     "north. Farmers along river %d grow wheat, barley and apples every summer. "
+                     "Old stone bridges cross the water at many places near the villages. "
+                     "Fishermen catch trout and salmon in the cold clear water of river %d."
+                     % (i, i, i, i))
+    return "\n\n".join(parts)
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def open_dialog(app, url, **config):
+    app.write_config(url=url, **config)
+    app.tools_action("Generate Flashcards…").trigger()
+    dlg = app.wait_for_window(app.module("ui.generate").GenerateDialog)
+    app.wait_until(dlg.idle, 10, "the model list did not load")
+    return dlg
+
+
+def generate(app, dlg, timeout=20):
+    assert dlg.generate_btn.isEnabled()
+    dlg.generate_btn.click()
+    app.wait_until(lambda: dlg.busy or dlg.message.text(), 5)
+    app.wait_until(dlg.idle, timeout, "generation did not finish")
+
+
+def set_deck(app, dlg, name):
+    dlg.deck_chooser.selected_deck_id = app.col.decks.id_for_name(name)
+
+
+def note_type_kind(col, note):
+    return note.note_type().get("originalStockKind")
+
+
+def test_status_line_and_models_from_the_server(anki_app, server):
+    dlg = open_dialog(anki_app, server.url)
+    host = server.url.split("://")[1]
+    assert dlg.status_label.text() == "Ollama 0.12.3 at %s · 3 models" % host
+    items = [dlg.model_combo.itemText(i) for i in range(dlg.model_combo.count())]
+    assert sorted(items) == sorted(server.models)
+    assert dlg.model() == "llama3.2"
+    assert not dlg.message.text()  # the model is there: nothing to say
+    assert not dlg.generate_btn.isEnabled()  # no source yet
+    dlg.source_edit.setPlainText(TEXT)
+    assert dlg.generate_btn.isEnabled()
+    assert "Text" in dlg.source_label.text() and "words" in dlg.source_label.text()
+    anki_app.screenshot(dlg, "generate-dialog")
+
+
+def test_generate_edit_add_and_undo_in_one_step(anki_app, server):
+    col = anki_app.col
+    deck = anki_app.new_deck("Biology")
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source_edit.setPlainText(TEXT)
+    set_deck(anki_app, dlg, deck)
+    dlg.tags_edit.setText("biology chapter-1")
+    generate(anki_app, dlg)
+
+    cards = list(dlg.table.cards)
+    assert len(cards) >= 3, dlg.message.text()
+    assert "Made %d cards" % len(cards) in dlg.message.text()
+    assert dlg.progress_row.isHidden()
+    assert all(c.grounded for c in cards)
+    # a chat request went to the model the dialog shows, with the text in it
+    chat = server.chat_bodies()[0]
+    assert chat["model"] == "llama3.2" and "chlorophyll" in chat["messages"][-1]["content"]
+
+    table = dlg.table
+    review = anki_app.module("ui.review")
+    table.edit_cell(cards[0], review.COL_FRONT, "What do plants turn light into?")
+    table.edit_cell(cards[0], review.COL_BACK, "Chemical energy <stored in sugar>")
+    assert cards[0].front == "What do plants turn light into?"
+    assert cards[0].back == "Chemical energy &lt;stored in sugar&gt;"
+    table.set_checked(len(cards) - 1, False)  # leave the last one out
+    wanted = len(cards) - 1
+    assert dlg.add_btn.text() == "Add %d cards" % wanted
+    anki_app.screenshot(dlg, "review")
+
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10, "cards were not added")
+    anki_app.wait_until(dlg.idle, 5)
+    nids = col.find_notes('"deck:%s"' % deck)
+    assert sorted(nids) == sorted(dlg.last_added) and len(nids) == wanted
+    notes = [col.get_note(n) for n in nids]
+    assert all(note_type_kind(col, n) == 1 for n in notes)  # Anki's stock Basic
+    fronts = {n.fields[0] for n in notes}
+    assert "What do plants turn light into?" in fronts
+    edited = next(n for n in notes if n.fields[0] == "What do plants turn light into?")
+    assert edited.fields[1].startswith("Chemical energy &lt;stored in sugar&gt;")
+    for n in notes:
+        assert {"biology", "chapter-1"} <= set(n.tags)
+    # added cards leave the list; the unchecked one stays
+    assert len(dlg.table.cards) == 1 and dlg.table.cards[0] is cards[-1]
+    assert "Added %d cards" % wanted in dlg.message.text()
+    assert "Show in Browser" in dlg.message.action_titles()
+    assert any("Added %d cards" % wanted in t for t in anki_app.texts("tooltip"))
+
+    # one undo step, named for the add-on, undoes every note
+    assert col.undo_status().undo == "Generate Flashcards"
+    anki_app.wait_until(lambda: "Generate Flashcards" in anki_app.mw.form.actionUndo.text(), 5)
+    anki_app.mw.undo()
+    anki_app.wait_until(lambda: not col.find_notes('"deck:%s"' % deck), 10, "undo left notes")
+    assert col.undo_status().undo != "Generate Flashcards"
+
+    # the last choices are remembered
+    cfg = anki_app.config()
+    assert cfg["deck"] == deck and cfg["tags"] == ["biology", "chapter-1"]
+
+    dlg.message.trigger("Show in Browser")
+    browser = anki_app.wait_until(lambda: __import__("aqt").dialogs._dialogs["Browser"][1], 10)
+    assert browser.form.searchEdit.lineEdit().text().startswith("nid:")
+
+
+def test_cloze_kind_adds_cloze_notes(anki_app, server):
+    col = anki_app.col
+    deck = anki_app.new_deck("Cloze")
+    dlg = open_dialog(anki_app, server.url)
+    dlg.select_kind("cloze")
+    assert dlg.table.horizontalHeaderItem(1).text() == "Text"
+    dlg.source_edit.setPlainText(TEXT)
+    set_deck(anki_app, dlg, deck)
+    generate(anki_app, dlg)
+    cards = dlg.table.cards
+    assert cards and all("{{c1::" in c.text for c in cards)
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10)
+    notes = [col.get_note(n) for n in col.find_notes('"deck:%s"' % deck)]
+    assert len(notes) == len(cards)
+    assert all(n.note_type()["type"] == 1 for n in notes)
+
+
+def test_user_note_type_with_field_mapping(anki_app, server):
+    col = anki_app.col
+    deck = anki_app.new_deck("Mapped")
+    mm = col.models
+    name = "Vocab %s" % deck
+    nt = mm.new(name)
+    for f in ("Question", "Answer", "Source"):
+        mm.add_field(nt, mm.new_field(f))
+    t = mm.new_template("Card 1")
+    t["qfmt"], t["afmt"] = "{{Question}}", "{{Answer}}<br>{{Source}}"
+    mm.add_template(nt, t)
+    mm.add(nt)
+
+    dlg = open_dialog(anki_app, server.url)
+    dlg._fill_kinds()
+    dlg.select_kind("basic", notetype=name)
+    assert dlg.notetype() == name and dlg.mapping.isVisibleTo(dlg)
+    assert dlg.mapping.mapping() == {"front": "Question", "back": "Answer", "source": "Source"}
+    dlg.source_edit.setPlainText(TEXT)
+    set_deck(anki_app, dlg, deck)
+    generate(anki_app, dlg)
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10)
+    notes = [col.get_note(n) for n in col.find_notes('"deck:%s"' % deck)]
+    assert notes and all(n.note_type()["name"] == name for n in notes)
+    assert all(n["Question"] and n["Answer"] and "pasted text" in n["Source"] for n in notes)
+    assert anki_app.config()["note_type"] == name
+    assert anki_app.config()["field_mapping"]["source"] == "Source"
+
+
+def test_cancel_keeps_the_cards_made_so_far(anki_app):
+    with FakeOllama(latency=0.25) as server:
+        dlg = open_dialog(anki_app, server.url, num_ctx=1024, num_predict=512)
+        dlg.source_edit.setPlainText(long_text())
+        dlg.generate_btn.click()
+        anki_app.wait_until(lambda: dlg.table.cards, 15, "no cards arrived")
+        assert dlg.busy and not dlg.progress_row.isHidden()
+        assert "Chunk" in dlg.progress_label.text() and "of" in dlg.progress_label.text()
+        anki_app.screenshot(dlg, "progress")
+        dlg.cancel_btn.click()
+        anki_app.wait_until(dlg.idle, 5, "cancel did not stop the job within 5 s")
+        result = dlg.last_result
+        assert result.cancelled and result.chunks_done < result.chunks_total
+        assert len(dlg.table.cards) == len(result.cards) > 0
+        assert "Cancelled" in dlg.message.text() and "Kept" in dlg.message.text()
+
+
+def test_server_down_says_how_to_start_it_and_retry_works(anki_app):
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    dlg = open_dialog(anki_app, url)
+    text = dlg.message.text()
+    assert "Cannot connect" in text or "not reachable" in text.lower() or "connect" in text.lower()
+    assert "ollama serve" in text
+    assert dlg.message.action_titles() == ["Retry", "Settings…"]
+    assert dlg.message.level == "error"
+    anki_app.screenshot(dlg, "server-down")
+
+    # generating anyway gives the same short message, not a traceback
+    dlg.source_edit.setPlainText(TEXT)
+    generate(anki_app, dlg)
+    assert "ollama serve" in dlg.message.text()
+    assert not dlg.table.cards
+
+    # start the server on that port and retry
+    server = FakeOllama()
+    server.stop()  # free its random port; serve on the one the dialog knows instead
+    from http.server import ThreadingHTTPServer
+
+    server._server = ThreadingHTTPServer(("127.0.0.1", port), server._handler())
+    server._server.daemon_threads = True
+    server.url = url
+    server.start()
+    try:
+        dlg.message.trigger("Retry")
+        anki_app.wait_until(dlg.idle, 10)
+        assert dlg.status_label.text().startswith("Ollama 0.12.3 at")
+        assert not dlg.message.text()
+    finally:
+        server.stop()
+
+
+def test_missing_model_offers_pull_with_progress(anki_app, server):
+    dlg = open_dialog(anki_app, server.url, model="mistral")
+    assert "not on the server" in dlg.message.text()
+    assert dlg.message.action_titles() == ["Pull mistral"]
+    anki_app.screenshot(dlg, "pull-offer")
+    dlg.message.trigger("Pull mistral")
+    anki_app.wait_until(lambda: server.pulled == ["mistral"], 10)
+    anki_app.wait_until(dlg.idle, 10)
+    assert "4 models" in dlg.status_label.text()
+    assert dlg.model() == "mistral"
+    assert not dlg.message.text()
+    assert any("Pulled mistral" in t for t in anki_app.texts("tooltip"))
+
+
+def test_model_not_found_during_generate_offers_pull(anki_app, server):
+    dlg = open_dialog(anki_app, server.url)
+    dlg.model_combo.setEditText("phi4")
+    dlg.source_edit.setPlainText(TEXT)
+    generate(anki_app, dlg)
+    assert "phi4" in dlg.message.text()
+    assert "Pull phi4" in dlg.message.action_titles()
+
+
+def test_a_failing_chunk_is_a_short_message_not_a_traceback(anki_app, server):
+    server.script(Reply.error(500, "out of memory"), Reply.error(500, "out of memory"))
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source_edit.setPlainText(TEXT)
+    generate(anki_app, dlg)
+    text = dlg.message.text()
+    assert "failed" in text.lower() or "out of memory" in text
+    assert "Traceback" not in text
+    assert "Retry" in dlg.message.action_titles()
+    server.script()  # the default answerer again
+    dlg.message.trigger("Retry")
+    anki_app.wait_until(lambda: dlg.table.cards, 10)
+    anki_app.wait_until(dlg.idle, 10)
+
+
+def test_closing_with_unsaved_cards_asks_first(anki_app, server):
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source_edit.setPlainText(TEXT)
+    generate(anki_app, dlg)
+    n = len(dlg.table.cards)
+    assert n
+    anki_app.answers = [False]
+    dlg.close()
+    anki_app.pump(0.05)
+    asked = anki_app.take("askUser")
+    assert asked and "%d checked cards have not been added" % n in asked[0].text
+    assert dlg.isVisible()
+    anki_app.answers = [True]
+    dlg.close()
+    anki_app.pump(0.05)
+    assert anki_app.take("askUser")
+    assert not anki_app.top_windows(type(dlg))
+
+
+def test_closing_without_cards_does_not_ask(anki_app, server):
+    dlg = open_dialog(anki_app, server.url)
+    dlg.close()
+    anki_app.pump(0.05)
+    assert not anki_app.take("askUser")
+    assert not anki_app.top_windows(type(dlg))
+
+
+def test_delete_and_regenerate_one(anki_app, server):
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source_edit.setPlainText(TEXT)
+    generate(anki_app, dlg)
+    table = dlg.table
+    n = len(table.cards)
+    table.selectRow(0)
+    dlg.delete_btn.click()
+    assert len(table.cards) == n - 1
+    first = table.cards[0]
+    server.script(Reply.cards([{"front": "A brand new question?", "back": "A new answer.",
+                                "quote": "Photosynthesis is the process"}]))
+    table.selectRow(0)
+    assert dlg.regenerate_btn.isEnabled()
+    dlg.regenerate_btn.click()
+    anki_app.wait_until(lambda: table.cards[0] is not first, 10, "the card was not replaced")
+    anki_app.wait_until(dlg.idle, 5)
+    assert table.cards[0].front == "A brand new question?"
+    assert len(table.cards) == n - 1
+
+
+def test_duplicates_are_marked_and_unchecked(anki_app, server):
+    deck = anki_app.new_deck("Dupes")
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source_edit.setPlainText(TEXT)
+    set_deck(anki_app, dlg, deck)
+    generate(anki_app, dlg)
+    first_round = len(dlg.table.cards)
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10)
+    anki_app.wait_until(dlg.idle, 5)
+    generate(anki_app, dlg)  # the same text again: the same fronts
+    cards = dlg.table.cards
+    assert len(cards) == first_round
+    assert all(c.duplicate == "collection" for c in cards)
+    assert not dlg.table.checked_cards()
+    assert "Duplicate" in dlg.table.marks_of(cards[0])
+    assert "already in your collection" in dlg.message.text()
+    assert dlg.add_btn.text() == "Add 0 cards" and not dlg.add_btn.isEnabled()
