@@ -214,6 +214,18 @@ class ServerError(RuntimeError):
     pass
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM when the test process dies, so a
+    crashed or killed test run leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except Exception:
+            pass
+
+
 class LlmServer:
     """``python -m llama_cpp.server`` on 127.0.0.1 in its own process group.
 
@@ -252,11 +264,12 @@ class LlmServer:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             self.command(), stdout=self._log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
         )
         deadline = t0 + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self._log.close()
                 raise ServerError(f"llama server exited with {self.proc.returncode}:\n{self.log_tail()}")
             if self.ready():
                 self.started_in = time.monotonic() - t0
