@@ -175,7 +175,51 @@ def step_generate(base: Path, server_url: str, pdf: Path) -> dict:
     out["notes"] = [dict(col.get_note(i).items()) for i in ids[:3]]
     out["tags"] = sorted({t for i in ids for t in col.get_note(i).tags})
     out["undo"] = col.undo_status().undo
+    out["ui"] = _generate_in_dialog(harness, app, mw, server_url)
     harness.stop_anki(app)
+    return out
+
+
+UI_TEXT = ("Osmosis\n\nOsmosis is the diffusion of water across a semipermeable membrane.\n"
+           "Water moves from a region of low solute concentration to one of high concentration.\n"
+           "Cells placed in a hypotonic solution swell as water flows into them.\n")
+
+
+def _generate_in_dialog(harness, app, mw, server_url):
+    """As a user would: Tools > Generate Flashcards…, paste text, Generate, Add."""
+    import traceback
+
+    import aqt.utils
+
+    shown = []
+    for name in ("showInfo", "showWarning", "showCritical", "askUser"):
+        setattr(aqt.utils, name, lambda text="", *a, _n=name, **k: shown.append((_n, str(text))) or True)
+    out = {"shown": shown}
+    try:
+        cfg = dict(mw.addonManager.getConfig(ADDON) or {})
+        cfg.update(backend="ollama", url=server_url, model="llama3.2")
+        mw.addonManager.writeConfig(ADDON, cfg)
+        action = next(a for a in mw.form.menuTools.actions()
+                      if a.text().replace("&", "") == "Generate Flashcards…")
+        action.trigger()
+        dlg = harness.wait_until(app, lambda: next(
+            (w for w in app.topLevelWidgets() if w.isVisible() and type(w).__name__ == "GenerateDialog"),
+            None), 15, "the Generate dialog did not open")
+        out["dialog_module"] = type(dlg).__module__
+        harness.wait_until(app, dlg.idle, 15, "the model list did not load")
+        dlg.source_edit.setPlainText(UI_TEXT)
+        dlg.deck_chooser.selected_deck_id = mw.col.decks.id("Packaged::Dialog", create=True)
+        dlg.generate_btn.click()
+        harness.wait_until(app, lambda: dlg.busy or dlg.table.cards, 5, "generation did not start")
+        harness.wait_until(app, dlg.idle, 30, "generation did not finish")
+        out["cards"] = len(dlg.table.cards)
+        dlg.add_btn.click()
+        harness.wait_until(app, lambda: dlg.last_added, 15, "the cards were not added")
+        out["added"] = len(dlg.last_added)
+        out["found"] = len(mw.col.find_notes('"deck:Packaged::Dialog"'))
+        dlg.close()
+    except Exception:
+        out["error"] = traceback.format_exc()
     return out
 
 
@@ -346,3 +390,8 @@ def test_package_installs_restarts_and_generates_cards(package, tmp_path):
     assert "chloroplasts" in fronts or "Photosynthesis" in fronts
     assert "from-package" in done["tags"]
     assert done["undo"]  # one undo step, with the add-on's label
+    ui = done["ui"]
+    assert "error" not in ui, ui.get("error")
+    assert ui["dialog_module"].startswith(ADDON + ".ui.")  # the installed copy's dialog
+    assert ui["cards"] >= 1 and ui["added"] == ui["found"] >= 1, ui
+    assert ui["shown"] == []
