@@ -1,0 +1,528 @@
+"""Document readers: files, bytes, pasted text and HTML become a ``Document`` of blocks.
+
+Public API:
+    read_path(path, max_bytes)   any supported file (dispatch by extension and content)
+    read_bytes(data, name)       bytes of unknown type (stdin, uploads)
+    read_text(text, name)        pasted text / editor selection (Markdown detected)
+    read_html(html, name)        an HTML page or fragment (also Anki note fields)
+    iter_blocks_path(path)       blocks of a file, streaming for plain text / Markdown
+    SUPPORTED_EXTENSIONS         for file dialogs
+
+Every failure on bad input is a SourceError subclass with a message naming the input and a
+hint saying what to do; nothing heavy (pypdf, ftfy, bs4) is imported before it is needed.
+"""
+import os
+import stat
+import zipfile
+from typing import Callable, Iterator, List, Optional, TypeVar
+
+from ..documents import Block, Document
+from ..errors import (
+    BinarySource,
+    EmptySource,
+    EncryptedSource,
+    FlashcardError,
+    SourceTooLarge,
+    UnreadableSource,
+    UnsupportedSource,
+)
+
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "iter_blocks_path",
+    "read_bytes",
+    "read_html",
+    "read_path",
+    "read_text",
+]
+
+SUPPORTED_EXTENSIONS = (
+    ".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx", ".epub",
+)
+TEXT_EXTENSIONS = (".txt", ".text")
+MARKDOWN_EXTENSIONS = (".md", ".markdown")
+HTML_EXTENSIONS = (".html", ".htm", ".xhtml")
+
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+MAX_HTML_BYTES = 50 * 1024 * 1024  # the HTML parser needs ~10x the file size in memory
+STREAM_READ = 1024 * 1024
+MAX_LINE_CHARS = 1024 * 1024  # a "line" longer than this is cut at a space
+
+_SUPPORTED_TEXT = "text (.txt), Markdown (.md), HTML, PDF, Word (.docx) and EPUB"
+_EMPTY_HINT = "Choose a file (or paste text) that contains the material to learn."
+_DAMAGED_HINT = ("The file may be damaged or in an unexpected format. Open it in its application "
+                 "and save or export it again (PDF, .docx or .txt), then try again.")
+
+T = TypeVar("T")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _label(path: str) -> str:
+    return os.path.basename(os.path.normpath(path)) or path
+
+
+def _guard(label: str, fn: Callable[[], T]) -> T:
+    """Run a reader; anything unexpected becomes an UnreadableSource, never a traceback."""
+    try:
+        return fn()
+    except FlashcardError:
+        raise
+    except MemoryError:
+        raise SourceTooLarge(
+            f"'{label}' is too large to read with the memory available.",
+            "Split it into smaller files, or convert it to plain text (.txt), which is read as a stream.",
+        ) from None
+    except RecursionError:
+        raise UnreadableSource(
+            f"'{label}' is nested too deeply to read.", _DAMAGED_HINT
+        ) from None
+    except Exception as err:
+        raise UnreadableSource(
+            f"'{label}' could not be read: {type(err).__name__}: {err}", _DAMAGED_HINT
+        ) from None
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n < 10 * 1024 * 1024 else f"{n // (1024 * 1024)} MB"
+
+
+def _check_file(path: str, label: str, max_bytes: Optional[int]) -> int:
+    """Size of a readable regular file; typed errors for everything else."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise UnreadableSource(
+            f"File not found: '{path}'.", "Check the file name and folder, then choose the file again."
+        ) from None
+    except PermissionError:
+        raise UnreadableSource(
+            f"Permission denied: '{label}' cannot be read.",
+            "Check the file's permissions, or copy it to a folder you can read, then try again.",
+        ) from None
+    except (OSError, ValueError) as err:
+        raise UnreadableSource(
+            f"'{label}' cannot be opened: {getattr(err, 'strerror', None) or err}.",
+            "Check the path, then choose the file again.",
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UnreadableSource(f"'{label}' is a folder, not a file.", "Choose a file inside it.")
+    size = st.st_size
+    if max_bytes is not None and size > max_bytes:
+        raise SourceTooLarge(
+            f"'{label}' is {_mb(size)}; files up to {_mb(max_bytes)} are accepted.",
+            "Split it into smaller files, or keep only the chapters you want cards for.",
+        )
+    if size == 0 and stat.S_ISREG(st.st_mode):
+        raise EmptySource(f"'{label}' is empty.", _EMPTY_HINT)
+    return size
+
+
+def _open(path: str, label: str):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise UnreadableSource(
+            f"File not found: '{path}'.", "Check the file name and folder, then choose the file again."
+        ) from None
+    except PermissionError:
+        raise UnreadableSource(
+            f"Permission denied: '{label}' cannot be read.",
+            "Check the file's permissions, or copy it to a folder you can read, then try again.",
+        ) from None
+    except OSError as err:
+        raise UnreadableSource(
+            f"'{label}' cannot be opened: {err.strerror or err}.", "Check the path, then try again."
+        ) from None
+
+
+def _read_file(path: str, label: str, max_bytes: Optional[int]) -> bytes:
+    with _open(path, label) as f:
+        try:
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+        except OSError as err:
+            raise UnreadableSource(
+                f"'{label}' could not be read: {err.strerror or err}.",
+                "Check that the disk or network drive is available, then try again.",
+            ) from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise SourceTooLarge(
+            f"'{label}' is larger than {_mb(max_bytes)}.",
+            "Split it into smaller files, or keep only the chapters you want cards for.",
+        )
+    if not data:
+        raise EmptySource(f"'{label}' is empty.", _EMPTY_HINT)
+    return data
+
+
+def _head(path: str, label: str, n: int = 2048) -> bytes:
+    with _open(path, label) as f:
+        try:
+            return f.read(n)
+        except OSError as err:
+            raise UnreadableSource(
+                f"'{label}' could not be read: {err.strerror or err}.",
+                "Check that the disk or network drive is available, then try again.",
+            ) from None
+
+
+def _sniff(head: bytes) -> Optional[str]:
+    """'pdf', 'zip', 'ole', 'rtf' from the first bytes, else None."""
+    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    if head.lstrip()[:5] == b"{\\rtf":
+        return "rtf"
+    return None
+
+
+def _zip_kind(source, label: str) -> str:
+    """'docx', 'epub', or the name of another ZIP-based format."""
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            names = set(zf.namelist())
+            mimetype = b""
+            if "mimetype" in names:
+                info = zf.getinfo("mimetype")
+                if info.file_size < 200:
+                    mimetype = zf.read("mimetype").strip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+            NotImplementedError, RuntimeError) as err:
+        raise UnreadableSource(
+            f"'{label}' cannot be opened: it looks like a ZIP archive but is damaged ({err}).",
+            "The file may be only partly downloaded. Download or save it again.",
+        ) from None
+    if mimetype == b"application/epub+zip" or "META-INF/container.xml" in names:
+        return "epub"
+    if "word/document.xml" in names:
+        return "docx"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
+        return "an OpenDocument file (.odt/.ods/.odp)"
+    if any(n.startswith("ppt/") for n in names):
+        return "a PowerPoint file (.pptx)"
+    if any(n.startswith("xl/") for n in names):
+        return "an Excel file (.xlsx)"
+    if "[Content_Types].xml" in names:
+        return "docx"  # an Office file whose main part has another name: let the reader decide
+    return "a ZIP archive"
+
+
+def _unsupported(label: str, what: str) -> UnsupportedSource:
+    return UnsupportedSource(
+        f"'{label}' is {what}, which cannot be read.",
+        f"Supported are {_SUPPORTED_TEXT} files. Save or export it in one of these formats "
+        "(PDF or .docx work for most documents).",
+    )
+
+
+def _ole(data_or_head: bytes, label: str) -> FlashcardError:
+    """An OLE2 file: an old .doc/.xls/.ppt, or a password-protected modern Office file."""
+    if "EncryptedPackage".encode("utf-16-le") in data_or_head:
+        return EncryptedSource(
+            f"'{label}' is password-protected.",
+            "Open it in Word, remove the password (File > Info > Protect Document), save, and try again.",
+        )
+    return UnsupportedSource(
+        f"'{label}' is in the old Word/Office format (.doc), which cannot be read.",
+        "Open it in Word or LibreOffice and save it as .docx (or export it as PDF), then try again.",
+    )
+
+
+def _rtf(label: str) -> UnsupportedSource:
+    return UnsupportedSource(
+        f"'{label}' is a Rich Text (RTF) file, which cannot be read.",
+        "Open it in a word processor and save it as .docx or plain text (.txt), then try again.",
+    )
+
+
+def _binary(label: str, err: BinarySource) -> BinarySource:
+    what = err.message
+    if what.startswith("This looks like "):
+        what = what[len("This looks like "):]
+    return BinarySource(
+        f"'{label}' looks like {what.rstrip('.')}",
+        f"Choose a text, Markdown, HTML, PDF, Word (.docx) or EPUB file. If it is a document "
+        "in another format, export it as PDF, .docx or .txt first.",
+    )
+
+
+def _decode(data: bytes, label: str) -> str:
+    from ..textfix import decode_bytes
+
+    try:
+        return decode_bytes(data)
+    except BinarySource as err:
+        raise _binary(label, err) from None
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text[:2048].lstrip().lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")) and "<html" in text[:4096].lower():
+        return True
+    return head.startswith(("<!doctype html", "<html", "<head", "<body"))
+
+
+def _document(label: str, blocks: List[Block]) -> Document:
+    if not blocks:
+        raise EmptySource(f"'{label}' contains no text.", _EMPTY_HINT)
+    return Document(label, blocks)
+
+
+# --- public API ----------------------------------------------------------------------------
+
+def read_text(text: str, name: str = "pasted text", markdown: Optional[bool] = None) -> Document:
+    """A Document from text (pasted, an editor selection, stdin). ``markdown=None`` detects
+    Markdown structure (headings, lists, emphasis); a full HTML page is read as HTML."""
+    from ..textfix import fix_text
+
+    return _guard(name, lambda: _text_document(fix_text(text or ""), name, markdown))
+
+
+def _text_document(text: str, name: str, markdown: Optional[bool]) -> Document:
+    from .text import text_blocks
+
+    if not text.strip():
+        raise EmptySource(f"'{name}' is empty.", _EMPTY_HINT)
+    if markdown is None and _looks_like_html(text):
+        return _html_document(text, name)
+    return _document(name, text_blocks(text, markdown))
+
+
+def read_html(html: str, name: str) -> Document:
+    """A Document from an HTML page or fragment (also Anki note fields)."""
+    from ..textfix import fix_text
+
+    return _guard(name, lambda: _html_document(fix_text(html or ""), name))
+
+
+def _html_document(html: str, name: str) -> Document:
+    from .html import html_blocks
+
+    if not html.strip():
+        raise EmptySource(f"'{name}' is empty.", _EMPTY_HINT)
+    return _document(name, html_blocks(html))
+
+
+def read_bytes(data: bytes, name: str, markdown: Optional[bool] = None) -> Document:
+    """A Document from bytes of unknown format: PDF, DOCX and EPUB are recognised by their
+    content; anything else must be text (any common encoding) or HTML."""
+    return _guard(name, lambda: _read_bytes(data, name, markdown))
+
+
+def _read_bytes(data: bytes, name: str, markdown: Optional[bool], html: Optional[bool] = None) -> Document:
+    if not data:
+        raise EmptySource(f"'{name}' is empty.", _EMPTY_HINT)
+    kind = _sniff(data[:2048])
+    if kind == "pdf":
+        from .pdf import iter_pdf_blocks
+
+        return _document(name, list(iter_pdf_blocks(data, name)))
+    if kind == "zip":
+        return _read_zip(data, name, _zip_kind(data, name))
+    if kind == "ole":
+        raise _ole(data, name)
+    if kind == "rtf":
+        raise _rtf(name)
+    if html or (html is None and name.lower().endswith(HTML_EXTENSIONS)):
+        from .html import decode_html
+
+        try:
+            text = decode_html(data)
+        except BinarySource as err:
+            raise _binary(name, err) from None
+        return _html_document(text, name)
+    text = _decode(data, name)
+    if html is None and markdown is None and _looks_like_html(text):
+        return _html_document(text, name)
+    return _text_document(text, name, markdown)
+
+
+def _read_zip(source, label: str, kind: str) -> Document:
+    if kind == "docx":
+        from .docx import docx_blocks
+
+        return _document(label, docx_blocks(source, label))
+    if kind == "epub":
+        from .epub import epub_blocks
+
+        return _document(label, epub_blocks(source, label))
+    raise _unsupported(label, kind)
+
+
+def read_path(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """A Document from a file. Dispatch by extension, checked against the file's content."""
+    path = os.fspath(path)
+    label = _label(path)
+    return _guard(label, lambda: _read_path(path, label, max_bytes))
+
+
+def _read_path(path: str, label: str, max_bytes: Optional[int]) -> Document:
+    _check_file(path, label, max_bytes)
+    ext = os.path.splitext(label)[1].lower()
+    head = _head(path, label)
+    if not head:
+        raise EmptySource(f"'{label}' is empty.", _EMPTY_HINT)
+    kind = _sniff(head)
+    if ext == ".pdf" and kind != "pdf":
+        raise _not_what(label, "PDF", head, kind)
+    if kind == "pdf":
+        from .pdf import iter_pdf_blocks
+
+        return _document(label, list(iter_pdf_blocks(path, label)))
+    if ext in (".docx", ".epub") and kind != "zip":
+        if kind == "ole" and ext == ".docx":
+            raise _ole(_read_file(path, label, max_bytes), label)
+        raise _not_what(label, "Word document" if ext == ".docx" else "EPUB book", head, kind)
+    if kind == "zip":
+        return _read_zip(path, label, _zip_kind(path, label))  # the content decides, not the name
+    if kind == "ole":
+        raise _ole(_read_file(path, label, max_bytes), label)
+    if kind == "rtf":
+        raise _rtf(label)
+    if ext in HTML_EXTENSIONS:
+        limit = MAX_HTML_BYTES if max_bytes is None else min(max_bytes, MAX_HTML_BYTES)
+        if os.path.getsize(path) > limit:
+            raise SourceTooLarge(
+                f"'{label}' is {_mb(os.path.getsize(path))}; HTML files up to {_mb(limit)} are accepted.",
+                "Save the page as plain text (.txt), which is read as a stream, or split it.",
+            )
+        return _read_bytes(_read_file(path, label, max_bytes), label, None, html=True)
+    data = _read_file(path, label, max_bytes)
+    if ext in MARKDOWN_EXTENSIONS:
+        return _read_bytes(data, label, True, html=False)
+    if ext in TEXT_EXTENSIONS:
+        return _read_bytes(data, label, None, html=False)
+    # Unknown extension: text if it decodes as text, else unsupported.
+    try:
+        return _read_bytes(data, label, None)
+    except BinarySource as err:
+        raise _unsupported(label, err.message.split(" looks like ", 1)[-1].rstrip(".")) from None
+
+
+def _not_what(label: str, what: str, head: bytes, kind: Optional[str]) -> UnreadableSource:
+    from ..textfix import binary_kind
+
+    if kind == "zip":
+        actual = "a ZIP archive"
+    elif kind == "ole":
+        actual = "an old Microsoft Office file"
+    elif kind == "pdf":
+        actual = "a PDF"
+    else:
+        actual = binary_kind(head) or ("a web page" if b"<html" in head.lower() else "text")
+    return UnreadableSource(
+        f"'{label}' is not a valid {what}: its content is {actual}.",
+        "It may be damaged, only partly downloaded, or an error page saved in its place. "
+        "Download or export it again.",
+    )
+
+
+def iter_blocks_path(path: str, max_bytes: Optional[int] = DEFAULT_MAX_BYTES) -> Iterator[Block]:
+    """Blocks of a file. Plain text and Markdown are read incrementally (bounded memory for
+    huge files: the encoding is detected from the first 64 KB); other formats are read whole."""
+    path = os.fspath(path)
+    label = _label(path)
+    _guard(label, lambda: _check_file(path, label, max_bytes))
+    ext = os.path.splitext(label)[1].lower()
+    head = _guard(label, lambda: _head(path, label))
+    if not head:
+        raise EmptySource(f"'{label}' is empty.", _EMPTY_HINT)
+    streamable = ext in TEXT_EXTENSIONS or ext in MARKDOWN_EXTENSIONS or (
+        ext not in SUPPORTED_EXTENSIONS and _sniff(head) is None)
+    if not streamable or _sniff(head) is not None:
+        yield from _guard(label, lambda: _read_path(path, label, max_bytes)).blocks
+        return
+    markdown = True if ext in MARKDOWN_EXTENSIONS else None
+    gen = _stream_text(path, label, markdown, ext in TEXT_EXTENSIONS or ext in MARKDOWN_EXTENSIONS)
+    while True:
+        try:
+            block = next(gen)
+        except StopIteration:
+            return
+        except FlashcardError:
+            raise
+        except MemoryError:
+            raise SourceTooLarge(
+                f"'{label}' is too large to read with the memory available.",
+                "Split it into smaller files.",
+            ) from None
+        except Exception as err:
+            raise UnreadableSource(
+                f"'{label}' could not be read: {type(err).__name__}: {err}", _DAMAGED_HINT
+            ) from None
+        yield block
+
+
+def _stream_text(path: str, label: str, markdown: Optional[bool], known_text: bool) -> Iterator[Block]:
+    from ..textfix import SAMPLE_SIZE, detect_encoding, fix_text, incremental_decoder
+    from .text import LineParser, looks_like_markdown
+
+    with _open(path, label) as f:
+        sample = f.read(SAMPLE_SIZE)
+        if not sample:
+            raise EmptySource(f"'{label}' is empty.", _EMPTY_HINT)
+        more = f.read(STREAM_READ)
+        try:
+            encoding, skip = detect_encoding(sample, complete=not more)
+        except BinarySource as err:
+            if known_text:
+                raise _binary(label, err) from None
+            raise _unsupported(label, err.message.split(" looks like ", 1)[-1].rstrip(".")) from None
+        if markdown is None:
+            preview = fix_text(incremental_decoder(encoding).decode(sample[skip:], False))
+            if _looks_like_html(preview):
+                f.close()
+                yield from _read_path(path, label, None).blocks
+                return
+            markdown = looks_like_markdown(preview)
+        decoder = incremental_decoder(encoding)
+        parser = LineParser(markdown)
+        out: List[Block] = []
+        feed = parser.feed
+        carry = ""
+        data = sample[skip:] + more
+        produced = False
+        while True:
+            final = not data
+            text = decoder.decode(data, final)
+            if carry:
+                text = carry + text
+                carry = ""
+            if "\r" in text:
+                if text.endswith("\r") and not final:
+                    carry = "\r"  # may be the first half of \r\n
+                    text = text[:-1]
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if final:
+                piece = text
+            else:
+                cut = text.rfind("\n")
+                if cut < 0:
+                    if len(text) + len(carry) < MAX_LINE_CHARS:
+                        carry = text + carry
+                        data = f.read(STREAM_READ)
+                        continue
+                    cut = max(text.rfind(" ", 0, MAX_LINE_CHARS), 0) or min(len(text), MAX_LINE_CHARS)
+                    piece, carry = text[:cut], text[cut:] + carry
+                else:
+                    piece, carry = text[:cut], text[cut + 1:] + carry
+            for line in fix_text(piece).split("\n"):
+                feed(line, out)
+            if out:
+                produced = True
+                yield from out
+                out.clear()
+            if final:
+                break
+            data = f.read(STREAM_READ)
+        parser.finish(out)
+        if out:
+            produced = True
+            yield from out
+        if not produced:
+            raise EmptySource(f"'{label}' contains no text.", _EMPTY_HINT)
