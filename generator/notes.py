@@ -227,7 +227,6 @@ def open_collection(path: str):
     import os
 
     from anki.collection import Collection
-    from anki.errors import DBError
     from anki.lang import set_lang
 
     set_lang("en")
@@ -238,14 +237,15 @@ def open_collection(path: str):
         raise CollectionError(f"The folder of '{path}' does not exist.")
     try:
         return Collection(path)
-    except DBError as e:
-        if "locked" in str(e).lower():
+    except Exception as e:
+        text = str(e)
+        if "already open" in text.lower() or "locked" in text.lower():
             raise CollectionError(
                 f"The collection '{path}' is open in Anki.",
-                "Close Anki (or that profile) first, or use the add-on inside Anki.") from None
-        raise CollectionError(f"The collection '{path}' could not be opened: {e}") from None
-    except Exception as e:
-        raise CollectionError(f"The collection '{path}' could not be opened: {e}") from None
+                "Close Anki (or switch it to another profile) first, or use the add-on inside Anki.",
+            ) from None
+        raise CollectionError(f"The collection '{path}' could not be opened: {text}",
+                              "Check the path and that the file is an Anki collection.") from None
 
 
 def find_added(col, note_ids: Sequence[int]) -> Optional[str]:

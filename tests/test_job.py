@@ -50,7 +50,7 @@ def test_system_prompt_first_and_identical_for_every_chunk(server, backend):
 
 
 def test_cards_are_grounded_and_carry_their_source(server, backend):
-    result = run_job(chunks_of(), backend, JobOptions(model="llama3.2"))
+    result = run_job(chunks_of(), backend, JobOptions(model="llama3.2", max_cards=10))
     assert not result.failures
     assert result.cards and all(c.grounded for c in result.cards)
     assert any("Mitochondria" in c.back for c in result.cards)
