@@ -91,6 +91,16 @@ def _on_browser_menu(browser: Any, menu: Any) -> None:
     action.triggered.connect(_call(go))
 
 
+def _on_profile_open() -> None:
+    """Offer to resume a bulk job left unfinished (Anki closed or crashed mid-job)."""
+    try:
+        from .ui import bulk
+
+        bulk.offer_resume(_mw)
+    except Exception as e:  # never block Anki's start
+        print("ollama-flashcards: resume check failed:", e)
+
+
 def _setup(mw: Any) -> None:
     from aqt import gui_hooks
     from aqt.qt import QAction, QKeySequence
@@ -117,6 +127,7 @@ def _setup(mw: Any) -> None:
     gui_hooks.editor_will_show_context_menu.append(_on_editor_menu)
     gui_hooks.webview_will_show_context_menu.append(_on_webview_menu)
     gui_hooks.browser_will_show_context_menu.append(_on_browser_menu)
+    gui_hooks.profile_did_open.append(_on_profile_open)
 
 
 if _mw is not None:
