@@ -81,12 +81,14 @@ def _closer(text: str, i: int, frame: _Cloze) -> int:
     return 2 if text.startswith("}}", i) else 1
 
 
-def _parse(text: str) -> List[_Part]:
+def _parse(text: str, brackets: bool) -> Optional[List[_Part]]:
     """Split ``text`` into plain text and deletions.
 
     An opener that never closes (or a ``[[`` whose braces do not balance) is not an opener:
     its position is disabled and the text scanned again, so the result is the same as if the
-    marker had never been there. Iterative, so deep nesting cannot exhaust the stack."""
+    marker had never been there. In ``brackets`` mode a broken ``[[`` gives None instead: then
+    none of the brackets are taken for deletions. Iterative, so deep nesting cannot exhaust
+    the stack."""
     math = [(m.start(), m.end()) for m in _MATH.finditer(text)]
     starts = [s for s, _ in math]
 
@@ -96,13 +98,11 @@ def _parse(text: str) -> List[_Part]:
 
     disabled: Set[int] = set()
     while True:
-        brackets = not any(
-            m.start() not in disabled and _opener(text, m.start(), in_math(m.start()), False)
-            for m in re.finditer(r"\{", text)
-        )
         result = _scan(text, disabled, in_math, brackets)
         if isinstance(result, list):
             return result
+        if brackets and any(text.startswith("[[", i) for i in result):
+            return None
         disabled |= result
 
 
@@ -162,8 +162,6 @@ def _scan(
             m, kind, number = opened
             if i not in disabled:
                 stack.append(_Cloze(kind, number, i))
-            elif kind == "[[":
-                emit(m.group(0))  # probably a wiki link after all: keep it as it was
             i = m.end()
             continue
         if top is not None and c == "{":
@@ -190,14 +188,12 @@ def _format(number: int, answer: str, hint: str) -> str:
     return "{{c%d::%s%s}}" % (number, _tidy(answer), "::" + hint if hint else "")
 
 
-def normalize_cloze(text: str) -> str:
-    """Rewrite every deletion form in ``text`` as well-formed, densely numbered ``{{cN::...}}``."""
-    if not text:
-        return ""
+def _render(parts: List[_Part]) -> str:
+    """Join the parts, numbering deletions c1, c2, ... by first appearance."""
     renumber: Dict[int, int] = {}
     out: List[str] = []
     count = 0
-    for part in _parse(text):
+    for part in parts:
         if isinstance(part, str):
             out.append(part)
             continue
@@ -213,6 +209,20 @@ def normalize_cloze(text: str) -> str:
                 renumber[old] = number
         out.append(_format(number, answer, hint))
     return "".join(out)
+
+
+def normalize_cloze(text: str) -> str:
+    """Rewrite every deletion form in ``text`` as well-formed, densely numbered ``{{cN::...}}``."""
+    if not text:
+        return ""
+    out = _render(_parse(text, False) or [])
+    # [[...]] counts only when there is no usable brace deletion (else it is a wiki link), and
+    # it is judged on the text as it is after the brace pass, so a second pass changes nothing.
+    if "[[" in out and not CLOZE_RE.search(out):
+        alt = _render(_parse(out, True) or [])
+        if CLOZE_RE.search(alt):
+            out = alt
+    return out
 
 
 def has_cloze(text: str) -> bool:

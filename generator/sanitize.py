@@ -74,6 +74,7 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufff
 # and invisible format characters such as zero-width spaces and bidi marks.
 _URL_NOISE_RE = re.compile("[\\s\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SCHEME_RE = re.compile(r"([a-z][a-z0-9+.\-]*):")
+_EOF_IN_MARKUP_RE = re.compile(r"<(?:[a-zA-Z!?]|/[a-zA-Z])")
 _DIGITS_RE = re.compile(r"\s*(\d{1,3})\s*$")
 
 
@@ -192,6 +193,11 @@ class _Sanitizer(HTMLParser):
         return "".join(parts)
 
     def result(self) -> str:
+        # Input that ends inside a tag or comment (``<b title="...`` with no closing quote):
+        # a browser shows nothing of it, but older HTMLParser versions turn it into text.
+        # Drop the unparsed tail so every Python version gives the browser's answer.
+        if _EOF_IN_MARKUP_RE.match(self.rawdata):
+            self.rawdata = ""
         self.close()
         self._close_to(0)
         return "".join(self.out)

@@ -1,0 +1,174 @@
+"""Property tests for the text pipeline: sanitize_html, html_to_text, to_field_html, normalize_cloze.
+
+The strategies mix arbitrary text with HTML-ish and cloze-ish fragments (tags in odd spellings,
+event handlers, encoded schemes, comments, broken markers), so the properties get exercised on
+the inputs that matter, not just on random unicode. Together they run a few thousand examples.
+"""
+import os
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.cloze import CLOZE_RE, ensure_cloze, normalize_cloze
+from generator.formatting import to_field_html
+from generator.sanitize import html_to_text, sanitize_html
+from test_sanitize import CORPUS, assert_safe_html
+
+# bs4 warns when a short output looks like a file name or URL; irrelevant here.
+pytestmark = pytest.mark.filterwarnings("ignore::bs4.MarkupResemblesLocatorWarning")
+
+# HYPOTHESIS_SCALE=10 for a long local run.
+SCALE = float(os.environ.get("HYPOTHESIS_SCALE", "1"))
+
+
+def _settings(n: int) -> settings:
+    return settings(
+        max_examples=int(n * SCALE),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+TAG_NAMES = [
+    "b", "i", "a", "p", "div", "span", "td", "th", "tr", "table", "li", "ul", "br", "hr", "code", "pre",
+    "h1", "h3", "section", "font", "center", "strike", "del", "img", "script", "SCRIPT", "ScRiPt", "style",
+    "iframe", "svg", "math", "object", "embed", "template", "noscript", "title", "textarea", "form",
+    "input", "button", "select", "option", "base", "link", "meta", "frame", "frameset", "xmp",
+    "plaintext", "video", "x-custom", "scr<script", "a/", "head", "body",
+]
+ATTR_NAMES = [
+    "href", "HREF", "src", "onclick", "onerror", "ONLOAD", "onmouseover", "style", "class", "id",
+    "colspan", "rowspan", "rel", "target", "formaction", "srcdoc", "xlink:href", "data-x", "title",
+]
+ATTR_VALUES = [
+    "https://example.org/", "http://x.org/?a=1&b=2", "mailto:a@b.org", "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)", "jav&#x09;ascript:alert(1)", "java&#x0A;script:alert(1)", "&#106;avascript:x",
+    " javascript:x", "java\tscript:x", "vbscript:x", "data:text/html,<script>alert(1)</script>",
+    "&#x6A;avascript&colon;x", "//evil.example", "x.png", "2", "99999", "url(javascript:x)",
+    "expression(alert(1))", "\"><script>alert(1)</script>", "'", "\"", "", "\u200bjavascript:x",
+]
+FRAGMENTS = [
+    "<", ">", "</", "/>", "&", "&amp;", "&lt;", "&gt;", "&#60;", "&#x3c;", "&lt;script&gt;", "&nbsp;",
+    "<!--", "-->", "--!>", "<![CDATA[", "]]>", "<!DOCTYPE html>", "<?xml?>", "\"", "'", "=", " ", "\n",
+    "\t", "\x00", "script", "javascript:", "alert(1)", "＜script＞", "\\(", "\\)", "\\[", "\\]",
+    "\\frac{a}{b} < c", "{{c1::", "}}", "::", "{{", "😀", "日本", "مرحبا", "**", "_", "`", "- ", "\r\n",
+]
+
+
+@st.composite
+def tags(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(TAG_NAMES))
+    if draw(st.booleans()) and draw(st.booleans()):
+        return "</%s>" % name
+    attrs = []
+    for _ in range(draw(st.integers(0, 3))):
+        attr = draw(st.sampled_from(ATTR_NAMES))
+        value = draw(st.one_of(st.sampled_from(ATTR_VALUES), st.text(max_size=8)))
+        quote = draw(st.sampled_from(['"', "'", ""]))
+        attrs.append(" %s=%s%s%s" % (attr, quote, value, quote))
+    end = draw(st.sampled_from([">", "/>", " >", ""]))
+    return "<%s%s%s" % (name, "".join(attrs), end)
+
+
+html_ish = st.lists(
+    st.one_of(tags(), st.sampled_from(FRAGMENTS), st.text(max_size=6), st.sampled_from(CORPUS)),
+    max_size=14,
+).map("".join)
+any_text = st.one_of(st.text(max_size=60), html_ish)
+
+
+@_settings(1500)
+@given(any_text)
+def test_sanitize_is_safe_and_idempotent(html: str) -> None:
+    out = sanitize_html(html)
+    assert_safe_html(out)
+    assert sanitize_html(out) == out
+
+
+MARKER = "QZXSECRET"
+CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]"
+script_elements = st.sampled_from(
+    [
+        "<script>%s</script>", "<SCRIPT type=text/javascript>%s</SCRIPT>", "<script>%s",
+        "<svg><script>%s</script></svg>", "<style>p{content:'%s'}</style>", "<b><script>%s</script></b>",
+        "<script><!--%s--></script>", "<template>%s</template>", "<noscript>%s</noscript>",
+    ]
+).map(lambda s: s % MARKER)
+markup_only = st.lists(st.one_of(tags(), script_elements), max_size=10).map("".join)
+
+
+@_settings(500)
+@given(html_ish, script_elements, html_ish)
+def test_script_content_never_becomes_text(prefix: str, script: str, suffix: str) -> None:
+    """Whatever an independent parser (bs4) reads as script/style/template content is gone.
+    bs4 reads the text as the sanitizer does, without control characters (which the sanitizer
+    removes before parsing: ``<b\\x00<script>`` is one odd tag to it, as to a browser)."""
+    html = prefix + script + suffix
+    soup = BeautifulSoup(re.sub(CONTROL, "", html), "html.parser")
+    hidden = any(MARKER in el.get_text() for el in soup.find_all(["script", "style", "template", "noscript"]))
+    if hidden:
+        assert MARKER not in sanitize_html(html)
+        assert MARKER not in html_to_text(html)
+
+
+@_settings(400)
+@given(markup_only)
+def test_markup_never_turns_into_script_text(html: str) -> None:
+    """Tags and attribute values (however hostile) never come out as "<script" text. (Text that
+    *spells* "&lt;script&gt;" is a mention and stays: a card about HTML may need it.)"""
+    assert "<script" not in html_to_text(html).lower()
+    assert html_to_text(sanitize_html(html)) == html_to_text(html)
+
+
+@_settings(500)
+@given(any_text)
+def test_to_field_html_is_safe(text: str) -> None:
+    out = to_field_html(text)
+    assert_safe_html(out)
+    assert out == out.strip()
+
+
+cloze_fragments = st.sampled_from(
+    [
+        "{{c1::", "{{c2::", "{{C3:", "{{ c4 :: ", "{{c::", "{{", "{c1::", "{c::", "[[", "]]", "[[c2::",
+        "}}", "}", "{", "::", ":", " ", "\\(", "\\)", "\\[", "\\]", "\\{", "\\}", "x", "answer", "hint",
+        "\\frac{1}{2}", "<b>", "</b>", "&nbsp;", "c1", "日本", "\n",
+    ]
+)
+cloze_ish = st.one_of(st.text(max_size=40), st.lists(st.one_of(cloze_fragments, st.text(max_size=4)), max_size=16).map("".join))
+
+
+def assert_well_formed_clozes(out: str) -> None:
+    numbers = []
+    for m in CLOZE_RE.finditer(out):
+        number, answer, hint = int(m.group(1)), m.group(2), m.group(3)
+        assert re.sub(r"<[^<>]*>|&nbsp;|&#160;", "", answer).strip(), out
+        assert "{{c" not in answer.lower() and "::" not in answer, out
+        assert hint is None or hint.strip(), out
+        if number not in numbers:
+            numbers.append(number)
+    # dense c1..cN, numbered by first appearance
+    assert numbers == list(range(1, len(numbers) + 1)), out
+
+
+@_settings(1500)
+@given(cloze_ish)
+def test_normalize_cloze_is_well_formed(text: str) -> None:
+    out = normalize_cloze(text)
+    assert_well_formed_clozes(out)
+    assert normalize_cloze(out) == out
+
+
+@_settings(400)
+@given(cloze_ish, st.text(max_size=10))
+def test_ensure_cloze(text: str, hint: str) -> None:
+    out = ensure_cloze(text, hint)
+    if out is not None:
+        assert CLOZE_RE.search(out)
+        assert_well_formed_clozes(out)
+        assert normalize_cloze(out) == out
+    else:
+        assert not CLOZE_RE.search(normalize_cloze(text))
