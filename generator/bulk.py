@@ -126,6 +126,8 @@ class FileStatus:
                 return "Done · %s%s; the rest could not be read: %s" % (cards, tail, self.error)
             return "Done · " + cards + tail
         done = self.chunks_done + self.chunks_failed
+        if self.state == STOPPED and not done and not self.chunks_done:
+            return "Stopped before it started" + (": " + self.error if self.error else "")
         if self.state == STOPPED:
             return "Stopped at chunk %d/%d · %s%s" % (done, self.total(), cards, tail)
         total = str(self.chunks_total) if self.chunks_total is not None else "%d+" % self.chunks_read

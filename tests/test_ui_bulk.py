@@ -1,0 +1,239 @@
+"""The bulk import dialog in the real Anki main window (headless), against the fake Ollama
+server: files of several types and a broken one, cancel and resume, review mode, retry of
+failed sections, server down."""
+import os
+import shutil
+import time
+
+import pytest
+
+from fake_ollama import FakeOllama, Reply, source_text
+
+MD = """# Rivers
+
+## The Nile
+The Nile is the longest river in Africa and flows north into the Mediterranean Sea.
+Its two main branches are called the White Nile and the Blue Nile.
+
+## The Amazon
+The Amazon carries more water than any other river on Earth.
+Its basin covers about seven million square kilometres of South America.
+"""
+
+TXT = """Volcanoes
+
+A volcano is an opening in the crust of a planet through which molten rock escapes.
+Magma that reaches the surface of the Earth is called lava by geologists.
+Shield volcanoes have gentle slopes built from runny basaltic lava flows.
+"""
+
+HTML = """<html><head><title>Cells</title></head><body>
+<h1>Cells</h1>
+<p>The cell membrane controls which substances enter and leave the cell.</p>
+<h2>Organelles</h2>
+<p>Mitochondria release energy from glucose during cellular respiration.</p>
+<p>Ribosomes build proteins from amino acids following instructions in messenger RNA.</p>
+</body></html>
+"""
+
+
+def long_md(sections=30, tag="S"):
+    return "\n\n".join(
+        "# Part %s%d\n\n%s" % (tag, i, " ".join(
+            "Statement %s-%d-%d tells that the lake number %d holds %d fish in spring." % (tag, i, k, k, k)
+            for k in range(16)))
+        for i in range(sections))
+
+
+@pytest.fixture
+def bulk(anki_app):
+    """The add-on's bulk module, with this profile's journals cleared."""
+    mod = anki_app.module("ui.bulk")
+    shutil.rmtree(mod.bulk_folder(), ignore_errors=True)
+    mod._offered_this_session.clear()
+    yield mod
+    shutil.rmtree(mod.bulk_folder(), ignore_errors=True)
+
+
+def open_bulk(app, bulk, url, deck, **config):
+    app.write_config(url=url, **config)
+    app.tools_action("Bulk Generate from Files…").trigger()
+    dlg = app.wait_for_window(bulk.BulkDialog)
+    app.wait_until(dlg.idle, 10, "the dialog did not settle")
+    dlg.deck_chooser.selected_deck_id = app.col.decks.id_for_name(deck)
+    return dlg
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def deck_notes(col, deck):
+    return col.find_notes('"deck:%s"' % deck)
+
+
+def wait_finished(app, dlg, timeout=30):
+    app.wait_until(lambda: not dlg.busy and dlg.result is not None, timeout, "the job did not finish")
+    app.wait_until(dlg.idle, 10)
+
+
+def test_three_file_types_and_a_broken_file(anki_app, bulk, server, tmp_path):
+    deck = anki_app.new_deck("Bulk")
+    dlg = open_bulk(anki_app, bulk, server.url, deck)
+    files = [write(tmp_path, "rivers.md", MD), write(tmp_path, "volcanoes.txt", TXT),
+             write(tmp_path, "broken.pdf", "this is not a PDF at all, just some words"),
+             write(tmp_path, "cells.html", HTML)]
+    assert dlg.add_paths(files) == 4
+    assert dlg.status_texts() == ["Waiting"] * 4
+    dlg.start_btn.click()
+    wait_finished(anki_app, dlg)
+    statuses = dlg.status_texts()
+    assert [s.split(" ")[0] for s in statuses] == ["Done", "Done", "Failed:", "Done"], statuses
+    assert "broken.pdf" in statuses[2] or "PDF" in statuses[2]
+    result = dlg.result
+    col = anki_app.col
+    nids = deck_notes(col, deck)
+    assert len(nids) == len(result.note_ids) == sum(f.cards for f in result.files) > 0
+    sources = {t.split("::source::")[1] for nid in nids for t in col.get_note(nid).tags if "::source::" in t}
+    assert sources == {"rivers.md", "volcanoes.txt", "cells.html"}
+    text = dlg.message.text()
+    assert "broken.pdf" in text and "could not be read" in text
+    assert "Show in Browser" in dlg.message.action_titles()
+    assert dlg.coverage.topLevelItemCount() == 4
+    sections = [s.label() for s in result.sections if s.name == "rivers.md"]
+    assert sections and all(s.startswith("Rivers") for s in sections)
+    assert result.finished  # the journal is closed: nothing to resume
+    assert bulk.unfinished(bulk.bulk_folder()) == []
+    anki_app.screenshot(dlg, "bulk-dialog")
+    dlg.tabs.setCurrentIndex(bulk.TAB_SUMMARY)
+    anki_app.screenshot(dlg, "bulk-summary")
+
+
+def test_cancel_stops_within_a_second_and_resume_finishes_without_doubles(anki_app, bulk, tmp_path):
+    deck = anki_app.new_deck("Bulk")
+    files = [write(tmp_path, "long.md", long_md(30)), write(tmp_path, "more.txt", long_md(10, "T"))]
+    with FakeOllama(latency=0.25, slots=2) as srv:
+        dlg = open_bulk(anki_app, bulk, srv.url, deck, parallel_requests=2)
+        dlg.add_paths(files)
+        dlg.start_btn.click()
+        anki_app.wait_until(lambda: dlg.run is not None and dlg.run.generated >= 3, 20)
+        anki_app.wait_until(lambda: srv.active == 2, 5)  # requests in flight
+        started = time.monotonic()
+        dlg.cancel_btn.click()
+        anki_app.wait_until(lambda: not dlg.busy, 5)
+        assert time.monotonic() - started < 1.0
+        anki_app.wait_until(dlg.idle, 10)
+        result = dlg.result
+        assert result.cancelled and not result.finished
+        assert "Stopped" in dlg.message.text() and "Resume" in dlg.message.action_titles()
+        kept = len(deck_notes(anki_app.col, deck))
+        assert kept == len(result.note_ids) > 0  # the cards made before the cancel were added
+        assert any(s.startswith("Stopped at chunk") for s in dlg.status_texts())
+        anki_app.screenshot(dlg, "bulk-cancelled")
+        dlg.close()
+        anki_app.wait_until(lambda: not anki_app.top_windows(bulk.BulkDialog), 5)
+
+        # Anki starts again: the job is offered for resuming
+        bulk.offer_resume(anki_app.mw)
+        dlg = anki_app.wait_for_window(bulk.BulkDialog, 10)
+        anki_app.wait_until(lambda: "unfinished bulk job" in dlg.message.text(), 10)
+        assert dlg.status_texts() and len(dlg.status_texts()) == 2
+        dlg.message.trigger("Resume")
+        wait_finished(anki_app, dlg, 60)
+        final = dlg.result
+        assert final.finished and not final.cancelled and not final.fatal
+        texts = [source_text(b["messages"][1]["content"]) for b in srv.chat_bodies()]
+        total = sum(f.chunks_total for f in final.files)
+        assert len(set(texts)) == total
+        assert len(texts) - total <= 2  # only the two requests in flight at the cancel were asked again
+        col = anki_app.col
+        nids = deck_notes(col, deck)
+        fronts = [col.get_note(n)["Back"] for n in nids]
+        assert len(nids) == len(set(fronts)) == sum(f.cards for f in final.files) == len(final.note_ids)
+        assert all(s.startswith("Done") for s in dlg.status_texts())
+
+
+def test_review_mode_adds_only_the_checked_cards(anki_app, bulk, server, tmp_path):
+    deck = anki_app.new_deck("Bulk")
+    dlg = open_bulk(anki_app, bulk, server.url, deck)
+    dlg.mode_review.setChecked(True)
+    dlg.add_paths([write(tmp_path, "r.md", long_md(2, "R")), write(tmp_path, "q.txt", long_md(2, "Q"))])
+    dlg.start_btn.click()
+    wait_finished(anki_app, dlg)
+    anki_app.wait_until(lambda: dlg.review.cards, 10)
+    assert len(deck_notes(anki_app.col, deck)) == 0  # nothing added before the review
+    assert dlg.tabs.currentIndex() == bulk.TAB_REVIEW
+    n = len(dlg.review.cards)
+    dlg.review.set_checked(0, False)
+    assert dlg.add_reviewed_btn.text() == "Add %d card%s" % (n - 1, "" if n - 1 == 1 else "s")
+    anki_app.screenshot(dlg, "bulk-review")
+    dlg.add_reviewed_btn.click()
+    anki_app.wait_until(lambda: not dlg.review.cards and dlg.idle(), 10)
+    assert len(deck_notes(anki_app.col, deck)) == n - 1
+    assert bulk.unfinished(bulk.bulk_folder()) == []
+    assert "Added" in dlg.message.text()
+
+
+def test_failed_sections_are_shown_and_retried_alone(anki_app, bulk, tmp_path):
+    deck = anki_app.new_deck("Bulk")
+    broken = {"on": True}
+
+    def answerer(body):
+        if broken["on"] and "Part F1" in body["messages"][1]["content"]:
+            return Reply(content="I cannot do that.")
+        return Reply()
+
+    with FakeOllama(answerer=answerer) as srv:
+        dlg = open_bulk(anki_app, bulk, srv.url, deck)
+        dlg.add_paths([write(tmp_path, "f.md", long_md(3, "F"))])
+        dlg.start_btn.click()
+        wait_finished(anki_app, dlg)
+        assert "Retry failed sections" in dlg.message.action_titles()
+        assert "failed" in dlg.status_texts()[0]
+        failed = dlg.result.failed_sections()
+        assert failed and "Part F1" in failed[0].label()
+        assert dlg.retry_btn.isEnabled()
+        broken["on"] = False
+        before = len(srv.chat_bodies())
+        dlg.message.trigger("Retry failed sections")
+        wait_finished(anki_app, dlg)
+        assert len(srv.chat_bodies()) - before == len(failed)
+        assert not dlg.result.failed_sections() and dlg.result.finished
+        assert len(deck_notes(anki_app.col, deck)) == len(dlg.result.note_ids)
+
+
+def test_server_down_says_what_to_do(anki_app, bulk, tmp_path):
+    deck = anki_app.new_deck("Bulk")
+    srv = FakeOllama().start()
+    url = srv.url
+    srv.stop()
+    dlg = open_bulk(anki_app, bulk, url, deck)
+    dlg.add_paths([write(tmp_path, "rivers.md", MD)])
+    dlg.start_btn.click()
+    anki_app.wait_until(lambda: not dlg.busy and dlg.message.text(), 15)
+    text = dlg.message.text()
+    assert "Cannot connect" in text and "ollama serve" in text
+    assert dlg.message.action_titles() == ["Retry", "Settings…"]
+    assert len(deck_notes(anki_app.col, deck)) == 0
+
+
+def test_add_folder_takes_supported_files_only(anki_app, bulk, server, tmp_path):
+    deck = anki_app.new_deck("Bulk")
+    dlg = open_bulk(anki_app, bulk, server.url, deck)
+    folder = tmp_path / "course"
+    (folder / "week2").mkdir(parents=True)
+    write(folder, "a.md", MD)
+    write(folder / "week2", "b.txt", TXT)
+    write(folder, "image.png", "x")
+    write(folder, ".hidden.md", MD)
+    assert dlg.add_paths([str(folder)]) == 2
+    assert [os.path.basename(p) for p in dlg.paths] == ["a.md", "b.txt"]
+    assert dlg.add_paths([str(folder)]) == 0  # already there
+
+
+def test_no_resume_offer_without_an_unfinished_job(anki_app, bulk):
+    bulk.offer_resume(anki_app.mw)
+    anki_app.pump(1.5)
+    assert not anki_app.top_windows(bulk.BulkDialog)
