@@ -2,7 +2,8 @@
 which failed, and which cards are already in the collection.
 
 Append-only JSON lines, each record flushed and fsync'd before the call returns, so after a
-crash (Anki killed, power cut) every record the job relied on is on disk. A torn last line (the
+crash (Anki killed, power cut) every record the job relied on is on disk. (One exception,
+``added``: losing it is harmless by design, see ``Journal.added``.) A torn last line (the
 crash hit mid-write) is ignored and cut off before the next append.
 
 Records (field ``t``):
@@ -248,14 +249,16 @@ class Journal:
         return journal
 
     # -- writing ------------------------------------------------------------------------------
-    def append(self, rec: Dict[str, Any]) -> None:
+    def append(self, rec: Dict[str, Any], durable: bool = True) -> None:
+        """Write one record. ``durable``: fsync before returning (every record is flushed to the
+        OS either way, and the next durable record's fsync covers it too)."""
         line = json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
             if self._file is None:
                 self._file = open(self.path, "a", encoding="utf-8")
             self._file.write(line)
             self._file.flush()
-            if self.sync:
+            if self.sync and durable:
                 os.fsync(self._file.fileno())
             self.state.apply(rec)
 
@@ -303,7 +306,10 @@ class Journal:
                                "notes": [int(n) for n in note_ids], "skipped": skipped}
         if recovered:
             rec["recovered"] = True
-        self.append(rec)
+        # Not fsync'd on its own: if a crash loses it, the batch is "in doubt" and
+        # bulk.NoteWriter.recover finds its notes in the collection (the "adding" record before
+        # the commit is what must be durable, and it is).
+        self.append(rec, durable=False)
 
     def not_added(self, batch: int, error: str = "", recovered: bool = False) -> None:
         rec: Dict[str, Any] = {"t": "notadded", "batch": batch}
@@ -395,9 +401,13 @@ def safe_folder_name(name: str) -> str:
 class ChunkIndex:
     """chunk id -> ids of the notes made from it, for one collection (profile), on disk as JSON
     lines. A chunk counts as "in the collection" while at least one of its notes exists, or when
-    it settled with no note (no cards, or every card a duplicate)."""
+    it settled with no note (no cards, or every card a duplicate).
 
-    def __init__(self, path: str, sync: bool = True) -> None:
+    A cache, not a record of truth: losing its last lines in a crash only means those sections
+    are generated again (and their cards then dropped by the duplicate check), so it is not
+    fsync'd unless asked."""
+
+    def __init__(self, path: str, sync: bool = False) -> None:
         self.path = path
         self.sync = sync
         self.notes: Dict[str, List[int]] = {}
