@@ -15,7 +15,7 @@ $(STAMP): requirements-dev.txt requirements-bundle.txt
 venv: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/llm
 
 run: $(STAMP)
 	$(PY) tools/run_anki.py $(if $(filter 1,$(HEADLESS)),--headless) $(if $(filter 1,$(FRESH)),--fresh)
