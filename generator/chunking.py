@@ -16,7 +16,7 @@ Rules:
 """
 import hashlib
 import re
-from typing import Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from .chunks import Chunk
 from .documents import HEADING, LIST_ITEM, Block, Document
@@ -127,6 +127,7 @@ class _Builder:
         self.last_kind = ""
         self.index = 0
         self.seen: Set[str] = set()
+        self.repeats: Dict[str, int] = {}
 
     # -- chunk life cycle ------------------------------------------------------------------
 
@@ -148,10 +149,13 @@ class _Builder:
         text = "".join(self.parts)
         key = "\x1f".join((self.name,) + self.path) + "\x1e" + text
         digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        n = 1
-        while digest in self.seen:  # the same text twice in one document: keep ids unique
-            n += 1
-            digest = hashlib.sha1((key + "\x1d" + str(n)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        if digest in self.seen:  # the same text twice in one document: keep ids unique
+            base = digest
+            n = self.repeats.get(base, 1)
+            while digest in self.seen:
+                n += 1
+                digest = hashlib.sha1((key + "\x1d" + str(n)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+            self.repeats[base] = n
         self.seen.add(digest)
         chunk = Chunk(digest, self.name, text, self.path, self.location, self.index)
         self.index += 1
@@ -195,11 +199,8 @@ class _Builder:
         else:
             self._split(text, block.location, out, HEADING)
 
-    def content(self, block: Block, out: List[Chunk]) -> None:
-        text = render_block(block).strip()
-        if not text:
-            return
-        tokens = estimate_tokens(text)
+    def content(self, block: Block, text: str, tokens: int, out: List[Chunk]) -> None:
+        """A paragraph or list item, already rendered (``text``) and estimated (``tokens``)."""
         if not self.parts:
             self._open(block.location, (self.stack[-1][0] + 1) if self.stack else 1)
         if self._room(tokens):
@@ -260,18 +261,40 @@ class _Builder:
 
 def iter_chunks(blocks: Iterable[Block], name: str, max_tokens: int) -> Iterator[Chunk]:
     """Chunks of a stream of blocks, produced as they are ready (bounded memory)."""
-    builder = _Builder(name, max_tokens)
+    b = _Builder(name, max_tokens)
     out: List[Chunk] = []
+    limit = b.max - SEPARATOR_TOKENS
     for block in blocks:
-        if block.kind == HEADING:
+        kind = block.kind
+        if kind == HEADING:
             if block.text.strip():
-                builder.heading(block, out)
+                b.heading(block, out)
         else:
-            builder.content(block, out)
+            text = block.text
+            if kind == LIST_ITEM:
+                c = text[:1]
+                if not ((c.isdigit() or c == "(" or text[1:2] == ")") and _ORDERED.match(text)):
+                    text = "- " + text
+            text = text.strip()
+            if not text:
+                continue
+            tokens = (len(text) + 3) >> 2 if text.isascii() else estimate_tokens(text)
+            parts = b.parts
+            # Fast path: the block fits into the open chunk.
+            if parts and b.tokens + tokens <= limit:
+                if kind == LIST_ITEM and b.last_kind == LIST_ITEM:
+                    parts.append("\n" + text)
+                else:
+                    parts.append(SEPARATOR + text)
+                b.tokens += tokens + SEPARATOR_TOKENS
+                b.last_kind = kind
+                b.has_content = True
+                continue
+            b.content(block, text, tokens, out)
         if out:
             yield from out
             out.clear()
-    builder.finish(out)
+    b.finish(out)
     yield from out
 
 

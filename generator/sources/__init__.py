@@ -483,7 +483,7 @@ def _stream_text(path: str, label: str, markdown: Optional[bool], known_text: bo
         decoder = incremental_decoder(encoding)
         parser = LineParser(markdown)
         out: List[Block] = []
-        feed = parser.feed
+        feed_lines = parser.feed_lines
         carry = ""
         data = sample[skip:] + more
         produced = False
@@ -511,8 +511,7 @@ def _stream_text(path: str, label: str, markdown: Optional[bool], known_text: bo
                     piece, carry = text[:cut], text[cut:] + carry
                 else:
                     piece, carry = text[:cut], text[cut + 1:] + carry
-            for line in fix_text(piece).split("\n"):
-                feed(line, out)
+            feed_lines(fix_text(piece).split("\n"), out)
             if out:
                 produced = True
                 yield from out

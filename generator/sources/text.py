@@ -6,6 +6,7 @@ code markers are removed but the words stay; formulas such as ``f(x) = max(0, x)
 ``a * b`` are left alone. In plain text (no Markdown detected) a short stand-alone line that
 looks like a title becomes a heading.
 """
+import operator
 import re
 from typing import Iterable, Iterator, List, Optional
 
@@ -14,15 +15,7 @@ from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
 # A paragraph longer than this is emitted in pieces (at line ends) so memory stays bounded.
 MAX_BLOCK_CHARS = 100_000
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_LIST = re.compile(
-    r"^([ \t]*)(?:([-*+\u2022\u2023\u25aa\u25ab\u25cf\u25cb\u25a0\u25a1\u25e6\u2043\u2219\u27a2\u25ba\u00b7\u2013])"
-    r"|(\d{1,3}[.)]|[a-zA-Z][)]|\(\d{1,3}\)|\([a-zA-Z]\)))[ \t]+(\S.*)$"
-)
 _TASK = re.compile(r"^\[[ xX]\][ \t]+")
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
-_THEMATIC = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
 _TABLE_SEP = re.compile(r"^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$")
 _BOLD_LINE = re.compile(r"^(?:\*\*([^*]+)\*\*|__([^_]+)__):?$")
 
@@ -58,27 +51,36 @@ def looks_like_markdown(sample: str) -> bool:
     return atx >= 2 or (atx >= 1 and others >= 1) or others >= 2
 
 
+_G1 = operator.itemgetter(1)
+_G2 = operator.itemgetter(2)
+
+
+def _code_span(m: "re.Match") -> str:
+    return m.group(2).strip() or m.group(2)
+
+
 def strip_inline(text: str) -> str:
     """Remove Markdown inline markup, keep the words (and formulas) as they read."""
     if "`" in text:
-        text = _CODE.sub(lambda m: m.group(2).strip() or m.group(2), text)
+        text = _CODE.sub(_code_span, text)
     if "[" in text:
-        text = _IMAGE.sub(r"\1", text)
-        text = _LINK.sub(r"\1", text)
-        text = _REFLINK.sub(r"\1", text)
+        text = _IMAGE.sub(_G1, text)
+        text = _LINK.sub(_G1, text)
+        text = _REFLINK.sub(_G1, text)
     if "<" in text:
-        text = _AUTOLINK.sub(r"\1", text)
+        text = _AUTOLINK.sub(_G1, text)
     if "**" in text or "__" in text:
-        text = _STRONG.sub(r"\2", text)
-        text = _STRONG.sub(r"\2", text)  # nested ***x*** / **__x__**
+        text = _STRONG.sub(_G2, text)
+        if "**" in text or "__" in text:
+            text = _STRONG.sub(_G2, text)  # nested ***x*** / **__x__**
     if "*" in text:
-        text = _EM_STAR.sub(r"\1", text)
+        text = _EM_STAR.sub(_G1, text)
     if "_" in text:
-        text = _EM_UNDER.sub(r"\1", text)
+        text = _EM_UNDER.sub(_G1, text)
     if "~~" in text:
-        text = _STRIKE.sub(r"\1", text)
+        text = _STRIKE.sub(_G1, text)
     if "\\" in text:
-        text = _ESCAPE.sub(r"\1", text)
+        text = _ESCAPE.sub(_G1, text)
     return text
 
 
@@ -111,8 +113,32 @@ def _plain_level(line: str, first_block: bool) -> int:
     return 2
 
 
+_BULLETS = "-*+\u2022\u2023\u25aa\u25ab\u25cf\u25cb\u25a0\u25a1\u25e6\u2043\u2219\u27a2\u25ba\u00b7\u2013"
+# First characters of lines that may be more than prose (checked before any regex runs).
+_SPECIAL_FIRST = frozenset("#=_>|`~(" + _BULLETS)
+# One regex classifies a stripped line that starts with a special character.
+_LINE = re.compile(
+    r"(?P<fence>`{3,}|~{3,})"
+    r"|(?P<hash>\#{1,6})(?:[ \t]+(?P<htext>.*?))?(?:[ \t]+\#+)?[ \t]*$"
+    r"|(?P<rule>(?P<rc>[-*_])(?:[ \t]*(?P=rc)){2,}[ \t]*$)"
+    r"|(?P<eq>=+)[ \t]*$"
+    r"|(?P<dash>-{1,2})[ \t]*$"
+    r"|(?:(?P<bullet>[" + _BULLETS + r"])|(?P<num>\d{1,3}[.)]|[a-zA-Z]\)|\(\d{1,3}\)|\([a-zA-Z]\)))"
+    r"[ \t]+(?P<item>\S.*)"
+    r"|(?P<quote>>)"
+    r"|(?P<pipe>\|)"
+)
+_ITEM = re.compile(
+    r"(?:([" + _BULLETS + r"])|(\d{1,3}[.)]|[a-zA-Z]\)|\(\d{1,3}\)|\([a-zA-Z]\)))[ \t]+(\S.*)"
+)
+_INLINE_MARKUP = re.compile(r"[`\[<*_~\\]")
+
+
 class LineParser:
-    """Turns lines (without their newline) into blocks. Feed lines, then call ``finish``."""
+    """Turns lines (without their newline) into blocks. Feed lines, then call ``finish``.
+
+    Written for speed: ordinary prose lines take a short path with no regex at all; every
+    other line is classified by a single regex."""
 
     def __init__(self, markdown: bool, location: str = "") -> None:
         self.markdown = markdown
@@ -127,46 +153,46 @@ class LineParser:
         self.blocks_out = 0
         self.last_heading_level = 0
         self.front_matter: Optional[List[str]] = [] if markdown else None
-        self.line_no = 0
+        self.started = False
 
     # -- output ----------------------------------------------------------------------------
 
-    def _emit(self, kind: str, text: str, level: int = 0) -> Block:
+    def _emit(self, out: List[Block], kind: str, text: str, level: int = 0) -> None:
         self.blocks_out += 1
         if kind == HEADING:
             self.last_heading_level = level
-        return Block(kind, text, level, self.location)
+        out.append(Block(kind, text, level, self.location))
 
     def _flush(self, out: List[Block]) -> None:
-        if not self.lines:
-            return
         lines = self.lines
+        if not lines:
+            return
         self.lines = []
         self.chars = 0
-        if self.hard:
-            text = "\n".join(lines)
-        elif len(lines) == 1:
+        single = len(lines) == 1
+        if single:
             text = lines[0]
         else:
-            text = " ".join(lines)
-        if self.markdown:
-            text = strip_inline(text)
-        text = text.strip()
-        if not text:
-            return
+            text = ("\n" if self.hard else " ").join(lines)
+        if self.markdown and _INLINE_MARKUP.search(text):
+            text = strip_inline(text).strip()
+            if not text:
+                return
         kind = self.kind
-        if kind == PARAGRAPH and len(lines) == 1 and not self.hard:
+        if kind == PARAGRAPH and single and not self.hard:
             if self.markdown:
-                m = _BOLD_LINE.match(lines[0])
-                if m and len(text) <= 100:
-                    level = min(6, self.last_heading_level + 1) if self.last_heading_level else 2
-                    out.append(self._emit(HEADING, _clean_heading(text), level))
-                    return
+                first = lines[0][:2]
+                if first == "**" or first == "__":
+                    if _BOLD_LINE.match(lines[0]) and len(text) <= 100:
+                        level = min(6, self.last_heading_level + 1) if self.last_heading_level else 2
+                        self._emit(out, HEADING, _clean_heading(text) or text, level)
+                        return
             elif _plain_title(text):
                 level = _plain_level(text, self.blocks_out == 0)
-                out.append(self._emit(HEADING, _clean_heading(text) or text, level))
+                self._emit(out, HEADING, _clean_heading(text) or text, level)
                 return
-        out.append(self._emit(kind, text))
+        self.blocks_out += 1
+        out.append(Block(kind, text, 0, self.location))
 
     def _flush_code(self, out: List[Block]) -> None:
         code = self.code
@@ -174,83 +200,157 @@ class LineParser:
         self.code_chars = 0
         while code and not code[-1].strip():
             code.pop()
-        while code and not code[0].strip():
-            code.pop(0)
-        if code:
-            out.append(self._emit(PARAGRAPH, "\n".join(code)))
+        start = 0
+        while start < len(code) and not code[start].strip():
+            start += 1
+        if start < len(code):
+            self._emit(out, PARAGRAPH, "\n".join(code[start:]))
+
+    def _overflow(self, out: List[Block]) -> None:
+        """The open paragraph is too long: emit it now; the rest continues as a new block."""
+        kind = self.kind
+        self._flush(out)
+        self.kind = kind
 
     # -- input -----------------------------------------------------------------------------
 
     def feed(self, line: str, out: List[Block]) -> None:
         """Consume one line (no trailing newline); append finished blocks to ``out``."""
-        self.line_no += 1
+        self.feed_lines((line,), out)
+
+    def feed_lines(self, lines: Iterable[str], out: List[Block]) -> None:
+        """Consume lines (no trailing newlines); append finished blocks to ``out``."""
+        it = iter(lines)
         if self.front_matter is not None:
-            if self._front_matter(line, out):
-                return
-        if self.fence is not None:
-            stripped = line.strip()
-            if stripped.startswith(self.fence) and not stripped.strip(self.fence[0]):
-                self.fence = None
-                self._flush_code(out)
-                return
-            self.code.append(line.rstrip())
-            self.code_chars += len(line)
-            if self.code_chars > MAX_BLOCK_CHARS:
-                self._flush_code(out)
-            return
-        s = line.strip()
-        if not s:
-            self._flush(out)
-            self.kind = PARAGRAPH
-            self.hard = False
-            return
-        c = s[0]
-        # Fast path: an ordinary line of prose continues (or starts) a paragraph.
-        if not (c in "#-*+>|`~=_\u2022\u2023\u25aa\u25ab\u25cf\u25cb\u25a0\u25a1\u25e6\u2043\u2219\u27a2\u25ba\u00b7\u2013(" or c.isdigit()
-                or (len(s) > 2 and s[1] == ")")):
+            for line in it:
+                if not self._front_matter(line, out):
+                    self._line(line, out)
+                if self.front_matter is None:
+                    break
+        special_first = _SPECIAL_FIRST
+        item_match = _ITEM.match
+        for line in it:
+            if self.fence is not None:
+                self._code_line(line, out)
+                continue
+            s = line.strip()
+            if not s:
+                if self.lines:
+                    self._flush(out)
+                self.kind = PARAGRAPH
+                self.hard = False
+                continue
+            c = s[0]
+            if c in special_first or c.isdigit() or s[1:2] == ")":
+                if (c == "*" or c == "_") and s[1:2] == c and s.strip("*_ \t"):
+                    c = ""  # "**Bold** text": prose (below)
+                else:
+                    c = "special"
+            if c == "special":
+                s0 = s[0]
+                # Fast path for the commonest special line, a list item ("- x", "1. x").
+                if s0 not in "-*_" or s.strip("-*_ \t"):
+                    m = item_match(s)
+                    if m is not None:
+                        text = m.group(3)
+                        if text[:1] == "[" and self.markdown:
+                            text = _TASK.sub("", text) or text
+                        if "  " in text or "\t" in text:
+                            text = " ".join(text.split())
+                        num = m.group(2)
+                        if num:  # keep numbering: the order is content ("1. Forward pass")
+                            text = num + " " + text
+                        if self.lines:
+                            self._flush(out)
+                        self.kind = LIST_ITEM
+                        self.hard = False
+                        self.lines.append(text)
+                        self.chars = len(text)
+                        continue
+                self._special(s, out)
+                continue
+            # An ordinary line of prose continues (or starts) a paragraph or list item.
             if self.hard:
                 self._flush(out)
                 self.kind = PARAGRAPH
                 self.hard = False
-            self._add(" ".join(s.split()) if "  " in s or "\t" in s else s, out)
+            if "  " in s or "\t" in s:
+                s = " ".join(s.split())
+            self.lines.append(s)
+            self.chars += len(s)
+            if self.chars > MAX_BLOCK_CHARS:
+                self._overflow(out)
+
+    def _line(self, line: str, out: List[Block]) -> None:
+        """Process one line normally (front matter handling is over)."""
+        self.front_matter = None
+        self.feed_lines((line,), out)
+
+    def _code_line(self, line: str, out: List[Block]) -> None:
+        fence = self.fence
+        assert fence is not None
+        stripped = line.strip()
+        if stripped.startswith(fence) and not stripped.strip(fence[0]):
+            self.fence = None
+            self._flush_code(out)
             return
-        self._special(line, s, out)
+        self.code.append(line.rstrip())
+        self.code_chars += len(line)
+        if self.code_chars > MAX_BLOCK_CHARS:
+            self._flush_code(out)
 
-    def _add(self, text: str, out: List[Block]) -> None:
-        self.lines.append(text)
-        self.chars += len(text)
-        if self.chars > MAX_BLOCK_CHARS:
-            kind = self.kind
+    def _text_line(self, s: str, out: List[Block]) -> None:
+        if self.hard:
             self._flush(out)
-            self.kind = PARAGRAPH if kind == HEADING else kind
+            self.kind = PARAGRAPH
+            self.hard = False
+        if "  " in s or "\t" in s:
+            s = " ".join(s.split())
+        self.lines.append(s)
+        self.chars += len(s)
+        if self.chars > MAX_BLOCK_CHARS:
+            self._overflow(out)
 
-    def _start(self, kind: str, text: str, out: List[Block], hard: bool = False) -> None:
-        self._flush(out)
-        self.kind = kind
-        self.hard = hard
-        self._add(text, out)
-
-    def _special(self, line: str, s: str, out: List[Block]) -> None:
+    def _special(self, s: str, out: List[Block]) -> None:
+        m = _LINE.match(s)
+        if m is None:
+            self._text_line(s, out)
+            return
+        group = m.lastgroup
         markdown = self.markdown
-        if markdown:
-            m = _FENCE.match(line)
-            if m:
+        if group == "item":
+            text = m.group("item")
+            if markdown and text[:1] == "[":
+                text = _TASK.sub("", text) or text
+            if "  " in text or "\t" in text:
+                text = " ".join(text.split())
+            num = m.group("num")
+            if num:  # keep numbering: the order is content ("1. Forward pass")
+                text = num + " " + text
+            if self.lines:
                 self._flush(out)
-                self.kind, self.hard = PARAGRAPH, False
-                self.fence = m.group(1)
+            self.kind = LIST_ITEM
+            self.hard = False
+            self.lines.append(text)
+            self.chars = len(text)
+            return
+        if group == "fence" or group == "htext" or group == "hash":
+            if not markdown:
+                self._text_line(s, out)
                 return
-            if s[0] == "#":
-                m = _ATX.match(line)
-                if m:
-                    self._flush(out)
-                    self.kind, self.hard = PARAGRAPH, False
-                    text = _clean_heading(strip_inline(m.group(2) or ""))
-                    if text:
-                        out.append(self._emit(HEADING, text, len(m.group(1))))
-                    return
-        if s[0] in "=-" and _SETEXT.match(line):
-            if (self.lines and len(self.lines) == 1 and self.kind == PARAGRAPH and not self.hard
-                    and (s[0] == "=" or len(s) >= 2)):
+            self._flush(out)
+            self.kind, self.hard = PARAGRAPH, False
+            if group == "fence":
+                self.fence = m.group("fence")
+                return
+            text = _clean_heading(strip_inline(m.group("htext") or ""))
+            if text:
+                self._emit(out, HEADING, text, len(m.group("hash")))
+            return
+        if group in ("rule", "rc", "eq", "dash"):
+            underline = s[0] in "=-" and " " not in s and "\t" not in s
+            if underline and len(self.lines) == 1 and self.kind == PARAGRAPH and not self.hard \
+                    and (s[0] == "=" or len(s) >= 2):
                 text = self.lines[0]
                 self.lines = []
                 self.chars = 0
@@ -258,17 +358,18 @@ class LineParser:
                     text = strip_inline(text)
                 text = _clean_heading(text)
                 if text:
-                    out.append(self._emit(HEADING, text, 1 if s[0] == "=" else 2))
+                    self._emit(out, HEADING, text, 1 if s[0] == "=" else 2)
                 return
-            if s[0] == "=" or _THEMATIC.match(line):
-                self._flush(out)
-                self.kind, self.hard = PARAGRAPH, False
+            if group == "dash":  # "-" or "--" alone is just text
+                self._text_line(s, out)
                 return
-        if s[0] in "-*_" and _THEMATIC.match(line):
             self._flush(out)
             self.kind, self.hard = PARAGRAPH, False
             return
-        if markdown and s[0] == ">":
+        if group == "quote":
+            if not markdown:
+                self._text_line(s, out)
+                return
             inner = s.lstrip(">").strip()
             while inner.startswith(">"):
                 inner = inner.lstrip(">").strip()
@@ -276,69 +377,56 @@ class LineParser:
                 self._flush(out)
                 self.kind, self.hard = PARAGRAPH, False
                 return
-            self.feed_inner(inner, out)
+            self.feed_lines((inner,), out)
             return
-        if markdown and s[0] == "|":
+        if group == "pipe":
+            if not markdown:
+                self._text_line(s, out)
+                return
             if _TABLE_SEP.match(s):
                 return
             row = " | ".join(cell.strip() for cell in s.strip("|").split("|"))
-            if self.hard:
-                self._add(row, out)
-            else:
-                self._start(PARAGRAPH, row, out, hard=True)
+            if not self.hard:
+                self._flush(out)
+                self.kind = PARAGRAPH
+                self.hard = True
+            self.lines.append(row)
+            self.chars += len(row)
+            if self.chars > MAX_BLOCK_CHARS:
+                self._overflow(out)
             return
-        m = _LIST.match(line)
-        if m:
-            text = m.group(4)
-            if markdown and text[:1] == "[":
-                text = _TASK.sub("", text)
-            text = " ".join(text.split())
-            if m.group(3):  # keep numbering: the order is content ("1. Forward pass")
-                text = m.group(3) + " " + text
-            self._start(LIST_ITEM, text, out)
-            return
-        if self.hard:
-            self._flush(out)
-            self.kind, self.hard = PARAGRAPH, False
-        self._add(" ".join(s.split()), out)
-
-    def feed_inner(self, text: str, out: List[Block]) -> None:
-        """A line inside a block quote: treat it like a line of its own."""
-        self.line_no -= 1
-        front, self.front_matter = self.front_matter, None
-        self.feed(text, out)
-        self.front_matter = front
+        self._text_line(s, out)
 
     def _front_matter(self, line: str, out: List[Block]) -> bool:
-        """Skip YAML front matter (``---`` ... ``---`` at the very start of a Markdown file)."""
+        """Skip YAML front matter (``---`` ... ``---`` at the very start of a Markdown file).
+        Returns False if ``line`` is not part of it (and front matter handling is over)."""
         buf = self.front_matter
         assert buf is not None
-        if self.line_no == 1:
+        if not self.started:
+            self.started = True
             if line.strip() == "---":
                 buf.append(line)
                 return True
             self.front_matter = None
             return False
-        if line.strip() in ("---", "...") and buf:
+        if line.strip() in ("---", "..."):
             self.front_matter = None
             return True
         buf.append(line)
         if len(buf) > 60:  # not front matter after all: replay the lines
-            self.front_matter = None
-            lines = buf[1:]
-            self.line_no = 1
-            self._special("---", "---", out)
-            for replay in lines:
-                self.feed(replay, out)
+            self._replay_front_matter(out)
         return True
+
+    def _replay_front_matter(self, out: List[Block]) -> None:
+        buf = self.front_matter or []
+        self.front_matter = None
+        self._flush(out)  # the opening "---" is a rule
+        self.feed_lines(buf[1:], out)
 
     def finish(self, out: List[Block]) -> None:
         if self.front_matter:
-            lines = self.front_matter[1:]
-            self.front_matter = None
-            self._special("---", "---", out)
-            for replay in lines:
-                self.feed(replay, out)
+            self._replay_front_matter(out)
+        self.front_matter = None
         if self.fence is not None:
             self.fence = None
             self._flush_code(out)
@@ -349,9 +437,13 @@ def iter_text_blocks(lines: Iterable[str], markdown: bool, location: str = "") -
     """Blocks from an iterable of lines (newline characters are ignored)."""
     parser = LineParser(markdown, location)
     out: List[Block] = []
-    feed = parser.feed
+    if isinstance(lines, list):
+        parser.feed_lines(lines, out)  # blocks are produced in one go: a list is in memory anyway
+        parser.finish(out)
+        yield from out
+        return
     for line in lines:
-        feed(line, out)
+        parser.feed_lines((line,), out)
         if out:
             yield from out
             out.clear()
