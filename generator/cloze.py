@@ -31,6 +31,7 @@ _BRACKET = re.compile(r"\[\[\s*(?:c\s*(\d*)\s*:{1,2}\s*)?", re.I)
 _MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _SPECIAL = re.compile(r"[{}\[\]:\\]")
 _TAGS = re.compile(r"<[^<>]*>|&nbsp;|&#160;")
+_MAX_PASSES = 32
 
 
 class _Cloze:
@@ -51,7 +52,10 @@ class _Cloze:
 _Part = Union[str, Tuple[Optional[int], str, str]]  # text, or (number, answer, hint)
 
 
-def _opener(text: str, i: int, in_math: bool, brackets: bool) -> Optional[Tuple["re.Match[str]", str, Optional[int]]]:
+def _opener(
+    text: str, i: int, in_math: bool, brackets: bool
+) -> Optional[Tuple["re.Match[str]", str, Optional[int]]]:
+    """The opener at ``i``: (match, kind, number), or None."""
     if i and text[i - 1] == "\\":
         return None  # \{ is a literal brace in LaTeX
     c = text[i]
@@ -97,19 +101,22 @@ def _parse(text: str, brackets: bool) -> Optional[List[_Part]]:
         return k >= 0 and i < math[k][1]
 
     disabled: Set[int] = set()
-    while True:
-        result = _scan(text, disabled, in_math, brackets)
-        if isinstance(result, list):
-            return result
-        if brackets and any(text.startswith("[[", i) for i in result):
+    for _ in range(_MAX_PASSES):
+        parts, unclosed = _scan(text, disabled, in_math, brackets)
+        if not unclosed:
+            break
+        if brackets and any(text.startswith("[[", i) for i in unclosed):
             return None
-        disabled |= result
+        disabled |= unclosed
+    # Past _MAX_PASSES (only reached by pathological input such as "{{c1::{" * 1000) the
+    # unclosed markers of the last pass are dropped in place.
+    return parts
 
 
 def _scan(
     text: str, disabled: Set[int], in_math: Callable[[int], bool], brackets: bool
-) -> Union[List[_Part], Set[int]]:
-    """One pass; returns the parts, or the opener positions to disable before trying again."""
+) -> Tuple[List[_Part], Set[int]]:
+    """One pass: the parts, and the positions of openers that did not close (to disable)."""
     root: List[_Part] = []
     stack: List[_Cloze] = []
 
@@ -138,7 +145,7 @@ def _scan(
             size = _closer(text, i, top)
             if size:
                 if top.kind == "[[" and top.depth:
-                    return {top.start}
+                    return [], {top.start}
                 stack.pop()
                 answer = "".join(top.answer)
                 hint = "".join(top.hint or [])
@@ -150,7 +157,7 @@ def _scan(
                 continue
             if c == "}":
                 if not top.depth:  # only reachable in [[...]]: braces cannot balance
-                    return {top.start}
+                    return [], {top.start}
                 top.depth -= 1
             elif text.startswith("::", i) and top.hint is None:
                 top.hint = []
@@ -168,7 +175,11 @@ def _scan(
             top.depth += 1
         emit(c)
         i += 1
-    return {frame.start for frame in stack} if stack else root
+    unclosed = {frame.start for frame in stack}
+    while stack:
+        frame = stack.pop()
+        emit("".join(frame.answer) + ("::" + "".join(frame.hint) if frame.hint is not None else ""))
+    return root, unclosed
 
 
 def _is_empty(answer: str) -> bool:

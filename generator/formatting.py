@@ -40,8 +40,10 @@ _TAG_RE = re.compile(
 )
 _COMMENT_RE = re.compile(r"<!--.*?-->|<![^<>]*>|<\?[^<>]*>", re.S)
 _FENCE_RE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)\n?[ \t]*```[ \t]*$", re.S | re.M)
-_CODE_RE = re.compile(r"(`+)([^`\n](?:.*?[^`\n])?)\1(?!`)")
-_MATH_RE = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
+# Spans have a length limit so that pathological input (thousands of unmatched openers on one
+# line) stays linear instead of quadratic.
+_CODE_RE = re.compile(r"(`+)([^`\n](?:.{0,1000}?[^`\n])?)\1(?!`)")
+_MATH_RE = re.compile(r"\\\((.{0,4000}?)\\\)|\\\[(.{0,4000}?)\\\]", re.S)
 _ESCAPED_RE = re.compile(r"\\([*_`~#])")
 _AUTOLINK_RE = re.compile(r"<((?:https?://|mailto:)[^\s<>]+)>")
 _URL_RE = re.compile(r"\b(?:https?://|mailto:)[^\s<>\"']+")
@@ -51,11 +53,11 @@ _PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
 # Emphasis only at word edges, so snake_case, 2*3*4 and a*b*c stay as they are.
 # ``__x__`` around a bare identifier is a Python dunder name, not bold.
 _INLINE_RULES = [
-    (re.compile(r"(?<![\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])"), "b"),
-    (re.compile(r"(?<![\w_])__(?=[^\s_])(?!\w+__)(.+?)(?<=[^\s_])__(?![\w_])"), "b"),
-    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"), "i"),
-    (re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])"), "i"),
-    (re.compile(r"(?<![\w~])~~(?=[^\s~])(.+?)(?<=[^\s~])~~(?![\w~])"), "s"),
+    (re.compile(r"(?<![\w*])\*\*(?=\S)(.{1,1000}?)(?<=\S)\*\*(?![\w*])"), "b"),
+    (re.compile(r"(?<![\w_])__(?=[^\s_])(?!\w+__)(.{1,1000}?)(?<=[^\s_])__(?![\w_])"), "b"),
+    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.{1,1000}?)(?<=[^\s*])\*(?![\w*])"), "i"),
+    (re.compile(r"(?<![\w_])_(?=[^\s_])(.{1,1000}?)(?<=[^\s_])_(?![\w_])"), "i"),
+    (re.compile(r"(?<![\w~])~~(?=[^\s~])(.{1,1000}?)(?<=[^\s~])~~(?![\w~])"), "s"),
 ]
 _BULLET_RE = re.compile(r"^\s*[-*+•]\s+(.*)$")
 _NUMBERED_RE = re.compile(r"^\s*\d{1,3}[.)]\s+(.*)$")

@@ -17,8 +17,10 @@ Decisions:
 * ``h1``-``h6`` become ``<div><b>…</b></div>`` so headings do not blow up a card's layout;
   other block elements (section, article, dl, ...) become ``div`` so text does not run together;
   ``strike``/``del`` become ``s`` and ``ins`` becomes ``u``.
-* Unknown inline tags (``font``, ``center``...) are dropped, their text kept. Script-like and
-  foreign-content elements are dropped *with* their content (an unclosed one eats the rest).
+* Unknown inline tags (``font``, ``blink``...) are dropped, their text kept. Script-like and
+  foreign-content elements are dropped *with* their content (an unclosed one eats the rest),
+  and so is markup cut off by the end of the input, as in a browser.
+* Control characters are removed before parsing; ``&nbsp;`` is written as ``&nbsp;``.
 """
 import re
 from html import escape
@@ -65,32 +67,27 @@ _IMPLIED: Dict[str, Tuple[Tuple[FrozenSet[str], FrozenSet[str]], ...]] = {
     "thead": ((frozenset({"thead", "tbody"}), frozenset({"table"})),),
     "tbody": ((frozenset({"thead", "tbody"}), frozenset({"table"})),),
 }
-for _t in ("p", "div", "ul", "ol", "table", "blockquote", "pre", "hr"):
-    _IMPLIED[_t] = (_P_RULE,)
+_IMPLIED.update({t: (_P_RULE,) for t in ("p", "div", "ul", "ol", "table", "blockquote", "pre", "hr")})
 
 # C0/C1 controls (except tab, LF, CR) and noncharacters never belong in a field.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
-# Characters a browser (or a sloppy URL parser) ignores inside a scheme: whitespace, controls,
-# and invisible format characters such as zero-width spaces and bidi marks.
-_URL_NOISE_RE = re.compile("[\\s\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SCHEME_RE = re.compile(r"([a-z][a-z0-9+.\-]*):")
 _EOF_IN_MARKUP_RE = re.compile(r"<(?:[a-zA-Z!?]|/[a-zA-Z])")
 _DIGITS_RE = re.compile(r"\s*(\d{1,3})\s*$")
 
 
 def safe_href(value: str) -> Optional[str]:
-    """Return the URL to emit if ``value`` (already entity-decoded) is an absolute
-    http/https/mailto URL, else None. The scheme is judged after removing every character a
-    browser would skip, so ``jav\\tascript:``, ``&#106;avascript:`` and `` JAVASCRIPT:`` all fail."""
-    if _CONTROL_RE.search(value.replace("\t", "").replace("\n", "").replace("\r", "")):
+    """The URL to emit if ``value`` (entity-decoded already) is an absolute http, https or mailto
+    URL, else None. Tabs and newlines are removed and the ends stripped, as a browser's URL
+    parser does; after that the scheme must be spelt out literally, so ``jav\tascript:``,
+    ``&#106;avascript:``, `` JAVASCRIPT:`` or a zero-width space inside a scheme all fail."""
+    if _CONTROL_RE.search(value):
         return None
-    compact = _URL_NOISE_RE.sub("", value).lower()
-    m = _SCHEME_RE.match(compact)
-    if not m or m.group(1) not in SAFE_SCHEMES:
-        return None
-    # Tabs and newlines are removed by URL parsers anyway; other spaces are left to the browser.
     url = re.sub(r"[\t\n\r]", "", value).strip()
-    return url if len(url) > len(m.group(0)) else None
+    m = _SCHEME_RE.match(url.lower())
+    if not m or m.group(1) not in SAFE_SCHEMES or m.end() == len(url):
+        return None
+    return url
 
 
 def _clean_text(text: str) -> str:
@@ -144,6 +141,9 @@ class _Sanitizer(HTMLParser):
             if tag in self.dropping:
                 while self.dropping.pop() != tag:
                     pass
+            return
+        if tag == "br":  # models write </br> for a line break, and browsers agree
+            self.out.append("<br>")
             return
         tag = _RENAME.get(tag, tag)
         names = [name for name, _ in self.stack]

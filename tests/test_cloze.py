@@ -1,4 +1,6 @@
 """generator.cloze: normalising the many cloze forms models produce."""
+import time
+
 import pytest
 
 from generator.cloze import CLOZE_RE, ensure_cloze, has_cloze, normalize_cloze
@@ -137,3 +139,12 @@ def test_ensure_cloze(text: str, hint: str, expected: str) -> None:
 )
 def test_ensure_cloze_impossible(text: str, hint: str) -> None:
     assert ensure_cloze(text, hint) is None
+
+
+@pytest.mark.parametrize("text", ["{{c1::{" * 3000, "{{{{c1::" * 2000 + "}}" * 1000, "}}{{c1::" * 3000])
+def test_pathological_input_stays_fast(text: str) -> None:
+    """Unclosed openers that keep exposing new ones used to cost one full pass each."""
+    start = time.perf_counter()
+    out = normalize_cloze(text)
+    assert time.perf_counter() - start < 10
+    assert isinstance(out, str)

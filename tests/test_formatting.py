@@ -1,4 +1,6 @@
 """generator.formatting: Markdown from a model to field HTML (always through the sanitizer)."""
+import time
+
 import pytest
 
 from generator.formatting import markdown_inline_to_html, to_field_html
@@ -107,3 +109,11 @@ def test_placeholder_characters_in_input_are_harmless() -> None:
 @pytest.mark.parametrize("payload", CORPUS)
 def test_hostile_payloads_through_the_whole_pipeline(payload: str) -> None:
     assert_safe_html(to_field_html(payload))
+
+
+@pytest.mark.parametrize("text", ["**a " * 5000, "_a " * 5000, "\\(" * 5000, "`" * 5000, "<b a=1 " * 5000])
+def test_pathological_input_stays_fast(text: str) -> None:
+    """Thousands of unmatched openers on one line must not make the regexes quadratic."""
+    start = time.perf_counter()
+    assert_safe_html(to_field_html(text))
+    assert time.perf_counter() - start < 10

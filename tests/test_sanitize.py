@@ -185,6 +185,9 @@ def test_checker_rejects_most_raw_payloads() -> None:
         ("<ul><li>1<li>2</ul>", "<ul><li>1</li><li>2</li></ul>"),
         ("<b><i>x</b>y</i>", "<b><i>x</i></b>y"),
         ("</b>stray</i>", "stray"),
+        ("line</br>next<br/>last", "line<br>next<br>last"),
+        ('<b title="x', ""),  # cut off inside a tag: a browser shows nothing of it
+        ("text <!-- never closed", "text "),
         ("<b>unclosed", "<b>unclosed</b>"),
         ("<h2>Title</h2>text", "<div><b>Title</b></div>text"),
         ("<section>a</section><section>b</section>", "<div>a</div><div>b</div>"),
