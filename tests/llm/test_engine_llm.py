@@ -212,6 +212,9 @@ def cli(*args, timeout=600):
                           cwd=str(ROOT), env=env, timeout=timeout)
 
 
+SEED_CARDS = {}  # seed name -> the cards the CLI printed, for the check at the end
+
+
 def test_there_are_seed_documents():
     assert SEEDS, "seeds/ has no .md/.txt/.html documents"
 
@@ -223,12 +226,13 @@ def test_seed_document_through_the_cli_into_a_collection(seed, llm_url, tmp_path
     col_path = tmp_path / "collection.anki2"
     deck = "Seeds::" + seed.stem
     r = cli(seed, "--collection", col_path, "--deck", deck, "--backend", "openai", "--url", llm_url,
-            "--model", "smollm2", "--json", "--max-cards", "4", "--seed", "7", "--num-ctx", "2048",
-            "--num-predict", "400", "--timeout", "120", "--tags", "seed-test")
+            "--model", "smollm2", "--json", "--max-cards", "3", "--seed", "7", "--num-ctx", "2048",
+            "--num-predict", "300", "--timeout", "120", "--tags", "seed-test")
     assert r.returncode in (0, 1), (r.returncode, r.stderr[-3000:])  # 1 = some chunks failed
     assert "Traceback" not in r.stderr
     cards = json.loads(r.stdout)
-    assert 1 <= len(cards) <= 4, r.stderr[-3000:]
+    SEED_CARDS[seed.name] = cards
+    assert 1 <= len(cards) <= 3, r.stderr[-3000:]
     for card in cards:
         assert card["kind"] == "basic" and card["front"].strip() and card["back"].strip()
         assert card["source"]["document"] == seed.name
@@ -242,3 +246,18 @@ def test_seed_document_through_the_cli_into_a_collection(seed, llm_url, tmp_path
             assert note.note_type()["originalStockKind"] == 1
     finally:
         col.close()
+
+
+PLACEHOLDERS = {"question", "answer", "verbatim excerpt", "sentence with {{c1::term}}"}
+
+
+@pytest.mark.xfail(strict=False, reason="engine issue: SmolLM2 copies the prompt's format example "
+                   "(front 'question', back 'answer') and such cards are accepted")
+def test_no_card_copies_the_prompts_format_example():
+    """Looks at the cards the seed tests above made (run them first: same file, same session)."""
+    cards = [c for made in SEED_CARDS.values() for c in made]
+    if not cards:
+        pytest.skip("the seed tests did not run in this session")
+    copied = [c for c in cards if {c["front"].strip().lower(), c["back"].strip().lower(),
+                                   c["quote"].strip().lower()} & PLACEHOLDERS]
+    assert not copied, copied
