@@ -38,7 +38,7 @@ _TAG_RE = re.compile(
     r"""|(?:%s)(?![^\s/>])))*)\s*/?>""" % _BOOLEAN_ATTRS.replace(" ", "|"),
     re.I,
 )
-_COMMENT_RE = re.compile(r"<!--.*?-->|<![^<>]*>|<\?[^<>]*>", re.S)
+_DECL_RE = re.compile(r"<![^<>]*>|<\?[^<>]*>")
 _FENCE_RE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)\n?[ \t]*```[ \t]*$", re.S | re.M)
 # Spans have a length limit so that pathological input (thousands of unmatched openers on one
 # line) stays linear instead of quadratic.
@@ -98,8 +98,7 @@ def _math(m: "re.Match[str]") -> str:
 
 
 def _shield_text(text: str, shield: _Shield) -> str:
-    """Shield real tags and escape every other ``<``."""
-    text = shield.sub(_COMMENT_RE, lambda m: m.group(0), text)
+    """Shield real tags, comments and declarations; escape every other ``<``."""
     out: List[str] = []
     pos = 0
     while True:
@@ -108,7 +107,17 @@ def _shield_text(text: str, shield: _Shield) -> str:
             out.append(text[pos:])
             return "".join(out)
         out.append(text[pos:i])
-        m = _TAG_RE.match(text, i)
+        if text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            end = len(text) if end < 0 else end + 3  # unclosed: the sanitizer drops the rest
+            out.append(shield.put(text[i:end]))
+            pos = end
+            continue
+        m = _TAG_RE.match(text, i) or _DECL_RE.match(text, i)
+        if m and m.re is _DECL_RE:
+            out.append(shield.put(m.group(0)))
+            pos = m.end()
+            continue
         if m:
             name = m.group(2)
             if name.lower() in _HTML_NAMES and not (len(name) == 1 and name.isupper()):
