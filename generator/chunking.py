@@ -116,7 +116,8 @@ class _Builder:
     def __init__(self, name: str, max_tokens: int) -> None:
         self.name = name
         self.max = max(1, int(max_tokens))
-        self.tiny = max(1, min(self.max // 4, 200))
+        # "Tiny": about a heading and a sentence. Such a chunk runs on into the next section.
+        self.tiny = max(1, min(self.max // 10, 64))
         self.stack: List[Tuple[int, str]] = []
         self.parts: List[str] = []
         self.tokens = 0

@@ -198,7 +198,7 @@ def _looks_western(text: str) -> bool:
     for i, c in enumerate(text):
         if c.isalpha():
             letters += 1
-            if c >= "\x80":
+            if c >= "\x80" and (c.islower() or c.isupper()):  # not modifier letters like 'ˆ'
                 foreign += 1
                 nxt = text[i + 1] if i + 1 < n else " "
                 if (prev.isalpha() and prev < "\x80") or (nxt.isalpha() and nxt < "\x80"):
@@ -206,7 +206,7 @@ def _looks_western(text: str) -> bool:
         prev = c
     if not foreign:
         return True
-    if attached < 0.5 * foreign or "\u0192" in text:  # 'ƒ': Shift-JIS read as cp1252
+    if attached < 0.4 * foreign or "\u0192" in text:  # 'ƒ': Shift-JIS read as cp1252
         return False
     return foreign <= 0.3 * letters or (letters < 40 and foreign <= 0.5 * letters)
 

@@ -16,7 +16,7 @@ from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
 from ..errors import UnreadableSource
 from .archive import SafeZip, check_xml
 
-_HEADING_NAME = re.compile(r"^(?:heading|überschrift|titre|titolo|encabezado|título|kop|rubrik|nagłówek)\s*(\d)$")
+_HEADING_NAME = re.compile(r"^(?:heading|berschrift|überschrift|titre|titolo|encabezado|título|kop|rubrik|nagłówek)\s*(\d)$")
 _ORDERED_FORMATS = frozenset(("decimal", "decimalZero", "upperRoman", "lowerRoman", "upperLetter",
                               "lowerLetter", "decimalEnclosedParen", "decimalEnclosedCircle"))
 _SKIP = frozenset(("delText", "instrText", "Fallback", "footnoteReference", "endnoteReference",
@@ -100,6 +100,14 @@ def _style_info(styles: Dict[str, _Style], sid: Optional[str]) -> Tuple[int, boo
     numbered = False
     seen = 0
     name_checked = False
+    if sid and sid not in styles:  # no styles part: go by the id ("Heading2", "Title")
+        low = sid.lower()
+        if low == "title":
+            return 1, False
+        m = _HEADING_NAME.match(low)
+        if m and 1 <= int(m.group(1)) <= 9:
+            return min(6, int(m.group(1))), False
+        return 0, low.startswith(("listbullet", "listnumber"))
     while sid and sid in styles and seen < 12:
         st = styles[sid]
         if not name_checked:

@@ -242,10 +242,21 @@ class _Walker:
         return ""
 
 
+_quiet = []
+
+
 def _soup(html: str):
     from ..libs import load
 
     bs4 = load("bs4")
+    if not _quiet:
+        # bs4 warns when a short text "looks like a file name or URL": normal for note fields.
+        import warnings
+
+        category = getattr(bs4, "MarkupResemblesLocatorWarning", None)
+        if category is not None:
+            warnings.filterwarnings("ignore", category=category)
+        _quiet.append(True)
     return bs4, bs4.BeautifulSoup(html, "html.parser")
 
 

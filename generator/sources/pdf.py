@@ -267,9 +267,11 @@ def iter_pdf_blocks(source: Union[str, bytes], label: str) -> Iterator[Block]:
         # Page numbers and running headers/footers.
         first_key = _DIGITS.sub("#", lines[0])
         last_key = _DIGITS.sub("#", lines[-1])
-        if _PAGE_NUMBER.match(lines[-1]) or (prev_last is not None and last_key == prev_last and len(lines) > 1):
+        full_page = len(lines) >= 6  # running headers/footers only on pages with real content
+        if _PAGE_NUMBER.match(lines[-1]) or (full_page and last_key == prev_last and len(last_key) <= 80):
             lines.pop()
-        if lines and (_PAGE_NUMBER.match(lines[0]) or (prev_first is not None and first_key == prev_first and len(lines) > 1)):
+        if lines and (_PAGE_NUMBER.match(lines[0])
+                      or (full_page and first_key == prev_first and len(first_key) <= 80)):
             lines.pop(0)
         prev_first, prev_last = first_key, last_key
         big, starts = layout.analyse()

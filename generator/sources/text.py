@@ -48,7 +48,7 @@ def looks_like_markdown(sample: str) -> bool:
     """Guess from a sample whether text is Markdown (headings, fences, bold, links, tables)."""
     atx = len(_MD_SIGNALS[0].findall(sample, 0, 200_000))
     others = sum(1 for pattern in _MD_SIGNALS[1:] if pattern.search(sample, 0, 200_000))
-    return atx >= 2 or (atx >= 1 and others >= 1) or others >= 2
+    return atx >= 1 or others >= 2
 
 
 _G1 = operator.itemgetter(1)
