@@ -4,7 +4,7 @@ import aqt
 from aqt import gui_hooks
 from aqt.qt import QPoint
 
-from test_ui_generate import TEXT, generate, open_dialog
+from test_ui_generate import generate, open_dialog, text_for
 
 
 def wait_for_generate_dialog(app):
@@ -92,7 +92,7 @@ def test_editor_selection_opens_the_dialog_with_the_notes_deck_and_type(anki_app
     add.notetype_chooser.selected_notetype_id = cloze["id"]
     add.deck_chooser.selected_deck_id = col.decks.id_for_name(deck)
     anki_app.wait_until(lambda: editor.note is not None and editor.note.mid == cloze["id"], 10)
-    editor.note.fields[0] = TEXT.replace("\n", "<br>")
+    editor.note.fields[0] = text_for("the editor test").replace("\n", "<br>")
     editor.loadNote()
     editor_ready(anki_app, editor)
     selected = select_first_field(anki_app, editor)

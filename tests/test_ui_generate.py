@@ -19,6 +19,16 @@ The Calvin cycle uses ATP and NADPH to fix carbon dioxide into sugar molecules.
 """
 
 
+def text_for(label: str) -> str:
+    """TEXT with every sentence made unique to one test (a short token first), so the cards
+    one test adds and keeps are no duplicates in another test sharing the collection."""
+    import re
+    import zlib
+
+    token = "Q%04x" % (zlib.crc32(label.encode()) & 0xFFFF)
+    return re.sub(r"(?m)^(?=[A-Z][a-z]* [A-Za-z])", token + " ", TEXT)
+
+
 def long_text(paragraphs: int = 24) -> str:
     parts = []
     for i in range(paragraphs):
@@ -39,6 +49,7 @@ def free_port() -> int:
 
 
 def open_dialog(app, url, **config):
+    config.setdefault("max_cards", 4)  # the short TEXT would give 1 card on "Auto"
     app.write_config(url=url, **config)
     app.tools_action("Generate Flashcards…").trigger()
     dlg = app.wait_for_window(app.module("ui.generate").GenerateDialog)
@@ -80,7 +91,7 @@ def test_generate_edit_add_and_undo_in_one_step(anki_app, server):
     col = anki_app.col
     deck = anki_app.new_deck("Biology")
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("generate edit add and undo in one step"))
     set_deck(anki_app, dlg, deck)
     dlg.tags_edit.setText("biology chapter-1")
     generate(anki_app, dlg)
@@ -146,10 +157,10 @@ def test_cloze_kind_adds_cloze_notes(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
     dlg.select_kind("cloze")
     assert dlg.table.horizontalHeaderItem(1).text() == "Text"
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("cloze kind adds cloze notes"))
     set_deck(anki_app, dlg, deck)
     generate(anki_app, dlg)
-    cards = dlg.table.cards
+    cards = list(dlg.table.cards)
     assert cards and all("{{c1::" in c.text for c in cards)
     dlg.add_btn.click()
     anki_app.wait_until(lambda: dlg.last_added, 10)
@@ -176,7 +187,7 @@ def test_user_note_type_with_field_mapping(anki_app, server):
     dlg.select_kind("basic", notetype=name)
     assert dlg.notetype() == name and dlg.mapping.isVisibleTo(dlg)
     assert dlg.mapping.mapping() == {"front": "Question", "back": "Answer", "source": "Source"}
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("user note type with field mapping"))
     set_deck(anki_app, dlg, deck)
     generate(anki_app, dlg)
     dlg.add_btn.click()
@@ -190,7 +201,7 @@ def test_user_note_type_with_field_mapping(anki_app, server):
 
 def test_cancel_keeps_the_cards_made_so_far(anki_app):
     with FakeOllama(latency=0.25) as server:
-        dlg = open_dialog(anki_app, server.url, num_ctx=1024, num_predict=512)
+        dlg = open_dialog(anki_app, server.url, num_ctx=1024, num_predict=512, max_cards=0)
         dlg.source_edit.setPlainText(long_text())
         dlg.generate_btn.click()
         anki_app.wait_until(lambda: dlg.table.cards, 15, "no cards arrived")
@@ -217,14 +228,14 @@ def test_server_down_says_how_to_start_it_and_retry_works(anki_app):
     anki_app.screenshot(dlg, "server-down")
 
     # generating anyway gives the same short message, not a traceback
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("server down says how to start it and retry works"))
     generate(anki_app, dlg)
     assert "ollama serve" in dlg.message.text()
     assert not dlg.table.cards
 
     # start the server on that port and retry
     server = FakeOllama()
-    server.stop()  # free its random port; serve on the one the dialog knows instead
+    server._server.server_close()  # never started: free its random port, use the dialog's
     from http.server import ThreadingHTTPServer
 
     server._server = ThreadingHTTPServer(("127.0.0.1", port), server._handler())
@@ -232,10 +243,10 @@ def test_server_down_says_how_to_start_it_and_retry_works(anki_app):
     server.url = url
     server.start()
     try:
-        dlg.message.trigger("Retry")
+        dlg.message.trigger("Retry")  # asks the server again, and generates
         anki_app.wait_until(dlg.idle, 10)
         assert dlg.status_label.text().startswith("Ollama 0.12.3 at")
-        assert not dlg.message.text()
+        assert dlg.table.cards and "Made" in dlg.message.text()
     finally:
         server.stop()
 
@@ -257,7 +268,7 @@ def test_missing_model_offers_pull_with_progress(anki_app, server):
 def test_model_not_found_during_generate_offers_pull(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
     dlg.model_combo.setEditText("phi4")
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("model not found during generate offers pull"))
     generate(anki_app, dlg)
     assert "phi4" in dlg.message.text()
     assert "Pull phi4" in dlg.message.action_titles()
@@ -266,7 +277,7 @@ def test_model_not_found_during_generate_offers_pull(anki_app, server):
 def test_a_failing_chunk_is_a_short_message_not_a_traceback(anki_app, server):
     server.script(Reply.error(500, "out of memory"), Reply.error(500, "out of memory"))
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("a failing chunk is a short message not a traceback"))
     generate(anki_app, dlg)
     text = dlg.message.text()
     assert "failed" in text.lower() or "out of memory" in text
@@ -280,7 +291,7 @@ def test_a_failing_chunk_is_a_short_message_not_a_traceback(anki_app, server):
 
 def test_closing_with_unsaved_cards_asks_first(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("closing with unsaved cards asks first"))
     generate(anki_app, dlg)
     n = len(dlg.table.cards)
     assert n
@@ -307,7 +318,7 @@ def test_closing_without_cards_does_not_ask(anki_app, server):
 
 def test_delete_and_regenerate_one(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("delete and regenerate one"))
     generate(anki_app, dlg)
     table = dlg.table
     n = len(table.cards)
@@ -329,7 +340,7 @@ def test_delete_and_regenerate_one(anki_app, server):
 def test_duplicates_are_marked_and_unchecked(anki_app, server):
     deck = anki_app.new_deck("Dupes")
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source_edit.setPlainText(text_for("duplicates are marked and unchecked"))
     set_deck(anki_app, dlg, deck)
     generate(anki_app, dlg)
     first_round = len(dlg.table.cards)

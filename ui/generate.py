@@ -121,6 +121,7 @@ class GenerateDialog(QDialog):
         self._pull_cancel: Optional[threading.Event] = None
         self._documents: Optional[List[Document]] = None  # from files or notes; None = text box
         self._source_name = "pasted text"
+        self._source_text_label = ""  # what the source label calls the source
         self._note_refs: Dict[str, int] = {}  # document name -> note id (Browser path)
         self._chunks: Dict[str, Any] = {}  # chunk id -> Chunk, for regenerate-one
         self._job_options: Any = None  # JobOptions after prepare_job, for regenerate-one
@@ -378,10 +379,10 @@ class GenerateDialog(QDialog):
         self.kind_combo.blockSignals(True)
         self.kind_combo.clear()
         for kind, title in KIND_LABELS:
-            self.kind_combo.addItem(title, ("kind", kind))
+            self.kind_combo.addItem(title, "kind:" + kind)
         self.kind_combo.insertSeparator(self.kind_combo.count())
         for name, _ntid in sorted(user_notetypes(mw.col), key=lambda x: x[0].lower()):
-            self.kind_combo.addItem("Note type: %s" % name, ("notetype", name))
+            self.kind_combo.addItem("Note type: %s" % name, "notetype:" + name)
         self.kind_combo.blockSignals(False)
 
     def select_kind(self, kind: str, notetype: str = "", mapping: Optional[Dict[str, str]] = None) -> None:
@@ -389,9 +390,9 @@ class GenerateDialog(QDialog):
         self._wanted_mapping = dict(mapping or {})
         index = -1
         if notetype:
-            index = self.kind_combo.findData(("notetype", notetype))
+            index = self.kind_combo.findData("notetype:" + notetype)
         if index < 0:
-            index = self.kind_combo.findData(("kind", kind if kind in KINDS else "basic"))
+            index = self.kind_combo.findData("kind:" + (kind if kind in KINDS else "basic"))
         self.kind_combo.setCurrentIndex(max(0, index))
         self._on_kind_changed()
 
@@ -411,15 +412,21 @@ class GenerateDialog(QDialog):
             return str(self.language_combo.itemData(index) or "")
         return text
 
+    def _kind_data(self) -> Tuple[str, str]:
+        """("kind", "basic"|"reversed"|"cloze") or ("notetype", name)."""
+        data = str(self.kind_combo.currentData() or "kind:basic")
+        what, _, value = data.partition(":")
+        return what, value
+
     def notetype(self) -> str:
-        data = self.kind_combo.currentData()
-        return data[1] if data and data[0] == "notetype" else ""
+        what, value = self._kind_data()
+        return value if what == "notetype" else ""
 
     def kind(self) -> str:
-        data = self.kind_combo.currentData() or ("kind", "basic")
-        if data[0] == "kind":
-            return data[1]
-        nt = mw.col.models.by_name(data[1])
+        what, value = self._kind_data()
+        if what == "kind":
+            return value
+        nt = mw.col.models.by_name(value)
         return CLOZE if nt and nt.get("type") == 1 else "basic"
 
     def _on_kind_changed(self, *_args: Any) -> None:
@@ -455,10 +462,9 @@ class GenerateDialog(QDialog):
 
     def choices(self) -> Dict[str, Any]:
         """What the user chose, as config keys (remembered for next time)."""
-        data = self.kind_combo.currentData() or ("kind", "basic")
         return {
             "deck": self.deck_name(),
-            "card_kind": data[1] if data[0] == "kind" else self.kind(),
+            "card_kind": self.kind(),
             "note_type": self.notetype(),
             "field_mapping": self.mapping.mapping() if self.notetype() else {},
             "tags": self.tags(),
@@ -474,7 +480,7 @@ class GenerateDialog(QDialog):
         self.cfg.update(save_config(changes))
 
     # ==== source ===============================================================================
-    def set_source(self, text: str = "", name: str = "", documents: Optional[List[Document]] = None,
+    def set_source(self, text: str = "", source_name: str = "", documents: Optional[List[Document]] = None,
                    note_refs: Optional[Dict[str, int]] = None, deck_id: Optional[int] = None,
                    kind: Optional[str] = None, notetype: Optional[str] = None,
                    label: str = "") -> None:
@@ -498,7 +504,7 @@ class GenerateDialog(QDialog):
             self.source_edit.setReadOnly(False)
             if text:
                 self.source_edit.setPlainText(text)
-            self._source_name = name or "pasted text"
+            self._source_name = source_name or "pasted text"
             self._source_text_label = label or ""
         if deck_id:
             self.deck_chooser.selected_deck_id = deck_id
@@ -880,9 +886,14 @@ class GenerateDialog(QDialog):
             model = getattr(err, "model", "") or self.model()
             actions.append(("Pull %s" % model, lambda: self.pull_model(model)))
         elif isinstance(err, (ServerUnreachable, NotAModelServer)):
-            actions.append(("Retry", self.generate))
-            actions.append(("Settings…", self.open_settings))
             self._on_server_error(err)
+
+            def retry() -> None:
+                self.refresh_models()
+                self.generate()
+
+            actions.append(("Retry", retry))
+            actions.append(("Settings…", self.open_settings))
         else:
             actions.append(("Retry", self.generate))
         self.message.show_message(text, "error", actions)

@@ -96,7 +96,7 @@ def editor_deck_id(editor: Any) -> Optional[int]:
 def open_from_editor(editor: Any, text: str) -> GenerateDialog:
     note = editor.note
     kind, notetype = kind_for_notetype(note.note_type() or {})
-    return open_generate(text=text, name="selection", label="Selection from the editor",
+    return open_generate(text=text, source_name="selection", label="Selection from the editor",
                          deck_id=editor_deck_id(editor), kind=kind, notetype=notetype)
 
 

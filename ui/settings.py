@@ -50,6 +50,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent or mw)
         self.setWindowTitle("Ollama Flashcards Settings")
         self.setObjectName("OllamaFlashcardsSettings")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.on_saved = on_saved
         self.cfg = get_config()
         self._build()
