@@ -299,6 +299,16 @@ def test_pdf_accents_hyphenation_and_page_numbers(tmp_path):
     assert texts(doc)[-1] == "Seite zwei hat mehr Text."  # page number "2" dropped
 
 
+def test_pdf_running_footers_dropped_but_repeated_sentences_kept(tmp_path):
+    body = [(f"Sentence {j} about the cell. It ends here.", 11) for j in range(6)]
+    pages = [body + [("Company Confidential", 9), (str(i + 1), 9)] for i in range(3)]
+    doc = read_path(write(tmp_path, "report.pdf", samples.build_pdf(pages)))
+    t = texts(doc)
+    assert sum("Company Confidential" in x for x in t) == 1  # kept once, then recognised
+    assert sum("Sentence 5 about the cell. It ends here." in x for x in t) == 3
+    assert not any(x.strip().isdigit() for x in t)  # page numbers
+
+
 def test_pdf_many_pages_and_page_limit(tmp_path, monkeypatch):
     pages = [[(f"Page {i} heading", 18), (f"Fact number {i} is stated on this page.", 12)] for i in range(1, 301)]
     path = write(tmp_path, "long.pdf", samples.build_pdf(pages))

@@ -439,23 +439,19 @@ def iter_blocks_path(path: str, max_bytes: Optional[int] = DEFAULT_MAX_BYTES) ->
         return
     markdown = True if ext in MARKDOWN_EXTENSIONS else None
     gen = _stream_text(path, label, markdown, ext in TEXT_EXTENSIONS or ext in MARKDOWN_EXTENSIONS)
-    while True:
-        try:
-            block = next(gen)
-        except StopIteration:
-            return
-        except FlashcardError:
-            raise
-        except MemoryError:
-            raise SourceTooLarge(
-                f"'{label}' is too large to read with the memory available.",
-                "Split it into smaller files.",
-            ) from None
-        except Exception as err:
-            raise UnreadableSource(
-                f"'{label}' could not be read: {type(err).__name__}: {err}", _DAMAGED_HINT
-            ) from None
-        yield block
+    try:
+        yield from gen
+    except FlashcardError:
+        raise
+    except MemoryError:
+        raise SourceTooLarge(
+            f"'{label}' is too large to read with the memory available.",
+            "Split it into smaller files.",
+        ) from None
+    except Exception as err:
+        raise UnreadableSource(
+            f"'{label}' could not be read: {type(err).__name__}: {err}", _DAMAGED_HINT
+        ) from None
 
 
 def _stream_text(path: str, label: str, markdown: Optional[bool], known_text: bool) -> Iterator[Block]:

@@ -212,6 +212,10 @@ class _Paragraphs:
             self.flush(out)
 
 
+def _running(key: str) -> bool:
+    return 0 < len(key) <= 80 and key[-1] not in _SENTENCE_END + ",-"
+
+
 def _page_lines(text: str) -> List[str]:
     return [" ".join(line.split()) for line in text.split("\n")]
 
@@ -264,15 +268,21 @@ def iter_pdf_blocks(source: Union[str, bytes], label: str) -> Iterator[Block]:
             paragraphs.flush(out)
             continue
         found_text = True
-        # Page numbers and running headers/footers.
+        # Page numbers, then running headers/footers: the same short line (digits aside) that
+        # does not end a sentence, at the top/bottom of consecutive pages with real content.
+        if _PAGE_NUMBER.match(lines[-1]):
+            lines.pop()
+        if lines and _PAGE_NUMBER.match(lines[0]):
+            lines.pop(0)
+        if not lines:
+            continue
         first_key = _DIGITS.sub("#", lines[0])
         last_key = _DIGITS.sub("#", lines[-1])
-        full_page = len(lines) >= 6  # running headers/footers only on pages with real content
-        if _PAGE_NUMBER.match(lines[-1]) or (full_page and last_key == prev_last and len(last_key) <= 80):
-            lines.pop()
-        if lines and (_PAGE_NUMBER.match(lines[0])
-                      or (full_page and first_key == prev_first and len(first_key) <= 80)):
-            lines.pop(0)
+        if len(lines) >= 6:
+            if last_key == prev_last and _running(last_key):
+                lines.pop()
+            if first_key == prev_first and _running(first_key):
+                lines.pop(0)
         prev_first, prev_last = first_key, last_key
         big, starts = layout.analyse()
         width = max((len(line) for line in lines), default=0)
