@@ -581,10 +581,15 @@ def test_unexpected_failures_become_source_errors(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(text, "text_blocks", boom)
+    monkeypatch.setattr(text.LineParser, "feed_lines", boom)
     with pytest.raises(UnreadableSource) as info:
         read_path(write(tmp_path, "x.txt", "hello"))
-    assert "parser bug" in info.value.message and isinstance(info.value, SourceError)
+    assert "parser bug" in info.value.message and "x.txt" in info.value.message
+    with pytest.raises(UnreadableSource):
+        list(iter_blocks_path(str(tmp_path / "x.txt")))
+    with pytest.raises(UnreadableSource) as info:
+        read_text("hello", name="clipboard")
+    assert "clipboard" in info.value.message
 
 
 def test_supported_extensions():

@@ -392,16 +392,11 @@ def _read_path(path: str, label: str, max_bytes: Optional[int]) -> Document:
                 "Save the page as plain text (.txt), which is read as a stream, or split it.",
             )
         return _read_bytes(_read_file(path, label, max_bytes), label, None, html=True)
-    data = _read_file(path, label, max_bytes)
-    if ext in MARKDOWN_EXTENSIONS:
-        return _read_bytes(data, label, True, html=False)
-    if ext in TEXT_EXTENSIONS:
-        return _read_bytes(data, label, None, html=False)
-    # Unknown extension: text if it decodes as text, else unsupported.
-    try:
-        return _read_bytes(data, label, None)
-    except BinarySource as err:
-        raise _unsupported(label, err.message.split(" looks like ", 1)[-1].rstrip(".")) from None
+    # Text, Markdown, or an unknown extension (text if it decodes as text, else unsupported):
+    # the streaming reader, so that memory holds the blocks only, not bytes + text + lines.
+    markdown = True if ext in MARKDOWN_EXTENSIONS else None
+    known = ext in TEXT_EXTENSIONS or ext in MARKDOWN_EXTENSIONS
+    return _document(label, list(_stream_text(path, label, markdown, known)))
 
 
 def _not_what(label: str, what: str, head: bytes, kind: Optional[str]) -> UnreadableSource:
@@ -471,9 +466,9 @@ def _stream_text(path: str, label: str, markdown: Optional[bool], known_text: bo
             raise _unsupported(label, err.message.split(" looks like ", 1)[-1].rstrip(".")) from None
         if markdown is None:
             preview = fix_text(incremental_decoder(encoding).decode(sample[skip:], False))
-            if _looks_like_html(preview):
+            if _looks_like_html(preview):  # a web page saved as .txt, or without extension
                 f.close()
-                yield from _read_path(path, label, None).blocks
+                yield from _read_bytes(_read_file(path, label, None), label, None, html=True).blocks
                 return
             markdown = looks_like_markdown(preview)
         decoder = incremental_decoder(encoding)
