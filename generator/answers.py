@@ -8,6 +8,7 @@ from .cards import CLOZE, Card, SourceRef
 from .chunks import Chunk
 from .errors import InvalidAnswer
 from .grounding import is_grounded, normalise
+from .prompts import PLACEHOLDERS
 
 _THINK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
@@ -59,11 +60,13 @@ def card_items(answer: Any) -> List[Dict[str, Any]]:
 
 
 def pick(item: Dict[str, Any], field: str) -> str:
+    """The field's value under our name or an alias; "" when missing or a copied placeholder."""
     lowered = {str(k).lower(): v for k, v in item.items()}
     for key in ALIASES.get(field, (field,)):
         value = lowered.get(key)
         if isinstance(value, (str, int, float)) and str(value).strip():
-            return str(value).strip()
+            text = str(value).strip()
+            return "" if text.lower() in PLACEHOLDERS else text
     return ""
 
 

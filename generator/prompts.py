@@ -16,6 +16,10 @@ Rules for good cards:
 - "quote" is a short verbatim excerpt (5-20 words) copied exactly from the text that supports the card.
 """
 
+# The placeholders of the format examples below. Small models sometimes copy them verbatim;
+# the validator drops such cards.
+PLACEHOLDERS = frozenset({"question", "answer", "verbatim excerpt", "sentence with {{c1::term}}"})
+
 BASIC_FORMAT = """Answer with JSON only: {"cards": [{"front": "question", "back": "answer", "quote": "verbatim excerpt"}]}"""
 
 REVERSED_EXTRA = """- Both sides are also asked the other way round: "front" is a term or name, "back" its short

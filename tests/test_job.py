@@ -202,3 +202,12 @@ def test_cloze_job_produces_normalised_clozes(server, backend):
     result = run_job(make_chunks(2), backend, JobOptions(model="llama3.2", kind="cloze"))
     assert result.cards and all("{{c1::" in c.text for c in result.cards)
     assert "{{c1::" in server.chat_bodies()[0]["messages"][0]["content"]
+
+
+def test_cards_copying_the_prompts_format_example_are_dropped(server, backend):
+    server.script(Reply.cards([{"front": "question", "back": "answer", "quote": "verbatim excerpt"},
+                               {"front": "How much does item 0 weigh?", "back": "0 grams",
+                                "quote": "verbatim excerpt"}]))
+    result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2"))
+    assert [c.front for c in result.cards] == ["How much does item 0 weigh?"]
+    assert result.cards[0].grounded is False  # the placeholder quote does not count
