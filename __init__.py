@@ -92,11 +92,12 @@ def _on_browser_menu(browser: Any, menu: Any) -> None:
 
 
 def _on_profile_open() -> None:
-    """Offer to resume a bulk job left unfinished (Anki closed or crashed mid-job)."""
+    """Offer to resume a bulk job left unfinished (Anki closed or crashed mid-job). The check is
+    one directory listing; the bulk dialog is imported only when there is a job to offer."""
     try:
-        from .ui import bulk
+        from .ui import resume
 
-        bulk.offer_resume(_mw)
+        resume.offer_resume(_mw)
     except Exception as e:  # never block Anki's start
         print("ollama-flashcards: resume check failed:", e)
 

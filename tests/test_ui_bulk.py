@@ -50,7 +50,7 @@ def bulk(anki_app):
     """The add-on's bulk module, with this profile's journals cleared."""
     mod = anki_app.module("ui.bulk")
     shutil.rmtree(mod.bulk_folder(), ignore_errors=True)
-    mod._offered_this_session.clear()
+    anki_app.module("ui.resume")._offered.clear()
     yield mod
     shutil.rmtree(mod.bulk_folder(), ignore_errors=True)
 

@@ -49,9 +49,9 @@ from aqt.qt import (
 )
 from aqt.utils import askUser, restoreGeom, saveGeom, tooltip
 
-from ..generator.journal import INDEX_NAME, safe_folder_name, unfinished
+from ..generator.jobfiles import INDEX_NAME, unfinished
+from . import resume
 from .common import (
-    ADDON,
     KIND_LABELS,
     LEVEL_RGB,
     MessageBar,
@@ -69,17 +69,12 @@ from .common import (
 DIALOG_NAME = "OllamaFlashcardsBulk"
 TITLE = "Bulk Generate from Files"
 REFRESH_MS = 250  # how often the dialog shows the job's state while it runs
-RESUME_DELAY_MS = 1200  # after profile open, before the resume offer (let Anki settle first)
 COL_FILE, COL_TYPE, COL_STATUS = range(3)
 TAB_FILES, TAB_SUMMARY, TAB_REVIEW = range(3)
 
-_offered_this_session: set = set()
-
-
 def bulk_folder() -> str:
     """Where this profile's journals live: the add-on's ``user_files`` (kept on upgrades)."""
-    profile = safe_folder_name(str(getattr(mw.pm, "name", "") or "profile"))
-    return os.path.join(mw.addonManager.addonsFolder(ADDON), "user_files", "bulk", profile)
+    return resume.bulk_folder(mw)
 
 
 def supported_extensions() -> Tuple[str, ...]:
@@ -510,11 +505,12 @@ class BulkDialog(QDialog):
                      "parallel_requests": self.parallel_spin.value()})
 
     def refresh_models(self) -> None:
-        from ..generator.backends import make_backend
-
         cfg = get_config()
 
         def op() -> Any:
+            _warm_up()  # the engine's modules, off the main thread, before a job needs them
+            from ..generator.backends import make_backend
+
             backend = make_backend(cfg)
             try:
                 return backend.server_info()
@@ -583,11 +579,9 @@ class BulkDialog(QDialog):
         path = self.offered or (self.journal.path if self.journal is not None else None)
         if not path:
             return
-        from ..generator.journal import Journal
-
         self.offered = None
         self._begin("Resuming…" if not only_failed else "Retrying the failed sections…")
-        run_network(self, lambda: Journal.open(path),
+        run_network(self, lambda: _read_closed(path),
                     lambda journal: self._prepare_collection(journal, only_failed), self._on_error)
 
     def retry_failed(self) -> None:
@@ -944,8 +938,6 @@ class BulkDialog(QDialog):
                  if self.journal is None or p != self.journal.path]
         if not paths:
             return
-        from ..generator.journal import Journal
-
         path = paths[0]
 
         def done(journal: Any) -> None:
@@ -957,7 +949,7 @@ class BulkDialog(QDialog):
             self.pending -= 1
 
         self.pending += 1
-        run_network(self, lambda: _read_closed(Journal, path), done, failed)
+        run_network(self, lambda: _read_closed(path), done, failed)
 
     def offer(self, journal: Any) -> None:
         """Show an unfinished job with Resume / Discard."""
@@ -1085,8 +1077,20 @@ class BulkDialog(QDialog):
             self.check_unfinished()
 
 
-def _read_closed(journal_cls: Any, path: str) -> Any:
-    journal = journal_cls.open(path)
+def _warm_up() -> None:
+    """Import what a job uses (on a worker thread): importing it on the main thread when the
+    user clicks Generate would freeze the window for tens of milliseconds."""
+    from ..generator import bulk, chunking, notes, sources  # noqa: F401
+    from ..generator.backends import http, ollama  # noqa: F401
+    from . import review  # noqa: F401
+
+    import requests  # noqa: F401
+
+
+def _read_closed(path: str) -> Any:
+    from ..generator.journal import Journal
+
+    journal = Journal.open(path)
     journal.close()
     return journal
 
@@ -1120,19 +1124,6 @@ def open_bulk_dialog(main_window: Any = None) -> BulkDialog:
 
 
 def offer_resume(main_window: Any = None) -> None:
-    """At profile open: if a bulk job was left unfinished, open the dialog offering to resume it.
-    Cheap when there is none (one directory listing); the dialog opens a moment later."""
-    try:
-        paths = unfinished(bulk_folder())
-    except Exception:
-        return
-    fresh = [p for p in paths if p not in _offered_this_session]
-    if not fresh:
-        return
-    _offered_this_session.update(fresh)
-
-    def show() -> None:
-        if mw.col is not None:
-            open_bulk_dialog(main_window or mw)
-
-    mw.progress.single_shot(RESUME_DELAY_MS, show, True)
+    """At profile open: if a bulk job was left unfinished, open this dialog a moment later,
+    offering to resume it (``ui.resume`` does the cheap check; Anki's hook calls that)."""
+    resume.offer_resume(main_window or mw)

@@ -1,0 +1,174 @@
+"""Benchmark figures 4 and 5 in the real Anki app, started headless (run by bench/run.py).
+
+    app_probe.py SERVER_URL FILE PARALLEL BASE_FOLDER
+
+4. Start-up cost: the time Anki spends importing the add-on (its ``__init__`` builds the menu
+   entries and hooks) plus the add-on's profile-open hook (the resume check), byte code already
+   compiled as after any first start.
+5. UI responsiveness: a 5 ms repeating timer on the main thread while the bulk dialog runs a
+   job on FILE; the longest lateness of a tick is the longest time the main thread was busy.
+
+Prints one line ``RESULT {json}``."""
+import builtins
+import compileall
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TESTS = os.path.join(ROOT, "tests")
+sys.path[:0] = [ROOT, TESTS]
+
+TICK_MS = 5
+
+
+def main() -> None:
+    url, path, parallel, base = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+    from anki_app import ADDON_NAME, link_addon, prepare_environment, pump, start_anki, stop_anki, wait_until
+
+    addon = link_addon(base / "addons21")
+    # Byte code as after the add-on's first start (Python writes it on first import; this
+    # environment may say PYTHONDONTWRITEBYTECODE). compile_dir skips symlinked folders.
+    for entry in addon.iterdir():
+        real = entry.resolve()
+        if real.is_dir():
+            compileall.compile_dir(str(real), quiet=1)
+        elif real.suffix == ".py":
+            compileall.compile_file(str(entry), quiet=1)
+    prepare_environment("offscreen")
+    import aqt
+    import aqt.addons
+    from aqt import gui_hooks
+
+    timings = {}
+    real_import = builtins.__import__
+    original_load = aqt.addons.AddonManager.loadAddons
+
+    def timed_import(name, *args, **kwargs):
+        if name == ADDON_NAME and "import" not in timings:
+            t = time.perf_counter()
+            try:
+                return real_import(name, *args, **kwargs)
+            finally:
+                timings["import"] = time.perf_counter() - t
+        return real_import(name, *args, **kwargs)
+
+    def timed_load(self):
+        aqt.addons.__dict__["__import__"] = timed_import  # the name loadAddons calls
+        try:
+            original_load(self)
+        finally:
+            aqt.addons.__dict__.pop("__import__", None)
+        hooks = gui_hooks.profile_did_open._hooks
+        for i, hook in enumerate(hooks):
+            if getattr(hook, "__module__", "") == ADDON_NAME:
+                def wrapped(hook=hook):
+                    t = time.perf_counter()
+                    prof = None
+                    if os.environ.get("OF_BENCH_PROFILE_HOOK") == "1":
+                        import cProfile
+
+                        prof = cProfile.Profile()
+                        prof.enable()
+                    try:
+                        hook()
+                    finally:
+                        if prof is not None:
+                            import pstats
+
+                            prof.disable()
+                            with open(os.environ.get("OF_BENCH_PROFILE_OUT", "/tmp/of-hook-profile.txt"), "w") as out:
+                                pstats.Stats(prof, stream=out).sort_stats("cumtime").print_stats(30)
+                        timings["profile_hook"] = timings.get("profile_hook", 0.0) + time.perf_counter() - t
+                hooks[i] = wrapped
+
+    aqt.addons.AddonManager.loadAddons = timed_load
+    app = start_anki(base)
+    mw = aqt.mw
+    startup = {"import_ms": round(timings.get("import", float("nan")) * 1000, 2),
+               "profile_hook_ms": round(timings.get("profile_hook", 0.0) * 1000, 2)}
+    startup["value"] = round(startup["import_ms"] + startup["profile_hook_ms"], 2)
+
+    # -- the bulk dialog on a 200-chunk job ------------------------------------------------------
+    from aqt.qt import QTimer
+
+    cfg = mw.addonManager.getConfig(ADDON_NAME) or {}
+    cfg.update(url=url, model="llama3.2", parallel_requests=parallel)
+    mw.addonManager.writeConfig(ADDON_NAME, cfg)
+    bulk = sys.modules[ADDON_NAME + ".ui.bulk"] if ADDON_NAME + ".ui.bulk" in sys.modules else None
+    if bulk is None:
+        import importlib
+
+        bulk = importlib.import_module(ADDON_NAME + ".ui.bulk")
+    dlg = bulk.open_bulk_dialog(mw)
+    wait_until(app, dlg.idle, 10)
+    dlg.add_paths([path])
+    pump(app, 0.2)
+    gaps = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    # Diagnostics (OF_BENCH_STACKS=1): what the main thread was doing when a tick was late.
+    stacks = []
+    watch_stop = [False]
+    if os.environ.get("OF_BENCH_STACKS") == "1":
+        import threading
+        import traceback
+
+        main_id = threading.main_thread().ident
+
+        def watchdog() -> None:
+            reported = 0.0
+            while not watch_stop[0]:
+                time.sleep(0.002)
+                late = time.perf_counter() - last[0]
+                if late > 0.025 and last[0] != reported:
+                    frame = sys._current_frames().get(main_id)
+                    stacks.append((round(late * 1000), "".join(traceback.format_stack(frame, limit=14))))
+                    reported = last[0]
+
+        threading.Thread(target=watchdog, daemon=True).start()
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    # the same timer with the app idle first: what the machine itself adds (other processes)
+    timer.start()
+    last[0] = time.perf_counter()
+    pump(app, 3.0)
+    idle = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
+    gaps.clear()
+    started = time.perf_counter()
+    last[0] = time.perf_counter()
+    dlg.start()
+    wait_until(app, lambda: not dlg.busy and dlg.result is not None, 600, "the job did not finish")
+    timer.stop()
+    watch_stop[0] = True
+    for late, stack in stacks:
+        print("LATE %d ms\n%s" % (late, stack), file=sys.stderr)
+    seconds = time.perf_counter() - started
+    result = dlg.result
+    lateness = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
+    stall = {
+        "value": round(lateness[-1], 1) if lateness else float("nan"),
+        "p99_ms": round(lateness[int(len(lateness) * 0.99) - 1], 1) if lateness else None,
+        "ticks": len(gaps), "job_seconds": round(seconds, 2),
+        "chunks": result.chunks_generated, "notes_added": len(result.note_ids),
+        "parallel": parallel, "over_16ms": sum(1 for x in lateness if x > 16),
+        "idle_app_max_ms": round(idle[-1], 1) if idle else None,
+        "idle_app_p99_ms": round(idle[int(len(idle) * 0.99) - 1], 1) if idle else None,
+    }
+    print("RESULT " + json.dumps({"startup": startup, "stall": stall}), flush=True)
+    dlg.close()
+    pump(app, 0.1)
+    stop_anki(app)
+
+
+if __name__ == "__main__":
+    main()
