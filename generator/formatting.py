@@ -48,7 +48,7 @@ _ESCAPED_RE = re.compile(r"\\([*_`~#])")
 _AUTOLINK_RE = re.compile(r"<((?:https?://|mailto:)[^\s<>]+)>")
 _URL_RE = re.compile(r"\b(?:https?://|mailto:)[^\s<>\"']+")
 _LINK_RE = re.compile(r"\[([^\[\]\n]+)\]\(\s*((?:https?://|mailto:)[^\s()<>]+)\s*\)")
-_PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
+_PLACEHOLDER_RE = re.compile("\ufdd0(\\d+)\ufdd1")
 
 # Emphasis only at word edges, so snake_case, 2*3*4 and a*b*c stay as they are.
 # ``__x__`` around a bare identifier is a Python dunder name, not bold.
@@ -75,14 +75,14 @@ class _Shield:
 
     def put(self, html: str) -> str:
         self.saved.append(html)
-        return "\ue000%d\ue001" % (len(self.saved) - 1)
+        return "\ufdd0%d\ufdd1" % (len(self.saved) - 1)
 
     def sub(self, pattern: "re.Pattern[str]", make: Callable[["re.Match[str]"], str], text: str) -> str:
         return pattern.sub(lambda m: self.put(make(m)), text)
 
     def restore(self, text: str) -> str:
         for _ in range(len(self.saved) + 1):  # shielded pieces may contain placeholders
-            if "\ue000" not in text:
+            if "\ufdd0" not in text:
                 break
             text = _PLACEHOLDER_RE.sub(lambda m: self.saved[int(m.group(1))], text)
         return text
@@ -182,7 +182,8 @@ def markdown_inline_to_html(text: str) -> str:
     if not text:
         return ""
     shield = _Shield()
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ue000", "").replace("\ue001", "")
+    # The placeholders are noncharacters, which the sanitizer removes from the input anyway.
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufdd0", "").replace("\ufdd1", "")
     text = shield.sub(_FENCE_RE, lambda m: "<pre><code>%s</code></pre>" % _code(m.group(1)), text)
     text = shield.sub(_CODE_RE, lambda m: "<code>%s</code>" % _code(m.group(2).strip() or m.group(2)), text)
     text = shield.sub(_MATH_RE, _math, text)

@@ -158,6 +158,15 @@ class _Sanitizer(HTMLParser):
     # Comments, doctypes, processing instructions and CDATA sections are dropped: the default
     # handlers for those events do nothing.
 
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        """``<![0`` and the like make the stdlib raise; read them as a browser does, as a bogus
+        comment up to the next ``>``."""
+        try:
+            return super().parse_marked_section(i, report)
+        except Exception:
+            end = self.rawdata.find(">", i + 3)
+            return -1 if end < 0 else end + 1
+
     # --- helpers --------------------------------------------------------------------------
 
     def _open(self, name: str, out_tag: str, open_html: str, close_html: str) -> None:
@@ -207,11 +216,15 @@ def sanitize_html(html: str) -> str:
     """Return ``html`` reduced to the allow-list: balanced, escaped, idempotent."""
     if not html:
         return ""
-    s = _Sanitizer()
     # Raw control characters never belong in a field, and tokenizers disagree about them
     # (``<script\x00>``): remove them before parsing.
-    s.feed(_clean_text(html))
-    return s.result()
+    html = _clean_text(html)
+    try:
+        s = _Sanitizer()
+        s.feed(html)
+        return s.result()
+    except Exception:  # the stdlib parser gave up on some odd construct: keep it all as text
+        return escape(html, quote=False).replace("\xa0", "&nbsp;")
 
 
 class _TextExtractor(HTMLParser):
