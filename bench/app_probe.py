@@ -1,6 +1,6 @@
 """Benchmark figures 4 and 5 in the real Anki app, started headless (run by bench/run.py).
 
-    app_probe.py SERVER_URL FILE PARALLEL BASE_FOLDER
+    app_probe.py SERVER_URL FILE PARALLEL BASE_FOLDER [--startup-only]
 
 4. Start-up cost: the time Anki spends importing the add-on (its ``__init__`` builds the menu
    entries and hooks) plus the add-on's profile-open hook (the resume check), byte code already
@@ -91,6 +91,10 @@ def main() -> None:
     startup = {"import_ms": round(timings.get("import", float("nan")) * 1000, 2),
                "profile_hook_ms": round(timings.get("profile_hook", 0.0) * 1000, 2)}
     startup["value"] = round(startup["import_ms"] + startup["profile_hook_ms"], 2)
+    if "--startup-only" in sys.argv:
+        print("RESULT " + json.dumps({"startup": startup}), flush=True)
+        stop_anki(app)
+        return
 
     # -- the bulk dialog on a 200-chunk job ------------------------------------------------------
     from aqt.qt import QTimer
