@@ -2,9 +2,10 @@
 
 Rules:
 - A heading closes the current chunk and opens the next one (its text stays in the chunk as a
-  line of its own, so the model sees it). Exception: a chunk that is still tiny (a heading and
-  a short line, say) runs on into the next section when that section is under the same parent
-  and the result stays within the budget. A chunk with headings only always runs on.
+  line of its own, so the model sees it). Exception: a chunk that is still small (under a
+  quarter of the budget, at most 256 tokens: a heading and a short paragraph, say) runs on into
+  the next section when that section is under the same parent (a sibling or a subsection) and
+  the result stays within the budget. A chunk with headings only always runs on.
 - Paragraphs and list items are packed into a chunk up to ``max_tokens``.
 - A block longer than the budget is split by sentences, then by words, and as a very last
   resort (a "word" longer than the budget) by characters.
@@ -112,12 +113,27 @@ def _common_prefix(a: Tuple[str, ...], b: Tuple[str, ...]) -> Tuple[str, ...]:
     return a[:n]
 
 
+class _Pending:
+    """A closed chunk before it gets its id and index."""
+
+    __slots__ = ("text", "tokens", "path", "location", "top_level")
+
+    def __init__(self, text: str, tokens: int, path: Tuple[str, ...], location: str, top_level: int) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.path = path
+        self.location = location
+        self.top_level = top_level
+
+
 class _Builder:
     def __init__(self, name: str, max_tokens: int) -> None:
         self.name = name
         self.max = max(1, int(max_tokens))
-        # "Tiny": about a heading and a sentence. Such a chunk runs on into the next section.
-        self.tiny = max(1, min(self.max // 10, 64))
+        # A chunk smaller than this runs on into the next section under the same parent: a
+        # request per paragraph-sized section would spend more tokens on the fixed prompt
+        # (~300) than on the text. About a quarter of the budget, at most ~1000 characters.
+        self.tiny = max(1, min(self.max // 4, 256))
         self.stack: List[Tuple[int, str]] = []
         self.parts: List[str] = []
         self.tokens = 0
@@ -126,6 +142,8 @@ class _Builder:
         self.top_level = 1
         self.has_content = False
         self.last_kind = ""
+        self.by_heading = False  # the open chunk starts with a heading (not a continuation)
+        self.held: Optional[_Pending] = None  # the last closed chunk, not yet emitted
         self.index = 0
         self.seen: Set[str] = set()
         self.repeats: Dict[str, int] = {}
@@ -135,7 +153,7 @@ class _Builder:
     def _stack_path(self) -> Tuple[str, ...]:
         return tuple(text for _, text in self.stack)
 
-    def _open(self, location: str, top_level: int) -> None:
+    def _open(self, location: str, top_level: int, by_heading: bool = False) -> None:
         self.parts = []
         self.tokens = 0
         self.path = self._stack_path()
@@ -143,12 +161,31 @@ class _Builder:
         self.top_level = top_level
         self.has_content = False
         self.last_kind = ""
+        self.by_heading = by_heading
 
     def _close(self) -> Optional[Chunk]:
+        """Close the open chunk. A small closing section under the same parent as the chunk
+        before it joins that chunk (a short trailing "Applications" list, say), so the previous
+        chunk is held back until the next one is known. Returns a chunk ready to emit, if any."""
         if not self.parts:
             return None
-        text = "".join(self.parts)
-        key = "\x1f".join((self.name,) + self.path) + "\x1e" + text
+        closed = _Pending("".join(self.parts), self.tokens, self.path, self.location, self.top_level)
+        self.parts = []
+        self.tokens = 0
+        held = self.held
+        if held is not None and self.by_heading and closed.tokens < self.tiny \
+                and closed.top_level >= held.top_level \
+                and held.tokens + SEPARATOR_TOKENS + closed.tokens <= self.max:
+            held.text += SEPARATOR + closed.text
+            held.tokens += SEPARATOR_TOKENS + closed.tokens
+            held.path = _common_prefix(held.path, closed.path)
+            return None
+        self.held = closed
+        return self._emit(held) if held is not None else None
+
+    def _emit(self, pending: "_Pending") -> Chunk:
+        text = pending.text
+        key = "\x1f".join((self.name,) + pending.path) + "\x1e" + text
         digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         if digest in self.seen:  # the same text twice in one document: keep ids unique
             base = digest
@@ -158,10 +195,8 @@ class _Builder:
                 digest = hashlib.sha1((key + "\x1d" + str(n)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
             self.repeats[base] = n
         self.seen.add(digest)
-        chunk = Chunk(digest, self.name, text, self.path, self.location, self.index)
+        chunk = Chunk(digest, self.name, text, pending.path, pending.location, self.index)
         self.index += 1
-        self.parts = []
-        self.tokens = 0
         return chunk
 
     def _room(self, tokens: int) -> bool:
@@ -194,7 +229,7 @@ class _Builder:
             chunk = self._close()
             if chunk:
                 out.append(chunk)
-        self._open(block.location, level)
+        self._open(block.location, level, by_heading=True)
         if tokens <= self.max:
             self._append(text, tokens, HEADING)
         else:
@@ -258,6 +293,9 @@ class _Builder:
         chunk = self._close()
         if chunk:
             out.append(chunk)
+        if self.held is not None:
+            out.append(self._emit(self.held))
+            self.held = None
 
 
 def iter_chunks(blocks: Iterable[Block], name: str, max_tokens: int) -> Iterator[Chunk]:

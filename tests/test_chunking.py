@@ -92,7 +92,7 @@ def test_a_heading_closes_the_chunk_but_tiny_sections_merge():
 
 
 def test_sections_stay_separate_when_not_tiny():
-    para = "This paragraph is long enough to count as a real section of the document. " * 6
+    para = "This paragraph is long enough to count as a real section of the document. " * 16
     md = f"# A\n\n{para}\n\n## B\n\n{para}\n\n## C\n\n{para}\n"
     chunks = chunk_document(read_text(md), 2000)
     assert [c.heading_path for c in chunks] == [("A",), ("A", "B"), ("A", "C")]
