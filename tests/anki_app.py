@@ -150,9 +150,33 @@ def stop_anki(app: Any, timeout: float = 30.0) -> None:
     mw.unloadProfile(lambda: done.append(True))
     with contextlib.suppress(TimeoutError):
         wait_until(app, lambda: done, timeout, "profile did not unload")
+    # The rest of AnkiQt.cleanupAndExit, without quitting the QApplication: web views and the
+    # main window go first, so nothing is left for the interpreter to destroy in a bad order.
     mw.errorHandler.unload()
+    sys.excepthook = sys.__excepthook__  # unload() sets None, which makes PyQt abort on errors
     mw.mediaServer.shutdown()
+    with contextlib.suppress(Exception):
+        mw.backend.await_backup_completion()
+    for web in (mw.toolbarWeb, mw.web, mw.bottomWeb):
+        with contextlib.suppress(Exception):
+            web.cleanup()
+    mw.deleteLater()
+    flush_deletes(app)
+    import gc
+
+    gc.collect()
+    flush_deletes(app)
+    aqt.mw = None
+
+
+def flush_deletes(app: Any) -> None:
+    """Run pending events and really delete what was deleteLater()'d (processEvents alone
+    does not, outside an event loop)."""
+    from aqt.qt import QEvent
+
     pump(app, 0.05)
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    pump(app, 0.02)
 
 
 class Shown:
@@ -448,25 +472,30 @@ def anki_app(anki_session: AnkiTestApp, monkeypatch: Any) -> Iterator[AnkiTestAp
 
 
 def _close_windows(t: AnkiTestApp) -> None:
-    """Close whatever the test left open, answering any "discard?" question with yes."""
+    """Close whatever the test left open, answering any "discard?" question with yes.
+
+    Anki's own windows (Browser, Add, ...) close through aqt.dialogs.closeAll, the way Anki
+    closes them at shutdown: some finish closing later on a timer, so wait for that."""
     import aqt
 
     t.answers = []
     t.default_answer = True
-    for name in list(getattr(aqt.dialogs, "_dialogs", {})):
-        instance = aqt.dialogs._dialogs[name][1]
-        if instance is not None:
-            with contextlib.suppress(Exception):
-                instance.close()
+    closed: List[bool] = []
+    with contextlib.suppress(Exception):
+        aqt.dialogs.closeAll(lambda: closed.append(True))
+        t.wait_until(lambda: closed, 10, "Anki's windows did not close")
     for w in t.top_windows():
         with contextlib.suppress(Exception):
             w.close()
     t.pump(0.05)
+    managed = {id(v[1]) for v in aqt.dialogs._dialogs.values() if v[1] is not None}
     for w in t.top_windows():  # refused to close (e.g. a job still running): force it
+        if id(w) in managed:
+            continue
         with contextlib.suppress(Exception):
             w.hide()
             w.deleteLater()
-    t.pump(0.02)
+    flush_deletes(t.app)
     if t.mw.state != "deckBrowser" and t.mw.col is not None:
         t.mw.moveToState("deckBrowser")
         t.pump(0.02)

@@ -84,7 +84,6 @@ def test_status_line_and_models_from_the_server(anki_app, server):
     dlg.source_edit.setPlainText(TEXT)
     assert dlg.generate_btn.isEnabled()
     assert "Text" in dlg.source_label.text() and "words" in dlg.source_label.text()
-    anki_app.screenshot(dlg, "generate-dialog")
 
 
 def test_generate_edit_add_and_undo_in_one_step(anki_app, server):
@@ -114,7 +113,6 @@ def test_generate_edit_add_and_undo_in_one_step(anki_app, server):
     table.set_checked(len(cards) - 1, False)  # leave the last one out
     wanted = len(cards) - 1
     assert dlg.add_btn.text() == "Add %d cards" % wanted
-    anki_app.screenshot(dlg, "review")
 
     dlg.add_btn.click()
     anki_app.wait_until(lambda: dlg.last_added, 10, "cards were not added")
@@ -207,6 +205,7 @@ def test_cancel_keeps_the_cards_made_so_far(anki_app):
         anki_app.wait_until(lambda: dlg.table.cards, 15, "no cards arrived")
         assert dlg.busy and not dlg.progress_row.isHidden()
         assert "Chunk" in dlg.progress_label.text() and "of" in dlg.progress_label.text()
+        dlg.resize(1000, 650)
         anki_app.screenshot(dlg, "progress")
         dlg.cancel_btn.click()
         anki_app.wait_until(dlg.idle, 5, "cancel did not stop the job within 5 s")
@@ -225,6 +224,7 @@ def test_server_down_says_how_to_start_it_and_retry_works(anki_app):
     assert "ollama serve" in text
     assert dlg.message.action_titles() == ["Retry", "Settings…"]
     assert dlg.message.level == "error"
+    dlg.resize(1000, 650)
     anki_app.screenshot(dlg, "server-down")
 
     # generating anyway gives the same short message, not a traceback
@@ -255,6 +255,7 @@ def test_missing_model_offers_pull_with_progress(anki_app, server):
     dlg = open_dialog(anki_app, server.url, model="mistral")
     assert "not on the server" in dlg.message.text()
     assert dlg.message.action_titles() == ["Pull mistral"]
+    dlg.resize(1000, 650)
     anki_app.screenshot(dlg, "pull-offer")
     dlg.message.trigger("Pull mistral")
     anki_app.wait_until(lambda: server.pulled == ["mistral"], 10)

@@ -1,0 +1,99 @@
+"""Screenshots of every dialog, light and dark, normal and small, from the real app.
+
+They are written to the temp profile on every run; with OF_SCREENSHOTS=1 also to docs/
+(that is how the committed docs/*.png are made: `OF_SCREENSHOTS=1 make test`... or just this
+file). Each test also checks that the layout holds: nothing important is cut off."""
+import contextlib
+
+import pytest
+
+from fake_ollama import Reply
+from test_ui_generate import TEXT, generate, open_dialog
+
+# What a good model answers for TEXT (the fake server's own cards are made for tests, not looks).
+CARDS = [
+    {"front": "What does photosynthesis turn light energy into?", "back": "Chemical energy.",
+     "quote": "turn light energy into chemical energy"},
+    {"front": "Which gas do plants release during photosynthesis?",
+     "back": "Oxygen, as a by-product.", "quote": "releases oxygen as a by-product"},
+    {"front": "In which organelles does photosynthesis happen?", "back": "In the chloroplasts.",
+     "quote": "Chloroplasts are the organelles where photosynthesis happens"},
+    {"front": "Which colours of light does chlorophyll absorb most strongly?",
+     "back": "Red and blue light.", "quote": "absorbs red and blue light most strongly"},
+    {"front": "What does the Calvin cycle use to fix carbon dioxide?",
+     "back": "ATP and NADPH.", "quote": "uses ATP and NADPH to fix carbon dioxide"},
+]
+
+
+@contextlib.contextmanager
+def theme(app, dark):
+    from aqt.theme import Theme
+
+    mw = app.mw
+    old = mw.pm.theme()
+    mw.set_theme(Theme.DARK if dark else Theme.LIGHT)
+    app.pump(0.1)
+    try:
+        yield
+    finally:
+        mw.set_theme(old)
+        app.pump(0.1)
+
+
+def fill_review(app, dlg, server):
+    dlg.source_edit.setPlainText(TEXT)
+    server.script(Reply.cards(CARDS))
+    generate(app, dlg)
+    cards = dlg.table.cards
+    assert len(cards) == len(CARDS)
+    cards[3].grounded = False  # show what the marks look like
+    cards[4].duplicate = "collection"
+    dlg.table.refresh_marks()
+    dlg.table.set_checked(4, False)
+    dlg.table.selectRow(0)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_generate_and_review_screenshots(anki_app, server, dark):
+    with theme(anki_app, dark):
+        dlg = open_dialog(anki_app, server.url, max_cards=5)
+        dlg.resize(1100, 700)
+        suffix = "-dark" if dark else ""
+        dlg.source_edit.setPlainText(TEXT)
+        dlg.tags_edit.setText("biology ollama-flashcards")
+        anki_app.pump(0.1)
+        anki_app.screenshot(dlg, "generate-dialog" + suffix)
+        fill_review(anki_app, dlg, server)
+        anki_app.screenshot(dlg, "review" + suffix)
+        assert dlg.add_btn.isVisible() and dlg.add_btn.text().startswith("Add ")
+        dlg.table.set_all_checked(False)  # close without asking
+
+
+def test_small_window_stacks_and_keeps_the_buttons(anki_app, server):
+    dlg = open_dialog(anki_app, server.url, max_cards=5)
+    fill_review(anki_app, dlg, server)
+    dlg.resize(640, 480)
+    anki_app.pump(0.2)
+    from aqt.qt import Qt
+
+    assert dlg.splitter.orientation() == Qt.Orientation.Vertical
+    for b in (dlg.generate_btn, dlg.add_btn, dlg.close_btn):
+        assert b.isVisible()
+        assert dlg.rect().contains(b.geometry().translated(b.parentWidget().mapTo(dlg, b.pos()) - b.pos()))
+    anki_app.screenshot(dlg, "generate-small")
+    dlg.resize(1000, 650)
+    anki_app.pump(0.1)
+    assert dlg.splitter.orientation() == Qt.Orientation.Horizontal
+    dlg.table.set_all_checked(False)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_settings_screenshots(anki_app, dark):
+    settings = anki_app.module("ui.settings")
+    with theme(anki_app, dark):
+        dlg = settings.SettingsDialog(anki_app.mw)
+        dlg.resize(640, 760)
+        dlg.show()
+        anki_app.pump(0.1)
+        anki_app.screenshot(dlg, "settings" + ("-dark" if dark else ""))
+        dlg.reject()
