@@ -209,6 +209,7 @@ class AnkiTestApp:
         self.answers: List[Any] = []  # answers for the next askUser/QMessageBox, in order
         self.default_answer: Any = True
         self.menu_choice: Optional[Callable[[Any], Any]] = None  # picks a QAction in QMenu.exec
+        self.modules_at_start: List[str] = []
 
     # --- events -------------------------------------------------------------------------------
     def pump(self, seconds: float = 0.0) -> None:
@@ -444,6 +445,9 @@ def anki_session(tmp_path_factory: Any) -> Iterator[AnkiTestApp]:
     prepare_environment(os.environ.get("OF_TEST_QPA", "offscreen"))
     app = start_anki(base)
     t = AnkiTestApp(app, base)
+    # What importing the add-on at Anki's start loaded (it should be the wiring only).
+    t.modules_at_start = sorted(m for m in sys.modules
+                                if m == ADDON_NAME or m.startswith(ADDON_NAME + "."))
     if ADDON_NAME not in sys.modules:
         raise RuntimeError("Anki started, but did not load the add-on from %s" % t.addon_folder)
     try:

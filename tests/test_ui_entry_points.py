@@ -175,20 +175,42 @@ def test_browser_notes_become_the_source_and_cards_point_back(anki_app, server):
     assert not dlg.source_edit.isReadOnly() and not dlg.source_edit.toPlainText()
 
 
-def test_bulk_entry_points_do_not_crash(anki_app, server):
-    import sys
-
+def test_bulk_entry_points_open_the_bulk_dialog(anki_app, server):
+    """Tools > Bulk Generate from Files… and the Generate dialog's button open the bulk dialog
+    (or, in a build without it, say so in a tooltip instead of crashing)."""
     launch = anki_app.module("ui.launch")
     has_bulk = (anki_app.addon_folder / "ui" / "bulk.py").exists()
     anki_app.tools_action("Bulk Generate from Files…").trigger()
     anki_app.pump(0.1)
+    if has_bulk:
+        bulk = anki_app.module("ui.bulk")
+        first = anki_app.wait_for_window(bulk.BulkDialog)
+        first.close()
+        anki_app.pump(0.1)
     dlg = open_dialog(anki_app, server.url)
     dlg.bulk_btn.click()
     anki_app.pump(0.1)
-    if not has_bulk:
-        assert anki_app.texts("tooltip").count(launch.BULK_MISSING) == 2
+    if has_bulk:
+        assert anki_app.wait_for_window(bulk.BulkDialog)
     else:
-        assert sys.modules[anki_app.module("ui").__name__ + ".bulk"]
+        assert anki_app.texts("tooltip").count(launch.BULK_MISSING) == 2
+
+
+def test_bulk_missing_is_a_tooltip_not_a_crash(anki_app, monkeypatch):
+    import importlib
+
+    launch = anki_app.module("ui.launch")
+    real = importlib.import_module
+    name = launch.__name__.rsplit(".", 1)[0] + ".bulk"
+
+    def fake_import(mod, *a, **k):
+        if mod == name:
+            raise ModuleNotFoundError("No module named %r" % mod, name=mod)
+        return real(mod, *a, **k)
+
+    monkeypatch.setattr(importlib, "import_module", fake_import)
+    assert launch.open_bulk() is None
+    assert launch.BULK_MISSING in anki_app.texts("tooltip")
 
 
 def test_config_button_opens_the_settings_dialog(anki_app, server):
