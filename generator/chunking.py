@@ -223,7 +223,10 @@ class _Builder:
         if self.parts:
             runs_on = not self.has_content or (self.tokens < self.tiny and level >= self.top_level)
             if runs_on and self._room(tokens):
-                self.path = _common_prefix(self.path, self._stack_path())
+                if self.has_content:
+                    self.path = _common_prefix(self.path, self._stack_path())
+                else:  # headings only so far ("Title" then "Chapter 1"): the deeper path
+                    self.path = self._stack_path()
                 self._append(text, tokens, HEADING)
                 return
             chunk = self._close()

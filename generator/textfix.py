@@ -338,7 +338,8 @@ _BINARY_HINT = (
 
 def incremental_decoder(encoding: str) -> "codecs.IncrementalDecoder":
     """An incremental decoder for a name returned by ``detect_encoding``."""
-    if encoding == "utf-8+cp1252":
+    if encoding in ("utf-8", "utf-8+cp1252"):
+        # invalid bytes after the sample (a stray Windows-1252 "é") are kept, not dropped
         return codecs.getincrementaldecoder("utf-8")(ERRORS)
     if encoding == "cp1252":
         return codecs.getincrementaldecoder("cp1252")(ERRORS)

@@ -82,13 +82,24 @@ def test_a_heading_closes_the_chunk_but_tiny_sections_merge():
     texts = [c.text for c in chunks]
     # "Biology" + "Cells" (a heading alone is tiny) run on into one chunk.
     assert texts[0].startswith("Biology\n\nCells\n\nSentence 0")
-    assert chunks[0].heading_path == ("Biology",)
+    assert chunks[0].heading_path == ("Biology", "Cells")  # "Biology" alone has no text
     # "Tissues" is tiny and merges with its sibling "Organs" (same parent, fits the budget).
     tissues = next(c for c in chunks if "Tissues" in c.text)
     assert "Organs" in tissues.text and tissues.heading_path == ("Biology",)
     # A tiny section does not merge across a higher-level heading.
     last = chunks[-1]
     assert last.text == "Chemistry\n\nAnother short line." and last.heading_path == ("Chemistry",)
+
+
+def test_small_trailing_subsection_joins_the_chunk_before_it():
+    para = "This paragraph is long enough to count as a real section of the document. " * 16
+    md = (f"# Doc\n\n## A\n\n{para}\n\n### Uses\n\n- first use\n- second use\n\n"
+          f"## B\n\n{para}\n")
+    chunks = chunk_document(read_text(md), 2000)
+    assert [c.text.split("\n")[0] for c in chunks] == ["Doc", "B"]
+    assert chunks[0].text.endswith("Uses\n\n- first use\n- second use")
+    assert chunks[0].heading_path == ("Doc", "A")
+    assert chunks[1].heading_path == ("Doc", "B")
 
 
 def test_sections_stay_separate_when_not_tiny():

@@ -612,6 +612,13 @@ def test_streaming_matches_whole_file_reading(tmp_path, monkeypatch):
     assert list(iter_blocks_path(path)) == read_path(path).blocks
 
 
+def test_stray_windows_1252_byte_after_the_detection_sample(tmp_path):
+    data = b"ascii line\n" * 8000 + b"\n" + "Un caf\xe9 cr\xe8me, s'il vous pla\xeet.\n".encode("latin-1")
+    path = write(tmp_path, "late.txt", data)
+    assert texts(read_path(path))[-1] == "Un café crème, s'il vous plaît."
+    assert list(iter_blocks_path(path))[-1].text == "Un café crème, s'il vous plaît."
+
+
 def test_streaming_a_huge_line_keeps_words(tmp_path, monkeypatch):
     from generator import sources
 
