@@ -202,7 +202,8 @@ def test_french_revolution_html():
     body = all_text(doc)
     assert "tracking" not in body and "UA-000000" not in body  # <script> ignored
     assert "Home" not in body  # <nav> ignored
-    assert "study notes" not in body.lower() or "Written for" not in body  # head/footer boilerplate
+    assert "Written for the Ollama Flashcards demo" not in body  # <footer> boilerplate
+    assert "study notes" not in body  # <title> (in <head>)
     assert "Ancien Régime" in body and "liberté, égalité, fraternité" in body
     assert "Seven Years' War" in body and "livres & sous" in body
     assert "14 July 1789 | Storming of the Bastille" in texts(doc, PARAGRAPH)
@@ -384,6 +385,22 @@ def test_docx_sample(tmp_path):
     assert "the lithosphere, is divided" in body  # bold run joined with its neighbours
     assert "REMOVED TEXT" not in body  # tracked deletion
     assert texts(read_path(seed("sample.docx"))) == texts(read_path(write(tmp_path, "s.docx", samples.build_docx(samples.SAMPLE_DOCX))))
+
+
+def test_docx_table_of_contents_is_skipped(tmp_path):
+    data = samples.build_docx([("h1", "Intro"), ("p", "Body text.")])
+    toc = ('<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/></w:docPartObj>'
+           '</w:sdtPr><w:sdtContent><w:p><w:r><w:t>Intro 1</w:t></w:r></w:p></w:sdtContent></w:sdt>'
+           '<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:r><w:t>Intro</w:t><w:tab/><w:t>1</w:t></w:r></w:p>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w") as dst:
+        for item in src.infolist():
+            content = src.read(item)
+            if item.filename == "word/document.xml":
+                content = content.replace(b"<w:body>", b"<w:body>" + toc.encode())
+            dst.writestr(item, content)
+    doc = read_path(write(tmp_path, "toc.docx", buf.getvalue()))
+    assert texts(doc) == ["Intro", "Body text."]
 
 
 def test_docx_localised_heading_styles(tmp_path):

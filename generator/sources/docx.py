@@ -17,6 +17,7 @@ from ..errors import UnreadableSource
 from .archive import SafeZip, check_xml
 
 _HEADING_NAME = re.compile(r"^(?:heading|berschrift|überschrift|titre|titolo|encabezado|título|kop|rubrik|nagłówek)\s*(\d)$")
+_TOC_STYLE = re.compile(r"^(?:toc\s*\d|toc\s*heading|table of contents)")
 _ORDERED_FORMATS = frozenset(("decimal", "decimalZero", "upperRoman", "lowerRoman", "upperLetter",
                               "lowerLetter", "decimalEnclosedParen", "decimalEnclosedCircle"))
 _SKIP = frozenset(("delText", "instrText", "Fallback", "footnoteReference", "endnoteReference",
@@ -194,6 +195,16 @@ def _text(p: ET.Element) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _is_toc(sdt: ET.Element) -> bool:
+    """A content control holding Word's table of contents."""
+    for el in sdt.iter():
+        if _local(el.tag) == "docPartGallery" and (_attr(el, "val") or "").lower().startswith("table of contents"):
+            return True
+        if _local(el.tag) == "sdtContent":
+            break
+    return False
+
+
 class _Reader:
     def __init__(self, styles: Dict[str, _Style], ordered: Dict[Tuple[str, int], bool]) -> None:
         self.styles = styles
@@ -228,6 +239,8 @@ class _Reader:
                         outline = int(_attr(c, "val") or "9")
                     except ValueError:
                         outline = None
+        if _TOC_STYLE.match(_style_name(self.styles, sid)):
+            return None  # table-of-contents entries ("Introduction<tab>3")
         level, style_numbered = _style_info(self.styles, sid)
         if outline is not None and outline < 9:
             level = min(6, outline + 1)
@@ -287,6 +300,8 @@ class _Reader:
             elif tag == "tbl":
                 yield from self.table(child)
             elif tag in ("sdt", "sdtContent", "customXml", "ins", "smartTag"):
+                if tag == "sdt" and _is_toc(child):
+                    continue
                 yield from self.body(child)
 
 
@@ -333,7 +348,8 @@ def docx_blocks(source: Union[str, bytes], label: str) -> List[Block]:
                     elif tag == "tbl":
                         blocks.extend(reader.table(el))
                     elif tag in ("sdt", "customXml", "ins", "smartTag"):
-                        blocks.extend(reader.body(el))
+                        if not (tag == "sdt" and _is_toc(el)):
+                            blocks.extend(reader.body(el))
                     el.clear()  # keep memory bounded on big documents
                 depth -= 1
         except ET.ParseError as err:
