@@ -335,7 +335,7 @@ def fig_insertion(tmp: str, n: int) -> Dict[str, Any]:
         return end - start, end - built
 
     rows = []
-    for k in range(3):  # interleaved, best of three: the machine may be busy
+    for k in range(5):  # interleaved, best of five: the machine may be busy
         b = bare(k)
         o = ours(k)
         rows.append((b, o))

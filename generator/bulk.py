@@ -839,7 +839,7 @@ class BulkRun:
                 self.planner.close()
         self._flush()
         if self.adder is not None:
-            self.adder.wait()
+            self.adder.wait(60)  # the last batches (a collection op each, in Anki)
         if self._add_error is not None:
             err = self._add_error
             fatal = err if isinstance(err, FlashcardError) else CollectionError(describe(err))

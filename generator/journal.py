@@ -356,18 +356,30 @@ class ChunkIndex:
     def __init__(self, path: str, sync: bool = False) -> None:
         self.path = path
         self.sync = sync
-        self.notes: Dict[str, List[int]] = {}
+        self._notes: Optional[Dict[str, List[int]]] = None  # read on first use (may be large)
         self._lock = threading.Lock()
-        if os.path.exists(path):
-            with open(path, "rb") as f:
+
+    @property
+    def notes(self) -> Dict[str, List[int]]:
+        with self._lock:
+            if self._notes is None:
+                self._notes = self._load()
+            return self._notes
+
+    def _load(self) -> Dict[str, List[int]]:
+        notes: Dict[str, List[int]] = {}
+        if os.path.exists(self.path):
+            with open(self.path, "rb") as f:
                 for line in f:
                     try:
                         rec = json.loads(line.decode("utf-8"))
-                        self.notes.setdefault(str(rec["c"]), []).extend(int(n) for n in rec.get("n") or ())
+                        notes.setdefault(str(rec["c"]), []).extend(int(n) for n in rec.get("n") or ())
                     except (ValueError, KeyError, TypeError):
                         continue  # a torn line
+        return notes
 
     def record(self, entries: Dict[str, List[int]]) -> None:
+        """Append entries (no need to read the index for that)."""
         if not entries:
             return
         lines = "".join(json.dumps({"c": cid, "n": nids}, separators=(",", ":")) + "\n"
@@ -381,8 +393,9 @@ class ChunkIndex:
                 f.flush()
                 if self.sync:
                     os.fsync(f.fileno())
-            for cid, nids in entries.items():
-                self.notes.setdefault(cid, []).extend(nids)
+            if self._notes is not None:
+                for cid, nids in entries.items():
+                    self._notes.setdefault(cid, []).extend(nids)
 
     def present(self, existing_note_ids: Set[int]) -> Set[str]:
         """Chunks whose notes are (at least partly) still in the collection."""
