@@ -113,7 +113,9 @@ def test_hostile_payloads_through_the_whole_pipeline(payload: str) -> None:
     assert_safe_html(to_field_html(payload))
 
 
-@pytest.mark.parametrize("text", ["**a " * 5000, "_a " * 5000, "\\(" * 5000, "`" * 5000, "<b a=1 " * 5000, "<!--" * 5000])
+@pytest.mark.parametrize(
+    "text", ["**a " * 5000, "_a " * 5000, "\\(" * 5000, "`" * 5000, "<b a=1 " * 5000, "<!--" * 5000]
+)
 def test_pathological_input_stays_fast(text: str) -> None:
     """Thousands of unmatched openers on one line must not make the regexes quadratic."""
     start = time.perf_counter()

@@ -51,7 +51,8 @@ ATTR_VALUES = [
 ]
 FRAGMENTS = [
     "<", ">", "</", "/>", "&", "&amp;", "&lt;", "&gt;", "&#60;", "&#x3c;", "&lt;script&gt;", "&nbsp;",
-    "<!--", "-->", "--!>", "<![CDATA[", "]]>", "<!DOCTYPE html>", "<?xml?>", "\"", "'", "=", " ", "\n",
+    "<!--", "-->", "--!>", "<![CDATA[", "]]>", "<![", "<!", "<?", "<!-", "</ ", "<!DOCTYPE html>",
+    "<?xml?>", "\"", "'", "=", " ", "\n",
     "\t", "\x00", "script", "javascript:", "alert(1)", "＜script＞", "\\(", "\\)", "\\[", "\\]",
     "\\frac{a}{b} < c", "{{c1::", "}}", "::", "{{", "😀", "日本", "مرحبا", "**", "_", "`", "- ", "\r\n",
 ]
@@ -173,7 +174,10 @@ cloze_fragments = st.sampled_from(
         "\\frac{1}{2}", "<b>", "</b>", "&nbsp;", "c1", "日本", "\n",
     ]
 )
-cloze_ish = st.one_of(st.text(max_size=40), st.lists(st.one_of(cloze_fragments, st.text(max_size=4)), max_size=16).map("".join))
+cloze_ish = st.one_of(
+    st.text(max_size=40),
+    st.lists(st.one_of(cloze_fragments, st.text(max_size=4)), max_size=16).map("".join),
+)
 
 
 def assert_well_formed_clozes(out: str) -> None:
