@@ -22,11 +22,12 @@ from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 from .chunks import Chunk
 from .documents import HEADING, LIST_ITEM, Block, Document
 
-_CJK = re.compile(
+_CJK_PATTERN = (
     "[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff"
     "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
     "\U00020000-\U0003134f]"
 )
+_cjk: List["re.Pattern"] = []  # compiled on first use (start-up cost)
 _SENTENCE_END = re.compile("[.!?;][\"'\u201d\u2019)\\]]*\\s+|[\u3002\uff01\uff1f\uff1b]+\\s*|\n\\s*")
 _WORD = re.compile(r"\S+\s*")
 _ORDERED = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z]\)|\(\d{1,3}\)|\([a-zA-Z]\))\s")
@@ -43,7 +44,9 @@ def estimate_tokens(text: str) -> int:
     n = len(text)
     if text.isascii():
         return (n + 3) // 4
-    cjk = len(_CJK.findall(text))
+    if not _cjk:
+        _cjk.append(re.compile(_CJK_PATTERN))
+    cjk = len(_cjk[0].findall(text))
     ascii_chars = len(text.encode("ascii", "ignore"))
     other = n - cjk - ascii_chars
     return (ascii_chars + 2 * other + 3) // 4 + cjk

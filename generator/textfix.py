@@ -231,10 +231,10 @@ def _script_score(text: str) -> float:
     return good / total if total else 0.0
 
 
-_CJK_UTF16 = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
+_CJK_UTF16_PATTERN = ("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
 
 
-_CJK_MARKS = re.compile("[\u3000-\u30ff\uff01-\uff65]")  # kana and CJK punctuation
+_CJK_MARKS_PATTERN = ("[\u3000-\u30ff\uff01-\uff65]")  # kana and CJK punctuation
 
 
 def _cjk_utf16(sample: bytes) -> Optional[str]:
@@ -249,11 +249,11 @@ def _cjk_utf16(sample: bytes) -> Optional[str]:
         except UnicodeDecodeError:
             continue
         n = len(text)
-        cjk = len(_CJK_UTF16.findall(text))
+        cjk = len(re.findall(_CJK_UTF16_PATTERN, text))
         plain = sum(1 for c in text if " " <= c <= "~" or c in "\n\r\t")
         if cjk < 0.3 * n or cjk + plain < 0.98 * n:
             continue
-        if b"\x00" in sample or len(_CJK_MARKS.findall(text)) >= 0.05 * n:
+        if b"\x00" in sample or len(re.findall(_CJK_MARKS_PATTERN, text)) >= 0.05 * n:
             return encoding
     return None
 
@@ -492,7 +492,7 @@ _MOJI_LETTER = _LATIN_LETTER + "\u0386-\u03ce\u0400-\u045f\u0490\u0491"
 _SPECIAL_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u2028\u2029\ud800-\udfff\ufb00-\ufb06\ufeff\ufffd"
 # One character class first: the regex engine then skips plain text at C speed and checks
 # the context (look-behind on the character itself, look-ahead on the next) only at candidates.
-_SCAN = re.compile(
+_SCAN_PATTERN = (
     "[" + _SPECIAL_CHARS + "\xc2\xc3\u0152\u0153\u0160\u0161\u017d\u017e\u0178\u0192\u0432\u03b2"
     + _MOJI_SYMBOL_RARE + "]"
     "(?:(?<=[" + _SPECIAL_CHARS + "\xc2\xc3\u0152\u0153\u0192])"
@@ -501,6 +501,7 @@ _SCAN = re.compile(
     "|(?<=[" + _LATIN_LETTER + _MOJI_SYMBOL + "][\u0160\u0161\u017d\u017e\u0178" + _MOJI_SYMBOL_RARE + "])"
     "|(?<=[" + _MOJI_SYMBOL_RARE + "])(?=[" + _MOJI_SYMBOL + _MOJI_LETTER + "]))"
 )
+_scan_re: List["re.Pattern"] = []  # compiled on first use (start-up cost)
 _SPECIAL_SET = frozenset(chr(c) for c in list(range(0, 9)) + list(range(11, 32)) + list(range(0x7f, 0xa0))
                          + [0xad, 0x2028, 0x2029, 0xfeff, 0xfffd] + list(range(0xfb00, 0xfb07)))
 _C1_SET = frozenset(chr(c) for c in range(0x80, 0xa0))
@@ -519,7 +520,9 @@ def _scan(s: str, bad_re) -> Tuple[List[Tuple[int, int]], bool]:
     special = False
     n = len(s)
     skip_to = -1
-    for m in _SCAN.finditer(s):
+    if not _scan_re:
+        _scan_re.append(re.compile(_SCAN_PATTERN))
+    for m in _scan_re[0].finditer(s):
         p = m.start()
         c = s[p]
         if c in _SPECIAL_SET or "\ud800" <= c <= "\udfff":

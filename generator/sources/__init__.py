@@ -13,7 +13,6 @@ hint saying what to do; nothing heavy (pypdf, ftfy, bs4) is imported before it i
 """
 import os
 import stat
-import zipfile
 from typing import Callable, Iterator, List, Optional, TypeVar
 
 from ..documents import Block, Document
@@ -182,6 +181,7 @@ def _sniff(head: bytes) -> Optional[str]:
 def _zip_kind(source, label: str) -> str:
     """'docx', 'epub', or the name of another ZIP-based format."""
     import io
+    import zipfile
 
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
