@@ -356,3 +356,95 @@ def test_duplicates_are_marked_and_unchecked(anki_app, server):
     assert "Duplicate" in dlg.table.marks_of(cards[0])
     assert "already in your collection" in dlg.message.text()
     assert dlg.add_btn.text() == "Add 0 cards" and not dlg.add_btn.isEnabled()
+
+
+def test_open_file_reads_in_the_background_and_generates_from_it(anki_app, server, tmp_path):
+    md = tmp_path / "cells.md"
+    md.write_text("# Cells\n\nThe nucleus stores the genetic material of the cell in chromosomes.\n\n"
+                  "## Membranes\n\nThe cell membrane controls what enters and leaves the cell.\n",
+                  encoding="utf-8")
+    dlg = open_dialog(anki_app, server.url)
+    dlg.load_files([str(md)])
+    anki_app.wait_until(dlg.idle, 10)
+    assert "cells.md" in dlg.source_label.text()
+    assert dlg.source_edit.isReadOnly() and "nucleus" in dlg.source_edit.toPlainText()
+    generate(anki_app, dlg)
+    cards = dlg.table.cards
+    assert cards and all(c.source.document == "cells.md" for c in cards)
+    assert anki_app.config()["last_folder"] == str(tmp_path)
+
+
+def test_unreadable_file_is_a_message_in_the_dialog(anki_app, server, tmp_path):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.7\n this is not really a pdf")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    dlg = open_dialog(anki_app, server.url)
+    dlg.load_files([str(bad), str(empty)])
+    anki_app.wait_until(dlg.idle, 10)
+    text = dlg.message.text()
+    assert "broken.pdf" in text and "empty.txt" in text
+    assert dlg.message.level == "error"
+    assert "Traceback" not in text
+    assert not dlg.source_edit.isReadOnly()  # still the text box: nothing was read
+
+
+def test_marks_and_the_quote_on_hover(anki_app, server):
+    review = anki_app.module("ui.review")
+    server.script(Reply.cards([
+        {"front": "Where does photosynthesis happen?", "back": "In the chloroplasts.",
+         "quote": "Chloroplasts are the organelles where photosynthesis happens"},
+        {"front": "What colour is the sky on Mars?", "back": "Butterscotch.",
+         "quote": "the Martian sky is butterscotch"},
+    ]))
+    dlg = open_dialog(anki_app, server.url, max_cards=2)
+    dlg.source_edit.setPlainText(text_for("marks and quote"))
+    generate(anki_app, dlg)
+    table = dlg.table
+    good, made_up = table.cards
+    assert good.grounded and not made_up.grounded
+    assert table.marks_of(made_up) == ["Not in source"]
+    assert table.marks_of(good) == []
+    tip = table.item(0, review.COL_FRONT).toolTip()
+    assert "Chloroplasts are the organelles" in tip and "Source: pasted text" in tip
+    assert "not found" in table.item(1, review.COL_MARKS).toolTip()
+    # an ungrounded card is added with a tag saying so
+    deck = anki_app.new_deck("Marks")
+    set_deck(anki_app, dlg, deck)
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10)
+    tags = {t for n in dlg.last_added for t in anki_app.col.get_note(n).tags}
+    assert "ollama-flashcards::ungrounded" in tags
+
+
+def test_closing_while_generating_asks_and_stops_the_job(anki_app):
+    with FakeOllama(latency=0.3) as server:
+        dlg = open_dialog(anki_app, server.url, num_ctx=1024, num_predict=512, max_cards=0)
+        dlg.source_edit.setPlainText(long_text())
+        dlg.generate_btn.click()
+        anki_app.wait_until(lambda: dlg.busy, 5)
+        anki_app.answers = [False]
+        dlg.close()
+        assert "still being generated" in anki_app.take("askUser")[0].text
+        assert dlg.isVisible() and dlg.busy
+        anki_app.answers = [True]
+        cancel = dlg._cancel
+        dlg.close()
+        assert anki_app.take("askUser")
+        assert cancel.is_set()
+        anki_app.wait_until(lambda: not anki_app.top_windows(type(dlg)), 5)
+        requests = len(server.chat_bodies())
+        anki_app.pump(1.0)  # the job stopped: no more requests, no late callback errors
+        assert len(server.chat_bodies()) <= requests + 1
+
+
+def test_pull_progress_shows_bytes(anki_app, server):
+    dlg = open_dialog(anki_app, server.url)
+    dlg.pulling = True
+    dlg.pull_row.show()
+    dlg._on_pull_progress("llama3.2", "pulling abc123", 512 * 1024 * 1024, 2 * 1024 ** 3)
+    assert dlg.pull_bar.value() == 250
+    assert dlg.pull_label.text() == "Pulling: 512.0 MB of 2.0 GB"
+    dlg._on_pull_progress("llama3.2", "verifying sha256 digest", 0, 0)
+    assert dlg.pull_label.text() == "verifying sha256 digest"
+    dlg.pulling = False
