@@ -124,6 +124,10 @@ def _open(source: Union[str, bytes], label: str):
 
     pypdf = load("pypdf")
     errors = pypdf.errors
+    # pypdf logs every quirk of a damaged file as a warning; the user gets our error instead.
+    import logging
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         import io
 
