@@ -87,6 +87,15 @@ def seed_texts() -> List[Tuple[str, str]]:
     return out
 
 
+def sample_documents() -> List[str]:
+    """seeds/ files the add-on can read, relative to the repo (shown as suggestions)."""
+    seeds = ROOT / "seeds"
+    exts = {".txt", ".md", ".html", ".pdf", ".docx", ".epub"}
+    if not seeds.is_dir():
+        return []
+    return [str(p.relative_to(ROOT)) for p in sorted(seeds.iterdir()) if p.suffix.lower() in exts]
+
+
 def add_sample_deck(col: Any) -> int:
     """Add the sample deck once (a newcomer sees something); returns how many notes were added."""
     if col.decks.id_for_name(SAMPLE_DECK):
@@ -165,6 +174,9 @@ def main(argv: List[str]) -> int:
     if added:
         print("Added a sample deck '%s' with %d notes." % (SAMPLE_DECK, added))
         mw.deckBrowser.refresh()
+    samples = sample_documents()
+    if samples:
+        print("Documents to try with Open file… or Bulk Generate: %s" % ", ".join(samples))
     config = mw.addonManager.getConfig(harness.ADDON_NAME) or {}
     print(server_status(str(config.get("url") or "http://127.0.0.1:11434")))
 
