@@ -245,8 +245,8 @@ def ensure_cloze(text: str, answer_hint: str = "") -> Optional[str]:
     """Normalised ``text`` with at least one deletion, or None.
 
     If the model forgot to mark a deletion, wrap the first occurrence of ``answer_hint`` (case-
-    insensitive, any run of whitespace matching any other, preferring whole words, never inside
-    an HTML tag) in ``{{c1::...}}``."""
+    insensitive, any run of whitespace matching any other, preferring whole words, never cutting
+    into an HTML tag or entity) in ``{{c1::...}}``."""
     norm = normalize_cloze(text)
     if CLOZE_RE.search(norm):
         return norm
@@ -255,10 +255,11 @@ def ensure_cloze(text: str, answer_hint: str = "") -> Optional[str]:
         words = candidate.split()
         if words and words not in needles:
             needles.append(words)
-    tags = [(m.start(), m.end()) for m in re.finditer(r"<[^<>]*>", norm)]
+    markup = [(m.start(), m.end()) for m in re.finditer(r"<[^<>]*>|&#?\w+;", norm)]
 
     def inside_tag(start: int, end: int) -> bool:
-        return any(s < end and start < e for s, e in tags)
+        """Overlaps a tag or an entity (wrapping "amp" in "&amp;" would break it)."""
+        return any(s < end and start < e and not (start <= s and e <= end) for s, e in markup)
 
     for whole_words in (True, False):
         for words in needles:

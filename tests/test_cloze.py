@@ -118,7 +118,9 @@ def test_has_cloze() -> None:
         ("<b>b</b> is a tag", "b", "<b>{{c1::b}}</b> is a tag"),
         ("New   York\ncity", "new york", "{{c1::New   York}}\ncity"),
         ("AT&amp;T was big", "AT&T", "{{c1::AT&amp;T}} was big"),
-        ("It is <i>water</i>.", "<i>water</i>", "It is <i>{{c1::water}}</i>."),
+        ("AT&amp;T, amp", "amp", "AT&amp;T, {{c1::amp}}"),
+        ("It is <i>water</i>.", "<i>water</i>", "It is {{c1::<i>water</i>}}."),
+        ("It is <i>water</i>.", "water", "It is <i>{{c1::water}}</i>."),
         ("Sum is \\(n^2\\)", "n^2", "Sum is \\({{c1::n^2}}\\)"),
         ("{{c1::}} only empty, answer here", "answer", " only empty, {{c1::answer}} here"),
     ],
@@ -135,6 +137,7 @@ def test_ensure_cloze(text: str, hint: str, expected: str) -> None:
         ("no deletion", "absent"),
         ("", "x"),
         ("<b>bold</b>", "b>bo"),
+        ("AT&amp;T", "amp"),
     ],
 )
 def test_ensure_cloze_impossible(text: str, hint: str) -> None:
