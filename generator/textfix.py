@@ -5,7 +5,7 @@ a BOM (many NUL bytes), mostly-UTF-8 with a few stray Windows-1252 bytes, and fi
 single-byte guess (Windows-1252 unless the text clearly is something else, with help from
 charset_normalizer). The result goes through ``fix_text``.
 
-``fix_text`` repairs mojibake with ftfy (loaded lazily, only for lines that look broken), turns
+``fix_text`` repairs mojibake with ftfy (loaded lazily, run only on words that look broken), turns
 every newline convention into ``\\n``, drops control characters other than ``\\n``/``\\t`` and
 NFC-normalises.
 
@@ -34,13 +34,10 @@ _MAGIC = (
     (b"GIF87a", "a GIF image"),
     (b"GIF89a", "a GIF image"),
     (b"\xff\xd8\xff", "a JPEG image"),
-    (b"BM", None),  # too short to trust alone
     (b"%PDF-", "a PDF document"),
     (b"PK\x03\x04", "a ZIP archive (or an Office/EPUB file)"),
     (b"\x7fELF", "a program (ELF executable)"),
-    (b"MZ", None),
     (b"\x1f\x8b", "a gzip archive"),
-    (b"BZh", None),
     (b"\xfd7zXZ\x00", "an xz archive"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
     (b"Rar!\x1a\x07", "a RAR archive"),
@@ -60,7 +57,6 @@ _MAGIC = (
 _CTRL_BYTES_ALL = bytes(list(range(0, 9)) + list(range(11, 32)) + [127])  # all but \t \n
 _CTRL_BYTES = bytes([b for b in range(32) if b not in (9, 10, 12, 13, 27)] + [127])
 _HIGH_BYTES = bytes(range(128, 256))
-_LOW_BYTES = bytes(range(128))
 _UTF8_MULTI = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
@@ -448,23 +444,36 @@ class _Span:
 
 
 # Fallback without ftfy: runs of characters that UTF-8 mojibake is made of.
-_MOJI_RUN_PATTERN = ("[\u00a0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+_MOJI_RUN_PATTERN = ("[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
                        "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
                        "\u0131\u02c7\u02d8-\u02dd\u03a9\u03c0\u2202\u2206\u220f\u2211\u221a\u221e"
                        "\u222b\u2248\u2260\u2264\u2265\u25ca\uf8ff\ufb01\ufb02\u2044\u02da\u00b8]{2,}")
 
 
-_moji_run = []  # compiled lazily: only needed when ftfy is missing
+def _char_bytes(c: str, encoding: str) -> bytes:
+    """The byte a character came from in a single-byte code page (Latin-1 for the bytes
+    Windows-1252 leaves undefined, which survive as C1 characters)."""
+    try:
+        return c.encode(encoding)
+    except UnicodeEncodeError:
+        if encoding == "cp1252" and c < "\u0100":
+            return bytes((ord(c),))
+        raise
+
+
+_moji_run: List["re.Pattern"] = []  # compiled lazily: only needed when ftfy is missing
 
 
 def _fallback_fix(s: str) -> str:
     if not _moji_run:
         _moji_run.append(re.compile(_MOJI_RUN_PATTERN))
+
     def repair(m: "re.Match") -> str:
         run = m.group(0)
         for enc in ("cp1252", "mac_roman"):
             try:
-                fixed = run.encode(enc).decode("utf-8")
+                raw = b"".join(_char_bytes(c, enc) for c in run)
+                fixed = raw.decode("utf-8")
             except (UnicodeEncodeError, UnicodeDecodeError):
                 continue
             if len(fixed) < len(run):
@@ -477,10 +486,9 @@ def _fallback_fix(s: str) -> str:
 # Mojibake (UTF-8 read as Windows-1252, Latin-1, Mac Roman, cp1251...) practically always
 # leaves one of these traces: a C1 control, 'Â'/'Ã'/'Œ'/'œ'/'ƒ', 'вЂ'/'β€', or a symbol from
 # the code pages' upper half (or 'Š'/'Ž'/'Ÿ'...) next to an accented letter or another such
-# symbol. Ordinary accented text
-# ("Größe", "l’élève", "« déjà »", Cyrillic, Greek, CJK) has none of them, so ftfy's exact (and
-# slow, ~2 MB/s) test only runs in a small window around these spots.
-_TYPOGRAPHIC = "\u00a0\u00ab\u00bb\u00b7\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u2022"
+# symbol. Ordinary accented text ("Größe", "l’élève", "« déjà »", Cyrillic, Greek, CJK) has
+# none of them, so ftfy's exact (and slow, ~2 MB/s) test only runs in a small window around
+# these spots.
 _MOJI_SYMBOL = ("\xa0-\xbf\xd7\xf7\u0192\u02c6-\u02dd\u0384\u0385\u2010-\u2044\u20a7\u20ac"
                 "\u2116\u2122\u2202-\u2265\u2500-\u25ff\uf8ff\ufb01\ufb02\ufffd")
 # the same without common typography (no-break space, guillemets, quotes, dashes, ellipsis)

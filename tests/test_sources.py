@@ -129,6 +129,16 @@ def test_fix_text_basics():
     assert fix_text("\ud83c\udfe0 lone \ud800 surrogate") == "\U0001F3E0 lone  surrogate"
 
 
+def test_mojibake_repair_without_ftfy(monkeypatch):
+    """A broken install without ftfy still repairs the common cases (built-in fallback)."""
+    from generator import textfix
+
+    monkeypatch.setattr(textfix, "_ftfy_state", {"loaded": True, "fix": None, "bad_re": None})
+    assert fix_text("cafÃ© and â€œquotesâ€\x9d") == "café and “quotes”"
+    assert fix_text("**\uf8ffüè† Local AI") == "**\U0001F3E0 Local AI"
+    assert fix_text("Größe déjà") == "Größe déjà"
+
+
 # --- encodings -----------------------------------------------------------------------------
 
 GERMAN = ("Über die Größe der Straße: Müller aß fünf Brötchen.\n\n"
