@@ -216,7 +216,7 @@ class BulkDialog(QDialog):
         header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_TYPE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(COL_FILE, 170)
+        self.table.setColumnWidth(COL_FILE, 150)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         fv.addWidget(self.table, 1)
         self.files_hint = QLabel("Add documents (text, Markdown, HTML, PDF, Word, EPUB) or a folder "
@@ -231,6 +231,7 @@ class BulkDialog(QDialog):
         self.options_box = options_box
         form = QFormLayout(options_box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.deck_widget = QWidget()
         from aqt.deckchooser import DeckChooser
 
@@ -275,7 +276,7 @@ class BulkDialog(QDialog):
         mv.addWidget(self.mode_add)
         mv.addWidget(self.mode_review)
         form.addRow("Adding", mode_box)
-        self.skip_known = QCheckBox("Skip sections already in the collection")
+        self.skip_known = QCheckBox("Skip sections already added")
         self.skip_known.setToolTip("Sections an earlier job already made notes from (and whose "
                                    "notes still exist) are not sent to the model again")
         self.skip_known.setChecked(bool(self.cfg.get("bulk_skip_known", True)))
@@ -283,7 +284,7 @@ class BulkDialog(QDialog):
         self.splitter.addWidget(options_box)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([600, 300])
+        self.splitter.setSizes([640, 260])
 
         # -- summary (coverage)
         summary_tab = QWidget()
@@ -330,6 +331,7 @@ class BulkDialog(QDialog):
         rrow.addWidget(self.add_reviewed_btn)
         rv.addLayout(rrow)
         self.tabs.addTab(review_tab, "Review")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         # -- progress
         prog = QHBoxLayout()
@@ -769,7 +771,9 @@ class BulkDialog(QDialog):
                 actions.append(("Retry failed sections", self.retry_failed))
             actions.append(("Show summary", lambda: self.tabs.setCurrentIndex(TAB_SUMMARY)))
         else:
-            level = "success"
+            level = "info" if result.pending else "success"
+        if result.pending and result.fatal is None and not result.cancelled:
+            lines[0] += " Check them in the Review tab, then add them."
         if result.note_ids and not result.pending:
             actions.append(("Show in Browser", self.show_added))
             if not result.cancelled and result.fatal is None:
@@ -859,6 +863,12 @@ class BulkDialog(QDialog):
 
         self.pending += 1
         run_with_collection(self, op, done, failed)
+
+    def _on_tab_changed(self, index: int) -> None:
+        """The review table wants the width; the job's options are not needed while reviewing."""
+        self.options_box.setVisible(index != TAB_REVIEW)
+        if index == TAB_REVIEW and self.review.cards:
+            QTimer.singleShot(0, self.review.resizeRowsToContents)  # rows for the new width
 
     def _index(self) -> Any:
         from ..generator.journal import ChunkIndex
