@@ -448,3 +448,21 @@ def test_pull_progress_shows_bytes(anki_app, server):
     dlg._on_pull_progress("llama3.2", "verifying sha256 digest", 0, 0)
     assert dlg.pull_label.text() == "verifying sha256 digest"
     dlg.pulling = False
+
+
+def test_a_long_generation_does_not_freeze_the_browser(anki_app):
+    """A QueryOp marks the backend as blocking for as long as it runs, and the Browser then
+    shows blank rows; generation (minutes) must not do that."""
+    import aqt
+
+    with FakeOllama(latency=0.3) as server:
+        browser = aqt.dialogs.open("Browser", anki_app.mw)
+        dlg = open_dialog(anki_app, server.url, num_ctx=1024, num_predict=512, max_cards=0)
+        dlg.source_edit.setPlainText(long_text())
+        dlg.generate_btn.click()
+        anki_app.wait_until(lambda: dlg.table.cards, 10)
+        assert dlg.busy
+        assert not browser.table._model._block_updates
+        assert anki_app.mw._background_op_count == 0
+        dlg.cancel_btn.click()
+        anki_app.wait_until(dlg.idle, 5)

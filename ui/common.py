@@ -77,6 +77,26 @@ def run_network(parent: QWidget, op: Callable[[], Any], success: Callable[[Any],
     query.run_in_background()
 
 
+def run_long(op: Callable[[], Any], success: Callable[[Any], None],
+             failure: Callable[[Exception], None]) -> None:
+    """Run a job of minutes (generation, a model pull) on a worker thread.
+
+    Not a QueryOp on purpose: Anki counts a running QueryOp as "the backend is blocking" for
+    as long as it runs, and the Browser then shows blank rows instead of refreshing them. The
+    job never touches the collection, so it runs like QueryOp.without_collection() without
+    that. ``success``/``failure`` run on the main thread."""
+
+    def on_done(future: Any) -> None:
+        try:
+            result = future.result()
+        except Exception as e:  # every error reaches the dialog as a message
+            failure(e)
+            return
+        success(result)
+
+    mw.taskman.run_in_background(op, on_done, uses_collection=False)
+
+
 def run_with_collection(parent: QWidget, op: Callable[[Any], Any], success: Callable[[Any], None],
                         failure: Callable[[Exception], None]) -> None:
     """A read-only collection call in the background (e.g. the duplicate check)."""

@@ -1,8 +1,11 @@
 """The Generate dialog: source → options → model → generate (in the background) → review → add.
 
-Long work never runs on the main thread: the model list, pulls and generation are
-``QueryOp(...).without_collection()``; adding is a ``CollectionOp`` (one undo step). Every
-engine error is shown in the dialog's message bar (``describe(err)``), never as a traceback."""
+Nothing slow runs on the main thread: the model list and file reading are
+``QueryOp(...).without_collection()``; generation, pulls and regenerate-one (minutes) run on
+a worker via ``common.run_long`` (a QueryOp would blank the Browser's rows for that long);
+the duplicate check is a read-only QueryOp; adding is a ``CollectionOp`` (one undo step).
+Every engine error is shown in the dialog's message bar (``describe(err)``), never as a
+traceback."""
 import os
 import threading
 import time
@@ -48,6 +51,7 @@ from .common import (
     is_alive,
     on_main,
     plural,
+    run_long,
     run_network,
     run_with_collection,
     save_config,
@@ -718,7 +722,7 @@ class GenerateDialog(QDialog):
                                       [("Retry", lambda: self.pull_model(model))], topic="model")
             self._update_buttons()
 
-        run_network(self, op, done, failed)
+        run_long(op, done, failed)
 
     def _on_pull_progress(self, model: str, status: str, completed: int, total: int) -> None:
         if not is_alive(self) or not self.pulling:
@@ -795,8 +799,7 @@ class GenerateDialog(QDialog):
             finally:
                 backend.close()
 
-        run_network(self, op, lambda r: self._on_job_done(job_id, r),
-                    lambda e: self._on_job_failed(job_id, e))
+        run_long(op, lambda r: self._on_job_done(job_id, r), lambda e: self._on_job_failed(job_id, e))
 
     def _on_planned(self, job_id: int, n: int) -> None:
         if job_id == self._job_id and is_alive(self) and self.busy:
@@ -992,7 +995,7 @@ class GenerateDialog(QDialog):
             self._show_engine_error(err, kept=0)
 
         self.pending += 1
-        run_network(self, op, done, failed)
+        run_long(op, done, failed)
 
     # ==== add ==================================================================================
     def add_checked(self) -> None:
