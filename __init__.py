@@ -47,7 +47,10 @@ def _browser_title(count: int) -> str:
 def _on_editor_menu(webview: Any, menu: Any) -> None:
     """Right-click in the editor (legacy editor hook, and the new editor's generic webview)."""
     editor = getattr(webview, "editor", None)
-    if editor is None or getattr(editor, "note", None) is None:
+    if editor is None:
+        return
+    # The legacy editor holds its note; the new (Svelte) one is asked for it when needed.
+    if getattr(editor, "note", None) is None and not hasattr(editor, "get_note_info"):
         return
     try:
         text = webview.selectedText()

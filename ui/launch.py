@@ -93,11 +93,28 @@ def editor_deck_id(editor: Any) -> Optional[int]:
     return None
 
 
-def open_from_editor(editor: Any, text: str) -> GenerateDialog:
-    note = editor.note
-    kind, notetype = kind_for_notetype(note.note_type() or {})
-    return open_generate(text=text, source_name="selection", label="Selection from the editor",
-                         deck_id=editor_deck_id(editor), kind=kind, notetype=notetype)
+def open_from_editor(editor: Any, text: str) -> None:
+    """Open the dialog on the selected text; deck and card type default to the editor note's."""
+    note = getattr(editor, "note", None)
+    if note is not None:  # the legacy editor
+        _open_for_selection(text, note.note_type() or {}, editor_deck_id(editor))
+        return
+
+    def got(info: Any) -> None:  # the new editor: ask its page for the note
+        nt = mw.col.models.get(info.mid) if info.mid else None
+        deck_id = editor_deck_id(editor)
+        if deck_id is None and info.id:
+            cards = mw.col.get_note(info.id).cards()
+            deck_id = int(cards[0].odid or cards[0].did) if cards else None
+        _open_for_selection(text, nt or {}, deck_id)
+
+    editor.get_note_info(got)
+
+
+def _open_for_selection(text: str, notetype: Dict[str, Any], deck_id: Optional[int]) -> None:
+    kind, name = kind_for_notetype(notetype)
+    open_generate(text=text, source_name="selection", label="Selection from the editor",
+                  deck_id=deck_id, kind=kind, notetype=name)
 
 
 # --- browser -------------------------------------------------------------------------------
