@@ -466,3 +466,20 @@ def test_a_long_generation_does_not_freeze_the_browser(anki_app):
         assert anki_app.mw._background_op_count == 0
         dlg.cancel_btn.click()
         anki_app.wait_until(dlg.idle, 5)
+
+
+def test_cards_cannot_be_added_as_the_wrong_kind(anki_app, server):
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source_edit.setPlainText(text_for("wrong kind"))
+    generate(anki_app, dlg)
+    n = len(dlg.table.cards)
+    dlg.select_kind("cloze")
+    dlg.add_btn.click()
+    anki_app.pump(0.1)
+    assert "made as question/answer cards" in dlg.message.text()
+    assert len(dlg.table.cards) == n and not dlg.last_added
+    dlg.select_kind("reversed")  # same fields as basic: fine
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10)
+    note = anki_app.col.get_note(dlg.last_added[0])
+    assert note.note_type().get("originalStockKind") == 2

@@ -1007,6 +1007,15 @@ class GenerateDialog(QDialog):
         if not cards:
             return
         target = self.target()
+        mismatched = [c for c in cards if (c.kind == CLOZE) != (target.kind == CLOZE)]
+        if mismatched:
+            made = "cloze" if mismatched[0].kind == CLOZE else "question/answer"
+            self.message.show_message(
+                "%s made as %s cards, and the card type is now %s. Choose a matching card "
+                "type, or generate them again." % (
+                    plural(len(mismatched), "card was", "cards were"), made,
+                    esc(self.kind_combo.currentText())), "warning")
+            return
         self.remember()
         holder: Dict[str, Any] = {}
         self.add_btn.setEnabled(False)
