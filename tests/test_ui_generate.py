@@ -483,3 +483,28 @@ def test_cards_cannot_be_added_as_the_wrong_kind(anki_app, server):
     anki_app.wait_until(lambda: dlg.last_added, 10)
     note = anki_app.col.get_note(dlg.last_added[0])
     assert note.note_type().get("originalStockKind") == 2
+
+
+def test_editing_a_cell_with_the_keyboard(anki_app, server):
+    from PyQt6.QtTest import QTest
+    from aqt.qt import QApplication, Qt
+
+    review = anki_app.module("ui.review")
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source_edit.setPlainText(text_for("keyboard edit"))
+    generate(anki_app, dlg)
+    table = dlg.table
+    card = table.cards[0]
+    item = table.item(0, review.COL_BACK)
+    table.setCurrentItem(item)
+    table.editItem(item)
+    editor = anki_app.wait_until(lambda: QApplication.focusWidget()
+                                 if isinstance(QApplication.focusWidget(), review._PlainEditor) else None, 5)
+    editor.selectAll()
+    QTest.keyClicks(editor, "First line")
+    QTest.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # new line
+    QTest.keyClicks(editor, "second & last")
+    QTest.keyClick(editor, Qt.Key.Key_Return)  # done
+    anki_app.pump(0.05)
+    assert card.back == "First line<br>second &amp; last"
+    assert table.item(0, review.COL_BACK).text() == "First line\nsecond & last"
