@@ -1,8 +1,12 @@
 """Screenshots of every dialog, light and dark, normal and small, from the real app.
 
-They are written to the temp profile on every run; with OF_SCREENSHOTS=1 also to docs/
-(that is how the committed docs/*.png are made: `OF_SCREENSHOTS=1 make test`... or just this
-file). Each test also checks that the layout holds: nothing important is cut off."""
+They are written to the temp profile on every run; with OF_SCREENSHOTS=1 also to docs/.
+The committed docs/*.png are made with
+
+    OF_SCREENSHOTS=1 .venv/bin/python -m pytest -q tests/test_ui_screenshots.py tests/test_ui_generate.py
+
+(test_ui_generate.py adds progress, server-down and pull-offer). The small-window test also
+checks that the layout holds: the splitter stacks and the buttons stay inside the window."""
 import contextlib
 
 import pytest
