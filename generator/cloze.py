@@ -218,6 +218,8 @@ def _render(parts: List[_Part]) -> str:
             number = count
             if old is not None:
                 renumber[old] = number
+        if out and out[-1].endswith(("{", "\\")):
+            out.append(" ")  # "{" or "\\" right before "{{c1::" would change how it parses
         out.append(_format(number, answer, hint))
     return "".join(out)
 
