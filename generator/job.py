@@ -7,6 +7,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
 
+from . import log
 from .answers import build_cards
 from .backends.base import Backend, ChatRequest, ChatResult
 from .cards import KINDS, Card
@@ -179,18 +180,24 @@ def generate_for_chunk(
     for attempt in range(2):
         if cancel is not None and cancel.is_set():
             raise Cancelled()
+        log.content(f"prompt for chunk {chunk.id}", request.user)
         try:
             result = backend.chat(request, cancel=cancel)
         except BackendError as e:
+            log.event("chunk %s attempt %d: %s", chunk.id, attempt + 1, type(e).__name__)
             if not e.retryable or attempt == 1:
                 raise
             last = e
             continue
+        log.event("chunk %s attempt %d: %d tokens in %.2f s, done_reason=%s", chunk.id, attempt + 1,
+                  result.answer_tokens, result.seconds, result.done_reason)
+        log.content(f"answer for chunk {chunk.id}", result.content or result.thinking)
         if on_tokens is not None:
             on_tokens(result.answer_tokens)
         try:
             return build_cards(answer_text(result), chunk, options.kind, wanted)
         except AnswerError as e:
+            log.event("chunk %s attempt %d: unusable answer: %s", chunk.id, attempt + 1, e.message)
             last = e
             problem = e.message
         if result.done_reason == "length":
