@@ -2,6 +2,7 @@
 
 Thin Qt over the engine (``..generator``); nothing here talks to a model server itself."""
 import html
+import os
 import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -19,6 +20,7 @@ from aqt.qt import (
 
 from ..generator import config as engine_config
 from ..generator.errors import describe
+from ..generator.privacy import INTERNET, mask_secret, privacy_note, url_scope
 
 ADDON = __name__.split(".")[0]  # "ollama_flashcards", or AnkiWeb's numeric folder name
 
@@ -61,6 +63,36 @@ def save_config(changes: Dict[str, Any]) -> Dict[str, Any]:
     cfg.update(changes)
     mw.addonManager.writeConfig(ADDON, cfg)
     return cfg
+
+
+# --- log -------------------------------------------------------------------------------------
+
+LOG_NAME = "ollama-flashcards.log"
+_log_state: Dict[str, Any] = {}
+
+
+def log_path() -> str:
+    """``<add-on folder>/user_files/ollama-flashcards.log`` (user_files survives upgrades)."""
+    folder = mw.addonManager.addonsFolder(mw.addonManager.addonFromModule(__name__))
+    return os.path.join(folder, "user_files", LOG_NAME)
+
+
+def ensure_log() -> None:
+    """Point the engine's log (generator/log.py) at ``log_path()`` with the settings'
+    ``log_content``. Dialogs call it when they open; it configures again only for another
+    profile or a changed ``log_content`` (settings saved), so later calls cost one config read."""
+    try:
+        cfg = get_config()
+        key = (getattr(mw.pm, "name", None), log_path(), bool(cfg.get("log_content", False)))
+        if _log_state.get("key") == key:
+            return
+        from ..generator import log
+
+        log.configure(key[1], key[2])  # creates user_files/ if needed
+        _log_state["key"] = key
+        log.event("log opened (content %s)", "on" if key[2] else "off")
+    except Exception as e:  # a log that cannot be written must never stop a dialog
+        print("ollama-flashcards: cannot open the log:", e)
 
 
 # --- background work -------------------------------------------------------------------------
@@ -110,8 +142,22 @@ def on_main(fn: Callable[[], None]) -> None:
     mw.taskman.run_on_main(fn)
 
 
-def error_text(err: BaseException) -> str:
-    return describe(err)
+def error_text(err: BaseException, secret: Optional[str] = None) -> str:
+    """The engine's message for ``err``, with the API key (``secret``, else the saved one)
+    masked: a server may echo the key back in its error body."""
+    text = describe(err)
+    if secret is None:
+        try:
+            secret = str(get_config().get("api_key") or "")
+        except Exception:
+            secret = ""
+    return hide_secret(text, secret)
+
+
+def hide_secret(text: str, secret: str) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``mask_secret(secret)``."""
+    secret = (secret or "").strip()
+    return text.replace(secret, mask_secret(secret)) if secret else text
 
 
 def is_alive(widget: Optional[QWidget]) -> bool:
@@ -272,6 +318,18 @@ class MessageBar(QFrame):
         self.topic = ""
         self.label.setText("")
         self._clear_buttons()
+
+
+def show_privacy(bar: MessageBar, url: str) -> None:
+    """Where the text goes, in ``bar``: nothing for a server on this machine, a note for the
+    local network, a warning for anything else (the internet)."""
+    note = privacy_note(url)
+    if not note:
+        bar.clear()
+    elif url_scope(url) == INTERNET:
+        bar.show_message("⚠ " + esc(note), "warning", topic="privacy")
+    else:
+        bar.show_message(esc(note), "info", topic="privacy")
 
 
 _CODE = re.compile(r"`([^`]+)`")

@@ -45,6 +45,7 @@ from .common import (
     KIND_LABELS,
     LANGUAGES,
     MessageBar,
+    ensure_log,
     error_text,
     esc,
     get_config,
@@ -55,6 +56,7 @@ from .common import (
     run_network,
     run_with_collection,
     save_config,
+    show_privacy,
 )
 from .review import ReviewTable
 
@@ -116,6 +118,7 @@ class GenerateDialog(QDialog):
         super().__init__(parent or mw, Qt.WindowType.Window)
         self.setWindowTitle(TITLE)
         self.setObjectName("OllamaFlashcardsGenerate")
+        ensure_log()
         self.cfg = get_config()
         self.busy = False  # a generation job is running
         self.pulling = False
@@ -335,6 +338,8 @@ class GenerateDialog(QDialog):
         self.status_label.setWordWrap(True)
         self.status_label.setEnabled(False)
         v.addWidget(self.status_label)
+        self.privacy = MessageBar(box)  # where the text goes, when not to this machine
+        v.addWidget(self.privacy)
         pull = QHBoxLayout()
         self.pull_bar = QProgressBar()
         self.pull_bar.setMaximumHeight(14)
@@ -607,10 +612,11 @@ class GenerateDialog(QDialog):
 
     # ==== model list and pull ==================================================================
     def refresh_models(self) -> None:
-        from ..generator.backends import make_backend
+        from ..generator.backends import DEFAULT_URLS, backend_kind, make_backend
 
         cfg = get_config()
         self.status_label.setText("Connecting to %s…" % cfg.get("url"))
+        show_privacy(self.privacy, str(cfg.get("url") or "").strip() or DEFAULT_URLS[backend_kind(cfg)])
         self.refresh_btn.setEnabled(False)
 
         def op() -> Any:
@@ -758,6 +764,7 @@ class GenerateDialog(QDialog):
             self.message.show_message(esc(error_text(e)), "warning")
             return
         self.remember()
+        ensure_log()
         cfg = get_config()
         choices = self.choices()
         options = JobOptions.from_config(cfg, model=model, kind=self.kind(),

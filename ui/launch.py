@@ -6,7 +6,7 @@ import aqt
 from aqt import mw
 from aqt.utils import tooltip
 
-from .common import error_text, plural
+from .common import ensure_log, error_text, plural
 from .generate import DIALOG_NAME, GenerateDialog
 
 BULK_MISSING = "Bulk generation is not available in this version of the add-on."
@@ -40,6 +40,7 @@ def open_generate(**source: Any) -> GenerateDialog:
 def open_bulk(parent: Any = None) -> Any:
     import importlib
 
+    ensure_log()
     name = __name__.rsplit(".", 1)[0] + ".bulk"
     try:
         bulk = importlib.import_module(name)

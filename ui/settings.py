@@ -34,10 +34,12 @@ from .common import (
     KIND_LABELS,
     LANGUAGES,
     MessageBar,
+    ensure_log,
     error_text,
     get_config,
     is_alive,
     run_network,
+    show_privacy,
 )
 
 BACKENDS = [("ollama", "Ollama"), ("openai", "OpenAI-compatible (LM Studio, llama.cpp, vLLM…)")]
@@ -52,6 +54,7 @@ class SettingsDialog(QDialog):
         self.setObjectName("OllamaFlashcardsSettings")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.on_saved = on_saved
+        ensure_log()
         self.cfg = get_config()
         self._build()
         self.load(self.cfg)
@@ -78,7 +81,10 @@ class SettingsDialog(QDialog):
         f.addRow("Protocol", self.backend)
         self.url = QLineEdit()
         self.url.setPlaceholderText(DEFAULT_URLS["ollama"])
+        self.url.textChanged.connect(self._update_privacy)
         f.addRow("Server URL", self.url)
+        self.privacy = MessageBar(server)  # where the text goes, as the URL is typed
+        f.addRow(self.privacy)
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setPlaceholderText("only if the server needs one")
@@ -215,6 +221,7 @@ class SettingsDialog(QDialog):
         self.prompt_additions.setPlainText(str(cfg.get("prompt_additions") or ""))
         self.shortcut.setKeySequence(QKeySequence(str(cfg.get("shortcut") or "")))
         self.log_content.setChecked(bool(cfg.get("log_content", False)))
+        self._update_privacy()
 
     def values(self) -> Dict[str, Any]:
         language = self.language.currentText().strip()
@@ -254,6 +261,7 @@ class SettingsDialog(QDialog):
             cfg["field_mapping"] = {}
         mw.addonManager.writeConfig(ADDON, cfg)
         _apply_shortcut(cfg["shortcut"])
+        ensure_log()  # log_content may have changed
         return cfg
 
     def accept(self) -> None:
@@ -275,6 +283,11 @@ class SettingsDialog(QDialog):
         if current in DEFAULT_URLS.values():
             self.url.setText(DEFAULT_URLS[kind])
         self.keep_alive.setEnabled(kind == "ollama")
+        self._update_privacy()
+
+    def _update_privacy(self, *_args: Any) -> None:
+        kind = self.backend.currentData() or "ollama"
+        show_privacy(self.privacy, self.url.text().strip() or DEFAULT_URLS[kind])
 
     # --- test connection ----------------------------------------------------------------------
     def test_connection(self) -> None:
@@ -309,7 +322,7 @@ class SettingsDialog(QDialog):
                 return
             self.test_btn.setEnabled(True)
             self.test_label.setText("")
-            self.message.show_message(_esc(error_text(err)), "error")
+            self.message.show_message(_esc(error_text(err, cfg.get("api_key"))), "error")
 
         run_network(self, op, done, failed)
 
