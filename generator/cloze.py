@@ -9,8 +9,8 @@ group inside the answer, so ``{{c1::\\frac{1}{2}}}`` keeps its fraction.
 Output: numbers renumbered c1, c2, ... by first appearance (a number the model reused stays
 shared; each unnumbered deletion gets its own), nested deletions flattened into their parent,
 empty deletions and unclosed openers removed (their text kept). Answers never contain ``}}``
-and never end in ``}`` or ``:`` right before the marker, because Anki's cloze parser is
-non-greedy and would cut them short.
+and never end in ``}``, ``:`` or a backslash right before the marker, because Anki's cloze
+parser is non-greedy and would cut them short (and ``\}`` is an escaped brace).
 """
 import bisect
 import re
@@ -191,7 +191,7 @@ def _tidy(s: str) -> str:
     s = s.strip()
     while "}}" in s:
         s = s.replace("}}", "} }")
-    return s + " " if s.endswith(("}", ":")) else s
+    return s + " " if s.endswith(("}", ":", "\\")) else s
 
 
 def _format(number: int, answer: str, hint: str) -> str:

@@ -51,6 +51,7 @@ from generator.cloze import CLOZE_RE, ensure_cloze, has_cloze, normalize_cloze
         (r"{{c1::\sqrt{\frac{1}{2}}}}", r"{{c1::\sqrt{\frac{1}{2} } }}"),
         ("{{c1::ratio: ::hint}}", "{{c1::ratio: ::hint}}"),
         (r"{{c1::\}}}", r"{{c1::\} }}"),
+        ("{{c1::a\\::}}", "{{c1::a\\ }}"),
         # MathJax: {{ is LaTeX grouping there, but real cN markers still count
         (r"\(\frac{{n}}{2}\) and {{x}}", r"\(\frac{{n}}{2}\) and {{c1::x}}"),
         (r"\(x = {{c1::2}}\)", r"\(x = {{c1::2}}\)"),
