@@ -212,7 +212,7 @@ def cli(*args, timeout=600):
                           cwd=str(ROOT), env=env, timeout=timeout)
 
 
-SEED_CARDS = {}  # seed name -> the cards the CLI printed, for the check at the end
+SEED_CARDS = {}  # seed name -> the cards the CLI printed, for the checks at the end
 
 
 def test_there_are_seed_documents():
@@ -221,6 +221,9 @@ def test_there_are_seed_documents():
 
 @pytest.mark.parametrize("seed", SEEDS, ids=[p.name for p in SEEDS])
 def test_seed_document_through_the_cli_into_a_collection(seed, llm_url, tmp_path):
+    """Each seed runs cleanly end to end. A 135M model may give no usable card for a given
+    document (the engine rightly drops them): then the run must say so per chunk and exit 1;
+    whatever cards it prints must be in the collection. The yield is checked over all seeds."""
     from anki.collection import Collection
 
     col_path = tmp_path / "collection.anki2"
@@ -232,18 +235,22 @@ def test_seed_document_through_the_cli_into_a_collection(seed, llm_url, tmp_path
     assert "Traceback" not in r.stderr
     cards = json.loads(r.stdout)
     SEED_CARDS[seed.name] = cards
-    assert 1 <= len(cards) <= 3, r.stderr[-3000:]
+    assert len(cards) <= 3
+    if r.returncode == 1 or not cards:
+        assert "failed: %s" % seed.name in r.stderr, r.stderr[-3000:]
     for card in cards:
         assert card["kind"] == "basic" and card["front"].strip() and card["back"].strip()
         assert card["source"]["document"] == seed.name
     col = Collection(str(col_path))
     try:
         ids = col.find_notes('"deck:%s"' % deck)
-        assert 1 <= len(ids) <= len(cards)
+        # Duplicates within the batch are reported on the card and skipped (the default).
+        assert len(ids) == len([c for c in cards if not c["duplicate"]])
         for nid in ids:
             note = col.get_note(nid)
             assert "seed-test" in note.tags
             assert note.note_type()["originalStockKind"] == 1
+            assert seed.name in " ".join(note.fields)  # the source reference
     finally:
         col.close()
 
@@ -251,13 +258,20 @@ def test_seed_document_through_the_cli_into_a_collection(seed, llm_url, tmp_path
 PLACEHOLDERS = {"question", "answer", "verbatim excerpt", "sentence with {{c1::term}}"}
 
 
-@pytest.mark.xfail(strict=False, reason="engine issue: SmolLM2 copies the prompt's format example "
-                   "(front 'question', back 'answer') and such cards are accepted")
-def test_no_card_copies_the_prompts_format_example():
-    """Looks at the cards the seed tests above made (run them first: same file, same session)."""
+def seed_cards():
     cards = [c for made in SEED_CARDS.values() for c in made]
-    if not cards:
-        pytest.skip("the seed tests did not run in this session")
-    copied = [c for c in cards if {c["front"].strip().lower(), c["back"].strip().lower(),
-                                   c["quote"].strip().lower()} & PLACEHOLDERS]
+    if len(SEED_CARDS) < len(SEEDS):
+        pytest.skip("needs the seed tests above in the same session")
+    return cards
+
+
+def test_the_seeds_gave_cards():
+    cards = seed_cards()
+    assert len(cards) >= 2, {name: len(made) for name, made in SEED_CARDS.items()}
+
+
+def test_no_card_copies_the_prompts_format_example():
+    """SmolLM2 likes to copy the format example ("question"/"answer"): such cards are dropped."""
+    copied = [c for c in seed_cards() if {c["front"].strip().lower(), c["back"].strip().lower()}
+              & PLACEHOLDERS]
     assert not copied, copied
