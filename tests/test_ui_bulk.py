@@ -119,6 +119,8 @@ def test_cancel_stops_within_a_second_and_resume_finishes_without_doubles(anki_a
         dlg.add_paths(files)
         dlg.start_btn.click()
         anki_app.wait_until(lambda: dlg.run is not None and dlg.run.generated >= 3, 20)
+        # the running job does not count as "the backend is blocking" (Browser rows stay)
+        anki_app.wait_until(lambda: anki_app.mw._background_op_count == 0, 5)
         anki_app.wait_until(lambda: srv.active == 2, 5)  # requests in flight
         started = time.monotonic()
         dlg.cancel_btn.click()

@@ -61,6 +61,7 @@ from .common import (
     is_alive,
     on_main,
     plural,
+    run_long,
     run_network,
     run_with_collection,
     save_config,
@@ -650,7 +651,9 @@ class BulkDialog(QDialog):
                 backend.close()
                 journal.close()
 
-        run_network(self, op, self._on_finished, self._on_error)
+        # Not a QueryOp: Anki would count the whole job as "the backend is blocking" (the
+        # Browser shows blank rows meanwhile). The job never touches the collection itself.
+        run_long(op, self._on_finished, self._on_error)
 
     def cancel_job(self) -> None:
         if self.cancel_event is not None and not self.cancel_event.is_set():
