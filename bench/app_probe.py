@@ -138,9 +138,9 @@ def main() -> None:
             while not watch_stop[0]:
                 time.sleep(0.002)
                 late = time.perf_counter() - last[0]
-                if late > 0.025 and last[0] != reported:
+                if late > float(os.environ.get("OF_BENCH_STACK_MS", "25")) / 1000 and last[0] != reported:
                     frame = sys._current_frames().get(main_id)
-                    stacks.append((round(late * 1000), "".join(traceback.format_stack(frame, limit=14))))
+                    stacks.append((round(late * 1000), "".join(traceback.format_list(traceback.extract_stack(frame)[-9:]))))
                     reported = last[0]
 
         threading.Thread(target=watchdog, daemon=True).start()
