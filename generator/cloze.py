@@ -10,7 +10,7 @@ Output: numbers renumbered c1, c2, ... by first appearance (a number the model r
 shared; each unnumbered deletion gets its own), nested deletions flattened into their parent,
 empty deletions and unclosed openers removed (their text kept). Answers never contain ``}}``
 and never end in ``}``, ``:`` or a backslash right before the marker, because Anki's cloze
-parser is non-greedy and would cut them short (and ``\}`` is an escaped brace).
+parser is non-greedy and would cut them short (and ``\\}`` is an escaped brace).
 """
 import bisect
 import re
