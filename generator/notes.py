@@ -46,23 +46,43 @@ def notetype_fields(col, name: str) -> List[str]:
     return [f["name"] for f in nt["flds"]] if nt else []
 
 
+def shape_of(nt: Dict[str, Any]) -> str:
+    """What a note type does, judged by its templates: "cloze", "basic" (one card), "reversed"
+    (two cards, both always made) or "" (anything else: typing, optional reverse, image
+    occlusion, ...)."""
+    templates = nt.get("tmpls") or []
+    fronts = [str(t.get("qfmt") or "") for t in templates]
+    if nt.get("type") == 1:
+        is_cloze = len(fronts) == 1 and "{{cloze:" in fronts[0] and "image-occlusion" not in fronts[0]
+        return CLOZE if is_cloze else ""
+    if any("{{type:" in f for f in fronts):
+        return ""
+    if len(fronts) == 1:
+        return "basic"
+    if len(fronts) == 2 and not any(f.lstrip().startswith("{{#") for f in fronts):
+        return REVERSED
+    return ""
+
+
 def stock_notetype(col, kind: str) -> Dict[str, Any]:
-    """The stock note type for a card kind, found by kind; re-created if the user deleted it."""
+    """The stock note type for a card kind, found by kind and shape (never by its translated
+    name); re-created if the user deleted it. The shape check matters: Anki 23.10 labels the
+    stock types' originalStockKind off by one for the reversed variants."""
     wanted = STOCK_KIND.get(kind, STOCK_BASIC)
-    for entry in col.models.all_names_and_ids():
-        nt = col.models.get(entry.id)
-        if nt and nt.get("originalStockKind") == wanted:
+    shape = CLOZE if kind == CLOZE else (REVERSED if kind == REVERSED else "basic")
+    candidates = [col.models.get(entry.id) for entry in col.models.all_names_and_ids()]
+    candidates = [nt for nt in candidates if nt and shape_of(nt) == shape]
+    for nt in candidates:
+        if nt.get("originalStockKind") == wanted:
             return nt
-    if kind == CLOZE:  # any cloze type will do (but not Image Occlusion)
-        for entry in col.models.all_names_and_ids():
-            nt = col.models.get(entry.id)
-            if nt and nt["type"] == 1 and nt.get("originalStockKind") != STOCK_IMAGE_OCCLUSION:
-                return nt
+    for nt in candidates:  # a stock-derived type of the right shape, whatever its label
+        if nt.get("originalStockKind"):
+            return nt
     from anki.stdmodels import get_stock_notetypes
 
     for _name, make in get_stock_notetypes(col):
         nt = make(col)
-        if nt.get("originalStockKind") == wanted:
+        if shape_of(nt) == shape:
             col.models.add(nt)
             return col.models.by_name(nt["name"])
     raise CollectionError("Anki has no note type for this kind of card.",
@@ -186,40 +206,54 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
                                    + ([UNGROUNDED_TAG] if not card.grounded else [])))
 
 
+def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarget,
+              cards: Sequence[Card], skip_duplicates: bool) -> Tuple[List[Tuple[int, Any]], List[Tuple[Card, str]]]:
+    """Add notes for ``cards`` to the target deck (created if need be) with one add_notes call;
+    run it inside the caller's undo step. Returns the (index in ``cards``, note) pairs added
+    and the cards skipped, with why."""
+    from anki.collection import AddNoteRequest
+
+    deck_id = col.decks.id(target.deck.strip() or "Default", create=True)
+    added: List[Tuple[int, Any]] = []
+    skipped: List[Tuple[Card, str]] = []
+    requests = []
+    for i, card in enumerate(cards):
+        if skip_duplicates and card.duplicate:
+            skipped.append((card, f"duplicate ({card.duplicate})"))
+            continue
+        note = col.new_note(nt)
+        fill_note(note, card, mapping, target.tags)
+        if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
+            skipped.append((card, "not a valid cloze"))
+            continue
+        added.append((i, note))
+        requests.append(AddNoteRequest(note, deck_id))
+    if requests:
+        col.add_notes(requests)
+    return added, skipped
+
+
+def undo_failed_step(col, pos: Any) -> None:
+    """After a failure inside the undo step opened at ``pos``: close it and undo what it did."""
+    col.merge_undo_entries(pos)
+    if col.undo_status().undo == UNDO_LABEL:
+        col.undo()
+
+
 def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: bool = True) -> AddResult:
     """Add the cards as notes in one transaction and one undo step labelled UNDO_LABEL.
     Either every note is added or, on failure, none (and no deck is left behind)."""
-    from anki.collection import AddNoteRequest
-
     nt, mapping = resolve_notetype(col, target)
     mark_duplicates(col, cards, target)
-    skipped: List[Tuple[Card, str]] = []
     pos = col.add_custom_undo_entry(UNDO_LABEL)
     try:
-        deck_id = col.decks.id(target.deck.strip() or "Default", create=True)
-        requests = []
-        notes = []
-        for card in cards:
-            if skip_duplicates and card.duplicate:
-                skipped.append((card, f"duplicate ({card.duplicate})"))
-                continue
-            note = col.new_note(nt)
-            fill_note(note, card, mapping, target.tags)
-            if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
-                skipped.append((card, "not a valid cloze"))
-                continue
-            notes.append(note)
-            requests.append(AddNoteRequest(note, deck_id))
-        if requests:
-            col.add_notes(requests)
+        added, skipped = new_notes(col, nt, mapping, target, cards, skip_duplicates)
         changes = col.merge_undo_entries(pos)
     except Exception as e:
-        col.merge_undo_entries(pos)
-        if col.undo_status().undo == UNDO_LABEL:
-            col.undo()
+        undo_failed_step(col, pos)
         raise CollectionError(f"The cards could not be added: {e}",
                               "Nothing was changed. Check the deck and note type, then try again.") from e
-    return AddResult([n.id for n in notes], skipped, changes)
+    return AddResult([n.id for _i, n in added], skipped, changes)
 
 
 def open_collection(path: str):

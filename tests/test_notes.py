@@ -36,9 +36,12 @@ def test_basic_cards_land_with_fields_deck_tags_and_one_undo_step(col):
 
 
 def test_note_types_found_by_kind_not_by_translated_name(col):
-    for kind in (1, 2, 5):
-        nt = next(m for m in col.models.all() if m.get("originalStockKind") == kind)
-        nt["name"] = {1: "Einfach", 2: "Einfach (mit umgekehrter Karte)", 5: "Lückentext"}[kind]
+    german = {"Basic": "Einfach", "Basic (and reversed card)": "Einfach (mit umgekehrter Karte)",
+              "Basic (optional reversed card)": "Einfach (optional umgekehrte Karte)",
+              "Basic (type in the answer)": "Einfach (Antwort eintippen)", "Cloze": "Lückentext"}
+    for english, name in german.items():
+        nt = col.models.by_name(english)
+        nt["name"] = name
         col.models.update_dict(nt)
     add_cards(col, [basic("Wie heißt die Hauptstadt von Frankreich?", "Paris")], NoteTarget("Deutsch", "basic"))
     add_cards(col, [Card(kind="reversed", front="Mitochondrium", back="Kraftwerk der Zelle")],
@@ -111,3 +114,26 @@ def test_failure_changes_nothing(col, monkeypatch):
     assert "Nothing was changed" in e.value.hint
     assert col.note_count() == before
     assert col.decks.id_for_name("Brand new deck") is None
+
+
+def test_stock_types_are_found_by_shape_when_their_labels_are_off(col):
+    """Anki 23.10 labels 'Basic (and reversed card)' as kind 1 and 'optional reversed' as 2."""
+    labels = {"Basic (and reversed card)": 1, "Basic (optional reversed card)": 2, "Basic (type in the answer)": 3}
+    for name, label in labels.items():
+        nt = col.models.by_name(name)
+        nt["originalStockKind"] = label
+        col.models.update_dict(nt)
+    add_cards(col, [Card(kind="reversed", front="Mitochondrion", back="Powerhouse of the cell")],
+              NoteTarget("Shapes", "reversed"))
+    add_cards(col, [basic("What is the powerhouse of the cell?", "The mitochondrion")], NoteTarget("Shapes", "basic"))
+    notes = notes_in(col, "Shapes")
+    by_kind = {len(n.cards()): n.note_type()["name"] for n in notes}
+    assert by_kind == {2: "Basic (and reversed card)", 1: "Basic"}
+
+
+def test_deleted_stock_type_is_recreated(col):
+    nt = col.models.by_name("Basic (and reversed card)")
+    col.models.remove(nt["id"])
+    add_cards(col, [Card(kind="reversed", front="ATP", back="adenosine triphosphate")], NoteTarget("R", "reversed"))
+    note = notes_in(col, "R")[0]
+    assert len(note.cards()) == 2
