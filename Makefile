@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(PY) tools/run_anki.py $(if $(filter 1,$(HEADLESS)),--headless) $(if $(filter 1,$(FRESH)),--fresh)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist *.ankiaddon
+	rm -rf $(VENV) .venv39 .venv-llm .pytest_cache build dist *.ankiaddon .cache
 
 # `make bench`: the benchmark of issue 4 (one line per figure with its goal; bench/results.json).
 bench: $(STAMP)
