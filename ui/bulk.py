@@ -31,10 +31,8 @@ from aqt.qt import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
-    QSizePolicy,
     QSplitter,
     QSpinBox,
     Qt,
@@ -55,16 +53,20 @@ from .common import (
     KIND_LABELS,
     LEVEL_RGB,
     MessageBar,
+    button,
     error_text,
     esc,
     get_config,
     is_alive,
     on_main,
     plural,
+    progress_row,
+    register_dialog,
     run_long,
     run_network,
     run_with_collection,
     save_config,
+    server_info,
 )
 
 DIALOG_NAME = "OllamaFlashcardsBulk"
@@ -199,10 +201,10 @@ class BulkDialog(QDialog):
         files_tab = QWidget()
         fv = QVBoxLayout(files_tab)
         row = QHBoxLayout()
-        self.add_files_btn = self._button("Add files…", self.choose_files)
-        self.add_folder_btn = self._button("Add folder…", self.choose_folder)
-        self.remove_btn = self._button("Remove", self.remove_selected)
-        self.clear_btn = self._button("Clear", self.clear_files)
+        self.add_files_btn = button("Add files…", self.choose_files)
+        self.add_folder_btn = button("Add folder…", self.choose_folder)
+        self.remove_btn = button("Remove", self.remove_selected)
+        self.clear_btn = button("Clear", self.clear_files)
         for b in (self.add_files_btn, self.add_folder_btn, self.remove_btn, self.clear_btn):
             row.addWidget(b)
         row.addStretch(1)
@@ -302,7 +304,7 @@ class BulkDialog(QDialog):
         sv.addWidget(self.coverage, 1)
         srow = QHBoxLayout()
         srow.addStretch(1)
-        self.retry_btn = self._button("Retry failed sections", self.retry_failed)
+        self.retry_btn = button("Retry failed sections", self.retry_failed)
         srow.addWidget(self.retry_btn)
         sv.addLayout(srow)
         self.tabs.addTab(summary_tab, "Summary")
@@ -316,8 +318,8 @@ class BulkDialog(QDialog):
         self.review_label = QLabel("In “Review all cards before adding” mode the cards wait here.")
         self.review_label.setWordWrap(True)
         rhead.addWidget(self.review_label, 1)
-        self.select_all_btn = self._button("Select all", lambda: self.review.set_all_checked(True))
-        self.select_none_btn = self._button("Select none", lambda: self.review.set_all_checked(False))
+        self.select_all_btn = button("Select all", lambda: self.review.set_all_checked(True))
+        self.select_none_btn = button("Select none", lambda: self.review.set_all_checked(False))
         rhead.addWidget(self.select_all_btn)
         rhead.addWidget(self.select_none_btn)
         rv.addLayout(rhead)
@@ -326,8 +328,8 @@ class BulkDialog(QDialog):
         rv.addWidget(self.review, 1)
         rrow = QHBoxLayout()
         rrow.addStretch(1)
-        self.discard_btn = self._button("Discard all", self.discard_review)
-        self.add_reviewed_btn = self._button("Add 0 cards", self.add_reviewed)
+        self.discard_btn = button("Discard all", self.discard_review)
+        self.add_reviewed_btn = button("Add 0 cards", self.add_reviewed)
         rrow.addWidget(self.discard_btn)
         rrow.addWidget(self.add_reviewed_btn)
         rv.addLayout(rrow)
@@ -335,21 +337,8 @@ class BulkDialog(QDialog):
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         # -- progress
-        prog = QHBoxLayout()
-        prog.setContentsMargins(0, 0, 0, 0)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setTextVisible(False)
-        self.progress_bar.setMaximumHeight(14)
-        self.progress_label = QLabel("")
-        self.progress_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.cancel_btn = self._button("Cancel", self.cancel_job)
-        self.cancel_btn.setToolTip("Stop within a second; what is done is kept and can be resumed")
-        prog.addWidget(self.progress_bar, 1)
-        prog.addWidget(self.progress_label, 2)
-        prog.addWidget(self.cancel_btn)
-        self.progress_row = QWidget()
-        self.progress_row.setLayout(prog)
-        self.progress_row.hide()
+        self.progress_row, self.progress_bar, self.progress_label, self.cancel_btn = progress_row(
+            self.cancel_job, "Stop within a second; what is done is kept and can be resumed")
         outer.addWidget(self.progress_row)
 
         self.message = MessageBar(self)
@@ -360,7 +349,7 @@ class BulkDialog(QDialog):
         self.start_btn = QPushButton("Generate")
         self.start_btn.setDefault(True)
         self.start_btn.clicked.connect(lambda _c=False: self.start())
-        self.close_btn = self._button("Close", self.close)
+        self.close_btn = button("Close", self.close)
         buttons.addWidget(self.start_btn)
         buttons.addWidget(self.close_btn)
         outer.addLayout(buttons)
@@ -371,12 +360,6 @@ class BulkDialog(QDialog):
         if self.splitter.orientation() != wanted:
             self.splitter.setOrientation(wanted)
         super().resizeEvent(event)
-
-    def _button(self, title: str, fn: Callable[[], Any]) -> QPushButton:
-        b = QPushButton(title)
-        b.setAutoDefault(False)
-        b.clicked.connect(lambda _c=False: fn())
-        return b
 
     # ==== files ================================================================================
     def choose_files(self) -> None:
@@ -512,13 +495,7 @@ class BulkDialog(QDialog):
 
         def op() -> Any:
             _warm_up()  # the engine's modules, off the main thread, before a job needs them
-            from ..generator.backends import make_backend
-
-            backend = make_backend(cfg)
-            try:
-                return backend.server_info()
-            finally:
-                backend.close()
+            return server_info(cfg)
 
         def done(info: Any) -> None:
             self.pending -= 1
@@ -1123,10 +1100,7 @@ def _register() -> None:
         dialog.show()
         return dialog
 
-    if hasattr(aqt.dialogs, "register_dialog"):
-        aqt.dialogs.register_dialog(DIALOG_NAME, create)
-    else:  # very old Anki
-        aqt.dialogs._dialogs[DIALOG_NAME] = [create, None]
+    register_dialog(DIALOG_NAME, create)
     _registered = True
 
 

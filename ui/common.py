@@ -12,6 +12,7 @@ from aqt.qt import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     Qt,
@@ -137,6 +138,18 @@ def run_with_collection(parent: QWidget, op: Callable[[Any], Any], success: Call
     QueryOp(parent=parent, op=op, success=success).failure(failure).run_in_background()
 
 
+def server_info(cfg: Dict[str, Any]) -> Any:
+    """Ask the configured server for its models and version (a network call: run it in the
+    background, e.g. via ``run_network``)."""
+    from ..generator.backends import make_backend
+
+    backend = make_backend(cfg)
+    try:
+        return backend.server_info()
+    finally:
+        backend.close()
+
+
 def on_main(fn: Callable[[], None]) -> None:
     """Hop from a worker thread to the main thread."""
     mw.taskman.run_on_main(fn)
@@ -170,6 +183,48 @@ def is_alive(widget: Optional[QWidget]) -> bool:
         return not sip.isdeleted(widget)
     except Exception:
         return True
+
+
+# --- widgets and dialogs ---------------------------------------------------------------------
+
+def button(title: str, fn: Callable[[], Any]) -> QPushButton:
+    """A push button that never becomes the default by focus, calling ``fn()`` when clicked."""
+    b = QPushButton(title)
+    b.setAutoDefault(False)
+    b.clicked.connect(lambda _c=False: fn())
+    return b
+
+
+def progress_row(on_cancel: Callable[[], Any], cancel_tip: str
+                 ) -> Tuple[QWidget, QProgressBar, QLabel, QPushButton]:
+    """A hidden row of a job's progress: bar, label and a Cancel button calling ``on_cancel()``.
+    Returns (row, bar, label, cancel button)."""
+    bar = QProgressBar()
+    bar.setTextVisible(False)
+    bar.setMaximumHeight(14)
+    label = QLabel("")
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    cancel = button("Cancel", on_cancel)
+    cancel.setToolTip(cancel_tip)
+    prog = QHBoxLayout()
+    prog.setContentsMargins(0, 0, 0, 0)
+    prog.addWidget(bar, 1)
+    prog.addWidget(label, 2)
+    prog.addWidget(cancel)
+    row = QWidget()
+    row.setLayout(prog)
+    row.hide()
+    return row, bar, label, cancel
+
+
+def register_dialog(name: str, create: Callable[..., Any]) -> None:
+    """Make ``aqt.dialogs.open(name, ...)`` create the dialog with ``create`` (once per name)."""
+    import aqt
+
+    if hasattr(aqt.dialogs, "register_dialog"):
+        aqt.dialogs.register_dialog(name, create)
+    else:  # very old Anki
+        aqt.dialogs._dialogs[name] = [create, None]
 
 
 # --- text ------------------------------------------------------------------------------------

@@ -14,10 +14,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import aqt
 from aqt import mw
 from aqt.qt import (
-    QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QFrame,
@@ -45,6 +43,7 @@ from .common import (
     KIND_LABELS,
     LANGUAGES,
     MessageBar,
+    button,
     ensure_log,
     error_text,
     esc,
@@ -52,10 +51,12 @@ from .common import (
     is_alive,
     on_main,
     plural,
+    progress_row,
     run_long,
     run_network,
     run_with_collection,
     save_config,
+    server_info,
     show_privacy,
 )
 from .review import ReviewTable
@@ -177,11 +178,11 @@ class GenerateDialog(QDialog):
         self.cards_label = QLabel("<b>Cards</b>")
         head.addWidget(self.cards_label)
         head.addStretch(1)
-        self.select_all_btn = self._small_button("Select all", lambda: self.table.set_all_checked(True))
-        self.select_none_btn = self._small_button("Select none", lambda: self.table.set_all_checked(False))
-        self.regenerate_btn = self._small_button("Regenerate", self.regenerate_selected)
+        self.select_all_btn = button("Select all", lambda: self.table.set_all_checked(True))
+        self.select_none_btn = button("Select none", lambda: self.table.set_all_checked(False))
+        self.regenerate_btn = button("Regenerate", self.regenerate_selected)
         self.regenerate_btn.setToolTip("Ask the model for a new card in place of the selected one")
-        self.delete_btn = self._small_button("Delete", self.delete_selected)
+        self.delete_btn = button("Delete", self.delete_selected)
         self.delete_btn.setToolTip("Remove the selected cards from the list (Del)")
         for b in (self.select_all_btn, self.select_none_btn, self.regenerate_btn, self.delete_btn):
             head.addWidget(b)
@@ -203,23 +204,8 @@ class GenerateDialog(QDialog):
         self.splitter.setSizes([420, 580])
 
         # -- progress
-        prog = QHBoxLayout()
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setTextVisible(False)
-        self.progress_bar.setMaximumHeight(14)
-        self.progress_label = QLabel("")
-        self.progress_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.cancel_btn = QPushButton("Cancel")
-        self.cancel_btn.setToolTip("Stop generating; the cards made so far stay in the list")
-        self.cancel_btn.setAutoDefault(False)
-        self.cancel_btn.clicked.connect(self.cancel_job)
-        prog.addWidget(self.progress_bar, 1)
-        prog.addWidget(self.progress_label, 2)
-        prog.addWidget(self.cancel_btn)
-        self.progress_row = QWidget()
-        self.progress_row.setLayout(prog)
-        prog.setContentsMargins(0, 0, 0, 0)
-        self.progress_row.hide()
+        self.progress_row, self.progress_bar, self.progress_label, self.cancel_btn = progress_row(
+            self.cancel_job, "Stop generating; the cards made so far stay in the list")
         outer.addWidget(self.progress_row)
 
         self.message = MessageBar(self)
@@ -227,34 +213,20 @@ class GenerateDialog(QDialog):
 
         # -- buttons
         buttons = QHBoxLayout()
-        self.bulk_btn = QPushButton("Bulk Generate from Files…")
-        self.bulk_btn.setAutoDefault(False)
-        self.bulk_btn.clicked.connect(self.open_bulk)
+        self.bulk_btn = button("Bulk Generate from Files…", self.open_bulk)
         buttons.addWidget(self.bulk_btn)
-        self.settings_btn = QPushButton("Settings…")
-        self.settings_btn.setAutoDefault(False)
-        self.settings_btn.clicked.connect(self.open_settings)
+        self.settings_btn = button("Settings…", self.open_settings)
         buttons.addWidget(self.settings_btn)
         buttons.addStretch(1)
         self.generate_btn = QPushButton("Generate")
         self.generate_btn.setDefault(True)
         self.generate_btn.clicked.connect(self.generate)
-        self.add_btn = QPushButton("Add 0 cards")
-        self.add_btn.setAutoDefault(False)
-        self.add_btn.clicked.connect(self.add_checked)
-        self.close_btn = QPushButton("Close")
-        self.close_btn.setAutoDefault(False)
-        self.close_btn.clicked.connect(self.close)
+        self.add_btn = button("Add 0 cards", self.add_checked)
+        self.close_btn = button("Close", self.close)
         for b in (self.generate_btn, self.add_btn, self.close_btn):
             buttons.addWidget(b)
         outer.addLayout(buttons)
         self._update_buttons()
-
-    def _small_button(self, title: str, fn: Callable[[], None]) -> QPushButton:
-        b = QPushButton(title)
-        b.setAutoDefault(False)
-        b.clicked.connect(lambda _c=False: fn())
-        return b
 
     def _build_source(self) -> QGroupBox:
         box = QGroupBox("Source")
@@ -263,12 +235,8 @@ class GenerateDialog(QDialog):
         self.source_label = QLabel("")
         self.source_label.setWordWrap(True)
         row.addWidget(self.source_label, 1)
-        self.open_btn = QPushButton("Open file…")
-        self.open_btn.setAutoDefault(False)
-        self.open_btn.clicked.connect(self.choose_files)
-        self.clear_btn = QPushButton("Clear")
-        self.clear_btn.setAutoDefault(False)
-        self.clear_btn.clicked.connect(self.clear_source)
+        self.open_btn = button("Open file…", self.choose_files)
+        self.clear_btn = button("Clear", self.clear_source)
         row.addWidget(self.open_btn)
         row.addWidget(self.clear_btn)
         v.addLayout(row)
@@ -328,10 +296,8 @@ class GenerateDialog(QDialog):
         self.model_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.model_combo.currentTextChanged.connect(self._on_model_changed)
         row.addWidget(self.model_combo, 1)
-        self.refresh_btn = QPushButton("Refresh")
-        self.refresh_btn.setAutoDefault(False)
+        self.refresh_btn = button("Refresh", self.refresh_models)
         self.refresh_btn.setToolTip("Ask the server again for its models")
-        self.refresh_btn.clicked.connect(self.refresh_models)
         row.addWidget(self.refresh_btn)
         v.addLayout(row)
         self.status_label = QLabel("Connecting…")
@@ -344,9 +310,7 @@ class GenerateDialog(QDialog):
         self.pull_bar = QProgressBar()
         self.pull_bar.setMaximumHeight(14)
         self.pull_label = QLabel("")
-        self.pull_cancel_btn = QPushButton("Stop")
-        self.pull_cancel_btn.setAutoDefault(False)
-        self.pull_cancel_btn.clicked.connect(self.cancel_pull)
+        self.pull_cancel_btn = button("Stop", self.cancel_pull)
         pull.addWidget(self.pull_bar, 1)
         pull.addWidget(self.pull_label, 1)
         pull.addWidget(self.pull_cancel_btn)
@@ -612,21 +576,13 @@ class GenerateDialog(QDialog):
 
     # ==== model list and pull ==================================================================
     def refresh_models(self) -> None:
-        from ..generator.backends import DEFAULT_URLS, backend_kind, make_backend
+        from ..generator.backends import DEFAULT_URLS, backend_kind
 
         cfg = get_config()
         self.status_label.setText("Connecting to %s…" % cfg.get("url"))
         show_privacy(self.privacy, str(cfg.get("url") or "").strip() or DEFAULT_URLS[backend_kind(cfg)])
         self.refresh_btn.setEnabled(False)
-
-        def op() -> Any:
-            backend = make_backend(cfg)
-            try:
-                return backend.server_info()
-            finally:
-                backend.close()
-
-        run_network(self, op, self._on_server_info, self._on_server_error)
+        run_network(self, lambda: server_info(cfg), self._on_server_info, self._on_server_error)
 
     def _on_server_info(self, info: Any) -> None:
         if not is_alive(self):

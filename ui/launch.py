@@ -6,7 +6,7 @@ import aqt
 from aqt import mw
 from aqt.utils import tooltip
 
-from .common import ensure_log, error_text, plural
+from .common import ensure_log, error_text, plural, register_dialog
 from .generate import DIALOG_NAME, GenerateDialog
 
 BULK_MISSING = "Bulk generation is not available in this version of the add-on."
@@ -24,10 +24,7 @@ def _register() -> None:
         dialog.show()
         return dialog
 
-    if hasattr(aqt.dialogs, "register_dialog"):
-        aqt.dialogs.register_dialog(DIALOG_NAME, create)
-    else:  # very old Anki
-        aqt.dialogs._dialogs[DIALOG_NAME] = [create, None]
+    register_dialog(DIALOG_NAME, create)
     _registered = True
 
 

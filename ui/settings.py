@@ -19,7 +19,6 @@ from aqt.qt import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSpinBox,
     Qt,
@@ -34,11 +33,13 @@ from .common import (
     KIND_LABELS,
     LANGUAGES,
     MessageBar,
+    button,
     ensure_log,
     error_text,
     get_config,
     is_alive,
     run_network,
+    server_info,
     show_privacy,
 )
 
@@ -90,9 +91,7 @@ class SettingsDialog(QDialog):
         self.api_key.setPlaceholderText("only if the server needs one")
         f.addRow("API key", self.api_key)
         test_row = QHBoxLayout()
-        self.test_btn = QPushButton("Test connection")
-        self.test_btn.setAutoDefault(False)
-        self.test_btn.clicked.connect(self.test_connection)
+        self.test_btn = button("Test connection", self.test_connection)
         test_row.addWidget(self.test_btn)
         self.test_label = QLabel("")
         self.test_label.setWordWrap(True)
@@ -291,20 +290,11 @@ class SettingsDialog(QDialog):
 
     # --- test connection ----------------------------------------------------------------------
     def test_connection(self) -> None:
-        from ..generator.backends import make_backend
-
         cfg = dict(self.cfg)
         cfg.update(self.values())
         self.test_btn.setEnabled(False)
         self.test_label.setText("Connecting…")
         self.message.clear()
-
-        def op() -> Any:
-            backend = make_backend(cfg)
-            try:
-                return backend.server_info()
-            finally:
-                backend.close()
 
         def done(info: Any) -> None:
             if not is_alive(self):
@@ -324,7 +314,7 @@ class SettingsDialog(QDialog):
             self.test_label.setText("")
             self.message.show_message(_esc(error_text(err, cfg.get("api_key"))), "error")
 
-        run_network(self, op, done, failed)
+        run_network(self, lambda: server_info(cfg), done, failed)
 
 
 def _apply_shortcut(sequence: str) -> None:
