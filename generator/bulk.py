@@ -418,13 +418,10 @@ class NoteWriter:
 
     def add(self, col: Any, chunk_ids: Sequence[str], cards: Sequence[Card]) -> AddOutcome:
         """Add ``cards`` (from the chunks ``chunk_ids``) and settle those chunks in the journal."""
-        from anki.collection import AddNoteRequest
-
         from .grounding import normalise
-        from .notes import UNDO_LABEL, fill_note
+        from .notes import UNDO_LABEL, new_notes, undo_failed_step
 
         self._resolve(col)
-        skipped: List[Tuple[Card, str]] = []
         keys = [fast_key(c.key_text()) for c in cards]
         norms: Optional[List[str]] = None
         if self.skip_duplicates:
@@ -432,40 +429,23 @@ class NoteWriter:
         batch = self.journal.next_batch()
         self.journal.adding(batch, chunk_ids, int(time.time() * 1000) - 1, int(self._nt["id"]))
         pos = col.add_custom_undo_entry(UNDO_LABEL)
-        notes: List[Tuple[Card, Any, int]] = []
-        changes = None
         try:
-            deck_id = col.decks.id(self.target.deck.strip() or "Default", create=True)
-            requests = []
-            for i, card in enumerate(cards):
-                if self.skip_duplicates and card.duplicate:
-                    skipped.append((card, "duplicate (%s)" % card.duplicate))
-                    continue
-                note = col.new_note(self._nt)
-                fill_note(note, card, self._mapping, self.target.tags)
-                if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
-                    skipped.append((card, "not a valid cloze"))
-                    continue
-                notes.append((card, note, i))
-                requests.append(AddNoteRequest(note, deck_id))
-            if requests:
-                col.add_notes(requests)
+            added, skipped = new_notes(col, self._nt, self._mapping, self.target, cards,
+                                       self.skip_duplicates)
             changes = col.merge_undo_entries(pos)
         except Exception as e:
-            col.merge_undo_entries(pos)
-            if col.undo_status().undo == UNDO_LABEL:
-                col.undo()
+            undo_failed_step(col, pos)
             self.journal.not_added(batch, error=str(e))
             raise CollectionError("The cards could not be added: %s" % e,
                                   "The generated cards are kept: check the deck and note type, "
                                   "then resume the job.") from e
         per_chunk: Dict[str, List[int]] = {cid: [] for cid in chunk_ids}
-        for card, note, i in notes:
-            per_chunk.setdefault(card.chunk_id, []).append(int(note.id))
+        for i, note in added:
+            per_chunk.setdefault(cards[i].chunk_id, []).append(int(note.id))
             if self._keys_ready:
                 self._exact.add(keys[i])
                 self._near.add(norms[i] if norms is not None else normalise(keys[i]))
-        note_ids = [int(n.id) for _c, n, _i in notes]
+        note_ids = [int(n.id) for _i, n in added]
         self.journal.added(batch, chunk_ids, note_ids, len(skipped))
         if self.index is not None:
             self.index.record(per_chunk)

@@ -86,19 +86,27 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n < 10 * 1024 * 1024 else f"{n // (1024 * 1024)} MB"
 
 
+def _not_found(path: str) -> UnreadableSource:
+    return UnreadableSource(
+        f"File not found: '{path}'.", "Check the file name and folder, then choose the file again."
+    )
+
+
+def _denied(label: str) -> UnreadableSource:
+    return UnreadableSource(
+        f"Permission denied: '{label}' cannot be read.",
+        "Check the file's permissions, or copy it to a folder you can read, then try again.",
+    )
+
+
 def _check_file(path: str, label: str, max_bytes: Optional[int]) -> int:
     """Size of a readable regular file; typed errors for everything else."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise UnreadableSource(
-            f"File not found: '{path}'.", "Check the file name and folder, then choose the file again."
-        ) from None
+        raise _not_found(path) from None
     except PermissionError:
-        raise UnreadableSource(
-            f"Permission denied: '{label}' cannot be read.",
-            "Check the file's permissions, or copy it to a folder you can read, then try again.",
-        ) from None
+        raise _denied(label) from None
     except (OSError, ValueError) as err:
         raise UnreadableSource(
             f"'{label}' cannot be opened: {getattr(err, 'strerror', None) or err}.",
@@ -121,14 +129,9 @@ def _open(path: str, label: str):
     try:
         return open(path, "rb")
     except FileNotFoundError:
-        raise UnreadableSource(
-            f"File not found: '{path}'.", "Check the file name and folder, then choose the file again."
-        ) from None
+        raise _not_found(path) from None
     except PermissionError:
-        raise UnreadableSource(
-            f"Permission denied: '{label}' cannot be read.",
-            "Check the file's permissions, or copy it to a folder you can read, then try again.",
-        ) from None
+        raise _denied(label) from None
     except OSError as err:
         raise UnreadableSource(
             f"'{label}' cannot be opened: {err.strerror or err}.", "Check the path, then try again."

@@ -1,6 +1,7 @@
 """Safe reading of ZIP containers (DOCX, EPUB): corrupt archives, zip bombs, encryption and XML
 entity tricks become typed errors with a message and a hint."""
 import io
+import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from typing import Union
@@ -123,3 +124,14 @@ def check_xml(data: bytes, label: str, part: str) -> None:
             "(this can be used to exhaust memory).",
             "Save the document again from its application, or export it as PDF or text.",
         )
+
+
+def parse_xml(data: bytes, label: str, part: str, hint: str) -> ET.Element:
+    """A part parsed after ``check_xml``; invalid XML becomes an UnreadableSource with ``hint``."""
+    check_xml(data, label, part)
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as err:
+        raise UnreadableSource(
+            f"'{label}' is damaged: its part '{part}' is not valid XML ({err}).", hint
+        ) from None

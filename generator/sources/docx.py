@@ -14,7 +14,7 @@ from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
 from ..errors import UnreadableSource
-from .archive import SafeZip, check_xml
+from .archive import SafeZip, check_xml, parse_xml
 
 _HEADING_NAME = re.compile(r"^(?:heading|berschrift|überschrift|titre|titolo|encabezado|título|kop|rubrik|nagłówek)\s*(\d)$")
 _TOC_STYLE = re.compile(r"^(?:toc\s*\d|toc\s*heading|table of contents)")
@@ -53,14 +53,8 @@ class _Style:
 
 
 def _parse(data: bytes, label: str, part: str) -> ET.Element:
-    check_xml(data, label, part)
-    try:
-        return ET.fromstring(data)
-    except ET.ParseError as err:
-        raise UnreadableSource(
-            f"'{label}' is damaged: its part '{part}' is not valid XML ({err}).",
-            "Open it in Word or LibreOffice and save it again as .docx, or export it as PDF.",
-        ) from None
+    return parse_xml(data, label, part,
+                     "Open it in Word or LibreOffice and save it again as .docx, or export it as PDF.")
 
 
 def _styles(root: Optional[ET.Element]) -> Dict[str, _Style]:

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from ..documents import HEADING, Block
 from ..errors import EncryptedSource, UnreadableSource
-from .archive import SafeZip, check_xml
+from .archive import SafeZip, parse_xml
 from .html import decode_html, parse_html
 
 _HTML_TYPES = ("application/xhtml+xml", "text/html", "application/xml", "text/xml")
@@ -21,15 +21,8 @@ def _local(tag: str) -> str:
 
 
 def _xml(z: SafeZip, part: str, label: str) -> ET.Element:
-    data = z.read(part)
-    check_xml(data, label, part)
-    try:
-        return ET.fromstring(data)
-    except ET.ParseError as err:
-        raise UnreadableSource(
-            f"'{label}' is damaged: its part '{part}' is not valid XML ({err}).",
-            "Open the book in an e-book editor (e.g. Calibre) and save it again, or convert it to PDF.",
-        ) from None
+    return parse_xml(z.read(part), label, part,
+                     "Open the book in an e-book editor (e.g. Calibre) and save it again, or convert it to PDF.")
 
 
 def _check_drm(z: SafeZip, label: str) -> None:
