@@ -16,37 +16,41 @@ a journal -> notes. Used by the bulk dialog (ui/bulk.py), the benchmark and the 
   ``only_failed=True`` re-runs only the chunks that failed.
 
 Never imports aqt or Qt. Collection access is confined to ``NoteWriter`` and ``prepare``, which
-the caller runs where collection work belongs (a ``CollectionOp`` in Anki)."""
-import json
+the caller runs where collection work belongs (a ``CollectionOp`` in Anki).
+
+This module has the job (``BulkSpec``, ``BulkRun``, ``run_headless``); the reader thread is in
+``bulk_reader``, the note writer in ``bulk_notes``, the status and summary types in
+``bulk_status``. Their public names are re-exported here."""
 import os
-import shutil
-import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
-from .cards import CLOZE, Card
+from .bulk_notes import AddOutcome, Adder, DirectAdder, NoteWriter, fast_key
+from .bulk_reader import Planner, document_name
+from .bulk_status import (DONE, FAILED, GENERATING, READING, STOPPED, WAITING, BulkProgress,
+                          BulkResult, FileStatus, Section)
+from .cards import Card
 from .chunks import Chunk
 from .errors import Cancelled, CollectionError, FlashcardError, describe
 from .job import JobOptions, Progress, chunk_budget, prepare_job, run_job
-from .journal import ChunkIndex, Journal, chunk_from_json, chunk_to_json
+from .journal import ChunkIndex, Journal, chunk_from_json
 from .notes import NoteTarget
+
+# Re-exported: ui/, bench/ and the tests import these from here.
+__all__ = [
+    "MODE_ADD", "MODE_REVIEW", "BATCH_SECONDS", "BATCH_CARDS", "WAITING", "READING", "GENERATING",
+    "DONE", "FAILED", "STOPPED", "document_name", "BulkSpec", "start_journal", "FileStatus",
+    "Section", "BulkProgress", "BulkResult", "Planner", "fast_key", "AddOutcome", "NoteWriter",
+    "prepare", "Adder", "DirectAdder", "BulkRun", "run_headless",
+]
 
 MODE_ADD = "add"  # add the cards as they come
 MODE_REVIEW = "review"  # review all before adding
 
 BATCH_SECONDS = 2.0  # add at most this often (each add is one undo step and one UI refresh)
 BATCH_CARDS = 500  # ... unless this many cards are waiting
-
-# File states
-WAITING, READING, GENERATING, DONE, FAILED, STOPPED = (
-    "waiting", "reading", "generating", "done", "failed", "stopped")
-
-
-def document_name(path: str) -> str:
-    """The name a file's cards carry as their source (as the single-file reader names it)."""
-    return os.path.basename(os.path.normpath(path)) or path
 
 
 # --- what to do -------------------------------------------------------------------------------
@@ -86,425 +90,7 @@ def start_journal(folder: str, spec: BulkSpec, options: JobOptions, sync: bool =
     return Journal.create(folder, spec.header(options, chunk_budget(options)), sync=sync)
 
 
-# --- status ----------------------------------------------------------------------------------
-
-@dataclass
-class FileStatus:
-    path: str
-    name: str
-    state: str = WAITING
-    chunks_total: Optional[int] = None  # known once the file is read to its end
-    chunks_read: int = 0  # read so far
-    chunks_done: int = 0  # answered (this run or an earlier one) or skipped
-    chunks_failed: int = 0
-    chunks_skipped: int = 0  # already in the collection
-    cards: int = 0
-    added: int = 0
-    error: str = ""
-    in_flight: int = 0
-
-    def total(self) -> int:
-        return self.chunks_total if self.chunks_total is not None else self.chunks_read
-
-    def text(self) -> str:
-        """The status as the dialog shows it."""
-        cards = "%d card%s" % (self.cards, "" if self.cards == 1 else "s")
-        extra = []
-        if self.chunks_failed:
-            extra.append("%d section%s failed" % (self.chunks_failed, "" if self.chunks_failed == 1 else "s"))
-        if self.chunks_skipped:
-            extra.append("%d already in the collection" % self.chunks_skipped)
-        tail = (" (" + ", ".join(extra) + ")") if extra else ""
-        if self.state == WAITING:
-            return "Waiting"
-        if self.state == READING and not self.chunks_read:
-            return "Reading…"
-        if self.state == FAILED:
-            return "Failed: " + self.error
-        if self.state == DONE:
-            if self.error:  # read in part: the rest of the file could not be read
-                return "Done · %s%s; the rest could not be read: %s" % (cards, tail, self.error)
-            return "Done · " + cards + tail
-        done = self.chunks_done + self.chunks_failed
-        if self.state == STOPPED and not done and not self.chunks_done:
-            return "Stopped before it started" + (": " + self.error if self.error else "")
-        if self.state == STOPPED:
-            return "Stopped at chunk %d/%d · %s%s" % (done, self.total(), cards, tail)
-        total = str(self.chunks_total) if self.chunks_total is not None else "%d+" % self.chunks_read
-        return "Chunk %d/%s · %s%s" % (min(done + 1, max(1, self.total())), total, cards, tail)
-
-
-@dataclass
-class Section:
-    """Coverage of one section (heading path) of one file."""
-
-    file: int
-    name: str
-    heading: Tuple[str, ...]
-    chunks: int = 0
-    done: int = 0
-    failed: int = 0
-    skipped: int = 0
-    cards: int = 0
-    errors: List[str] = field(default_factory=list)
-
-    def label(self) -> str:
-        return " › ".join(self.heading) or "(start of the document)"
-
-
-@dataclass
-class BulkProgress:
-    chunks_done: int
-    chunks_total: int
-    reading: bool  # some file is still being read: chunks_total may still grow
-    chunks_failed: int
-    cards: int
-    added: int
-    elapsed: float
-    remaining: Optional[float]  # seconds; None while unknown
-    tokens_per_s: float = 0.0
-
-    def fraction(self) -> float:
-        return self.chunks_done / self.chunks_total if self.chunks_total else 0.0
-
-
-@dataclass
-class BulkResult:
-    files: List[FileStatus]
-    sections: List[Section]
-    pending: List[Card]  # generated, not added (review mode; or an add that failed)
-    note_ids: List[int]  # every note this job added (all of its runs)
-    cancelled: bool = False
-    fatal: Optional[FlashcardError] = None  # stopped the job (server gone, model missing, add failed)
-    journal_path: str = ""
-    finished: bool = False  # the journal ended: nothing left to resume
-    chunks_generated: int = 0  # asked of the model in this run
-    seconds: float = 0.0
-
-    def failed_sections(self) -> List[Section]:
-        return [s for s in self.sections if s.failed]
-
-    def failed_files(self) -> List[FileStatus]:
-        return [f for f in self.files if f.state == FAILED]
-
-    def summary(self) -> str:
-        cards = sum(f.cards for f in self.files)
-        added = len(self.note_ids)
-        parts = ["%d card%s from %d file%s" % (cards, "" if cards == 1 else "s", len(self.files),
-                                              "" if len(self.files) == 1 else "s")]
-        if added:
-            parts.append("%d added" % added)
-        if self.pending:
-            parts.append("%d waiting for review" % len(self.pending))
-        failed_chunks = sum(s.failed for s in self.sections)
-        if failed_chunks:
-            parts.append("%d section%s failed" % (failed_chunks, "" if failed_chunks == 1 else "s"))
-        if self.failed_files():
-            n = len(self.failed_files())
-            parts.append("%d file%s could not be read" % (n, "" if n == 1 else "s"))
-        if self.cancelled:
-            parts.append("stopped")
-        return ", ".join(parts) + "."
-
-
-# --- reading ahead ---------------------------------------------------------------------------
-
-class Planner:
-    """Reads and chunks the files in order, on a thread of its own, into a spool on disk.
-
-    Generation reads the spool behind it (``iter_file``), so reading never waits for the model
-    and the model never waits for reading more than the first chunk. Memory holds one block and
-    one chunk at a time, whatever the size of the input."""
-
-    def __init__(self, paths: Sequence[str], budget: int, spool_dir: Optional[str] = None,
-                 on_event: Optional[Callable[[int, str, Any], None]] = None) -> None:
-        self.paths = list(paths)
-        self.budget = budget
-        self._own_spool = spool_dir is None
-        self.spool_dir = spool_dir or tempfile.mkdtemp(prefix="of-spool-")
-        os.makedirs(self.spool_dir, exist_ok=True)
-        self.on_event = on_event or (lambda i, kind, data: None)
-        n = len(self.paths)
-        self.counts = [0] * n
-        self.finished = [False] * n
-        self.errors: List[Optional[BaseException]] = [None] * n
-        self._cond = threading.Condition()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="flashcards-reader", daemon=True)
-
-    def start(self) -> "Planner":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify_all()
-
-    def close(self) -> None:
-        self.stop()
-        # The reader checks for stop between chunks; do not let a slow page hold up a cancel.
-        self._thread.join(timeout=0.5)
-        if self._own_spool:
-            shutil.rmtree(self.spool_dir, ignore_errors=True)
-
-    def _spool(self, i: int) -> str:
-        return os.path.join(self.spool_dir, "%d.jsonl" % i)
-
-    def _run(self) -> None:
-        for i in range(len(self.paths)):
-            if self._stop:
-                break
-            self._read(i)
-
-    def _read(self, i: int) -> None:
-        from .chunking import iter_chunks
-        from .sources import iter_blocks_path
-
-        path = self.paths[i]
-        self.on_event(i, READING, None)
-        try:
-            with open(self._spool(i), "w", encoding="utf-8") as spool:
-                for chunk in iter_chunks(iter_blocks_path(path), document_name(path), self.budget):
-                    if self._stop:
-                        return
-                    spool.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
-                    spool.flush()
-                    with self._cond:
-                        self.counts[i] += 1
-                        self._cond.notify_all()
-            if not self.counts[i] and not self._stop:
-                from .errors import EmptySource
-
-                raise EmptySource("The file has no text to make cards from.",
-                                  "Check that it is the right file; a scanned PDF needs OCR first.")
-        except BaseException as e:  # any failure is this file's, never the job's
-            self.errors[i] = e
-        finally:
-            with self._cond:
-                self.finished[i] = True
-                self._cond.notify_all()
-            if not self._stop:
-                self.on_event(i, "read", (self.errors[i], self.counts[i]))
-
-    def iter_file(self, i: int, stop: Optional[threading.Event] = None) -> Iterator[Chunk]:
-        """The file's chunks as the reader spools them; ends early when ``stop`` is set."""
-        read = 0
-        f = None
-        try:
-            while True:
-                with self._cond:
-                    while (self.counts[i] <= read and not self.finished[i] and not self._stop
-                           and not (stop is not None and stop.is_set())):
-                        self._cond.wait(0.05)
-                    available = self.counts[i]
-                    finished = self.finished[i]
-                if (stop is not None and stop.is_set()) or self._stop:
-                    return
-                if read < available:
-                    if f is None:
-                        f = open(self._spool(i), encoding="utf-8")
-                    while read < available:
-                        line = f.readline()
-                        read += 1
-                        yield chunk_from_json(json.loads(line))
-                elif finished:
-                    return
-        finally:
-            if f is not None:
-                f.close()
-            if self.finished[i]:
-                try:
-                    os.remove(self._spool(i))
-                except OSError:
-                    pass
-
-
-# --- adding notes ------------------------------------------------------------------------------
-
-def fast_key(field_html: str) -> str:
-    """``notes.plain_key`` (a field's text as the duplicate check compares it), without the
-    HTML parser for text that has no markup: the same result, ~50x faster."""
-    if "<" in field_html or "&" in field_html:
-        from .notes import plain_key
-
-        return plain_key(field_html)
-    from .sanitize import _clean_text
-
-    return " ".join(_clean_text(field_html).split())
-
-
-@dataclass
-class AddOutcome:
-    note_ids: List[int]
-    skipped: List[Tuple[Card, str]]
-    changes: Any = None
-    chunks: Dict[str, List[int]] = field(default_factory=dict)  # chunk id -> its note ids
-
-
-class NoteWriter:
-    """Adds a job's cards, batch by batch, so that no note is ever added twice.
-
-    Each batch: an ``adding`` record (with the time and note type) is fsync'd, the notes go in
-    with one ``add_notes`` call (one transaction, one undo step), then an ``added`` record. A
-    crash between the collection's commit and the ``added`` record leaves the batch "in doubt";
-    :meth:`recover` settles it by looking for the batch's notes (created after the ``adding``
-    record, same note type, same first field). ``add_notes`` is all or nothing, so one note
-    found means the whole batch is in.
-
-    Duplicates are checked against a set of the note type's first fields, built once per job
-    and kept up to date (``mark_duplicates`` would scan the collection for every batch).
-    Call only where collection work belongs (a ``CollectionOp`` in Anki)."""
-
-    def __init__(self, journal: Journal, target: NoteTarget, skip_duplicates: bool = True,
-                 index: Optional[ChunkIndex] = None) -> None:
-        self.journal = journal
-        self.target = target
-        self.skip_duplicates = skip_duplicates
-        self.index = index
-        self._nt: Any = None
-        self._mapping: Dict[str, str] = {}
-        self._exact: Set[str] = set()
-        self._near: Set[str] = set()
-        self._keys_ready = False
-
-    def _resolve(self, col: Any) -> None:
-        from .notes import resolve_notetype
-
-        if self._nt is None:
-            self._nt, self._mapping = resolve_notetype(col, self.target)
-
-    def _first_field(self) -> str:
-        return self._mapping["text" if self.target.kind == CLOZE else "front"]
-
-    def _ensure_keys(self, col: Any) -> None:
-        """The note type's first fields, once per job (plain text, and folded)."""
-        from .grounding import normalise
-
-        if self._keys_ready:
-            return
-        index = [f["name"] for f in self._nt["flds"]].index(self._first_field())
-        exact: Set[str] = set()
-        for flds in col.db.list("select flds from notes where mid = ?", self._nt["id"]):
-            parts = flds.split("\x1f")
-            if index < len(parts):
-                exact.add(fast_key(parts[index]))
-        self._exact = exact
-        self._near = {normalise(k) for k in exact}
-        self._keys_ready = True
-
-    def mark(self, col: Any, cards: Sequence[Card], keys: Optional[Sequence[str]] = None) -> List[str]:
-        """Set ``card.duplicate`` like ``notes.mark_duplicates`` ("collection", "near",
-        "batch" or None), from the cached keys. Returns the cards' folded keys."""
-        from .grounding import normalise
-
-        self._resolve(col)
-        self._ensure_keys(col)
-        if keys is None:
-            keys = [fast_key(c.key_text()) for c in cards]
-        norms = [normalise(k) for k in keys]
-        seen: Set[str] = set()
-        for card, key, norm in zip(cards, keys, norms):
-            if key in self._exact:
-                card.duplicate = "collection"
-            elif norm in self._near:
-                card.duplicate = "near"
-            elif norm in seen:
-                card.duplicate = "batch"
-            else:
-                card.duplicate = None
-            seen.add(norm)
-        return norms
-
-    def add(self, col: Any, chunk_ids: Sequence[str], cards: Sequence[Card]) -> AddOutcome:
-        """Add ``cards`` (from the chunks ``chunk_ids``) and settle those chunks in the journal."""
-        from .grounding import normalise
-        from .notes import UNDO_LABEL, new_notes, undo_failed_step
-
-        self._resolve(col)
-        keys = [fast_key(c.key_text()) for c in cards]
-        norms: Optional[List[str]] = None
-        if self.skip_duplicates:
-            norms = self.mark(col, cards, keys)
-        batch = self.journal.next_batch()
-        self.journal.adding(batch, chunk_ids, int(time.time() * 1000) - 1, int(self._nt["id"]))
-        pos = col.add_custom_undo_entry(UNDO_LABEL)
-        try:
-            added, skipped = new_notes(col, self._nt, self._mapping, self.target, cards,
-                                       self.skip_duplicates)
-            changes = col.merge_undo_entries(pos)
-        except Exception as e:
-            undo_failed_step(col, pos)
-            self.journal.not_added(batch, error=str(e))
-            raise CollectionError("The cards could not be added: %s" % e,
-                                  "The generated cards are kept: check the deck and note type, "
-                                  "then resume the job.") from e
-        per_chunk: Dict[str, List[int]] = {cid: [] for cid in chunk_ids}
-        for i, note in added:
-            per_chunk.setdefault(cards[i].chunk_id, []).append(int(note.id))
-            if self._keys_ready:
-                self._exact.add(keys[i])
-                self._near.add(norms[i] if norms is not None else normalise(keys[i]))
-        note_ids = [int(n.id) for _i, n in added]
-        self.journal.added(batch, chunk_ids, note_ids, len(skipped))
-        if self.index is not None:
-            self.index.record(per_chunk)
-        return AddOutcome(note_ids, skipped, changes, per_chunk)
-
-    def add_reviewed(self, col: Any, keep: Sequence[Card], chunk_ids: Sequence[str]) -> AddOutcome:
-        """Review mode: add the cards the user kept; every chunk of ``chunk_ids`` is settled
-        (the cards not kept are dropped)."""
-        if not keep:
-            self.journal.discard(chunk_ids)
-            return AddOutcome([], [], None, {})
-        return self.add(col, chunk_ids, keep)
-
-    def _field_index(self, col: Any, nt: Dict[str, Any]) -> int:
-        """Index of the first field (front / cloze text) in ``nt`` under the job's mapping."""
-        names = [f["name"] for f in nt["flds"]]
-        try:
-            self._resolve(col)
-            if int(self._nt["id"]) == int(nt["id"]):
-                return names.index(self._first_field())
-        except FlashcardError:
-            pass
-        return 0
-
-    def recover(self, col: Any) -> int:
-        """Settle the batches left in doubt by a crash; returns how many were in the collection."""
-        state = self.journal.state
-        found = 0
-        for batch, rec in sorted(state.adding.items()):
-            chunk_ids = list(rec.get("chunks") or [])
-            keys: Dict[str, str] = {}  # first field as plain text -> chunk id
-            for cid in chunk_ids:
-                r = state.done.get(cid)
-                for c in (r.cards if r else []):
-                    d = c.get("text") if c.get("kind") == CLOZE else c.get("front")
-                    keys[fast_key(str(d or ""))] = cid
-            hits: Dict[str, List[int]] = {}
-            mid = int(rec.get("mid") or 0)
-            since = int(rec.get("since") or 0)
-            nt = col.models.get(mid) if mid else None
-            if nt is not None and keys:
-                index = self._field_index(col, nt)
-                for nid, flds in col.db.all("select id, flds from notes where mid = ? and id >= ?",
-                                            mid, since):
-                    parts = flds.split("\x1f")
-                    if index < len(parts):
-                        cid = keys.get(fast_key(parts[index]))
-                        if cid is not None:
-                            hits.setdefault(cid, []).append(int(nid))
-            if hits:  # add_notes is all or nothing: the whole batch is in
-                found += 1
-                note_ids = [n for nids in hits.values() for n in nids]
-                self.journal.added(batch, chunk_ids, note_ids, recovered=True)
-                if self.index is not None:
-                    self.index.record({cid: hits.get(cid, []) for cid in chunk_ids})
-            else:  # the add never reached the collection: the cards are pending again
-                self.journal.not_added(batch, recovered=True)
-        return found
-
+# --- before a run --------------------------------------------------------------------------
 
 def prepare(col: Any, journal: Journal, index: Optional[ChunkIndex] = None) -> Set[str]:
     """The collection step before a run: settle batches left in doubt by a crash, and find
@@ -521,35 +107,6 @@ def prepare(col: Any, journal: Journal, index: Optional[ChunkIndex] = None) -> S
         part = ids[i:i + 5000]
         existing.update(col.db.list("select id from notes where id in (%s)" % ",".join(map(str, part))))
     return index.present(existing)
-
-
-class Adder:
-    """Where a run hands its batches. ``submit`` may work asynchronously (the Qt adder runs a
-    CollectionOp); ``wait`` returns when every submitted batch is done."""
-
-    def submit(self, chunk_ids: List[str], cards: List[Card],
-               done: Callable[[Optional[AddOutcome], Optional[BaseException]], None]) -> None:
-        raise NotImplementedError
-
-    def wait(self, timeout: Optional[float] = None) -> bool:
-        return True
-
-
-class DirectAdder(Adder):
-    """Adds on the calling thread, to a collection the caller owns (CLI, tests, benchmark)."""
-
-    def __init__(self, col: Any, writer: NoteWriter) -> None:
-        self.col = col
-        self.writer = writer
-
-    def submit(self, chunk_ids: List[str], cards: List[Card],
-               done: Callable[[Optional[AddOutcome], Optional[BaseException]], None]) -> None:
-        try:
-            outcome = self.writer.add(self.col, chunk_ids, cards)
-        except Exception as e:
-            done(None, e)
-            return
-        done(outcome, None)
 
 
 # --- the run -----------------------------------------------------------------------------------
