@@ -403,7 +403,7 @@ def _read_path(path: str, label: str, max_bytes: Optional[int]) -> Document:
 
 
 def _not_what(label: str, what: str, head: bytes, kind: Optional[str]) -> UnreadableSource:
-    from ..textfix import binary_kind
+    from ..charset import binary_kind
 
     if kind == "zip":
         actual = "a ZIP archive"
@@ -453,7 +453,8 @@ def iter_blocks_path(path: str, max_bytes: Optional[int] = DEFAULT_MAX_BYTES) ->
 
 
 def _stream_text(path: str, label: str, markdown: Optional[bool], known_text: bool) -> Iterator[Block]:
-    from ..textfix import SAMPLE_SIZE, detect_encoding, fix_text, incremental_decoder
+    from ..charset import SAMPLE_SIZE, detect_encoding, incremental_decoder
+    from ..textfix import fix_text
     from .text import LineParser, looks_like_markdown
 
     with _open(path, label) as f:

@@ -66,7 +66,7 @@ def decode_html(data: bytes) -> str:
         except LookupError:
             declared = None
         if declared:
-            from ..textfix import ERRORS
+            from ..charset import ERRORS
 
             errors = ERRORS if declared == "cp1252" else "replace"
             return fix_text(data.decode(declared, errors))
