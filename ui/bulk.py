@@ -253,21 +253,13 @@ def _warm_up() -> None:
 
 # --- entry points --------------------------------------------------------------------------------
 
-_registered = False
-
-
 def _register() -> None:
-    global _registered
-    if _registered:
-        return
-
     def create(parent: Any) -> BulkDialog:
         dialog = BulkDialog(parent)
         dialog.show()
         return dialog
 
     register_dialog(DIALOG_NAME, create)
-    _registered = True
 
 
 def open_bulk_dialog(main_window: Any = None) -> BulkDialog:

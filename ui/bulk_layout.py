@@ -25,7 +25,7 @@ from aqt.qt import (
     QWidget,
 )
 
-from .common import KIND_LABELS, MessageBar, button, progress_row
+from .common import KIND_LABELS, MessageBar, button, fit_splitter, progress_row
 
 COL_FILE, COL_TYPE, COL_STATUS = range(3)
 TAB_FILES, TAB_SUMMARY, TAB_REVIEW = range(3)
@@ -203,8 +203,5 @@ class BulkLayout:
         outer.addLayout(buttons)
 
     def resizeEvent(self, event: Any) -> None:  # type: ignore[override]
-        # Side by side when there is room, stacked in a narrow window.
-        wanted = Qt.Orientation.Horizontal if self.width() >= 760 else Qt.Orientation.Vertical
-        if self.splitter.orientation() != wanted:
-            self.splitter.setOrientation(wanted)
+        fit_splitter(self.splitter, self.width(), 760)
         super().resizeEvent(event)

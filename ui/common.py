@@ -4,17 +4,19 @@ Thin Qt over the engine (``..generator``); nothing here talks to a model server 
 import html
 import os
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from aqt import mw
 from aqt.qt import (
     QBoxLayout,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QSplitter,
     Qt,
     QWidget,
 )
@@ -217,14 +219,47 @@ def progress_row(on_cancel: Callable[[], Any], cancel_tip: str
     return row, bar, label, cancel
 
 
+_registered_dialogs: Set[str] = set()
+
+
 def register_dialog(name: str, create: Callable[..., Any]) -> None:
-    """Make ``aqt.dialogs.open(name, ...)`` create the dialog with ``create`` (once per name)."""
+    """Make ``aqt.dialogs.open(name, ...)`` create the dialog with ``create``; only the first
+    call for a name registers it."""
     import aqt
 
+    if name in _registered_dialogs:
+        return
     if hasattr(aqt.dialogs, "register_dialog"):
         aqt.dialogs.register_dialog(name, create)
     else:  # very old Anki
         aqt.dialogs._dialogs[name] = [create, None]
+    _registered_dialogs.add(name)
+
+
+def fit_splitter(splitter: QSplitter, width: int, side_by_side_from: int) -> None:
+    """Side by side when there is room (``width`` at least ``side_by_side_from``), stacked in
+    a narrow window."""
+    wanted = Qt.Orientation.Horizontal if width >= side_by_side_from else Qt.Orientation.Vertical
+    if splitter.orientation() != wanted:
+        splitter.setOrientation(wanted)
+
+
+def language_combo() -> QComboBox:
+    """An editable list of ``LANGUAGES`` (title shown, config value as item data)."""
+    combo = QComboBox()
+    combo.setEditable(True)
+    for value, title in LANGUAGES:
+        combo.addItem(title, value)
+    return combo
+
+
+def language_value(combo: QComboBox) -> str:
+    """The config value of a ``language_combo``: a listed language's value, or what was typed."""
+    text = combo.currentText().strip()
+    index = combo.findText(text)
+    if index >= 0:
+        return str(combo.itemData(index) or "")
+    return text
 
 
 # --- text ------------------------------------------------------------------------------------

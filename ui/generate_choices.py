@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from aqt import mw
 
 from ..generator.cards import CLOZE, KINDS
-from .common import KIND_LABELS, save_config
+from .common import KIND_LABELS, language_value, save_config
 
 
 class GenerateChoices:
@@ -61,11 +61,7 @@ class GenerateChoices:
             self.language_combo.setEditText(value)
 
     def language(self) -> str:
-        text = self.language_combo.currentText().strip()
-        index = self.language_combo.findText(text)
-        if index >= 0:
-            return str(self.language_combo.itemData(index) or "")
-        return text
+        return language_value(self.language_combo)
 
     def _kind_data(self) -> Tuple[str, str]:
         """("kind", "basic"|"reversed"|"cloze") or ("notetype", name)."""

@@ -22,7 +22,7 @@ from aqt.qt import (
     QWidget,
 )
 
-from .common import LANGUAGES, MessageBar, button, progress_row
+from .common import MessageBar, button, fit_splitter, language_combo, progress_row
 from .field_mapping import FieldMapping
 from .review import ReviewTable
 
@@ -156,10 +156,7 @@ class GenerateLayout:
         self.tags_edit.setPlaceholderText("space-separated")
         form.addRow("Tags", self.tags_edit)
 
-        self.language_combo = QComboBox()
-        self.language_combo.setEditable(True)
-        for value, title in LANGUAGES:
-            self.language_combo.addItem(title, value)
+        self.language_combo = language_combo()
         self.language_combo.setToolTip("The language the cards are written in")
         form.addRow("Language", self.language_combo)
 
@@ -205,8 +202,5 @@ class GenerateLayout:
         return box
 
     def resizeEvent(self, event: Any) -> None:  # type: ignore[override]
-        # Side by side when there is room, stacked in a narrow window.
-        wanted = Qt.Orientation.Horizontal if self.width() >= 820 else Qt.Orientation.Vertical
-        if self.splitter.orientation() != wanted:
-            self.splitter.setOrientation(wanted)
+        fit_splitter(self.splitter, self.width(), 820)
         super().resizeEvent(event)

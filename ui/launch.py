@@ -11,21 +11,13 @@ from .generate import DIALOG_NAME, GenerateDialog
 
 BULK_MISSING = "Bulk generation is not available in this version of the add-on."
 
-_registered = False
-
-
 def _register() -> None:
-    global _registered
-    if _registered:
-        return
-
     def create(parent: Any, **source: Any) -> GenerateDialog:
         dialog = GenerateDialog(parent, **source)
         dialog.show()
         return dialog
 
     register_dialog(DIALOG_NAME, create)
-    _registered = True
 
 
 def open_generate(**source: Any) -> GenerateDialog:

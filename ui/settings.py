@@ -31,13 +31,14 @@ from ..generator import config as engine_config
 from .common import (
     ADDON,
     KIND_LABELS,
-    LANGUAGES,
     MessageBar,
     button,
     ensure_log,
     error_text,
     get_config,
     is_alive,
+    language_combo,
+    language_value,
     run_network,
     server_info,
     show_privacy,
@@ -101,12 +102,11 @@ class SettingsDialog(QDialog):
         f.addRow(self.message)
         self.connect_timeout = _spin(1, 120, " s")
         f.addRow("Connect timeout", self.connect_timeout)
-        self.read_timeout = _spin(10, 3600, " s")
-        self.read_timeout.setToolTip("How long to wait for one answer of the model")
+        self.read_timeout = _spin(10, 3600, " s",
+                                  tip="How long to wait for one answer of the model")
         f.addRow("Answer timeout", self.read_timeout)
-        self.parallel = _spin(1, 16)
-        self.parallel.setToolTip("Requests sent at once. More helps only if the server runs "
-                                 "several in parallel (OLLAMA_NUM_PARALLEL).")
+        self.parallel = _spin(1, 16, tip="Requests sent at once. More helps only if the server "
+                                         "runs several in parallel (OLLAMA_NUM_PARALLEL).")
         f.addRow("Parallel requests", self.parallel)
         v.addWidget(server)
 
@@ -121,11 +121,11 @@ class SettingsDialog(QDialog):
         self.temperature.setDecimals(2)
         self.temperature.setToolTip("Lower = more literal cards, higher = more varied")
         f.addRow("Temperature", self.temperature)
-        self.num_ctx = _spin(512, 262144, " tokens", step=1024)
-        self.num_ctx.setToolTip("Context window per request (capped by the model's own)")
+        self.num_ctx = _spin(512, 262144, " tokens", step=1024,
+                             tip="Context window per request (capped by the model's own)")
         f.addRow("Context size", self.num_ctx)
-        self.num_predict = _spin(64, 32768, " tokens", step=256)
-        self.num_predict.setToolTip("The longest answer a request may get")
+        self.num_predict = _spin(64, 32768, " tokens", step=256,
+                                 tip="The longest answer a request may get")
         f.addRow("Answer length", self.num_predict)
         self.seed = _spin(0, 2 ** 31 - 1)
         self.seed.setSpecialValueText("Random")
@@ -157,14 +157,11 @@ class SettingsDialog(QDialog):
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("space-separated")
         f.addRow("Tags", self.tags)
-        self.language = QComboBox()
-        self.language.setEditable(True)
-        for value, title in LANGUAGES:
-            self.language.addItem(title, value)
+        self.language = language_combo()
         f.addRow("Language", self.language)
-        self.max_cards = _spin(0, 1000)
+        self.max_cards = _spin(0, 1000,
+                               tip="How many cards one generation makes in all; Auto = by length")
         self.max_cards.setSpecialValueText("Auto")
-        self.max_cards.setToolTip("How many cards one generation makes in all; Auto = by length")
         f.addRow("Number of cards", self.max_cards)
         self.skip_duplicates = QCheckBox("Uncheck cards whose front is already in the collection")
         f.addRow("", self.skip_duplicates)
@@ -223,10 +220,7 @@ class SettingsDialog(QDialog):
         self._update_privacy()
 
     def values(self) -> Dict[str, Any]:
-        language = self.language.currentText().strip()
-        index = self.language.findText(language)
-        if index >= 0:
-            language = str(self.language.itemData(index) or "")
+        language = language_value(self.language)
         return {
             "backend": self.backend.currentData(),
             "url": self.url.text().strip() or DEFAULT_URLS[self.backend.currentData()],
@@ -326,12 +320,14 @@ def _apply_shortcut(sequence: str) -> None:
             action.setShortcut(QKeySequence(sequence))
 
 
-def _spin(low: int, high: int, suffix: str = "", step: int = 1) -> QSpinBox:
+def _spin(low: int, high: int, suffix: str = "", step: int = 1, tip: str = "") -> QSpinBox:
     s = QSpinBox()
     s.setRange(low, high)
     s.setSingleStep(step)
     if suffix:
         s.setSuffix(suffix)
+    if tip:
+        s.setToolTip(tip)
     return s
 
 
