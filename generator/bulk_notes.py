@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from .cards import CLOZE, Card
 from .errors import CollectionError, FlashcardError
 from .journal import ChunkIndex, Journal
-from .notes import NoteTarget
+from .notes import NoteTarget, set_duplicates
 
 
 def fast_key(field_html: str) -> str:
@@ -92,17 +92,7 @@ class NoteWriter:
         if keys is None:
             keys = [fast_key(c.key_text()) for c in cards]
         norms = [normalise(k) for k in keys]
-        seen: Set[str] = set()
-        for card, key, norm in zip(cards, keys, norms):
-            if key in self._exact:
-                card.duplicate = "collection"
-            elif norm in self._near:
-                card.duplicate = "near"
-            elif norm in seen:
-                card.duplicate = "batch"
-            else:
-                card.duplicate = None
-            seen.add(norm)
+        set_duplicates(cards, keys, norms, self._exact, self._near)
         return norms
 
     def add(self, col: Any, chunk_ids: Sequence[str], cards: Sequence[Card]) -> AddOutcome:

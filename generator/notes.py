@@ -160,10 +160,16 @@ def mark_duplicates(col, cards: Sequence[Card], target: NoteTarget) -> None:
     nt, mapping = resolve_notetype(col, target)
     first = mapping["text" if target.kind == CLOZE else "front"]
     exact, near = existing_keys(col, nt, first)
+    keys = [plain_key(card.key_text()) for card in cards]
+    set_duplicates(cards, keys, [normalise(k) for k in keys], exact, near)
+
+
+def set_duplicates(cards: Sequence[Card], keys: Sequence[str], norms: Sequence[str],
+                   exact: Set[str], near: Set[str]) -> None:
+    """Set each card's ``duplicate`` from its first field's plain text (``keys``) and its folded
+    form (``norms``), against the collection's ``exact`` and ``near`` keys and the batch itself."""
     seen: Set[str] = set()
-    for card in cards:
-        key = plain_key(card.key_text())
-        norm = normalise(key)
+    for card, key, norm in zip(cards, keys, norms):
         if key in exact:
             card.duplicate = "collection"
         elif norm in near:
