@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional
 import aqt
 from aqt import mw
 from aqt.qt import QDialog, Qt, QTimer, QWidget
-from aqt.utils import askUser, restoreGeom, saveGeom, tooltip
+from aqt.utils import askUser, restoreGeom, tooltip
 
 from ..generator.jobfiles import unfinished  # noqa: F401  (kept importable from here)
 from . import resume
@@ -35,6 +35,7 @@ from .bulk_layout import (  # noqa: F401  (the names ui.bulk had before the spli
 from .bulk_report import BulkReport
 from .bulk_review import BulkReview
 from .bulk_unfinished import BulkUnfinished
+from .dialog_close import ClosingDialog
 from .common import (
     error_text,
     esc,
@@ -59,12 +60,15 @@ def bulk_folder() -> str:
 
 # --- the dialog --------------------------------------------------------------------------------
 
-class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnfinished, QDialog):
+class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnfinished,
+                 ClosingDialog, QDialog):
     """The dialog: its state, the job's settings, closing. Building the widgets, the file list,
     running a job, reporting it, review mode and offering unfinished jobs are its mixins
     (ui/bulk_*.py)."""
 
     silentlyClose = False
+    DIALOG_NAME = DIALOG_NAME
+    GEOMETRY_KEY = "ollamaFlashcardsBulk"
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent or mw, Qt.WindowType.Window)
@@ -86,7 +90,7 @@ class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnf
         self._review_writer: Any = None
         self._review_chunks: List[str] = []
         self._build()
-        restoreGeom(self, "ollamaFlashcardsBulk", adjustSize=False)
+        restoreGeom(self, self.GEOMETRY_KEY, adjustSize=False)
         if self.width() < 400:
             self.resize(900, 600)
         self.timer = QTimer(self)
@@ -179,9 +183,6 @@ class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnf
         """Nothing running in the background for this dialog (tests wait for this)."""
         return not self.busy and self.pending == 0
 
-    def reject(self) -> None:  # Esc
-        self.close()
-
     def may_close(self) -> bool:
         if self.busy:
             if not askUser("A bulk job is running. Stop it and close? What is done is kept, and "
@@ -193,20 +194,12 @@ class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnf
                     % plural(len(self.review.cards), "card"), parent=mw)
         return True
 
-    def closeEvent(self, event: Any) -> None:  # type: ignore[override]
-        if getattr(self, "_cleaned", False):
-            super().closeEvent(event)
-            return
-        if not self.may_close():
-            event.ignore()
-            return
+    def _close_later(self) -> bool:  # ClosingDialog
         if self.busy:  # stopping: finish closing when the job has stopped (within a second)
             self._closing = True
             self.hide()
-            event.ignore()
-            return
-        self._cleanup()
-        super().closeEvent(event)
+            return True
+        return False
 
     def closeWithCallback(self, callback: Callable[[], None]) -> None:
         """Anki closes the profile: stop the job without asking (it can be resumed)."""
@@ -221,20 +214,11 @@ class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnf
         QDialog.close(self)
         callback()
 
-    def _cleanup(self) -> None:
-        if getattr(self, "_cleaned", False):
-            return
-        self._cleaned = True
+    def _stop_background(self) -> None:  # at clean-up (ClosingDialog)
         self.timer.stop()
-        try:
-            self.remember()
-        except Exception:
-            pass
-        saveGeom(self, "ollamaFlashcardsBulk")
-        self.deck_chooser.cleanup()
-        aqt.dialogs.markClosed(DIALOG_NAME)
+
+    def _before_delete(self) -> None:  # ClosingDialog
         self.hide()
-        self.deleteLater()
 
     def reopen(self, *_args: Any, **_kwargs: Any) -> None:
         if not self.busy:

@@ -15,9 +15,7 @@ from aqt.qt import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QSplitter,
     QSpinBox,
-    Qt,
     QTableWidget,
     QTabWidget,
     QTreeWidget,
@@ -25,7 +23,7 @@ from aqt.qt import (
     QWidget,
 )
 
-from .common import KIND_LABELS, MessageBar, button, fit_splitter, progress_row
+from .common import KIND_LABELS, MessageBar, button, fit_splitter, progress_row, splitter_layout
 
 COL_FILE, COL_TYPE, COL_STATUS = range(3)
 TAB_FILES, TAB_SUMMARY, TAB_REVIEW = range(3)
@@ -36,12 +34,7 @@ class BulkLayout:
 
     # ==== layout ===============================================================================
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(10, 10, 10, 10)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setChildrenCollapsible(False)
-        outer.addWidget(self.splitter, 1)
+        outer, self.splitter = splitter_layout(self)
         self.tabs = QTabWidget(self)
         self.splitter.addWidget(self.tabs)
 

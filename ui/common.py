@@ -18,6 +18,7 @@ from aqt.qt import (
     QSizePolicy,
     QSplitter,
     Qt,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -234,6 +235,17 @@ def register_dialog(name: str, create: Callable[..., Any]) -> None:
     else:  # very old Anki
         aqt.dialogs._dialogs[name] = [create, None]
     _registered_dialogs.add(name)
+
+
+def splitter_layout(dialog: QWidget) -> Tuple[QVBoxLayout, QSplitter]:
+    """The dialog's outer layout with a horizontal splitter (children not collapsible) that
+    takes the spare height. Returns (layout, splitter)."""
+    outer = QVBoxLayout(dialog)
+    outer.setContentsMargins(10, 10, 10, 10)
+    splitter = QSplitter(Qt.Orientation.Horizontal, dialog)
+    splitter.setChildrenCollapsible(False)
+    outer.addWidget(splitter, 1)
+    return outer, splitter
 
 
 def fit_splitter(splitter: QSplitter, width: int, side_by_side_from: int) -> None:

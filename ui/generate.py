@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Optional
 import aqt
 from aqt import mw
 from aqt.qt import QDialog, Qt, QWidget
-from aqt.utils import askUser, restoreGeom, saveGeom, tooltip
+from aqt.utils import askUser, restoreGeom, tooltip
 
 from ..generator.cards import CLOZE, Card
 from ..generator.documents import Document
@@ -26,6 +26,7 @@ from .common import (
     run_long,
     run_with_collection,
 )
+from .dialog_close import ClosingDialog
 from .field_mapping import NOT_USED, FieldMapping  # noqa: F401  (kept importable from here)
 from .generate_choices import GenerateChoices
 from .generate_job import FROM_NOTE_TAG, GenerateJob
@@ -38,11 +39,13 @@ TITLE = "Generate Flashcards"
 
 
 class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateModels, GenerateJob,
-                     QDialog):
+                     ClosingDialog, QDialog):
     """The dialog: its state, the review list, adding, closing. Building the widgets, the
     choices, the source, the model list and the job are its mixins (ui/generate_*.py)."""
 
     silentlyClose = False
+    DIALOG_NAME = DIALOG_NAME
+    GEOMETRY_KEY = "ollamaFlashcardsGenerate"
 
     def __init__(self, parent: Optional[QWidget] = None, **source: Any) -> None:
         super().__init__(parent or mw, Qt.WindowType.Window)
@@ -69,7 +72,7 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
         self.pending = 0  # background reads/checks still running (duplicate check, regenerate…)
         self._build()
         self._load_choices()
-        restoreGeom(self, "ollamaFlashcardsGenerate", adjustSize=False)
+        restoreGeom(self, self.GEOMETRY_KEY, adjustSize=False)
         if self.width() < 400:
             self.resize(1000, 680)
         self.set_source(**source)
@@ -284,9 +287,6 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
             return
         super().keyPressEvent(event)
 
-    def reject(self) -> None:  # Esc
-        self.close()
-
     def may_close(self) -> bool:
         """Ask before throwing away a running job or cards not added yet."""
         if self.busy:
@@ -302,16 +302,6 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
                 return False
         return True
 
-    def closeEvent(self, event: Any) -> None:  # type: ignore[override]
-        if getattr(self, "_cleaned", False):
-            super().closeEvent(event)
-            return
-        if not self.may_close():
-            event.ignore()
-            return
-        self._cleanup()
-        super().closeEvent(event)
-
     def closeWithCallback(self, callback: Callable[[], None]) -> None:
         """Called by Anki when the profile closes (aqt.dialogs)."""
         if self.may_close():
@@ -319,20 +309,9 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
             QDialog.close(self)
             callback()
 
-    def _cleanup(self) -> None:
-        if getattr(self, "_cleaned", False):
-            return
-        self._cleaned = True
+    def _stop_background(self) -> None:  # at clean-up (ClosingDialog)
         if self._pull_cancel is not None:
             self._pull_cancel.set()
-        try:
-            self.remember()
-        except Exception:
-            pass
-        saveGeom(self, "ollamaFlashcardsGenerate")
-        self.deck_chooser.cleanup()
-        aqt.dialogs.markClosed(DIALOG_NAME)
-        self.deleteLater()
 
     def reopen(self, *_args: Any, **source: Any) -> None:
         """aqt.dialogs.open() on an open dialog: take the new source unless a job is running."""

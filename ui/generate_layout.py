@@ -16,13 +16,12 @@ from aqt.qt import (
     QScrollArea,
     QSizePolicy,
     QSpinBox,
-    QSplitter,
     Qt,
     QVBoxLayout,
     QWidget,
 )
 
-from .common import MessageBar, button, fit_splitter, language_combo, progress_row
+from .common import MessageBar, button, fit_splitter, language_combo, progress_row, splitter_layout
 from .field_mapping import FieldMapping
 from .review import ReviewTable
 
@@ -31,11 +30,7 @@ class GenerateLayout:
     """Builds the dialog's widgets; the other mixins and the dialog hold the behaviour."""
 
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(10, 10, 10, 10)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setChildrenCollapsible(False)
-        outer.addWidget(self.splitter, 1)
+        outer, self.splitter = splitter_layout(self)
 
         # -- left: source and options, in a scroll area for small windows
         left = QWidget()
