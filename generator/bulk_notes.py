@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from .cards import CLOZE, Card
 from .errors import CollectionError, FlashcardError
 from .journal import ChunkIndex, Journal
-from .notes import NoteTarget, set_duplicates
+from .notes import NoteTarget, existing_keys, set_duplicates
 
 
 def fast_key(field_html: str) -> str:
@@ -68,18 +68,9 @@ class NoteWriter:
 
     def _ensure_keys(self, col: Any) -> None:
         """The note type's first fields, once per job (plain text, and folded)."""
-        from .grounding import normalise
-
         if self._keys_ready:
             return
-        index = [f["name"] for f in self._nt["flds"]].index(self._first_field())
-        exact: Set[str] = set()
-        for flds in col.db.list("select flds from notes where mid = ?", self._nt["id"]):
-            parts = flds.split("\x1f")
-            if index < len(parts):
-                exact.add(fast_key(parts[index]))
-        self._exact = exact
-        self._near = {normalise(k) for k in exact}
+        self._exact, self._near = existing_keys(col, self._nt, self._first_field(), fast_key)
         self._keys_ready = True
 
     def mark(self, col: Any, cards: Sequence[Card], keys: Optional[Sequence[str]] = None) -> List[str]:

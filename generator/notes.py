@@ -3,7 +3,7 @@ name, tags, duplicate checks, and one add_notes call as one undo step."""
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .cards import CLOZE, REVERSED, Card
 from .errors import CollectionError
@@ -140,18 +140,17 @@ def plain_key(html_text: str) -> str:
     return html_to_text(html_text).strip()
 
 
-def existing_keys(col, nt: Dict[str, Any], field_name: str) -> Tuple[Set[str], Set[str]]:
-    """Exact and normalised texts of one field over all notes of a note type, in one query."""
+def existing_keys(col, nt: Dict[str, Any], field_name: str,
+                  key: Callable[[str], str] = plain_key) -> Tuple[Set[str], Set[str]]:
+    """Exact (``key`` of the field) and normalised texts of one field over all notes of a note
+    type, in one query."""
     index = [f["name"] for f in nt["flds"]].index(field_name)
     exact: Set[str] = set()
-    near: Set[str] = set()
     for flds in col.db.list("select flds from notes where mid = ?", nt["id"]):
         parts = flds.split("\x1f")
         if index < len(parts):
-            text = plain_key(parts[index])
-            exact.add(text)
-            near.add(normalise(text))
-    return exact, near
+            exact.add(key(parts[index]))
+    return exact, {normalise(text) for text in exact}
 
 
 def mark_duplicates(col, cards: Sequence[Card], target: NoteTarget) -> None:
