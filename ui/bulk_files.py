@@ -3,10 +3,10 @@ status while a job runs (a mixin of ``BulkDialog``)."""
 import os
 from typing import Any, List, Optional, Sequence, Tuple
 
-from aqt.qt import QColor, QFileDialog, Qt, QTableWidgetItem
+from aqt.qt import QFileDialog, Qt, QTableWidgetItem
 
 from .bulk_layout import COL_FILE, COL_STATUS, COL_TYPE, TAB_FILES
-from .common import LEVEL_RGB, esc, get_config, save_config
+from .common import esc, get_config, level_color, save_config
 
 
 def supported_extensions() -> Tuple[str, ...]:
@@ -122,11 +122,9 @@ class BulkFiles:
             item.setText(text)
             item.setToolTip(text)
             if st.state == "failed" or st.chunks_failed:
-                r, g, b = LEVEL_RGB["error"]
-                item.setForeground(QColor(r, g, b))
+                item.setForeground(level_color("error"))
             elif st.state == "done":
-                r, g, b = LEVEL_RGB["success"]
-                item.setForeground(QColor(r, g, b))
+                item.setForeground(level_color("success"))
             else:
                 item.setData(Qt.ItemDataRole.ForegroundRole, None)
 

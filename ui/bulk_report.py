@@ -2,13 +2,11 @@
 coverage tree (a mixin of ``BulkDialog``)."""
 from typing import Any, Callable, Dict, List, Tuple
 
-import aqt
-from aqt import mw
-from aqt.qt import QColor, QTreeWidgetItem
+from aqt.qt import QTreeWidgetItem
 from aqt.utils import tooltip
 
 from .bulk_layout import TAB_SUMMARY
-from .common import LEVEL_RGB, error_text, esc, plural
+from .common import error_text, esc, level_color, plural, show_in_browser
 
 
 class BulkReport:
@@ -67,8 +65,7 @@ class BulkReport:
             top.setToolTip(0, f.path)
             top.setToolTip(3, f.text())
             if f.state == "failed" or f.chunks_failed:
-                r, g, b = LEVEL_RGB["error"]
-                top.setForeground(3, QColor(r, g, b))
+                top.setForeground(3, level_color("error"))
             for sec in secs:
                 if sec.failed:
                     outcome = "failed: " + "; ".join(sec.errors)
@@ -81,8 +78,7 @@ class BulkReport:
                 child = QTreeWidgetItem([sec.label(), str(sec.chunks), str(sec.cards), outcome])
                 child.setToolTip(3, outcome)
                 if sec.failed:
-                    r, g, b = LEVEL_RGB["error"]
-                    child.setForeground(3, QColor(r, g, b))
+                    child.setForeground(3, level_color("error"))
                 top.addChild(child)
             self.coverage.addTopLevelItem(top)
             top.setExpanded(bool(f.chunks_failed) or len(result.files) == 1)
@@ -95,9 +91,4 @@ class BulkReport:
         self._update_buttons()
 
     def show_added(self) -> None:
-        from ..generator.notes import find_added
-
-        ids = list(self.result.note_ids) if self.result is not None else []
-        search = find_added(mw.col, ids)
-        if search:
-            aqt.dialogs.open("Browser", mw, search=(search,))
+        show_in_browser(list(self.result.note_ids) if self.result is not None else [])

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from aqt import mw
 from aqt.qt import (
     QBoxLayout,
+    QColor,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -151,6 +152,17 @@ def server_info(cfg: Dict[str, Any]) -> Any:
         return backend.server_info()
     finally:
         backend.close()
+
+
+def show_in_browser(note_ids: Sequence[int]) -> None:
+    """Open the Browser on these notes (nothing when none of them exists any more)."""
+    import aqt
+
+    from ..generator.notes import find_added
+
+    search = find_added(mw.col, note_ids)
+    if search:
+        aqt.dialogs.open("Browser", mw, search=(search,))
 
 
 def on_main(fn: Callable[[], None]) -> None:
@@ -330,6 +342,12 @@ def night_mode() -> bool:
 
 LEVEL_RGB = {"error": (220, 53, 69), "warning": (230, 150, 0), "info": (40, 120, 220),
              "success": (40, 160, 80)}
+
+
+def level_color(level: str) -> QColor:
+    """The colour of a message level (``LEVEL_RGB``), e.g. for a failed or a done row."""
+    r, g, b = LEVEL_RGB[level]
+    return QColor(r, g, b)
 
 
 class MessageBar(QFrame):

@@ -9,7 +9,6 @@ traceback."""
 import threading
 from typing import Any, Callable, Dict, List, Optional
 
-import aqt
 from aqt import mw
 from aqt.qt import QDialog, Qt, QWidget
 from aqt.utils import askUser, restoreGeom, tooltip
@@ -25,6 +24,7 @@ from .common import (
     plural,
     run_long,
     run_with_collection,
+    show_in_browser,
 )
 from .dialog_close import ClosingDialog
 from .field_mapping import NOT_USED, FieldMapping  # noqa: F401  (kept importable from here)
@@ -230,11 +230,7 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
         self._update_buttons()
 
     def show_added(self) -> None:
-        from ..generator.notes import find_added
-
-        search = find_added(mw.col, self.last_added)
-        if search:
-            aqt.dialogs.open("Browser", mw, search=(search,))
+        show_in_browser(self.last_added)
 
     # ==== other dialogs ========================================================================
     def open_bulk(self) -> None:
