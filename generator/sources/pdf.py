@@ -134,10 +134,7 @@ def _open(source: Union[str, bytes], label: str):
         stream = io.BytesIO(source) if isinstance(source, bytes) else source
         reader = pypdf.PdfReader(stream, strict=False)
     except errors.DependencyError as err:
-        raise EncryptedSource(
-            f"'{label}' is encrypted with a method that needs an extra library ({err}).",
-            "Remove the encryption, e.g. `qpdf --decrypt in.pdf out.pdf`, or print it to a new PDF.",
-        ) from None
+        raise _needs_library(label, err) from None
     except (errors.FileNotDecryptedError, errors.WrongPasswordError):
         raise _encrypted(label) from None
     except Exception as err:  # pypdf raises many kinds on damaged files
@@ -150,15 +147,19 @@ def _open(source: Union[str, bytes], label: str):
         try:
             ok = reader.decrypt("")
         except errors.DependencyError as err:
-            raise EncryptedSource(
-                f"'{label}' is encrypted with a method that needs an extra library ({err}).",
-                "Remove the encryption, e.g. `qpdf --decrypt in.pdf out.pdf`, or print it to a new PDF.",
-            ) from None
+            raise _needs_library(label, err) from None
         except Exception:
             ok = 0
         if not ok:
             raise _encrypted(label)
     return pypdf, reader
+
+
+def _needs_library(label: str, err: Exception) -> EncryptedSource:
+    return EncryptedSource(
+        f"'{label}' is encrypted with a method that needs an extra library ({err}).",
+        "Remove the encryption, e.g. `qpdf --decrypt in.pdf out.pdf`, or print it to a new PDF.",
+    )
 
 
 def _encrypted(label: str) -> EncryptedSource:
