@@ -14,7 +14,7 @@ Records (field ``t``):
 - ``fail``: a chunk failed, with its full text, so "re-run failed" needs no file.
 - ``adding`` then ``added``: a batch of notes, before and after ``col.add_notes``. A batch with
   ``adding`` but no ``added`` is "in doubt" (the crash came between the collection's commit and
-  the journal's write); :func:`generator.bulk.recover` asks the collection which it was.
+  the journal's write); :meth:`generator.bulk_notes.NoteWriter.recover` asks the collection.
 - ``notadded``: a batch's add failed and was rolled back (or, found after a crash, never
   reached the collection): its cards are pending again.
 - ``discard``: cards the user chose not to add (review mode).
@@ -307,7 +307,7 @@ class Journal:
         if recovered:
             rec["recovered"] = True
         # Not fsync'd on its own: if a crash loses it, the batch is "in doubt" and
-        # bulk.NoteWriter.recover finds its notes in the collection (the "adding" record before
+        # bulk_notes.NoteWriter.recover finds its notes in the collection (the "adding" record before
         # the commit is what must be durable, and it is).
         self.append(rec, durable=False)
 
