@@ -1,5 +1,4 @@
 """The headless bulk job: many files, streamed chunks, journal, notes; crash and resume."""
-import json
 import os
 import signal
 import subprocess
@@ -311,7 +310,6 @@ def test_resume_after_sigkill_asks_each_chunk_once_and_adds_each_card_once(tmp_p
                     break
         child.wait(10)
         assert child.returncode == -signal.SIGKILL
-        before = asked_texts(srv)
         paths = unfinished(folder)
         assert len(paths) == 1
         journal = Journal.open(paths[0])

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from generator.chunking import chunk_document, estimate_tokens, iter_chunks
-from generator.documents import HEADING, LIST_ITEM, PARAGRAPH, Block, Document
+from generator.documents import HEADING, PARAGRAPH, Block, Document
 from generator.sources import iter_blocks_path, read_path, read_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -5,7 +5,6 @@ the readers are exercised on genuine containers without committing binary fixtur
 import importlib.util
 import io
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,15 +12,14 @@ import zipfile
 import pytest
 
 from generator import libs
-from generator.chunking import chunk_document, estimate_tokens
-from generator.documents import HEADING, LIST_ITEM, PARAGRAPH, Block
+from generator.chunking import estimate_tokens
+from generator.documents import HEADING, LIST_ITEM, PARAGRAPH
 from generator.errors import (
     BinarySource,
     EmptySource,
     EncryptedSource,
     FlashcardError,
     NoTextLayer,
-    SourceError,
     SourceTooLarge,
     UnreadableSource,
     UnsupportedSource,

@@ -3,7 +3,6 @@ Ollama server (tests/fake_ollama.py): generate, edit, add in one undo step, undo
 server down; missing model and pull; failing chunks; closing with unsaved cards."""
 import socket
 
-import pytest
 
 from fake_ollama import FakeOllama, Reply
 

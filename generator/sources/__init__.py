@@ -249,7 +249,7 @@ def _binary(label: str, err: BinarySource) -> BinarySource:
         what = what[len("This looks like "):]
     return BinarySource(
         f"'{label}' looks like {what.rstrip('.')}",
-        f"Choose a text, Markdown, HTML, PDF, Word (.docx) or EPUB file. If it is a document "
+        "Choose a text, Markdown, HTML, PDF, Word (.docx) or EPUB file. If it is a document "
         "in another format, export it as PDF, .docx or .txt first.",
     )
 
