@@ -27,7 +27,8 @@ from .schema import answer_schema
 
 AUTO_TOKENS_PER_CARD = 120  # one card per this many tokens of text when the count is automatic
 AUTO_MAX_PER_CHUNK = 12
-ANSWER_TOKENS_PER_CARD = 80  # rough size of one card in the answer, for num_predict checks
+ANSWER_TOKENS_PER_CARD = 80
+REORDER_WINDOW = 16  # finished chunks that may wait for an earlier, slower one  # rough size of one card in the answer, for num_predict checks
 
 
 @dataclass
@@ -312,8 +313,10 @@ def run_job(
                 stop.set()
                 result.cancelled = True
                 break
-            # Keep one request queued behind every busy slot so the server never idles.
-            while not exhausted and len(pending) < parallel * 2:
+            # Keep one request queued behind every busy slot so the server never idles, but let
+            # no more than a bounded window of answers wait behind a slow chunk (memory, journal).
+            while (not exhausted and len(pending) < parallel * 2
+                   and len(pending) + len(finished) < parallel * 2 + REORDER_WINDOW):
                 chunk = next(source, None)
                 if chunk is None:
                     exhausted = True

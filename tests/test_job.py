@@ -211,3 +211,17 @@ def test_cards_copying_the_prompts_format_example_are_dropped(server, backend):
     result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2"))
     assert [c.front for c in result.cards] == ["How much does item 0 weigh?"]
     assert result.cards[0].grounded is False  # the placeholder quote does not count
+
+
+def test_a_slow_first_chunk_holds_back_only_a_bounded_window():
+    def answerer(body):
+        return Reply(delay=1.0 if "Fact number 0 " in body["messages"][1]["content"] else 0.0)
+
+    with FakeOllama(answerer=answerer, slots=2) as srv:
+        b = backend_for(srv.url)
+        seen = []
+        run_job(make_chunks(60), b, JobOptions(model="llama3.2", parallel=2),
+                on_chunk=lambda chunk, cards: seen.append((chunk.index, len(srv.chat_bodies()))))
+        assert [i for i, _ in seen] == list(range(60))
+        asked_when_first_done = seen[0][1]
+        assert asked_when_first_done <= 2 * 2 + 16 + 1  # not all 60 asked while chunk 0 was stuck
