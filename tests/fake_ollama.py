@@ -176,7 +176,9 @@ class FakeOllama:
                                             "details": {"family": "llama", "parameter_size": "3B"}}
                                            for m in server.models]})
                 elif self.path == "/v1/models":
-                    self._json({"object": "list", "data": [{"id": m, "object": "model"} for m in server.models]})
+                    self._json({"object": "list", "data": [{"id": m, "object": "model",
+                                                            "max_model_len": server.context_length}
+                                                           for m in server.models]})
                 else:
                     self._json({"error": "404 page not found"}, 404)
 

@@ -236,3 +236,23 @@ def test_openai_backend_truncation(server):
     server.script(Reply(content='{"cards": [', done_reason="length"))
     b = backend_for(server.url, backend="openai", response_format="json_schema")
     assert b.chat(request()).done_reason == "length"
+
+
+@pytest.mark.parametrize("entry,expected", [
+    ({"id": "m", "max_model_len": 32768}, 32768),  # vLLM
+    ({"id": "m", "max_context_length": 8192}, 8192),  # LM Studio
+    ({"id": "m", "meta": {"n_ctx_train": 8192, "n_ctx": 2048}}, 2048),  # llama.cpp
+    ({"id": "m"}, 0),
+])
+def test_openai_context_length_where_the_server_states_it(entry, expected):
+    from generator.backends.openai_compat import context_length
+
+    assert context_length(entry) == expected
+
+
+def test_openai_job_caps_num_ctx_to_the_servers_context(server):
+    from generator.job import JobOptions, prepare_job
+
+    server.context_length = 2048
+    b = backend_for(server.url, backend="openai")
+    assert prepare_job(b, JobOptions(model="llama3.2", num_ctx=4096)).num_ctx == 2048

@@ -24,20 +24,23 @@ class OpenAIBackend(Backend):
         return ServerInfo("openai", self.http.base_url, "", tuple(self.list_models()))
 
     def list_models(self) -> List[str]:
+        return sorted(self._model_entries())
+
+    def _model_entries(self) -> Dict[str, Dict[str, Any]]:
         body = self.http.get_json("/v1/models")
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise not_a_server(self.http.base_url, "/v1/models")
-        return sorted(str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id"))
+        return {str(m["id"]): m for m in data if isinstance(m, dict) and m.get("id")}
 
     def model_info(self, model: str) -> ModelInfo:
-        models = self.list_models()
-        if models and model not in models:
+        entries = self._model_entries()
+        if entries and model not in entries:
             raise ModelNotFound(
                 model,
-                hint=f"Load '{model}' in your server, or choose one of: {', '.join(models[:8])}.",
+                hint=f"Load '{model}' in your server, or choose one of: {', '.join(sorted(entries)[:8])}.",
             )
-        return ModelInfo(model)
+        return ModelInfo(model, context_length(entries.get(model) or {}))
 
     def chat(
         self,
@@ -132,3 +135,15 @@ def chat_body(request: ChatRequest, style: str) -> Dict[str, Any]:
     elif style == "json_object":
         body["response_format"] = {"type": "json_object", "schema": request.schema}
     return body
+
+
+def context_length(entry: Dict[str, Any]) -> int:
+    """The context window a /v1/models entry states, where the server says it: vLLM
+    (max_model_len), LM Studio and others (context_length, max_context_length), llama.cpp's
+    server (meta.n_ctx, else the model's meta.n_ctx_train). 0 when it says nothing."""
+    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+    for value in (entry.get("max_model_len"), entry.get("context_length"),
+                  entry.get("max_context_length"), meta.get("n_ctx"), meta.get("n_ctx_train")):
+        if isinstance(value, int) and value > 0:
+            return value
+    return 0
