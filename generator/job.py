@@ -18,6 +18,7 @@ from .errors import (
     AnswerError,
     BackendError,
     Cancelled,
+    ContextExceeded,
     FlashcardError,
     InvalidAnswer,
     TruncatedAnswer,
@@ -28,7 +29,8 @@ from .schema import answer_schema
 AUTO_TOKENS_PER_CARD = 120  # one card per this many tokens of text when the count is automatic
 AUTO_MAX_PER_CHUNK = 12
 ANSWER_TOKENS_PER_CARD = 80
-REORDER_WINDOW = 16  # finished chunks that may wait for an earlier, slower one  # rough size of one card in the answer, for num_predict checks
+REORDER_WINDOW = 16
+MAX_SPLITS = 3  # a chunk too long for the server is halved at most this often  # finished chunks that may wait for an earlier, slower one  # rough size of one card in the answer, for num_predict checks
 
 
 @dataclass
@@ -279,9 +281,16 @@ def run_job(
             on_progress(Progress(result.chunks_done, result.chunks_total, len(result.cards),
                                  counter.tokens, counter.rate(), len(result.failures), label))
 
-    def work(chunk: Chunk) -> List[Card]:
+    def work(chunk: Chunk, depth: int = 0) -> List[Card]:
         wanted = cards_for_chunk(chunk, options, total_tokens)
-        return generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens)
+        try:
+            return generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens)
+        except ContextExceeded:
+            # The server's window is smaller than we were told: halve the chunk and go on.
+            halves = split_chunk(chunk)
+            if depth >= MAX_SPLITS or len(halves) < 2:
+                raise
+            return [card for half in halves for card in work(half, depth + 1)]
 
     def emit(chunk: Chunk, outcome: Any) -> None:
         result.chunks_done += 1
@@ -341,6 +350,22 @@ def run_job(
     if not total and not result.cancelled:
         result.chunks_total = result.chunks_done
     return result
+
+
+def split_chunk(chunk: Chunk) -> List[Chunk]:
+    """Two halves of a chunk, cut at the paragraph, line or sentence break nearest its middle;
+    both keep the chunk's id and place, so their cards point at the same source."""
+    text = chunk.text
+    middle = len(text) // 2
+    for sep in ("\n\n", "\n", ". ", " "):
+        before, after = text.rfind(sep, 0, middle), text.find(sep, middle)
+        cuts = [i for i in (before, after) if i > 0]
+        if cuts:
+            cut = min(cuts, key=lambda i: abs(i - middle)) + len(sep)
+            parts = [text[:cut].strip(), text[cut:].strip()]
+            if all(parts):
+                return [replace(chunk, text=part) for part in parts]
+    return [chunk]
 
 
 def regenerate_card(card: Card, chunk: Chunk, backend: Backend, options: JobOptions) -> Optional[Card]:

@@ -225,3 +225,29 @@ def test_a_slow_first_chunk_holds_back_only_a_bounded_window():
         assert [i for i, _ in seen] == list(range(60))
         asked_when_first_done = seen[0][1]
         assert asked_when_first_done <= 2 * 2 + 16 + 1  # not all 60 asked while chunk 0 was stuck
+
+
+def test_chunk_too_long_for_the_server_is_split_and_still_covered():
+    from generator.chunks import Chunk
+
+    def answerer(body):
+        if len(body["messages"][1]["content"]) > 700:
+            return Reply.error(400, "the input length exceeds the context length")
+        return Reply()
+
+    text = "\n\n".join(f"Paragraph {i} says that element {i} melts at {i * 10} degrees exactly." for i in range(24))
+    chunk = Chunk(id="big", document="chem.txt", text=text, heading_path=("Metals",), index=0)
+    with FakeOllama(answerer=answerer) as srv:
+        result = run_job([chunk], backend_for(srv.url), JobOptions(model="llama3.2", max_cards=40))
+    assert not result.failures
+    assert {c.chunk_id for c in result.cards} == {"big"}
+    asked = [b["messages"][1]["content"] for b in srv.chat_bodies() if len(b["messages"][1]["content"]) <= 700]
+    for i in range(24):  # every paragraph reached the model in some half
+        assert any(f"Paragraph {i} says" in a for a in asked)
+
+
+def test_context_error_on_a_chunk_that_cannot_shrink_is_reported(server, backend):
+    server.script(*[Reply.error(400, "the input length exceeds the context length")] * 10)
+    from generator.chunks import Chunk
+    result = run_job([Chunk(id="x", document="d", text="Tiny.")], backend, JobOptions(model="llama3.2"))
+    assert "context window" in result.failures[0].message
