@@ -16,11 +16,15 @@ from .chunks import Chunk
 from .documents import Document
 from .errors import (
     AnswerError,
+    AuthFailed,
     BackendError,
     Cancelled,
     ContextExceeded,
     FlashcardError,
     InvalidAnswer,
+    ModelNotFound,
+    NotAModelServer,
+    ServerUnreachable,
     TruncatedAnswer,
 )
 from .prompts import retry_prompt, system_prompt, user_prompt
@@ -28,9 +32,9 @@ from .schema import answer_schema
 
 AUTO_TOKENS_PER_CARD = 120  # one card per this many tokens of text when the count is automatic
 AUTO_MAX_PER_CHUNK = 12
-ANSWER_TOKENS_PER_CARD = 80
-REORDER_WINDOW = 16
-MAX_SPLITS = 3  # a chunk too long for the server is halved at most this often  # finished chunks that may wait for an earlier, slower one  # rough size of one card in the answer, for num_predict checks
+ANSWER_TOKENS_PER_CARD = 80  # rough size of one card in the answer, for num_predict checks
+REORDER_WINDOW = 16  # finished chunks that may wait for an earlier, slower one
+MAX_SPLITS = 3  # a chunk too long for the server is halved at most this often
 
 
 @dataclass
@@ -141,7 +145,7 @@ def cards_for_chunk(chunk: Chunk, options: JobOptions, total_tokens: int) -> int
 
 
 class _Counter:
-    """Token and card counts shared by the worker threads."""
+    """Answer tokens counted across the worker threads, for the tokens/s figure."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -233,12 +237,12 @@ def answer_text(result: ChatResult) -> str:
     raise InvalidAnswer("The model gave an empty answer.")
 
 
-FATAL = ("ServerUnreachable", "NotAModelServer", "ModelNotFound", "AuthFailed")
+# Errors after which asking about the next chunk is pointless.
+FATAL = (ServerUnreachable, NotAModelServer, ModelNotFound, AuthFailed)
 
 
 def is_fatal(err: FlashcardError) -> bool:
-    """Errors after which asking about the next chunk is pointless."""
-    return type(err).__name__ in FATAL
+    return isinstance(err, FATAL)
 
 
 def run_job(
