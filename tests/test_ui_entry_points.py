@@ -100,6 +100,7 @@ def test_editor_selection_opens_the_dialog_with_the_notes_deck_and_type(anki_app
 
     menu = editor_menu(anki_app, editor, focused_field_point(anki_app, editor))
     action = action_named(menu, "Generate flashcards from selection")
+    assert [a.text() for a in menu.actions()].count(action.text()) == 1  # one entry, not one per hook
     menu.close()
     action.trigger()
     dlg = wait_for_generate_dialog(anki_app)
