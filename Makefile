@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests --ignore=tests/llm
 
 run: $(STAMP)
-	$(PY) tools/run_anki.py $(if $(filter 1,$(HEADLESS)),--headless) $(if $(filter 1,$(FRESH)),--fresh)
+	$(PY) tools/run_anki.py $(if $(filter 1,$(HEADLESS)),--headless) $(if $(filter 1,$(FRESH)),--fresh) $(if $(filter 1,$(DEMO)),--demo)
 
 clean:
 	rm -rf $(VENV) .venv39 .venv-llm .pytest_cache build dist *.ankiaddon .cache

@@ -43,3 +43,24 @@ def test_without_a_display_it_says_how_to_run_it(tmp_path):
     assert out.returncode == 2
     assert "xvfb-run" in out.stderr and "HEADLESS=1" in out.stderr
     assert not (tmp_path / "p").exists()  # nothing was created
+
+
+def test_demo_mode_generates_cards_without_ollama(tmp_path):
+    """`make run HEADLESS=1 DEMO=1`: the built-in stand-in server, a whole generation, a
+    screenshot; afterwards the profile's config no longer points at the (stopped) demo server."""
+    import json
+
+    base = tmp_path / "profile"
+    shot = tmp_path / "demo.png"
+    out = run(["--base", str(base), "--screenshot", str(shot)], {"HEADLESS": "1", "DEMO": "1"},
+              timeout=60)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "Demo mode: a built-in stand-in for Ollama at http://127.0.0.1:" in out.stdout
+    assert "not by a language model" in out.stdout
+    assert "No Ollama answers" not in out.stdout
+    assert "cards made from seeds/photosynthesis.md" in out.stdout
+    assert "Demo: 0 cards" not in out.stdout
+    assert shot.stat().st_size > 1000
+    meta = json.loads((base / "addons21" / "ollama_flashcards" / "meta.json").read_text())
+    assert "127.0.0.1:11434" in meta["config"]["url"]  # back to the default, not the demo's port
+    assert not (base / "demo-config-backup.json").exists()

@@ -3,6 +3,8 @@
     make run                 # a window on your desktop
     make run FRESH=1         # start again from an empty profile
     make run HEADLESS=1      # no display: start, check, screenshot, quit (a smoke test)
+    make run DEMO=1          # no Ollama needed: a built-in stand-in server (tests/fake_ollama.py)
+    make run HEADLESS=1 DEMO=1   # smoke test of a whole generation: paste, generate, screenshot
 
 The profile lives in .cache/anki-run-profile/ (git-ignored) and is KEPT between runs, so cards
 and settings you made while trying the add-on are still there next time; FRESH=1 wipes it.
@@ -27,6 +29,12 @@ import anki_app as harness  # noqa: E402  (link_addon, prepare_environment, star
 DEFAULT_BASE = ROOT / ".cache" / "anki-run-profile"
 SAMPLE_DECK = "Ollama Flashcards Sample"
 SCREENSHOT = ROOT / "docs" / "_tmp" / "make-run.png"
+DEMO_SCREENSHOT = ROOT / "docs" / "_tmp" / "make-run-demo.png"
+DEMO_SEED = ROOT / "seeds" / "photosynthesis.md"
+DEMO_MODEL = "llama3.2"
+# The profile's url/model from before a demo run, kept until the run ends (restored at the next
+# start if Anki was killed), so a normal run never talks to a dead demo server.
+DEMO_BACKUP_NAME = "demo-config-backup.json"
 READY_MESSAGE = "Anki started with Ollama Flashcards"
 
 # Used when seeds/ has no text to show: a few notes to right-click in the Browser
@@ -137,6 +145,72 @@ def server_status(url: str) -> str:
                 "Start it with `ollama serve` (https://ollama.com)." % url)
 
 
+def demo_message(url: str) -> str:
+    return ("Demo mode: a built-in stand-in for Ollama at %s; cards are made from your text's "
+            "own sentences, not by a language model." % url)
+
+
+def restore_demo_override(manager: Any, base: Path) -> None:
+    """Put back the url/model a demo run replaced (if they are still the demo's)."""
+    import json
+
+    backup = base / DEMO_BACKUP_NAME
+    if not backup.exists():
+        return
+    try:
+        saved = json.loads(backup.read_text(encoding="utf-8"))
+        config = manager.getConfig(harness.ADDON_NAME) or {}
+        if config.get("url") == saved.get("demo_url"):
+            for key in ("url", "model"):
+                if key in saved.get("original", {}):
+                    config[key] = saved["original"][key]
+                else:
+                    config.pop(key, None)
+            manager.writeConfig(harness.ADDON_NAME, config)
+    except Exception as e:  # a broken backup must not stop Anki from starting
+        print("Could not restore the config from before the demo run: %s" % e, file=sys.stderr)
+    backup.unlink(missing_ok=True)
+
+
+def point_config_at_demo(mw: Any, base: Path, url: str) -> None:
+    import json
+
+    config = mw.addonManager.getConfig(harness.ADDON_NAME) or {}
+    original = {k: config[k] for k in ("url", "model") if k in config}
+    (base / DEMO_BACKUP_NAME).write_text(json.dumps({"demo_url": url, "original": original}),
+                                         encoding="utf-8")
+    config.update(url=url, model=DEMO_MODEL)
+    mw.addonManager.writeConfig(harness.ADDON_NAME, config)
+
+
+def demo_generate(app: Any, mw: Any, shot: Path) -> int:
+    """Tools > Generate Flashcards…, paste a seed text, generate, wait, screenshot."""
+    import importlib
+
+    next(a for a in mw.form.menuTools.actions() if a.text() == "Generate Flashcards…").trigger()
+    generate = importlib.import_module(harness.ADDON_NAME + ".ui.generate")
+
+    def dialog() -> Any:
+        return next((w for w in app.topLevelWidgets()
+                     if isinstance(w, generate.GenerateDialog) and w.isVisible()), None)
+
+    dlg = harness.wait_until(app, dialog, 10, "the Generate dialog did not open")
+    harness.wait_until(app, dlg.idle, 10, "the model list did not load")
+    dlg.source_edit.setPlainText(DEMO_SEED.read_text(encoding="utf-8"))
+    dlg.generate_btn.click()
+    harness.wait_until(app, lambda: dlg.busy or dlg.message.text(), 5)
+    harness.wait_until(app, dlg.idle, 30, "generation did not finish")
+    made = len(dlg.table.cards)
+    harness.pump(app, 0.3)
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    dlg.grab().save(str(shot))
+    print("Demo: %d cards made from %s. Screenshot: %s" % (made, DEMO_SEED.relative_to(ROOT), shot))
+    dlg.table.set_all_checked(False)  # nothing unsaved: closing must not ask
+    dlg.close()
+    harness.flush_deletes(app)
+    return 0 if made else 1
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", default=str(DEFAULT_BASE), help="profile folder (default: %(default)s)")
@@ -144,8 +218,14 @@ def main(argv: List[str]) -> int:
                         help="delete the profile folder first")
     parser.add_argument("--headless", action="store_true", default=os.environ.get("HEADLESS") == "1",
                         help="start offscreen, check, screenshot, quit")
-    parser.add_argument("--screenshot", default=str(SCREENSHOT))
+    parser.add_argument("--demo", action="store_true", default=os.environ.get("DEMO") == "1",
+                        help="start a built-in stand-in for Ollama (no Ollama needed)")
+    parser.add_argument("--screenshot", default=None,
+                        help="headless screenshot (default: docs/_tmp/make-run.png, "
+                             "make-run-demo.png with --demo)")
     args = parser.parse_args(argv)
+    if args.screenshot is None:
+        args.screenshot = str(DEMO_SCREENSHOT if args.demo else SCREENSHOT)
 
     if not args.headless and not display_available():
         print(no_display_help(), file=sys.stderr)
@@ -165,11 +245,36 @@ def main(argv: List[str]) -> int:
         os.environ["ANKI_SINGLE_INSTANCE_KEY"] = key
     print("Profile folder: %s (kept between runs; FRESH=1 starts over)" % base)
 
+    demo = None
+    if args.demo:
+        from fake_ollama import FakeOllama  # tests/fake_ollama.py: a real HTTP server, daemon thread
+
+        demo = FakeOllama().start()
+    try:
+        return run(args, base, demo)
+    finally:
+        if demo is not None:
+            demo.stop()
+            print("Demo server stopped.")
+
+
+def run(args: Any, base: Path, demo: Any) -> int:
     started = time.monotonic()
     app = harness.start_anki(base)
     import aqt
 
     mw = aqt.mw
+    manager = mw.addonManager
+    restore_demo_override(manager, base)  # left over from a demo run that did not end normally
+    if demo is not None:
+        point_config_at_demo(mw, base, demo.url)
+    try:
+        return run_started(args, app, mw, base, started, demo)
+    finally:
+        restore_demo_override(manager, base)  # no-op unless this was a demo run
+
+
+def run_started(args: Any, app: Any, mw: Any, base: Path, started: float, demo: Any) -> int:
     added = add_sample_deck(mw.col)
     if added:
         print("Added a sample deck '%s' with %d notes." % (SAMPLE_DECK, added))
@@ -178,7 +283,10 @@ def main(argv: List[str]) -> int:
     if samples:
         print("Documents to try with Open file… or Bulk Generate: %s" % ", ".join(samples))
     config = mw.addonManager.getConfig(harness.ADDON_NAME) or {}
-    print(server_status(str(config.get("url") or "http://127.0.0.1:11434")))
+    if demo is not None:
+        print(demo_message(demo.url))
+    else:
+        print(server_status(str(config.get("url") or "http://127.0.0.1:11434")))
 
     tools = [a.text() for a in mw.form.menuTools.actions()]
     if "Generate Flashcards…" not in tools:
@@ -188,6 +296,15 @@ def main(argv: List[str]) -> int:
         return 1
     print("%s (%.1f s). Tools > Generate Flashcards… (%s)" % (
         READY_MESSAGE, time.monotonic() - started, config.get("shortcut") or "no shortcut"))
+
+    if args.headless and demo is not None:
+        try:
+            status = demo_generate(app, mw, Path(args.screenshot))
+        except TimeoutError as e:
+            print("Demo generation failed: %s" % e, file=sys.stderr)
+            status = 1
+        harness.stop_anki(app)
+        return status
 
     if args.headless:
         harness.pump(app, 0.5)  # let the deck list render
