@@ -239,3 +239,83 @@ def test_no_resume_offer_without_an_unfinished_job(anki_app, bulk):
     bulk.offer_resume(anki_app.mw)
     anki_app.pump(1.5)
     assert not anki_app.top_windows(bulk.BulkDialog)
+
+
+def vocab_plus(col):
+    """The user's own note type "Vocab+" (Word, Meaning, Source)."""
+    mm = col.models
+    if mm.by_name("Vocab+") is None:
+        nt = mm.new("Vocab+")
+        for f in ("Word", "Meaning", "Source"):
+            mm.add_field(nt, mm.new_field(f))
+        t = mm.new_template("Card 1")
+        t["qfmt"], t["afmt"] = "{{Word}}", "{{Meaning}}<br>{{Source}}"
+        mm.add_template(nt, t)
+        mm.add(nt)
+    return "Vocab+"
+
+
+def test_user_note_type_with_field_mapping_and_resume(anki_app, bulk, tmp_path):
+    col = anki_app.col
+    name = vocab_plus(col)
+    deck = anki_app.new_deck("BulkVocab")
+    files = [write(tmp_path, "v.md", long_md(8, "V")), write(tmp_path, "w.txt", long_md(4, "W"))]
+    with FakeOllama(latency=0.2, slots=1) as srv:
+        dlg = open_bulk(anki_app, bulk, srv.url, deck)
+        # the user's note type is offered in the Card type list, as in the Generate dialog
+        index = dlg.kind_combo.findData("notetype:" + name)
+        assert index >= 0 and dlg.kind_combo.itemText(index) == "Note type: " + name
+        assert not dlg.mapping.isVisibleTo(dlg)
+        dlg.kind_combo.setCurrentIndex(index)
+        assert dlg.notetype() == name and dlg.kind() == "basic"
+        assert dlg.mapping.isVisibleTo(dlg)
+        assert dlg.mapping.mapping() == {"front": "Word", "back": "Meaning", "source": "Source"}
+        assert dlg.add_paths(files) == 2
+        dlg.start_btn.click()
+        anki_app.wait_until(lambda: dlg.run is not None and dlg.run.generated >= 2, 20)
+        assert not dlg.kind_combo.isEnabled() and not dlg.mapping.isEnabled()
+        dlg.cancel_btn.click()
+        anki_app.wait_until(lambda: not dlg.busy, 5)
+        anki_app.wait_until(dlg.idle, 10)
+        assert dlg.result.cancelled and len(dlg.result.note_ids) > 0
+        target = dlg.journal.state.header["target"]
+        assert target["notetype"] == name and target["field_mapping"]["source"] == "Source"
+
+        # resuming uses the job's note type and mapping, whatever the dialog shows now
+        dlg.select_kind("cloze")
+        assert dlg.notetype() == "" and not dlg.mapping.isVisibleTo(dlg)
+        dlg.resume()
+        wait_finished(anki_app, dlg, 60)
+        final = dlg.result
+        assert final.finished and not final.fatal
+    notes = [col.get_note(n) for n in deck_notes(col, deck)]
+    assert len(notes) == len(final.note_ids) == sum(f.cards for f in final.files) > 0
+    assert all(n.note_type()["name"] == name for n in notes)
+    assert all(n["Word"] and n["Meaning"] for n in notes)
+    assert all("{{c1::" not in n["Word"] for n in notes)
+    # the source reference ("v.md · Part V3") is in its own field, not under the meaning
+    assert all("Source:" not in n["Meaning"] for n in notes)
+    documents = {n["Source"].split(" · ")[0] for n in notes}
+    assert documents == {"v.md", "w.txt"}, documents
+    assert all(" · Part " in n["Source"] for n in notes)
+
+
+def test_a_note_type_added_while_the_dialog_is_open_is_offered_on_reopen(anki_app, bulk, server):
+    col = anki_app.col
+    deck = anki_app.new_deck("BulkVocab")
+    dlg = open_bulk(anki_app, bulk, server.url, deck)
+    dlg.select_kind("reversed")
+    mm = col.models
+    name = "Late %s" % deck
+    nt = mm.new(name)
+    for f in ("Term", "Gloss"):
+        mm.add_field(nt, mm.new_field(f))
+    t = mm.new_template("Card 1")
+    t["qfmt"], t["afmt"] = "{{Term}}", "{{Gloss}}"
+    mm.add_template(nt, t)
+    mm.add(nt)
+    assert dlg.kind_combo.findData("notetype:" + name) < 0
+    assert bulk.open_bulk_dialog(anki_app.mw) is dlg
+    anki_app.wait_until(dlg.idle, 10)
+    assert dlg.kind_combo.findData("notetype:" + name) >= 0
+    assert dlg.kind() == "reversed" and dlg.notetype() == ""  # the choice is kept

@@ -36,6 +36,7 @@ from .bulk_report import BulkReport
 from .bulk_review import BulkReview
 from .bulk_unfinished import BulkUnfinished
 from .dialog_close import ClosingDialog
+from .field_mapping import CardTypeChoice
 from .common import (
     error_text,
     esc,
@@ -61,10 +62,11 @@ def bulk_folder() -> str:
 # --- the dialog --------------------------------------------------------------------------------
 
 class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnfinished,
-                 ClosingDialog, QDialog):
+                 CardTypeChoice, ClosingDialog, QDialog):
     """The dialog: its state, the job's settings, closing. Building the widgets, the file list,
     running a job, reporting it, review mode and offering unfinished jobs are its mixins
-    (ui/bulk_*.py)."""
+    (ui/bulk_*.py); the card type or note type with its field mapping is ``CardTypeChoice``
+    (ui/field_mapping.py, shared with the Generate dialog)."""
 
     silentlyClose = False
     DIALOG_NAME = DIALOG_NAME
@@ -110,13 +112,13 @@ class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnf
     def spec(self) -> Any:
         from ..generator.bulk import BulkSpec
         from ..generator.job import JobOptions
-        from ..generator.notes import NoteTarget
 
         cfg = get_config()
-        options = JobOptions.from_config(cfg, model=self.model(), kind=self.kind_combo.currentData(),
+        options = JobOptions.from_config(cfg, model=self.model(), kind=self.kind(),
                                          parallel=self.parallel_spin.value(), max_cards=0)
-        target = NoteTarget(deck=self.deck_chooser.selected_deck_name() or "Default",
-                            kind=options.kind, tags=self.tags_edit.text().split())
+        # The job's journal keeps the target (note type and field mapping too): resuming uses it.
+        target = self.note_target(self.deck_chooser.selected_deck_name() or "Default",
+                                  self.tags_edit.text().split())
         return BulkSpec(list(self.paths), options, target, mode=self.mode(),
                         skip_duplicates=bool(cfg.get("skip_duplicates", True)),
                         skip_known=self.skip_known.isChecked())
@@ -175,7 +177,7 @@ class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnf
         self.discard_btn.setEnabled(idle and bool(self._review_chunks))
         self.select_all_btn.setEnabled(bool(self.review.cards))
         self.select_none_btn.setEnabled(bool(self.review.cards))
-        for w in (self.kind_combo, self.tags_edit, self.model_combo, self.parallel_spin,
+        for w in (self.kind_combo, self.mapping, self.tags_edit, self.model_combo, self.parallel_spin,
                   self.mode_add, self.mode_review, self.skip_known, self.deck_widget):
             w.setEnabled(idle)
 
@@ -222,7 +224,14 @@ class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnf
 
     def reopen(self, *_args: Any, **_kwargs: Any) -> None:
         if not self.busy:
+            self._refill_kinds()
             self.check_unfinished()
+
+    def _refill_kinds(self) -> None:
+        """List the note types again (one may have been added), keeping the choice."""
+        kind, notetype, mapping = self.kind(), self.notetype(), self.field_mapping()
+        self._fill_kinds()
+        self.select_kind(kind, notetype, mapping)
 
 
 def _warm_up() -> None:

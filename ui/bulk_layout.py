@@ -23,7 +23,7 @@ from aqt.qt import (
     QWidget,
 )
 
-from .common import KIND_LABELS, MessageBar, button, fit_splitter, progress_row, splitter_layout
+from .common import MessageBar, button, fit_splitter, progress_row, splitter_layout
 
 COL_FILE, COL_TYPE, COL_STATUS = range(3)
 TAB_FILES, TAB_SUMMARY, TAB_REVIEW = range(3)
@@ -85,12 +85,10 @@ class BulkLayout:
         self.deck_chooser = DeckChooser(mw, self.deck_widget, label=False, starting_deck_id=did) \
             if did else DeckChooser(mw, self.deck_widget, label=False)
         form.addRow("Deck", self.deck_widget)
-        self.kind_combo = QComboBox()
-        for value, title in KIND_LABELS:
-            self.kind_combo.addItem(title, value)
-        kind = str(self.cfg.get("card_kind") or "basic")
-        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
-        form.addRow("Card type", self.kind_combo)
+        self.add_card_type_rows(form)  # CardTypeChoice, as in the Generate dialog
+        self._fill_kinds()
+        self.select_kind(str(self.cfg.get("card_kind") or "basic"), str(self.cfg.get("note_type") or ""),
+                         dict(self.cfg.get("field_mapping") or {}))
         self.tags_edit = QLineEdit(" ".join(self.cfg.get("tags") or []))
         self.tags_edit.setPlaceholderText("space-separated")
         form.addRow("Tags", self.tags_edit)

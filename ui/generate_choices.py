@@ -1,15 +1,16 @@
 """What the user chose in the Generate dialog (deck, card type or note type, fields, tags,
 language, count, model), and remembering it (a mixin of ``GenerateDialog``)."""
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List
 
 from aqt import mw
 
-from ..generator.cards import CLOZE, KINDS
-from .common import KIND_LABELS, language_value, save_config
+from .common import language_value, save_config
+from .field_mapping import CardTypeChoice
 
 
-class GenerateChoices:
-    """Deck, card type or note type, field mapping, tags, language, count and model."""
+class GenerateChoices(CardTypeChoice):
+    """Deck, card type or note type, field mapping, tags, language, count and model (the card
+    type and field mapping are ``CardTypeChoice``, shared with the bulk dialog)."""
 
     def _load_choices(self) -> None:
         cfg = self.cfg
@@ -28,29 +29,6 @@ class GenerateChoices:
         model = str(cfg.get("model") or "")
         self.model_combo.setEditText(model)
 
-    def _fill_kinds(self) -> None:
-        from ..generator.notes import user_notetypes
-
-        self.kind_combo.blockSignals(True)
-        self.kind_combo.clear()
-        for kind, title in KIND_LABELS:
-            self.kind_combo.addItem(title, "kind:" + kind)
-        self.kind_combo.insertSeparator(self.kind_combo.count())
-        for name, _ntid in sorted(user_notetypes(mw.col), key=lambda x: x[0].lower()):
-            self.kind_combo.addItem("Note type: %s" % name, "notetype:" + name)
-        self.kind_combo.blockSignals(False)
-
-    def select_kind(self, kind: str, notetype: str = "", mapping: Optional[Dict[str, str]] = None) -> None:
-        """Choose a card kind, or (with ``notetype``) one of the user's note types."""
-        self._wanted_mapping = dict(mapping or {})
-        index = -1
-        if notetype:
-            index = self.kind_combo.findData("notetype:" + notetype)
-        if index < 0:
-            index = self.kind_combo.findData("kind:" + (kind if kind in KINDS else "basic"))
-        self.kind_combo.setCurrentIndex(max(0, index))
-        self._on_kind_changed()
-
     def set_language(self, value: str) -> None:
         index = self.language_combo.findData(value)
         if index < 0:
@@ -63,36 +41,7 @@ class GenerateChoices:
     def language(self) -> str:
         return language_value(self.language_combo)
 
-    def _kind_data(self) -> Tuple[str, str]:
-        """("kind", "basic"|"reversed"|"cloze") or ("notetype", name)."""
-        data = str(self.kind_combo.currentData() or "kind:basic")
-        what, _, value = data.partition(":")
-        return what, value
-
-    def notetype(self) -> str:
-        what, value = self._kind_data()
-        return value if what == "notetype" else ""
-
-    def kind(self) -> str:
-        what, value = self._kind_data()
-        if what == "kind":
-            return value
-        nt = mw.col.models.by_name(value)
-        return CLOZE if nt and nt.get("type") == 1 else "basic"
-
-    def _on_kind_changed(self, *_args: Any) -> None:
-        name = self.notetype()
-        if name:
-            from ..generator.notes import default_mapping, notetype_fields
-
-            fields = notetype_fields(mw.col, name)
-            mapping = default_mapping(fields, self.kind())
-            saved = getattr(self, "_wanted_mapping", None) or {}
-            mapping.update({k: v for k, v in saved.items() if not v or v in fields})
-            self.mapping.set_fields(self.kind(), fields, mapping)
-            self._wanted_mapping = {}
-        self.mapping.setVisible(bool(name))
-        self.mapping_label.setVisible(bool(name))
+    def _kind_changed(self) -> None:  # CardTypeChoice
         self.table.set_kind(self.kind())
 
     def tags(self) -> List[str]:
@@ -105,11 +54,7 @@ class GenerateChoices:
         return self.model_combo.currentText().strip()
 
     def target(self) -> Any:
-        from ..generator.notes import NoteTarget
-
-        return NoteTarget(deck=self.deck_name(), kind=self.kind(), notetype=self.notetype(),
-                          field_mapping=self.mapping.mapping() if self.notetype() else {},
-                          tags=self.tags())
+        return self.note_target(self.deck_name(), self.tags())
 
     def choices(self) -> Dict[str, Any]:
         """What the user chose, as config keys (remembered for next time)."""
@@ -117,7 +62,7 @@ class GenerateChoices:
             "deck": self.deck_name(),
             "card_kind": self.kind(),
             "note_type": self.notetype(),
-            "field_mapping": self.mapping.mapping() if self.notetype() else {},
+            "field_mapping": self.field_mapping(),
             "tags": self.tags(),
             "language": self.language(),
             "max_cards": self.count_spin.value(),

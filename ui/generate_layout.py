@@ -22,7 +22,6 @@ from aqt.qt import (
 )
 
 from .common import MessageBar, button, fit_splitter, language_combo, progress_row, splitter_layout
-from .field_mapping import FieldMapping
 from .review import ReviewTable
 
 
@@ -137,12 +136,7 @@ class GenerateLayout:
         self.deck_chooser = DeckChooser(mw, self.deck_widget, label=False)
         form.addRow("Deck", self.deck_widget)
 
-        self.kind_combo = QComboBox()
-        self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
-        form.addRow("Card type", self.kind_combo)
-        self.mapping = FieldMapping()
-        self.mapping_label = QLabel("Fields")
-        form.addRow(self.mapping_label, self.mapping)
+        self.add_card_type_rows(form)  # CardTypeChoice
 
         from aqt.tagedit import TagEdit
 
