@@ -1,5 +1,4 @@
 """Typed errors. Each carries a message a user can act on; none should surface as a traceback."""
-from typing import Optional
 
 
 class FlashcardError(Exception):
@@ -147,6 +146,3 @@ def describe(err: BaseException) -> str:
         return err.user_text()
     return f"Unexpected error: {type(err).__name__}: {err}"
 
-
-def hint_of(err: BaseException) -> Optional[str]:
-    return err.hint if isinstance(err, FlashcardError) and err.hint else None

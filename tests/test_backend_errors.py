@@ -256,3 +256,12 @@ def test_openai_job_caps_num_ctx_to_the_servers_context(server):
     server.context_length = 2048
     b = backend_for(server.url, backend="openai")
     assert prepare_job(b, JobOptions(model="llama3.2", num_ctx=4096)).num_ctx == 2048
+
+
+def test_openai_timeout_is_not_taken_for_a_rejected_schema_form(server):
+    server.script(Reply(delay=1.5))
+    b = backend_for(server.url, backend="openai", read_timeout=0.3)
+    with pytest.raises(ServerTimeout):
+        b.chat(request())
+    assert len(server.chat_bodies()) == 1  # not sent again in the other form
+    assert b.response_format == "auto"

@@ -9,7 +9,7 @@ from .http import Http, iter_lines, loads_line, not_a_server
 
 # How a JSON Schema is asked for. Servers differ: OpenAI, vLLM, LM Studio and Ollama take
 # "json_schema"; llama-cpp-python's server takes only "json_object" with a "schema" beside it.
-SCHEMA_STYLES = ("json_schema", "json_object", "none")
+SCHEMA_STYLES = ("auto", "json_schema", "json_object", "none")
 
 
 class OpenAIBackend(Backend):
@@ -17,7 +17,7 @@ class OpenAIBackend(Backend):
 
     def __init__(self, http: Http, response_format: str = "auto") -> None:
         self.http = http
-        self.response_format = response_format
+        self.response_format = response_format if response_format in SCHEMA_STYLES else "auto"
         self._style_lock = threading.Lock()
 
     def server_info(self) -> ServerInfo:
@@ -53,10 +53,11 @@ class OpenAIBackend(Backend):
             try:
                 return self._chat(request, "json_schema", cancel, on_token)
             except BackendError as e:
-                if isinstance(e, (Cancelled, ModelNotFound)) or e.exit_code == 3:
+                # Only a rejected request means the form is wrong (llama-cpp-python answers 500,
+                # others 400); timeouts, a busy or missing server and the like are passed on.
+                if type(e) not in (BackendError, ServerFailed):
                     raise
-                # Some servers reject the json_schema form (llama-cpp-python answers 500):
-                # use the other form from now on.
+                # Use the other form from now on.
                 with self._style_lock:
                     self.response_format = "json_object"
                 return self._chat(request, "json_object", cancel, on_token)
