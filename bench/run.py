@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -502,6 +502,18 @@ FIGURES = [
 ]
 
 
+def figure_modules() -> List[Tuple[str, Any]]:
+    """The figures of bench/fig_<name>.py, each with FIGURES (as below) and
+    run(tmp, quick) -> (values, details, lines to print)."""
+    import importlib
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    names = sorted(f[4:-3] for f in os.listdir(here) if f.startswith("fig_") and f.endswith(".py"))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    return [(name, importlib.import_module("fig_" + name)) for name in names]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_large"]:
@@ -509,18 +521,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    ap.add_argument("--only", nargs="*", help="figure numbers to run (1-7)")
+    ap.add_argument("--only", nargs="*",
+                    help="figures to run: numbers 1-7 and/or the names of bench/fig_*.py modules")
     args = ap.parse_args(argv)
     q = args.quick
-    only = set(args.only or "1234567")
+    only = set(args.only) if args.only else None
     tmp = tempfile.mkdtemp(prefix="of-bench-")
     details: Dict[str, Any] = {}
     values: Dict[str, float] = {}
     steps: List[Tuple[str, Callable[[], None]]] = []
 
-    def step(numbers: str, fn: Callable[[], None]) -> None:
-        if any(n in only for n in numbers):
-            steps.append((numbers, fn))
+    def step(numbers: Sequence[str], fn: Callable[[], None]) -> None:
+        if only is None or any(n in only for n in numbers):
+            steps.append((tuple(numbers), fn))
 
     def run_parallel() -> None:
         d = fig_parallel(tmp, 40 if q else 200, 0.05 if q else 0.2)
@@ -561,6 +574,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     step("45", run_app)
     step("2", run_overhead)
     step("1", run_parallel)
+    extra_lines: List[str] = []
+    extra_figures: List[Any] = []
+    for name, module in figure_modules():
+        def run_module(module: Any = module) -> None:
+            got_values, got_details, lines = module.run(tmp, q)
+            values.update(got_values)
+            details.update(got_details)
+            extra_lines.extend(lines)
+        extra_figures.extend(module.FIGURES)
+        step((name,), run_module)
     started = time.perf_counter()
     try:
         for numbers, fn in steps:
@@ -575,7 +598,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         " --quick (smaller sizes)" if q else "", time.strftime("%Y-%m-%d %H:%M"),
         sys.version.split()[0], os.cpu_count() or 1))
     ok_all = True
-    for key, title, unit, goal, check in FIGURES:
+    for key, title, unit, goal, check in FIGURES + extra_figures:
         if key not in values:
             continue
         v = values[key]
@@ -617,10 +640,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         d = details["parallel_efficiency"]
         print("     " + ", ".join("%s %.3f (%.1f s for ideal %.1f s)" % (
             k, v["efficiency"], v["wall_s"], v["ideal_s"]) for k, v in d.items() if k.startswith("P=")))
+    for line in extra_lines:
+        print("     " + line)
     print("(%.0f s in all)" % (time.perf_counter() - started))
     record = {"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": q, "python": sys.version.split()[0],
               "cpus": os.cpu_count(), "figures": {k: {"value": values[k], "goal": g, "ok": c(values[k])}
-                                                   for k, _t, _u, g, c in FIGURES if k in values},
+                                                   for k, _t, _u, g, c in FIGURES + extra_figures
+                                                   if k in values},
               "details": details}
     if not q and not args.only:
         with open(RESULTS + ".tmp", "w", encoding="utf-8") as f:
