@@ -44,6 +44,12 @@ _FENCE_RE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)\n?[ \t]*```[ \t]*$", re.S | re
 # line) stays linear instead of quadratic.
 _CODE_RE = re.compile(r"(`+)([^`\n](?:.{0,1000}?[^`\n])?)\1(?!`)")
 _MATH_RE = re.compile(r"\\\((.{0,4000}?)\\\)|\\\[(.{0,4000}?)\\\]", re.S)
+# TeX-style dollars, which Anki's MathJax does not render: ``$$…$$`` (display) and ``$…$``
+# (inline). An inline opener has a non-space right after it, a closer a non-space right before
+# it and no digit right after it (pandoc's rule), and the span stays on one line without another
+# ``$`` in it: so "$5 and $10", "$5-$10" or "US$5" stay money.
+_DISPLAY_DOLLAR_RE = re.compile(r"(?<![\\$])\$\$(?!\$)(.{1,4000}?)(?<!\\)\$\$", re.S)
+_INLINE_DOLLAR_RE = re.compile(r"(?<![\\$])\$(?=[^\s$])((?:\\.|[^$\n\\]){1,1000}?)(?<=[^\s\\])\$(?![\d$])")
 _ESCAPED_RE = re.compile(r"\\([*_`~#])")
 _AUTOLINK_RE = re.compile(r"<((?:https?://|mailto:)[^\s<>]+)>")
 _URL_RE = re.compile(r"\b(?:https?://|mailto:)[^\s<>\"']+")
@@ -95,6 +101,18 @@ def _code(text: str) -> str:
 def _math(m: "re.Match[str]") -> str:
     """MathJax source must stay text: ``\\(a<b\\)`` would otherwise contain a ``<b`` tag."""
     return m.group(0).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _dollar_math(m: "re.Match[str]") -> str:
+    """TeX dollars become MathJax delimiters, the source kept as text like ``_math``."""
+    body = m.group(1)
+    if m.re is _DISPLAY_DOLLAR_RE:
+        if not body.strip():
+            return m.group(0)
+        source = "\\[" + body.strip() + "\\]"
+    else:
+        source = "\\(" + body + "\\)"
+    return source.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _shield_text(text: str, shield: _Shield) -> str:
@@ -186,6 +204,8 @@ def markdown_inline_to_html(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufdd0", "").replace("\ufdd1", "")
     text = shield.sub(_FENCE_RE, lambda m: "<pre><code>%s</code></pre>" % _code(m.group(1)), text)
     text = shield.sub(_CODE_RE, lambda m: "<code>%s</code>" % _code(m.group(2).strip() or m.group(2)), text)
+    text = shield.sub(_DISPLAY_DOLLAR_RE, _dollar_math, text)
+    text = shield.sub(_INLINE_DOLLAR_RE, _dollar_math, text)
     text = shield.sub(_MATH_RE, _math, text)
     text = shield.sub(_ESCAPED_RE, lambda m: _code(m.group(1)), text)
     text = shield.sub(_AUTOLINK_RE, lambda m: '<a href="%s">%s</a>' % (escape(m.group(1)), _code(m.group(1))), text)

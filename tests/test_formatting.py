@@ -4,6 +4,7 @@ import time
 import pytest
 
 from generator.formatting import markdown_inline_to_html, to_field_html
+from generator.sanitize import sanitize_html
 from test_sanitize import CORPUS, assert_safe_html
 
 
@@ -121,3 +122,55 @@ def test_pathological_input_stays_fast(text: str) -> None:
     start = time.perf_counter()
     assert_safe_html(to_field_html(text))
     assert time.perf_counter() - start < 10
+
+
+# --- TeX dollars and LaTeX that must reach Anki's MathJax unchanged (issue 8) ---------------
+
+@pytest.mark.parametrize(
+    "src, expected",
+    [
+        ("$x^2$ grows", r"\(x^2\) grows"),
+        ("area $\\pi r^2$.", r"area \(\pi r^2\)."),
+        ("$$\\int_0^1 x\\,dx = \\frac{1}{2}$$", r"\[\int_0^1 x\,dx = \frac{1}{2}\]"),
+        ("$$\na < b\n$$", "\\[a &lt; b\\]"),
+        ("$a<b$ holds", r"\(a&lt;b\) holds"),
+        ("$\\ce{H2O}$ is water", r"\(\ce{H2O}\) is water"),
+        ("costs $5 and $10", "costs $5 and $10"),  # money stays
+        ("from $5-$10", "from $5-$10"),
+        ("US$5 or US$7", "US$5 or US$7"),
+        ("it costs $5, so $x$ is", r"it costs $5, so \(x\) is"),
+        ("a $ b $ c", "a $ b $ c"),
+        (r"\$x\$", r"\$x\$"),
+        ("`$x$`", "<code>$x$</code>"),  # code is code
+        ("{{c1::$x^2$}}", r"{{c1::\(x^2\)}}"),
+    ],
+)
+def test_dollar_math_becomes_mathjax(src: str, expected: str) -> None:
+    assert to_field_html(src) == expected
+
+
+LATEX = [
+    r"\(\frac{a}{b} < c_{1} \cdot x^{2}\)",
+    "\\[\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}\\]",
+    r"\(\sum_{i=1}^{n} i = \frac{n(n+1)}{2}\)",
+    r"\(\text{if } x > 0 \text{ and } y_*\)",
+    r"\(a_1 * b_2 * c\) and \(\{x \mid x \in \mathbb{R}\}\)",
+    r"\(\left< a \right> \#a \_b \$ 50\%\)",
+    r"\(\ce{H2O <=> H+ + OH-}\)",
+    r"\(\ce{2H2 + O2 -> 2H2O}\)",
+    r"\(\ce{[Cu(NH3)4]^2+}\) and \[\ce{CO2 + C -> 2CO}\]",
+    r"{{c1::\(\ce{NaCl}\)}} dissolves",
+]
+
+
+@pytest.mark.parametrize("latex", LATEX)
+def test_latex_in_mathjax_survives_byte_for_byte(latex: str) -> None:
+    """What MathJax reads (the field's text once the web view decodes &lt; &gt; &amp;) is the
+    model's LaTeX exactly; without those three characters the field holds the very bytes."""
+    import html as html_lib
+
+    field = to_field_html(latex)
+    assert html_lib.unescape(field) == latex
+    assert sanitize_html(field) == field  # stable through a second pass (notes are re-sanitized)
+    if not any(c in latex for c in "<>&"):
+        assert field == latex
