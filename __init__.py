@@ -4,8 +4,9 @@ This file only wires menus and hooks. Everything else is imported when an action
 add-on costs Anki's start almost nothing. Imported outside Anki (tests, tools) it does nothing.
 Only relative imports: AnkiWeb installs add-ons under a numeric folder name.
 """
-from typing import Any, Callable, List
+from typing import Any, Callable, List, Optional
 
+_mw: Optional[Any]
 try:
     from aqt import mw as _mw
 except Exception:  # not inside Anki (no aqt, or aqt without a running app)

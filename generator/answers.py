@@ -86,11 +86,11 @@ def build_cards(content: str, chunk: Chunk, kind: str, limit: int) -> List[Card]
         card = Card(kind=kind, quote=quote[:500], source=source, chunk_id=chunk.id,
                     grounded=is_grounded(quote, norm_chunk))
         if kind == CLOZE:
-            raw = normalize_cloze(pick(item, "text"))
-            raw = ensure_cloze(raw, pick(item, "back") or pick(item, "answer")) if raw else None
-            if not raw:
+            text = normalize_cloze(pick(item, "text"))
+            cloze = ensure_cloze(text, pick(item, "back") or pick(item, "answer")) if text else None
+            if not cloze:
                 continue
-            card.text = to_field_html(raw)
+            card.text = to_field_html(cloze)
             extra = pick(item, "extra")
             card.extra = to_field_html(extra) if extra and extra != pick(item, "text") else ""
             if not card.text:

@@ -221,10 +221,10 @@ class BulkRun:
                         f.state = GENERATING
                     if chunk.id in state.done or chunk.id in self._yielded:
                         # done in an earlier run (or the same text twice): not asked again
-                        rec = state.done.get(chunk.id)
+                        done = state.done.get(chunk.id)
                         f.chunks_done += 1
-                        f.cards += rec.ncards if rec else 0
-                        if rec is None:
+                        f.cards += done.ncards if done else 0
+                        if done is None:
                             self._section(i, chunk.heading_path).chunks += 1
                         self._maybe_file_done(i)
                         continue
@@ -276,8 +276,10 @@ class BulkRun:
             if (time.monotonic() - self._last_flush >= self.batch_seconds
                     or len(self._batch_cards) >= BATCH_CARDS):
                 self._flush()
-        elif not cards and self.adder is not None and self.writer_index() is not None:
-            self.writer_index().record({chunk.id: []})
+        elif not cards and self.adder is not None:
+            index = self.writer_index()
+            if index is not None:
+                index.record({chunk.id: []})
         self.on_event("chunk", i)
 
     def writer_index(self) -> Optional[ChunkIndex]:

@@ -2,10 +2,12 @@
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-BASIC = "basic"
-REVERSED = "reversed"
-CLOZE = "cloze"
-KINDS: Tuple[str, ...] = (BASIC, REVERSED, CLOZE)
+from .config import CardKind
+
+BASIC = CardKind.BASIC
+REVERSED = CardKind.REVERSED
+CLOZE = CardKind.CLOZE
+KINDS: Tuple[str, ...] = tuple(CardKind)
 
 
 @dataclass

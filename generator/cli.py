@@ -8,8 +8,8 @@ import sys
 import threading
 from typing import List, Optional, Sequence
 
-from . import config as configuration
 from .backends import make_backend
+from .config import BackendKind, CardKind, Settings
 from .errors import FlashcardError, describe
 from .job import JobOptions, Progress, plan_chunks, prepare_job, run_job
 
@@ -26,13 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="documents to read (.txt .md .html .pdf .docx .epub); - reads stdin")
     p.add_argument("--collection", metavar="PATH.anki2", help="the collection to add notes to")
     p.add_argument("--deck", default=None, help="deck name (created if missing)")
-    p.add_argument("--kind", choices=("basic", "reversed", "cloze"), default=None)
+    p.add_argument("--kind", choices=[k.value for k in CardKind], default=None)
     p.add_argument("--note-type", default=None, help="one of your own note types instead of the stock one")
     p.add_argument("--field", action="append", default=[], metavar="LOGICAL=FIELD",
                    help="field mapping for --note-type, e.g. front=Question (repeatable)")
     p.add_argument("--model", default=None)
     p.add_argument("--url", default=None, help="server URL (default from config.json)")
-    p.add_argument("--backend", choices=("ollama", "openai"), default=None)
+    p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None)
     p.add_argument("--api-key", default=None, help="for OpenAI-compatible servers that need one")
     p.add_argument("--tags", nargs="*", default=None)
     p.add_argument("--language", default=None, help="language of the cards (default: the source's)")
@@ -53,19 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
 def models_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m generator models", description="List the server's models.")
     p.add_argument("--url", default=None)
-    p.add_argument("--backend", choices=("ollama", "openai"), default=None)
+    p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None)
     p.add_argument("--api-key", default=None)
     return p
 
 
-def server_config(args: argparse.Namespace) -> dict:
-    cfg = configuration.merged()
-    for key, value in (("url", args.url), ("backend", args.backend), ("api_key", args.api_key)):
-        if value is not None:
-            cfg[key] = value
-    if args.backend == "openai" and args.url is None:
-        cfg["url"] = "http://127.0.0.1:1234"
-    return cfg
+def server_config(args: argparse.Namespace) -> Settings:
+    """config.json's settings with the command line's server options."""
+    changes = {key: value for key, value in (("url", args.url), ("backend", args.backend),
+                                             ("api_key", args.api_key)) if value is not None}
+    if args.backend is not None and args.url is None:
+        changes["url"] = BackendKind.parse(args.backend).default_url
+    return Settings().replace(**changes)
 
 
 def err(text: str) -> None:
@@ -121,9 +120,13 @@ def run_generate(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     if not args.dry_run and not args.collection:
         parser.error("--collection is required (or use --dry-run)")
-    cfg = server_config(args)
-    if args.timeout is not None:
-        cfg["read_timeout"] = args.timeout
+    try:
+        cfg = server_config(args)
+        if args.timeout is not None:
+            cfg = cfg.replace(read_timeout=args.timeout)
+    except FlashcardError as e:
+        err(describe(e))
+        return EXIT_USAGE
     options = JobOptions.from_config(
         cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
         parallel=args.parallel, num_ctx=args.num_ctx, num_predict=args.num_predict,
@@ -164,11 +167,11 @@ def run_generate(argv: Sequence[str]) -> int:
             from .notes import NoteTarget, add_cards
 
             target = NoteTarget(
-                deck=args.deck or str(cfg.get("deck") or "Default"),
+                deck=args.deck or cfg.deck,
                 kind=options.kind,
                 notetype=args.note_type or "",
                 field_mapping=mapping,
-                tags=list(args.tags if args.tags is not None else cfg.get("tags") or []),
+                tags=list(args.tags if args.tags is not None else cfg.tags),
             )
             outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates)
             added = len(outcome.note_ids)

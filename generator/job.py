@@ -5,14 +5,15 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
 from . import log
 from .answers import build_cards
 from .backends.base import Backend, ChatRequest, ChatResult
-from .cards import KINDS, Card
+from .cards import Card
 from .chunking import chunk_document, estimate_tokens
 from .chunks import Chunk
+from .config import CardKind, Settings, as_settings
 from .documents import Document
 from .errors import (
     AnswerError,
@@ -53,20 +54,21 @@ class JobOptions:
     think: Optional[bool] = None  # set by prepare_job for models that think
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], **overrides: Any) -> "JobOptions":
-        kind = str(overrides.pop("kind", None) or cfg.get("card_kind") or "basic")
+    def from_config(cls, cfg: Union[Settings, Mapping[str, Any]], **overrides: Any) -> "JobOptions":
+        """The job's options from the settings; ``overrides`` that are not None win."""
+        s = as_settings(cfg)
         opts = cls(
-            model=str(cfg.get("model") or ""),
-            kind=kind if kind in KINDS else "basic",
-            language=str(cfg.get("language") or ""),
-            max_cards=int(cfg.get("max_cards") or 0),
-            prompt_additions=str(cfg.get("prompt_additions") or ""),
-            temperature=float(cfg.get("temperature", 0.2)),
-            num_ctx=int(cfg.get("num_ctx") or 4096),
-            num_predict=int(cfg.get("num_predict") or 1024),
-            seed=int(cfg.get("seed") or 0),
-            keep_alive=str(cfg.get("keep_alive") or "10m"),
-            parallel=max(1, int(cfg.get("parallel_requests") or 1)),
+            model=s.model,
+            kind=CardKind.parse(overrides.pop("kind", None) or s.card_kind),
+            language=s.language,
+            max_cards=s.max_cards,
+            prompt_additions=s.prompt_additions,
+            temperature=s.temperature,
+            num_ctx=s.num_ctx,
+            num_predict=s.num_predict,
+            seed=s.seed,
+            keep_alive=s.keep_alive,
+            parallel=s.parallel_requests,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(opts, **clean)

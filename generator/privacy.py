@@ -2,8 +2,19 @@
 the local network; the UI says so plainly when it is not."""
 import ipaddress
 import socket
-from typing import Optional
+from typing import Optional, Union
 from urllib.parse import urlsplit
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+# Only these are "your local network": private (RFC 1918), link-local and unique-local ranges.
+# ``ip.is_private`` would also count documentation (192.0.2.0/24, 198.51.100.0/24,
+# 203.0.113.0/24) and benchmark (198.18.0.0/15) addresses, which may be anywhere.
+LOCAL_RANGES = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # RFC 1918
+    "169.254.0.0/16", "fe80::/10",  # link-local
+    "fc00::/7",  # unique-local
+))
 
 THIS_MACHINE = "this machine"
 LOCAL_NETWORK = "local network"
@@ -34,9 +45,11 @@ def url_scope(url: str, resolve: bool = False) -> str:
         if "." not in host or host.endswith((".local", ".lan", ".home", ".internal", ".home.arpa")):
             return LOCAL_NETWORK
         return INTERNET
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     if ip.is_loopback or ip.is_unspecified:
         return THIS_MACHINE
-    if ip.is_private or ip.is_link_local:
+    if any(ip.version == net.version and ip in net for net in LOCAL_RANGES):
         return LOCAL_NETWORK
     return INTERNET
 
@@ -62,15 +75,15 @@ def mask_secret(secret: str) -> str:
     return secret[:3] + "…" + secret[-2:]
 
 
-def _ip(host: str) -> Optional[ipaddress._BaseAddress]:
+def _ip(host: str) -> Optional[IPAddress]:
     try:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return None
 
 
-def _resolve(host: str) -> Optional[ipaddress._BaseAddress]:
+def _resolve(host: str) -> Optional[IPAddress]:
     try:
-        return _ip(socket.getaddrinfo(host, None)[0][4][0])
+        return _ip(str(socket.getaddrinfo(host, None)[0][4][0]))
     except (OSError, IndexError):
         return None

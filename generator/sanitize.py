@@ -158,7 +158,7 @@ class _Sanitizer(HTMLParser):
     # Comments, doctypes, processing instructions and CDATA sections are dropped: the default
     # handlers for those events do nothing.
 
-    def parse_marked_section(self, i: int, report: int = 1) -> int:
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
         """``<![0`` and the like make the stdlib raise; read them as a browser does, as a bogus
         comment up to the next ``>``."""
         try:

@@ -16,6 +16,13 @@ from generator.privacy import INTERNET, LOCAL_NETWORK, THIS_MACHINE, mask_secret
     ("http://172.16.3.4:8000", LOCAL_NETWORK), ("http://gpu-box:11434", LOCAL_NETWORK),
     ("http://studio.local:1234", LOCAL_NETWORK), ("http://[fe80::1]:11434", LOCAL_NETWORK),
     ("https://api.example.com", INTERNET), ("http://8.8.8.8:11434", INTERNET), ("", INTERNET),
+    ("http://[fd12:3456::1]:11434", LOCAL_NETWORK), ("http://169.254.10.1", LOCAL_NETWORK),
+    ("http://[::ffff:192.168.1.2]", LOCAL_NETWORK), ("http://[::ffff:127.0.0.1]", THIS_MACHINE),
+    # documentation and benchmark ranges are not "your local network": they may be anywhere
+    ("http://203.0.113.7:11434", INTERNET), ("http://198.51.100.2", INTERNET),
+    ("http://192.0.2.1:8080", INTERNET), ("http://198.18.0.1", INTERNET),
+    ("http://198.19.255.254", INTERNET), ("http://[2001:db8::1]", INTERNET),
+    ("http://100.64.0.1", INTERNET),
 ])
 def test_url_scope(url, scope):
     assert url_scope(url) == scope

@@ -59,7 +59,7 @@ LANGUAGES: List[Tuple[str, str]] = [
 
 def get_config() -> Dict[str, Any]:
     """config.json's defaults overlaid with the user's settings."""
-    return engine_config.merged(mw.addonManager.getConfig(ADDON) or {})
+    return engine_config.load(mw.addonManager.getConfig(ADDON) or {}).to_dict()
 
 
 def save_config(changes: Dict[str, Any]) -> Dict[str, Any]:

@@ -30,11 +30,11 @@ class GenerateModels:
     """The server's models in the model box, its status line, and pulling a missing model."""
 
     def refresh_models(self) -> None:
-        from ..generator.backends import DEFAULT_URLS, backend_kind
+        from ..generator.config import Settings
 
         cfg = get_config()
         self.status_label.setText("Connecting to %s…" % cfg.get("url"))
-        show_privacy(self.privacy, str(cfg.get("url") or "").strip() or DEFAULT_URLS[backend_kind(cfg)])
+        show_privacy(self.privacy, Settings.from_dict(cfg).server_url)
         self.refresh_btn.setEnabled(False)
         run_network(self, lambda: server_info(cfg), self._on_server_info, self._on_server_error)
 

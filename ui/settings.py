@@ -45,7 +45,7 @@ from .common import (
 )
 
 BACKENDS = [("ollama", "Ollama"), ("openai", "OpenAI-compatible (LM Studio, llama.cpp, vLLM…)")]
-DEFAULT_URLS = {"ollama": "http://127.0.0.1:11434", "openai": "http://127.0.0.1:1234"}
+DEFAULT_URLS = {k.value: url for k, url in engine_config.DEFAULT_URLS.items()}
 
 
 class SettingsDialog(QDialog):
@@ -187,7 +187,7 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
-            lambda: self.load(engine_config.defaults()))
+            lambda: self.load(engine_config.defaults().to_dict()))
         outer.addWidget(self.buttons)
 
     # --- values -------------------------------------------------------------------------------

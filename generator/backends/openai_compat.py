@@ -3,21 +3,22 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
+from ..config import ResponseFormat
 from ..errors import BackendError, Cancelled, ModelNotFound, ServerFailed, StreamBroken
 from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TokenCallback
 from .http import Http, iter_lines, loads_line, not_a_server
 
-# How a JSON Schema is asked for. Servers differ: OpenAI, vLLM, LM Studio and Ollama take
-# "json_schema"; llama-cpp-python's server takes only "json_object" with a "schema" beside it.
-SCHEMA_STYLES = ("auto", "json_schema", "json_object", "none")
+# How a JSON Schema is asked for (``ResponseFormat``). Servers differ: OpenAI, vLLM, LM Studio
+# and Ollama take "json_schema"; llama-cpp-python's server takes only "json_object" with a
+# "schema" beside it.
 
 
 class OpenAIBackend(Backend):
     name = "openai"
 
-    def __init__(self, http: Http, response_format: str = "auto") -> None:
+    def __init__(self, http: Http, response_format: ResponseFormat = ResponseFormat.AUTO) -> None:
         self.http = http
-        self.response_format = response_format if response_format in SCHEMA_STYLES else "auto"
+        self.response_format = ResponseFormat.parse(response_format)
         self._style_lock = threading.Lock()
 
     def server_info(self) -> ServerInfo:
@@ -49,9 +50,9 @@ class OpenAIBackend(Backend):
         on_token: Optional[TokenCallback] = None,
     ) -> ChatResult:
         style = self.response_format
-        if style == "auto":
+        if style == ResponseFormat.AUTO:
             try:
-                return self._chat(request, "json_schema", cancel, on_token)
+                return self._chat(request, ResponseFormat.JSON_SCHEMA, cancel, on_token)
             except BackendError as e:
                 # Only a rejected request means the form is wrong (llama-cpp-python answers 500,
                 # others 400); timeouts, a busy or missing server and the like are passed on.
@@ -59,8 +60,8 @@ class OpenAIBackend(Backend):
                     raise
                 # Use the other form from now on.
                 with self._style_lock:
-                    self.response_format = "json_object"
-                return self._chat(request, "json_object", cancel, on_token)
+                    self.response_format = ResponseFormat.JSON_OBJECT
+                return self._chat(request, ResponseFormat.JSON_OBJECT, cancel, on_token)
         return self._chat(request, style, cancel, on_token)
 
     def _chat(self, request: ChatRequest, style: str, cancel, on_token) -> ChatResult:
@@ -142,7 +143,8 @@ def context_length(entry: Dict[str, Any]) -> int:
     """The context window a /v1/models entry states, where the server says it: vLLM
     (max_model_len), LM Studio and others (context_length, max_context_length), llama.cpp's
     server (meta.n_ctx, else the model's meta.n_ctx_train). 0 when it says nothing."""
-    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+    found = entry.get("meta")
+    meta: Dict[str, Any] = found if isinstance(found, dict) else {}
     for value in (entry.get("max_model_len"), entry.get("context_length"),
                   entry.get("max_context_length"), meta.get("n_ctx"), meta.get("n_ctx_train")):
         if isinstance(value, int) and value > 0:

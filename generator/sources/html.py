@@ -242,7 +242,7 @@ class _Walker:
         return ""
 
 
-_quiet = []
+_quiet: List[bool] = []
 
 
 def _soup(html: str):
