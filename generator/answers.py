@@ -2,7 +2,7 @@
 wrapped in fences or prose, use other key names, or break the schema."""
 import json
 import re
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .cards import CLOZE, Card, SourceRef
 from .chunks import Chunk
@@ -20,6 +20,7 @@ ALIASES: Dict[str, Tuple[str, ...]] = {
     "text": ("text", "cloze", "sentence", "front"),
     "extra": ("extra", "back_extra", "context", "back", "note"),
     "quote": ("quote", "source_quote", "evidence", "source", "citation"),
+    "topic": ("topic", "topic_title", "subject"),
 }
 
 
@@ -72,41 +73,63 @@ def pick(item: Dict[str, Any], field: str) -> str:
 
 def build_cards(content: str, chunk: Chunk, kind: str, limit: int) -> List[Card]:
     """Validated, sanitized cards from one answer; raises InvalidAnswer when none are usable."""
-    from .cloze import ensure_cloze, normalize_cloze
-    from .formatting import to_field_html
-
     items = card_items(parse_json(content))
-    source = SourceRef(chunk.document, chunk.location, chunk.heading_path)
-    norm_chunk = normalise(chunk.text)
+    maker = CardMaker(chunk, kind)
     cards: List[Card] = []
     for item in items:
         if len(cards) >= limit:
             break
+        card = maker.card(item)
+        if card is not None:
+            cards.append(card)
+    if not cards:
+        raise no_usable_cards(kind)
+    return cards
+
+
+def no_usable_cards(kind: str) -> InvalidAnswer:
+    return InvalidAnswer(
+        f"The answer held no usable {'cloze ' if kind == CLOZE else ''}cards "
+        f"(expected a list of objects with {', '.join(required_fields(kind))}).",
+    )
+
+
+class CardMaker:
+    """One card from one answer item: validated, sanitized and grounded in its chunk, or None.
+    The same for a whole answer (build_cards) and for an item as it streams in (stream_cards)."""
+
+    def __init__(self, chunk: Chunk, kind: str, with_topic: bool = False) -> None:
+        self.chunk = chunk
+        self.kind = kind
+        self.with_topic = with_topic  # keep the item's "topic" (raw; the caller maps it)
+        self.source = SourceRef(chunk.document, chunk.location, chunk.heading_path)
+        self.norm_chunk = normalise(chunk.text)
+
+    def card(self, item: Dict[str, Any]) -> Optional[Card]:
+        from .cloze import ensure_cloze, normalize_cloze
+        from .formatting import to_field_html
+
+        kind = self.kind
         quote = pick(item, "quote")
-        card = Card(kind=kind, quote=quote[:500], source=source, chunk_id=chunk.id,
-                    grounded=is_grounded(quote, norm_chunk))
+        card = Card(kind=kind, quote=quote[:500], source=self.source, chunk_id=self.chunk.id,
+                    grounded=is_grounded(quote, self.norm_chunk),
+                    topic=pick(item, "topic")[:200] if self.with_topic else "")
         if kind == CLOZE:
             text = normalize_cloze(pick(item, "text"))
             cloze = ensure_cloze(text, pick(item, "back") or pick(item, "answer")) if text else None
             if not cloze:
-                continue
+                return None
             card.text = to_field_html(cloze)
             extra = pick(item, "extra")
             card.extra = to_field_html(extra) if extra and extra != pick(item, "text") else ""
             if not card.text:
-                continue
+                return None
         else:
             card.front = to_field_html(pick(item, "front"))
             card.back = to_field_html(pick(item, "back"))
             if not card.front or not card.back or normalise(card.front) == normalise(card.back):
-                continue
-        cards.append(card)
-    if not cards:
-        raise InvalidAnswer(
-            f"The answer held no usable {'cloze ' if kind == CLOZE else ''}cards "
-            f"(expected a list of objects with {', '.join(required_fields(kind))}).",
-        )
-    return cards
+                return None
+        return card
 
 
 def required_fields(kind: str) -> Tuple[str, ...]:

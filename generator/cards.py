@@ -41,6 +41,7 @@ class Card:
     chunk_id: str = ""
     duplicate: Optional[str] = None  # None, "batch", "collection" or "near"
     tags: List[str] = field(default_factory=list)
+    topic: str = ""  # the chosen topic the card belongs to (topics first), "" when none
 
     def key_text(self) -> str:
         """The text that identifies the card (Anki's duplicate check uses the first field)."""

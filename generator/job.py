@@ -5,12 +5,13 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 from . import log
-from .answers import build_cards
 from .backends.base import Backend, ChatRequest, ChatResult
 from .cards import Card
+from .chunk_ask import AskFor, ChunkAsk, with_topic
 from .chunking import chunk_document, estimate_tokens
 from .chunks import Chunk
 from .config import CardKind, Settings, as_settings
@@ -30,6 +31,7 @@ from .errors import (
 )
 from .prompts import retry_prompt, system_prompt, user_prompt
 from .schema import answer_schema
+from .stream_cards import CardStream
 
 AUTO_TOKENS_PER_CARD = 120  # one card per this many tokens of text when the count is automatic
 AUTO_MAX_PER_CHUNK = 12
@@ -52,6 +54,7 @@ class JobOptions:
     keep_alive: str = "10m"
     parallel: int = 1
     think: Optional[bool] = None  # set by prepare_job for models that think
+    focus: str = ""  # the user's free-text focus for this job, sent with every request
 
     @classmethod
     def from_config(cls, cfg: Union[Settings, Mapping[str, Any]], **overrides: Any) -> "JobOptions":
@@ -103,6 +106,7 @@ class JobResult:
     chunks_done: int = 0
     chunks_total: int = 0
     fatal: Optional[FlashcardError] = None  # an error that stopped the whole job (server gone ...)
+    cut: List[ChunkFailure] = field(default_factory=list)  # answers that broke off: cards kept, and why
 
 
 def prepare_job(backend: Backend, options: JobOptions) -> JobOptions:
@@ -118,7 +122,7 @@ def prepare_job(backend: Backend, options: JobOptions) -> JobOptions:
 
 
 def fixed_prompt_tokens(options: JobOptions) -> int:
-    return estimate_tokens(system_prompt(options.kind, options.prompt_additions)) + 60
+    return estimate_tokens(system_prompt(options.kind, options.prompt_additions, options.focus)) + 60
 
 
 def chunk_budget(options: JobOptions) -> int:
@@ -170,14 +174,29 @@ def generate_for_chunk(
     wanted: int,
     cancel: Optional[threading.Event] = None,
     on_tokens: Optional[Callable[[int], None]] = None,
+    on_card: Optional[Callable[[Card], None]] = None,
+    ask: Optional[ChunkAsk] = None,
+    on_cut: Optional[Callable[[FlashcardError], None]] = None,
 ) -> List[Card]:
     """One chunk's cards. A broken, truncated or schema-less answer is retried once with the
-    problem stated; a passing server failure is retried once too."""
+    problem stated; a passing server failure is retried once too.
+
+    ``on_card`` gets each card as soon as its object in the streamed answer closes (on this
+    thread); the list returned is authoritative (see ``stream_cards``). An answer that broke off
+    keeps the cards that closed before the break, and ``on_cut`` is told. ``ask``: what this
+    chunk's request asks beyond the job's settings (topics)."""
+    ask = ask or ChunkAsk()
+
+    def prompt(n: int) -> str:
+        return user_prompt(chunk, n, options.language) + (
+            "\n" + ask.instructions if ask.instructions else "")
+
+    schema = answer_schema(options.kind)
     request = ChatRequest(
         model=options.model,
-        system=system_prompt(options.kind, options.prompt_additions),
-        user=user_prompt(chunk, wanted, options.language),
-        schema=answer_schema(options.kind),
+        system=system_prompt(options.kind, options.prompt_additions, options.focus),
+        user=prompt(wanted),
+        schema=with_topic(schema, ask.topics) if ask.topics else schema,
         temperature=options.temperature,
         num_ctx=options.num_ctx,
         num_predict=options.num_predict,
@@ -190,10 +209,16 @@ def generate_for_chunk(
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         log.content(f"prompt for chunk {chunk.id}", request.user)
+        stream = CardStream(chunk, options.kind, wanted, on_card, ask.assign,
+                            with_topic=bool(ask.topics), allow_empty=ask.allow_empty)
         try:
-            result = backend.chat(request, cancel=cancel)
+            result = backend.chat(request, cancel=cancel, on_text=stream.feed)
         except BackendError as e:
             log.event("chunk %s attempt %d: %s", chunk.id, attempt + 1, type(e).__name__)
+            if stream.cards:  # shown already: keep them rather than ask again
+                if on_cut is not None:
+                    on_cut(cut_error(len(stream.cards), e.message, "Try again for the rest."))
+                return list(stream.cards)
             if not e.retryable or attempt == 1:
                 raise
             last = e
@@ -204,7 +229,10 @@ def generate_for_chunk(
         if on_tokens is not None:
             on_tokens(result.answer_tokens)
         try:
-            return build_cards(answer_text(result), chunk, options.kind, wanted)
+            cards = stream.settle(answer_text(result))
+            if stream.cut and on_cut is not None:
+                on_cut(cut_error(len(cards), *cut_reason(result, request.num_predict)))
+            return cards
         except AnswerError as e:
             log.event("chunk %s attempt %d: unusable answer: %s", chunk.id, attempt + 1, e.message)
             last = e
@@ -217,7 +245,7 @@ def generate_for_chunk(
             )
             # Ask for fewer cards with more room; num_predict may change without a model reload.
             wanted = max(1, wanted // 2)
-            request = replace(request, user=user_prompt(chunk, wanted, options.language),
+            request = replace(request, user=prompt(wanted),
                               num_predict=min(request.num_predict * 2, max(request.num_predict, options.num_ctx // 2)))
         else:
             request = replace(request, extra_messages=[
@@ -239,6 +267,18 @@ def answer_text(result: ChatResult) -> str:
     raise InvalidAnswer("The model gave an empty answer.")
 
 
+def cut_error(kept: int, why: str, hint: str) -> TruncatedAnswer:
+    return TruncatedAnswer(f"The model's answer broke off ({why}); the {kept} card"
+                           f"{'s' if kept != 1 else ''} written before the break were kept.", hint)
+
+
+def cut_reason(result: ChatResult, num_predict: int) -> Tuple[str, str]:
+    if result.done_reason == "length":
+        return (f"cut at the token limit, num_predict = {num_predict}",
+                "Raise 'num_predict' in the settings, or ask for fewer cards.")
+    return "its JSON is broken", "Try again for the rest, or choose a model that follows the format."
+
+
 # Errors after which asking about the next chunk is pointless.
 FATAL = (ServerUnreachable, NotAModelServer, ModelNotFound, AuthFailed)
 
@@ -256,6 +296,8 @@ def run_job(
     on_chunk: Optional[Callable[[Chunk, List[Card]], None]] = None,
     total_tokens: int = 0,
     on_failure: Optional[Callable[[Chunk, FlashcardError], None]] = None,
+    on_card: Optional[Callable[[Chunk, Card], None]] = None,
+    asks: Optional[AskFor] = None,
 ) -> JobResult:
     """Generate cards for every chunk, up to ``options.parallel`` requests at once.
 
@@ -263,7 +305,11 @@ def run_job(
     journal or a UI can keep what is done even if the job is cancelled or dies later.
     ``total_tokens`` spreads a ``max_cards`` limit over the chunks (computed here when
     ``chunks`` is a sequence). Setting ``cancel`` returns within ~50 ms with what is done.
-    ``on_failure`` is called like ``on_chunk`` (same order, same thread) for a chunk that failed."""
+    ``on_failure`` is called like ``on_chunk`` (same order, same thread) for a chunk that failed.
+    ``on_card`` is called on a worker thread with each card as soon as it is written, before its
+    chunk ends (in any order across chunks); ``on_chunk``'s list is authoritative (see
+    ``stream_cards.reconcile``). ``asks`` says per chunk what to ask (topics); a chunk it skips
+    is done with no cards. Answers that broke off keep their complete cards: ``JobResult.cut``."""
     user_cancel = cancel or threading.Event()
     stop = threading.Event()  # tells workers to give up: user cancel, a fatal error, or the limit
     if isinstance(chunks, Sequence):
@@ -287,10 +333,18 @@ def run_job(
             on_progress(Progress(result.chunks_done, result.chunks_total, len(result.cards),
                                  counter.tokens, counter.rate(), len(result.failures), label))
 
+    cuts: Dict[str, FlashcardError] = {}
+
     def work(chunk: Chunk, depth: int = 0) -> List[Card]:
         wanted = cards_for_chunk(chunk, options, total_tokens)
+        ask = asks(chunk, wanted) if asks is not None else None
+        if ask is not None and ask.skip:
+            return []
+        wanted = ask.wanted if ask is not None and ask.wanted > 0 else wanted
+        card_cb = None if on_card is None else (lambda card: on_card(chunk, card))
         try:
-            return generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens)
+            return generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens,
+                                      card_cb, ask, lambda e: cuts.__setitem__(chunk.id, e))
         except ContextExceeded:
             # The server's window is smaller than we were told: halve the chunk and go on.
             halves = split_chunk(chunk)
@@ -314,6 +368,8 @@ def run_job(
         else:
             cards = outcome if limit is None else outcome[: max(0, limit - len(result.cards))]
             result.cards.extend(cards)
+            if chunk.id in cuts:
+                result.cut.append(ChunkFailure(chunk, cuts.pop(chunk.id)))
             if on_chunk is not None:
                 on_chunk(chunk, cards)
             if limit is not None and len(result.cards) >= limit:

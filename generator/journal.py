@@ -50,7 +50,7 @@ def card_to_json(card: Card) -> Dict[str, Any]:
         "extra": card.extra, "quote": card.quote, "grounded": card.grounded,
         "source": {"document": card.source.document, "location": card.source.location,
                    "heading_path": list(card.source.heading_path)},
-        "chunk_id": card.chunk_id, "tags": list(card.tags),
+        "chunk_id": card.chunk_id, "tags": list(card.tags), "topic": card.topic,
     }
 
 
@@ -64,6 +64,7 @@ def card_from_json(d: Dict[str, Any]) -> Card:
         source=SourceRef(str(src.get("document") or ""), str(src.get("location") or ""),
                          tuple(src.get("heading_path") or ())),
         chunk_id=str(d.get("chunk_id") or ""), tags=list(d.get("tags") or []),
+        topic=str(d.get("topic") or ""),
     )
 
 

@@ -32,7 +32,7 @@ key terms, names, numbers, never filler words. "extra" is optional context (may 
 Answer with JSON only: {"cards": [{"text": "sentence with {{c1::term}}", "extra": "", "quote": "verbatim excerpt"}]}"""
 
 
-def system_prompt(kind: str, additions: str = "") -> str:
+def system_prompt(kind: str, additions: str = "", focus: str = "") -> str:
     parts = [RULES]
     if kind == CLOZE:
         parts.append(CLOZE_FORMAT)
@@ -42,7 +42,18 @@ def system_prompt(kind: str, additions: str = "") -> str:
         parts.append(BASIC_FORMAT)
     if additions.strip():
         parts.append("Additional instructions from the user:\n" + additions.strip())
+    if focus.strip():
+        parts.append(focus_line(focus))
     return "\n".join(parts)
+
+
+FOCUS_CHARS = 500  # a focus is a phrase or two, not a second prompt
+
+
+def focus_line(focus: str) -> str:
+    """The user's focus for this job (every request of it says the same)."""
+    text = " ".join(focus.split())[:FOCUS_CHARS]
+    return f"The user's focus for this text: {text}. Keep to it: leave out what it excludes."
 
 
 def user_prompt(chunk: Chunk, cards_wanted: int, language: str = "") -> str:

@@ -28,6 +28,7 @@ class Reply:
     body: Any = None
     delay: float = 0.0  # seconds before the first byte
     pieces: int = 4  # how many streamed lines the content is split into
+    rate: float = 0.0  # tokens per second (a line per token); 0 = the server's rate, if any
 
     @staticmethod
     def error(code: int, error: str = "") -> "Reply":
@@ -44,17 +45,74 @@ def source_text(user_message: str) -> str:
     return m.group(1) if m else user_message
 
 
+def schema_of(body: Dict[str, Any]) -> Dict[str, Any]:
+    """The JSON Schema a chat request asks for, in either protocol's form."""
+    fmt = body.get("format")
+    if isinstance(fmt, dict):
+        return fmt
+    rf = body.get("response_format") or {}
+    if isinstance(rf, dict):
+        schema = rf.get("schema") or (rf.get("json_schema") or {}).get("schema")
+        if isinstance(schema, dict):
+            return schema
+    return {}
+
+
+def topic_titles(body: Dict[str, Any]) -> Optional[List[str]]:
+    """The titles a card request lets the "topic" field take (None: not a request by topic)."""
+    props = ((schema_of(body).get("properties") or {}).get("cards") or {}).get("items", {})
+    topic = (props.get("properties") or {}).get("topic")
+    return list(topic.get("enum") or []) if isinstance(topic, dict) else None
+
+
+def is_topic_request(body: Dict[str, Any]) -> bool:
+    return "topics" in (schema_of(body).get("properties") or {})
+
+
+def sentences_of(text: str) -> List[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.split()) >= 4]
+
+
+def title_of(sentence: str) -> str:
+    """The topic the default answerers give a sentence: its first three words."""
+    return " ".join(sentence.split()[:3]).rstrip(",:;.")
+
+
+def default_topics(user: str) -> Dict[str, Any]:
+    """A topic per sentence of the chunk (at most 8), with a verbatim quote."""
+    m = re.search(r"^Source: .*? — (.*)$", user, re.MULTILINE)
+    section = m.group(1).strip() if m else ""
+    topics = []
+    for sentence in sentences_of(source_text(user))[:8]:
+        words = sentence.split()
+        topics.append({"title": title_of(sentence), "section": section, "summary": sentence,
+                       "cards": 1, "quote": " ".join(words[: min(8, len(words))])})
+    return {"topics": topics}
+
+
 def wanted_count(user_message: str) -> int:
     m = re.search(r"Write up to (\d+) card", user_message)
     return int(m.group(1)) if m else 3
 
 
-def default_cards(system: str, user: str) -> Dict[str, Any]:
-    """Cards made from the chunk's own sentences, so tests can check grounding and fields."""
+def default_cards(system: str, user: str, topics: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Cards made from the chunk's own sentences, so tests can check grounding and fields.
+    With ``topics`` (a request by topic), only sentences on one of them, each card naming it: a
+    sentence is on a topic when the topic is its title_of, or holds one of the topic's words."""
     text = source_text(user)
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.split()) >= 4]
+    sentences = sentences_of(text)
     cloze = "{{c1::" in system
     cards = []
+    on_topic: Dict[str, str] = {}
+    if topics is not None:
+        for sentence in sentences:
+            words = {w.lower().strip(".,;:") for w in sentence.split()}
+            for title in topics:
+                if title == title_of(sentence) or any(
+                        len(w) > 3 and w.lower() in words for w in title.split()):
+                    on_topic[sentence] = title
+                    break
+        sentences = [s for s in sentences if s in on_topic]
     for sentence in sentences[: wanted_count(user)]:
         words = sentence.split()
         quote = " ".join(words[: min(10, len(words))])
@@ -66,6 +124,8 @@ def default_cards(system: str, user: str) -> Dict[str, Any]:
             topic = " ".join(words[:3]).rstrip(",:;")
             cards.append({"front": f"What does the text say about “{topic}”?", "back": sentence,
                           "quote": quote})
+        if sentence in on_topic:
+            cards[-1]["topic"] = on_topic[sentence]
     return {"cards": cards}
 
 
@@ -84,12 +144,21 @@ class FakeOllama:
         latency: float = 0.0,
         slots: int = 0,  # parallel requests served at once; 0 = unlimited
         answerer: Optional[Callable[[Dict[str, Any]], Reply]] = None,
+        rate: float = 0.0,  # stream answers at this many tokens per second (0 = all at once)
+        token_chars: int = 4,  # characters per streamed token when a rate is set
     ) -> None:
         self.models = list(models)
         self.version = version
         self.context_length = context_length
         self.thinking_models = set(thinking_models)
         self.latency = latency
+        self.rate = rate
+        self.token_chars = token_chars
+        # (request number from 1, time sent, characters of content sent so far) for every content
+        # line streamed at a rate; the whole content of that request is answers[number]
+        self.sent: List[tuple] = []
+        self.answers: Dict[int, str] = {}
+        self._chat_count = 0
         self.slots = threading.Semaphore(slots) if slots else None
         self.answerer = answerer
         self.requests: List[Dict[str, Any]] = []  # {"path", "body", "time"}
@@ -211,13 +280,27 @@ class FakeOllama:
                 if name not in server.models:
                     server.models.append(name)
 
-            def _stream(self, lines: Sequence[str], close_early: bool = False, sse: bool = False) -> None:
+            def _stream(self, lines: Sequence[str], close_early: bool = False, sse: bool = False,
+                        interval: float = 0.0, texts: Optional[Sequence[str]] = None,
+                        number: int = 0) -> None:
+                """``interval``: seconds between lines, at a fixed rate from the first (the
+                content pieces ``texts`` are recorded in ``server.sent`` as they go)."""
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream" if sse else "application/x-ndjson")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                for line in lines:
+                start = time.monotonic()
+                so_far = 0
+                for k, line in enumerate(lines):
+                    if interval:
+                        wait = start + k * interval - time.monotonic()
+                        if wait > 0:
+                            time.sleep(wait)
                     data = ((f"data: {line}\n\n") if sse else (line + "\n")).encode()
+                    if texts is not None and k < len(texts):  # the time just before it leaves
+                        so_far += len(texts[k])
+                        with server._lock:
+                            server.sent.append((number, time.monotonic(), so_far))
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                     self.wfile.flush()
                 if close_early:
@@ -264,8 +347,14 @@ class FakeOllama:
                 user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
                 content = reply.content
                 if content is None:
-                    content = json.dumps(default_cards(system, user))
-                pieces = split(content, reply.pieces) if reply.mode != "garbage" else ["{not json"]
+                    content = json.dumps(default_topics(user) if is_topic_request(body)
+                                         else default_cards(system, user, topic_titles(body)))
+                rate = reply.rate or server.rate
+                if rate and reply.mode == "ok":
+                    size = max(1, server.token_chars)
+                    pieces = [content[i:i + size] for i in range(0, len(content), size)] or [""]
+                else:
+                    pieces = split(content, reply.pieces) if reply.mode != "garbage" else ["{not json"]
                 thinking = reply.thinking
                 lines = [self._piece(model=body.get("model"), text=p, openai=openai) for p in pieces]
                 if thinking and not openai:
@@ -286,7 +375,13 @@ class FakeOllama:
                 lines.append(self._final(body, reply, openai))
                 if openai:
                     lines.append("[DONE]")
-                self._stream(lines, sse=openai)
+                with server._lock:
+                    server._chat_count += 1
+                    number = server._chat_count
+                    server.answers[number] = content
+                texts = pieces if rate and reply.mode == "ok" else None
+                self._stream(lines, sse=openai, interval=1.0 / rate if texts else 0.0, texts=texts,
+                             number=number)
 
             def _stream_open(self, lines: Sequence[str]) -> None:
                 self.send_response(200)

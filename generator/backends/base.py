@@ -56,6 +56,7 @@ class ChatResult:
 
 
 TokenCallback = Callable[[int], None]  # called with the number of answer pieces received so far
+TextCallback = Callable[[str], None]  # called with each piece of the answer's content, as it arrives
 PullCallback = Callable[[str, int, int], None]  # status, completed bytes, total bytes
 
 
@@ -78,7 +79,10 @@ class Backend:
         request: ChatRequest,
         cancel: Optional[threading.Event] = None,
         on_token: Optional[TokenCallback] = None,
+        on_text: Optional[TextCallback] = None,
     ) -> ChatResult:
+        """One streamed answer. ``on_token`` gets the count of pieces so far, ``on_text`` each
+        piece of the content (not of a thinking model's 'thinking') on the reading thread."""
         raise NotImplementedError
 
     def pull(

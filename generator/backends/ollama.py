@@ -4,7 +4,8 @@ import time
 from typing import Any, Dict, List, Optional
 
 from ..errors import Cancelled, ModelNotFound, ServerFailed, StreamBroken
-from .base import Backend, ChatRequest, ChatResult, ModelInfo, PullCallback, ServerInfo, TokenCallback
+from .base import (Backend, ChatRequest, ChatResult, ModelInfo, PullCallback, ServerInfo, TextCallback,
+                   TokenCallback)
 from .http import Http, context_error, is_context_error, iter_lines, loads_line, not_a_server
 
 
@@ -44,6 +45,7 @@ class OllamaBackend(Backend):
         request: ChatRequest,
         cancel: Optional[threading.Event] = None,
         on_token: Optional[TokenCallback] = None,
+        on_text: Optional[TextCallback] = None,
     ) -> ChatResult:
         started = time.monotonic()
         resp = self.http.post_stream("/api/chat", chat_body(request), model=request.model)
@@ -63,6 +65,8 @@ class OllamaBackend(Backend):
             message = obj.get("message") or {}
             if message.get("content"):
                 content.append(message["content"])
+                if on_text is not None:
+                    on_text(str(message["content"]))
             if message.get("thinking"):
                 thinking.append(message["thinking"])
             pieces += 1

@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Optional
 
 from ..config import ResponseFormat
 from ..errors import BackendError, Cancelled, ModelNotFound, ServerFailed, StreamBroken
-from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TokenCallback
+from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TextCallback, TokenCallback
 from .http import Http, iter_lines, loads_line, not_a_server
 
 # How a JSON Schema is asked for (``ResponseFormat``). Servers differ: OpenAI, vLLM, LM Studio
@@ -48,11 +48,12 @@ class OpenAIBackend(Backend):
         request: ChatRequest,
         cancel: Optional[threading.Event] = None,
         on_token: Optional[TokenCallback] = None,
+        on_text: Optional[TextCallback] = None,
     ) -> ChatResult:
         style = self.response_format
         if style == ResponseFormat.AUTO:
             try:
-                return self._chat(request, ResponseFormat.JSON_SCHEMA, cancel, on_token)
+                return self._chat(request, ResponseFormat.JSON_SCHEMA, cancel, on_token, on_text)
             except BackendError as e:
                 # Only a rejected request means the form is wrong (llama-cpp-python answers 500,
                 # others 400); timeouts, a busy or missing server and the like are passed on.
@@ -61,10 +62,10 @@ class OpenAIBackend(Backend):
                 # Use the other form from now on.
                 with self._style_lock:
                     self.response_format = ResponseFormat.JSON_OBJECT
-                return self._chat(request, ResponseFormat.JSON_OBJECT, cancel, on_token)
-        return self._chat(request, style, cancel, on_token)
+                return self._chat(request, ResponseFormat.JSON_OBJECT, cancel, on_token, on_text)
+        return self._chat(request, style, cancel, on_token, on_text)
 
-    def _chat(self, request: ChatRequest, style: str, cancel, on_token) -> ChatResult:
+    def _chat(self, request: ChatRequest, style: str, cancel, on_token, on_text) -> ChatResult:
         started = time.monotonic()
         resp = self.http.post_stream("/v1/chat/completions", chat_body(request, style), model=request.model)
         content: List[str] = []
@@ -99,6 +100,8 @@ class OpenAIBackend(Backend):
                     pieces += 1
                     if on_token is not None:
                         on_token(pieces)
+                    if on_text is not None:
+                        on_text(str(delta["content"]))
                 if choice.get("finish_reason"):
                     finish = str(choice["finish_reason"])
         if cancel is not None and cancel.is_set():

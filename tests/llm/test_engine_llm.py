@@ -67,7 +67,7 @@ class Spy:
         self._chat = backend.chat
         backend.chat = self.chat
 
-    def chat(self, request, cancel=None, on_token=None):
+    def chat(self, request, cancel=None, on_token=None, on_text=None):
         number = len(self.calls) + 1
 
         def tokens(n):
@@ -77,7 +77,7 @@ class Spy:
                 on_token(n)
 
         try:
-            result = self._chat(request, cancel, tokens)
+            result = self._chat(request, cancel, tokens, on_text)
         except BaseException as e:
             self.calls.append((request, e))
             raise
