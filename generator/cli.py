@@ -10,6 +10,7 @@ from typing import List, Optional, Sequence
 
 from .backends import make_backend
 from .config import BackendKind, CardKind, Settings
+from .config_file import read_settings_file
 from .errors import FlashcardError, describe
 from .job import JobOptions, Progress, plan_chunks, prepare_job, run_job
 
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--field", action="append", default=[], metavar="LOGICAL=FIELD",
                    help="field mapping for --note-type, e.g. front=Question (repeatable)")
     p.add_argument("--model", default=None)
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="settings to use: the add-on's config.json, or Anki's meta.json of the "
+                        "add-on (what you set in Anki); flags override them")
     p.add_argument("--url", default=None, help="server URL (default from config.json)")
     p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None)
     p.add_argument("--api-key", default=None, help="for OpenAI-compatible servers that need one")
@@ -38,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default=None, help="language of the cards (default: the source's)")
     p.add_argument("--max-cards", type=int, default=None, help="at most this many cards in all")
     p.add_argument("--parallel", type=int, default=None, help="requests at once")
-    p.add_argument("--num-ctx", type=int, default=None)
+    p.add_argument("--num-ctx", type=num_ctx_arg, default=None, metavar="auto|N",
+                   help="context per request: auto (the context the server loaded the model "
+                        "with) or a number of tokens")
     p.add_argument("--num-predict", type=int, default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--temperature", type=float, default=None)
@@ -52,19 +58,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 def models_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m generator models", description="List the server's models.")
+    p.add_argument("--config", default=None, metavar="FILE")
     p.add_argument("--url", default=None)
     p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None)
     p.add_argument("--api-key", default=None)
     return p
 
 
+def num_ctx_arg(text: str) -> str:
+    from .context_size import parse_num_ctx
+
+    try:
+        parse_num_ctx(text)
+    except FlashcardError as e:
+        raise argparse.ArgumentTypeError(e.message) from None
+    return text
+
+
 def server_config(args: argparse.Namespace) -> Settings:
-    """config.json's settings with the command line's server options."""
+    """The settings (config.json's, or the file of --config) with the command line's server
+    options. A bad value in the file keeps its default and is reported on stderr."""
+    user = read_settings_file(args.config) if args.config else {}
+    problems: List[str] = []
+    base = Settings.from_dict(user, problems)
+    for problem in problems:
+        err(f"{args.config}: {problem}")
     changes = {key: value for key, value in (("url", args.url), ("backend", args.backend),
                                              ("api_key", args.api_key)) if value is not None}
-    if args.backend is not None and args.url is None:
+    if args.backend is not None and args.url is None and not user.get("url"):
         changes["url"] = BackendKind.parse(args.backend).default_url
-    return Settings().replace(**changes)
+    return base.replace(**changes)
 
 
 def err(text: str) -> None:
@@ -73,7 +96,11 @@ def err(text: str) -> None:
 
 def run_models(argv: Sequence[str]) -> int:
     args = models_parser().parse_args(argv)
-    backend = make_backend(server_config(args))
+    try:
+        backend = make_backend(server_config(args))
+    except FlashcardError as e:
+        err(describe(e))
+        return EXIT_USAGE
     try:
         info = backend.server_info()
     except FlashcardError as e:
@@ -124,15 +151,14 @@ def run_generate(argv: Sequence[str]) -> int:
         cfg = server_config(args)
         if args.timeout is not None:
             cfg = cfg.replace(read_timeout=args.timeout)
-    except FlashcardError as e:
-        err(describe(e))
-        return EXIT_USAGE
-    options = JobOptions.from_config(
-        cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
-        parallel=args.parallel, num_ctx=args.num_ctx, num_predict=args.num_predict,
-        seed=args.seed, temperature=args.temperature,
-    )
-    try:
+        if args.num_ctx is not None:
+            cfg = cfg.replace(num_ctx=int(args.num_ctx) if args.num_ctx.strip().isdigit()
+                              else args.num_ctx)
+        options = JobOptions.from_config(
+            cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
+            parallel=args.parallel, num_predict=args.num_predict,
+            seed=args.seed, temperature=args.temperature,
+        )
         mapping = parse_mapping(args.field)
         documents = read_documents(args.sources)
     except FlashcardError as e:
@@ -166,10 +192,12 @@ def run_generate(argv: Sequence[str]) -> int:
         if col is not None:
             from .notes import NoteTarget, add_cards
 
+            if args.note_type is None and cfg.note_type:  # the user's own type, as set in Anki
+                mapping = dict(cfg.field_mapping, **mapping)
             target = NoteTarget(
                 deck=args.deck or cfg.deck,
                 kind=options.kind,
-                notetype=args.note_type or "",
+                notetype=args.note_type if args.note_type is not None else cfg.note_type,
                 field_mapping=mapping,
                 tags=list(args.tags if args.tags is not None else cfg.tags),
             )

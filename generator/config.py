@@ -118,6 +118,13 @@ def between(low: float, high: float) -> Check:
     return lambda v: None if low <= v <= high else "between %s and %s" % (low, high)
 
 
+def auto_or_tokens(v: Any) -> Optional[str]:
+    """num_ctx: "auto" or a number of tokens (context_size.MIN_CTX and up)."""
+    if isinstance(v, str):
+        return None if v.strip().lower() == "auto" else '"auto" or a number of tokens'
+    return None if v >= 512 else '"auto" or at least 512'
+
+
 def setting(default: Any, *checks: Check) -> Any:
     """A ``Settings`` field: its default (copied for lists and dicts) and its checks."""
     meta = {"checks": checks}
@@ -145,7 +152,7 @@ class Settings:
     # model
     model: str = setting("llama3.2")
     temperature: float = setting(0.2, between(0, 2))
-    num_ctx: int = setting(4096, at_least(256))
+    num_ctx: Union[int, str] = setting("auto", auto_or_tokens)
     num_predict: int = setting(1024, at_least(16))
     seed: int = setting(0, at_least(0))
     keep_alive: str = setting("10m")

@@ -10,11 +10,13 @@ from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Opti
 
 from . import log
 from .backends.base import Backend, ChatRequest, ChatResult
+from .backends.server_facts import ThinkSetting
 from .cards import Card
 from .chunk_ask import AskFor, ChunkAsk, with_topic
 from .chunking import chunk_document, estimate_tokens
 from .chunks import Chunk
 from .config import CardKind, Settings, as_settings
+from .context_size import MAX_CHUNK_TOKENS, job_context, parse_num_ctx
 from .documents import Document
 from .errors import (
     AnswerError,
@@ -48,18 +50,20 @@ class JobOptions:
     max_cards: int = 0  # for the whole job; 0 = automatic from the text's length
     prompt_additions: str = ""
     temperature: float = 0.2
-    num_ctx: int = 4096
+    num_ctx: int = 4096  # the context chunks are planned with (sent unless num_ctx_auto)
     num_predict: int = 1024
     seed: int = 0
     keep_alive: str = "10m"
     parallel: int = 1
-    think: Optional[bool] = None  # set by prepare_job for models that think
+    think: Optional[ThinkSetting] = None  # set by prepare_job for models that think
     focus: str = ""  # the user's free-text focus for this job, sent with every request
+    num_ctx_auto: bool = False  # "auto": the context the server loaded the model with, not sent
 
     @classmethod
     def from_config(cls, cfg: Union[Settings, Mapping[str, Any]], **overrides: Any) -> "JobOptions":
         """The job's options from the settings; ``overrides`` that are not None win."""
         s = as_settings(cfg)
+        num_ctx, auto = parse_num_ctx(s.num_ctx)
         opts = cls(
             model=s.model,
             kind=CardKind.parse(overrides.pop("kind", None) or s.card_kind),
@@ -67,7 +71,8 @@ class JobOptions:
             max_cards=s.max_cards,
             prompt_additions=s.prompt_additions,
             temperature=s.temperature,
-            num_ctx=s.num_ctx,
+            num_ctx=num_ctx,
+            num_ctx_auto=auto,
             num_predict=s.num_predict,
             seed=s.seed,
             keep_alive=s.keep_alive,
@@ -110,15 +115,17 @@ class JobResult:
 
 
 def prepare_job(backend: Backend, options: JobOptions) -> JobOptions:
-    """Ask the server about the model once: fails early if it is missing, caps num_ctx to the
-    model's context, and turns thinking off for models that think (their answer would go to
-    the 'thinking' field)."""
+    """Ask the server about the model once: fails early if it is missing, takes the server's
+    spelling of its name, settles the context (``context_size.job_context``: "auto" loads the
+    model and reads its context; a number is capped to the model's), and keeps models that
+    think from thinking at length (``false``, or the lowest level for those that always think;
+    their answer would go to the 'thinking' field)."""
     info = backend.model_info(options.model)
-    num_ctx = options.num_ctx
-    if info.context_length:
-        num_ctx = min(num_ctx, info.context_length)
-    think = False if info.thinks else options.think
-    return replace(options, num_ctx=num_ctx, think=think)
+    num_ctx, auto = job_context(backend, info, options.num_ctx, options.num_ctx_auto,
+                                options.keep_alive)
+    think = info.think_setting() if info.thinks else options.think
+    return replace(options, model=info.name or options.model, num_ctx=num_ctx,
+                   num_ctx_auto=auto, think=think)
 
 
 def fixed_prompt_tokens(options: JobOptions) -> int:
@@ -128,7 +135,8 @@ def fixed_prompt_tokens(options: JobOptions) -> int:
 def chunk_budget(options: JobOptions) -> int:
     """Tokens of source text per request: the context less the fixed prompt and the answer."""
     answer = min(options.num_predict, options.num_ctx // 2)
-    return max(200, options.num_ctx - fixed_prompt_tokens(options) - answer - 64)
+    room = options.num_ctx - fixed_prompt_tokens(options) - answer - 64
+    return max(200, min(MAX_CHUNK_TOKENS, room))
 
 
 def plan_chunks(documents: Iterable[Document], options: JobOptions) -> List[Chunk]:
@@ -198,7 +206,7 @@ def generate_for_chunk(
         user=prompt(wanted),
         schema=with_topic(schema, ask.topics) if ask.topics else schema,
         temperature=options.temperature,
-        num_ctx=options.num_ctx,
+        num_ctx=0 if options.num_ctx_auto else options.num_ctx,  # 0: the loaded context stays
         num_predict=options.num_predict,
         seed=options.seed,
         keep_alive=options.keep_alive,

@@ -5,10 +5,13 @@ It records what it was sent, so tests can check both sides of the wire.
     with FakeOllama() as server:          # server.url, server.requests
         server.script(Reply.error(503))  # next chat answer; afterwards the default answerer
 """
+import hashlib
 import json
+import math
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -129,6 +132,43 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None) ->
     return {"cards": cards}
 
 
+EMBED_DIMS = 256
+TOKEN = re.compile(r"\w+", re.UNICODE)
+# Words that say little about what a card asks: left out of the fake embedding.
+STOPWORDS = frozenset("""
+a an the of in on at to for by with from and or is are was were be been does do did what which who whom
+whose where when why how that this these those it its as into than then there their them they
+der die das des dem den ein eine einer eines einem einen und oder ist sind war wird werden was welche
+welcher welches wer wie wo wann warum im in am an auf aus bei mit von zu zur zum für durch
+le la les un une des du de et ou est sont était qui que quoi quel quelle quels quelles où quand
+comment pourquoi dans sur par pour avec en au aux ce cette ces se
+el la los las un una unos unas del de y o es son era qué que cuál cuáles quién dónde cuándo cómo
+por para con en al se su sus lo
+""".split())
+
+
+def fake_embedding(text: str, dims: int = EMBED_DIMS) -> List[float]:
+    """A deterministic stand-in for an embedding model: words (accents folded, stop words
+    dropped, crude stems) and their character trigrams, hashed with signs into ``dims``
+    buckets, as a unit vector. Texts sharing words and word parts come out close."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    vec = [0.0] * dims
+    for word in TOKEN.findall(folded):
+        if word in STOPWORDS:
+            continue
+        stem = word[:6]
+        features = [("w", stem, 2.0)] + [("g", stem[i:i + 3], 1.0) for i in range(max(1, len(stem) - 2))]
+        for kind, feature, weight in features:
+            h = hashlib.blake2b(f"{kind}:{feature}".encode(), digest_size=8).digest()
+            index = int.from_bytes(h[:4], "little") % dims
+            vec[index] += weight if h[4] & 1 else -weight
+    norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+    if norm == 1.0 and not any(vec):
+        vec[0] = 1.0
+    return [x / norm for x in vec]
+
+
 class QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hangs up mid-answer (cancel, timeout tests) is expected here
@@ -146,11 +186,24 @@ class FakeOllama:
         answerer: Optional[Callable[[Dict[str, Any]], Reply]] = None,
         rate: float = 0.0,  # stream answers at this many tokens per second (0 = all at once)
         token_chars: int = 4,  # characters per streamed token when a rate is set
+        families: Optional[Dict[str, str]] = None,  # model -> details.family (default "llama")
+        parsers: Optional[Dict[str, str]] = None,  # model -> /api/show "parser" (e.g. "harmony")
+        embedding_models: Sequence[str] = (),  # models that answer /api/embed (with fake_embedding)
+        loaded_context: int = 4096,  # the context the server loads a model with when not told
+        ps_context: bool = True,  # False: /api/ps without context_length (older servers)
     ) -> None:
         self.models = list(models)
         self.version = version
         self.context_length = context_length
         self.thinking_models = set(thinking_models)
+        self.families = dict(families or {})
+        self.parsers = dict(parsers or {})
+        self.embedding_models = set(embedding_models)
+        self.default_loaded_context = loaded_context
+        self.ps_context = ps_context
+        self.loaded: Dict[str, int] = {}  # model -> context it is loaded with (for /api/ps)
+        self.loads: List[tuple] = []  # (model, context) of every (re)load
+        self.embedded: List[str] = []  # every text /api/embed or /v1/embeddings was asked for
         self.latency = latency
         self.rate = rate
         self.token_chars = token_chars
@@ -193,6 +246,24 @@ class FakeOllama:
     def script(self, *replies: Reply) -> None:
         with self._lock:
             self._script.extend(replies)
+
+    def has(self, model: Any) -> bool:
+        """Whether Ollama would find ``model``: a missing tag means ":latest"."""
+        name = str(model or "")
+        return name in self.models or (":" not in name.rsplit("/", 1)[-1]
+                                       and name + ":latest" in self.models)
+
+    def load(self, model: str, num_ctx: Optional[int] = None) -> None:
+        """Load a model as Ollama does: with the context asked for, else the server's default;
+        another context than the loaded one is a reload."""
+        if ":" not in model.rsplit("/", 1)[-1]:
+            model += ":latest"  # as /api/ps names it
+        ctx = int(num_ctx or self.loaded.get(model) or self.default_loaded_context)
+        ctx = min(ctx, self.context_length)
+        with self._lock:
+            if self.loaded.get(model) != ctx:
+                self.loaded[model] = ctx
+                self.loads.append((model, ctx))
 
     def chat_bodies(self) -> List[Dict[str, Any]]:
         return [r["body"] for r in self.requests if r["path"] in ("/api/chat", "/v1/chat/completions")]
@@ -244,6 +315,16 @@ class FakeOllama:
                     self._json({"models": [{"name": m, "model": m, "size": 2_000_000_000,
                                             "details": {"family": "llama", "parameter_size": "3B"}}
                                            for m in server.models]})
+                elif self.path == "/api/ps":
+                    entries = []
+                    for name, ctx in list(server.loaded.items()):
+                        entry = {"name": name, "model": name, "size": 2_000_000_000,
+                                 "size_vram": 0, "expires_at": "2026-11-24T00:10:00Z",
+                                 "details": {"family": server.families.get(name, "llama")}}
+                        if server.ps_context:
+                            entry["context_length"] = ctx
+                        entries.append(entry)
+                    self._json({"models": entries})
                 elif self.path == "/v1/models":
                     self._json({"object": "list", "data": [{"id": m, "object": "model",
                                                             "max_model_len": server.context_length}
@@ -255,17 +336,54 @@ class FakeOllama:
                 body = self._body()
                 if self.path == "/api/show":
                     name = body.get("model") or body.get("name")
-                    if name not in server.models:
+                    if not server.has(name):
                         return self._json({"error": f"model '{name}' not found"}, 404)
+                    if name not in server.models:
+                        name = name + ":latest"
                     caps = ["completion"] + (["thinking"] if name in server.thinking_models else [])
-                    return self._json({"modelfile": "", "details": {"family": "llama"},
-                                       "model_info": {"llama.context_length": server.context_length},
-                                       "capabilities": caps})
+                    if name in server.embedding_models:
+                        caps = ["embedding"]
+                    family = server.families.get(name, "llama")
+                    show = {"modelfile": "", "details": {"family": family, "families": [family]},
+                            "model_info": {f"{family}.context_length": server.context_length},
+                            "capabilities": caps}
+                    if name in server.parsers:
+                        show["parser"] = server.parsers[name]
+                    return self._json(show)
                 if self.path == "/api/pull":
                     return self._pull(body)
+                if self.path == "/api/generate":
+                    name = str(body.get("model") or "")
+                    if not server.has(name):
+                        return self._json({"error": f"model '{name}' not found"}, 404)
+                    server.load(name, (body.get("options") or {}).get("num_ctx"))
+                    return self._json({"model": name, "created_at": "2026-11-24T00:00:00Z",
+                                       "response": "", "done": True, "done_reason": "load"})
+                if self.path in ("/api/embed", "/v1/embeddings"):
+                    return self._embed(body, openai=self.path.startswith("/v1"))
                 if self.path in ("/api/chat", "/v1/chat/completions"):
                     return self._chat(body, openai=self.path.startswith("/v1"))
                 self._json({"error": "404 page not found"}, 404)
+
+            def _embed(self, body: Dict[str, Any], openai: bool) -> None:
+                name = str(body.get("model") or "")
+                if not (server.has(name) if not openai else name in server.models):
+                    err = f"model '{name}' not found"
+                    return self._json({"error": {"message": err}} if openai else {"error": err}, 404)
+                if name not in server.embedding_models:
+                    err = f'"{name}" does not support embeddings'
+                    return self._json({"error": {"message": err}} if openai else {"error": err}, 400)
+                texts = body.get("input")
+                texts = [texts] if isinstance(texts, str) else list(texts or [])
+                with server._lock:
+                    server.embedded.extend(str(t) for t in texts)
+                time.sleep(server.latency)
+                vectors = [fake_embedding(str(t)) for t in texts]
+                if openai:
+                    return self._json({"object": "list", "model": name,
+                                       "data": [{"object": "embedding", "index": i, "embedding": v}
+                                                for i, v in enumerate(vectors)]})
+                self._json({"model": name, "embeddings": vectors})
 
             def _pull(self, body: Dict[str, Any]) -> None:
                 name = str(body.get("model") or body.get("name"))
@@ -275,10 +393,10 @@ class FakeOllama:
                                   "total": 100, "completed": done})
                 lines += [{"status": "verifying sha256 digest"}, {"status": "writing manifest"},
                           {"status": "success"}]
-                self._stream([json.dumps(x) for x in lines])
-                server.pulled.append(name)
+                server.pulled.append(name)  # before "success" reaches the client
                 if name not in server.models:
                     server.models.append(name)
+                self._stream([json.dumps(x) for x in lines])
 
             def _stream(self, lines: Sequence[str], close_early: bool = False, sse: bool = False,
                         interval: float = 0.0, texts: Optional[Sequence[str]] = None,
@@ -310,10 +428,12 @@ class FakeOllama:
 
             def _chat(self, body: Dict[str, Any], openai: bool) -> None:
                 model = body.get("model")
-                if model not in server.models:
+                if not (server.has(model) if not openai else model in server.models):
                     err = f"model '{model}' not found"
                     return self._json({"error": {"message": err, "type": "not_found"}} if openai
                                       else {"error": err}, 404)
+                if not openai:
+                    server.load(str(model), (body.get("options") or {}).get("num_ctx"))
                 if server.slots is not None:
                     server.slots.acquire()
                 start = time.monotonic()

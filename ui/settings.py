@@ -121,8 +121,10 @@ class SettingsDialog(QDialog):
         self.temperature.setDecimals(2)
         self.temperature.setToolTip("Lower = more literal cards, higher = more varied")
         f.addRow("Temperature", self.temperature)
-        self.num_ctx = _spin(512, 262144, " tokens", step=1024,
-                             tip="Context window per request (capped by the model's own)")
+        self.num_ctx = _spin(0, 262144, " tokens", step=1024,
+                             tip="Context window per request (capped by the model's own); "
+                                 "auto = the context the server loaded the model with")
+        self.num_ctx.setSpecialValueText("auto")  # shown for 0
         f.addRow("Context size", self.num_ctx)
         self.num_predict = _spin(64, 32768, " tokens", step=256,
                                  tip="The longest answer a request may get")
@@ -200,7 +202,8 @@ class SettingsDialog(QDialog):
         self.parallel.setValue(int(cfg.get("parallel_requests") or 1))
         self.model.setEditText(str(cfg.get("model") or ""))
         self.temperature.setValue(float(cfg.get("temperature", 0.2)))
-        self.num_ctx.setValue(int(cfg.get("num_ctx") or 4096))
+        num_ctx = cfg.get("num_ctx")
+        self.num_ctx.setValue(int(num_ctx) if str(num_ctx).strip().isdigit() else 0)
         self.num_predict.setValue(int(cfg.get("num_predict") or 1024))
         self.seed.setValue(int(cfg.get("seed") or 0))
         self.keep_alive.setText(str(cfg.get("keep_alive") or ""))
@@ -230,7 +233,7 @@ class SettingsDialog(QDialog):
             "parallel_requests": self.parallel.value(),
             "model": self.model.currentText().strip(),
             "temperature": round(self.temperature.value(), 2),
-            "num_ctx": self.num_ctx.value(),
+            "num_ctx": max(512, self.num_ctx.value()) if self.num_ctx.value() else "auto",
             "num_predict": self.num_predict.value(),
             "seed": self.seed.value(),
             "keep_alive": self.keep_alive.text().strip() or "10m",

@@ -1,7 +1,9 @@
 """The one small interface both server protocols implement."""
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from .server_facts import OLD_SERVER_WARNING, ThinkSetting, may_ignore_format, think_setting
 
 
 @dataclass
@@ -16,7 +18,10 @@ class ServerInfo:
         host = self.url.split("://", 1)[-1].rstrip("/")
         version = f" {self.version}" if self.version else ""
         n = len(self.models)
-        return f"{name}{version} at {host} · {n} model{'s' if n != 1 else ''}"
+        line = f"{name}{version} at {host} · {n} model{'s' if n != 1 else ''}"
+        if self.backend == "ollama" and may_ignore_format(self.version):
+            line += f" · {OLD_SERVER_WARNING}"
+        return line
 
 
 @dataclass
@@ -24,10 +29,17 @@ class ModelInfo:
     name: str
     context_length: int = 0  # 0 when the server does not say
     capabilities: Tuple[str, ...] = ()
+    family: str = ""  # /api/show details.family, e.g. "llama", "qwen3", "gptoss"
+    families: Tuple[str, ...] = ()
+    parser: str = ""  # /api/show parser, e.g. "harmony"
 
     @property
     def thinks(self) -> bool:
         return "thinking" in self.capabilities
+
+    def think_setting(self) -> Optional[ThinkSetting]:
+        """What to send as ``think``: None (not a thinking model), False, or the lowest level."""
+        return think_setting(self.capabilities, self.family, self.families, self.parser)
 
 
 @dataclass
@@ -37,11 +49,11 @@ class ChatRequest:
     user: str
     schema: Dict[str, Any]
     temperature: float = 0.2
-    num_ctx: int = 4096
+    num_ctx: int = 4096  # 0 = not sent (the server keeps the context the model is loaded with)
     num_predict: int = 1024
     seed: int = 0  # 0 = not sent
     keep_alive: str = "10m"
-    think: Optional[bool] = None  # None = not sent
+    think: Optional[ThinkSetting] = None  # None = not sent; False or a level ("low")
     extra_messages: List[Dict[str, str]] = field(default_factory=list)  # e.g. a retry's feedback
 
 
@@ -72,6 +84,15 @@ class Backend:
         raise NotImplementedError
 
     def model_info(self, model: str) -> ModelInfo:
+        raise NotImplementedError
+
+    def loaded_context(self, model: str, keep_alive: str = "10m") -> int:
+        """Load ``model`` if need be and return the context it is loaded with; 0 when the
+        server cannot say (then the model's own context or a safe default is used)."""
+        return 0
+
+    def embed(self, model: str, texts: Sequence[str]) -> List[List[float]]:
+        """One embedding vector per text, in order."""
         raise NotImplementedError
 
     def chat(

@@ -1,12 +1,14 @@
 """Ollama's native API: /api/version, /api/tags, /api/show, /api/chat (NDJSON stream), /api/pull."""
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from ..errors import Cancelled, ModelNotFound, ServerFailed, StreamBroken
 from .base import (Backend, ChatRequest, ChatResult, ModelInfo, PullCallback, ServerInfo, TextCallback,
                    TokenCallback)
+from .embeddings import embed_ollama
 from .http import Http, context_error, is_context_error, iter_lines, loads_line, not_a_server
+from .server_facts import loaded_context, preload
 
 
 class OllamaBackend(Backend):
@@ -37,8 +39,19 @@ class OllamaBackend(Backend):
         for key, value in (body.get("model_info") or {}).items():
             if key.endswith(".context_length") and isinstance(value, int):
                 context = value
-        caps = tuple(str(c) for c in body.get("capabilities") or ())
-        return ModelInfo(model, context, caps)
+        caps = tuple(str(c)[:40] for c in list(body.get("capabilities") or ())[:50])
+        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        families = details.get("families") if isinstance(details.get("families"), list) else []
+        return ModelInfo(model, context, caps, family=str(details.get("family") or "")[:60],
+                         families=tuple(str(f)[:60] for f in families[:20]),
+                         parser=str(body.get("parser") or "")[:60])
+
+    def loaded_context(self, model: str, keep_alive: str = "10m") -> int:
+        preload(self.http, model, keep_alive)
+        return loaded_context(self.http, model)
+
+    def embed(self, model: str, texts: Sequence[str]) -> List[List[float]]:
+        return embed_ollama(self.http, model, texts)
 
     def chat(
         self,
@@ -112,9 +125,10 @@ class OllamaBackend(Backend):
 def chat_body(request: ChatRequest) -> Dict[str, Any]:
     options: Dict[str, Any] = {
         "temperature": request.temperature,
-        "num_ctx": request.num_ctx,
         "num_predict": request.num_predict,
     }
+    if request.num_ctx:  # else the server keeps the context the model is loaded with
+        options["num_ctx"] = request.num_ctx
     if request.seed:
         options["seed"] = request.seed
     body: Dict[str, Any] = {

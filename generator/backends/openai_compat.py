@@ -1,12 +1,14 @@
 """OpenAI-compatible servers (LM Studio, llama.cpp, vLLM, Ollama's /v1): models and streamed chat."""
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from ..config import ResponseFormat
 from ..errors import BackendError, Cancelled, ModelNotFound, ServerFailed, StreamBroken
 from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TextCallback, TokenCallback
+from .embeddings import embed_openai
 from .http import Http, iter_lines, loads_line, not_a_server
+from .server_facts import find_model
 
 # How a JSON Schema is asked for (``ResponseFormat``). Servers differ: OpenAI, vLLM, LM Studio
 # and Ollama take "json_schema"; llama-cpp-python's server takes only "json_object" with a
@@ -36,12 +38,16 @@ class OpenAIBackend(Backend):
 
     def model_info(self, model: str) -> ModelInfo:
         entries = self._model_entries()
-        if entries and model not in entries:
+        name = find_model(model, entries)  # Ollama's /v1 lists "llama3.2:latest" for "llama3.2"
+        if entries and name is None:
             raise ModelNotFound(
                 model,
                 hint=f"Load '{model}' in your server, or choose one of: {', '.join(sorted(entries)[:8])}.",
             )
-        return ModelInfo(model, context_length(entries.get(model) or {}))
+        return ModelInfo(name or model, context_length(entries.get(name or model) or {}))
+
+    def embed(self, model: str, texts: Sequence[str]) -> List[List[float]]:
+        return embed_openai(self.http, model, texts)
 
     def chat(
         self,
