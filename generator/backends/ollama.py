@@ -40,8 +40,10 @@ class OllamaBackend(Backend):
             if key.endswith(".context_length") and isinstance(value, int):
                 context = value
         caps = tuple(str(c)[:40] for c in list(body.get("capabilities") or ())[:50])
-        details = body.get("details") if isinstance(body.get("details"), dict) else {}
-        families = details.get("families") if isinstance(details.get("families"), list) else []
+        got = body.get("details")
+        details: Dict[str, Any] = got if isinstance(got, dict) else {}
+        listed = details.get("families")
+        families: List[Any] = listed if isinstance(listed, list) else []
         return ModelInfo(model, context, caps, family=str(details.get("family") or "")[:60],
                          families=tuple(str(f)[:60] for f in families[:20]),
                          parser=str(body.get("parser") or "")[:60])
