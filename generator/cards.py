@@ -42,6 +42,14 @@ class Card:
     duplicate: Optional[str] = None  # None, "batch", "collection" or "near"
     tags: List[str] = field(default_factory=list)
     topic: str = ""  # the chosen topic the card belongs to (topics first), "" when none
+    # (check, reason) pairs from generator/checks.py; see checks.is_flagged.
+    flags: List[Tuple[str, str]] = field(default_factory=list)
+    # The card the rewrite pass replaced (its fields and "reasons"); empty = not rewritten.
+    original: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rewritten(self) -> bool:
+        return bool(self.original)
 
     def key_text(self) -> str:
         """The text that identifies the card (Anki's duplicate check uses the first field)."""
@@ -55,4 +63,6 @@ class Card:
             "heading_path": list(self.source.heading_path),
             "label": self.source.label(),
         }
+        d["flags"] = [{"check": check, "reason": reason} for check, reason in self.flags]
+        d["rewritten"] = self.rewritten
         return d

@@ -51,6 +51,7 @@ def card_to_json(card: Card) -> Dict[str, Any]:
         "source": {"document": card.source.document, "location": card.source.location,
                    "heading_path": list(card.source.heading_path)},
         "chunk_id": card.chunk_id, "tags": list(card.tags), "topic": card.topic,
+        "flags": [list(f) for f in card.flags], "original": dict(card.original),
     }
 
 
@@ -65,6 +66,8 @@ def card_from_json(d: Dict[str, Any]) -> Card:
                          tuple(src.get("heading_path") or ())),
         chunk_id=str(d.get("chunk_id") or ""), tags=list(d.get("tags") or []),
         topic=str(d.get("topic") or ""),
+        flags=[(str(f[0]), str(f[1])) for f in d.get("flags") or [] if isinstance(f, list) and len(f) == 2],
+        original={str(k): str(v) for k, v in (d.get("original") or {}).items()},
     )
 
 
