@@ -249,6 +249,8 @@ def _list_answer(back_html: str, back: str, lang: str) -> int:
     lines = [ln for ln in back.split("\n") if ln.strip()]
     if len(lines) >= LIST_ITEMS:
         return len(lines)
+    if back.rstrip().endswith(".") and len(back.split()) >= 8:
+        return 0  # a sentence (its commas separate clauses, not items)
     parts = [p for p in _ITEM_SPLIT.split(back.strip().rstrip(".")) if p.strip()]
     if parts:
         last = parts[-1].split()

@@ -96,6 +96,29 @@ class ResponseFormat(Choice):
     NONE = "none"
 
 
+class Depth(Choice):
+    """How many cards a text gets: one per key idea, per distinct fact, or per fact and detail."""
+
+    KEY_IDEAS = "key_ideas"
+    EVERY_FACT = "every_fact"
+    EXHAUSTIVE = "exhaustive"
+
+
+class SelfReview(Choice):
+    """Which cards the one rewrite pass sends back to the model (generator/review_pass.py)."""
+
+    OFF = "off"
+    FLAGGED = "flagged"  # the cards the checks flagged
+    ALL = "all"  # every card (the model may rewrite, but drops only flagged ones)
+
+
+class FlaggedInBulk(Choice):
+    """What the bulk import's "add as they come" mode does with a flagged card."""
+
+    TAG = "tag"  # add it, tagged ollama-flashcards::flagged
+    SKIP = "skip"  # do not add it
+
+
 class BulkMode(Choice):
     ADD = "add"  # add the cards as they come
     REVIEW = "review"  # review all before adding
@@ -153,7 +176,7 @@ class Settings:
     model: str = setting("llama3.2")
     temperature: float = setting(0.2, between(0, 2))
     num_ctx: Union[int, str] = setting("auto", auto_or_tokens)
-    num_predict: int = setting(1024, at_least(16))
+    num_predict: int = setting(2048, at_least(16))
     seed: int = setting(0, at_least(0))
     keep_alive: str = setting("10m")
     # cards
@@ -166,9 +189,13 @@ class Settings:
     max_cards: int = setting(0, between(0, 10000))
     prompt_additions: str = setting("")
     skip_duplicates: bool = setting(True)
+    depth: Depth = setting(Depth.EVERY_FACT)
+    self_review: SelfReview = setting(SelfReview.FLAGGED)
+    uncheck_flagged: bool = setting(True)
     # bulk
     bulk_mode: BulkMode = setting(BulkMode.ADD)
     bulk_skip_known: bool = setting(True)
+    bulk_flagged: FlaggedInBulk = setting(FlaggedInBulk.TAG)
     # other
     shortcut: str = setting("Ctrl+Shift+G")
     log_content: bool = setting(False)

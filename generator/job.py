@@ -15,8 +15,9 @@ from .cards import Card
 from .chunk_ask import AskFor, ChunkAsk, with_topic
 from .chunking import chunk_document, estimate_tokens
 from .chunks import Chunk
-from .config import CardKind, Settings, as_settings
+from .config import CardKind, Depth, SelfReview, Settings, as_settings
 from .context_size import MAX_CHUNK_TOKENS, job_context, parse_num_ctx
+from .depth import answer_room_cards, ceiling, text_budget
 from .documents import Document
 from .errors import (
     AnswerError,
@@ -35,9 +36,7 @@ from .prompts import retry_prompt, system_prompt, user_prompt
 from .schema import answer_schema
 from .stream_cards import CardStream
 
-AUTO_TOKENS_PER_CARD = 120  # one card per this many tokens of text when the count is automatic
-AUTO_MAX_PER_CHUNK = 12
-ANSWER_TOKENS_PER_CARD = 80  # rough size of one card in the answer, for num_predict checks
+MAX_CARDS_PER_ANSWER = 300  # a bound on untrusted input, not a count: extra good cards are kept
 REORDER_WINDOW = 16  # finished chunks that may wait for an earlier, slower one
 MAX_SPLITS = 3  # a chunk too long for the server is halved at most this often
 
@@ -51,13 +50,15 @@ class JobOptions:
     prompt_additions: str = ""
     temperature: float = 0.2
     num_ctx: int = 4096  # the context chunks are planned with (sent unless num_ctx_auto)
-    num_predict: int = 1024
+    num_predict: int = 2048
     seed: int = 0
     keep_alive: str = "10m"
     parallel: int = 1
     think: Optional[ThinkSetting] = None  # set by prepare_job for models that think
     focus: str = ""  # the user's free-text focus for this job, sent with every request
     num_ctx_auto: bool = False  # "auto": the context the server loaded the model with, not sent
+    depth: Depth = Depth.EVERY_FACT  # how many cards when max_cards is 0 (generator/depth.py)
+    self_review: SelfReview = SelfReview.FLAGGED  # the rewrite pass (generator/review_pass.py)
 
     @classmethod
     def from_config(cls, cfg: Union[Settings, Mapping[str, Any]], **overrides: Any) -> "JobOptions":
@@ -77,6 +78,8 @@ class JobOptions:
             seed=s.seed,
             keep_alive=s.keep_alive,
             parallel=s.parallel_requests,
+            depth=s.depth,
+            self_review=s.self_review,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(opts, **clean)
@@ -136,6 +139,8 @@ def chunk_budget(options: JobOptions) -> int:
     """Tokens of source text per request: the context less the fixed prompt and the answer."""
     answer = min(options.num_predict, options.num_ctx // 2)
     room = options.num_ctx - fixed_prompt_tokens(options) - answer - 64
+    if options.max_cards <= 0:  # pieces small enough that the depth's cards fit in one answer
+        room = min(room, text_budget(options.depth, answer_room_cards(options.num_predict, options.num_ctx)))
     return max(200, min(MAX_CHUNK_TOKENS, room))
 
 
@@ -148,14 +153,14 @@ def plan_chunks(documents: Iterable[Document], options: JobOptions) -> List[Chun
 
 
 def cards_for_chunk(chunk: Chunk, options: JobOptions, total_tokens: int) -> int:
-    """How many cards to ask of one chunk: by its length, or its share of the job's limit."""
+    """How many cards to ask of one chunk: its share of the job's limit, or the depth's ceiling
+    for its content (generator/depth.py)."""
     tokens = estimate_tokens(chunk.text)
     if options.max_cards > 0:
         share = options.max_cards * tokens / max(1, total_tokens) if total_tokens else options.max_cards
         wanted = max(1, math.ceil(share))
         return min(wanted, options.max_cards)
-    wanted = max(1, min(AUTO_MAX_PER_CHUNK, round(tokens / AUTO_TOKENS_PER_CARD)))
-    return max(1, min(wanted, options.num_predict // ANSWER_TOKENS_PER_CARD))
+    return ceiling(chunk.text, options.depth, answer_room_cards(options.num_predict, options.num_ctx))
 
 
 class _Counter:
@@ -196,7 +201,7 @@ def generate_for_chunk(
     ask = ask or ChunkAsk()
 
     def prompt(n: int) -> str:
-        return user_prompt(chunk, n, options.language) + (
+        return user_prompt(chunk, n, options.language, auto_depth(options)) + (
             "\n" + ask.instructions if ask.instructions else "")
 
     schema = answer_schema(options.kind)
@@ -217,7 +222,9 @@ def generate_for_chunk(
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         log.content(f"prompt for chunk {chunk.id}", request.user)
-        stream = CardStream(chunk, options.kind, wanted, on_card, ask.assign,
+        # Only the user's own limit cuts the answer: extra good cards are kept.
+        limit = wanted if options.max_cards > 0 else MAX_CARDS_PER_ANSWER
+        stream = CardStream(chunk, options.kind, limit, on_card, ask.assign,
                             with_topic=bool(ask.topics), allow_empty=ask.allow_empty)
         try:
             result = backend.chat(request, cancel=cancel, on_text=stream.feed)
@@ -262,6 +269,11 @@ def generate_for_chunk(
             ])
     assert last is not None
     raise last
+
+
+def auto_depth(options: JobOptions) -> Optional[Depth]:
+    """The depth the prompt asks by, or None when the user set the number of cards."""
+    return None if options.max_cards > 0 else options.depth
 
 
 def answer_text(result: ChatResult) -> str:

@@ -1,7 +1,11 @@
 """What the model is told. The system prompt is the same for every chunk of a job and comes
 first, so the server can reuse its cache; what varies (the chunk) comes last."""
+from typing import Optional
+
 from .cards import CLOZE, REVERSED
 from .chunks import Chunk
+from .config import Depth
+from .depth import prompt_line
 
 RULES = """You write flashcards for spaced repetition (Anki) from a text the user studies.
 
@@ -56,12 +60,19 @@ def focus_line(focus: str) -> str:
     return f"The user's focus for this text: {text}. Keep to it: leave out what it excludes."
 
 
-def user_prompt(chunk: Chunk, cards_wanted: int, language: str = "") -> str:
+def user_prompt(chunk: Chunk, cards_wanted: int, language: str = "", depth: Optional[Depth] = None) -> str:
+    """The chunk and what to write. With a ``depth`` (the count is automatic) the model is
+    asked for one card per fact of that depth up to ``cards_wanted``; without one (the user set
+    a number) for up to ``cards_wanted`` cards."""
     lang = f"Write the cards in {language}." if language else "Write the cards in the language of the text."
     where = chunk.document + (f" — {chunk.heading_label()}" if chunk.heading_path else "")
+    if depth is not None:
+        ask = prompt_line(depth, cards_wanted)
+    else:
+        ask = (f"Write up to {cards_wanted} card{'s' if cards_wanted != 1 else ''} "
+               "(fewer if the text has fewer facts worth learning).")
     return (
-        f"Write up to {cards_wanted} card{'s' if cards_wanted != 1 else ''} "
-        f"(fewer if the text has fewer facts worth learning). {lang}\n"
+        f"{ask} {lang}\n"
         f"Source: {where}\n"
         f"Text:\n<<<\n{chunk.text}\n>>>"
     )

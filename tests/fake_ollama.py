@@ -94,7 +94,7 @@ def default_topics(user: str) -> Dict[str, Any]:
 
 
 def wanted_count(user_message: str) -> int:
-    m = re.search(r"Write up to (\d+) card", user_message)
+    m = re.search(r"up to (\d+) card", user_message)
     return int(m.group(1)) if m else 3
 
 
@@ -125,8 +125,10 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None) ->
                           "quote": quote})
         else:
             topic = " ".join(words[:3]).rstrip(",:;")
-            cards.append({"front": f"What does the text say about “{topic}”?", "back": sentence,
-                          "quote": quote})
+            front = f"Complete the statement: “{topic} …”"
+            if any(c["front"] == front for c in cards):
+                continue  # a model does not write the same question twice
+            cards.append({"front": front, "back": sentence, "quote": quote})
         if sentence in on_topic:
             cards[-1]["topic"] = on_topic[sentence]
     return {"cards": cards}

@@ -35,7 +35,8 @@ def test_generate_into_collection(server, tmp_path):
     assert "note(s) added" in r.stderr and "chunk" in r.stderr
     notes, col = collection_notes(path)
     try:
-        assert len(notes) == len(cards)
+        # every card but the duplicates (skipped by default) became a note
+        assert len(notes) == sum(1 for c in cards if not c["duplicate"]) >= len(cards) * 0.9
         assert all("cli" in n.tags for n in notes)
         assert all(col.decks.name(col.get_card(n.card_ids()[0]).did) == "ML" for n in notes)
         assert not any("üè" in n["Front"] + n["Back"] for n in notes)
