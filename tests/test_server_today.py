@@ -52,7 +52,11 @@ def test_auto_preloads_the_model_reads_its_context_and_never_sends_num_ctx():
         assert preload == {"model": "llama3.2", "keep_alive": "10m", "stream": False}
         assert options.num_ctx == 32768 and options.num_ctx_auto
         # chunks stay small whatever the context
-        assert chunk_budget(options) == MAX_CHUNK_TOKENS
+        assert chunk_budget(options) <= MAX_CHUNK_TOKENS
+        from dataclasses import replace
+
+        from generator.config import Depth
+        assert chunk_budget(replace(options, depth=Depth.KEY_IDEAS)) == MAX_CHUNK_TOKENS
         run_job([chunk(i) for i in range(3)], b, options)
         assert all("num_ctx" not in body["options"] for body in srv.chat_bodies())
         assert srv.loads == [("llama3.2:latest", 32768)]  # loaded once, never reloaded
