@@ -24,7 +24,7 @@ This module has the job (``BulkSpec``, ``BulkRun``, ``run_headless``); the reade
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from .bulk_notes import AddOutcome, Adder, DirectAdder, NoteWriter, fast_key
@@ -37,6 +37,7 @@ from .errors import Cancelled, CollectionError, FlashcardError, describe
 from .job import JobOptions, Progress, chunk_budget, prepare_job, run_job
 from .journal import ChunkIndex, Journal, chunk_from_json
 from .notes import NoteTarget
+from .topics import Topic, TopicPlan
 
 # Re-exported: ui/, bench/ and the tests import these from here.
 __all__ = [
@@ -63,11 +64,14 @@ class BulkSpec:
     mode: str = MODE_ADD
     skip_duplicates: bool = True  # skip cards whose first field is already in the collection
     skip_known: bool = True  # skip sections a previous job already turned into notes
+    topics: List[Topic] = field(default_factory=list)  # topics first: cards for the checked ones only
 
     def header(self, options: JobOptions, budget: int) -> Dict[str, Any]:
+        # options hold the focus; with the topics, a resumed job asks the same things
         return {"files": [os.path.abspath(p) for p in self.files], "options": asdict(options),
                 "budget": budget, "target": asdict(self.target), "mode": self.mode,
-                "skip_duplicates": self.skip_duplicates, "skip_known": self.skip_known}
+                "skip_duplicates": self.skip_duplicates, "skip_known": self.skip_known,
+                "topics": [t.to_json() for t in self.topics]}
 
     @classmethod
     def from_header(cls, header: Dict[str, Any]) -> "BulkSpec":
@@ -80,7 +84,9 @@ class BulkSpec:
         return cls(files=list(header.get("files") or []), options=options, target=target,
                    mode=str(header.get("mode") or MODE_ADD),
                    skip_duplicates=bool(header.get("skip_duplicates", True)),
-                   skip_known=bool(header.get("skip_known", True)))
+                   skip_known=bool(header.get("skip_known", True)),
+                   topics=[t for t in (Topic.from_json(d) for d in header.get("topics") or ()
+                                       if isinstance(d, dict)) if t is not None])
 
 
 def start_journal(folder: str, spec: BulkSpec, options: JobOptions, sync: bool = True) -> Journal:
@@ -120,7 +126,8 @@ class BulkRun:
     def __init__(self, journal: Journal, backend: Any, adder: Optional[Adder] = None,
                  known: Optional[Set[str]] = None, cancel: Optional[threading.Event] = None,
                  on_event: Optional[Callable[[str, Any], None]] = None, only_failed: bool = False,
-                 spool_dir: Optional[str] = None, batch_seconds: float = BATCH_SECONDS) -> None:
+                 spool_dir: Optional[str] = None, batch_seconds: float = BATCH_SECONDS,
+                 on_card: Optional[Callable[[Chunk, Card], None]] = None) -> None:
         self.journal = journal
         self.backend = backend
         self.adder = adder
@@ -130,6 +137,7 @@ class BulkRun:
         self.only_failed = only_failed
         self.spool_dir = spool_dir
         self.batch_seconds = batch_seconds
+        self.on_card = on_card  # each card as it is written (a worker thread); on_event "chunk" settles
         self.spec = BulkSpec.from_header(journal.state.header)
         self.budget = int(journal.state.header.get("budget") or chunk_budget(self.spec.options))
         self.files = [FileStatus(p, document_name(p)) for p in self.spec.files]
@@ -367,8 +375,10 @@ class BulkRun:
         if not self.only_failed:
             self.planner = Planner(self.spec.files, self.budget, self.spool_dir, self._on_reader).start()
         try:
+            plan = TopicPlan.for_options(self.spec.topics, options) if self.spec.topics else None
             result = run_job(self._chunks(), self.backend, options, on_progress=self._on_progress,
-                             cancel=self.cancel, on_chunk=self._on_chunk, on_failure=self._on_failure)
+                             cancel=self.cancel, on_chunk=self._on_chunk, on_failure=self._on_failure,
+                             on_card=self.on_card, asks=plan.ask if plan is not None else None)
             cancelled = result.cancelled
             fatal = result.fatal
         except FlashcardError as e:

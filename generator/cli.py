@@ -8,6 +8,7 @@ import sys
 import threading
 from typing import List, Optional, Sequence
 
+from . import cli_live
 from .backends import make_backend
 from .config import BackendKind, CardKind, Settings
 from .config_file import read_settings_file
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="generate, but touch no collection")
     p.add_argument("--json", action="store_true", help="print the cards as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    cli_live.add_arguments(p)
     return p
 
 
@@ -145,7 +147,7 @@ def print_progress(p: Progress) -> None:
 def run_generate(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.dry_run and not args.collection:
+    if not args.dry_run and not args.collection and not args.topics_only:
         parser.error("--collection is required (or use --dry-run)")
     try:
         cfg = server_config(args)
@@ -157,9 +159,10 @@ def run_generate(argv: Sequence[str]) -> int:
         options = JobOptions.from_config(
             cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
             parallel=args.parallel, num_predict=args.num_predict,
-            seed=args.seed, temperature=args.temperature,
+            seed=args.seed, temperature=args.temperature, focus=cli_live.focus_of(args),
         )
         mapping = parse_mapping(args.field)
+        topics = cli_live.load_topics(args.topics) if args.topics else None
         documents = read_documents(args.sources)
     except FlashcardError as e:
         err(describe(e))
@@ -167,7 +170,7 @@ def run_generate(argv: Sequence[str]) -> int:
     col = None
     backend = make_backend(cfg)
     try:
-        if not args.dry_run:
+        if not args.dry_run and not args.topics_only:
             from .notes import open_collection
 
             col = open_collection(args.collection)  # fail before any model time is spent
@@ -176,8 +179,27 @@ def run_generate(argv: Sequence[str]) -> int:
         if not args.quiet:
             err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {options.model}")
         cancel = threading.Event()
+        if args.topics_only:
+            return cli_live.run_topics_only(chunks, backend, options, args.quiet, cancel)[1]
+        plan = cli_live.topic_plan(topics, options, chunks, args.quiet) if topics else None
+        from .notes import NoteTarget
+
+        if args.note_type is None and cfg.note_type:  # the user's own type, as set in Anki
+            mapping = dict(cfg.field_mapping, **mapping)
+        target = NoteTarget(
+            deck=args.deck or cfg.deck,
+            kind=options.kind,
+            notetype=args.note_type if args.note_type is not None else cfg.note_type,
+            field_mapping=mapping,
+            tags=list(args.tags if args.tags is not None else cfg.tags),
+            topic_subdecks=args.topic_subdecks,
+        )
+        live = cli_live.LivePrinter(args.jsonl, args.quiet, len(chunks),
+                                    cli_live.live_duplicates(col, target) if col is not None else None)
         try:
-            result = run_job(chunks, backend, options, None if args.quiet else print_progress, cancel)
+            result = run_job(chunks, backend, options, None if args.quiet else print_progress, cancel,
+                             on_card=live.on_card, on_chunk=live.on_chunk,
+                             asks=plan.ask if plan is not None else None)
         except KeyboardInterrupt:
             cancel.set()
             err("Cancelled.")
@@ -190,17 +212,8 @@ def run_generate(argv: Sequence[str]) -> int:
             return result.fatal.exit_code
         added = 0
         if col is not None:
-            from .notes import NoteTarget, add_cards
+            from .notes import add_cards
 
-            if args.note_type is None and cfg.note_type:  # the user's own type, as set in Anki
-                mapping = dict(cfg.field_mapping, **mapping)
-            target = NoteTarget(
-                deck=args.deck or cfg.deck,
-                kind=options.kind,
-                notetype=args.note_type if args.note_type is not None else cfg.note_type,
-                field_mapping=mapping,
-                tags=list(args.tags if args.tags is not None else cfg.tags),
-            )
             outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates)
             added = len(outcome.note_ids)
             for card, why in outcome.skipped:
@@ -208,10 +221,12 @@ def run_generate(argv: Sequence[str]) -> int:
         if args.json:
             json.dump([c.to_json() for c in result.cards], sys.stdout, ensure_ascii=False, indent=2)
             print()
+        cli_live.report_cut(result)
         if not args.quiet:
             err(f"{len(result.cards)} card(s) generated, {added} note(s) added"
-                f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}.")
-        return EXIT_PARTIAL if result.failures else EXIT_OK
+                f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}"
+                f"{', ' + str(len(result.cut)) + ' answer(s) cut short' if result.cut else ''}.")
+        return EXIT_PARTIAL if result.failures or result.cut else EXIT_OK
     except FlashcardError as e:
         err(describe(e))
         return e.exit_code

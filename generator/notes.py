@@ -28,6 +28,15 @@ class NoteTarget:
     notetype: str = ""  # a user's note type by name; "" = Anki's stock type for the kind
     field_mapping: Dict[str, str] = field(default_factory=dict)  # logical field -> note field
     tags: List[str] = field(default_factory=list)
+    topic_subdecks: bool = False  # a card with a topic goes to "<deck>::<topic title>"
+
+    def deck_name(self, card: Card) -> str:
+        deck = self.deck.strip() or "Default"
+        if self.topic_subdecks and card.topic.strip():
+            part = " ".join(card.topic.replace("::", " ").replace('"', "").split())[:80]
+            if part:
+                deck = f"{deck}::{part}"
+        return deck
 
 
 @dataclass
@@ -218,7 +227,7 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
     and the cards skipped, with why."""
     from anki.collection import AddNoteRequest
 
-    deck_id = col.decks.id(target.deck.strip() or "Default", create=True)
+    deck_ids = {target.deck.strip() or "Default": col.decks.id(target.deck.strip() or "Default", create=True)}
     added: List[Tuple[int, Any]] = []
     skipped: List[Tuple[Card, str]] = []
     requests = []
@@ -232,7 +241,10 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
             skipped.append((card, "not a valid cloze"))
             continue
         added.append((i, note))
-        requests.append(AddNoteRequest(note, deck_id))
+        deck = target.deck_name(card)
+        if deck not in deck_ids:
+            deck_ids[deck] = col.decks.id(deck, create=True)
+        requests.append(AddNoteRequest(note, deck_ids[deck]))
     if requests:
         col.add_notes(requests)
     return added, skipped

@@ -57,11 +57,17 @@ class ObjectStream:
         self._esc = False
         self._start = -1  # index in _buf of the open item's "{"; -1 when no item is open
         self._item_depth = 0
+        self._list_closed = False
 
     @property
     def open(self) -> bool:
         """A JSON value was begun and has not closed: the answer stopped in the middle."""
         return bool(self._stack) or self._in_str
+
+    @property
+    def broken(self) -> bool:
+        """Items were read, and their list never closed: the answer broke off after them."""
+        return self.items > 0 and not self._list_closed
 
     @property
     def complete(self) -> bool:
@@ -135,6 +141,8 @@ class ObjectStream:
                 if ch == "}" and self._start >= 0 and len(stack) == self._item_depth:
                     text, self._start = buf[self._start:at + 1], -1
                     self._item(text)
+                elif ch == "]" and self.items and len(stack) == self._item_depth - 1:
+                    self._list_closed = True
                 if not stack and self.items:
                     self._mode = _DONE
         self._pos = pos
@@ -216,14 +224,14 @@ class CardStream:
         try:
             final = self._final(content)
         except AnswerError:
-            if self.cards and self.objects.open:
+            if self.cards and self.objects.broken:
                 self.cut = True
                 return list(self.cards)
             raise
-        if self.objects.open and len(self.cards) > len(final):
+        if self.cards and self.objects.broken:
             # The tolerant parse of a cut answer finds only its first object; the stream saw more.
             self.cut = True
-            return list(self.cards)
+            return list(self.cards) if len(self.cards) >= len(final) else final
         return final
 
     def _final(self, content: str) -> List[Card]:

@@ -108,11 +108,14 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None) ->
     cards = []
     on_topic: Dict[str, str] = {}
     if topics is not None:
+        own = {title_of(s) for s in sentences}
         for sentence in sentences:
             words = {w.lower().strip(".,;:") for w in sentence.split()}
-            for title in topics:
-                if title == title_of(sentence) or any(
-                        len(w) > 3 and w.lower() in words for w in title.split()):
+            if title_of(sentence) in topics:
+                on_topic[sentence] = title_of(sentence)
+                continue
+            for title in topics:  # a title of the user's own: the sentences with its words
+                if title not in own and any(len(w) > 3 and w.lower() in words for w in title.split()):
                     on_topic[sentence] = title
                     break
         sentences = [s for s in sentences if s in on_topic]

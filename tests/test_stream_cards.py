@@ -79,12 +79,12 @@ def test_each_item_is_handed_on_when_its_brace_arrives_not_later():
 def test_a_cut_answer_keeps_what_closed_and_says_it_is_open():
     text = ANSWER[: ANSWER.index(CARDS[2]["front"])]
     got, s = objects_of(text, 5)
-    assert got == CARDS[:2] and s.open and not s.complete
+    assert got == CARDS[:2] and s.open and s.broken and not s.complete
 
 
 def test_prose_with_brackets_before_the_json_does_not_hide_the_cards():
-    got, _ = objects_of("Notes [1] and (see {below): " + ANSWER, 4)
-    assert got == CARDS
+    got, s = objects_of("Notes [1] and (see {below): " + ANSWER, 4)
+    assert got == CARDS and s.open and not s.broken  # the prose's brace never closes; the list did
 
 
 def test_memory_stays_bounded_by_one_item():
