@@ -40,8 +40,9 @@ from .chunks import Chunk
 from .errors import (AnswerError, BackendError, Cancelled, FlashcardError, InvalidAnswer,
                      TruncatedAnswer, UnreadableSource)
 from .grounding import is_grounded, normalise
-from .job import (ANSWER_TOKENS_PER_CARD, ChunkFailure, JobOptions, answer_text, cards_for_chunk,
-                  is_fatal)
+from .config import Depth
+from .depth import answer_room_cards
+from .job import ChunkFailure, JobOptions, answer_text, cards_for_chunk, is_fatal
 from .outside import neutralise
 from .prompts import focus_line, retry_prompt
 from .stream_cards import ObjectStream
@@ -228,10 +229,10 @@ def merge_topics(topics: Iterable[Topic]) -> List[Topic]:
 
 # --- asking the model ------------------------------------------------------------------------
 
-DEPTHS = {
-    "key": "only the central ideas: about one card for a minor topic, two or three for a major one",
-    "every": "every distinct fact worth learning: one card per fact",
-    "exhaustive": "every fact, detail, number and name: one card per fact, details included",
+DEPTHS: Dict[Depth, str] = {
+    Depth.KEY_IDEAS: "only the key ideas: about one card for a minor topic, two or three for a major one",
+    Depth.EVERY_FACT: "every distinct fact worth learning: one card per fact",
+    Depth.EXHAUSTIVE: "every fact, detail, number and name: one card per fact, details included",
 }
 
 TOPIC_RULES = """You read a text a user wants to learn from and list its key topics, so the user can choose
@@ -253,11 +254,7 @@ TOPIC_FIELDS: Tuple[str, ...] = ("title", "section", "summary", "cards", "quote"
 
 
 def depth_text(options: JobOptions) -> str:
-    depth = str(getattr(options, "depth", "") or "").lower()
-    for key, text in DEPTHS.items():
-        if depth.startswith(key):
-            return text
-    return DEPTHS["every"]
+    return DEPTHS.get(options.depth, DEPTHS[Depth.EVERY_FACT])
 
 
 def topic_system_prompt(options: JobOptions) -> str:
@@ -593,7 +590,7 @@ class TopicPlan:
                     chunks: Optional[Sequence[Chunk]] = None) -> "TopicPlan":
         return cls(topics, None if chunks is None else [c.id for c in chunks],
                    None if chunks is None else {c.id: c.text for c in chunks},
-                   max(1, options.num_predict // ANSWER_TOKENS_PER_CARD))
+                   answer_room_cards(options.num_predict, options.num_ctx))
 
     def here(self, chunk: Chunk) -> List[Topic]:
         """The chosen topics to ask of this chunk."""
