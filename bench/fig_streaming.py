@@ -1,0 +1,155 @@
+"""Cards as they are written, and the cost of topics first (issue 10).
+
+S1. Time to the first card / the model's time to write one card, at the engine's ``on_card``
+    callback: the fake server (tests/fake_ollama.py, its own process) streams each answer at a
+    fixed rate, a token (4 characters) per line; a chunk's answer holds 10 cards. The model's time
+    per card is that answer's streaming time / its cards (on the server's clock, which is the same
+    monotonic clock). Before cards were parsed as they streamed, the first card waited for the
+    whole answer: about 10 (the ``before`` line prints what ``on_chunk`` sees). Goal <= 1.5.
+S2. The topic step's tokens / the generation's tokens, on the project's seeds (every topic
+    chosen): prompt and answer tokens of every request, estimated the same way for both steps.
+    Printed: the topic step sends each chunk once more, so most of its cost is the prompt.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Dict, List, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TESTS = os.path.join(ROOT, "tests")
+
+FIGURES = [
+    ("stream_first_card_ratio", "S1. Time to first card / model's time per card (engine)", "",
+     "<= 1.5", lambda v: v <= 1.5),
+    ("topic_token_ratio", "S2. Topic step tokens / generation tokens (seeds)", "", "(printed)",
+     lambda v: v >= 0),
+]
+
+CARDS = 10
+
+
+class RateServer:
+    """The fake server in a child process, streaming at ``rate`` tokens/s. A line on its stdin
+    makes it print what it sent: [(request number, time, characters so far)] and the answers."""
+
+    def __init__(self, rate: float) -> None:
+        code = ("import sys, json; sys.path[:0] = [%r]\n"
+                "from fake_ollama import FakeOllama\n"
+                "s = FakeOllama(rate=%r).start()\n"
+                "print(s.url, flush=True)\n"
+                "for line in sys.stdin:\n"
+                "    print(json.dumps({'sent': s.sent, 'answers': s.answers}), flush=True)\n"
+                % (TESTS, rate))
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+
+    def record(self) -> Dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("x\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(5)
+        except Exception:
+            self.proc.kill()
+
+
+def chunk_of(i: int) -> Any:
+    from generator.chunks import Chunk
+
+    text = " ".join("Element %d-%d has the property number %d, measured in grams at room temperature."
+                    % (i, k, k) for k in range(CARDS + 2))
+    return Chunk(id="s%d" % i, document="bench.md", text=text, heading_path=("Section %d" % i,), index=i)
+
+
+def first_card(rate: float, chunks: int) -> Dict[str, Any]:
+    sys.path[:0] = [p for p in (ROOT, TESTS) if p not in sys.path]
+    from generator.backends import make_backend
+    from generator.job import JobOptions, run_job
+
+    srv = RateServer(rate)
+    backend = make_backend({"url": srv.url, "read_timeout": 60})
+    ratios, before = [], []
+    try:
+        for i in range(chunks):
+            firsts: List[float] = []
+            ends: List[float] = []
+            started = time.monotonic()
+            result = run_job([chunk_of(i)], backend, JobOptions(model="llama3.2", max_cards=CARDS),
+                             on_card=lambda chunk, card: firsts.append(time.monotonic()),
+                             on_chunk=lambda chunk, cards: ends.append(time.monotonic()))
+            assert len(result.cards) == CARDS, (len(result.cards), [f.message for f in result.failures])
+            record = srv.record()
+            sent = [(t, n) for number, t, n in record["sent"] if number == i + 1]
+            per_card = (sent[-1][0] - sent[0][0]) / CARDS
+            ratios.append((firsts[0] - started) / per_card)
+            before.append((ends[0] - started) / per_card)
+    finally:
+        backend.close()
+        srv.close()
+    return {"value": max(ratios), "median": statistics.median(ratios), "runs": [round(r, 3) for r in ratios],
+            "before_streaming": round(statistics.median(before), 2), "rate_tokens_per_s": rate,
+            "cards_per_answer": CARDS}
+
+
+def topic_tokens() -> Dict[str, Any]:
+    sys.path[:0] = [p for p in (ROOT, TESTS) if p not in sys.path]
+    from fake_ollama import FakeOllama
+
+    from generator.backends import make_backend
+    from generator.chunking import estimate_tokens
+    from generator.job import JobOptions, plan_chunks, prepare_job, run_job
+    from generator.sources import read_path
+    from generator.topics import TopicPlan, find_topics
+
+    seeds = sorted(os.path.join(ROOT, "seeds", f) for f in os.listdir(os.path.join(ROOT, "seeds"))
+                   if f.endswith((".md", ".txt")))
+    counts = {"topics": 0, "cards": 0}
+    step = ["topics"]
+    with FakeOllama() as srv:
+        backend = make_backend({"url": srv.url, "read_timeout": 60})
+        chat = backend.chat
+
+        def counted(request: Any, cancel: Any = None, on_token: Any = None, on_text: Any = None) -> Any:
+            result = chat(request, cancel, on_token, on_text)
+            sent = request.system + request.user + "".join(m["content"] for m in request.extra_messages)
+            counts[step[0]] += estimate_tokens(sent) + estimate_tokens(json.dumps(request.schema)) \
+                + estimate_tokens(result.content)
+            return result
+
+        backend.chat = counted  # type: ignore[method-assign]
+        options = prepare_job(backend, JobOptions(model="llama3.2"))
+        chunks = plan_chunks([read_path(p) for p in seeds], options)
+        found = find_topics(chunks, backend, options)
+        step[0] = "cards"
+        result = run_job(chunks, backend, options, asks=TopicPlan.for_options(found.topics, options, chunks).ask)
+        backend.close()
+    return {"value": counts["topics"] / max(1, counts["cards"]), "topic_tokens": counts["topics"],
+            "generation_tokens": counts["cards"], "seeds": len(seeds), "chunks": len(chunks),
+            "topics": len(found.topics), "cards": len(result.cards)}
+
+
+def run(tmp: str, quick: bool) -> Tuple[Dict[str, float], Dict[str, Any], List[str]]:
+    first = first_card(400.0 if quick else 150.0, 2 if quick else 5)
+    topics = topic_tokens()
+    lines = [
+        "S1: first card after %s x the time per card (runs; median %.2f); %d cards per answer at %d "
+        "tokens/s; waiting for the whole answer (before): %.1f x" % (
+            ", ".join("%.2f" % r for r in first["runs"]), first["median"], CARDS,
+            first["rate_tokens_per_s"], first["before_streaming"]),
+        "S2: topic step %d tokens, generation %d tokens (%d seeds, %d chunks, %d topics, %d cards; "
+        "fake server)" % (topics["topic_tokens"], topics["generation_tokens"], topics["seeds"],
+                          topics["chunks"], topics["topics"], topics["cards"]),
+    ]
+    return ({"stream_first_card_ratio": first["value"], "topic_token_ratio": topics["value"]},
+            {"stream_first_card_ratio": first, "topic_token_ratio": topics}, lines)
