@@ -16,6 +16,7 @@ MODULE = __name__
 GENERATE_TITLE = "Generate Flashcards…"
 BULK_TITLE = "Bulk Generate from Files…"
 SELECTION_TITLE = "Generate flashcards from selection"
+GENERATE_ACTION = "ollamaFlashcardsGenerate"  # the Tools menu action's objectName (ui/settings.py)
 
 
 def _call(fn: Callable[[], Any]) -> Callable[..., None]:
@@ -101,7 +102,7 @@ def _on_profile_open() -> None:
     try:
         from .ui import resume
 
-        resume.offer_resume(_mw)
+        resume.offer_resume(_mw, open_bulk_dialog)
     except Exception as e:  # never block Anki's start
         print("ollama-flashcards: resume check failed:", e)
 
@@ -114,6 +115,7 @@ def _setup(mw: Any) -> None:
     actions: List[Any] = []
 
     generate = QAction(GENERATE_TITLE, mw)
+    generate.setObjectName(GENERATE_ACTION)
     shortcut = str(config.get("shortcut") or "").strip()
     if shortcut:
         generate.setShortcut(QKeySequence(shortcut))

@@ -44,6 +44,7 @@ class AddResult:
     note_ids: List[int]
     skipped: List[Tuple[Card, str]]  # card and why it was not added
     changes: Any = None  # OpChanges, for CollectionOp
+    added: List[Tuple[Card, int]] = field(default_factory=list)  # card and the note it became
 
 
 def user_notetypes(col) -> List[Tuple[str, int]]:
@@ -270,7 +271,7 @@ def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: b
         undo_failed_step(col, pos)
         raise CollectionError(f"The cards could not be added: {e}",
                               "Nothing was changed. Check the deck and note type, then try again.") from e
-    return AddResult([n.id for _i, n in added], skipped, changes)
+    return AddResult([n.id for _i, n in added], skipped, changes, [(cards[i], n.id) for i, n in added])
 
 
 def open_collection(path: str):

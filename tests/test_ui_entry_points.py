@@ -104,10 +104,10 @@ def test_editor_selection_opens_the_dialog_with_the_notes_deck_and_type(anki_app
     menu.close()
     action.trigger()
     dlg = wait_for_generate_dialog(anki_app)
-    assert dlg.source_edit.toPlainText().strip() == selected.strip()
-    assert "Selection from the editor" in dlg.source_label.text()
-    assert dlg.deck_name() == deck
-    assert dlg.kind() == "cloze" and dlg.notetype() == ""
+    assert dlg.source.edit.toPlainText().strip() == selected.strip()
+    assert "Selection from the editor" in dlg.source.label.text()
+    assert dlg.options.deck_name() == deck
+    assert dlg.options.kind() == "cloze" and dlg.options.notetype() == ""
     generate(anki_app, dlg)
     assert dlg.table.cards
     dlg.add_btn.click()
@@ -152,14 +152,17 @@ def test_browser_notes_become_the_source_and_cards_point_back(anki_app, server):
     assert anki_app.take("QMenu")
 
     dlg = wait_for_generate_dialog(anki_app)
-    assert "2 notes from the Browser" in dlg.source_label.text()
-    assert "Mitochondria" in dlg.source_edit.toPlainText()
-    assert "<b>" not in dlg.source_edit.toPlainText()  # fields HTML -> text
-    assert dlg.source_edit.isReadOnly()
-    assert dlg.deck_name() == deck  # the notes' deck
+    assert "2 notes from the Browser" in dlg.source.label.text()
+    assert "Mitochondria" in dlg.source.edit.toPlainText()
+    assert "<b>" not in dlg.source.edit.toPlainText()  # fields HTML -> text
+    assert dlg.source.edit.isReadOnly()
+    assert dlg.options.deck_name() == deck  # the notes' deck
     generate(anki_app, dlg)
     cards = list(dlg.table.cards)
     assert cards
+    # a card's source line names the note by its first field, not by its id
+    assert {c.source.document for c in cards} == {"Mitochondria", "Ribosomes"}
+    assert not any(str(nid) in c.source.label() for c in cards for nid in nids)
     dlg.add_btn.click()
     anki_app.wait_until(lambda: dlg.last_added, 10)
     added = [col.get_note(n) for n in dlg.last_added]
@@ -172,8 +175,8 @@ def test_browser_notes_become_the_source_and_cards_point_back(anki_app, server):
     # and the reference is searchable from the Browser
     assert set(col.find_notes("tag:ollama-flashcards::from-note::%d" % nids[0])) <= set(dlg.last_added)
 
-    dlg.clear_btn.click()
-    assert not dlg.source_edit.isReadOnly() and not dlg.source_edit.toPlainText()
+    dlg.source.clear_btn.click()
+    assert not dlg.source.edit.isReadOnly() and not dlg.source.edit.toPlainText()
 
 
 def test_bulk_entry_points_open_the_bulk_dialog(anki_app, server):
@@ -293,9 +296,9 @@ def test_new_svelte_editor_selection_too(anki_app, server):
     action = action_named(menu, "Generate flashcards from selection")
     action.trigger()
     dlg = wait_for_generate_dialog(anki_app)
-    assert dlg.source_edit.toPlainText() == "Mitochondria make most of the ATP of the cell."
+    assert dlg.source.edit.toPlainText() == "Mitochondria make most of the ATP of the cell."
     mid = info["r"]["mid"]
     nt = col.models.get(int(mid))
     expected = {1: "basic", 2: "reversed", 5: "cloze"}.get(nt.get("originalStockKind"))
     if expected:
-        assert dlg.kind() == expected
+        assert dlg.options.kind() == expected

@@ -64,7 +64,7 @@ def generate(app, dlg, timeout=20):
 
 
 def set_deck(app, dlg, name):
-    dlg.deck_chooser.selected_deck_id = app.col.decks.id_for_name(name)
+    dlg.options.deck_chooser.selected_deck_id = app.col.decks.id_for_name(name)
 
 
 def note_type_kind(col, note):
@@ -74,30 +74,30 @@ def note_type_kind(col, note):
 def test_status_line_and_models_from_the_server(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
     host = server.url.split("://")[1]
-    assert dlg.status_label.text() == "Ollama 0.12.3 at %s · 3 models" % host
-    items = [dlg.model_combo.itemText(i) for i in range(dlg.model_combo.count())]
+    assert dlg.models.status_label.text() == "Ollama 0.12.3 at %s · 3 models" % host
+    items = [dlg.models.combo.itemText(i) for i in range(dlg.models.combo.count())]
     assert sorted(items) == sorted(server.models)
-    assert dlg.model() == "llama3.2"
+    assert dlg.models.model() == "llama3.2"
     assert not dlg.message.text()  # the model is there: nothing to say
     assert not dlg.generate_btn.isEnabled()  # no source yet
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source.edit.setPlainText(TEXT)
     assert dlg.generate_btn.isEnabled()
-    assert "Text" in dlg.source_label.text() and "words" in dlg.source_label.text()
+    assert "Text" in dlg.source.label.text() and "words" in dlg.source.label.text()
 
 
 def test_generate_edit_add_and_undo_in_one_step(anki_app, server):
     col = anki_app.col
     deck = anki_app.new_deck("Biology")
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(text_for("generate edit add and undo in one step"))
+    dlg.source.edit.setPlainText(text_for("generate edit add and undo in one step"))
     set_deck(anki_app, dlg, deck)
-    dlg.tags_edit.setText("biology chapter-1")
+    dlg.options.tags_edit.setText("biology chapter-1")
     generate(anki_app, dlg)
 
     cards = list(dlg.table.cards)
     assert len(cards) >= 3, dlg.message.text()
     assert "Made %d cards" % len(cards) in dlg.message.text()
-    assert dlg.progress_row.isHidden()
+    assert dlg.progress.isHidden()
     assert all(c.grounded for c in cards)
     # a chat request went to the model the dialog shows, with the text in it
     chat = server.chat_bodies()[0]
@@ -152,9 +152,9 @@ def test_cloze_kind_adds_cloze_notes(anki_app, server):
     col = anki_app.col
     deck = anki_app.new_deck("Cloze")
     dlg = open_dialog(anki_app, server.url)
-    dlg.select_kind("cloze")
+    dlg.options.select_kind("cloze")
     assert dlg.table.horizontalHeaderItem(1).text() == "Text"
-    dlg.source_edit.setPlainText(text_for("cloze kind adds cloze notes"))
+    dlg.source.edit.setPlainText(text_for("cloze kind adds cloze notes"))
     set_deck(anki_app, dlg, deck)
     generate(anki_app, dlg)
     cards = list(dlg.table.cards)
@@ -180,11 +180,11 @@ def test_user_note_type_with_field_mapping(anki_app, server):
     mm.add(nt)
 
     dlg = open_dialog(anki_app, server.url)
-    dlg._fill_kinds()
-    dlg.select_kind("basic", notetype=name)
-    assert dlg.notetype() == name and dlg.mapping.isVisibleTo(dlg)
-    assert dlg.mapping.mapping() == {"front": "Question", "back": "Answer", "source": "Source"}
-    dlg.source_edit.setPlainText(text_for("user note type with field mapping"))
+    dlg.options.refill_kinds()
+    dlg.options.select_kind("basic", notetype=name)
+    assert dlg.options.notetype() == name and dlg.options.mapping.isVisibleTo(dlg)
+    assert dlg.options.mapping.mapping() == {"front": "Question", "back": "Answer", "source": "Source"}
+    dlg.source.edit.setPlainText(text_for("user note type with field mapping"))
     set_deck(anki_app, dlg, deck)
     generate(anki_app, dlg)
     dlg.add_btn.click()
@@ -199,14 +199,14 @@ def test_user_note_type_with_field_mapping(anki_app, server):
 def test_cancel_keeps_the_cards_made_so_far(anki_app):
     with FakeOllama(latency=0.25) as server:
         dlg = open_dialog(anki_app, server.url, num_ctx=1024, num_predict=512, max_cards=0)
-        dlg.source_edit.setPlainText(long_text())
+        dlg.source.edit.setPlainText(long_text())
         dlg.generate_btn.click()
         anki_app.wait_until(lambda: dlg.table.cards, 15, "no cards arrived")
-        assert dlg.busy and not dlg.progress_row.isHidden()
-        assert "Chunk" in dlg.progress_label.text() and "of" in dlg.progress_label.text()
+        assert dlg.busy and not dlg.progress.isHidden()
+        assert "Chunk" in dlg.progress.label.text() and "of" in dlg.progress.label.text()
         dlg.resize(1000, 650)
         anki_app.screenshot(dlg, "progress")
-        dlg.cancel_btn.click()
+        dlg.progress.cancel_btn.click()
         anki_app.wait_until(dlg.idle, 5, "cancel did not stop the job within 5 s")
         result = dlg.last_result
         assert result.cancelled and result.chunks_done < result.chunks_total
@@ -227,7 +227,7 @@ def test_server_down_says_how_to_start_it_and_retry_works(anki_app):
     anki_app.screenshot(dlg, "server-down")
 
     # generating anyway gives the same short message, not a traceback
-    dlg.source_edit.setPlainText(text_for("server down says how to start it and retry works"))
+    dlg.source.edit.setPlainText(text_for("server down says how to start it and retry works"))
     generate(anki_app, dlg)
     assert "ollama serve" in dlg.message.text()
     assert not dlg.table.cards
@@ -244,7 +244,7 @@ def test_server_down_says_how_to_start_it_and_retry_works(anki_app):
     try:
         dlg.message.trigger("Retry")  # asks the server again, and generates
         anki_app.wait_until(dlg.idle, 10)
-        assert dlg.status_label.text().startswith("Ollama 0.12.3 at")
+        assert dlg.models.status_label.text().startswith("Ollama 0.12.3 at")
         assert dlg.table.cards and "Made" in dlg.message.text()
     finally:
         server.stop()
@@ -259,16 +259,16 @@ def test_missing_model_offers_pull_with_progress(anki_app, server):
     dlg.message.trigger("Pull mistral")
     anki_app.wait_until(lambda: server.pulled == ["mistral"], 10)
     anki_app.wait_until(dlg.idle, 10)
-    assert "4 models" in dlg.status_label.text()
-    assert dlg.model() == "mistral"
+    assert "4 models" in dlg.models.status_label.text()
+    assert dlg.models.model() == "mistral"
     assert not dlg.message.text()
     assert any("Pulled mistral" in t for t in anki_app.texts("tooltip"))
 
 
 def test_model_not_found_during_generate_offers_pull(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
-    dlg.model_combo.setEditText("phi4")
-    dlg.source_edit.setPlainText(text_for("model not found during generate offers pull"))
+    dlg.models.combo.setEditText("phi4")
+    dlg.source.edit.setPlainText(text_for("model not found during generate offers pull"))
     generate(anki_app, dlg)
     assert "phi4" in dlg.message.text()
     assert "Pull phi4" in dlg.message.action_titles()
@@ -277,7 +277,7 @@ def test_model_not_found_during_generate_offers_pull(anki_app, server):
 def test_a_failing_chunk_is_a_short_message_not_a_traceback(anki_app, server):
     server.script(Reply.error(500, "out of memory"), Reply.error(500, "out of memory"))
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(text_for("a failing chunk is a short message not a traceback"))
+    dlg.source.edit.setPlainText(text_for("a failing chunk is a short message not a traceback"))
     generate(anki_app, dlg)
     text = dlg.message.text()
     assert "failed" in text.lower() or "out of memory" in text
@@ -291,7 +291,7 @@ def test_a_failing_chunk_is_a_short_message_not_a_traceback(anki_app, server):
 
 def test_closing_with_unsaved_cards_asks_first(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(text_for("closing with unsaved cards asks first"))
+    dlg.source.edit.setPlainText(text_for("closing with unsaved cards asks first"))
     generate(anki_app, dlg)
     n = len(dlg.table.cards)
     assert n
@@ -318,7 +318,7 @@ def test_closing_without_cards_does_not_ask(anki_app, server):
 
 def test_delete_and_regenerate_one(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(text_for("delete and regenerate one"))
+    dlg.source.edit.setPlainText(text_for("delete and regenerate one"))
     generate(anki_app, dlg)
     table = dlg.table
     n = len(table.cards)
@@ -340,7 +340,7 @@ def test_delete_and_regenerate_one(anki_app, server):
 def test_duplicates_are_marked_and_unchecked(anki_app, server):
     deck = anki_app.new_deck("Dupes")
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(text_for("duplicates are marked and unchecked"))
+    dlg.source.edit.setPlainText(text_for("duplicates are marked and unchecked"))
     set_deck(anki_app, dlg, deck)
     generate(anki_app, dlg)
     first_round = len(dlg.table.cards)
@@ -363,10 +363,10 @@ def test_open_file_reads_in_the_background_and_generates_from_it(anki_app, serve
                   "## Membranes\n\nThe cell membrane controls what enters and leaves the cell.\n",
                   encoding="utf-8")
     dlg = open_dialog(anki_app, server.url)
-    dlg.load_files([str(md)])
+    dlg.source.load_files([str(md)])
     anki_app.wait_until(dlg.idle, 10)
-    assert "cells.md" in dlg.source_label.text()
-    assert dlg.source_edit.isReadOnly() and "nucleus" in dlg.source_edit.toPlainText()
+    assert "cells.md" in dlg.source.label.text()
+    assert dlg.source.edit.isReadOnly() and "nucleus" in dlg.source.edit.toPlainText()
     generate(anki_app, dlg)
     cards = dlg.table.cards
     assert cards and all(c.source.document == "cells.md" for c in cards)
@@ -379,13 +379,13 @@ def test_unreadable_file_is_a_message_in_the_dialog(anki_app, server, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     dlg = open_dialog(anki_app, server.url)
-    dlg.load_files([str(bad), str(empty)])
+    dlg.source.load_files([str(bad), str(empty)])
     anki_app.wait_until(dlg.idle, 10)
     text = dlg.message.text()
     assert "broken.pdf" in text and "empty.txt" in text
     assert dlg.message.level == "error"
     assert "Traceback" not in text
-    assert not dlg.source_edit.isReadOnly()  # still the text box: nothing was read
+    assert not dlg.source.edit.isReadOnly()  # still the text box: nothing was read
 
 
 def test_marks_and_the_quote_on_hover(anki_app, server):
@@ -397,7 +397,7 @@ def test_marks_and_the_quote_on_hover(anki_app, server):
          "quote": "the Martian sky is butterscotch"},
     ]))
     dlg = open_dialog(anki_app, server.url, max_cards=2)
-    dlg.source_edit.setPlainText(text_for("marks and quote"))
+    dlg.source.edit.setPlainText(text_for("marks and quote"))
     generate(anki_app, dlg)
     table = dlg.table
     good, made_up = table.cards
@@ -407,7 +407,10 @@ def test_marks_and_the_quote_on_hover(anki_app, server):
     tip = table.item(0, review.COL_FRONT).toolTip()
     assert "Chloroplasts are the organelles" in tip and "Source: pasted text" in tip
     assert "not found" in table.item(1, review.COL_MARKS).toolTip()
-    # an ungrounded card is added with a tag saying so
+    # a card not in the source starts unchecked, like a duplicate: Add leaves it out
+    assert table.checked_cards() == [good]
+    # checked on purpose, it is added with a tag saying so
+    table.set_checked(1, True)
     deck = anki_app.new_deck("Marks")
     set_deck(anki_app, dlg, deck)
     dlg.add_btn.click()
@@ -419,7 +422,7 @@ def test_marks_and_the_quote_on_hover(anki_app, server):
 def test_closing_while_generating_asks_and_stops_the_job(anki_app):
     with FakeOllama(latency=0.3) as server:
         dlg = open_dialog(anki_app, server.url, num_ctx=1024, num_predict=512, max_cards=0)
-        dlg.source_edit.setPlainText(long_text())
+        dlg.source.edit.setPlainText(long_text())
         dlg.generate_btn.click()
         anki_app.wait_until(lambda: dlg.busy, 5)
         anki_app.answers = [False]
@@ -427,7 +430,7 @@ def test_closing_while_generating_asks_and_stops_the_job(anki_app):
         assert "still being generated" in anki_app.take("askUser")[0].text
         assert dlg.isVisible() and dlg.busy
         anki_app.answers = [True]
-        cancel = dlg._cancel
+        cancel = dlg.runner.cancel_event
         dlg.close()
         assert anki_app.take("askUser")
         assert cancel.is_set()
@@ -439,14 +442,14 @@ def test_closing_while_generating_asks_and_stops_the_job(anki_app):
 
 def test_pull_progress_shows_bytes(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
-    dlg.pulling = True
-    dlg.pull_row.show()
-    dlg._on_pull_progress("llama3.2", "pulling abc123", 512 * 1024 * 1024, 2 * 1024 ** 3)
-    assert dlg.pull_bar.value() == 250
-    assert dlg.pull_label.text() == "Pulling: 512.0 MB of 2.0 GB"
-    dlg._on_pull_progress("llama3.2", "verifying sha256 digest", 0, 0)
-    assert dlg.pull_label.text() == "verifying sha256 digest"
-    dlg.pulling = False
+    dlg.models.pulling = True
+    dlg.models.pull_row.show()
+    dlg.models.show_pull_progress("llama3.2", "pulling abc123", 512 * 1024 * 1024, 2 * 1024 ** 3)
+    assert dlg.models.pull_bar.value() == 250
+    assert dlg.models.pull_label.text() == "Pulling: 512.0 MB of 2.0 GB"
+    dlg.models.show_pull_progress("llama3.2", "verifying sha256 digest", 0, 0)
+    assert dlg.models.pull_label.text() == "verifying sha256 digest"
+    dlg.models.pulling = False
 
 
 def test_a_long_generation_does_not_freeze_the_browser(anki_app):
@@ -457,27 +460,27 @@ def test_a_long_generation_does_not_freeze_the_browser(anki_app):
     with FakeOllama(latency=0.3) as server:
         browser = aqt.dialogs.open("Browser", anki_app.mw)
         dlg = open_dialog(anki_app, server.url, num_ctx=1024, num_predict=512, max_cards=0)
-        dlg.source_edit.setPlainText(long_text())
+        dlg.source.edit.setPlainText(long_text())
         dlg.generate_btn.click()
         anki_app.wait_until(lambda: dlg.table.cards, 10)
         assert dlg.busy
         assert not browser.table._model._block_updates
         assert anki_app.mw._background_op_count == 0
-        dlg.cancel_btn.click()
+        dlg.progress.cancel_btn.click()
         anki_app.wait_until(dlg.idle, 5)
 
 
 def test_cards_cannot_be_added_as_the_wrong_kind(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(text_for("wrong kind"))
+    dlg.source.edit.setPlainText(text_for("wrong kind"))
     generate(anki_app, dlg)
     n = len(dlg.table.cards)
-    dlg.select_kind("cloze")
+    dlg.options.select_kind("cloze")
     dlg.add_btn.click()
     anki_app.pump(0.1)
     assert "made as question/answer cards" in dlg.message.text()
     assert len(dlg.table.cards) == n and not dlg.last_added
-    dlg.select_kind("reversed")  # same fields as basic: fine
+    dlg.options.select_kind("reversed")  # same fields as basic: fine
     dlg.add_btn.click()
     anki_app.wait_until(lambda: dlg.last_added, 10)
     note = anki_app.col.get_note(dlg.last_added[0])
@@ -490,7 +493,7 @@ def test_editing_a_cell_with_the_keyboard(anki_app, server):
 
     review = anki_app.module("ui.review")
     dlg = open_dialog(anki_app, server.url)
-    dlg.source_edit.setPlainText(text_for("keyboard edit"))
+    dlg.source.edit.setPlainText(text_for("keyboard edit"))
     generate(anki_app, dlg)
     table = dlg.table
     card = table.cards[0]

@@ -66,20 +66,20 @@ def test_generate_dialog_shows_the_note_by_the_model_status(anki_app, url, level
     anki_app.write_config(url=url, connect_timeout=1)
     anki_app.tools_action("Generate Flashcards…").trigger()
     dlg = anki_app.wait_for_window(anki_app.module("ui.generate").GenerateDialog)
-    assert dlg.privacy.level == level and words in dlg.privacy.text()
+    assert dlg.models.privacy.level == level and words in dlg.models.privacy.text()
     anki_app.wait_until(dlg.idle, 15, "the model list did not give up")
-    assert words in dlg.privacy.text()  # the server error does not replace it
+    assert words in dlg.models.privacy.text()  # the server error does not replace it
 
 
 def test_generate_dialog_says_nothing_for_this_machine(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
-    assert dlg.privacy.isHidden() and not dlg.privacy.text()
+    assert dlg.models.privacy.isHidden() and not dlg.models.privacy.text()
 
 
 def test_an_echoed_api_key_is_masked_in_error_messages(anki_app, server):
     key = "sk-test-0123456789abcdef"
     dlg = open_dialog(anki_app, server.url, api_key=key)
-    dlg.source_edit.setPlainText(text_for("echoed api key"))
+    dlg.source.edit.setPlainText(text_for("echoed api key"))
     server.script(Reply.error(401, "invalid api key %s" % key))
     generate(anki_app, dlg)
     shown = dlg.message.text()
@@ -94,7 +94,7 @@ def _log_after(app, dlg, label):
     assert path.exists()  # opening the dialog configured the log
     start = path.stat().st_size
     text = text_for(label)
-    dlg.source_edit.setPlainText(text)
+    dlg.source.edit.setPlainText(text)
     generate(app, dlg)
     assert dlg.table.cards, dlg.message.text()
     assert path.exists()

@@ -45,7 +45,7 @@ def theme(app, dark):
 
 
 def fill_review(app, dlg, server):
-    dlg.source_edit.setPlainText(TEXT)
+    dlg.source.edit.setPlainText(TEXT)
     server.script(Reply.cards(CARDS))
     generate(app, dlg)
     cards = dlg.table.cards
@@ -63,8 +63,8 @@ def test_generate_and_review_screenshots(anki_app, server, dark):
         dlg = open_dialog(anki_app, server.url, max_cards=5)
         dlg.resize(1100, 700)
         suffix = "-dark" if dark else ""
-        dlg.source_edit.setPlainText(TEXT)
-        dlg.tags_edit.setText("biology ollama-flashcards")
+        dlg.source.edit.setPlainText(TEXT)
+        dlg.options.tags_edit.setText("biology ollama-flashcards")
         anki_app.pump(0.1)
         anki_app.screenshot(dlg, "generate-dialog" + suffix)
         fill_review(anki_app, dlg, server)

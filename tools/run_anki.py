@@ -196,7 +196,7 @@ def demo_generate(app: Any, mw: Any, shot: Path) -> int:
 
     dlg = harness.wait_until(app, dialog, 10, "the Generate dialog did not open")
     harness.wait_until(app, dlg.idle, 10, "the model list did not load")
-    dlg.source_edit.setPlainText(DEMO_SEED.read_text(encoding="utf-8"))
+    dlg.source.edit.setPlainText(DEMO_SEED.read_text(encoding="utf-8"))
     dlg.generate_btn.click()
     harness.wait_until(app, lambda: dlg.busy or dlg.message.text(), 5)
     harness.wait_until(app, dlg.idle, 30, "generation did not finish")

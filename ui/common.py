@@ -1,38 +1,28 @@
-"""Small pieces every dialog uses: config, background calls, inline messages, theme colours.
-
-Thin Qt over the engine (``..generator``); nothing here talks to a model server itself."""
+"""Small pieces every part of the dialogs uses: the settings, the log, background calls,
+buttons, text helpers and theme colours. Widgets live in their own modules (``message_bar``,
+``progress_row``, ``model_picker``, ``source_panel``, ``card_options``, ``review``)."""
 import html
 import os
 import re
+from enum import Enum
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
+from anki.notes import NoteId
 from aqt import mw
-from aqt.qt import (
-    QBoxLayout,
-    QColor,
-    QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
-    QSplitter,
-    Qt,
-    QVBoxLayout,
-    QWidget,
-)
+from aqt.qt import QColor, QComboBox, QObject, QPushButton, QSplitter, Qt, QVBoxLayout, QWidget
 
-from ..generator import config as engine_config
+from ..generator.config import CardKind, Settings
+from ..generator.config import load as load_settings
+from ..generator.backends.base import ServerInfo
 from ..generator.errors import describe
-from ..generator.privacy import INTERNET, mask_secret, privacy_note, url_scope
+from ..generator.privacy import mask_secret
 
 ADDON = __name__.split(".")[0]  # "ollama_flashcards", or AnkiWeb's numeric folder name
 
-KIND_LABELS: List[Tuple[str, str]] = [
-    ("basic", "Basic"),
-    ("reversed", "Basic and reversed"),
-    ("cloze", "Cloze"),
+KIND_LABELS: List[Tuple[CardKind, str]] = [
+    (CardKind.BASIC, "Basic"),
+    (CardKind.REVERSED, "Basic and reversed"),
+    (CardKind.CLOZE, "Cloze"),
 ]
 
 LANGUAGES: List[Tuple[str, str]] = [
@@ -57,17 +47,23 @@ LANGUAGES: List[Tuple[str, str]] = [
 
 # --- config ----------------------------------------------------------------------------------
 
-def get_config() -> Dict[str, Any]:
-    """config.json's defaults overlaid with the user's settings."""
-    return engine_config.load(mw.addonManager.getConfig(ADDON) or {}).to_dict()
+def get_settings(problems: Optional[List[str]] = None) -> Settings:
+    """config.json's defaults overlaid with the user's settings (a bad value keeps its default
+    and is described in ``problems``)."""
+    return load_settings(_stored(), problems)
 
 
-def save_config(changes: Dict[str, Any]) -> Dict[str, Any]:
-    """Store some keys (the rest of the user's settings stay as they are)."""
-    cfg = dict(mw.addonManager.getConfig(ADDON) or {})
-    cfg.update(changes)
+def _stored() -> Dict[str, Any]:
+    return dict(mw.addonManager.getConfig(ADDON) or {})
+
+
+def save_config(changes: Dict[str, Any]) -> Settings:
+    """Store some keys (the rest of the user's settings stay as they are); returns the
+    settings now in force. Enum values are stored as their text."""
+    cfg = _stored()
+    cfg.update({k: (v.value if isinstance(v, Enum) else v) for k, v in changes.items()})
     mw.addonManager.writeConfig(ADDON, cfg)
-    return cfg
+    return get_settings()
 
 
 # --- log -------------------------------------------------------------------------------------
@@ -87,8 +83,7 @@ def ensure_log() -> None:
     ``log_content``. Dialogs call it when they open; it configures again only for another
     profile or a changed ``log_content`` (settings saved), so later calls cost one config read."""
     try:
-        cfg = get_config()
-        key = (getattr(mw.pm, "name", None), log_path(), bool(cfg.get("log_content", False)))
+        key = (getattr(mw.pm, "name", None), log_path(), get_settings().log_content)
         if _log_state.get("key") == key:
             return
         from ..generator import log
@@ -108,10 +103,8 @@ def run_network(parent: QWidget, op: Callable[[], Any], success: Callable[[Any],
     ``success``/``failure`` run on the main thread; neither ever shows a traceback window."""
     from aqt.operations import QueryOp
 
-    query = QueryOp(parent=parent, op=lambda _col: op(), success=success).failure(failure)
-    if hasattr(query, "without_collection"):
-        query = query.without_collection()
-    query.run_in_background()
+    QueryOp(parent=parent, op=lambda _col: op(), success=success).failure(failure) \
+        .without_collection().run_in_background()
 
 
 def run_long(op: Callable[[], Any], success: Callable[[Any], None],
@@ -142,7 +135,7 @@ def run_with_collection(parent: QWidget, op: Callable[[Any], Any], success: Call
     QueryOp(parent=parent, op=op, success=success).failure(failure).run_in_background()
 
 
-def server_info(cfg: Dict[str, Any]) -> Any:
+def server_info(cfg: Settings) -> ServerInfo:
     """Ask the configured server for its models and version (a network call: run it in the
     background, e.g. via ``run_network``)."""
     from ..generator.backends import make_backend
@@ -154,7 +147,7 @@ def server_info(cfg: Dict[str, Any]) -> Any:
         backend.close()
 
 
-def show_in_browser(note_ids: Sequence[int]) -> None:
+def show_in_browser(note_ids: Sequence[NoteId]) -> None:
     """Open the Browser on these notes (nothing when none of them exists any more)."""
     import aqt
 
@@ -176,7 +169,7 @@ def error_text(err: BaseException, secret: Optional[str] = None) -> str:
     text = describe(err)
     if secret is None:
         try:
-            secret = str(get_config().get("api_key") or "")
+            secret = get_settings().api_key
         except Exception:
             secret = ""
     return hide_secret(text, secret)
@@ -188,7 +181,7 @@ def hide_secret(text: str, secret: str) -> str:
     return text.replace(secret, mask_secret(secret)) if secret else text
 
 
-def is_alive(widget: Optional[QWidget]) -> bool:
+def is_alive(widget: Optional[QObject]) -> bool:
     """False once Qt deleted the widget (a late callback must not touch it)."""
     if widget is None:
         return False
@@ -210,28 +203,6 @@ def button(title: str, fn: Callable[[], Any]) -> QPushButton:
     return b
 
 
-def progress_row(on_cancel: Callable[[], Any], cancel_tip: str
-                 ) -> Tuple[QWidget, QProgressBar, QLabel, QPushButton]:
-    """A hidden row of a job's progress: bar, label and a Cancel button calling ``on_cancel()``.
-    Returns (row, bar, label, cancel button)."""
-    bar = QProgressBar()
-    bar.setTextVisible(False)
-    bar.setMaximumHeight(14)
-    label = QLabel("")
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    cancel = button("Cancel", on_cancel)
-    cancel.setToolTip(cancel_tip)
-    prog = QHBoxLayout()
-    prog.setContentsMargins(0, 0, 0, 0)
-    prog.addWidget(bar, 1)
-    prog.addWidget(label, 2)
-    prog.addWidget(cancel)
-    row = QWidget()
-    row.setLayout(prog)
-    row.hide()
-    return row, bar, label, cancel
-
-
 _registered_dialogs: Set[str] = set()
 
 
@@ -242,10 +213,7 @@ def register_dialog(name: str, create: Callable[..., Any]) -> None:
 
     if name in _registered_dialogs:
         return
-    if hasattr(aqt.dialogs, "register_dialog"):
-        aqt.dialogs.register_dialog(name, create)
-    else:  # very old Anki
-        aqt.dialogs._dialogs[name] = [create, None]
+    aqt.dialogs.register_dialog(name, create)
     _registered_dialogs.add(name)
 
 
@@ -315,29 +283,12 @@ def plural(n: int, word: str, words: str = "") -> str:
 
 # --- theme -----------------------------------------------------------------------------------
 
-def theme_color(name: str, light: str, dark: str) -> str:
-    """A colour from Anki's palette (aqt.colors), with a fallback for older versions."""
-    try:
-        from aqt import colors
-        from aqt.theme import theme_manager
+def theme_color(name: str) -> str:
+    """A colour of Anki's palette (``aqt.colors``), for the current theme."""
+    from aqt import colors
+    from aqt.theme import theme_manager
 
-        return theme_manager.var(getattr(colors, name))
-    except Exception:
-        try:
-            from aqt.theme import theme_manager
-
-            return dark if theme_manager.night_mode else light
-        except Exception:
-            return light
-
-
-def night_mode() -> bool:
-    try:
-        from aqt.theme import theme_manager
-
-        return bool(theme_manager.night_mode)
-    except Exception:
-        return False
+    return theme_manager.var(getattr(colors, name))
 
 
 LEVEL_RGB = {"error": (220, 53, 69), "warning": (230, 150, 0), "info": (40, 120, 220),
@@ -348,108 +299,6 @@ def level_color(level: str) -> QColor:
     """The colour of a message level (``LEVEL_RGB``), e.g. for a failed or a done row."""
     r, g, b = LEVEL_RGB[level]
     return QColor(r, g, b)
-
-
-class MessageBar(QFrame):
-    """An inline message in a dialog (never a popup), with optional action buttons.
-
-    Readable in light and dark mode: a translucent tint of the level's colour over the
-    window's own background, text in the palette's text colour. Buttons sit right of the
-    text, or under it when the bar is narrow."""
-
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("ofMessageBar")
-        self.level = "info"
-        self.topic = ""  # what the message is about, so only that topic's check clears it
-        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
-        self.box.setContentsMargins(10, 6, 6, 6)
-        self.box.setSpacing(6)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.box.addWidget(self.label, 1)
-        self.button_row = QHBoxLayout()
-        self.button_row.setSpacing(6)
-        self.button_row.addStretch(1)
-        self.box.addLayout(self.button_row)
-        self._buttons: List[QPushButton] = []
-        self.hide()
-
-    def text(self) -> str:
-        """The message as plain text ("" when hidden)."""
-        return html_to_plain(self.label.text()) if not self.isHidden() else ""
-
-    def show_message(self, text: str, level: str = "info",
-                     actions: Sequence[Tuple[str, Callable[[], None]]] = (),
-                     topic: str = "") -> None:
-        """``text`` is HTML (escape what came from elsewhere: see ``esc``)."""
-        self.level = level
-        self.topic = topic
-        self.label.setText(text)
-        self._clear_buttons()
-        for title, fn in actions:
-            b = QPushButton(title, self)
-            b.setAutoDefault(False)
-            b.clicked.connect(lambda _checked=False, fn=fn: fn())
-            self.button_row.addWidget(b)
-            self._buttons.append(b)
-        r, g, b_ = LEVEL_RGB.get(level, LEVEL_RGB["info"])
-        self.setStyleSheet(
-            "#ofMessageBar { background: rgba(%d, %d, %d, 0.14); border: 1px solid "
-            "rgba(%d, %d, %d, 0.55); border-radius: 6px; }" % (r, g, b_, r, g, b_))
-        self._arrange()
-        self.show()
-
-    def _clear_buttons(self) -> None:
-        for b in self._buttons:
-            b.hide()
-            self.button_row.removeWidget(b)
-            b.deleteLater()
-        self._buttons = []
-
-    def _arrange(self) -> None:
-        narrow = self.width() < 520 and bool(self._buttons)
-        self.box.setDirection(QBoxLayout.Direction.TopToBottom if narrow
-                              else QBoxLayout.Direction.LeftToRight)
-
-    def resizeEvent(self, event: Any) -> None:  # type: ignore[override]
-        self._arrange()
-        super().resizeEvent(event)
-
-    def action_titles(self) -> List[str]:
-        return [b.text() for b in self._buttons]
-
-    def trigger(self, title: str) -> None:
-        """Click an action button by its title (tests, keyboard)."""
-        for b in self._buttons:
-            if b.text() == title:
-                b.click()
-                return
-        raise LookupError("no action %r in %r" % (title, self.action_titles()))
-
-    def clear(self, topic: Optional[str] = None) -> None:
-        """Hide the message (only if it is about ``topic``, when given)."""
-        if topic is not None and self.topic != topic:
-            return
-        self.hide()
-        self.topic = ""
-        self.label.setText("")
-        self._clear_buttons()
-
-
-def show_privacy(bar: MessageBar, url: str) -> None:
-    """Where the text goes, in ``bar``: nothing for a server on this machine, a note for the
-    local network, a warning for anything else (the internet)."""
-    note = privacy_note(url)
-    if not note:
-        bar.clear()
-    elif url_scope(url) == INTERNET:
-        bar.show_message("⚠ " + esc(note), "warning", topic="privacy")
-    else:
-        bar.show_message(esc(note), "info", topic="privacy")
 
 
 _CODE = re.compile(r"`([^`]+)`")

@@ -1,97 +1,367 @@
-"""The Generate dialog: source → options → model → generate (in the background) → review → add.
+"""The Generate dialog: source → card options → model → generate (in the background) → review →
+add. It only composes and connects its parts:
+
+- ``SourcePanel`` (``source``): text, selection, files, notes;
+- ``CardOptions`` (``options``): deck, card type / note type with field mapping, tags,
+  language, number of cards → the job's ``NoteTarget``;
+- ``ModelPicker`` (``models``): the server's models, status line, pull offer;
+- ``ReviewTable`` (``table``), ``ProgressRow`` (``progress``), ``MessageBar`` (``message``);
+- a ``GenerationRunner`` per job.
 
 Nothing slow runs on the main thread: the model list and file reading are
 ``QueryOp(...).without_collection()``; generation, pulls and regenerate-one (minutes) run on
 a worker via ``common.run_long`` (a QueryOp would blank the Browser's rows for that long);
 the duplicate check is a read-only QueryOp; adding is a ``CollectionOp`` (one undo step).
-Every engine error is shown in the dialog's message bar (``describe(err)``), never as a
-traceback."""
-import threading
+Every engine error is shown in the message bar (``describe(err)``), never as a traceback.
+
+Each generation is a run of its own in the table: its duplicate check looks at its own cards
+(and the collection), never at rows left from an earlier run. Added rows stay, marked; when an
+undo removes their notes, they can be added again.
+
+The dialog does not open other dialogs itself: ``open_bulk`` and ``open_settings`` are given
+to it (ui/launch.py). A "Find topics" step (a topic checklist before generating) will be one
+more part here, with a runner of its own like ``GenerationRunner``."""
+import time
 from typing import Any, Callable, Dict, List, Optional
 
-from aqt import mw
-from aqt.qt import QDialog, Qt, QWidget
-from aqt.utils import askUser, restoreGeom, tooltip
+from anki.collection import Collection, OpChanges
+from anki.notes import NoteId
+from aqt import gui_hooks, mw
+from aqt.qt import (
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QKeyEvent,
+    QLabel,
+    QPushButton,
+    QResizeEvent,
+    QScrollArea,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+from aqt.utils import askUser, tooltip
 
 from ..generator.cards import CLOZE, Card
-from ..generator.documents import Document
+from ..generator.chunks import Chunk
+from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
+from ..generator.job import JobOptions, Progress
+from ..generator.notes import AddResult, NoteTarget
+from .card_options import CardOptions
 from .common import (
+    button,
     ensure_log,
     error_text,
     esc,
-    get_config,
+    fit_splitter,
+    get_settings,
     is_alive,
     plural,
     run_long,
     run_with_collection,
+    save_config,
     show_in_browser,
+    splitter_layout,
 )
-from .dialog_close import ClosingDialog
-from .field_mapping import NOT_USED, FieldMapping  # noqa: F401  (kept importable from here)
-from .generate_choices import GenerateChoices
-from .generate_job import FROM_NOTE_TAG, GenerateJob
-from .generate_layout import GenerateLayout
-from .generate_models import GenerateModels, same_model  # noqa: F401
-from .generate_source import PREVIEW_CHARS, GenerateSource  # noqa: F401
+from .generate_runner import FROM_NOTE_TAG, GenerationOutcome, GenerationRunner
+from .job_dialog import JobDialog
+from .message_bar import Action, MessageBar
+from .model_picker import ModelPicker
+from .progress_row import ProgressRow
+from .review import ReviewTable
+from .source_panel import SourcePanel
 
 DIALOG_NAME = "OllamaFlashcardsGenerate"
 TITLE = "Generate Flashcards"
+OpenSettings = Callable[[QWidget, Callable[[], None]], Any]
 
 
-class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateModels, GenerateJob,
-                     ClosingDialog, QDialog):
-    """The dialog: its state, the review list, adding, closing. Building the widgets, the
-    choices, the source, the model list and the job are its mixins (ui/generate_*.py)."""
-
-    silentlyClose = False
-    DIALOG_NAME = DIALOG_NAME
-    GEOMETRY_KEY = "ollamaFlashcardsGenerate"
-
-    def __init__(self, parent: Optional[QWidget] = None, **source: Any) -> None:
-        super().__init__(parent or mw, Qt.WindowType.Window)
+class GenerateDialog(JobDialog):
+    def __init__(self, parent: Optional[QWidget], open_bulk: Callable[[], Any],
+                 open_settings: OpenSettings, **source: Any) -> None:
+        super().__init__(parent or mw, DIALOG_NAME, "ollamaFlashcardsGenerate")
         self.setWindowTitle(TITLE)
         self.setObjectName("OllamaFlashcardsGenerate")
         ensure_log()
-        self.cfg = get_config()
-        self.busy = False  # a generation job is running
-        self.pulling = False
+        problems: List[str] = []
+        settings = get_settings(problems)
+        self.col: Collection = mw.col
+        self._open_bulk = open_bulk
+        self._open_settings = open_settings
+        self.runner: Optional[GenerationRunner] = None
+        self.run_no = 0  # the current (or last) generation
         self.job_started = 0.0
-        self._job_id = 0
-        self._cancel: Optional[threading.Event] = None
-        self._pull_cancel: Optional[threading.Event] = None
-        self._documents: Optional[List[Document]] = None  # from files or notes; None = text box
-        self._source_name = "pasted text"
-        self._source_text_label = ""  # what the source label calls the source
-        self._note_refs: Dict[str, int] = {}  # document name -> note id (Browser path)
-        self._chunks: Dict[str, Any] = {}  # chunk id -> Chunk, for regenerate-one
-        self._job_options: Any = None  # JobOptions after prepare_job, for regenerate-one
-        self._server_models: List[str] = []
-        self._server_ok = False
-        self.last_added: List[int] = []  # note ids of the last "Add"
+        self.job_options: Optional[JobOptions] = None  # as prepared, for regenerate-one
+        self.chunks: Dict[str, Chunk] = {}  # chunk id -> Chunk, for regenerate-one
+        self.delivered: Dict[int, Card] = {}  # id(card) -> card already in the table
+        self.last_added: List[NoteId] = []  # note ids of the last "Add"
         self.last_result: Any = None  # JobResult of the last job
-        self.pending = 0  # background reads/checks still running (duplicate check, regenerate…)
-        self._build()
-        self._load_choices()
-        restoreGeom(self, self.GEOMETRY_KEY, adjustSize=False)
-        if self.width() < 400:
-            self.resize(1000, 680)
+        self.pending = 0  # background checks still running (duplicates, regenerate, add)
+
+        outer, self.splitter = splitter_layout(self)
+        self.message = MessageBar(self)
+        self.source = SourcePanel()
+        self.options = CardOptions(self.col, settings)
+        self.models = ModelPicker(self.message, self.open_settings)
+        self.models.set_model(settings.model)
+        self.table = ReviewTable()
+        self.progress = ProgressRow("Stop generating; the cards made so far stay in the list")
+
+        # -- left: source, options, model; in a scroll area for small windows
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 6, 0)
+        lv.addWidget(self.source, 1)
+        lv.addWidget(self.options)
+        model_box = QGroupBox("Model")
+        QVBoxLayout(model_box).addWidget(self.models)
+        lv.addWidget(model_box)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(300)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.splitter.addWidget(scroll)
+
+        # -- right: the review table
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(6, 0, 0, 0)
+        head = QHBoxLayout()
+        self.cards_label = QLabel("<b>Cards</b>")
+        head.addWidget(self.cards_label)
+        head.addStretch(1)
+        self.select_all_btn = button("Select all", lambda: self.table.set_all_checked(True))
+        self.select_none_btn = button("Select none", lambda: self.table.set_all_checked(False))
+        self.regenerate_btn = button("Regenerate", self.regenerate_selected)
+        self.regenerate_btn.setToolTip("Ask the model for a new card in place of the selected one")
+        self.delete_btn = button("Delete", self.delete_selected)
+        self.delete_btn.setToolTip("Remove the selected cards from the list (Del)")
+        for b in (self.select_all_btn, self.select_none_btn, self.regenerate_btn, self.delete_btn):
+            head.addWidget(b)
+        rv.addLayout(head)
+        self.table.setMinimumHeight(160)
+        rv.addWidget(self.table, 1)
+        self.empty_hint = QLabel(
+            "Generated cards appear here. Check the ones to keep, double-click to edit, "
+            "hover for the passage each card came from.")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setEnabled(False)
+        rv.addWidget(self.empty_hint)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([420, 580])
+
+        outer.addWidget(self.progress)
+        outer.addWidget(self.message)
+        buttons = QHBoxLayout()
+        self.bulk_btn = button("Bulk Generate from Files…", self._open_bulk)
+        self.settings_btn = button("Settings…", self.open_settings)
+        buttons.addWidget(self.bulk_btn)
+        buttons.addWidget(self.settings_btn)
+        buttons.addStretch(1)
+        self.generate_btn = QPushButton("Generate")
+        self.generate_btn.setDefault(True)
+        self.generate_btn.clicked.connect(lambda _c=False: self.generate())
+        self.add_btn = button("Add 0 cards", self.add_checked)
+        self.close_btn = button("Close", self.close)
+        for b in (self.generate_btn, self.add_btn, self.close_btn):
+            buttons.addWidget(b)
+        outer.addLayout(buttons)
+
+        # -- wiring
+        self.source.changed.connect(self._update_buttons)
+        self.source.busy_changed.connect(self._on_source_busy)
+        self.source.problem.connect(self._on_source_problem)
+        self.options.kind_changed.connect(self.table.set_kind)
+        self.models.changed.connect(self._update_buttons)
+        self.table.checked_changed.connect(self._update_buttons)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.progress.cancel_requested.connect(self.cancel_job)
+        gui_hooks.operation_did_execute.append(self._on_operation)
+
+        self.table.set_kind(self.options.kind())
+        self.restore_geometry(1000, 680)
         self.set_source(**source)
-        self.refresh_models()
+        self._update_buttons()
+        if problems:
+            self.message.show_message("<br>".join(esc(p) for p in problems), "warning",
+                                      [("Settings…", self.open_settings)], topic="config")
+        self.models.refresh()
+
+    # ==== source ===============================================================================
+    def set_source(self, text: str = "", source_name: str = "", documents: Optional[List[Any]] = None,
+                   note_refs: Optional[Dict[str, NoteId]] = None, deck_id: Optional[int] = None,
+                   kind: Optional[str] = None, notetype: Optional[str] = None, label: str = "") -> None:
+        """Fill the source (text from a selection, or documents from files or notes) and,
+        optionally, the target deck and card type."""
+        if documents:
+            self.source.set_documents(documents, label, note_refs)
+        else:
+            self.source.set_text(text, source_name, label)
+        if deck_id:
+            self.options.set_deck(deck_id)
+        if kind or notetype:
+            self.options.select_kind(kind or "basic", notetype or "")
+
+    def _on_source_busy(self, reading: bool) -> None:
+        self._update_buttons()
+
+    def _on_source_problem(self, html: str) -> None:
+        if html:
+            self.message.show_message(html, "error")
+        else:
+            self.message.clear()
+
+    # ==== generating ===========================================================================
+    @property
+    def busy(self) -> bool:
+        """A generation job is running."""
+        return self.runner is not None
+
+    def generate(self) -> None:
+        if self.runner is not None:
+            return
+        model = self.models.model()
+        if not model:
+            self.message.show_message("Choose a model first.", "warning")
+            return
+        try:
+            documents = self.source.documents()
+        except Exception as e:
+            self.message.show_message(esc(error_text(e)), "warning")
+            return
+        settings = self.remember()
+        ensure_log()
+        options = JobOptions.from_config(settings, model=model, kind=self.options.kind(),
+                                         language=self.options.language(),
+                                         max_cards=self.options.max_cards())
+        self.run_no += 1
+        self.delivered = {}
+        runner = GenerationRunner(settings, options, documents, self.source.note_refs(), self)
+        runner.planned.connect(self._on_planned)
+        runner.progress.connect(self._on_progress)
+        runner.chunk.connect(self._on_chunk)
+        runner.finished.connect(self._on_job_done)
+        runner.failed.connect(self._on_job_failed)
+        self.runner = runner
+        self.job_started = time.monotonic()
+        self.message.clear()
+        self.progress.begin("Asking %s…" % model)
+        self._update_buttons()
+        runner.start()
+
+    def _on_planned(self, n: int) -> None:
+        if self.runner is not None:
+            self.progress.show_progress(0, max(1, n), "Chunk 1 of %d · 0 cards" % n if n else "Nothing to do")
+
+    def _on_progress(self, p: Progress) -> None:
+        if self.runner is None:
+            return
+        current = min(p.chunks_done + 1, p.chunks_total) if p.chunks_total else p.chunks_done + 1
+        parts = ["Chunk %d of %d" % (current, p.chunks_total) if p.chunks_total
+                 else "Chunk %d" % current, plural(p.cards, "card")]
+        if p.tokens_per_s:
+            parts.append("%.0f tokens/s" % p.tokens_per_s)
+        if p.failed:
+            parts.append("%d failed" % p.failed)
+        if self.runner.cancelled:
+            parts.insert(0, "Stopping…")
+        self.progress.show_progress(p.chunks_done, p.chunks_total, " · ".join(parts), p.label or "")
+
+    def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
+        self.chunks[chunk.id] = chunk
+        self._deliver(cards)
+
+    def _deliver(self, cards: List[Card]) -> None:
+        fresh = [c for c in cards if id(c) not in self.delivered]
+        self.delivered.update((id(c), c) for c in fresh)
+        self.table.add_cards(fresh, self.run_no)
+        self._update_buttons()
+
+    def _on_job_done(self, outcome: GenerationOutcome) -> None:
+        result = outcome.result
+        self.job_options = outcome.options
+        self.chunks.update(outcome.chunks)
+        self.last_result = result
+        self._deliver(result.cards)
+        self._finish_job()
+        n = len(result.cards)
+        if result.fatal is not None:
+            self._show_engine_error(result.fatal, kept=n)
+        elif result.cancelled:
+            self.message.show_message("Cancelled. Kept the %s made so far." % plural(n, "card"), "info")
+        elif result.failures:
+            first = result.failures[0]
+            self.message.show_message(
+                "%s of %s failed: %s.%s" % (
+                    plural(len(result.failures), "part"), result.chunks_total or len(outcome.chunks),
+                    esc(first.message.rstrip(".")),
+                    "" if not n else " The other parts gave %s." % plural(n, "card")),
+                "warning", [("Retry", self.generate)])
+        elif n == 0:
+            self.message.show_message("The model made no cards from this text. Try a longer text, "
+                                      "another model, or a different number of cards.", "warning")
+        else:
+            self.message.show_message(
+                "Made %s in %.0f s. Check them, then add them." % (
+                    plural(n, "card"), time.monotonic() - self.job_started), "success")
+        if n:
+            self.check_duplicates(self.run_no)
+
+    def _on_job_failed(self, err: BaseException) -> None:
+        self._finish_job()
+        self._show_engine_error(err, kept=0)
+
+    def _finish_job(self) -> None:
+        if self.runner is not None:
+            self.runner.deleteLater()
+        self.runner = None
+        self.progress.end()
+        self._update_buttons()
+
+    def _show_engine_error(self, err: BaseException, kept: int) -> None:
+        text = esc(error_text(err))
+        if kept:
+            text += "<br>Kept the %s made before that." % plural(kept, "card")
+        actions: List[Action] = []
+        if isinstance(err, ModelNotFound):
+            model = getattr(err, "model", "") or self.models.model()
+            actions.append(("Pull %s" % model, lambda: self.models.pull(model)))
+        elif isinstance(err, (ServerUnreachable, NotAModelServer)):
+            self.models.server_failed(err)
+
+            def retry() -> None:
+                self.models.refresh()
+                self.generate()
+
+            actions.append(("Retry", retry))
+            actions.append(("Settings…", self.open_settings))
+        else:
+            actions.append(("Retry", self.generate))
+        self.message.show_message(text, "error", actions)
+
+    def cancel_job(self) -> None:
+        if self.runner is not None:
+            self.runner.cancel()
+            self.progress.stopping("Stopping… (the cards made so far stay)")
 
     # ==== review ===============================================================================
-    def check_duplicates(self) -> None:
-        """Mark duplicates against the collection (a read in the background), and uncheck them
-        when the settings say to skip duplicates."""
+    def check_duplicates(self, run: int) -> None:
+        """Mark one run's duplicates against the collection and within the run (a read in the
+        background), and uncheck them when the settings say to skip duplicates."""
         from ..generator.notes import mark_duplicates
 
-        cards = list(self.table.cards)
-        target = self.target()
-        skip = bool(get_config().get("skip_duplicates", True))
+        cards = self.table.cards_of_run(run)
+        target = self.options.target()
+        skip = get_settings().skip_duplicates
 
-        def op(col: Any) -> None:
+        def op(col: Collection) -> None:
             mark_duplicates(col, cards, target)
 
-        def done(_: Any) -> None:
+        def done(_: None) -> None:
             self.pending -= 1
             if not is_alive(self):
                 return
@@ -103,6 +373,7 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
                         "%s already in your collection (or twice in the list): unchecked. "
                         "Check them again to add them anyway." % plural(n, "card looks", "cards look"),
                         "info")
+            self._update_buttons()
 
         def failed(err: Exception) -> None:
             self.pending -= 1
@@ -120,26 +391,28 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
 
     def regenerate_selected(self) -> None:
         for card in self.table.selected_cards()[:5]:
-            self.regenerate(card)
+            if not self.table.is_added(card):
+                self.regenerate(card)
 
     def regenerate(self, card: Card) -> None:
         from ..generator.backends import make_backend
         from ..generator.job import regenerate_card
 
-        chunk = self._chunks.get(card.chunk_id)
-        if chunk is None or self._job_options is None:
+        chunk = self.chunks.get(card.chunk_id)
+        options = self.job_options
+        if chunk is None or options is None:
             self.message.show_message("This card cannot be regenerated: its source passage is "
                                       "not known any more.", "warning")
             return
         if id(card) in self.table.busy_rows:
             return
-        cfg = get_config()
-        options = self._job_options
+        settings = get_settings()
         self.table.set_busy(card, "Regenerating…")
-        nid = self._note_refs.get(chunk.document)
+        nid = self.source.note_refs().get(chunk.document)
+        run = next((r.run for r in self.table.rows if r.card is card), self.run_no)
 
         def op() -> Optional[Card]:
-            backend = make_backend(cfg)
+            backend = make_backend(settings)
             try:
                 return regenerate_card(card, chunk, backend, options)
             finally:
@@ -156,19 +429,18 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
             if nid:
                 new.tags.append(FROM_NOTE_TAG % nid)
             self.table.replace_card(card, new)
-            self.check_duplicates()
+            self.check_duplicates(run)
 
         def failed(err: Exception) -> None:
             self.pending -= 1
-            if not is_alive(self):
-                return
-            self.table.set_busy(card, None)
-            self._show_engine_error(err, kept=0)
+            if is_alive(self):
+                self.table.set_busy(card, None)
+                self._show_engine_error(err, kept=0)
 
         self.pending += 1
         run_long(op, done, failed)
 
-    # ==== add ==================================================================================
+    # ==== adding ===============================================================================
     def add_checked(self) -> None:
         from aqt.operations import CollectionOp
 
@@ -177,7 +449,7 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
         cards = self.table.checked_cards()
         if not cards:
             return
-        target = self.target()
+        target = self.options.target()
         mismatched = [c for c in cards if (c.kind == CLOZE) != (target.kind == CLOZE)]
         if mismatched:
             made = "cloze" if mismatched[0].kind == CLOZE else "question/answer"
@@ -185,24 +457,23 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
                 "%s made as %s cards, and the card type is now %s. Choose a matching card "
                 "type, or generate them again." % (
                     plural(len(mismatched), "card was", "cards were"), made,
-                    esc(self.kind_combo.currentText())), "warning")
+                    esc(self.options.kind_title())), "warning")
             return
         self.remember()
-        holder: Dict[str, Any] = {}
+        holder: Dict[str, AddResult] = {}
         self.add_btn.setEnabled(False)
 
-        def op(col: Any) -> Any:
+        def op(col: Collection) -> OpChanges:
             # The user's checkboxes decide: a checked duplicate was checked on purpose.
             result = add_cards(col, cards, target, skip_duplicates=False)
             holder["result"] = result
             return result.changes
 
-        def done(_changes: Any) -> None:
+        def done(_changes: OpChanges) -> None:
             self.pending -= 1
             result = holder.get("result")
-            if result is None or not is_alive(self):
-                return
-            self._on_added(cards, result, target)
+            if result is not None and is_alive(self):
+                self._on_added(result, target)
 
         def failed(err: Exception) -> None:
             self.pending -= 1
@@ -213,107 +484,127 @@ class GenerateDialog(GenerateLayout, GenerateChoices, GenerateSource, GenerateMo
         self.pending += 1
         CollectionOp(parent=self, op=op).success(done).failure(failed).run_in_background(initiator=self)
 
-    def _on_added(self, cards: List[Card], result: Any, target: Any) -> None:
-        skipped = {id(card): reason for card, reason in result.skipped}
-        added = [c for c in cards if id(c) not in skipped]
-        self.table.remove_cards(added)
+    def _on_added(self, result: AddResult, target: NoteTarget) -> None:
+        self.table.mark_added([(card, NoteId(nid)) for card, nid in result.added])
         for card, reason in result.skipped:
             self.table.set_not_added(card, reason)
-        self.last_added = list(result.note_ids)
+        self.last_added = [NoteId(n) for n in result.note_ids]
         n = len(result.note_ids)
         text = "Added %s to <b>%s</b>." % (plural(n, "card"), esc(target.deck))
         if result.skipped:
             text += " %s not added (see the list)." % plural(len(result.skipped), "card was", "cards were")
         tooltip("Added %s to %s." % (plural(n, "card"), esc(target.deck)), parent=self)
-        actions = [("Show in Browser", self.show_added)] if n else []
+        actions: List[Action] = [("Show in Browser", self.show_added)] if n else []
         self.message.show_message(text, "success" if n else "warning", actions)
         self._update_buttons()
 
     def show_added(self) -> None:
         show_in_browser(self.last_added)
 
-    # ==== other dialogs ========================================================================
-    def open_bulk(self) -> None:
-        from . import launch
+    def _on_operation(self, changes: OpChanges, handler: Optional[object]) -> None:
+        """After any change to the notes (e.g. Edit → Undo): added rows whose notes are gone
+        can be added again."""
+        if not is_alive(self) or not changes.note:
+            return
+        added = self.table.added_note_ids()
+        if not added or self.col is None:
+            return
+        existing = set(self.col.find_notes("nid:" + ",".join(str(n) for n in added)))
+        gone = [n for n in added if n not in existing]
+        if gone and self.table.unmark_added(gone):
+            self.message.show_message(
+                "%s no longer in your collection (undone): back in the list to add again."
+                % plural(len(gone), "added card is", "added cards are"), "info")
+            self._update_buttons()
 
-        launch.open_bulk()
-
+    # ==== other dialogs and settings ===========================================================
     def open_settings(self) -> None:
-        from . import launch
-
-        launch.open_settings(parent=self, on_saved=self._on_settings_saved)
+        self._open_settings(self, self._on_settings_saved)
 
     def _on_settings_saved(self) -> None:
         if is_alive(self):
             self.message.clear("server")
             self.message.clear("model")
-            self.refresh_models()
+            self.message.clear("config")
+            self.models.refresh()
+
+    def remember(self) -> Any:
+        """Store the choices for next time; returns the settings now in force."""
+        changes = self.options.choices()
+        if self.models.model():
+            changes["model"] = self.models.model()
+        return save_config(changes)
 
     # ==== state ================================================================================
     def _update_buttons(self, *_args: Any) -> None:
+        busy = self.runner is not None
         n = len(self.table.checked_cards())
-        total = len(self.table.cards)
-        has_source = self._documents is not None or bool(self.source_edit.toPlainText().strip())
+        total = len(self.table.rows)
         self.add_btn.setText("Add %s" % plural(n, "card"))
-        self.add_btn.setEnabled(n > 0 and not self.busy)
-        self.generate_btn.setEnabled(not self.busy and not self.pulling and has_source)
+        self.add_btn.setEnabled(n > 0 and not busy)
+        self.generate_btn.setEnabled(not busy and not self.models.pulling and self.source.has_source())
         self.generate_btn.setDefault(n == 0)
-        self.add_btn.setDefault(n > 0 and not self.busy)
-        self.open_btn.setEnabled(not self.busy)
+        self.add_btn.setDefault(n > 0 and not busy)
+        self.source.open_btn.setEnabled(not busy and not self.source.reading)
         has_selection = bool(self.table.selectedIndexes())
         self.delete_btn.setEnabled(has_selection)
-        self.regenerate_btn.setEnabled(has_selection and self._job_options is not None and not self.busy)
+        self.regenerate_btn.setEnabled(has_selection and self.job_options is not None and not busy)
         self.select_all_btn.setEnabled(total > 0)
         self.select_none_btn.setEnabled(total > 0)
-        self.cards_label.setText("<b>Cards</b> (%d of %d checked)" % (n, total) if total else "<b>Cards</b>")
+        self.cards_label.setText("<b>Cards</b> (%d of %d checked)" % (n, len(self.table.cards))
+                                 if total else "<b>Cards</b>")
         self.empty_hint.setVisible(total == 0)
 
     def idle(self) -> bool:
         """Nothing running in the background for this dialog (tests wait for this)."""
-        return not self.busy and not self.pulling and self.pending == 0 and self.refresh_btn.isEnabled()
+        return (self.runner is None and not self.models.busy() and not self.source.reading
+                and self.pending == 0)
 
     def unsaved_count(self) -> int:
         return len(self.table.checked_cards())
 
-    def keyPressEvent(self, event: Any) -> None:  # type: ignore[override]
-        from aqt.qt import Qt as _Qt
-
-        if event.key() == _Qt.Key.Key_Delete and self.table.hasFocus():
+    def keyPressEvent(self, event: Optional[QKeyEvent]) -> None:
+        if event is not None and event.key() == Qt.Key.Key_Delete and self.table.hasFocus():
             self.delete_selected()
             return
         super().keyPressEvent(event)
 
+    def resizeEvent(self, event: Optional[QResizeEvent]) -> None:
+        fit_splitter(self.splitter, self.width(), 820)
+        super().resizeEvent(event)
+
+    # ==== closing (JobDialog) ==================================================================
     def may_close(self) -> bool:
         """Ask before throwing away a running job or cards not added yet."""
-        if self.busy:
-            made = len(self.table.cards)
+        if self.runner is not None:
+            made = len(self.delivered)
             if not askUser("Cards are still being generated (%s so far). Stop and close, "
                            "discarding them?" % plural(made, "card"), parent=self, defaultno=True):
                 return False
             self.cancel_job()
         elif self.unsaved_count():
+            n = self.unsaved_count()
             if not askUser("%s not been added. Close and discard %s?" % (
-                    plural(self.unsaved_count(), "checked card has", "checked cards have"),
-                    "it" if self.unsaved_count() == 1 else "them"), parent=self, defaultno=True):
+                    plural(n, "checked card has", "checked cards have"), "it" if n == 1 else "them"),
+                    parent=self, defaultno=True):
                 return False
         return True
 
-    def closeWithCallback(self, callback: Callable[[], None]) -> None:
-        """Called by Anki when the profile closes (aqt.dialogs)."""
-        if self.may_close():
-            self._cleanup()
-            QDialog.close(self)
-            callback()
+    def stop_background(self) -> None:
+        self.models.cancel_pull()
+        if self.runner is not None:
+            self.runner.cancel()
 
-    def _stop_background(self) -> None:  # at clean-up (ClosingDialog)
-        if self._pull_cancel is not None:
-            self._pull_cancel.set()
+    def release(self) -> None:
+        gui_hooks.operation_did_execute.remove(self._on_operation)
+        self.options.cleanup()
 
     def reopen(self, *_args: Any, **source: Any) -> None:
         """aqt.dialogs.open() on an open dialog: take the new source unless a job is running."""
         if source and any(source.values()):
-            if self.busy:
+            if self.runner is not None:
                 tooltip("Finish or cancel the current generation first.", parent=self)
                 return
             self.set_source(**source)
             self.message.clear()
+

@@ -3,30 +3,32 @@ import html
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import aqt
+from anki.collection import Collection
+from anki.notes import NoteId
 from aqt import mw
+from aqt.qt import QWidget
 from aqt.utils import tooltip
 
+from ..generator.documents import Document
 from .common import ensure_log, error_text, plural, register_dialog
 from .generate import DIALOG_NAME, GenerateDialog
 
 BULK_MISSING = "Bulk generation is not available in this version of the add-on."
 
-def _register() -> None:
-    def create(parent: Any, **source: Any) -> GenerateDialog:
-        dialog = GenerateDialog(parent, **source)
+
+def open_generate(**source: Any) -> GenerateDialog:
+    """Open the Generate dialog (or bring the open one forward, with the new source if any)."""
+    def create(parent: Any, **src: Any) -> GenerateDialog:
+        dialog = GenerateDialog(parent, open_bulk=open_bulk, open_settings=_settings_from, **src)
         dialog.show()
         return dialog
 
     register_dialog(DIALOG_NAME, create)
-
-
-def open_generate(**source: Any) -> GenerateDialog:
-    """Open the Generate dialog (or bring the open one forward, with the new source if any)."""
-    _register()
     return aqt.dialogs.open(DIALOG_NAME, mw, **source)
 
 
 def open_bulk(parent: Any = None) -> Any:
+    """Open the Bulk dialog (or bring the open one forward)."""
     import importlib
 
     ensure_log()
@@ -34,19 +36,30 @@ def open_bulk(parent: Any = None) -> Any:
     try:
         bulk = importlib.import_module(name)
     except ModuleNotFoundError as e:
-        if e.name == name:  # not written yet / not shipped: say so, do not crash
+        if e.name == name:  # a build without it: say so, do not crash
             tooltip(BULK_MISSING, parent=parent or mw)
             return None
         raise
-    return bulk.open_bulk_dialog(mw)
+
+    def create(parent: Any) -> Any:
+        dialog = bulk.BulkDialog(parent, open_settings=_settings_from)
+        dialog.show()
+        return dialog
+
+    register_dialog(bulk.DIALOG_NAME, create)
+    return aqt.dialogs.open(bulk.DIALOG_NAME, mw)
 
 
-def open_settings(parent: Any = None, on_saved: Optional[Callable[[], None]] = None) -> Any:
+def open_settings(parent: Optional[QWidget] = None, on_saved: Optional[Callable[[], None]] = None) -> Any:
     from .settings import SettingsDialog
 
     dialog = SettingsDialog(parent or mw.app.activeWindow() or mw, on_saved=on_saved)
     dialog.show()
     return dialog
+
+
+def _settings_from(parent: QWidget, on_saved: Callable[[], None]) -> Any:
+    return open_settings(parent, on_saved)
 
 
 # --- editor --------------------------------------------------------------------------------
@@ -109,14 +122,14 @@ def _open_for_selection(text: str, notetype: Dict[str, Any], deck_id: Optional[i
 
 # --- browser -------------------------------------------------------------------------------
 
-def note_documents(col: Any, nids: Sequence[int]) -> Tuple[List[Any], Dict[str, int], Optional[int]]:
+def note_documents(col: Collection, nids: Sequence[NoteId]) -> Tuple[List[Document], Dict[str, NoteId], Optional[int]]:
     """The notes' fields as documents (HTML to text), the document name -> note id map, and the
     deck of the first note's first card. Runs in the background (reads the collection)."""
     from ..generator.errors import SourceError
     from ..generator.sources import read_html
 
-    docs: List[Any] = []
-    refs: Dict[str, int] = {}
+    docs: List[Document] = []
+    refs: Dict[str, NoteId] = {}
     deck_id: Optional[int] = None
     for nid in nids:
         note = col.get_note(nid)
@@ -127,16 +140,24 @@ def note_documents(col: Any, nids: Sequence[int]) -> Tuple[List[Any], Dict[str, 
         fields = [f for f in note.fields if f.strip()]
         if not fields:
             continue
-        first = _short(fields[0])
-        name = "note %d%s" % (nid, (": " + first) if first else "")
+        name = _unique(_short(fields[0]) or "note %d" % nid, refs)
         body = "".join("<p>%s</p>" % f for f in fields)
         try:
             doc = read_html(body, name)
         except SourceError:
             continue  # an empty or media-only note: nothing to learn from
         docs.append(doc)
-        refs[doc.name] = int(nid)
+        refs[doc.name] = nid
     return docs, refs, deck_id
+
+
+def _unique(name: str, taken: Dict[str, NoteId]) -> str:
+    """``name``, or "name (2)", "name (3)" ... when another note already has it."""
+    out, n = name, 1
+    while out in taken:
+        n += 1
+        out = "%s (%d)" % (name, n)
+    return out
 
 
 def _short(field_html: str, n: int = 40) -> str:
@@ -146,12 +167,12 @@ def _short(field_html: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
-def open_from_notes(browser: Any, nids: Sequence[int]) -> None:
+def open_from_notes(browser: Any, nids: Sequence[NoteId]) -> None:
     from aqt.operations import QueryOp
 
     nids = list(nids)
 
-    def done(result: Tuple[List[Any], Dict[str, int], Optional[int]]) -> None:
+    def done(result: Tuple[List[Document], Dict[str, NoteId], Optional[int]]) -> None:
         docs, refs, deck_id = result
         if not docs:
             tooltip("The selected notes have no text to make cards from.", parent=browser)

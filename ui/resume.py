@@ -1,9 +1,9 @@
 """At profile open: is there a bulk job to resume? Light to import (no Qt widgets, no engine,
 no dataclasses) and cheap to run (one directory listing), so it adds nothing measurable to
-Anki's start. Only when a job was left unfinished is the bulk dialog (``ui.bulk``) imported,
-a moment later, to offer resuming it."""
+Anki's start. Only when a job was left unfinished is ``open_bulk`` called (a moment later),
+which opens the bulk dialog; that offers resuming the job."""
 import os
-from typing import Any, Set
+from typing import Any, Callable, List, Set
 
 from ..generator.jobfiles import safe_folder_name, unfinished
 
@@ -19,7 +19,7 @@ def bulk_folder(mw: Any) -> str:
     return os.path.join(mw.addonManager.addonsFolder(ADDON), "user_files", "bulk", profile)
 
 
-def pending(mw: Any) -> list:
+def pending(mw: Any) -> List[str]:
     """Unfinished journals not offered yet in this session."""
     try:
         return [p for p in unfinished(bulk_folder(mw)) if p not in _offered]
@@ -27,7 +27,9 @@ def pending(mw: Any) -> list:
         return []
 
 
-def offer_resume(mw: Any) -> None:
+def offer_resume(mw: Any, open_bulk: Callable[[], Any]) -> None:
+    """If a job was left unfinished, call ``open_bulk`` a moment later (the dialog offers the
+    newest unfinished job)."""
     fresh = pending(mw)
     if not fresh:
         return
@@ -35,8 +37,6 @@ def offer_resume(mw: Any) -> None:
 
     def show() -> None:
         if mw.col is not None:
-            from . import bulk
-
-            bulk.open_bulk_dialog(mw)  # the dialog offers the newest unfinished job
+            open_bulk()
 
     mw.progress.single_shot(RESUME_DELAY_MS, show, True)

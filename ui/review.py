@@ -1,10 +1,23 @@
-"""The review table: one row per generated card, editable in place.
+"""The review table (``ReviewTable``): one row per generated card, editable in place.
 
 Columns: a checkbox (add this card?), the two sides (Front/Back, or Text/Extra for cloze),
-marks (duplicate, not found in the source, regenerating...), and the source. Hovering a side
-shows the passage of the source the card came from. Cells show the field HTML as plain text;
-a cell the user edits is stored back as escaped text (line breaks become <br>)."""
-from typing import Dict, List, Optional, Sequence
+the Status (duplicate, not found in the source, regenerating, added ...), and the source.
+Hovering a side shows the passage of the source the card came from. Cells show the field HTML
+as plain text; a cell the user edits is stored back as escaped text (line breaks become <br>).
+
+Rows have a key (an int the table gives out) and belong to a run (one generation): ``append``
+and ``update_row`` work on single rows by key, so cards can stream in while a job runs; ``update_row``
+never overwrites a row the user edited (``edited``). ``cards`` is the list of cards still to
+review (not added), in row order. Cards that are duplicates or whose quote is not in the source
+arrive unchecked. Added rows stay, marked "Added" and unchecked, so that an undo can be followed
+by a corrected add (``mark_added``/``unmark_added``).
+
+Next to come in the Status column: per-card quality flags (the reason on hover), a "rewritten"
+marker with the original on hover, and "Similar to: <note front>" marks; they go in
+``marks_of``/``_fill_marks`` like the duplicate mark, and an "arriving" state for rows whose
+card is still being made."""
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from aqt.qt import (
     QAbstractItemView,
@@ -15,8 +28,15 @@ from aqt.qt import (
     Qt,
     QTableWidget,
     QTableWidgetItem,
+    QAbstractItemModel,
+    QKeyEvent,
+    QModelIndex,
+    QStyleOptionViewItem,
+    QWidget,
     pyqtSignal,
 )
+
+from anki.notes import NoteId
 
 from ..generator.cards import CLOZE, Card
 from .common import html_to_plain, plain_to_html, theme_color
@@ -32,12 +52,23 @@ DUPLICATE_TEXT = {
 }
 UNGROUNDED_TEXT = ("Not in source", "The passage the model quoted for this card was not found "
                    "in the source: check the card before adding it.")
+ADDED_TEXT = ("Added", "This card is in your collection. If you undo the add, it can be added again.")
+
+
+@dataclass
+class Row:
+    key: int
+    card: Card
+    run: int = 0  # the generation that made it
+    added: Optional[NoteId] = None  # the note it became
+    edited: bool = False  # the user changed a side: never overwritten
 
 
 class _CellEditor(QStyledItemDelegate):
     """Multi-line editing; Enter ends the edit, Shift+Enter makes a new line."""
 
-    def createEditor(self, parent, option, index):  # type: ignore[override]
+    def createEditor(self, parent: Optional[QWidget], option: QStyleOptionViewItem,
+                     index: QModelIndex) -> Optional[QWidget]:
         if index.column() not in (COL_FRONT, COL_BACK):
             return super().createEditor(parent, option, index)
         editor = _PlainEditor(parent)
@@ -48,30 +79,33 @@ class _CellEditor(QStyledItemDelegate):
         self.commitData.emit(editor)
         self.closeEditor.emit(editor)
 
-    def setEditorData(self, editor, index):  # type: ignore[override]
+    def setEditorData(self, editor: Optional[QWidget], index: QModelIndex) -> None:
         if isinstance(editor, _PlainEditor):
             editor.setPlainText(index.data(Qt.ItemDataRole.EditRole) or "")
             editor.selectAll()
         else:
             super().setEditorData(editor, index)
 
-    def setModelData(self, editor, model, index):  # type: ignore[override]
-        if isinstance(editor, _PlainEditor):
+    def setModelData(self, editor: Optional[QWidget], model: Optional[QAbstractItemModel],
+                     index: QModelIndex) -> None:
+        if isinstance(editor, _PlainEditor) and model is not None:
             model.setData(index, editor.toPlainText(), Qt.ItemDataRole.EditRole)
         else:
             super().setModelData(editor, model, index)
 
-    def updateEditorGeometry(self, editor, option, index):  # type: ignore[override]
+    def updateEditorGeometry(self, editor: Optional[QWidget], option: QStyleOptionViewItem,
+                             index: QModelIndex) -> None:
         rect = option.rect
         rect.setHeight(max(rect.height(), 80))
-        editor.setGeometry(rect)
+        if editor is not None:
+            editor.setGeometry(rect)
 
 
 class _PlainEditor(QPlainTextEdit):
     committed = pyqtSignal()
 
-    def keyPressEvent(self, event):  # type: ignore[override]
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+    def keyPressEvent(self, event: Optional[QKeyEvent]) -> None:
+        if event is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
                 event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
             self.committed.emit()
             return
@@ -79,16 +113,15 @@ class _PlainEditor(QPlainTextEdit):
 
 
 class ReviewTable(QTableWidget):
-    """Holds the cards; ``cards`` is the list in row order."""
-
     checked_changed = pyqtSignal(int)  # number of checked cards
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(0, 5, parent)
-        self.cards: List[Card] = []
+        self.rows: List[Row] = []  # in row order
         self.kind = "basic"
         self.busy_rows: Dict[int, str] = {}  # id(card) -> what is happening to it
         self.not_added: Dict[int, str] = {}  # id(card) -> why add_cards skipped it
+        self._next_key = 1
         self._filling = False
         self.setItemDelegate(_CellEditor(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -99,8 +132,8 @@ class ReviewTable(QTableWidget):
         self.setWordWrap(True)
         self.setAlternatingRowColors(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.verticalHeader().setVisible(False)
-        header = self.horizontalHeader()
+        _header(self.verticalHeader()).setVisible(False)
+        header = _header(self.horizontalHeader())
         header.setSectionResizeMode(COL_CHECK, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_FRONT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_BACK, QHeaderView.ResizeMode.Stretch)
@@ -111,51 +144,133 @@ class ReviewTable(QTableWidget):
         self.itemChanged.connect(self._on_item_changed)
 
     # --- content ------------------------------------------------------------------------------
+    @property
+    def cards(self) -> List[Card]:
+        """The cards still to review (not added), in row order."""
+        return [r.card for r in self.rows if r.added is None]
+
     def set_kind(self, kind: str) -> None:
         self.kind = kind
         sides = ("Text", "Extra") if kind == CLOZE else ("Front", "Back")
         self.setHorizontalHeaderLabels(["", sides[0], sides[1], "Status", "Source"])
 
-    def add_cards(self, cards: Sequence[Card]) -> None:
-        for card in cards:
-            self.cards.append(card)
-            self._fill_row(len(self.cards) - 1, checked=True)
+    def append(self, card: Card, run: int = 0) -> int:
+        """One new row (checked unless the card is a duplicate or not in the source); its key."""
+        row = Row(self._next_key, card, run)
+        self._next_key += 1
+        self.rows.append(row)
+        self._fill_row(len(self.rows) - 1, checked=_wanted(card))
+        return row.key
+
+    def add_cards(self, cards: Sequence[Card], run: int = 0) -> List[int]:
+        keys = [self.append(card, run) for card in cards]
         self.resizeRowsToContents()
         self._emit_checked()
+        return keys
+
+    def update_row(self, key: int, card: Card) -> bool:
+        """Show ``card`` in the row ``key``; False (and nothing changes) when the user edited
+        that row or it is gone."""
+        index = self._index_of_key(key)
+        if index < 0 or self.rows[index].edited:
+            return False
+        self._replace_at(index, card)
+        return True
 
     def replace_card(self, old: Card, new: Card) -> None:
-        row = self.row_of(old)
-        if row < 0:
-            return
-        checked = self.is_checked(row)
-        self.busy_rows.pop(id(old), None)
-        self.cards[row] = new
-        self._fill_row(row, checked=checked)
-        self.resizeRowToContents(row)
+        index = self.row_of(old)
+        if index >= 0:
+            self._replace_at(index, new)
+
+    def _replace_at(self, index: int, new: Card) -> None:
+        checked = self.is_checked(index)
+        self.busy_rows.pop(id(self.rows[index].card), None)
+        self.rows[index].card = new
+        self.rows[index].edited = False
+        self._fill_row(index, checked=checked)
+        self.resizeRowToContents(index)
         self._emit_checked()
 
     def remove_cards(self, cards: Sequence[Card]) -> None:
         ids = {id(c) for c in cards}
-        for row in reversed(range(len(self.cards))):
-            if id(self.cards[row]) in ids:
-                self.busy_rows.pop(id(self.cards[row]), None)
-                self.not_added.pop(id(self.cards[row]), None)
-                del self.cards[row]
-                self.removeRow(row)
+        for index in reversed(range(len(self.rows))):
+            card = self.rows[index].card
+            if id(card) in ids:
+                self.busy_rows.pop(id(card), None)
+                self.not_added.pop(id(card), None)
+                del self.rows[index]
+                self.removeRow(index)
         self._emit_checked()
 
+    def remove(self, key: int) -> None:
+        index = self._index_of_key(key)
+        if index >= 0:
+            self.remove_cards([self.rows[index].card])
+
     def clear_cards(self) -> None:
-        self.cards = []
+        self.rows = []
         self.busy_rows = {}
         self.not_added = {}
         self.setRowCount(0)
         self._emit_checked()
 
     def row_of(self, card: Card) -> int:
-        for row, c in enumerate(self.cards):
-            if c is card:
-                return row
+        for index, row in enumerate(self.rows):
+            if row.card is card:
+                return index
         return -1
+
+    def key_of(self, card: Card) -> int:
+        index = self.row_of(card)
+        return self.rows[index].key if index >= 0 else 0
+
+    def card_of(self, key: int) -> Optional[Card]:
+        index = self._index_of_key(key)
+        return self.rows[index].card if index >= 0 else None
+
+    def _index_of_key(self, key: int) -> int:
+        for index, row in enumerate(self.rows):
+            if row.key == key:
+                return index
+        return -1
+
+    def cards_of_run(self, run: int) -> List[Card]:
+        """The cards of one generation still to review (each run's duplicates are its own)."""
+        return [r.card for r in self.rows if r.run == run and r.added is None]
+
+    def runs(self) -> List[int]:
+        return sorted({r.run for r in self.rows if r.added is None})
+
+    # --- added --------------------------------------------------------------------------------
+    def mark_added(self, added: Sequence[Tuple[Card, NoteId]]) -> None:
+        """These cards are notes now: unchecked, marked "Added", kept in the list."""
+        notes = {id(card): nid for card, nid in added}
+        for index, row in enumerate(self.rows):
+            if id(row.card) in notes:
+                row.added = notes[id(row.card)]
+                self.not_added.pop(id(row.card), None)
+                self._fill_row(index, checked=False)
+        self._emit_checked()
+
+    def added_note_ids(self) -> List[NoteId]:
+        return [r.added for r in self.rows if r.added is not None]
+
+    def unmark_added(self, gone: Sequence[NoteId]) -> int:
+        """Notes that are gone again (an undo): their rows can be reviewed and added again."""
+        wanted = set(gone)
+        n = 0
+        for index, row in enumerate(self.rows):
+            if row.added is not None and row.added in wanted:
+                row.added = None
+                row.card.duplicate = None
+                self._fill_row(index, checked=False)
+                n += 1
+        self._emit_checked()
+        return n
+
+    def is_added(self, card: Card) -> bool:
+        index = self.row_of(card)
+        return index >= 0 and self.rows[index].added is not None
 
     # --- checkboxes and selection -------------------------------------------------------------
     def is_checked(self, row: int) -> bool:
@@ -164,7 +279,7 @@ class ReviewTable(QTableWidget):
 
     def set_checked(self, row: int, checked: bool) -> None:
         item = self.item(row, COL_CHECK)
-        if item is not None:
+        if item is not None and self.rows[row].added is None:
             item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def set_all_checked(self, checked: bool) -> None:
@@ -177,13 +292,13 @@ class ReviewTable(QTableWidget):
         self._emit_checked()
 
     def checked_cards(self) -> List[Card]:
-        return [c for row, c in enumerate(self.cards) if self.is_checked(row)]
+        return [r.card for index, r in enumerate(self.rows) if r.added is None and self.is_checked(index)]
 
     def selected_cards(self) -> List[Card]:
         rows = sorted({i.row() for i in self.selectedIndexes()})
         if not rows and self.currentRow() >= 0:
             rows = [self.currentRow()]
-        return [self.cards[r] for r in rows if 0 <= r < len(self.cards)]
+        return [self.rows[r].card for r in rows if 0 <= r < len(self.rows)]
 
     def _emit_checked(self) -> None:
         self.checked_changed.emit(len(self.checked_cards()))
@@ -194,9 +309,9 @@ class ReviewTable(QTableWidget):
         n = 0
         self._filling = True
         try:
-            for row, card in enumerate(self.cards):
-                if card.duplicate and self.is_checked(row):
-                    self.set_checked(row, False)
+            for index, row in enumerate(self.rows):
+                if row.card.duplicate and self.is_checked(index):
+                    self.set_checked(index, False)
                     n += 1
         finally:
             self._filling = False
@@ -219,16 +334,18 @@ class ReviewTable(QTableWidget):
             self._fill_marks(row)
 
     def refresh_marks(self) -> None:
-        for row in range(len(self.cards)):
+        for row in range(len(self.rows)):
             self._fill_marks(row)
         self.resizeColumnToContents(COL_MARKS)
 
     def marks_of(self, card: Card) -> List[str]:
         """The short marks shown for a card (tests and screen readers)."""
         out = []
+        if self.is_added(card):
+            out.append(ADDED_TEXT[0])
         if id(card) in self.busy_rows:
             out.append(self.busy_rows[id(card)])
-        if card.duplicate:
+        if card.duplicate and not self.is_added(card):
             out.append(DUPLICATE_TEXT.get(card.duplicate, ("Duplicate", ""))[0])
         if not card.grounded:
             out.append(UNGROUNDED_TEXT[0])
@@ -237,7 +354,7 @@ class ReviewTable(QTableWidget):
         return out
 
     # --- rows ---------------------------------------------------------------------------------
-    def _sides(self, card: Card):
+    def _sides(self, card: Card) -> Tuple[str, str]:
         return (card.text, card.extra) if card.kind == CLOZE else (card.front, card.back)
 
     def _fill_row(self, row: int, checked: bool) -> None:
@@ -245,12 +362,15 @@ class ReviewTable(QTableWidget):
         try:
             if row >= self.rowCount():
                 self.insertRow(row)
-            card = self.cards[row]
+            card = self.rows[row].card
+            added = self.rows[row].added is not None
             check = QTableWidgetItem()
-            check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
-                           | Qt.ItemFlag.ItemIsSelectable)
-            check.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-            check.setToolTip("Add this card")
+            flags = Qt.ItemFlag.ItemIsSelectable
+            if not added:
+                flags |= Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
+            check.setFlags(flags)
+            check.setCheckState(Qt.CheckState.Checked if checked and not added else Qt.CheckState.Unchecked)
+            check.setToolTip(ADDED_TEXT[1] if added else "Add this card")
             self.setItem(row, COL_CHECK, check)
             tip = self._quote_tip(card)
             for col, value in zip((COL_FRONT, COL_BACK), self._sides(card)):
@@ -258,8 +378,12 @@ class ReviewTable(QTableWidget):
                 item = QTableWidgetItem(text)
                 item.setData(ROLE_ORIGINAL, text)
                 item.setToolTip(tip)
-                item.setFlags(Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsEnabled
-                              | Qt.ItemFlag.ItemIsSelectable)
+                flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                if not added:
+                    flags |= Qt.ItemFlag.ItemIsEditable
+                item.setFlags(flags)
+                if added:
+                    item.setForeground(QColor(theme_color("FG_DISABLED")))
                 self.setItem(row, col, item)
             source = QTableWidgetItem(card.source.label() if card.source else "")
             source.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
@@ -270,23 +394,27 @@ class ReviewTable(QTableWidget):
             self._filling = False
 
     def _fill_marks(self, row: int) -> None:
-        card = self.cards[row]
+        card = self.rows[row].card
         was = self._filling
         self._filling = True
         try:
             marks = self.marks_of(card)
             tips = []
-            if card.duplicate:
+            if self.rows[row].added is not None:
+                tips.append(ADDED_TEXT[1])
+            elif card.duplicate:
                 tips.append(DUPLICATE_TEXT.get(card.duplicate, ("", ""))[1])
             if not card.grounded:
                 tips.append(UNGROUNDED_TEXT[1])
             item = QTableWidgetItem("\n".join(marks))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             item.setToolTip("\n".join(t for t in tips if t))
-            if card.duplicate or not card.grounded or id(card) in self.not_added:
-                item.setForeground(QColor(theme_color("ACCENT_DANGER", "#c62828", "#ef9a9a")))
+            if self.rows[row].added is not None:
+                item.setForeground(QColor(theme_color("FG_SUBTLE")))
+            elif card.duplicate or not card.grounded or id(card) in self.not_added:
+                item.setForeground(QColor(theme_color("ACCENT_DANGER")))
             else:
-                item.setForeground(QColor(theme_color("FG_SUBTLE", "#666666", "#aaaaaa")))
+                item.setForeground(QColor(theme_color("FG_SUBTLE")))
             self.setItem(row, COL_MARKS, item)
         finally:
             self._filling = was
@@ -303,7 +431,7 @@ class ReviewTable(QTableWidget):
         if self._filling:
             return
         row, col = item.row(), item.column()
-        if not 0 <= row < len(self.cards):
+        if not 0 <= row < len(self.rows):
             return
         if col == COL_CHECK:
             self._emit_checked()
@@ -313,7 +441,8 @@ class ReviewTable(QTableWidget):
         text = item.text()
         if text == item.data(ROLE_ORIGINAL):
             return  # unchanged: keep the original HTML (with its formatting)
-        card = self.cards[row]
+        card = self.rows[row].card
+        self.rows[row].edited = True
         value = plain_to_html(text)
         if card.kind == CLOZE:
             if col == COL_FRONT:
@@ -336,5 +465,16 @@ class ReviewTable(QTableWidget):
 
     def edit_cell(self, card: Card, column: int, text: str) -> None:
         """Set a cell as if the user had typed ``text`` (tests and scripting)."""
-        row = self.row_of(card)
-        self.item(row, column).setText(text)
+        item = self.item(self.row_of(card), column)
+        if item is not None:
+            item.setText(text)
+
+
+def _wanted(card: Card) -> bool:
+    """Checked when it arrives: not a duplicate and found in the source."""
+    return not card.duplicate and card.grounded
+
+
+def _header(header: Optional[QHeaderView]) -> QHeaderView:
+    assert header is not None
+    return header

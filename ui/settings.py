@@ -1,7 +1,9 @@
-"""The add-on's settings (the Config button in Tools > Add-ons).
+"""The add-on's settings (the Config button in Tools > Add-ons): a form over ``Settings``.
 
-Every key of config.json has a control here, except field_mapping (set in the Generate dialog
-when a note type is chosen). config.md documents the JSON for those who edit it by hand."""
+Every key a user sets has a control here; field_mapping is set in the Generate dialog when a
+note type is chosen, bulk_mode/bulk_skip_known in the Bulk dialog, busy_retries/busy_backoff and
+response_format only in the JSON (config.md documents every key for those who edit it by hand).
+Defaults come from ``Settings`` (generator/config.py), never from here."""
 from typing import Any, Callable, Dict, Optional
 
 from aqt import mw
@@ -27,25 +29,27 @@ from aqt.qt import (
 )
 from aqt.utils import restoreGeom, saveGeom, tooltip
 
-from ..generator import config as engine_config
+from ..generator.backends.base import ServerInfo
+from ..generator.config import DEFAULT_URLS, BackendKind, Settings
 from .common import (
     ADDON,
     KIND_LABELS,
-    MessageBar,
     button,
     ensure_log,
     error_text,
-    get_config,
+    esc,
+    get_settings,
     is_alive,
     language_combo,
     language_value,
     run_network,
     server_info,
-    show_privacy,
 )
+from .message_bar import MessageBar, show_privacy
 
-BACKENDS = [("ollama", "Ollama"), ("openai", "OpenAI-compatible (LM Studio, llama.cpp, vLLM…)")]
-DEFAULT_URLS = {k.value: url for k, url in engine_config.DEFAULT_URLS.items()}
+BACKENDS = [(BackendKind.OLLAMA, "Ollama"),
+            (BackendKind.OPENAI, "OpenAI-compatible (LM Studio, llama.cpp, vLLM…)")]
+GENERATE_ACTION = "ollamaFlashcardsGenerate"  # objectName of the Tools menu action (__init__.py)
 
 
 class SettingsDialog(QDialog):
@@ -57,9 +61,9 @@ class SettingsDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.on_saved = on_saved
         ensure_log()
-        self.cfg = get_config()
+        self.settings = get_settings()
         self._build()
-        self.load(self.cfg)
+        self.load(self.settings)
         restoreGeom(self, "ollamaFlashcardsSettings", adjustSize=False)
         if self.width() < 400:
             self.resize(620, 720)
@@ -78,11 +82,11 @@ class SettingsDialog(QDialog):
         f = QFormLayout(server)
         self.backend = QComboBox()
         for value, title in BACKENDS:
-            self.backend.addItem(title, value)
+            self.backend.addItem(title, value.value)
         self.backend.currentIndexChanged.connect(self._on_backend_changed)
         f.addRow("Protocol", self.backend)
         self.url = QLineEdit()
-        self.url.setPlaceholderText(DEFAULT_URLS["ollama"])
+        self.url.setPlaceholderText(BackendKind.OLLAMA.default_url)
         self.url.textChanged.connect(self._update_privacy)
         f.addRow("Server URL", self.url)
         self.privacy = MessageBar(server)  # where the text goes, as the URL is typed
@@ -146,8 +150,8 @@ class SettingsDialog(QDialog):
             self.deck.addItem(entry.name)
         f.addRow("Default deck", self.deck)
         self.card_kind = QComboBox()
-        for value, title in KIND_LABELS:
-            self.card_kind.addItem(title, value)
+        for kind, kind_title in KIND_LABELS:
+            self.card_kind.addItem(kind_title, kind.value)
         f.addRow("Card type", self.card_kind)
         self.note_type = QComboBox()
         self.note_type.addItem("Anki's own type for the card type", "")
@@ -188,45 +192,48 @@ class SettingsDialog(QDialog):
                                         | QDialogButtonBox.StandardButton.RestoreDefaults)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
-            lambda: self.load(engine_config.defaults().to_dict()))
+        restore = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        assert restore is not None
+        restore.clicked.connect(
+            lambda: self.load(Settings()))
         outer.addWidget(self.buttons)
 
     # --- values -------------------------------------------------------------------------------
-    def load(self, cfg: Dict[str, Any]) -> None:
-        _select(self.backend, str(cfg.get("backend") or "ollama"))
-        self.url.setText(str(cfg.get("url") or ""))
-        self.api_key.setText(str(cfg.get("api_key") or ""))
-        self.connect_timeout.setValue(int(cfg.get("connect_timeout") or 5))
-        self.read_timeout.setValue(int(cfg.get("read_timeout") or 300))
-        self.parallel.setValue(int(cfg.get("parallel_requests") or 1))
-        self.model.setEditText(str(cfg.get("model") or ""))
-        self.temperature.setValue(float(cfg.get("temperature", 0.2)))
-        num_ctx = cfg.get("num_ctx")
-        self.num_ctx.setValue(int(num_ctx) if str(num_ctx).strip().isdigit() else 0)
-        self.num_predict.setValue(int(cfg.get("num_predict") or 1024))
-        self.seed.setValue(int(cfg.get("seed") or 0))
-        self.keep_alive.setText(str(cfg.get("keep_alive") or ""))
-        self.deck.setEditText(str(cfg.get("deck") or "Default"))
-        _select(self.card_kind, str(cfg.get("card_kind") or "basic"))
-        _select(self.note_type, str(cfg.get("note_type") or ""))
-        tags = cfg.get("tags") or []
-        self.tags.setText(" ".join(tags) if isinstance(tags, list) else str(tags))
-        language = str(cfg.get("language") or "")
-        if not _select(self.language, language):
-            self.language.setEditText(language)
-        self.max_cards.setValue(int(cfg.get("max_cards") or 0))
-        self.skip_duplicates.setChecked(bool(cfg.get("skip_duplicates", True)))
-        self.prompt_additions.setPlainText(str(cfg.get("prompt_additions") or ""))
-        self.shortcut.setKeySequence(QKeySequence(str(cfg.get("shortcut") or "")))
-        self.log_content.setChecked(bool(cfg.get("log_content", False)))
+    def load(self, cfg: Settings) -> None:
+        _select(self.backend, cfg.backend.value)
+        self.url.setText(cfg.url)
+        self.api_key.setText(cfg.api_key)
+        self.connect_timeout.setValue(int(cfg.connect_timeout))
+        self.read_timeout.setValue(int(cfg.read_timeout))
+        self.parallel.setValue(cfg.parallel_requests)
+        self.model.setEditText(cfg.model)
+        self.temperature.setValue(cfg.temperature)
+        self.num_ctx.setValue(cfg.num_ctx if isinstance(cfg.num_ctx, int) else 0)  # 0 shows "auto"
+        self.num_predict.setValue(cfg.num_predict)
+        self.seed.setValue(cfg.seed)
+        self.keep_alive.setText(cfg.keep_alive)
+        self.deck.setEditText(cfg.deck)
+        _select(self.card_kind, cfg.card_kind.value)
+        _select(self.note_type, cfg.note_type)
+        self.tags.setText(" ".join(cfg.tags))
+        if not _select(self.language, cfg.language):
+            self.language.setEditText(cfg.language)
+        self.max_cards.setValue(cfg.max_cards)
+        self.skip_duplicates.setChecked(cfg.skip_duplicates)
+        self.prompt_additions.setPlainText(cfg.prompt_additions)
+        self.shortcut.setKeySequence(QKeySequence(cfg.shortcut))
+        self.log_content.setChecked(cfg.log_content)
         self._update_privacy()
 
+    def backend_kind(self) -> BackendKind:
+        return BackendKind.parse(self.backend.currentData() or BackendKind.OLLAMA)
+
     def values(self) -> Dict[str, Any]:
+        """The form as config keys (what Save stores)."""
         language = language_value(self.language)
         return {
-            "backend": self.backend.currentData(),
-            "url": self.url.text().strip() or DEFAULT_URLS[self.backend.currentData()],
+            "backend": self.backend_kind().value,
+            "url": self.url.text().strip() or self.backend_kind().default_url,
             "api_key": self.api_key.text().strip(),
             "connect_timeout": self.connect_timeout.value(),
             "read_timeout": self.read_timeout.value(),
@@ -236,9 +243,9 @@ class SettingsDialog(QDialog):
             "num_ctx": max(512, self.num_ctx.value()) if self.num_ctx.value() else "auto",
             "num_predict": self.num_predict.value(),
             "seed": self.seed.value(),
-            "keep_alive": self.keep_alive.text().strip() or "10m",
-            "deck": self.deck.currentText().strip() or "Default",
-            "card_kind": self.card_kind.currentData(),
+            "keep_alive": self.keep_alive.text().strip() or Settings().keep_alive,
+            "deck": self.deck.currentText().strip() or Settings().deck,
+            "card_kind": str(self.card_kind.currentData()),
             "note_type": self.note_type.currentData() or "",
             "tags": self.tags.text().split(),
             "language": language,
@@ -273,27 +280,24 @@ class SettingsDialog(QDialog):
         super().reject()
 
     def _on_backend_changed(self, *_args: Any) -> None:
-        kind = self.backend.currentData() or "ollama"
-        self.url.setPlaceholderText(DEFAULT_URLS[kind])
-        current = self.url.text().strip()
-        if current in DEFAULT_URLS.values():
-            self.url.setText(DEFAULT_URLS[kind])
-        self.keep_alive.setEnabled(kind == "ollama")
+        kind = self.backend_kind()
+        self.url.setPlaceholderText(kind.default_url)
+        if self.url.text().strip() in DEFAULT_URLS.values():
+            self.url.setText(kind.default_url)
+        self.keep_alive.setEnabled(kind == BackendKind.OLLAMA)
         self._update_privacy()
 
     def _update_privacy(self, *_args: Any) -> None:
-        kind = self.backend.currentData() or "ollama"
-        show_privacy(self.privacy, self.url.text().strip() or DEFAULT_URLS[kind])
+        show_privacy(self.privacy, self.url.text().strip() or self.backend_kind().default_url)
 
     # --- test connection ----------------------------------------------------------------------
     def test_connection(self) -> None:
-        cfg = dict(self.cfg)
-        cfg.update(self.values())
+        cfg = self.settings.replace(**self.values())
         self.test_btn.setEnabled(False)
         self.test_label.setText("Connecting…")
         self.message.clear()
 
-        def done(info: Any) -> None:
+        def done(info: ServerInfo) -> None:
             if not is_alive(self):
                 return
             self.test_btn.setEnabled(True)
@@ -309,17 +313,15 @@ class SettingsDialog(QDialog):
                 return
             self.test_btn.setEnabled(True)
             self.test_label.setText("")
-            self.message.show_message(_esc(error_text(err, cfg.get("api_key"))), "error")
+            self.message.show_message(esc(error_text(err, cfg.api_key)), "error")
 
         run_network(self, lambda: server_info(cfg), done, failed)
 
 
 def _apply_shortcut(sequence: str) -> None:
     """Give the Tools menu action its new shortcut at once (no restart needed)."""
-    from .. import GENERATE_TITLE
-
     for action in mw.form.menuTools.actions():
-        if action.text() == GENERATE_TITLE:
+        if action.objectName() == GENERATE_ACTION:
             action.setShortcut(QKeySequence(sequence))
 
 
@@ -341,8 +343,3 @@ def _select(combo: QComboBox, value: str) -> bool:
         return True
     return False
 
-
-def _esc(text: str) -> str:
-    import html
-
-    return html.escape(str(text), quote=False).replace("\n", "<br>")
