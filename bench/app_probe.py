@@ -102,12 +102,9 @@ def main() -> None:
     cfg = mw.addonManager.getConfig(ADDON_NAME) or {}
     cfg.update(url=url, model="llama3.2", parallel_requests=parallel)
     mw.addonManager.writeConfig(ADDON_NAME, cfg)
-    bulk = sys.modules[ADDON_NAME + ".ui.bulk"] if ADDON_NAME + ".ui.bulk" in sys.modules else None
-    if bulk is None:
-        import importlib
+    import importlib
 
-        bulk = importlib.import_module(ADDON_NAME + ".ui.bulk")
-    dlg = bulk.open_bulk_dialog(mw)
+    dlg = importlib.import_module(ADDON_NAME + ".ui.launch").open_bulk()
     wait_until(app, dlg.idle, 10)
     dlg.add_paths([path])
     pump(app, 0.2)
@@ -158,13 +155,13 @@ def main() -> None:
     started = time.perf_counter()
     last[0] = time.perf_counter()
     dlg.start()
-    wait_until(app, lambda: not dlg.busy and dlg.result is not None, 600, "the job did not finish")
+    wait_until(app, lambda: not dlg.busy and dlg.last_result is not None, 600, "the job did not finish")
     timer.stop()
     watch_stop[0] = True
     for late, stack in stacks:
         print("LATE %d ms\n%s" % (late, stack), file=sys.stderr)
     seconds = time.perf_counter() - started
-    result = dlg.result
+    result = dlg.last_result
     lateness = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
     worst = max(range(len(gaps)), key=lambda i: gaps[i]) if gaps else 0
     stall = {

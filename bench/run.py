@@ -1,4 +1,4 @@
-"""The benchmark of issue 4: `make bench` (or `.venv/bin/python bench/run.py`).
+"""The benchmark: `make bench` (or `.venv/bin/python bench/run.py`).
 
 Prints one line per figure with its goal and writes bench/results.json. Not a timed test: the
 figures depend on the machine. Runs in about two minutes on 2 cores.

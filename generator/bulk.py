@@ -33,7 +33,8 @@ from .bulk_status import (DONE, FAILED, GENERATING, READING, STOPPED, WAITING, B
                           BulkResult, FileStatus, Section)
 from .cards import Card
 from .chunks import Chunk
-from .errors import Cancelled, CollectionError, FlashcardError, describe
+from .config import BulkMode
+from .errors import Cancelled, CollectionError, FlashcardError, describe, one_line
 from .job import JobOptions, Progress, chunk_budget, prepare_job, run_job
 from .journal import ChunkIndex, Journal, chunk_from_json
 from .notes import NoteTarget
@@ -47,8 +48,8 @@ __all__ = [
     "prepare", "Adder", "DirectAdder", "BulkRun", "run_headless",
 ]
 
-MODE_ADD = "add"  # add the cards as they come
-MODE_REVIEW = "review"  # review all before adding
+MODE_ADD = BulkMode.ADD  # add the cards as they come
+MODE_REVIEW = BulkMode.REVIEW  # review all before adding
 
 BATCH_SECONDS = 2.0  # add at most this often (each add is one undo step and one UI refresh)
 BATCH_CARDS = 500  # ... unless this many cards are waiting
@@ -188,7 +189,7 @@ class BulkRun:
                 self._read_done[i] = True
                 data, count = data
                 if data is not None:
-                    f.error = describe(data).replace("\n", " ")
+                    f.error = one_line(describe(data))
                     f.chunks_total = count
                     self.journal.file_failed(i, describe(data), count)
                     if count == 0:
@@ -314,7 +315,7 @@ class BulkRun:
             sec = self._section(i, chunk.heading_path)
             sec.chunks += 1
             sec.failed += 1
-            msg = describe(err).split("\n")[0]
+            msg = one_line(describe(err))
             if msg not in sec.errors:
                 sec.errors.append(msg)
             self._maybe_file_done(i)

@@ -140,6 +140,18 @@ class CollectionBusy(CollectionError):
     pass
 
 
+def one_line(text: str) -> str:
+    """A message and its hint on one line, as sentences ("Cannot connect. Start Ollama.")."""
+    out = ""
+    for line in (part.strip() for part in text.splitlines()):
+        if not line:
+            continue
+        if out:
+            out += ("" if out.endswith((".", "!", "?", ":", "…")) else ".") + " "
+        out += line
+    return out
+
+
 def describe(err: BaseException) -> str:
     """The text to show a user for any exception (never a traceback)."""
     if isinstance(err, FlashcardError):

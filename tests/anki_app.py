@@ -8,7 +8,7 @@ Use it from a test file with the fixtures that conftest.py re-exports:
         ...
         anki_app.wait_until(lambda: dialog.cards, timeout=10)
 
-How it works (see /work/shared/reference/anki-addon-facts.md):
+How it works:
 - One QApplication per process, so Anki starts once per test session (``anki_session``, about
   1.5 s). ``qapp`` is overridden to be that same AnkiApp, so pytest-qt's ``qtbot`` works on it and
   never creates a second, plain QApplication.
@@ -40,11 +40,16 @@ import pytest
 ADDON_DIR = Path(__file__).resolve().parent.parent
 ADDON_NAME = "ollama_flashcards"
 
-# Files and folders of the working tree that are not part of the add-on.
-NOT_ADDON = {
-    "tests", "tools", "bench", "docs", "seeds", "build", "dist", "meta.json", "user_files",
-    "__pycache__", "Makefile", "README.md", "requirements-dev.txt", "requirements-bundle.txt",
-}
+def addon_entries(addon_dir: Path = ADDON_DIR) -> List[str]:
+    """The add-on's top-level files and folders: the list ``make package`` packs
+    (tools/package.py), so a test install holds what a user's install holds."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("of_package_tool", str(ADDON_DIR / "tools" / "package.py"))
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return list(tool.addon_top_level(addon_dir))
 
 
 def link_addon(addons_dir: Path, addon_dir: Path = ADDON_DIR, name: str = ADDON_NAME) -> Path:
@@ -56,9 +61,8 @@ def link_addon(addons_dir: Path, addon_dir: Path = ADDON_DIR, name: str = ADDON_
         target.unlink()
     target.mkdir(parents=True, exist_ok=True)
     wanted = set()
-    for entry in sorted(addon_dir.iterdir()):
-        if entry.name.startswith(".") or entry.name in NOT_ADDON or entry.suffix == ".ankiaddon":
-            continue
+    for entry_name in addon_entries(addon_dir):
+        entry = addon_dir / entry_name
         wanted.add(entry.name)
         link = target / entry.name
         if link.is_symlink() or link.exists():

@@ -124,7 +124,7 @@ def test_pathological_input_stays_fast(text: str) -> None:
     assert time.perf_counter() - start < 10
 
 
-# --- TeX dollars and LaTeX that must reach Anki's MathJax unchanged (issue 8) ---------------
+# --- TeX dollars and LaTeX that must reach Anki's MathJax unchanged -------------------------
 
 @pytest.mark.parametrize(
     "src, expected",

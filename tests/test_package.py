@@ -207,8 +207,8 @@ def _generate_in_dialog(harness, app, mw, server_url):
             None), 15, "the Generate dialog did not open")
         out["dialog_module"] = type(dlg).__module__
         harness.wait_until(app, dlg.idle, 15, "the model list did not load")
-        dlg.source_edit.setPlainText(UI_TEXT)
-        dlg.deck_chooser.selected_deck_id = mw.col.decks.id("Packaged::Dialog", create=True)
+        dlg.source.edit.setPlainText(UI_TEXT)
+        dlg.options.deck_chooser.selected_deck_id = mw.col.decks.id("Packaged::Dialog", create=True)
         dlg.generate_btn.click()
         harness.wait_until(app, lambda: dlg.busy or dlg.table.cards, 5, "generation did not start")
         harness.wait_until(app, dlg.idle, 30, "generation did not finish")
@@ -395,3 +395,16 @@ def test_package_installs_restarts_and_generates_cards(package, tmp_path):
     assert ui["dialog_module"].startswith(ADDON + ".ui.")  # the installed copy's dialog
     assert ui["cards"] >= 1 and ui["added"] == ui["found"] >= 1, ui
     assert ui["shown"] == []
+
+
+def test_the_test_install_holds_what_the_package_holds(tmp_path):
+    """tests/anki_app.py installs the add-on from the package's own list (tools/package.py):
+    no pytest.ini, requirement files or mypy.ini in the test profile, nothing missing."""
+    import anki_app as harness
+
+    tool = load_tool()
+    linked = harness.link_addon(tmp_path / "addons21")
+    packed = {rel.split("/")[0] for _path, rel in tool.own_files()} - {"user_files"}
+    assert set(os.listdir(linked)) == packed
+    for stray in ("pytest.ini", "mypy.ini", "requirements-dev.txt", "Makefile", "tests", "tools"):
+        assert not (linked / stray).exists(), stray

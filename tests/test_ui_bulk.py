@@ -60,7 +60,7 @@ def open_bulk(app, bulk, url, deck, **config):
     app.tools_action("Bulk Generate from Files…").trigger()
     dlg = app.wait_for_window(bulk.BulkDialog)
     app.wait_until(dlg.idle, 10, "the dialog did not settle")
-    dlg.deck_chooser.selected_deck_id = app.col.decks.id_for_name(deck)
+    dlg.options.deck_chooser.selected_deck_id = app.col.decks.id_for_name(deck)
     return dlg
 
 
@@ -75,7 +75,7 @@ def deck_notes(col, deck):
 
 
 def wait_finished(app, dlg, timeout=30):
-    app.wait_until(lambda: not dlg.busy and dlg.result is not None, timeout, "the job did not finish")
+    app.wait_until(lambda: not dlg.busy and dlg.last_result is not None, timeout, "the job did not finish")
     app.wait_until(dlg.idle, 10)
 
 
@@ -92,7 +92,7 @@ def test_three_file_types_and_a_broken_file(anki_app, bulk, server, tmp_path):
     statuses = dlg.status_texts()
     assert [s.split(" ")[0] for s in statuses] == ["Done", "Done", "Failed:", "Done"], statuses
     assert "broken.pdf" in statuses[2] or "PDF" in statuses[2]
-    result = dlg.result
+    result = dlg.last_result
     col = anki_app.col
     nids = deck_notes(col, deck)
     assert len(nids) == len(result.note_ids) == sum(f.cards for f in result.files) > 0
@@ -101,7 +101,7 @@ def test_three_file_types_and_a_broken_file(anki_app, bulk, server, tmp_path):
     text = dlg.message.text()
     assert "broken.pdf" in text and "could not be read" in text
     assert "Show in Browser" in dlg.message.action_titles()
-    assert dlg.coverage.topLevelItemCount() == 4
+    assert dlg.coverage.tree.topLevelItemCount() == 4
     sections = [s.label() for s in result.sections if s.name == "rivers.md"]
     assert sections and all(s.startswith("Rivers") for s in sections)
     assert result.finished  # the journal is closed: nothing to resume
@@ -123,11 +123,11 @@ def test_cancel_stops_within_a_second_and_resume_finishes_without_doubles(anki_a
         anki_app.wait_until(lambda: anki_app.mw._background_op_count == 0, 5)
         anki_app.wait_until(lambda: srv.active == 2, 5)  # requests in flight
         started = time.monotonic()
-        dlg.cancel_btn.click()
+        dlg.progress.cancel_btn.click()
         anki_app.wait_until(lambda: not dlg.busy, 5)
         assert time.monotonic() - started < 1.0
         anki_app.wait_until(dlg.idle, 10)
-        result = dlg.result
+        result = dlg.last_result
         assert result.cancelled and not result.finished
         assert "Stopped" in dlg.message.text() and "Resume" in dlg.message.action_titles()
         kept = len(deck_notes(anki_app.col, deck))
@@ -138,13 +138,13 @@ def test_cancel_stops_within_a_second_and_resume_finishes_without_doubles(anki_a
         anki_app.wait_until(lambda: not anki_app.top_windows(bulk.BulkDialog), 5)
 
         # Anki starts again: the job is offered for resuming
-        bulk.offer_resume(anki_app.mw)
+        anki_app.module("ui.resume").offer_resume(anki_app.mw, anki_app.module("ui.launch").open_bulk)
         dlg = anki_app.wait_for_window(bulk.BulkDialog, 10)
         anki_app.wait_until(lambda: "unfinished bulk job" in dlg.message.text(), 10)
         assert dlg.status_texts() and len(dlg.status_texts()) == 2
         dlg.message.trigger("Resume")
         wait_finished(anki_app, dlg, 60)
-        final = dlg.result
+        final = dlg.last_result
         assert final.finished and not final.cancelled and not final.fatal
         texts = [source_text(b["messages"][1]["content"]) for b in srv.chat_bodies()]
         total = sum(f.chunks_total for f in final.files)
@@ -164,15 +164,15 @@ def test_review_mode_adds_only_the_checked_cards(anki_app, bulk, server, tmp_pat
     dlg.add_paths([write(tmp_path, "r.md", long_md(2, "R")), write(tmp_path, "q.txt", long_md(2, "Q"))])
     dlg.start_btn.click()
     wait_finished(anki_app, dlg)
-    anki_app.wait_until(lambda: dlg.review.cards, 10)
+    anki_app.wait_until(lambda: dlg.review.table.cards, 10)
     assert len(deck_notes(anki_app.col, deck)) == 0  # nothing added before the review
     assert dlg.tabs.currentIndex() == bulk.TAB_REVIEW
-    n = len(dlg.review.cards)
-    dlg.review.set_checked(0, False)
-    assert dlg.add_reviewed_btn.text() == "Add %d card%s" % (n - 1, "" if n - 1 == 1 else "s")
+    n = len(dlg.review.table.cards)
+    dlg.review.table.set_checked(0, False)
+    assert dlg.review.add_btn.text() == "Add %d card%s" % (n - 1, "" if n - 1 == 1 else "s")
     anki_app.screenshot(dlg, "bulk-review")
-    dlg.add_reviewed_btn.click()
-    anki_app.wait_until(lambda: not dlg.review.cards and dlg.idle(), 10)
+    dlg.review.add_btn.click()
+    anki_app.wait_until(lambda: not dlg.review.table.cards and dlg.idle(), 10)
     assert len(deck_notes(anki_app.col, deck)) == n - 1
     assert bulk.unfinished(bulk.bulk_folder()) == []
     assert "Added" in dlg.message.text()
@@ -194,16 +194,16 @@ def test_failed_sections_are_shown_and_retried_alone(anki_app, bulk, tmp_path):
         wait_finished(anki_app, dlg)
         assert "Retry failed sections" in dlg.message.action_titles()
         assert "failed" in dlg.status_texts()[0]
-        failed = dlg.result.failed_sections()
+        failed = dlg.last_result.failed_sections()
         assert failed and "Part F1" in failed[0].label()
-        assert dlg.retry_btn.isEnabled()
+        assert dlg.coverage.retry_btn.isEnabled()
         broken["on"] = False
         before = len(srv.chat_bodies())
         dlg.message.trigger("Retry failed sections")
         wait_finished(anki_app, dlg)
         assert len(srv.chat_bodies()) - before == len(failed)
-        assert not dlg.result.failed_sections() and dlg.result.finished
-        assert len(deck_notes(anki_app.col, deck)) == len(dlg.result.note_ids)
+        assert not dlg.last_result.failed_sections() and dlg.last_result.finished
+        assert len(deck_notes(anki_app.col, deck)) == len(dlg.last_result.note_ids)
 
 
 def test_server_down_says_what_to_do(anki_app, bulk, tmp_path):
@@ -231,12 +231,12 @@ def test_add_folder_takes_supported_files_only(anki_app, bulk, server, tmp_path)
     write(folder, "image.png", "x")
     write(folder, ".hidden.md", MD)
     assert dlg.add_paths([str(folder)]) == 2
-    assert [os.path.basename(p) for p in dlg.paths] == ["a.md", "b.txt"]
+    assert [os.path.basename(p) for p in dlg.files.paths] == ["a.md", "b.txt"]
     assert dlg.add_paths([str(folder)]) == 0  # already there
 
 
 def test_no_resume_offer_without_an_unfinished_job(anki_app, bulk):
-    bulk.offer_resume(anki_app.mw)
+    anki_app.module("ui.resume").offer_resume(anki_app.mw, anki_app.module("ui.launch").open_bulk)
     anki_app.pump(1.5)
     assert not anki_app.top_windows(bulk.BulkDialog)
 
@@ -263,30 +263,30 @@ def test_user_note_type_with_field_mapping_and_resume(anki_app, bulk, tmp_path):
     with FakeOllama(latency=0.2, slots=1) as srv:
         dlg = open_bulk(anki_app, bulk, srv.url, deck)
         # the user's note type is offered in the Card type list, as in the Generate dialog
-        index = dlg.kind_combo.findData("notetype:" + name)
-        assert index >= 0 and dlg.kind_combo.itemText(index) == "Note type: " + name
-        assert not dlg.mapping.isVisibleTo(dlg)
-        dlg.kind_combo.setCurrentIndex(index)
-        assert dlg.notetype() == name and dlg.kind() == "basic"
-        assert dlg.mapping.isVisibleTo(dlg)
-        assert dlg.mapping.mapping() == {"front": "Word", "back": "Meaning", "source": "Source"}
+        index = dlg.options.kind_combo.findData("notetype:" + name)
+        assert index >= 0 and dlg.options.kind_combo.itemText(index) == "Note type: " + name
+        assert not dlg.options.mapping.isVisibleTo(dlg)
+        dlg.options.kind_combo.setCurrentIndex(index)
+        assert dlg.options.notetype() == name and dlg.options.kind() == "basic"
+        assert dlg.options.mapping.isVisibleTo(dlg)
+        assert dlg.options.mapping.mapping() == {"front": "Word", "back": "Meaning", "source": "Source"}
         assert dlg.add_paths(files) == 2
         dlg.start_btn.click()
         anki_app.wait_until(lambda: dlg.run is not None and dlg.run.generated >= 2, 20)
-        assert not dlg.kind_combo.isEnabled() and not dlg.mapping.isEnabled()
-        dlg.cancel_btn.click()
+        assert not dlg.options.kind_combo.isEnabled() and not dlg.options.mapping.isEnabled()
+        dlg.progress.cancel_btn.click()
         anki_app.wait_until(lambda: not dlg.busy, 5)
         anki_app.wait_until(dlg.idle, 10)
-        assert dlg.result.cancelled and len(dlg.result.note_ids) > 0
+        assert dlg.last_result.cancelled and len(dlg.last_result.note_ids) > 0
         target = dlg.journal.state.header["target"]
         assert target["notetype"] == name and target["field_mapping"]["source"] == "Source"
 
         # resuming uses the job's note type and mapping, whatever the dialog shows now
-        dlg.select_kind("cloze")
-        assert dlg.notetype() == "" and not dlg.mapping.isVisibleTo(dlg)
+        dlg.options.select_kind("cloze")
+        assert dlg.options.notetype() == "" and not dlg.options.mapping.isVisibleTo(dlg)
         dlg.resume()
         wait_finished(anki_app, dlg, 60)
-        final = dlg.result
+        final = dlg.last_result
         assert final.finished and not final.fatal
     notes = [col.get_note(n) for n in deck_notes(col, deck)]
     assert len(notes) == len(final.note_ids) == sum(f.cards for f in final.files) > 0
@@ -304,7 +304,7 @@ def test_a_note_type_added_while_the_dialog_is_open_is_offered_on_reopen(anki_ap
     col = anki_app.col
     deck = anki_app.new_deck("BulkVocab")
     dlg = open_bulk(anki_app, bulk, server.url, deck)
-    dlg.select_kind("reversed")
+    dlg.options.select_kind("reversed")
     mm = col.models
     name = "Late %s" % deck
     nt = mm.new(name)
@@ -314,8 +314,8 @@ def test_a_note_type_added_while_the_dialog_is_open_is_offered_on_reopen(anki_ap
     t["qfmt"], t["afmt"] = "{{Term}}", "{{Gloss}}"
     mm.add_template(nt, t)
     mm.add(nt)
-    assert dlg.kind_combo.findData("notetype:" + name) < 0
-    assert bulk.open_bulk_dialog(anki_app.mw) is dlg
+    assert dlg.options.kind_combo.findData("notetype:" + name) < 0
+    assert anki_app.module("ui.launch").open_bulk() is dlg
     anki_app.wait_until(dlg.idle, 10)
-    assert dlg.kind_combo.findData("notetype:" + name) >= 0
-    assert dlg.kind() == "reversed" and dlg.notetype() == ""  # the choice is kept
+    assert dlg.options.kind_combo.findData("notetype:" + name) >= 0
+    assert dlg.options.kind() == "reversed" and dlg.options.notetype() == ""  # the choice is kept

@@ -510,3 +510,82 @@ def test_editing_a_cell_with_the_keyboard(anki_app, server):
     anki_app.pump(0.05)
     assert card.back == "First line<br>second &amp; last"
     assert table.item(0, review.COL_BACK).text() == "First line\nsecond & last"
+
+
+def test_a_new_run_never_cross_flags_the_rows_of_an_earlier_one(anki_app, server):
+    """Rows left from an earlier run (not added) stay, but the duplicate check of a new run
+    looks only at its own cards: the same fronts again are not "Duplicate in batch"."""
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source.edit.setPlainText(text_for("new run does not cross flag"))
+    generate(anki_app, dlg)
+    first = list(dlg.table.cards)
+    assert first and not dlg.table.checked_cards() == []
+    generate(anki_app, dlg)  # the same text again: the same fronts, in a run of its own
+    rows = dlg.table.cards
+    assert len(rows) == 2 * len(first)
+    second = rows[len(first):]
+    assert all(c.duplicate is None for c in second), [c.duplicate for c in second]
+    assert all(c.duplicate is None for c in first)
+    assert len(dlg.table.checked_cards()) == len(rows)  # nothing silently left out
+    assert "already in your collection" not in dlg.message.text()
+    dlg.table.set_all_checked(False)
+
+
+def test_undo_after_add_keeps_the_rows_so_they_can_be_added_again(anki_app, server):
+    col = anki_app.col
+    deck = anki_app.new_deck("Undo")
+    dlg = open_dialog(anki_app, server.url)
+    dlg.source.edit.setPlainText(text_for("undo keeps rows"))
+    set_deck(anki_app, dlg, deck)
+    generate(anki_app, dlg)
+    cards = list(dlg.table.cards)
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10)
+    anki_app.wait_until(dlg.idle, 5)
+    # the added cards stay in the list, marked and unchecked, not counted as to review
+    assert len(dlg.table.rows) == len(cards) and not dlg.table.cards
+    assert all(dlg.table.marks_of(c) == ["Added"] for c in cards)
+    assert dlg.add_btn.text() == "Add 0 cards" and not dlg.unsaved_count()
+
+    anki_app.wait_until(lambda: "Generate Flashcards" in anki_app.mw.form.actionUndo.text(), 5)
+    anki_app.mw.undo()
+    anki_app.wait_until(lambda: not col.find_notes('"deck:%s"' % deck), 10, "undo left notes")
+    # back in the list: correct one, then add again
+    anki_app.wait_until(lambda: len(dlg.table.cards) == len(cards), 5, "the rows did not come back")
+    assert "undone" in dlg.message.text()
+    assert all("Added" not in dlg.table.marks_of(c) for c in cards)
+    review = anki_app.module("ui.review")
+    dlg.table.edit_cell(cards[0], review.COL_FRONT, "A corrected question?")
+    dlg.table.set_all_checked(True)
+    dlg.last_added = []
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.last_added, 10, "the corrected cards were not added")
+    fronts = {col.get_note(n).fields[0] for n in col.find_notes('"deck:%s"' % deck)}
+    assert len(fronts) == len(cards) and "A corrected question?" in fronts
+
+
+def test_the_engine_is_imported_on_a_worker_not_at_the_first_generate_click(anki_app, server, monkeypatch):
+    import sys
+    import threading
+
+    picker = anki_app.module("ui.model_picker")
+    threads = []
+    real = picker.warm_up
+
+    def spy():
+        threads.append(threading.current_thread() is threading.main_thread())
+        real()
+
+    monkeypatch.setattr(picker, "warm_up", spy)
+    dlg = open_dialog(anki_app, server.url)
+    assert threads == [False]  # asked for the models on a worker, importing the engine there
+    addon = anki_app.addon.__name__
+    for name in ("generator.job", "generator.chunking", "generator.answers", "generator.sources",
+                 "generator.notes", "generator.backends.ollama", "generator.backends.http"):
+        assert addon + "." + name in sys.modules, name
+    # the click itself imports nothing new on the main thread
+    dlg.source.edit.setPlainText(text_for("warm engine"))
+    before = set(sys.modules)
+    dlg.generate_btn.click()
+    assert {m for m in set(sys.modules) - before if m.startswith(addon)} == set()
+    anki_app.wait_until(dlg.idle, 20)

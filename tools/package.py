@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "ollama_flashcards.ankiaddon"
 BUNDLE_REQUIREMENTS = ROOT / "requirements-bundle.txt"
 
+# What the add-on is: the one list that `make package` packs and the tests install
+# (tests/anki_app.py links these into a test profile), so the two cannot drift.
 TOP_FILES = ("__init__.py", "manifest.json", "config.json", "config.md")
 REQUIRED = ("__init__.py", "manifest.json", "config.json")
 PACKAGE_DIRS = ("generator", "ui")
@@ -87,6 +89,13 @@ def own_files(root: Path = ROOT) -> List[Tuple[Path, str]]:
                 if not _skipped(rel):
                     files.append((path, rel.as_posix()))
     return sorted(files, key=lambda f: f[1])
+
+
+def addon_top_level(root: Path = ROOT) -> List[str]:
+    """The top-level entries of the add-on folder that the package holds (``user_files/`` is
+    the add-on's own data folder: an install makes its own)."""
+    names = {rel.split("/")[0] for _path, rel in own_files(root)}
+    return sorted(n for n in names if n != "user_files")
 
 
 def check_manifest(path: Path) -> Dict:

@@ -1,57 +1,71 @@
-"""The bulk import dialog: many files -> cards, with per-file status, one progress bar, cancel,
-resume after a crash, a coverage summary and re-running only what failed.
+"""The Bulk dialog: many files → cards, with per-file status, one progress bar, cancel, resume
+after a crash, a coverage summary and re-running only what failed. It only composes and
+connects its parts:
 
-Thin Qt over ``..generator.bulk``: the model calls run in ``QueryOp(...).without_collection()``,
-the collection work (recovering a crashed job, finding sections already in the collection,
-adding notes) in collection ops; nothing long runs on the main thread, which only polls the
-job's state a few times a second. Every error is shown in the dialog's message bar.
+- tabs: ``FileList`` (Files), ``CoverageView`` (Summary), ``ReviewPane`` (Review);
+- beside them ``CardOptions`` (deck, card type / note type with field mapping, tags) with the
+  dialog's own rows: the ``ModelPicker``, requests at once, the adding mode, skip known;
+- ``ProgressRow``, ``MessageBar``; a ``BulkRunner`` per job (start, resume, retry failed).
 
-``offer_resume(mw)`` runs at profile open: when a job was left unfinished (Anki closed or
-crashed mid-job, or the job was stopped), it opens this dialog offering to resume it.
-
-Kept light to import (it is imported at profile open): the engine's job modules are imported
-only when a job starts."""
-import threading
+When a job was left unfinished (Anki closed or crashed mid-job, or it was stopped), opening
+the dialog offers it (Resume / Discard). The settings dialog is a callback (``open_settings``).
+A "Find topics" step (a topic checklist per file before generating) will be one more tab here,
+with a runner of its own."""
+import time
 from typing import Any, Callable, Dict, List, Optional
 
-import aqt
+from anki.collection import Collection, OpChanges
+from anki.notes import NoteId
 from aqt import mw
-from aqt.qt import QDialog, Qt, QTimer, QWidget
-from aqt.utils import askUser, restoreGeom, tooltip
-
-from ..generator.jobfiles import unfinished  # noqa: F401  (kept importable from here)
-from . import resume
-from .bulk_files import BulkFiles, expand_paths, supported_extensions  # noqa: F401
-from .bulk_job import BulkJob, QtAdder  # noqa: F401
-from .bulk_layout import (  # noqa: F401  (the names ui.bulk had before the split)
-    COL_FILE,
-    COL_STATUS,
-    COL_TYPE,
-    TAB_FILES,
-    TAB_REVIEW,
-    TAB_SUMMARY,
-    BulkLayout,
+from aqt.qt import (
+    QCheckBox,
+    QHBoxLayout,
+    QPushButton,
+    QRadioButton,
+    QResizeEvent,
+    QSpinBox,
+    QTabWidget,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
 )
-from .bulk_report import BulkReport
-from .bulk_review import BulkReview
-from .bulk_unfinished import BulkUnfinished
-from .dialog_close import ClosingDialog
-from .field_mapping import CardTypeChoice
+from aqt.utils import askUser, tooltip
+
+from ..generator.bulk import BulkResult, BulkSpec
+from ..generator.bulk_notes import AddOutcome, NoteWriter
+from ..generator.bulk_status import BulkProgress, FileStatus
+from ..generator.config import BulkMode
+from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
+from ..generator.jobfiles import unfinished
+from ..generator.journal import Journal
+from . import resume
+from .bulk_files import FileList
+from .bulk_report import RESUME, RETRY_FAILED, SETTINGS, SHOW_ADDED, SHOW_SUMMARY, CoverageView, report
+from .bulk_review import ReviewPane
+from .bulk_runner import BulkRunner, read_closed
+from .card_options import CardOptions
 from .common import (
     error_text,
     esc,
-    get_config,
+    fit_splitter,
+    get_settings,
     is_alive,
     plural,
-    register_dialog,
     run_network,
+    run_with_collection,
     save_config,
-    server_info,
+    show_in_browser,
+    splitter_layout,
 )
+from .job_dialog import JobDialog
+from .message_bar import Action, MessageBar
+from .model_picker import ModelPicker
+from .progress_row import ProgressRow
 
 DIALOG_NAME = "OllamaFlashcardsBulk"
 TITLE = "Bulk Generate from Files"
-REFRESH_MS = 250  # how often the dialog shows the job's state while it runs
+TAB_FILES, TAB_SUMMARY, TAB_REVIEW = range(3)
+OpenSettings = Callable[[QWidget, Callable[[], None]], Any]
 
 
 def bulk_folder() -> str:
@@ -59,209 +73,514 @@ def bulk_folder() -> str:
     return resume.bulk_folder(mw)
 
 
-# --- the dialog --------------------------------------------------------------------------------
+def clock(seconds: float) -> str:
+    seconds = int(max(0, seconds) + 0.5)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return "%d:%02d:%02d" % (h, m, s) if h else "%d:%02d" % (m, s)
 
-class BulkDialog(BulkLayout, BulkFiles, BulkJob, BulkReport, BulkReview, BulkUnfinished,
-                 CardTypeChoice, ClosingDialog, QDialog):
-    """The dialog: its state, the job's settings, closing. Building the widgets, the file list,
-    running a job, reporting it, review mode and offering unfinished jobs are its mixins
-    (ui/bulk_*.py); the card type or note type with its field mapping is ``CardTypeChoice``
-    (ui/field_mapping.py, shared with the Generate dialog)."""
 
-    silentlyClose = False
-    DIALOG_NAME = DIALOG_NAME
-    GEOMETRY_KEY = "ollamaFlashcardsBulk"
-
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
-        super().__init__(parent or mw, Qt.WindowType.Window)
+class BulkDialog(JobDialog):
+    def __init__(self, parent: Optional[QWidget], open_settings: OpenSettings) -> None:
+        super().__init__(parent or mw, DIALOG_NAME, "ollamaFlashcardsBulk")
         self.setWindowTitle(TITLE)
         self.setObjectName("OllamaFlashcardsBulk")
-        self.cfg = get_config()
+        settings = get_settings()
+        self.col: Collection = mw.col
+        self._open_settings = open_settings
         self.folder = bulk_folder()
-        self.paths: List[str] = []
-        self.journal: Any = None  # the current job's Journal
-        self.run: Any = None  # the BulkRun in progress
-        self.result: Any = None  # the last BulkResult
-        self.cancel_event: Optional[threading.Event] = None
-        self.busy = False  # a job (or its preparation) is in progress
-        self.pending = 0  # other background calls (adding reviewed cards, model list ...)
+        self.runner: Optional[BulkRunner] = None
+        self.journal: Optional[Journal] = None  # the shown job's journal
+        self.last_result: Optional[BulkResult] = None  # the last job's result
         self.offered: Optional[str] = None  # journal path offered for resuming
-        self._closing = False
-        self._close_callbacks: List[Callable[[], None]] = []
-        self._last_status: Dict[int, str] = {}
-        self._review_writer: Any = None
-        self._review_chunks: List[str] = []
-        self._build()
-        restoreGeom(self, self.GEOMETRY_KEY, adjustSize=False)
-        if self.width() < 400:
-            self.resize(900, 600)
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self._tick)
+        self.review_chunks: List[str] = []  # chunks whose cards wait in the Review tab
+        self.review_writer: Optional[NoteWriter] = None  # adds them
+        self.pending = 0  # other background calls (adding reviewed cards, offers ...)
+        self.closing = False
+        self.close_callbacks: List[Callable[[], Any]] = []
+
+        outer, self.splitter = splitter_layout(self)
+        self.message = MessageBar(self)
+        self.tabs = QTabWidget(self)
+        self.files = FileList()
+        self.coverage = CoverageView()
+        self.review = ReviewPane()
+        self.tabs.addTab(self.files, "Files")
+        self.tabs.addTab(self.coverage, "Summary")
+        self.tabs.addTab(self.review, "Review")
+        self.splitter.addWidget(self.tabs)
+
+        self.options = CardOptions(self.col, settings, with_language_and_count=False)
+        self.models = ModelPicker(None, self.open_settings)
+        self.models.set_model(settings.model)
+        self.options.add_row("Model", self.models)
+        self.parallel_spin = QSpinBox()
+        self.parallel_spin.setRange(1, 16)
+        self.parallel_spin.setValue(settings.parallel_requests)
+        self.parallel_spin.setToolTip(
+            "How many requests the model server gets at once. Ollama answers one at a time unless "
+            "it was started with OLLAMA_NUM_PARALLEL; raise this to match that number.")
+        self.options.add_row("Requests at once", self.parallel_spin)
+        mode_box = QWidget()
+        mv = QVBoxLayout(mode_box)
+        mv.setContentsMargins(0, 0, 0, 0)
+        self.mode_add = QRadioButton("Add cards as they come")
+        self.mode_add.setToolTip("Each batch of cards is added while the job runs (one undo step per batch)")
+        self.mode_review = QRadioButton("Review all cards before adding")
+        self.mode_review.setToolTip("Nothing is added until you have checked the cards")
+        (self.mode_review if settings.bulk_mode == BulkMode.REVIEW else self.mode_add).setChecked(True)
+        mv.addWidget(self.mode_add)
+        mv.addWidget(self.mode_review)
+        self.options.add_row("Adding", mode_box)
+        self.skip_known = QCheckBox("Skip sections already added")
+        self.skip_known.setToolTip("Sections an earlier job already made notes from (and whose "
+                                   "notes still exist) are not sent to the model again")
+        self.skip_known.setChecked(settings.bulk_skip_known)
+        self.options.add_row("", self.skip_known)
+        self.splitter.addWidget(self.options)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([640, 260])
+
+        self.progress = ProgressRow("Stop within a second; what is done is kept and can be resumed")
+        outer.addWidget(self.progress)
+        outer.addWidget(self.message)
+        hb = QHBoxLayout()
+        hb.addStretch(1)
+        self.start_btn = QPushButton("Generate")
+        self.start_btn.setDefault(True)
+        self.start_btn.clicked.connect(lambda _c=False: self.start())
+        self.close_btn = QPushButton("Close")
+        self.close_btn.setAutoDefault(False)
+        self.close_btn.clicked.connect(lambda _c=False: self.close())
+        hb.addWidget(self.start_btn)
+        hb.addWidget(self.close_btn)
+        outer.addLayout(hb)
+
+        # -- wiring
+        self.files.edited.connect(self._leave_finished_job)
+        self.files.selection_changed.connect(self._update_buttons)
+        self.coverage.retry_requested.connect(self.retry_failed)
+        self.review.add_requested.connect(self.add_reviewed)
+        self.review.discard_requested.connect(self.discard_review)
+        self.review.table.checked_changed.connect(self._update_buttons)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.progress.cancel_requested.connect(self.cancel_job)
+        self.models.changed.connect(self._update_buttons)
+
+        self.restore_geometry(900, 600)
         self._update_buttons()
-        self.refresh_models()
+        self.models.refresh()
         self.check_unfinished()
 
     # ==== the job's settings ====================================================================
-    def model(self) -> str:
-        return self.model_combo.currentText().strip()
+    @property
+    def busy(self) -> bool:
+        """A job (or its preparation) is in progress."""
+        return self.runner is not None
 
-    def mode(self) -> str:
-        return "review" if self.mode_review.isChecked() else "add"
+    @property
+    def run(self) -> Any:
+        """The ``BulkRun`` in progress (None before it starts and after it ends)."""
+        return self.runner.run if self.runner is not None else None
 
-    def spec(self) -> Any:
-        from ..generator.bulk import BulkSpec
+    def mode(self) -> BulkMode:
+        return BulkMode.REVIEW if self.mode_review.isChecked() else BulkMode.ADD
+
+    def spec(self) -> BulkSpec:
         from ..generator.job import JobOptions
 
-        cfg = get_config()
-        options = JobOptions.from_config(cfg, model=self.model(), kind=self.kind(),
+        settings = get_settings()
+        options = JobOptions.from_config(settings, model=self.models.model(), kind=self.options.kind(),
                                          parallel=self.parallel_spin.value(), max_cards=0)
         # The job's journal keeps the target (note type and field mapping too): resuming uses it.
-        target = self.note_target(self.deck_chooser.selected_deck_name() or "Default",
-                                  self.tags_edit.text().split())
-        return BulkSpec(list(self.paths), options, target, mode=self.mode(),
-                        skip_duplicates=bool(cfg.get("skip_duplicates", True)),
-                        skip_known=self.skip_known.isChecked())
+        return BulkSpec(list(self.files.paths), options, self.options.target(), mode=self.mode().value,
+                        skip_duplicates=settings.skip_duplicates, skip_known=self.skip_known.isChecked())
 
     def remember(self) -> None:
-        save_config({"bulk_mode": self.mode(), "bulk_skip_known": self.skip_known.isChecked(),
+        save_config({"bulk_mode": self.mode().value, "bulk_skip_known": self.skip_known.isChecked(),
                      "parallel_requests": self.parallel_spin.value()})
 
-    def refresh_models(self) -> None:
-        cfg = get_config()
+    def open_settings(self) -> None:
+        self._open_settings(self, self.models.refresh)
 
-        def op() -> Any:
-            _warm_up()  # the engine's modules, off the main thread, before a job needs them
-            return server_info(cfg)
+    # ==== files ================================================================================
+    def add_paths(self, paths: List[str]) -> int:
+        """Add files (and the supported files inside folders); returns how many were new."""
+        if self.busy:
+            return 0
+        n = self.files.add_paths(paths)
+        if not n and paths:
+            from .bulk_files import supported_extensions
 
-        def done(info: Any) -> None:
+            self.message.show_message("No new files with text to add (supported: %s)."
+                                      % esc(", ".join(supported_extensions())), "info")
+        self.tabs.setCurrentIndex(TAB_FILES)
+        self._update_buttons()
+        return n
+
+    def status_texts(self) -> List[str]:
+        return self.files.status_texts()
+
+    def _leave_finished_job(self) -> None:
+        """Editing the file list after a job starts a new one."""
+        if self.last_result is not None or self.offered:
+            self.last_result = None
+            self.offered = None
+            self.journal = None
+            self.message.clear()
+        self._update_buttons()
+
+    # ==== running ==============================================================================
+    def start(self) -> None:
+        """Start a new job on the files in the list."""
+        if self.busy:
+            return
+        if not self.files.paths:
+            self.message.show_message("Add some files first.", "warning",
+                                      [("Add files…", self.files.choose_files)])
+            return
+        if not self.models.model():
+            self.message.show_message("Choose a model first.", "warning")
+            self.models.combo.setFocus()
+            return
+        self.remember()
+        spec = self.spec()
+        self.offered = None
+        self._begin("Connecting to the model server…").start(spec)
+
+    def resume(self, only_failed: bool = False) -> None:
+        """Resume the offered (or the last) job; ``only_failed`` re-runs just its failed chunks."""
+        if self.busy:
+            return
+        path = self.offered or (self.journal.path if self.journal is not None else None)
+        if not path:
+            return
+        self.offered = None
+        self._begin("Resuming…" if not only_failed else "Retrying the failed sections…") \
+            .resume(path, only_failed)
+
+    def retry_failed(self) -> None:
+        self.resume(only_failed=True)
+
+    def _begin(self, label: str) -> BulkRunner:
+        runner = BulkRunner(self.folder, get_settings(), self)
+        runner.job_shown.connect(self._on_job_shown)
+        runner.progress.connect(self._on_progress)
+        runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_error)
+        self.runner = runner
+        self.last_result = None
+        self.message.clear()
+        self.progress.begin(label)
+        self.tabs.setCurrentIndex(TAB_FILES)
+        self._update_buttons()
+        return runner
+
+    def cancel_job(self) -> None:
+        if self.runner is not None and not self.runner.cancelled:
+            self.runner.cancel()
+            self.progress.stopping("Stopping… (what is done is kept)")
+
+    def _on_job_shown(self, journal: Journal) -> None:
+        self.journal = journal
+        self.files.set_paths(list(journal.state.header.get("files") or []))
+
+    def _on_progress(self, files: List[FileStatus], p: BulkProgress) -> None:
+        self.files.show_statuses(files)
+        if self.runner is None or self.runner.cancelled:
+            return
+        parts = []
+        if p.chunks_total:
+            parts.append("%d of %d%s chunks" % (p.chunks_done, p.chunks_total, "+" if p.reading else ""))
+        else:
+            parts.append("Reading…")
+        parts.append(plural(p.cards, "card"))
+        if p.added:
+            parts.append("%d added" % p.added)
+        if p.chunks_failed:
+            parts.append("%d failed" % p.chunks_failed)
+        parts.append(clock(p.elapsed) + " elapsed")
+        if p.remaining is not None and p.chunks_done < p.chunks_total:
+            parts.append("about %s left" % clock(p.remaining))
+        self.progress.show_progress(p.chunks_done, p.chunks_total, " · ".join(parts))
+
+    def _end(self) -> Optional[BulkRunner]:
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.deleteLater()
+        self.progress.end()
+        self._update_buttons()
+        callbacks, self.close_callbacks = self.close_callbacks, []
+        if self.closing:
+            self.cleanup()
+        for cb in callbacks:
+            cb()
+        return runner
+
+    def _on_error(self, err: BaseException) -> None:
+        """A failure before or outside the run (server down, model missing, collection)."""
+        self._end()
+        if self.closing:
+            return
+        actions: List[Action] = []
+        if isinstance(err, (ServerUnreachable, NotAModelServer)):
+            actions = [("Retry", self._retry_last), ("Settings…", self.open_settings)]
+        elif isinstance(err, ModelNotFound):
+            actions = [("Settings…", self.open_settings)]
+        elif self.journal is not None:
+            actions = [("Resume", self.resume)]
+        self.message.show_message(esc(error_text(err)), "error", actions)
+
+    def _retry_last(self) -> None:
+        if self.journal is not None and not self.journal.ended:
+            self.resume()
+        else:
+            self.start()
+
+    def _on_finished(self, result: Optional[BulkResult]) -> None:
+        runner = self.runner
+        if result is None:  # stopped before it began
+            self._end()
+            self.message.show_message("Stopped before it began. Resume it any time.", "info",
+                                      [("Resume", self.resume)])
+            return
+        self.last_result = result
+        self.files.show_statuses(result.files)
+        self._end()
+        if self.closing:
+            return
+        self.coverage.fill(result)
+        deck = str((self.journal.state.header.get("target") or {}).get("deck") or "") if self.journal else ""
+        shown = report(result, deck)
+        bound: Dict[str, Callable[[], Any]] = {
+            RESUME: self.resume, SETTINGS: self.open_settings, RETRY_FAILED: self.retry_failed,
+            SHOW_SUMMARY: lambda: self.tabs.setCurrentIndex(TAB_SUMMARY), SHOW_ADDED: self.show_added}
+        self.message.show_message(shown.html, shown.level, [(t, bound[t]) for t in shown.actions])
+        if result.note_ids and not result.pending and not result.cancelled and result.fatal is None:
+            tooltip("Added %s." % plural(len(result.note_ids), "card"), parent=self)
+        if result.pending and self.journal is not None \
+                and self.journal.state.header.get("mode") == BulkMode.REVIEW.value:
+            self._show_review(result, runner)
+        self._update_buttons()
+
+    def show_added(self) -> None:
+        show_in_browser([NoteId(n) for n in self.last_result.note_ids] if self.last_result is not None else [])
+
+    # ==== review mode ==========================================================================
+    def _show_review(self, result: BulkResult, runner: Optional[BulkRunner]) -> None:
+        journal = self.journal
+        if journal is None:
+            return
+        spec = BulkSpec.from_header(journal.state.header)
+        index = runner.index() if runner is not None else BulkRunner(self.folder, get_settings()).index()
+        writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index)
+        self.review_writer = writer
+        self.review_chunks = [r.id for r in journal.state.pending_chunks()]
+        cards = list(result.pending)
+        table = self.review.table
+        table.clear_cards()
+        table.set_kind(spec.target.kind)
+
+        def op(col: Collection) -> None:
+            writer.mark(col, cards)
+
+        def shown(_: Any = None) -> None:
             self.pending -= 1
             if not is_alive(self):
                 return
-            current = self.model()
-            self.model_combo.clear()
-            names = list(info.models)
-            if current and current not in names:
-                names.insert(0, current)
-            self.model_combo.addItems(names)
-            self.model_combo.setCurrentText(current)
-            self.model_status.setText(esc(info.status_line()))
+            table.add_cards(cards)
+            if spec.skip_duplicates:
+                table.uncheck_duplicates()
+            self.review.label.setText("%s from %s. Check the ones to keep, double-click to edit."
+                                      % (plural(len(cards), "card"), plural(len(spec.files), "file")))
+            self.tabs.setCurrentIndex(TAB_REVIEW)
+            self._update_buttons()
+
+        self.pending += 1
+        run_with_collection(self, op, shown, lambda _err: shown())
+
+    def _on_tab_changed(self, index: int) -> None:
+        """The review table wants the width; the job's options are not needed while reviewing."""
+        self.options.setVisible(index != TAB_REVIEW)
+        if index == TAB_REVIEW and self.review.table.cards:
+            QTimer.singleShot(0, self.review.table.resizeRowsToContents)  # rows for the new width
+
+    def add_reviewed(self) -> None:
+        from aqt.operations import CollectionOp
+
+        writer = self.review_writer
+        journal = self.journal
+        if writer is None or journal is None or self.busy:
+            return
+        keep = self.review.table.checked_cards()
+        chunk_ids = list(self.review_chunks)
+        holder: Dict[str, AddOutcome] = {}
+        self.review.add_btn.setEnabled(False)
+
+        def op(col: Collection) -> OpChanges:
+            outcome = writer.add_reviewed(col, keep, chunk_ids)
+            holder["outcome"] = outcome
+            return outcome.changes if outcome.changes is not None else OpChanges()
+
+        def done(_changes: OpChanges) -> None:
+            self.pending -= 1
+            journal.finish("done")
+            outcome = holder.get("outcome")
+            if not is_alive(self) or outcome is None:
+                return
+            self.review.table.clear_cards()
+            self.review_chunks = []
+            if self.last_result is not None:
+                self.last_result.note_ids = list(journal.state.note_ids)
+                self.last_result.pending = []
+            n = len(outcome.note_ids)
+            text = "Added %s." % plural(n, "card")
+            if outcome.skipped:
+                text += " %s not added (duplicates or invalid)." % plural(len(outcome.skipped), "card was", "cards were")
+            tooltip(text, parent=self)
+            self.message.show_message(esc(text), "success" if n else "info",
+                                      [("Show in Browser", self.show_added)] if n else [])
+            self._update_buttons()
 
         def failed(err: Exception) -> None:
             self.pending -= 1
             if is_alive(self):
-                self.model_status.setText(esc(error_text(err).split("\n")[0]))
+                self.message.show_message(esc(error_text(err)), "error")
+                self._update_buttons()
 
         self.pending += 1
-        run_network(self, op, done, failed)
+        CollectionOp(parent=self, op=op).success(done).failure(failed).run_in_background(initiator=self)
 
-    # ==== other ================================================================================
-    def open_settings(self) -> None:
-        from . import launch
+    def discard_review(self) -> None:
+        journal = self.journal
+        if journal is None or not self.review_chunks:
+            return
+        if not askUser("Discard all %s without adding them?" % plural(len(self.review.table.cards), "card"),
+                       parent=self, defaultno=True):
+            return
+        journal.discard(self.review_chunks)
+        journal.finish("discarded")
+        self.review_chunks = []
+        self.review.table.clear_cards()
+        self.message.show_message("Discarded the cards.", "info")
+        self._update_buttons()
 
-        launch.open_settings(parent=self, on_saved=self.refresh_models)
+    # ==== an unfinished job ====================================================================
+    def check_unfinished(self) -> None:
+        """Offer the newest unfinished job of this profile, if any (reads it in the background)."""
+        if self.busy:
+            return
+        paths = [p for p in unfinished(self.folder) if self.journal is None or p != self.journal.path]
+        if not paths:
+            return
+        path = paths[0]
 
+        def done(journal: Journal) -> None:
+            self.pending -= 1
+            if is_alive(self) and not self.busy:
+                self.offer(journal)
+
+        def failed(_err: Exception) -> None:
+            self.pending -= 1
+
+        self.pending += 1
+        run_network(self, lambda: read_closed(path), done, failed)
+
+    def offer(self, journal: Journal) -> None:
+        """Show an unfinished job with Resume / Discard."""
+        s = journal.state.summary()
+        self.journal = journal
+        self.offered = journal.path
+        self.files.set_paths(list(journal.state.header.get("files") or []))
+        when = time.strftime("%d %b %H:%M", time.localtime(s["created"])) if s["created"] else "earlier"
+        parts = ["%s of %s chunks done" % (s["chunks_done"], s["chunks_total"] or "?")]
+        if s["cards_pending"]:
+            parts.append("%s not added yet" % plural(s["cards_pending"], "card"))
+        if s["notes_added"]:
+            parts.append("%s added" % plural(s["notes_added"], "card"))
+        if s["chunks_failed"]:
+            parts.append("%d failed" % s["chunks_failed"])
+        text = "An unfinished bulk job from %s (%s): %s." % (
+            esc(when), plural(s["files"], "file"), esc(", ".join(parts)))
+        self.message.show_message(text, "info", [("Resume", self.resume), ("Discard", self.discard_offered)])
+        self._update_buttons()
+
+    def discard_offered(self) -> None:
+        if not self.offered or self.journal is None:
+            return
+        if not askUser("Discard the unfinished job? Cards already added stay in your collection; "
+                       "cards not yet added are lost.", parent=self, defaultno=True):
+            return
+        self.journal.finish("discarded")
+        self.journal = None
+        self.offered = None
+        self.message.clear()
+        self._update_buttons()
+        self.check_unfinished()
+
+    # ==== state ================================================================================
     def _update_buttons(self, *_args: Any) -> None:
         idle = not self.busy
-        for w in (self.add_files_btn, self.add_folder_btn, self.clear_btn):
-            w.setEnabled(idle)
-        self.remove_btn.setEnabled(idle and bool(self.table.selectedIndexes()))
-        self.start_btn.setEnabled(idle and bool(self.paths))
-        self.start_btn.setText("Generate again" if self.result is not None else "Generate")
-        self.files_hint.setVisible(not self.paths)
-        failed = bool(self.result is not None and self.result.failed_sections())
-        self.retry_btn.setEnabled(idle and failed)
-        n = len(self.review.checked_cards())
-        self.add_reviewed_btn.setText("Add %s" % plural(n, "card"))
-        self.add_reviewed_btn.setEnabled(idle and n > 0 and bool(self._review_chunks))
-        self.discard_btn.setEnabled(idle and bool(self._review_chunks))
-        self.select_all_btn.setEnabled(bool(self.review.cards))
-        self.select_none_btn.setEnabled(bool(self.review.cards))
-        for w in (self.kind_combo, self.mapping, self.tags_edit, self.model_combo, self.parallel_spin,
-                  self.mode_add, self.mode_review, self.skip_known, self.deck_widget):
+        self.files.set_editable(idle)
+        self.files.hint.setVisible(not self.files.paths)
+        self.start_btn.setEnabled(idle and bool(self.files.paths))
+        self.start_btn.setText("Generate again" if self.last_result is not None else "Generate")
+        failed = bool(self.last_result is not None and self.last_result.failed_sections())
+        self.coverage.retry_btn.setEnabled(idle and failed)
+        self.review.update_buttons(idle, bool(self.review_chunks))
+        for w in (self.options.kind_combo, self.options.mapping, self.options.tags_edit, self.models,
+                  self.parallel_spin, self.mode_add, self.mode_review, self.skip_known,
+                  self.options.deck_widget):
             w.setEnabled(idle)
 
     def idle(self) -> bool:
         """Nothing running in the background for this dialog (tests wait for this)."""
-        return not self.busy and self.pending == 0
+        return not self.busy and self.pending == 0 and not self.models.busy()
 
+    def resizeEvent(self, event: Optional[QResizeEvent]) -> None:
+        fit_splitter(self.splitter, self.width(), 760)
+        super().resizeEvent(event)
+
+    # ==== closing (JobDialog) ==================================================================
     def may_close(self) -> bool:
         if self.busy:
             if not askUser("A bulk job is running. Stop it and close? What is done is kept, and "
                            "you can resume the job later.", parent=self, defaultno=True):
                 return False
             self.cancel_job()
-        elif self._review_chunks and self.review.cards:
+        elif self.review_chunks and self.review.table.cards:
             tooltip("The %s waiting for review are kept; you can review them later."
-                    % plural(len(self.review.cards), "card"), parent=mw)
+                    % plural(len(self.review.table.cards), "card"), parent=mw)
         return True
 
-    def _close_later(self) -> bool:  # ClosingDialog
+    def close_later(self) -> bool:
         if self.busy:  # stopping: finish closing when the job has stopped (within a second)
-            self._closing = True
+            self.closing = True
             self.hide()
             return True
         return False
 
-    def closeWithCallback(self, callback: Callable[[], None]) -> None:
+    def closeWithCallback(self, callback: Callable[[], Any]) -> None:
         """Anki closes the profile: stop the job without asking (it can be resumed)."""
         if self.busy:
-            self._closing = True
-            self._close_callbacks.append(callback)
-            if self.cancel_event is not None:
-                self.cancel_event.set()
+            self.closing = True
+            self.close_callbacks.append(callback)
+            self.cancel_job()
             self.hide()
             return
-        self._cleanup()
-        QDialog.close(self)
+        self.cleanup()
         callback()
 
-    def _stop_background(self) -> None:  # at clean-up (ClosingDialog)
-        self.timer.stop()
+    def stop_background(self) -> None:
+        self.models.cancel_pull()
+        if self.runner is not None:
+            self.runner.cancel()
 
-    def _before_delete(self) -> None:  # ClosingDialog
-        self.hide()
+    def release(self) -> None:
+        self.options.cleanup()
 
     def reopen(self, *_args: Any, **_kwargs: Any) -> None:
         if not self.busy:
-            self._refill_kinds()
+            self.options.refill_kinds()
             self.check_unfinished()
-
-    def _refill_kinds(self) -> None:
-        """List the note types again (one may have been added), keeping the choice."""
-        kind, notetype, mapping = self.kind(), self.notetype(), self.field_mapping()
-        self._fill_kinds()
-        self.select_kind(kind, notetype, mapping)
-
-
-def _warm_up() -> None:
-    """Import what a job uses (on a worker thread): importing it on the main thread when the
-    user clicks Generate would freeze the window for tens of milliseconds."""
-    from ..generator import bulk, chunking, notes, sources  # noqa: F401
-    from ..generator.backends import http, ollama  # noqa: F401
-    from . import review  # noqa: F401
-
-    import requests  # noqa: F401
-
-
-# --- entry points --------------------------------------------------------------------------------
-
-def _register() -> None:
-    def create(parent: Any) -> BulkDialog:
-        dialog = BulkDialog(parent)
-        dialog.show()
-        return dialog
-
-    register_dialog(DIALOG_NAME, create)
-
-
-def open_bulk_dialog(main_window: Any = None) -> BulkDialog:
-    """Open the bulk dialog (or bring the open one forward)."""
-    _register()
-    return aqt.dialogs.open(DIALOG_NAME, main_window or mw)
-
-
-def offer_resume(main_window: Any = None) -> None:
-    """At profile open: if a bulk job was left unfinished, open this dialog a moment later,
-    offering to resume it (``ui.resume`` does the cheap check; Anki's hook calls that)."""
-    resume.offer_resume(main_window or mw)

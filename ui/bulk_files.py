@@ -1,12 +1,27 @@
-"""The bulk dialog's file list: adding files and folders, removing them, and each file's
-status while a job runs (a mixin of ``BulkDialog``)."""
+"""The Bulk dialog's file list (``FileList``): Add files… / Add folder… / Remove / Clear, one
+row per file with its type and its status while a job runs. It owns the list of paths;
+``edited`` says the user changed it (a finished job's view then gives way to a new job)."""
 import os
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
-from aqt.qt import QFileDialog, Qt, QTableWidgetItem
+from aqt.qt import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    pyqtSignal,
+)
 
-from .bulk_layout import COL_FILE, COL_STATUS, COL_TYPE, TAB_FILES
-from .common import esc, get_config, level_color, save_config
+from ..generator.bulk_status import FileStatus
+from .common import button, get_settings, level_color, save_config
+
+COL_FILE, COL_TYPE, COL_STATUS = range(3)
 
 
 def supported_extensions() -> Tuple[str, ...]:
@@ -31,69 +46,99 @@ def expand_paths(paths: Sequence[str]) -> List[str]:
     return out
 
 
-class BulkFiles:
-    """The files of the next (or the shown) job, one table row each."""
+class FileList(QWidget):
+    edited = pyqtSignal()  # the user added or removed files
+    selection_changed = pyqtSignal()
 
-    # ==== files ================================================================================
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.paths: List[str] = []
+        self._last_status: List[str] = []
+        fv = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.add_files_btn = button("Add files…", self.choose_files)
+        self.add_folder_btn = button("Add folder…", self.choose_folder)
+        self.remove_btn = button("Remove", self.remove_selected)
+        self.clear_btn = button("Clear", self.clear)
+        for b in (self.add_files_btn, self.add_folder_btn, self.remove_btn, self.clear_btn):
+            row.addWidget(b)
+        row.addStretch(1)
+        fv.addLayout(row)
+        self.table = QTableWidget(0, 3, self)
+        self.table.setHorizontalHeaderLabels(["File", "Type", "Status"])
+        vertical = self.table.verticalHeader()
+        if vertical is not None:
+            vertical.setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        if header is not None:
+            header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(COL_TYPE, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(COL_FILE, 150)
+        self.table.itemSelectionChanged.connect(self.selection_changed.emit)
+        fv.addWidget(self.table, 1)
+        self.hint = QLabel("Add documents (text, Markdown, HTML, PDF, Word, EPUB) or a folder "
+                           "of them. Each file gets its own row and status.")
+        self.hint.setWordWrap(True)
+        self.hint.setEnabled(False)
+        fv.addWidget(self.hint)
+
+    # --- choosing files -----------------------------------------------------------------------
     def choose_files(self) -> None:
         exts = " ".join("*" + e for e in supported_extensions())
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Add files", self.cfg.get("last_folder") or os.path.expanduser("~"),
+            self, "Add files", get_settings().last_folder or os.path.expanduser("~"),
             "Documents (%s);;All files (*)" % exts)
         if paths:
             self.add_paths(paths)
 
     def choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(
-            self, "Add a folder", self.cfg.get("last_folder") or os.path.expanduser("~"))
+            self, "Add a folder", get_settings().last_folder or os.path.expanduser("~"))
         if path:
             self.add_paths([path])
 
     def add_paths(self, paths: Sequence[str]) -> int:
         """Add files (and the supported files inside folders); returns how many were new."""
-        if self.busy:
-            return 0
-        self._leave_finished_job()
         new = [p for p in expand_paths(paths) if os.path.abspath(p) not in self.paths]
         for path in new:
             self.paths.append(os.path.abspath(path))
         if paths:
             first = paths[0]
             save_config({"last_folder": first if os.path.isdir(first) else os.path.dirname(first)})
-            self.cfg = get_config()
-        if not new and paths:
-            self.message.show_message("No new files with text to add (supported: %s)."
-                                      % esc(", ".join(supported_extensions())), "info")
-        self._fill_table()
-        self.tabs.setCurrentIndex(TAB_FILES)
+        self.edited.emit()
+        self.show_files()
         return len(new)
 
     def remove_selected(self) -> None:
-        if self.busy:
-            return
         rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
         for r in rows:
             if 0 <= r < len(self.paths):
                 del self.paths[r]
-        self._fill_table()
+        self.edited.emit()
+        self.show_files()
 
-    def clear_files(self) -> None:
-        if self.busy:
-            return
-        self._leave_finished_job()
+    def clear(self) -> None:
         self.paths = []
-        self._fill_table()
+        self.edited.emit()
+        self.show_files()
 
-    def _leave_finished_job(self) -> None:
-        """Editing the file list after a job starts a new one."""
-        if self.result is not None or self.offered:
-            self.result = None
-            self.offered = None
-            self.journal = None
-            self.message.clear()
-            self._last_status = {}
+    def set_paths(self, paths: Sequence[str]) -> None:
+        """The files of a job (shown, not edited by the user)."""
+        if list(paths) != self.paths:
+            self.paths = list(paths)
+            self.show_files()
 
-    def _fill_table(self, statuses: Optional[Sequence[Any]] = None) -> None:
+    def set_editable(self, editable: bool) -> None:
+        for w in (self.add_files_btn, self.add_folder_btn, self.clear_btn):
+            w.setEnabled(editable)
+        self.remove_btn.setEnabled(editable and bool(self.table.selectedIndexes()))
+
+    # --- rows ---------------------------------------------------------------------------------
+    def show_files(self) -> None:
         self.table.setRowCount(len(self.paths))
         for row, path in enumerate(self.paths):
             name = os.path.basename(path)
@@ -102,18 +147,19 @@ class BulkFiles:
             self.table.setItem(row, COL_FILE, item)
             ext = os.path.splitext(name)[1].lstrip(".").upper() or "?"
             self.table.setItem(row, COL_TYPE, QTableWidgetItem(ext))
-            text = statuses[row].text() if statuses and row < len(statuses) else "Waiting"
-            self.table.setItem(row, COL_STATUS, QTableWidgetItem(text))
-        self._last_status = {}
-        if statuses:
-            self._show_statuses(statuses)
-        self._update_buttons()
+            self.table.setItem(row, COL_STATUS, QTableWidgetItem("Waiting"))
+        self._last_status = []
+        self.hint.setVisible(not self.paths)
 
-    def _show_statuses(self, statuses: Sequence[Any]) -> None:
+    def show_statuses(self, statuses: Sequence[FileStatus]) -> None:
         for row, st in enumerate(statuses):
             text = st.text()
-            if self._last_status.get(row) == text or row >= self.table.rowCount():
+            if row < len(self._last_status) and self._last_status[row] == text:
                 continue
+            if row >= self.table.rowCount():
+                continue
+            while len(self._last_status) <= row:
+                self._last_status.append("")
             self._last_status[row] = text
             item = self.table.item(row, COL_STATUS)
             if item is None:

@@ -1,94 +1,126 @@
-"""What a finished bulk job says: the message with its actions, and the Summary tab's
-coverage tree (a mixin of ``BulkDialog``)."""
-from typing import Any, Callable, Dict, List, Tuple
+"""What a finished bulk job says: ``report`` (the message, its level and which actions to offer)
+and the Summary tab (``CoverageView``: per file and section, chunks, cards and the result,
+whose failure reason is shown whole, wrapped, never cut)."""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
 
-from aqt.qt import QTreeWidgetItem
-from aqt.utils import tooltip
+from aqt.qt import QHBoxLayout, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget, pyqtSignal
 
-from .bulk_layout import TAB_SUMMARY
-from .common import error_text, esc, level_color, plural, show_in_browser
+from ..generator.bulk_status import BulkResult, Section
+from ..generator.errors import BackendError, one_line
+from .common import button, error_text, esc, level_color, plural
+
+RESUME, SETTINGS, RETRY_FAILED, SHOW_SUMMARY, SHOW_ADDED = (
+    "Resume", "Settings…", "Retry failed sections", "Show summary", "Show in Browser")
 
 
-class BulkReport:
-    """The outcome of a job, in the message bar and the Summary tab."""
+@dataclass
+class Report:
+    html: str
+    level: str
+    actions: List[str] = field(default_factory=list)  # titles, in order (the dialog binds them)
 
-    def _report(self, result: Any) -> None:
-        deck = str((self.journal.state.header.get("target") or {}).get("deck") or "") if self.journal else ""
-        summary = esc(result.summary())
-        if deck and result.note_ids and not result.pending:
-            summary += " Deck: <b>%s</b>." % esc(deck)
-        lines = [summary]
-        for f in result.failed_files():
-            lines.append("<b>%s</b>: %s" % (esc(f.name), esc(f.error)))
-        failed = result.failed_sections()
-        actions: List[Tuple[str, Callable[[], None]]] = []
-        if result.fatal is not None:
-            lines.insert(0, esc(error_text(result.fatal)))
-            lines.append("What is done is kept: resume when the problem is fixed.")
-            actions.append(("Resume", self.resume))
-            from ..generator.errors import BackendError
 
-            if isinstance(result.fatal, BackendError):
-                actions.append(("Settings…", self.open_settings))
-            level = "error"
-        elif result.cancelled:
-            lines.insert(0, "Stopped. What was done is kept.")
-            actions.append(("Resume", self.resume))
-            level = "info"
-        elif failed or result.failed_files():
-            level = "warning"
-            if failed:
-                first = failed[0]
-                lines.append("%s failed, e.g. <b>%s › %s</b>: %s" % (
-                    plural(sum(s.failed for s in failed), "section"), esc(first.name),
-                    esc(first.label()), esc(first.errors[0] if first.errors else "")))
-                actions.append(("Retry failed sections", self.retry_failed))
-            actions.append(("Show summary", lambda: self.tabs.setCurrentIndex(TAB_SUMMARY)))
-        else:
-            level = "info" if result.pending else "success"
-        if result.pending and result.fatal is None and not result.cancelled:
-            lines[0] += " Check them in the Review tab, then add them."
-        if result.note_ids and not result.pending:
-            actions.append(("Show in Browser", self.show_added))
-            if not result.cancelled and result.fatal is None:
-                tooltip("Added %s." % plural(len(result.note_ids), "card"), parent=self)
-        self.message.show_message("<br>".join(lines), level, actions)
+def report(result: BulkResult, deck: str) -> Report:
+    """The message for a finished (or stopped) job."""
+    summary = esc(result.summary())
+    if deck and result.note_ids and not result.pending:
+        summary += " Deck: <b>%s</b>." % esc(deck)
+    lines = [summary]
+    for f in result.failed_files():
+        lines.append("<b>%s</b>: %s" % (esc(f.name), esc(one_line(f.error))))
+    failed = result.failed_sections()
+    actions: List[str] = []
+    if result.fatal is not None:
+        lines.insert(0, esc(one_line(error_text(result.fatal))))
+        lines.append("What is done is kept: resume when the problem is fixed.")
+        actions.append(RESUME)
+        if isinstance(result.fatal, BackendError):
+            actions.append(SETTINGS)
+        level = "error"
+    elif result.cancelled:
+        lines.insert(0, "Stopped. What was done is kept.")
+        actions.append(RESUME)
+        level = "info"
+    elif failed or result.failed_files():
+        level = "warning"
+        if failed:
+            first = failed[0]
+            lines.append("%s failed, e.g. <b>%s › %s</b>: %s" % (
+                plural(sum(s.failed for s in failed), "section"), esc(first.name),
+                esc(first.label()), esc(first.errors[0] if first.errors else "")))
+            actions.append(RETRY_FAILED)
+        actions.append(SHOW_SUMMARY)
+    else:
+        level = "info" if result.pending else "success"
+    if result.pending and result.fatal is None and not result.cancelled:
+        lines[0] += " Check them in the Review tab, then add them."
+    if result.note_ids and not result.pending:
+        actions.append(SHOW_ADDED)
+    return Report("<br>".join(lines), level, actions)
 
-    def _fill_summary(self, result: Any) -> None:
-        self.coverage.clear()
-        by_file: Dict[int, List[Any]] = {}
+
+def section_outcome(sec: Section) -> str:
+    if sec.failed:
+        return "failed: " + "; ".join(sec.errors)
+    if sec.skipped and sec.skipped == sec.chunks:
+        return "already in the collection"
+    if sec.done < sec.chunks:
+        return "%d of %d done" % (sec.done, sec.chunks)
+    return "no cards" if not sec.cards else "ok"
+
+
+class CoverageView(QWidget):
+    """The Summary tab: which sections of which files gave cards, and a Retry button."""
+
+    retry_requested = pyqtSignal()
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        sv = QVBoxLayout(self)
+        self.label = QLabel("The summary of a job appears here when it ends.")
+        self.label.setWordWrap(True)
+        sv.addWidget(self.label)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["File / section", "Chunks", "Cards", "Result"])
+        self.tree.setColumnWidth(0, 220)
+        self.tree.setColumnWidth(1, 55)
+        self.tree.setColumnWidth(2, 50)
+        self.tree.setRootIsDecorated(True)
+        self.tree.setWordWrap(True)  # a failure reason is shown whole, over several lines
+        self.tree.setUniformRowHeights(False)
+        header = self.tree.header()
+        if header is not None:
+            header.setStretchLastSection(True)
+        sv.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.retry_btn = button("Retry failed sections", self.retry_requested.emit)
+        row.addWidget(self.retry_btn)
+        sv.addLayout(row)
+
+    def fill(self, result: BulkResult) -> None:
+        self.tree.clear()
+        by_file: Dict[int, List[Section]] = {}
         for sec in result.sections:
             by_file.setdefault(sec.file, []).append(sec)
         for i, f in enumerate(result.files):
-            secs = by_file.get(i, [])
             top = QTreeWidgetItem([f.name, str(f.total()), str(f.cards), f.text()])
             top.setToolTip(0, f.path)
             top.setToolTip(3, f.text())
             if f.state == "failed" or f.chunks_failed:
                 top.setForeground(3, level_color("error"))
-            for sec in secs:
-                if sec.failed:
-                    outcome = "failed: " + "; ".join(sec.errors)
-                elif sec.skipped and sec.skipped == sec.chunks:
-                    outcome = "already in the collection"
-                elif sec.done < sec.chunks:
-                    outcome = "%d of %d done" % (sec.done, sec.chunks)
-                else:
-                    outcome = "no cards" if not sec.cards else "ok"
+            for sec in by_file.get(i, []):
+                outcome = section_outcome(sec)
                 child = QTreeWidgetItem([sec.label(), str(sec.chunks), str(sec.cards), outcome])
                 child.setToolTip(3, outcome)
                 if sec.failed:
                     child.setForeground(3, level_color("error"))
                 top.addChild(child)
-            self.coverage.addTopLevelItem(top)
+            self.tree.addTopLevelItem(top)
             top.setExpanded(bool(f.chunks_failed) or len(result.files) == 1)
         n_failed = sum(s.failed for s in result.sections)
         covered = sum(1 for s in result.sections if s.cards)
-        self.summary_label.setText(
-            "%s. %d of %d sections gave cards%s." % (
-                esc(result.summary().rstrip(".")), covered, len(result.sections),
-                (", %d failed" % n_failed) if n_failed else ""))
-        self._update_buttons()
-
-    def show_added(self) -> None:
-        show_in_browser(list(self.result.note_ids) if self.result is not None else [])
+        self.label.setText("%s. %d of %d sections gave cards%s." % (
+            esc(result.summary().rstrip(".")), covered, len(result.sections),
+            (", %d failed" % n_failed) if n_failed else ""))

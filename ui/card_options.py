@@ -9,7 +9,9 @@ API: ``deck_name``/``set_deck``, ``kind``/``notetype``/``field_mapping``/``selec
 model, requests at once, mode); ``kind_changed`` says the card type changed.
 Next to come here: a depth choice (key ideas / every fact / exhaustive) and a free-text Focus,
 as rows of this form, read into ``choices()`` and the job's options."""
-from typing import Any, Dict, List, Optional
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from anki.collection import Collection
 from aqt import mw
@@ -19,9 +21,11 @@ from aqt.tagedit import TagEdit
 
 from ..generator.cards import CLOZE
 from ..generator.config import CardKind, Settings
-from ..generator.notes import NoteTarget
 from .common import KIND_LABELS, language_combo, language_value
 from .field_mapping import FieldMapping
+
+if TYPE_CHECKING:
+    from ..generator.notes import NoteTarget
 
 
 class CardOptions(QGroupBox):
@@ -173,6 +177,8 @@ class CardOptions(QGroupBox):
     # --- the result ---------------------------------------------------------------------------
     def target(self) -> NoteTarget:
         """Where and as what the job's notes go."""
+        from ..generator.notes import NoteTarget
+
         return NoteTarget(deck=self.deck_name(), kind=self.kind(), notetype=self.notetype(),
                           field_mapping=self.field_mapping(), tags=self.tags())
 

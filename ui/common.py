@@ -1,11 +1,13 @@
 """Small pieces every part of the dialogs uses: the settings, the log, background calls,
 buttons, text helpers and theme colours. Widgets live in their own modules (``message_bar``,
 ``progress_row``, ``model_picker``, ``source_panel``, ``card_options``, ``review``)."""
+from __future__ import annotations
+
 import html
 import os
 import re
 from enum import Enum
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from anki.notes import NoteId
 from aqt import mw
@@ -13,9 +15,11 @@ from aqt.qt import QColor, QComboBox, QObject, QPushButton, QSplitter, Qt, QVBox
 
 from ..generator.config import CardKind, Settings
 from ..generator.config import load as load_settings
-from ..generator.backends.base import ServerInfo
 from ..generator.errors import describe
 from ..generator.privacy import mask_secret
+
+if TYPE_CHECKING:
+    from ..generator.backends.base import ServerInfo
 
 ADDON = __name__.split(".")[0]  # "ollama_flashcards", or AnkiWeb's numeric folder name
 

@@ -21,8 +21,10 @@ undo removes their notes, they can be added again.
 The dialog does not open other dialogs itself: ``open_bulk`` and ``open_settings`` are given
 to it (ui/launch.py). A "Find topics" step (a topic checklist before generating) will be one
 more part here, with a runner of its own like ``GenerationRunner``."""
+from __future__ import annotations
+
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
@@ -45,8 +47,6 @@ from aqt.utils import askUser, tooltip
 from ..generator.cards import CLOZE, Card
 from ..generator.chunks import Chunk
 from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
-from ..generator.job import JobOptions, Progress
-from ..generator.notes import AddResult, NoteTarget
 from .card_options import CardOptions
 from .common import (
     button,
@@ -70,6 +70,10 @@ from .model_picker import ModelPicker
 from .progress_row import ProgressRow
 from .review import ReviewTable
 from .source_panel import SourcePanel
+
+if TYPE_CHECKING:  # the engine's job modules are imported on a worker (ModelPicker.refresh)
+    from ..generator.job import JobOptions, Progress
+    from ..generator.notes import AddResult, NoteTarget
 
 DIALOG_NAME = "OllamaFlashcardsGenerate"
 TITLE = "Generate Flashcards"
@@ -233,6 +237,8 @@ class GenerateDialog(JobDialog):
         except Exception as e:
             self.message.show_message(esc(error_text(e)), "warning")
             return
+        from ..generator.job import JobOptions
+
         settings = self.remember()
         ensure_log()
         options = JobOptions.from_config(settings, model=model, kind=self.options.kind(),

@@ -11,19 +11,23 @@ A runner runs one job; ``cancel()`` stops it within a request (the cards made so
 kept). The dialog makes a new runner per job, so a late signal of an old job reaches nobody.
 Streaming rows into the table, and a "Find topics" step before generating, hang on these
 signals: topics will be one more runner of this shape."""
+from __future__ import annotations
+
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from anki.notes import NoteId
-from aqt.qt import QObject, pyqtBoundSignal, pyqtSignal
+from aqt.qt import QObject, pyqtSignal
 
 from ..generator.cards import Card
 from ..generator.chunks import Chunk
 from ..generator.config import Settings
 from ..generator.documents import Document
-from ..generator.job import JobOptions, JobResult, Progress
 from .common import is_alive, on_main, run_long
+
+if TYPE_CHECKING:
+    from ..generator.job import JobOptions, JobResult, Progress
 
 FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
 
@@ -52,8 +56,8 @@ class GenerationRunner(QObject):
         self.cancel_event = threading.Event()
 
     def start(self) -> None:
-        run_long(self._run, lambda outcome: self._emit(self.finished, outcome),
-                 lambda err: self._emit(self.failed, err))
+        run_long(self._run, lambda outcome: self._emit(lambda: self.finished.emit(outcome)),
+                 lambda err: self._emit(lambda: self.failed.emit(err)))
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -71,7 +75,7 @@ class GenerationRunner(QObject):
         try:
             opts = prepare_job(backend, self.options)
             chunks = plan_chunks(self.documents, opts)
-            on_main(lambda: self._emit(self.planned, len(chunks)))
+            on_main(lambda: self._emit(lambda: self.planned.emit(len(chunks))))
             result = run_job(chunks, backend, opts, on_progress=self._on_progress,
                              cancel=self.cancel_event, on_chunk=self._on_chunk)
             return GenerationOutcome(opts, result, {c.id: c for c in chunks})
@@ -79,15 +83,16 @@ class GenerationRunner(QObject):
             backend.close()
 
     def _on_progress(self, p: Progress) -> None:
-        on_main(lambda: self._emit(self.progress, p))
+        on_main(lambda: self._emit(lambda: self.progress.emit(p)))
 
     def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         nid = self.note_refs.get(chunk.document)
         if nid:
             for card in cards:
                 card.tags.append(FROM_NOTE_TAG % nid)
-        on_main(lambda: self._emit(self.chunk, chunk, cards))
+        on_main(lambda: self._emit(lambda: self.chunk.emit(chunk, cards)))
 
-    def _emit(self, signal: pyqtBoundSignal, *args: object) -> None:  # on the main thread
+    def _emit(self, emit: Callable[[], None]) -> None:
+        """Emit on the main thread, unless the runner is gone (its dialog was closed)."""
         if is_alive(self):
-            signal.emit(*args)
+            emit()

@@ -11,15 +11,19 @@ the picker does not know the settings dialog.
 
 Asking the server also imports the engine's modules on that worker thread (``warm_up``), so
 the first Generate click does not import them on the main thread."""
+from __future__ import annotations
+
 import threading
-from typing import Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 from aqt.qt import QComboBox, QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget, pyqtSignal
 from aqt.utils import tooltip
 
-from ..generator.backends.base import ServerInfo
 from .common import error_text, esc, get_settings, is_alive, on_main, run_long, run_network, server_info, button
 from .message_bar import MessageBar, show_privacy
+
+if TYPE_CHECKING:
+    from ..generator.backends.base import ServerInfo
 
 DEFAULT_PULL = "llama3.2"
 

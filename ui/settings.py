@@ -4,7 +4,9 @@ Every key a user sets has a control here; field_mapping is set in the Generate d
 note type is chosen, bulk_mode/bulk_skip_known in the Bulk dialog, busy_retries/busy_backoff and
 response_format only in the JSON (config.md documents every key for those who edit it by hand).
 Defaults come from ``Settings`` (generator/config.py), never from here."""
-from typing import Any, Callable, Dict, Optional
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from aqt import mw
 from aqt.qt import (
@@ -29,7 +31,6 @@ from aqt.qt import (
 )
 from aqt.utils import restoreGeom, saveGeom, tooltip
 
-from ..generator.backends.base import ServerInfo
 from ..generator.config import DEFAULT_URLS, BackendKind, Settings
 from .common import (
     ADDON,
@@ -47,6 +48,9 @@ from .common import (
 )
 from .message_bar import MessageBar, show_privacy
 
+if TYPE_CHECKING:
+    from ..generator.backends.base import ServerInfo
+
 BACKENDS = [(BackendKind.OLLAMA, "Ollama"),
             (BackendKind.OPENAI, "OpenAI-compatible (LM Studio, llama.cpp, vLLM…)")]
 GENERATE_ACTION = "ollamaFlashcardsGenerate"  # objectName of the Tools menu action (__init__.py)
@@ -62,14 +66,6 @@ class SettingsDialog(QDialog):
         self.on_saved = on_saved
         ensure_log()
         self.settings = get_settings()
-        self._build()
-        self.load(self.settings)
-        restoreGeom(self, "ollamaFlashcardsSettings", adjustSize=False)
-        if self.width() < 400:
-            self.resize(620, 720)
-
-    # --- layout -------------------------------------------------------------------------------
-    def _build(self) -> None:
         outer = QVBoxLayout(self)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -197,6 +193,10 @@ class SettingsDialog(QDialog):
         restore.clicked.connect(
             lambda: self.load(Settings()))
         outer.addWidget(self.buttons)
+        self.load(self.settings)
+        restoreGeom(self, "ollamaFlashcardsSettings", adjustSize=False)
+        if self.width() < 400:
+            self.resize(620, 720)
 
     # --- values -------------------------------------------------------------------------------
     def load(self, cfg: Settings) -> None:

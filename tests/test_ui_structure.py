@@ -1,0 +1,115 @@
+"""The shape of ui/ (no Qt needed): no import circles, no class with more than three bases, no
+instance state created outside ``__init__``, and the Generate dialog's modules import no heavy
+engine module at their top (the engine is imported on a worker when the model list loads)."""
+import ast
+from pathlib import Path
+from typing import Dict, Set
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("generator", "ui")
+HEAVY = {"job", "notes", "sources", "chunking", "answers", "bulk", "backends"}
+GENERATE_PARTS = ("generate", "generate_runner", "card_options", "model_picker", "source_panel",
+                  "review", "message_bar", "progress_row", "job_dialog", "common", "field_mapping")
+
+
+def modules() -> Dict[str, ast.Module]:
+    out = {}
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            rel = path.relative_to(ROOT).with_suffix("")
+            name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+            out[name] = ast.parse(path.read_text(encoding="utf-8"))
+    return out
+
+
+def top_level_imports(name: str, tree: ast.Module) -> Set[str]:
+    """Modules imported at import time (not inside functions or ``if TYPE_CHECKING``)."""
+    package = name if name in PACKAGES or name.endswith(("sources", "backends")) and \
+        (ROOT / name.replace(".", "/") / "__init__.py").exists() else name.rsplit(".", 1)[0]
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.split(".")
+            base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+            mod = ".".join(base + ([node.module] if node.module else []))
+            if node.module:
+                found.add(mod)
+            for alias in node.names:
+                found.add(mod + "." + alias.name)
+    return found
+
+
+def test_no_import_circles():
+    trees = modules()
+    graph = {name: {m for m in top_level_imports(name, tree) if m in trees and m != name}
+             for name, tree in trees.items()}
+    # also the imports inside functions: a circle through a late import is a circle too
+    for name, tree in trees.items():
+        package = name if (ROOT / name.replace(".", "/")).is_dir() else name.rsplit(".", 1)[0]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level and node.module:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+                mod = ".".join(base + [node.module])
+                for target in [mod] + [mod + "." + a.name for a in node.names]:
+                    if target in trees and target != name:
+                        graph[name].add(target)
+            elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None:
+                for a in node.names:
+                    target = package + "." + a.name
+                    if target in trees and target != name:
+                        graph[name].add(target)
+    seen: Dict[str, int] = {}
+    stack = []
+
+    def visit(n):
+        seen[n] = 1
+        stack.append(n)
+        for m in sorted(graph[n]):
+            if seen.get(m) == 1:
+                raise AssertionError("import circle: " + " -> ".join(stack[stack.index(m):] + [m]))
+            if m not in seen:
+                visit(m)
+        stack.pop()
+        seen[n] = 2
+
+    for n in sorted(graph):
+        if n not in seen:
+            visit(n)
+
+
+def test_classes_have_at_most_three_bases_and_state_only_from_init():
+    for name, tree in modules().items():
+        for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
+            assert len(cls.bases) <= 3, "%s.%s" % (name, cls.name)
+            if not name.startswith("ui."):
+                continue
+            made_in_init = set()
+            assigned = {}
+            for fn in [n for n in cls.body if isinstance(n, ast.FunctionDef)]:
+                for node in ast.walk(fn):
+                    targets = []
+                    if isinstance(node, ast.Assign):
+                        targets = node.targets
+                    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                        targets = [node.target]
+                    for t in targets:
+                        for el in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                            if isinstance(el, ast.Attribute) and isinstance(el.value, ast.Name) \
+                                    and el.value.id == "self":
+                                if fn.name == "__init__":
+                                    made_in_init.add(el.attr)
+                                else:
+                                    assigned.setdefault(el.attr, fn.name)
+            class_level = {t.id for n in cls.body if isinstance(n, ast.Assign) for t in n.targets
+                           if isinstance(t, ast.Name)}
+            stray = {a: f for a, f in assigned.items() if a not in made_in_init | class_level}
+            assert not stray, "%s.%s sets state outside __init__: %s" % (name, cls.name, stray)
+
+
+def test_the_generate_dialog_imports_no_heavy_engine_module_at_import_time():
+    trees = modules()
+    for part in GENERATE_PARTS:
+        imports = top_level_imports("ui." + part, trees["ui." + part])
+        heavy = {m for m in imports if m.startswith("generator.") and m.split(".")[1] in HEAVY}
+        assert not heavy, "ui/%s.py imports %s at its top" % (part, sorted(heavy))

@@ -1,0 +1,195 @@
+"""``BulkRunner``: one bulk job (``..generator.bulk.BulkRun``) started, resumed or re-run for
+its failed sections, reporting to the main thread through signals:
+
+- ``job_shown(Journal)``: the job's journal is open (its files are known);
+- ``progress(files, BulkProgress)``: a few times a second while it runs (polled, so the job's
+  thread never waits for the window);
+- ``finished(BulkResult)`` or ``failed(error)``: once, at the end.
+
+Steps: ask the server (fails early: no server, no model) and write the journal → in a
+collection op, settle adds a crash left in doubt and find sections already in the collection
+→ the run itself on a worker (not a QueryOp, which would count the whole job as "the backend
+is blocking"). In "add" mode each batch of cards is added by a ``CollectionOp`` on the main
+thread (``QtAdder``: one undo step per batch). ``cancel()`` stops within a second; what is
+done is kept and can be resumed. Streaming cards into the Review tab will hang on one more
+signal here (``chunk``), like ``GenerationRunner``'s."""
+import os
+import threading
+from typing import Any, Callable, List, Optional
+
+from anki.collection import Collection
+from aqt import mw
+from aqt.qt import QObject, QTimer, pyqtSignal
+
+from ..generator.bulk import BulkResult, BulkRun, BulkSpec
+from ..generator.bulk_notes import AddOutcome, Adder, NoteWriter
+from ..generator.cards import Card
+from ..generator.config import BulkMode, Settings
+from ..generator.jobfiles import INDEX_NAME
+from ..generator.journal import ChunkIndex, Journal
+from .common import is_alive, on_main, run_long, run_network, run_with_collection
+
+REFRESH_MS = 250  # how often the job's state is shown while it runs
+
+
+def read_closed(path: str) -> Journal:
+    """A journal's state, read and closed again (to offer it, or before resuming it)."""
+    journal = Journal.open(path)
+    journal.close()
+    return journal
+
+
+class QtAdder(Adder):
+    """Hands each batch to a ``CollectionOp`` on the main thread (serialized with Anki's other
+    collection work, one undo step per batch); the job's thread never touches the collection."""
+
+    def __init__(self, writer: NoteWriter) -> None:
+        self.writer = writer
+        self._pending = 0
+        self._cond = threading.Condition()
+
+    def submit(self, chunk_ids: List[str], cards: List[Card],
+               done: Callable[[Optional[AddOutcome], Optional[BaseException]], None]) -> None:
+        with self._cond:
+            self._pending += 1
+
+        def finish(outcome: Optional[AddOutcome], error: Optional[BaseException]) -> None:
+            try:
+                done(outcome, error)
+            finally:
+                with self._cond:
+                    self._pending -= 1
+                    self._cond.notify_all()
+
+        def start() -> None:
+            from aqt.operations import CollectionOp
+
+            if mw.col is None:
+                finish(None, RuntimeError("The collection is closed."))
+                return
+            def op(col: Collection) -> Any:  # an AddOutcome: it has the op's ``changes``
+                return self.writer.add(col, chunk_ids, cards)
+
+            CollectionOp(parent=mw, op=op) \
+                .success(lambda outcome: finish(outcome, None)) \
+                .failure(lambda err: finish(None, err)) \
+                .run_in_background()
+
+        on_main(start)
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending == 0, timeout)
+
+
+class BulkRunner(QObject):
+    job_shown = pyqtSignal(object)  # Journal
+    progress = pyqtSignal(object, object)  # List[FileStatus], BulkProgress
+    finished = pyqtSignal(object)  # BulkResult
+    failed = pyqtSignal(object)  # BaseException
+
+    def __init__(self, folder: str, settings: Settings, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self.settings = settings
+        self.cancel_event = threading.Event()
+        self.journal: Optional[Journal] = None
+        self.run: Optional[BulkRun] = None
+        self.writer: Optional[NoteWriter] = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self._tick)
+
+    # --- starting -----------------------------------------------------------------------------
+    def start(self, spec: BulkSpec) -> None:
+        """A new job on ``spec``'s files."""
+        from ..generator.backends import make_backend
+        from ..generator.bulk import start_journal
+        from ..generator.job import prepare_job
+
+        settings, folder = self.settings, self.folder
+
+        def op() -> Journal:
+            backend = make_backend(settings)
+            try:
+                options = prepare_job(backend, spec.options)  # fails early: no server, no model
+            finally:
+                backend.close()
+            return start_journal(folder, spec, options)
+
+        run_network(self._parent_widget(), op, lambda j: self._prepare(j, False), self._fail)
+
+    def resume(self, path: str, only_failed: bool = False) -> None:
+        """Go on with the job of the journal at ``path`` (only its failed chunks, if asked)."""
+        run_network(self._parent_widget(), lambda: read_closed(path),
+                    lambda j: self._prepare(j, only_failed), self._fail)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    # --- the steps ----------------------------------------------------------------------------
+    def _prepare(self, journal: Journal, only_failed: bool) -> None:
+        """Collection step: settle adds left in doubt by a crash, find sections already in the
+        collection. Then the run itself."""
+        from ..generator.bulk import prepare
+
+        if not is_alive(self):
+            journal.close()
+            return
+        self.journal = journal
+        self.job_shown.emit(journal)
+        if self.cancelled:
+            self.finished.emit(None)
+            return
+        index = self.index()
+        run_with_collection(self._parent_widget(), lambda col: prepare(col, journal, index),
+                            lambda known: self._run(journal, index, known, only_failed), self._fail)
+
+    def _run(self, journal: Journal, index: ChunkIndex, known: Any, only_failed: bool) -> None:
+        from ..generator.backends import make_backend
+
+        if not is_alive(self):
+            return
+        spec = BulkSpec.from_header(journal.state.header)
+        writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index)
+        adder = QtAdder(writer) if spec.mode == BulkMode.ADD else None
+        backend = make_backend(self.settings)
+        run = BulkRun(journal, backend, adder, known, self.cancel_event, only_failed=only_failed)
+        self.run = run
+        self.writer = writer
+        self._tick()
+        self.timer.start()
+
+        def op() -> BulkResult:
+            try:
+                return run.run()
+            finally:
+                backend.close()
+                journal.close()
+
+        run_long(op, self._done, self._fail)
+
+    def _tick(self) -> None:
+        if self.run is not None and is_alive(self):
+            files, p = self.run.snapshot()
+            self.progress.emit(files, p)
+
+    def _done(self, result: BulkResult) -> None:
+        if is_alive(self):
+            self.timer.stop()
+            self.finished.emit(result)
+
+    def _fail(self, err: BaseException) -> None:
+        if is_alive(self):
+            self.timer.stop()
+            self.failed.emit(err)
+
+    def index(self) -> ChunkIndex:
+        return ChunkIndex(os.path.join(self.folder, INDEX_NAME))
+
+    def _parent_widget(self) -> Any:
+        return self.parent()
