@@ -183,7 +183,7 @@ class FakeOllama:
     def __init__(
         self,
         models: Sequence[str] = ("llama3.2:latest", "llama3.2", "qwen3:4b"),
-        version: str = "0.12.3",
+        version: str = "0.33.1",
         context_length: int = 8192,
         thinking_models: Sequence[str] = ("qwen3:4b",),
         latency: float = 0.0,

@@ -185,9 +185,9 @@ def test_request_shape(server, backend):
 
 def test_server_info_models_and_show(server, backend):
     info = backend.server_info()
-    assert info.version == "0.12.3"
+    assert info.version == "0.33.1"
     assert "llama3.2" in info.models
-    assert info.status_line().startswith("Ollama 0.12.3 at 127.0.0.1:")
+    assert info.status_line().startswith("Ollama 0.33.1 at 127.0.0.1:")
     mi = backend.model_info("qwen3:4b")
     assert mi.context_length == 8192 and mi.thinks
 

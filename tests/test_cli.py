@@ -105,4 +105,4 @@ def test_refuses_a_collection_that_anki_has_open(server, tmp_path):
 
 def test_models_command(server):
     r = cli("models", "--url", server.url)
-    assert r.returncode == 0 and "llama3.2" in r.stdout.split() and "Ollama 0.12.3" in r.stderr
+    assert r.returncode == 0 and "llama3.2" in r.stdout.split() and "Ollama 0.33.1" in r.stderr

@@ -230,7 +230,7 @@ def test_config_button_opens_the_settings_dialog(anki_app, server):
     dlg.url.setText(server.url)
     dlg.test_btn.click()
     anki_app.wait_until(lambda: dlg.test_btn.isEnabled(), 10)
-    assert dlg.test_label.text().startswith("✓ Ollama 0.12.3 at")
+    assert dlg.test_label.text().startswith("✓ Ollama 0.33.1 at")
     dlg.temperature.setValue(0.5)
     dlg.tags.setText("a b")
     dlg.shortcut.setKeySequence(aqt.qt.QKeySequence("Ctrl+Alt+F"))

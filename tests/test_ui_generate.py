@@ -74,7 +74,7 @@ def note_type_kind(col, note):
 def test_status_line_and_models_from_the_server(anki_app, server):
     dlg = open_dialog(anki_app, server.url)
     host = server.url.split("://")[1]
-    assert dlg.models.status_label.text() == "Ollama 0.12.3 at %s · 3 models" % host
+    assert dlg.models.status_label.text() == "Ollama 0.33.1 at %s · 3 models" % host
     items = [dlg.models.combo.itemText(i) for i in range(dlg.models.combo.count())]
     assert sorted(items) == sorted(server.models)
     assert dlg.models.model() == "llama3.2"
@@ -244,7 +244,7 @@ def test_server_down_says_how_to_start_it_and_retry_works(anki_app):
     try:
         dlg.message.trigger("Retry")  # asks the server again, and generates
         anki_app.wait_until(dlg.idle, 10)
-        assert dlg.models.status_label.text().startswith("Ollama 0.12.3 at")
+        assert dlg.models.status_label.text().startswith("Ollama 0.33.1 at")
         assert dlg.table.cards and "Made" in dlg.message.text()
     finally:
         server.stop()
