@@ -113,7 +113,8 @@ class CardMaker:
         quote = pick(item, "quote")
         card = Card(kind=kind, quote=quote[:500], source=self.source, chunk_id=self.chunk.id,
                     grounded=is_grounded(quote, self.norm_chunk),
-                    topic=pick(item, "topic")[:200] if self.with_topic else "")
+                    topic=pick(item, "topic")[:200] if self.with_topic else "",
+                    figure=pick(item, "figure")[:8] if self.chunk.images else "")
         if kind == CLOZE:
             text = normalize_cloze(pick(item, "text"))
             cloze = ensure_cloze(text, pick(item, "back") or pick(item, "answer")) if text else None

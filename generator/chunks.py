@@ -1,6 +1,6 @@
 """The unit of work sent to the model: a piece of a document with its place in it."""
-from dataclasses import dataclass
-from typing import Tuple
+from dataclasses import dataclass, field
+from typing import Any, Tuple
 
 
 @dataclass(frozen=True)
@@ -11,6 +11,8 @@ class Chunk:
     heading_path: Tuple[str, ...] = ()
     location: str = ""
     index: int = 0  # position in the document, from 0
+    # pictures sent with the text (vision.ImagePart), made ready in the worker that sends them
+    images: Tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def heading_label(self) -> str:
         return " › ".join(self.heading_path)

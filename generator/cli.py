@@ -10,10 +10,11 @@ from typing import List, Optional, Sequence
 
 from . import cli_live
 from .backends import make_backend
-from .config import BackendKind, CardKind, Settings
+from .config import BackendKind, CardKind, FigureMode, Settings
 from .config_file import read_settings_file
 from .errors import FlashcardError, describe
-from .job import JobOptions, Progress, plan_chunks, prepare_job, run_job
+from .figure_plan import cli_graphics, plan_with_figures
+from .job import JobOptions, Progress, prepare_job, run_job
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_SERVER = 0, 1, 2, 3
 
@@ -25,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Also: `python -m generator models [--url URL] [--backend ollama|openai]`.",
     )
     p.add_argument("sources", nargs="+", metavar="FILE_OR_-",
-                   help="documents to read (.txt .md .html .pdf .docx .epub); - reads stdin")
+                   help="documents to read (.txt .md .html .pdf .docx .epub, images .png .jpg .jpeg "
+                        ".webp .gif); - reads stdin")
     p.add_argument("--collection", metavar="PATH.anki2", help="the collection to add notes to")
     p.add_argument("--deck", default=None, help="deck name (created if missing)")
     p.add_argument("--kind", choices=[k.value for k in CardKind], default=None)
@@ -50,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--timeout", type=float, default=None, help="read timeout in seconds")
+    p.add_argument("--figures", choices=[m.value for m in FigureMode], default=None,
+                   help="pictures for models that can see: auto (default), off, or slides (every "
+                        "PDF page by page, as image and text)")
     p.add_argument("--keep-duplicates", action="store_true", help="add duplicates too")
     p.add_argument("--dry-run", action="store_true", help="generate, but touch no collection")
     p.add_argument("--json", action="store_true", help="print the cards as JSON on stdout")
@@ -114,15 +119,25 @@ def run_models(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def read_documents(sources: Sequence[str]):
-    from .sources import read_bytes, read_path
+def read_documents(sources: Sequence[str], figures: str = "auto", problems: Optional[list] = None):
+    from .figures import figure_mode, read_source_bytes, read_source_path
+    from .images import ImageRejected, ImageTooLarge
 
+    mode = figure_mode(figures)
     docs = []
     for src in sources:
-        if src == "-":
-            docs.append(read_bytes(sys.stdin.buffer.read(), "stdin"))
-        else:
-            docs.append(read_path(src))
+        try:
+            if src == "-":
+                docs.append(read_source_bytes(sys.stdin.buffer.read(), "stdin", mode))
+            else:
+                docs.append(read_source_path(src, mode))
+        except (ImageRejected, ImageTooLarge) as e:
+            if problems is None or len(sources) == 1:
+                raise
+            problems.append(e)  # one bad picture among several sources: said, and the rest go on
+            err(describe(e))
+    if not docs and problems:
+        raise problems[-1]
     return docs
 
 
@@ -149,6 +164,7 @@ def run_generate(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     if not args.dry_run and not args.collection and not args.topics_only:
         parser.error("--collection is required (or use --dry-run)")
+    problems: list = []
     try:
         cfg = server_config(args)
         if args.timeout is not None:
@@ -160,14 +176,16 @@ def run_generate(argv: Sequence[str]) -> int:
             cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
             parallel=args.parallel, num_predict=args.num_predict,
             seed=args.seed, temperature=args.temperature, focus=cli_live.focus_of(args),
+            figures=args.figures,
         )
         mapping = parse_mapping(args.field)
         topics = cli_live.load_topics(args.topics) if args.topics else None
-        documents = read_documents(args.sources)
+        documents = read_documents(args.sources, options.figures, problems)
     except FlashcardError as e:
         err(describe(e))
         return EXIT_USAGE
     col = None
+    figure_plan = None
     backend = make_backend(cfg)
     try:
         if not args.dry_run and not args.topics_only:
@@ -175,9 +193,16 @@ def run_generate(argv: Sequence[str]) -> int:
 
             col = open_collection(args.collection)  # fail before any model time is spent
         options = prepare_job(backend, options)
-        chunks = plan_chunks(documents, options)
+        figure_plan = plan_with_figures(documents, options, cli_graphics(documents, options))
+        chunks = figure_plan.chunks
+        problems.extend(figure_plan.skipped)
+        for text in [describe(e) for e in figure_plan.skipped] + figure_plan.warnings:
+            err(text)
+        if not chunks and figure_plan.skipped:
+            return EXIT_USAGE
         if not args.quiet:
-            err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {options.model}")
+            err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {options.model}"
+                f"{', ' + str(figure_plan.images) + ' picture(s)' if figure_plan.images else ''}")
         cancel = threading.Event()
         if args.topics_only:
             return cli_live.run_topics_only(chunks, backend, options, args.quiet, cancel)[1]
@@ -214,6 +239,10 @@ def run_generate(argv: Sequence[str]) -> int:
         if col is not None:
             from .notes import add_cards
 
+            from .media import add_figures
+
+            for text in add_figures(col, result.cards, target, not args.keep_duplicates, figure_plan.store):
+                err(text)
             outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates)
             added = len(outcome.note_ids)
             for card, why in outcome.skipped:
@@ -226,11 +255,13 @@ def run_generate(argv: Sequence[str]) -> int:
             err(f"{len(result.cards)} card(s) generated, {added} note(s) added"
                 f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}"
                 f"{', ' + str(len(result.cut)) + ' answer(s) cut short' if result.cut else ''}.")
-        return EXIT_PARTIAL if result.failures or result.cut else EXIT_OK
+        return EXIT_PARTIAL if result.failures or result.cut or problems else EXIT_OK
     except FlashcardError as e:
         err(describe(e))
         return e.exit_code
     finally:
+        if figure_plan is not None:
+            figure_plan.close()
         backend.close()
         if col is not None:
             col.close()

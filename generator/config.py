@@ -124,6 +124,14 @@ class BulkMode(Choice):
     REVIEW = "review"  # review all before adding
 
 
+class FigureMode(Choice):
+    """Pictures for models that can see (generator/figure_plan.py)."""
+
+    AUTO = "auto"  # on when the model can see
+    OFF = "off"  # text only
+    SLIDES = "slides"  # every PDF page by page (page image + its text), whatever the detection says
+
+
 # --- checks --------------------------------------------------------------------------------------
 
 Check = Callable[[Any], Optional[str]]
@@ -179,6 +187,8 @@ class Settings:
     num_predict: int = setting(2048, at_least(16))
     seed: int = setting(0, at_least(0))
     keep_alive: str = setting("10m")
+    figures: FigureMode = setting(FigureMode.AUTO)
+    max_images_per_request: int = setting(4, between(0, 16))
     # cards
     card_kind: CardKind = setting(CardKind.BASIC)
     note_type: str = setting("")

@@ -1,6 +1,9 @@
 """What a reader produces: a document as a flat list of structural blocks."""
 from dataclasses import dataclass, field
-from typing import List
+from typing import TYPE_CHECKING, List, Optional
+
+if TYPE_CHECKING:
+    from .figures import FigureSet
 
 HEADING = "heading"
 PARAGRAPH = "paragraph"
@@ -19,6 +22,7 @@ class Block:
 class Document:
     name: str  # file name shown to the user and used for the source tag
     blocks: List[Block] = field(default_factory=list)
+    figures: Optional["FigureSet"] = None  # its pictures, when read with figures (figures.py)
 
     def text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks)

@@ -35,6 +35,7 @@ from .errors import (
 from .prompts import retry_prompt, system_prompt, user_prompt
 from .schema import answer_schema
 from .stream_cards import CardStream
+from .vision import content_tokens, figure_finish, prepare_images, user_text, with_images
 
 MAX_CARDS_PER_ANSWER = 300  # a bound on untrusted input, not a count: extra good cards are kept
 REORDER_WINDOW = 16  # finished chunks that may wait for an earlier, slower one
@@ -59,6 +60,9 @@ class JobOptions:
     num_ctx_auto: bool = False  # "auto": the context the server loaded the model with, not sent
     depth: Depth = Depth.EVERY_FACT  # how many cards when max_cards is 0 (generator/depth.py)
     self_review: SelfReview = SelfReview.FLAGGED  # the rewrite pass (generator/review_pass.py)
+    figures: str = "auto"  # config.FigureMode: auto | off | slides
+    max_images: int = 4  # pictures per request at most
+    vision: Optional[bool] = None  # set by prepare_job: the model can see (None: the server does not say)
 
     @classmethod
     def from_config(cls, cfg: Union[Settings, Mapping[str, Any]], **overrides: Any) -> "JobOptions":
@@ -80,6 +84,8 @@ class JobOptions:
             parallel=s.parallel_requests,
             depth=s.depth,
             self_review=s.self_review,
+            figures=s.figures.value,
+            max_images=s.max_images_per_request,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(opts, **clean)
@@ -127,8 +133,9 @@ def prepare_job(backend: Backend, options: JobOptions) -> JobOptions:
     num_ctx, auto = job_context(backend, info, options.num_ctx, options.num_ctx_auto,
                                 options.keep_alive)
     think = info.think_setting() if info.thinks else options.think
+    vision = ("vision" in info.capabilities) if info.capabilities else None
     return replace(options, model=info.name or options.model, num_ctx=num_ctx,
-                   num_ctx_auto=auto, think=think)
+                   num_ctx_auto=auto, think=think, vision=vision)
 
 
 def fixed_prompt_tokens(options: JobOptions) -> int:
@@ -155,7 +162,7 @@ def plan_chunks(documents: Iterable[Document], options: JobOptions) -> List[Chun
 def cards_for_chunk(chunk: Chunk, options: JobOptions, total_tokens: int) -> int:
     """How many cards to ask of one chunk: its share of the job's limit, or the depth's ceiling
     for its content (generator/depth.py)."""
-    tokens = estimate_tokens(chunk.text)
+    tokens = content_tokens(chunk)
     if options.max_cards > 0:
         share = options.max_cards * tokens / max(1, total_tokens) if total_tokens else options.max_cards
         wanted = max(1, math.ceil(share))
@@ -199,9 +206,10 @@ def generate_for_chunk(
     keeps the cards that closed before the break, and ``on_cut`` is told. ``ask``: what this
     chunk's request asks beyond the job's settings (topics)."""
     ask = ask or ChunkAsk()
+    images = prepare_images(chunk) if chunk.images else []
 
     def prompt(n: int) -> str:
-        return user_prompt(chunk, n, options.language, auto_depth(options)) + (
+        return user_text(user_prompt(chunk, n, options.language, auto_depth(options)), chunk, images) + (
             "\n" + ask.instructions if ask.instructions else "")
 
     schema = answer_schema(options.kind)
@@ -217,6 +225,8 @@ def generate_for_chunk(
         keep_alive=options.keep_alive,
         think=options.think,
     )
+    request = with_images(request, chunk, images)
+    finish = figure_finish(ask.assign, chunk, images)
     last: Optional[FlashcardError] = None
     for attempt in range(2):
         if cancel is not None and cancel.is_set():
@@ -224,7 +234,7 @@ def generate_for_chunk(
         log.content(f"prompt for chunk {chunk.id}", request.user)
         # Only the user's own limit cuts the answer: extra good cards are kept.
         limit = wanted if options.max_cards > 0 else MAX_CARDS_PER_ANSWER
-        stream = CardStream(chunk, options.kind, limit, on_card, ask.assign,
+        stream = CardStream(chunk, options.kind, limit, on_card, finish,
                             with_topic=bool(ask.topics), allow_empty=ask.allow_empty)
         try:
             result = backend.chat(request, cancel=cancel, on_text=stream.feed)
@@ -334,7 +344,7 @@ def run_job(
     stop = threading.Event()  # tells workers to give up: user cancel, a fatal error, or the limit
     if isinstance(chunks, Sequence):
         total = len(chunks)
-        total_tokens = total_tokens or sum(estimate_tokens(c.text) for c in chunks)
+        total_tokens = total_tokens or sum(content_tokens(c) for c in chunks)
     else:
         total = 0
     result = JobResult(chunks_total=total)
@@ -446,7 +456,9 @@ def split_chunk(chunk: Chunk) -> List[Chunk]:
             cut = min(cuts, key=lambda i: abs(i - middle)) + len(sep)
             parts = [text[:cut].strip(), text[cut:].strip()]
             if all(parts):
-                return [replace(chunk, text=part) for part in parts]
+                # pictures go with the first half only: the halves share one place in the source
+                return [replace(chunk, text=part, images=chunk.images if i == 0 else ())
+                        for i, part in enumerate(parts)]
     return [chunk]
 
 

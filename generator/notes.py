@@ -146,8 +146,9 @@ def default_mapping(names: Sequence[str], kind: str) -> Dict[str, str]:
 
 def plain_key(html_text: str) -> str:
     from .sanitize import html_to_text
+    from .vision import figure_key
 
-    return html_to_text(html_text).strip()
+    return html_to_text(html_text).strip() + figure_key(html_text)
 
 
 def existing_keys(col, nt: Dict[str, Any], field_name: str,

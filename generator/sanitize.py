@@ -8,8 +8,10 @@ harmless escaped text, never into markup.
 
 Decisions:
 
-* ``img`` is dropped entirely (with ``audio``/``video``/``picture``...): cards made from a
-  document never need media, and an image is the classic remote-load / ``onerror`` vector.
+* ``img`` is dropped entirely (with ``audio``/``video``/``picture``...): an image is the classic
+  remote-load / ``onerror`` vector. The one exception: ``images``, an allow-list of plain file
+  names the add-on itself wrote into the collection's media (figure cards); an ``img`` whose
+  first ``src`` is exactly one of them is written as ``<img src="name">``, nothing else kept.
 * No ``style`` (``url()`` loads, ``expression()``), no ``class``/``id`` (they can hook into a
   card template's CSS or scripts; Anki adds its own ``cloze`` class at render time).
 * Links keep only absolute ``http``/``https``/``mailto`` URLs and get ``rel="noopener noreferrer"``;
@@ -25,7 +27,7 @@ Decisions:
 import re
 from html import escape
 from html.parser import HTMLParser
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import AbstractSet, Dict, FrozenSet, List, Optional, Tuple
 
 __all__ = ["sanitize_html", "html_to_text", "safe_href", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES"]
 
@@ -74,6 +76,7 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufff
 _SCHEME_RE = re.compile(r"([a-z][a-z0-9+.\-]*):")
 _EOF_IN_MARKUP_RE = re.compile(r"<(?:[a-zA-Z!?]|/[a-zA-Z])")
 _DIGITS_RE = re.compile(r"\s*(\d{1,3})\s*$")
+_PLAIN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,150}$")
 
 
 def safe_href(value: str) -> Optional[str]:
@@ -97,8 +100,9 @@ def _clean_text(text: str) -> str:
 class _Sanitizer(HTMLParser):
     """Event handler that rebuilds the document from allowed pieces only."""
 
-    def __init__(self) -> None:
+    def __init__(self, images: AbstractSet[str] = frozenset()) -> None:
         super().__init__(convert_charrefs=True)
+        self.images = images
         self.out: List[str] = []
         # Open output elements: (input tag name, closing html to emit).
         self.stack: List[Tuple[str, str]] = []
@@ -115,6 +119,11 @@ class _Sanitizer(HTMLParser):
         if tag in _DROP_CONTENT:
             if tag not in _VOID:
                 self.dropping.append(tag)
+            return
+        if tag == "img":
+            src = next((v for k, v in attrs if k == "src"), None)  # a browser takes the first
+            if src and src in self.images and _PLAIN_NAME_RE.match(src) and ".." not in src:
+                self.out.append('<img src="%s">' % escape(src))
             return
         tag = _RENAME.get(tag, tag)
         if tag in _AS_DIV:
@@ -212,15 +221,16 @@ class _Sanitizer(HTMLParser):
         return "".join(self.out)
 
 
-def sanitize_html(html: str) -> str:
-    """Return ``html`` reduced to the allow-list: balanced, escaped, idempotent."""
+def sanitize_html(html: str, images: AbstractSet[str] = frozenset()) -> str:
+    """Return ``html`` reduced to the allow-list: balanced, escaped, idempotent. ``images``:
+    media file names the add-on wrote, which ``<img src>`` may show (nothing else may)."""
     if not html:
         return ""
     # Raw control characters never belong in a field, and tokenizers disagree about them
     # (``<script\x00>``): remove them before parsing.
     html = _clean_text(html)
     try:
-        s = _Sanitizer()
+        s = _Sanitizer(images)
         s.feed(html)
         return s.result()
     except Exception:  # the stdlib parser gave up on some odd construct: keep it all as text

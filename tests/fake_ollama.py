@@ -98,10 +98,12 @@ def wanted_count(user_message: str) -> int:
     return int(m.group(1)) if m else 3
 
 
-def default_cards(system: str, user: str, topics: Optional[List[str]] = None) -> Dict[str, Any]:
+def default_cards(system: str, user: str, topics: Optional[List[str]] = None, images: int = 0,
+                  figure: bool = False) -> Dict[str, Any]:
     """Cards made from the chunk's own sentences, so tests can check grounding and fields.
     With ``topics`` (a request by topic), only sentences on one of them, each card naming it: a
-    sentence is on a topic when the topic is its title_of, or holds one of the topic's words."""
+    sentence is on a topic when the topic is its title_of, or holds one of the topic's words.
+    With pictures (and a schema with "figure"), first one card per picture that asks to show it."""
     text = source_text(user)
     sentences = sentences_of(text)
     cloze = "{{c1::" in system
@@ -134,7 +136,78 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None) ->
             cards.append({"front": front, "back": sentence, "quote": quote})
         if sentence in on_topic:
             cards[-1]["topic"] = on_topic[sentence]
+    if figure:
+        for card in cards:
+            card["figure"] = ""
+        for i in range(images, 0, -1):  # cards about the pictures first
+            cards.insert(0, {"front": f"What does image {i} of “{source_name(user)}” show?",
+                             "back": f"The figure numbered {i}.", "quote": "", "figure": str(i)}
+                         if not cloze else
+                         {"text": f"Image {i} of “{source_name(user)}” shows {{{{c1::figure {i}}}}}.",
+                          "extra": "", "quote": "", "figure": str(i)})
     return {"cards": cards}
+
+
+def source_name(user_message: str) -> str:
+    m = re.search(r"^Source: (.*)$", user_message, re.M)
+    return m.group(1).strip() if m else "the source"
+
+
+def image_problem(body: Dict[str, Any], openai: bool) -> str:
+    """What is wrong with the pictures of a chat request, by each protocol's documented form
+    ("" if nothing): Ollama wants raw base64 strings in the user message's "images"; the OpenAI
+    path wants "image_url" content parts with data: URLs."""
+    for message in body.get("messages") or []:
+        images = message_images(message, openai)
+        if images is None:
+            return "malformed image input"
+        for data in images:
+            if data is None:
+                return "illegal base64 data in image input"
+            if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+                return "unsupported image format"
+        if images and message.get("role") != "user":
+            return "images are only accepted on user messages"
+    return ""
+
+
+def message_images(message: Dict[str, Any], openai: bool) -> Optional[List[Optional[bytes]]]:
+    """The decoded pictures of one message (None for an undecodable one); None if the message
+    carries pictures in a form the protocol does not know."""
+    import base64
+
+    def decode(text: Any) -> Optional[bytes]:
+        try:
+            return base64.b64decode(text, validate=True) if isinstance(text, str) else None
+        except ValueError:
+            return None
+
+    if not openai:
+        images = message.get("images")
+        if images is None:
+            return [] if isinstance(message.get("content"), str) else None
+        if not isinstance(images, list):
+            return None
+        return [None if str(x).startswith("data:") else decode(x) for x in images]
+    content = message.get("content")
+    if isinstance(content, str) or content is None:
+        return [] if "images" not in message else None
+    out: List[Optional[bytes]] = []
+    for part in content:
+        if part.get("type") == "text":
+            continue
+        if part.get("type") != "image_url":
+            return None
+        url = str((part.get("image_url") or {}).get("url") or "")
+        m = re.match(r"^data:image/(png|jpeg|webp|gif);base64,(.*)$", url, re.S)
+        out.append(decode(m.group(2)) if m else None)
+    return out
+
+
+def text_of(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+    return str(content or "")
 
 
 EMBED_DIMS = 256
@@ -186,6 +259,7 @@ class FakeOllama:
         version: str = "0.33.1",
         context_length: int = 8192,
         thinking_models: Sequence[str] = ("qwen3:4b",),
+        vision_models: Sequence[str] = ("llava:7b", "gemma3:4b"),
         latency: float = 0.0,
         slots: int = 0,  # parallel requests served at once; 0 = unlimited
         answerer: Optional[Callable[[Dict[str, Any]], Reply]] = None,
@@ -201,6 +275,8 @@ class FakeOllama:
         self.version = version
         self.context_length = context_length
         self.thinking_models = set(thinking_models)
+        self.vision_models = set(vision_models)
+        self.images: List[bytes] = []  # every picture received, decoded
         self.families = dict(families or {})
         self.parsers = dict(parsers or {})
         self.embedding_models = set(embedding_models)
@@ -345,7 +421,8 @@ class FakeOllama:
                         return self._json({"error": f"model '{name}' not found"}, 404)
                     if name not in server.models:
                         name = name + ":latest"
-                    caps = ["completion"] + (["thinking"] if name in server.thinking_models else [])
+                    caps = ["completion"] + (["thinking"] if name in server.thinking_models else []) \
+                        + (["vision"] if name in server.vision_models else [])
                     if name in server.embedding_models:
                         caps = ["embedding"]
                     family = server.families.get(name, "llama")
@@ -439,6 +516,14 @@ class FakeOllama:
                                       else {"error": err}, 404)
                 if not openai:
                     server.load(str(model), (body.get("options") or {}).get("num_ctx"))
+                problem = image_problem(body, openai)
+                pictures = [d for m in body.get("messages") or [] for d in message_images(m, openai) or []]
+                if not problem and pictures and model not in server.vision_models:
+                    problem = f"model '{model}' does not support image input"
+                if problem:
+                    return self._json({"error": {"message": problem}} if openai else {"error": problem}, 400)
+                with server._lock:
+                    server.images.extend(d for d in pictures if d)
                 if server.slots is not None:
                     server.slots.acquire()
                 start = time.monotonic()
@@ -468,12 +553,17 @@ class FakeOllama:
                     self.wfile.write(data)
                     return
                 messages = body.get("messages") or [{}]
-                system = next((m.get("content", "") for m in messages if m.get("role") == "system"), "")
-                user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
+                system = next((text_of(m.get("content")) for m in messages if m.get("role") == "system"), "")
+                first_user = next((m for m in messages if m.get("role") == "user"), {})
+                user = text_of(first_user.get("content"))
                 content = reply.content
                 if content is None:
+                    fmt = body.get("format") or (body.get("response_format") or {}).get("schema") or \
+                        ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+                    count = len(message_images(first_user, openai) or [])
                     content = json.dumps(default_topics(user) if is_topic_request(body)
-                                         else default_cards(system, user, topic_titles(body)))
+                                         else default_cards(system, user, topic_titles(body), count,
+                                                            "figure" in json.dumps(fmt)))
                 rate = reply.rate or server.rate
                 if rate and reply.mode == "ok":
                     size = max(1, server.token_chars)

@@ -55,6 +55,7 @@ class ChatRequest:
     keep_alive: str = "10m"
     think: Optional[ThinkSetting] = None  # None = not sent; False or a level ("low")
     extra_messages: List[Dict[str, str]] = field(default_factory=list)  # e.g. a retry's feedback
+    images: List[str] = field(default_factory=list)  # raw base64 PNG/JPEG on the user message
 
 
 @dataclass

@@ -9,6 +9,7 @@ from .base import (Backend, ChatRequest, ChatResult, ModelInfo, PullCallback, Se
 from .embeddings import embed_ollama
 from .http import Http, context_error, is_context_error, iter_lines, loads_line, not_a_server
 from .server_facts import loaded_context, preload
+from .vision_messages import ollama_user_message
 
 
 class OllamaBackend(Backend):
@@ -136,7 +137,7 @@ def chat_body(request: ChatRequest) -> Dict[str, Any]:
     body: Dict[str, Any] = {
         "model": request.model,
         "messages": [{"role": "system", "content": request.system},
-                     {"role": "user", "content": request.user}] + list(request.extra_messages),
+                     ollama_user_message(request)] + list(request.extra_messages),
         "stream": True,
         "format": request.schema,
         "options": options,

@@ -9,6 +9,7 @@ from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TextC
 from .embeddings import embed_openai
 from .http import Http, iter_lines, loads_line, not_a_server
 from .server_facts import find_model
+from .vision_messages import openai_user_message
 
 # How a JSON Schema is asked for (``ResponseFormat``). Servers differ: OpenAI, vLLM, LM Studio
 # and Ollama take "json_schema"; llama-cpp-python's server takes only "json_object" with a
@@ -131,7 +132,7 @@ def chat_body(request: ChatRequest, style: str) -> Dict[str, Any]:
     body: Dict[str, Any] = {
         "model": request.model,
         "messages": [{"role": "system", "content": request.system},
-                     {"role": "user", "content": request.user}] + list(request.extra_messages),
+                     openai_user_message(request)] + list(request.extra_messages),
         "stream": True,
         "temperature": request.temperature,  # always sent: the OpenAI path defaults to 1.0
         "max_tokens": request.num_predict,

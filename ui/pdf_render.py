@@ -1,0 +1,155 @@
+"""The engine's graphics adapter (``generator.figures.Graphics``) on Qt: PDF pages rendered with
+QtPdf (``QPdfDocument.render``) and pictures decoded, scaled down and re-encoded with
+``QImageReader``/``QImage``.
+
+This module imports only PyQt6 and the standard library (never aqt, never the engine), so the
+headless CLI can use it too: ``generator.figures.qt_graphics()`` imports it when PyQt6 is
+there. It needs no QApplication: rendering and image codecs work without one, in any thread.
+
+Bounds: a page is rendered at most ``max_side`` pixels on its long side whatever size the page
+claims; a picture is decoded straight to its scaled size (``QImageReader.setScaledSize``, so a
+large JPEG is never held at full size), only in the format its magic bytes name (never SVG or
+PDF through Qt's plugins), under Qt's allocation limit; transparent areas become white.
+"""
+import threading
+from typing import Optional, Tuple, Union
+
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QSize
+from PyQt6.QtGui import QColor, QImage, QImageReader, QPainter
+from PyQt6.QtPdf import QPdfDocument
+
+Encoded = Tuple[bytes, str, int, int]  # (data, "png" | "jpeg", width, height)
+
+ALLOCATION_LIMIT_MB = 256
+PNG_LIMIT = 1_500_000  # a PNG larger than this is sent as JPEG instead
+JPEG_QUALITY = 88
+
+_pdfium = threading.Lock()  # pdfium is not thread-safe: one render at a time in the process
+
+_FORMATS = ((b"\x89PNG\r\n\x1a\n", b"png"), (b"\xff\xd8\xff", b"jpeg"), (b"GIF87a", b"gif"),
+            (b"GIF89a", b"gif"))
+
+
+def _format(data: bytes) -> Optional[bytes]:
+    for magic, name in _FORMATS:
+        if data.startswith(magic):
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return b"webp"
+    return None
+
+
+def _fit(width: float, height: float, max_side: int, grow: bool = False) -> QSize:
+    """The size with the long side at most ``max_side`` (exactly, if ``grow``)."""
+    long_side = max(width, height, 1.0)
+    scale = max_side / long_side if grow else min(1.0, max_side / long_side)
+    return QSize(max(1, min(max_side, round(width * scale))), max(1, min(max_side, round(height * scale))))
+
+
+def _on_white(image: QImage) -> QImage:
+    out = QImage(image.size(), QImage.Format.Format_RGB32)
+    out.fill(QColor("white"))
+    painter = QPainter(out)
+    painter.drawImage(0, 0, image)
+    painter.end()
+    return out
+
+
+def _encode(image: QImage, prefer: str) -> Optional[Encoded]:
+    def save(fmt: str, quality: int = -1) -> bytes:
+        array = QByteArray()
+        buffer = QBuffer(array)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        ok = image.save(buffer, fmt.upper(), quality)
+        buffer.close()
+        return bytes(array.data()) if ok else b""
+
+    data, fmt = b"", prefer
+    if prefer == "png":
+        data = save("png")
+        if not data or len(data) > PNG_LIMIT:
+            data, fmt = save("jpeg", JPEG_QUALITY), "jpeg"
+    else:
+        data = save("jpeg", JPEG_QUALITY)
+    if not data:
+        return None
+    return data, fmt, image.width(), image.height()
+
+
+class QtPageRenderer:
+    """One open PDF (``generator.figures.PageRenderer``)."""
+
+    def __init__(self, document: QPdfDocument, buffer: Optional[QBuffer], array: Optional[QByteArray]) -> None:
+        self.document = document
+        self._buffer = buffer  # keep the bytes alive as long as the document reads them
+        self._array = array
+
+    def page_count(self) -> int:
+        return int(self.document.pageCount())
+
+    def render(self, index: int, max_side: int) -> Optional[Encoded]:
+        with _pdfium:
+            if not 0 <= index < self.document.pageCount():
+                return None
+            points = self.document.pagePointSize(index)
+            size = _fit(points.width(), points.height(), max_side, grow=True)
+            image = self.document.render(index, size)
+        if image.isNull():
+            return None
+        return _encode(_on_white(image), "png")
+
+    def close(self) -> None:
+        with _pdfium:
+            self.document.close()
+            if self._buffer is not None:
+                self._buffer.close()
+
+
+class QtGraphics:
+    """``generator.figures.Graphics`` on Qt."""
+
+    def __init__(self) -> None:
+        QImageReader.setAllocationLimit(ALLOCATION_LIMIT_MB)
+
+    def open_pdf(self, source: Union[str, bytes]) -> Optional[QtPageRenderer]:
+        with _pdfium:
+            document = QPdfDocument(None)
+            buffer: Optional[QBuffer] = None
+            array: Optional[QByteArray] = None
+            if isinstance(source, bytes):
+                array = QByteArray(source)
+                buffer = QBuffer(array)
+                buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+                document.load(buffer)
+            else:
+                document.load(source)
+            if document.status() != QPdfDocument.Status.Ready or document.pageCount() <= 0:
+                document.close()
+                return None
+        return QtPageRenderer(document, buffer, array)
+
+    def resize(self, data: bytes, max_side: int) -> Optional[Encoded]:
+        fmt = _format(data)
+        if fmt is None:
+            return None  # never let Qt guess: it would read SVG and PDF too
+        array = QByteArray(data)
+        buffer = QBuffer(array)
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        reader = QImageReader(buffer, QByteArray(fmt))
+        reader.setDecideFormatFromContent(False)
+        reader.setAutoTransform(True)
+        size = reader.size()
+        if not size.isValid() or size.width() <= 0 or size.height() <= 0:
+            return None
+        target = _fit(size.width(), size.height(), max_side)
+        if target != size:
+            reader.setScaledSize(target)
+        image = reader.read()
+        buffer.close()
+        if image.isNull():
+            return None
+        if image.width() > max_side or image.height() > max_side:  # rotated by EXIF, say
+            image = image.scaled(_fit(image.width(), image.height(), max_side))
+        if image.hasAlphaChannel():
+            image = _on_white(image)
+        return _encode(image, "jpeg" if fmt == b"jpeg" else "png")
