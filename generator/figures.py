@@ -9,20 +9,25 @@ send images: reading a PDF for its pictures costs a second pass over its pages.
 """
 import importlib
 import os
+import sys
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import List, Optional, Tuple, Union
+from typing import Any, List, Optional, Protocol, Tuple, Union
 
 from .config import FigureMode
 from .documents import Document
 from .errors import NoTextLayer, SourceError, UnsupportedSource
-from .images import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, ImageInfo, check_image, looks_like_svg, sniff
+from .images import (
+    IMAGE_EXTENSIONS,
+    MAX_IMAGE_BYTES,
+    ImageInfo,
+    ImageRejected,
+    check_image,
+    looks_like_svg,
+    sniff,
+)
 from .outside import shown
 
-try:  # Python 3.8+: typing.Protocol
-    from typing import Protocol
-except ImportError:  # pragma: no cover
-    Protocol = object  # type: ignore
 
 # An encoded picture as the adapter hands it back: (bytes, "png" | "jpeg", width, height).
 Encoded = Tuple[bytes, str, int, int]
@@ -112,14 +117,34 @@ class Graphics(Protocol):
 def qt_graphics() -> Optional[Graphics]:
     """The Qt adapter (``ui/pdf_render.py``, which imports only PyQt6) when PyQt6 can be
     imported, else None. For the CLI; inside Anki the dialogs pass the same adapter in."""
-    parent = (__package__ or "generator").rpartition(".")[0]
-    name = (parent + "." if parent else "") + "ui.pdf_render"
     try:
-        module = importlib.import_module(name)
-        graphics = module.QtGraphics()
+        graphics: Graphics = _pdf_render_module().QtGraphics()
     except Exception:  # no PyQt6, no QtPdf, or no ui package next to the engine
         return None
-    return graphics  # type: ignore[no-any-return]
+    return graphics
+
+
+def _pdf_render_module() -> Any:
+    """``ui/pdf_render.py`` beside this engine: as ``<add-on>.ui.pdf_render`` inside Anki; run as
+    the top-level package ``generator`` (the CLI), loaded from its file, so that no other
+    module called ``ui`` on sys.path can stand in for it."""
+    parent = (__package__ or "").rpartition(".")[0]
+    if parent:
+        return importlib.import_module(parent + ".ui.pdf_render")
+    name = "_ollama_flashcards_pdf_render"
+    module = sys.modules.get(name)
+    if module is None:
+        import importlib.util
+
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ui",
+                            "pdf_render.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return module
 
 
 # --- reading a source with its figures ----------------------------------------------------------
@@ -155,8 +180,8 @@ def _zip_kind(document_source: Union[str, bytes]) -> Optional[SourceKind]:
     return None
 
 
-def _svg_refused(label: str) -> UnsupportedSource:
-    return UnsupportedSource(
+def _svg_refused(label: str) -> ImageRejected:
+    return ImageRejected(
         f"'{shown(label, 120)}' is an SVG drawing. SVG is never read or sent: it is a document "
         "that can load other files and run scripts.",
         "Export or screenshot it as PNG, then use the PNG.",
