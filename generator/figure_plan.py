@@ -127,6 +127,15 @@ def _chunk_id(*parts: str) -> str:
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def context_room(options: Any) -> int:
+    """Tokens a request may hold besides the fixed prompt and the answer: text and pictures.
+    (``job.chunk_budget`` is the text's share, which the depth may keep smaller.)"""
+    from .job import fixed_prompt_tokens
+
+    answer = min(options.num_predict, options.num_ctx // 2)
+    return int(options.num_ctx - fixed_prompt_tokens(options) - answer - 64)
+
+
 def is_slides(pages: Sequence[PageStats]) -> bool:
     """Mostly pictures and short text, page after page."""
     if not pages:
@@ -148,7 +157,8 @@ class _Planner:
         self.options = options
         self.graphics = graphics
         self.plan = plan
-        self.budget = chunk_budget(options)
+        self.budget = chunk_budget(options)  # tokens of text per chunk
+        self.room = max(self.budget, context_room(options))  # tokens of text and pictures per request
         self.max_images = max(0, int(getattr(options, "max_images", 4) or 0))
         self.max_side = IMAGE_MAX_SIDE
         self.without_qt: Dict[str, int] = {}
@@ -188,7 +198,7 @@ class _Planner:
 
     def fit(self, parts: List[ImagePart], text_tokens: int) -> Tuple[List[ImagePart], List[ImagePart]]:
         """(parts that fit beside ``text_tokens`` of text, the rest)."""
-        room = self.budget - text_tokens
+        room = self.room - text_tokens
         taken: List[ImagePart] = []
         for i, part in enumerate(parts):
             if len(taken) >= self.max_images or part.tokens > room:
@@ -217,7 +227,7 @@ class _Planner:
         if not figset.figures or not self.max_images:
             return self.budget
         reserve = min(part_tokens(f.info.width, f.info.height, self.max_side) for f in figset.figures)
-        return max(MIN_TEXT_BUDGET, self.budget - reserve)
+        return max(MIN_TEXT_BUDGET, min(self.budget, self.room - reserve))
 
     def image_document(self, doc: Document, figset: FigureSet) -> List[Chunk]:
         figure = figset.figures[0]
@@ -254,7 +264,8 @@ class _Planner:
         renderer = self.renderer_for(figset, doc.name) if drawn and self.graphics is not None else None
         budget = self.text_budget(figset) if figures or renderer is not None else self.budget
         if renderer is not None and not figures:
-            budget = max(MIN_TEXT_BUDGET, self.budget - part_tokens(drawn[0].width, drawn[0].height))
+            budget = max(MIN_TEXT_BUDGET, min(self.budget, self.room - part_tokens(drawn[0].width,
+                                                                                   drawn[0].height)))
         chunks = chunk_document(doc, budget)
         return self.with_pictures(doc, chunks, figures, renderer, drawn if renderer is not None else ())
 
@@ -297,10 +308,10 @@ class _Planner:
                     parts: List[ImagePart]) -> List[Chunk]:
         text = "\n\n".join(b.text for b in blocks)
         tokens = estimate_tokens(text)
-        taken, rest = self.fit(parts, min(tokens, self.budget - MIN_TEXT_BUDGET))
+        taken, rest = self.fit(parts, min(tokens, self.budget, self.room - MIN_TEXT_BUDGET))
         if not taken and parts:
             taken, rest = parts[:1], parts[1:]  # the page image matters more than its text
-        room = max(MIN_TEXT_BUDGET, self.budget - sum(p.tokens for p in taken))
+        room = max(MIN_TEXT_BUDGET, min(self.budget, self.room - sum(p.tokens for p in taken)))
         location = f"page {page.number}"
         heading = tuple(b.text for b in blocks[:1] if b.kind == "heading")
         if tokens <= room:

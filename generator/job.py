@@ -35,7 +35,7 @@ from .errors import (
 from .prompts import retry_prompt, system_prompt, user_prompt
 from .schema import answer_schema
 from .stream_cards import CardStream
-from .vision import content_tokens, figure_finish, prepare_images, user_text, with_images
+from .vision import content_tokens, figure_finish, picture_cards, prepare_images, user_text, with_images
 
 MAX_CARDS_PER_ANSWER = 300  # a bound on untrusted input, not a count: extra good cards are kept
 REORDER_WINDOW = 16  # finished chunks that may wait for an earlier, slower one
@@ -167,7 +167,8 @@ def cards_for_chunk(chunk: Chunk, options: JobOptions, total_tokens: int) -> int
         share = options.max_cards * tokens / max(1, total_tokens) if total_tokens else options.max_cards
         wanted = max(1, math.ceil(share))
         return min(wanted, options.max_cards)
-    return ceiling(chunk.text, options.depth, answer_room_cards(options.num_predict, options.num_ctx))
+    room = answer_room_cards(options.num_predict, options.num_ctx)
+    return min(room, ceiling(chunk.text, options.depth, room) + picture_cards(chunk))
 
 
 class _Counter:

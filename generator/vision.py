@@ -185,6 +185,14 @@ def part_tokens(width: float, height: float, max_side: int = IMAGE_MAX_SIDE) -> 
     return image_tokens(w, h)
 
 
+CARDS_PER_PICTURE = 3  # asked of each picture when the number of cards is automatic
+
+
+def picture_cards(chunk: Chunk) -> int:
+    """Cards to ask for the chunk's pictures, beside those for its text."""
+    return CARDS_PER_PICTURE * len(chunk.images)
+
+
 def content_tokens(chunk: Chunk) -> int:
     """The chunk's weight when cards are shared out: its text, and its pictures as text."""
     return estimate_tokens(chunk.text) + TEXT_TOKENS_PER_IMAGE * len(chunk.images)

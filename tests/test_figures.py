@@ -12,7 +12,7 @@ import pytest
 
 from generator.chunking import estimate_tokens
 from generator.errors import EncryptedSource, NoTextLayer, SourceError
-from generator.figure_plan import is_slides, plan_with_figures
+from generator.figure_plan import context_room, is_slides, plan_with_figures
 from generator.figures import FigureMode, SourceKind, qt_graphics, read_source_bytes, read_source_path
 from generator.images import ImageRejected, ImageTooLarge
 from generator.job import JobOptions, chunk_budget
@@ -178,10 +178,11 @@ def test_chunks_with_pictures_stay_within_the_budget(tmp_path, jpegs):
     options = JobOptions(model="llava:7b", vision=True, num_ctx=2048, num_predict=512, max_images=2)
     path = write(tmp_path, "chapter.pdf", text_pdf(4, jpegs[2]))
     plan = plan_with_figures([read_source_path(path)], options, None)
-    budget = chunk_budget(options)
-    assert plan.images == 1
+    budget, room = chunk_budget(options), context_room(options)
+    assert plan.images == 1 and room < 1200
     for c in plan.chunks:
-        assert estimate_tokens(c.text) + sum(p.tokens for p in c.images) <= budget
+        assert estimate_tokens(c.text) <= budget  # the text's share, as without pictures
+        assert estimate_tokens(c.text) + sum(p.tokens for p in c.images) <= room  # all of it fits
         assert len(c.images) <= 2
 
 
