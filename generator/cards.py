@@ -26,6 +26,15 @@ class SourceRef:
 
 
 @dataclass
+class SimilarNote:
+    """The collection's note nearest in meaning to a new card (duplicates by meaning)."""
+
+    note_id: int
+    front: str  # its question, as plain text (shortened)
+    score: float  # cosine similarity of the two questions' embeddings
+
+
+@dataclass
 class Card:
     """One generated card. ``front``/``back`` for basic and reversed, ``text``/``extra`` for cloze.
     All text fields are sanitized HTML by the time a Card leaves the validator."""
@@ -47,6 +56,7 @@ class Card:
     flags: List[Tuple[str, str]] = field(default_factory=list)
     # The card the rewrite pass replaced (its fields and "reasons"); empty = not rewritten.
     original: Dict[str, str] = field(default_factory=dict)
+    similar_to: Optional[SimilarNote] = None  # a note that asks the same in other words
 
     @property
     def rewritten(self) -> bool:

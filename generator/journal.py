@@ -32,7 +32,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
-from .cards import Card, SourceRef
+from .cards import Card, SimilarNote, SourceRef
 from .chunks import Chunk
 
 from .jobfiles import DONE_SUFFIX, INDEX_NAME, KEEP_FINISHED, SUFFIX, prune, safe_folder_name, unfinished
@@ -68,7 +68,14 @@ def card_from_json(d: Dict[str, Any]) -> Card:
         topic=str(d.get("topic") or ""),
         flags=[(str(f[0]), str(f[1])) for f in d.get("flags") or [] if isinstance(f, list) and len(f) == 2],
         original={str(k): str(v) for k, v in (d.get("original") or {}).items()},
+        similar_to=similar_from_json(d.get("similar_to")),
     )
+
+
+def similar_from_json(d: Any) -> Optional[SimilarNote]:
+    if not isinstance(d, dict) or not isinstance(d.get("note_id"), int):
+        return None
+    return SimilarNote(int(d["note_id"]), str(d.get("front") or "")[:300], float(d.get("score") or 0.0))
 
 
 def chunk_to_json(chunk: Chunk) -> Dict[str, Any]:

@@ -1,0 +1,167 @@
+"""How long may a chunk be before a small model loses track of it? (issue 13: num_ctx "auto")
+
+Asks `make test-llm`'s real model (SmolLM2-135M-Instruct on llama.cpp's server, started here
+with an 8192-token context, the model's training context) about one fact in chunks of growing
+length, the fact placed near the start, in the middle or near the end. The text is made of
+short paragraphs about fictional things (names and numbers the model cannot know), so an answer
+is right only if the model found the fact in the text. The answer comes in the same way as the
+cards do (a JSON Schema), through the engine's backend.
+
+A model that keeps track of the text answers as well at any length; one that has lost track
+answers from the start or the end only, or not at all. Per chunk size it prints the share of
+right answers (all places, and per place) and the seconds per request.
+
+(Cards themselves are no measure with this model: asked for 8 cards of a 600-token chunk it
+copies the format's placeholder and repeats one invented card until the token limit.)
+
+    python tools/measure_chunk_size.py [--sizes 300,600,...] [--reps 6] [--json out.json]
+
+Needs `python tools/llm_server.py setup` first (make test-llm does it). Takes 10-20 minutes on
+2 cores; run it once when the model or the prompt changes, not in the tests."""
+import argparse
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import llm_server  # noqa: E402
+
+SYLLABLES = ("ka ve lo mir dan tes ul gor phi na bri sel om tav ren qui dro lem as fen "
+             "bar tis cor ul wen hal pa zu ri mon").split()
+THINGS = [
+    ("bridge", "The {n} Bridge crosses the river {p}. It was finished in {y} by the engineer {m}. "
+               "The bridge is {a} metres long and rests on {b} stone arches."),
+    ("lake", "Lake {n} lies in the {p} Mountains at {a} metres above sea level. It covers {b} square "
+             "kilometres. The surveyor {m} first mapped it in {y}."),
+    ("enzyme", "The enzyme {n}ase breaks down {p}ose in the liver of the {m} shrew. It works best at "
+               "pH {b}. Its discovery in {y} earned a prize of {a} crowns."),
+    ("treaty", "The Treaty of {n} ended the war between {p} and {m} in {y}. It moved the border {a} "
+               "kilometres north and fixed a toll of {b} silver coins."),
+    ("comet", "Comet {n} returns every {b} years. The astronomer {m} of {p} saw it first in {y}. Its "
+              "tail once reached {a} thousand kilometres."),
+]
+
+
+def word(rng: random.Random, parts: int = 2) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(parts)).capitalize()
+
+
+def fact_paragraph(rng: random.Random) -> str:
+    _kind, template = rng.choice(THINGS)
+    return template.format(n=word(rng), p=word(rng), m=word(rng, 3), y=rng.randint(1500, 1990),
+                           a=rng.randint(11, 990), b=rng.randint(2, 60))
+
+
+QUESTIONS = {
+    "bridge": ("In which year was the {n} Bridge finished?", "y"),
+    "lake": ("How many square kilometres does Lake {n} cover?", "b"),
+    "enzyme": ("At which pH does the enzyme {n}ase work best?", "b"),
+    "treaty": ("How many kilometres north did the Treaty of {n} move the border?", "a"),
+    "comet": ("Every how many years does Comet {n} return?", "b"),
+}
+PLACES = (("start", 0.1), ("middle", 0.5), ("end", 0.9))
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+SYSTEM = ("You answer questions about a text the user gives you. Use only the text. Answer with "
+          'JSON only: {"answer": "..."}')
+
+
+def needle_text(tokens: int, place: float, seed: int) -> Any:
+    """(text, question, right answer): fictional facts of about ``tokens`` tokens, the asked
+    one at ``place`` (0 = first paragraph, 1 = last)."""
+    from generator.chunking import estimate_tokens
+
+    rng = random.Random(seed)
+    paragraphs: List[str] = []
+    while estimate_tokens("\n\n".join(paragraphs)) < tokens:
+        paragraphs.append(fact_paragraph(rng))
+    kind, template = rng.choice(THINGS)
+    values = dict(n=word(rng), p=word(rng), m=word(rng, 3), y=rng.randint(1500, 1990),
+                  a=rng.randint(11, 990), b=rng.randint(2, 60))
+    at = min(len(paragraphs) - 1, int(place * len(paragraphs)))
+    paragraphs[at] = template.format(**values)
+    question, key = QUESTIONS[kind]
+    return "\n\n".join(paragraphs), question.format(**values), str(values[key])
+
+
+def first_number(text: str) -> str:
+    m = re.search(r"\d+", text)
+    return m.group(0) if m else ""
+
+
+def measure(url: str, sizes: List[int], reps: int) -> List[Dict[str, Any]]:
+    from generator.backends import make_backend
+    from generator.backends.base import ChatRequest
+    from generator.chunking import estimate_tokens
+    from generator.errors import FlashcardError
+
+    backend = make_backend({"backend": "openai", "url": url, "read_timeout": 900,
+                            "connect_timeout": 5})
+    rows = []
+    for size in sizes:
+        for place_name, place in PLACES:
+            for rep in range(reps):
+                text, question, right = needle_text(size, place, seed=1000 * size + 10 * rep
+                                                    + int(place * 10))
+                user = "Text:\n<<<\n%s\n>>>\n\nQuestion: %s" % (text, question)
+                request = ChatRequest(llm_server.MODEL_ALIAS, SYSTEM, user, SCHEMA,
+                                      temperature=0.0, num_predict=48, seed=7)
+                t0 = time.monotonic()
+                try:
+                    answer = backend.chat(request).content
+                    error = ""
+                except FlashcardError as e:
+                    answer, error = "", type(e).__name__
+                try:
+                    said = str(json.loads(answer, strict=False).get("answer", ""))
+                except (ValueError, AttributeError):
+                    said = answer
+                row = {"size": size, "tokens": estimate_tokens(text), "place": place_name,
+                       "rep": rep, "right": first_number(said) == right,
+                       "answer": said[:60], "expected": right,
+                       "seconds": round(time.monotonic() - t0, 1), "error": error}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    backend.close()
+    return rows
+
+
+def summary(rows: List[Dict[str, Any]]) -> List[str]:
+    lines = ["%6s %7s %7s %7s %7s %7s" % ("tokens", "right", "start", "middle", "end", "s/req")]
+    for size in sorted({r["size"] for r in rows}):
+        rs = [r for r in rows if r["size"] == size]
+
+        def share(sub: List[Dict[str, Any]]) -> str:
+            return "%.0f%%" % (100 * sum(r["right"] for r in sub) / max(1, len(sub)))
+
+        lines.append("%6d %7s %7s %7s %7s %7.1f" % (
+            size, share(rs), *(share([r for r in rs if r["place"] == p]) for p, _ in PLACES),
+            sum(r["seconds"] for r in rs) / len(rs)))
+    return lines
+
+
+def main(argv: Any = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="300,1200,2400,3600,4800")
+    ap.add_argument("--reps", type=int, default=6, help="questions per size and place")
+    ap.add_argument("--json", default="", help="write the rows here")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    python, model = (str(llm_server.venv_python(llm_server.DEFAULT_VENV)), str(llm_server.model_path()))
+    with llm_server.LlmServer(python, model, n_ctx=8192) as srv:
+        rows = measure(srv.url, sizes, args.reps)
+    for line in summary(rows):
+        print(line)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
