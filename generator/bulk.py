@@ -27,6 +27,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
+from . import log
 from .bulk_notes import AddOutcome, Adder, DirectAdder, NoteWriter, fast_key
 from .bulk_reader import Planner, document_name
 from .bulk_status import (DONE, FAILED, GENERATING, READING, STOPPED, WAITING, BulkProgress,
@@ -38,6 +39,7 @@ from .errors import Cancelled, CollectionError, FlashcardError, describe, one_li
 from .job import JobOptions, Progress, chunk_budget, prepare_job, run_job
 from .journal import ChunkIndex, Journal, chunk_from_json
 from .notes import NoteTarget
+from .similar import SimilarNotes
 from .topics import Topic, TopicPlan
 
 # Re-exported: ui/, bench/ and the tests import these from here.
@@ -65,6 +67,7 @@ class BulkSpec:
     mode: str = MODE_ADD
     skip_duplicates: bool = True  # skip cards whose first field is already in the collection
     skip_known: bool = True  # skip sections a previous job already turned into notes
+    skip_similar: bool = True  # skip cards marked similar in meaning to a note (embed_model)
     topics: List[Topic] = field(default_factory=list)  # topics first: cards for the checked ones only
 
     def header(self, options: JobOptions, budget: int) -> Dict[str, Any]:
@@ -72,6 +75,7 @@ class BulkSpec:
         return {"files": [os.path.abspath(p) for p in self.files], "options": asdict(options),
                 "budget": budget, "target": asdict(self.target), "mode": self.mode,
                 "skip_duplicates": self.skip_duplicates, "skip_known": self.skip_known,
+                "skip_similar": self.skip_similar,
                 "topics": [t.to_json() for t in self.topics]}
 
     @classmethod
@@ -86,6 +90,7 @@ class BulkSpec:
                    mode=str(header.get("mode") or MODE_ADD),
                    skip_duplicates=bool(header.get("skip_duplicates", True)),
                    skip_known=bool(header.get("skip_known", True)),
+                   skip_similar=bool(header.get("skip_similar", True)),
                    topics=[t for t in (Topic.from_json(d) for d in header.get("topics") or ()
                                        if isinstance(d, dict)) if t is not None])
 
@@ -128,8 +133,11 @@ class BulkRun:
                  known: Optional[Set[str]] = None, cancel: Optional[threading.Event] = None,
                  on_event: Optional[Callable[[str, Any], None]] = None, only_failed: bool = False,
                  spool_dir: Optional[str] = None, batch_seconds: float = BATCH_SECONDS,
-                 on_card: Optional[Callable[[Chunk, Card], None]] = None) -> None:
+                 on_card: Optional[Callable[[Chunk, Card], None]] = None,
+                 similar: Optional[SimilarNotes] = None) -> None:
         self.journal = journal
+        self.similar = similar  # duplicates by meaning (None = off)
+        self.similar_error = ""  # why they could not be checked, once
         self.backend = backend
         self.adder = adder
         self.known = known or set()
@@ -265,7 +273,19 @@ class BulkRun:
                 f.state = DONE
 
     # -- results ------------------------------------------------------------------------------
+    def _mark_similar(self, cards: List[Card]) -> None:
+        """Mark the cards similar in meaning to a note; a server that cannot embed costs no
+        card (they are added unmarked, and the reason is kept for the summary)."""
+        if self.similar is None or not cards or self.similar_error:
+            return
+        try:
+            self.similar.mark(cards)
+        except FlashcardError as e:
+            self.similar_error = describe(e)
+            log.event("similar cards not checked: %s", type(e).__name__)
+
     def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
+        self._mark_similar(cards)
         self.journal.chunk_done(self._file_of.get(chunk.id, 0), chunk, cards)
         with self._lock:
             i = self._file_of.pop(chunk.id, 0)
@@ -453,6 +473,7 @@ def run_headless(
     journal: Optional[Journal] = None, cancel: Optional[threading.Event] = None,
     on_event: Optional[Callable[[str, Any], None]] = None, only_failed: bool = False,
     sync: bool = True, batch_seconds: float = BATCH_SECONDS,
+    similar: Optional[SimilarNotes] = None,
 ) -> BulkResult:
     """A whole bulk job (or the resumption of ``journal``) on a collection the caller owns."""
     index = ChunkIndex(os.path.join(folder, "added-chunks.jsonl"), sync=sync)
@@ -467,9 +488,10 @@ def run_headless(
         journal = start_journal(folder, spec, options, sync=sync)
     known = prepare(col, journal, index)
     spec = BulkSpec.from_header(journal.state.header)
-    writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index)
+    writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index,
+                        skip_similar=spec.skip_similar)
     run = BulkRun(journal, backend, DirectAdder(col, writer), known, cancel, on_event,
-                  only_failed=only_failed, batch_seconds=batch_seconds)
+                  only_failed=only_failed, batch_seconds=batch_seconds, similar=similar)
     try:
         return run.run()
     finally:

@@ -46,10 +46,11 @@ class NoteWriter:
     Call only where collection work belongs (a ``CollectionOp`` in Anki)."""
 
     def __init__(self, journal: Journal, target: NoteTarget, skip_duplicates: bool = True,
-                 index: Optional[ChunkIndex] = None) -> None:
+                 index: Optional[ChunkIndex] = None, skip_similar: bool = True) -> None:
         self.journal = journal
         self.target = target
         self.skip_duplicates = skip_duplicates
+        self.skip_similar = skip_similar  # cards marked similar_to (by meaning) are not added
         self.index = index
         self._nt: Any = None
         self._mapping: Dict[str, str] = {}
@@ -101,7 +102,7 @@ class NoteWriter:
         pos = col.add_custom_undo_entry(UNDO_LABEL)
         try:
             added, skipped = new_notes(col, self._nt, self._mapping, self.target, cards,
-                                       self.skip_duplicates)
+                                       self.skip_duplicates, self.skip_similar)
             changes = col.merge_undo_entries(pos)
         except Exception as e:
             undo_failed_step(col, pos)

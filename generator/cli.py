@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import List, Optional, Sequence
 
-from . import cli_live
+from . import cli_live, cli_similar
 from .backends import make_backend
 from .config import BackendKind, CardKind, FigureMode, Settings
 from .config_file import read_settings_file
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the cards as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     cli_live.add_arguments(p)
+    cli_similar.add_arguments(p)
     return p
 
 
@@ -188,7 +189,8 @@ def run_generate(argv: Sequence[str]) -> int:
     figure_plan = None
     backend = make_backend(cfg)
     try:
-        if not args.dry_run and not args.topics_only:
+        compare = bool(args.collection and cli_similar.embed_model(args, cfg))
+        if (not args.dry_run or compare) and not args.topics_only:
             from .notes import open_collection
 
             col = open_collection(args.collection)  # fail before any model time is spent
@@ -203,6 +205,7 @@ def run_generate(argv: Sequence[str]) -> int:
         if not args.quiet:
             err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {options.model}"
                 f"{', ' + str(figure_plan.images) + ' picture(s)' if figure_plan.images else ''}")
+        similar = cli_similar.start(col, args.collection, backend, args, cfg)
         cancel = threading.Event()
         if args.topics_only:
             return cli_live.run_topics_only(chunks, backend, options, args.quiet, cancel)[1]
@@ -236,14 +239,16 @@ def run_generate(argv: Sequence[str]) -> int:
             err(describe(result.fatal))
             return result.fatal.exit_code
         added = 0
-        if col is not None:
+        cli_similar.mark(similar, result.cards, args.quiet)
+        if col is not None and not args.dry_run:
             from .notes import add_cards
 
             from .media import add_figures
 
             for text in add_figures(col, result.cards, target, not args.keep_duplicates, figure_plan.store):
                 err(text)
-            outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates)
+            outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates,
+                                skip_similar=cfg.skip_similar and not args.keep_similar)
             added = len(outcome.note_ids)
             for card, why in outcome.skipped:
                 err(f"skipped: {card.key_text()[:60]!r}: {why}")

@@ -199,6 +199,10 @@ class Settings:
     max_cards: int = setting(0, between(0, 10000))
     prompt_additions: str = setting("")
     skip_duplicates: bool = setting(True)
+    # duplicates by meaning (generator/similar.py): "" = off
+    embed_model: str = setting("")
+    similarity_threshold: float = setting(0.86, between(0.0, 1.0))
+    skip_similar: bool = setting(True)
     depth: Depth = setting(Depth.EVERY_FACT)
     self_review: SelfReview = setting(SelfReview.FLAGGED)
     uncheck_flagged: bool = setting(True)

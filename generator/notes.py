@@ -223,7 +223,8 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
 
 
 def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarget,
-              cards: Sequence[Card], skip_duplicates: bool) -> Tuple[List[Tuple[int, Any]], List[Tuple[Card, str]]]:
+              cards: Sequence[Card], skip_duplicates: bool,
+              skip_similar: bool = False) -> Tuple[List[Tuple[int, Any]], List[Tuple[Card, str]]]:
     """Add notes for ``cards`` to the target deck (created if need be) with one add_notes call;
     run it inside the caller's undo step. Returns the (index in ``cards``, note) pairs added
     and the cards skipped, with why."""
@@ -236,6 +237,10 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
     for i, card in enumerate(cards):
         if skip_duplicates and card.duplicate:
             skipped.append((card, f"duplicate ({card.duplicate})"))
+            continue
+        if skip_similar and card.similar_to is not None:
+            skipped.append((card, f"similar to note {card.similar_to.note_id} "
+                                  f"({card.similar_to.score:.2f})"))
             continue
         note = col.new_note(nt)
         fill_note(note, card, mapping, target.tags)
@@ -259,14 +264,15 @@ def undo_failed_step(col, pos: Any) -> None:
         col.undo()
 
 
-def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: bool = True) -> AddResult:
+def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: bool = True,
+              skip_similar: bool = False) -> AddResult:
     """Add the cards as notes in one transaction and one undo step labelled UNDO_LABEL.
     Either every note is added or, on failure, none (and no deck is left behind)."""
     nt, mapping = resolve_notetype(col, target)
     mark_duplicates(col, cards, target)
     pos = col.add_custom_undo_entry(UNDO_LABEL)
     try:
-        added, skipped = new_notes(col, nt, mapping, target, cards, skip_duplicates)
+        added, skipped = new_notes(col, nt, mapping, target, cards, skip_duplicates, skip_similar)
         changes = col.merge_undo_entries(pos)
     except Exception as e:
         undo_failed_step(col, pos)

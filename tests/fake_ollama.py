@@ -211,6 +211,7 @@ def text_of(content: Any) -> str:
 
 
 EMBED_DIMS = 256
+EMBED_DIMS = 384  # as all-minilm
 TOKEN = re.compile(r"\w+", re.UNICODE)
 # Words that say little about what a card asks: left out of the fake embedding.
 STOPWORDS = frozenset("""
@@ -225,10 +226,13 @@ por para con en al se su sus lo
 """.split())
 
 
+SPREAD = 16  # buckets each feature is hashed into: dense vectors, like a real model's
+
+
 def fake_embedding(text: str, dims: int = EMBED_DIMS) -> List[float]:
     """A deterministic stand-in for an embedding model: words (accents folded, stop words
-    dropped, crude stems) and their character trigrams, hashed with signs into ``dims``
-    buckets, as a unit vector. Texts sharing words and word parts come out close."""
+    dropped, crude stems) and their character trigrams, each hashed with signs into SPREAD of
+    ``dims`` buckets, as a unit vector. Texts sharing words and word parts come out close."""
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     vec = [0.0] * dims
@@ -238,12 +242,13 @@ def fake_embedding(text: str, dims: int = EMBED_DIMS) -> List[float]:
         stem = word[:6]
         features = [("w", stem, 2.0)] + [("g", stem[i:i + 3], 1.0) for i in range(max(1, len(stem) - 2))]
         for kind, feature, weight in features:
-            h = hashlib.blake2b(f"{kind}:{feature}".encode(), digest_size=8).digest()
-            index = int.from_bytes(h[:4], "little") % dims
-            vec[index] += weight if h[4] & 1 else -weight
-    norm = math.sqrt(sum(x * x for x in vec)) or 1.0
-    if norm == 1.0 and not any(vec):
-        vec[0] = 1.0
+            h = hashlib.blake2b(f"{kind}:{feature}".encode(), digest_size=2 * SPREAD).digest()
+            for k in range(0, 2 * SPREAD, 2):
+                v = h[k] | h[k + 1] << 8
+                vec[v % dims] += weight if (v // dims) & 1 else -weight
+    norm = math.sqrt(sum(x * x for x in vec))
+    if not norm:
+        vec[0], norm = 1.0, 1.0
     return [x / norm for x in vec]
 
 

@@ -1,8 +1,8 @@
 """How long may a chunk be before a small model loses track of it? (issue 13: num_ctx "auto")
 
 Asks `make test-llm`'s real model (SmolLM2-135M-Instruct on llama.cpp's server, started here
-with an 8192-token context, the model's training context) about one fact in chunks of growing
-length, the fact placed near the start, in the middle or near the end. The text is made of
+with an 8192-token context, the model's training context) about six facts in texts of growing
+length, two placed near the start, two in the middle, two near the end. The text is made of
 short paragraphs about fictional things (names and numbers the model cannot know), so an answer
 is right only if the model found the fact in the text. The answer comes in the same way as the
 cards do (a JSON Schema), through the engine's backend.
@@ -14,10 +14,11 @@ right answers (all places, and per place) and the seconds per request.
 (Cards themselves are no measure with this model: asked for 8 cards of a 600-token chunk it
 copies the format's placeholder and repeats one invented card until the token limit.)
 
-    python tools/measure_chunk_size.py [--sizes 300,600,...] [--reps 6] [--json out.json]
+    python tools/measure_chunk_size.py [--sizes 300,600,...] [--reps 3] [--json out.json]
 
-Needs `python tools/llm_server.py setup` first (make test-llm does it). Takes 10-20 minutes on
-2 cores; run it once when the model or the prompt changes, not in the tests."""
+Needs `python tools/llm_server.py setup` first (make test-llm does it). The questions about one
+text share its prompt prefix, so the server reads each text once; still, on 2 busy cores a long
+text takes minutes. Run it once when the model or the prompt changes, not in the tests."""
 import argparse
 import json
 import random
@@ -25,7 +26,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,28 +67,39 @@ QUESTIONS = {
     "treaty": ("How many kilometres north did the Treaty of {n} move the border?", "a"),
     "comet": ("Every how many years does Comet {n} return?", "b"),
 }
-PLACES = (("start", 0.1), ("middle", 0.5), ("end", 0.9))
+PLACES = ("start", "middle", "end")
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
 SYSTEM = ("You answer questions about a text the user gives you. Use only the text. Answer with "
           'JSON only: {"answer": "..."}')
 
 
-def needle_text(tokens: int, place: float, seed: int) -> Any:
-    """(text, question, right answer): fictional facts of about ``tokens`` tokens, the asked
-    one at ``place`` (0 = first paragraph, 1 = last)."""
+PLANTED = (("start", 0.05), ("start", 0.15), ("middle", 0.45), ("middle", 0.55),
+           ("end", 0.85), ("end", 0.95))
+
+
+def haystack(tokens: int, seed: int) -> Tuple[str, List[Tuple[str, str, str]]]:
+    """Fictional facts of about ``tokens`` tokens and the questions about six of them, two near
+    the start, two in the middle, two near the end: (place, question, right answer)."""
     from generator.chunking import estimate_tokens
 
     rng = random.Random(seed)
     paragraphs: List[str] = []
     while estimate_tokens("\n\n".join(paragraphs)) < tokens:
         paragraphs.append(fact_paragraph(rng))
-    kind, template = rng.choice(THINGS)
-    values = dict(n=word(rng), p=word(rng), m=word(rng, 3), y=rng.randint(1500, 1990),
-                  a=rng.randint(11, 990), b=rng.randint(2, 60))
-    at = min(len(paragraphs) - 1, int(place * len(paragraphs)))
-    paragraphs[at] = template.format(**values)
-    question, key = QUESTIONS[kind]
-    return "\n\n".join(paragraphs), question.format(**values), str(values[key])
+    asked = []
+    used = set()
+    for place_name, place in PLANTED:
+        at = min(len(paragraphs) - 1, int(place * len(paragraphs)))
+        while at in used and at + 1 < len(paragraphs):
+            at += 1
+        used.add(at)
+        kind, template = THINGS[len(asked) % len(THINGS)]
+        values = dict(n=word(rng), p=word(rng), m=word(rng, 3), y=rng.randint(1500, 1990),
+                      a=rng.randint(11, 990), b=rng.randint(2, 60))
+        paragraphs[at] = template.format(**values)
+        question, key = QUESTIONS[kind]
+        asked.append((place_name, question.format(**values), str(values[key])))
+    return "\n\n".join(paragraphs), asked
 
 
 def first_number(text: str) -> str:
@@ -96,22 +108,23 @@ def first_number(text: str) -> str:
 
 
 def measure(url: str, sizes: List[int], reps: int) -> List[Dict[str, Any]]:
+    """Every question about one text goes after the same text, so the server evaluates the
+    text once (its prompt cache) and each further question costs only its own tokens."""
     from generator.backends import make_backend
     from generator.backends.base import ChatRequest
     from generator.chunking import estimate_tokens
     from generator.errors import FlashcardError
 
-    backend = make_backend({"backend": "openai", "url": url, "read_timeout": 900,
+    backend = make_backend({"backend": "openai", "url": url, "read_timeout": 1800,
                             "connect_timeout": 5})
     rows = []
     for size in sizes:
-        for place_name, place in PLACES:
-            for rep in range(reps):
-                text, question, right = needle_text(size, place, seed=1000 * size + 10 * rep
-                                                    + int(place * 10))
+        for rep in range(reps):
+            text, asked = haystack(size, seed=1000 * size + rep)
+            for place_name, question, right in asked:
                 user = "Text:\n<<<\n%s\n>>>\n\nQuestion: %s" % (text, question)
                 request = ChatRequest(llm_server.MODEL_ALIAS, SYSTEM, user, SCHEMA,
-                                      temperature=0.0, num_predict=48, seed=7)
+                                      temperature=0.0, num_predict=24, seed=7)
                 t0 = time.monotonic()
                 try:
                     answer = backend.chat(request).content
@@ -123,9 +136,9 @@ def measure(url: str, sizes: List[int], reps: int) -> List[Dict[str, Any]]:
                 except (ValueError, AttributeError):
                     said = answer
                 row = {"size": size, "tokens": estimate_tokens(text), "place": place_name,
-                       "rep": rep, "right": first_number(said) == right,
-                       "answer": said[:60], "expected": right,
-                       "seconds": round(time.monotonic() - t0, 1), "error": error}
+                       "rep": rep, "right": first_number(said) == right, "answer": said[:60],
+                       "expected": right, "seconds": round(time.monotonic() - t0, 1),
+                       "error": error}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     backend.close()
@@ -141,15 +154,15 @@ def summary(rows: List[Dict[str, Any]]) -> List[str]:
             return "%.0f%%" % (100 * sum(r["right"] for r in sub) / max(1, len(sub)))
 
         lines.append("%6d %7s %7s %7s %7s %7.1f" % (
-            size, share(rs), *(share([r for r in rs if r["place"] == p]) for p, _ in PLACES),
+            size, share(rs), *(share([r for r in rs if r["place"] == p]) for p in PLACES),
             sum(r["seconds"] for r in rs) / len(rs)))
     return lines
 
 
 def main(argv: Any = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="300,1200,2400,3600,4800")
-    ap.add_argument("--reps", type=int, default=6, help="questions per size and place")
+    ap.add_argument("--sizes", default="300,1200,2400,4800")
+    ap.add_argument("--reps", type=int, default=3, help="texts per size (6 questions each)")
     ap.add_argument("--json", default="", help="write the rows here")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
