@@ -81,7 +81,7 @@ def test_a_slide_deck_is_read_page_by_page_with_each_page_rendered(tmp_path, jpe
         assert f"Slide {n}:" in c.text and "Slide %d:" % (n + 1) not in c.text  # the page's own text
         assert [p.kind for p in c.images] == [PartKind.PAGE]
     prepared = prepare_images(plan.chunks[2])
-    assert prepared[0].format.value == "png" and max(prepared[0].width, prepared[0].height) == 1024
+    assert prepared[0].format.value == "jpeg" and max(prepared[0].width, prepared[0].height) == 1024
     plan.close()
 
 

@@ -1,0 +1,94 @@
+"""Figures: rendering a slide deck's pages (issue 11).
+
+F1. Pages rendered per second: a 200-page slide deck (generated: a title, two bullets and a
+    picture per page, landscape) planned in slides mode and every page made ready to send as the
+    job's workers do it (QtPdf render at 1024 px on the long side, on white, PNG), 2 workers.
+    Measured in a child process, after the deck is planned (the plan's own pass over the pages,
+    pypdf, is printed beside it).
+F2. Peak memory while rendering: the child's peak RSS growth (ru_maxrss) from just before the
+    first page to the end, in MB. Rendering holds one page at a time per worker and keeps no
+    page it has sent, so this stays flat however long the deck is.
+"""
+import json
+import os
+import subprocess
+import sys
+from typing import Any, Dict, List, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TESTS = os.path.join(ROOT, "tests")
+
+FIGURES = [
+    ("figures_pages_per_s", "F1. Slide pages rendered and encoded per second (200 pages)", "pages/s",
+     ">= 10", lambda v: v >= 10),
+    ("figures_peak_mb", "F2. Peak memory growth while rendering 200 pages", "MB", "<= 150",
+     lambda v: v <= 150),
+]
+
+CHILD = r"""
+import json, os, resource, sys, time
+sys.path[:0] = [%(root)r, %(tests)r]
+from concurrent.futures import ThreadPoolExecutor
+from generator.figure_plan import plan_with_figures
+from generator.figures import qt_graphics, read_source_path
+from generator.job import JobOptions
+from generator.vision import prepare_images
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+graphics = qt_graphics()
+if graphics is None:
+    print(json.dumps({"error": "PyQt6 with QtPdf is not importable"})); sys.exit(0)
+options = JobOptions(model="bench", vision=True, num_ctx=8192, figures="slides")
+started = time.perf_counter()
+plan = plan_with_figures([read_source_path(%(path)r)], options, graphics)
+planned = time.perf_counter() - started
+prepare_images(plan.chunks[0])  # Qt's own first-use cost (plugins) is not per page
+base = rss_mb()
+sizes = []
+started = time.perf_counter()
+with ThreadPoolExecutor(2) as pool:
+    for prepared in pool.map(prepare_images, plan.chunks):
+        sizes.append(sum(len(p.data) for p in prepared))
+elapsed = time.perf_counter() - started
+peak = rss_mb()
+plan.close()
+print(json.dumps({"pages": len(plan.chunks), "images": plan.images, "seconds": elapsed,
+                  "plan_seconds": planned, "peak_growth_mb": peak - base, "base_mb": base,
+                  "mean_png_kb": sum(sizes) / max(1, len(sizes)) / 1024.0}))
+"""
+
+
+def make_deck(path: str, pages: int) -> None:
+    if TESTS not in sys.path:
+        sys.path.insert(0, TESTS)
+    from pdf_maker import qt_image, slide_deck
+
+    colors = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd"]
+    with open(path, "wb") as f:
+        f.write(slide_deck(pages, [qt_image(800, 600, "JPEG", c) for c in colors], size=(800, 600)))
+
+
+def run(tmp: str, quick: bool) -> Tuple[Dict[str, float], Dict[str, Any], List[str]]:
+    pages = 60 if quick else 200
+    path = os.path.join(tmp, "deck-%d.pdf" % pages)
+    make_deck(path, pages)
+    code = CHILD % {"root": ROOT, "tests": TESTS, "path": path}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    line = (out.stdout.strip().splitlines() or ["{}"])[-1]
+    d = json.loads(line)
+    if "error" in d or "pages" not in d:
+        raise RuntimeError(d.get("error") or out.stderr[-500:])
+    rate = d["pages"] / d["seconds"]
+    details = {"pages": d["pages"], "deck_mb": round(os.path.getsize(path) / 1e6, 2),
+               "render_s": round(d["seconds"], 2), "plan_s": round(d["plan_seconds"], 2),
+               "pages_per_s": round(rate, 1), "peak_growth_mb": round(d["peak_growth_mb"], 1),
+               "mean_png_kb": round(d["mean_png_kb"], 1)}
+    lines = ["      deck %d pages (%.1f MB): planned in %.2f s (%.0f pages/s), rendered in %.2f s, "
+             "mean page %.0f KB" % (d["pages"], details["deck_mb"], d["plan_seconds"],
+                                    d["pages"] / max(1e-9, d["plan_seconds"]), d["seconds"],
+                                    d["mean_png_kb"])]
+    return {"figures_pages_per_s": rate, "figures_peak_mb": d["peak_growth_mb"]}, details, lines
