@@ -102,13 +102,7 @@ class LivePrinter:
 
 
 def live_duplicates(col: Any, target: Any) -> LiveDuplicates:
-    """Duplicate marks as cards come, against the target note type's notes (read once; the add
-    checks again). Also checks the note type and field mapping before any model time is spent."""
-    from .notes import existing_keys, resolve_notetype
-
-    nt, mapping = resolve_notetype(col, target)
-    exact, near = existing_keys(col, nt, mapping["text" if target.kind == "cloze" else "front"])
-    return LiveDuplicates(exact, near)
+    return LiveDuplicates.for_target(col, target)
 
 
 def focus_of(args: argparse.Namespace) -> Optional[str]:

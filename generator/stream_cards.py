@@ -297,6 +297,16 @@ class LiveDuplicates:
         self.seen: Set[str] = set()
         self._lock = threading.Lock()
 
+    @classmethod
+    def for_target(cls, col: Any, target: Any) -> "LiveDuplicates":
+        """The keys of the target note type's notes (read once; the add checks again). Also
+        checks the note type and field mapping before any model time is spent."""
+        from .notes import existing_keys, resolve_notetype
+
+        nt, mapping = resolve_notetype(col, target)
+        exact, near = existing_keys(col, nt, mapping["text" if target.kind == "cloze" else "front"])
+        return cls(exact, near)
+
     def mark(self, card: Card) -> Card:
         from .notes import plain_key
 

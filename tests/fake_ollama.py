@@ -117,7 +117,7 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None, im
                 on_topic[sentence] = title_of(sentence)
                 continue
             for title in topics:  # a title of the user's own: the sentences with its words
-                if title not in own and any(len(w) > 3 and w.lower() in words for w in title.split()):
+                if title not in own and any(len(w) > 4 and w.lower() in words for w in title.split()):
                     on_topic[sentence] = title
                     break
         sentences = [s for s in sentences if s in on_topic]

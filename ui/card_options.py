@@ -7,8 +7,9 @@ API: ``deck_name``/``set_deck``, ``kind``/``notetype``/``field_mapping``/``selec
 ``refill_kinds`` (note types added meanwhile), ``tags``, ``language``/``set_language``,
 ``max_cards``; ``add_row(label, widget)`` lets a dialog add its own rows (the Bulk dialog's
 model, requests at once, mode); ``kind_changed`` says the card type changed.
-Next to come here: a depth choice (key ideas / every fact / exhaustive) and a free-text Focus,
-as rows of this form, read into ``choices()`` and the job's options."""
+``focus()`` is the job's free-text focus (a row of the form; per job, so not in ``choices()``).
+Next to come here: a depth choice (key ideas / every fact / exhaustive) as a row of this form,
+read into ``choices()`` and the job's options."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
@@ -16,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from anki.collection import Collection
 from aqt import mw
 from aqt.deckchooser import DeckChooser
-from aqt.qt import QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget, pyqtSignal
+from aqt.qt import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget, pyqtSignal
 from aqt.tagedit import TagEdit
 
 from ..generator.cards import CLOZE
 from ..generator.config import CardKind, Settings
+from ..generator.prompts import FOCUS_CHARS
 from .common import KIND_LABELS, language_combo, language_value
 from .field_mapping import FieldMapping
 
@@ -57,6 +59,13 @@ class CardOptions(QGroupBox):
         self.tags_edit.setCol(col)
         self.tags_edit.setPlaceholderText("space-separated")
         self.form.addRow("Tags", self.tags_edit)
+
+        self.focus_edit = QLineEdit()
+        self.focus_edit.setMaxLength(FOCUS_CHARS)
+        self.focus_edit.setPlaceholderText("e.g. only the pharmacology; skip the history")
+        self.focus_edit.setToolTip("What to concentrate on: sent with every request of this job "
+                                   "(finding topics too). Empty: the whole text.")
+        self.form.addRow("Focus", self.focus_edit)
 
         self.language_combo: Optional[QComboBox] = None
         self.count_spin: Optional[QSpinBox] = None
@@ -170,6 +179,10 @@ class CardOptions(QGroupBox):
 
     def language(self) -> str:
         return language_value(self.language_combo) if self.language_combo is not None else ""
+
+    def focus(self) -> str:
+        """The job's focus (free text; for this job only, not remembered)."""
+        return " ".join(self.focus_edit.text().split())
 
     def max_cards(self) -> int:
         return self.count_spin.value() if self.count_spin is not None else 0

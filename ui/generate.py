@@ -5,8 +5,17 @@ add. It only composes and connects its parts:
 - ``CardOptions`` (``options``): deck, card type / note type with field mapping, tags,
   language, number of cards → the job's ``NoteTarget``;
 - ``ModelPicker`` (``models``): the server's models, status line, pull offer;
+- ``TopicChecklist`` (``topics``): "Find topics" (a ``TopicRunner``), then a checklist of the
+  source's key topics; Generate then writes cards for the checked ones only;
 - ``ReviewTable`` (``table``), ``ProgressRow`` (``progress``), ``MessageBar`` (``message``);
 - a ``GenerationRunner`` per job.
+
+Cards stream in: each appears in the table the moment the model has written it, marked
+"Arriving…" until its chunk ends; then the chunk's final list settles its rows
+(``generator.stream_cards.reconcile``): a row the user edited is never overwritten, a row the
+user deleted stays deleted, an added row is left alone. The user may check, edit, delete and
+**Add** while the job runs: Add adds what is checked at that moment (arriving rows too) and the
+job goes on.
 
 Nothing slow runs on the main thread: the model list and file reading are
 ``QueryOp(...).without_collection()``; generation, pulls and regenerate-one (minutes) run on
@@ -19,12 +28,11 @@ Each generation is a run of its own in the table: its duplicate check looks at i
 undo removes their notes, they can be added again.
 
 The dialog does not open other dialogs itself: ``open_bulk`` and ``open_settings`` are given
-to it (ui/launch.py). A "Find topics" step (a topic checklist before generating) will be one
-more part here, with a runner of its own like ``GenerationRunner``."""
+to it (ui/launch.py)."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
@@ -39,6 +47,7 @@ from aqt.qt import (
     QResizeEvent,
     QScrollArea,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -70,10 +79,14 @@ from .model_picker import ModelPicker
 from .progress_row import ProgressRow
 from .review import ReviewTable
 from .source_panel import SourcePanel
+from .topic_list import TopicChecklist
+from .topic_runner import TopicOutcome, TopicRunner
 
 if TYPE_CHECKING:  # the engine's job modules are imported on a worker (ModelPicker.refresh)
     from ..generator.job import JobOptions, Progress
     from ..generator.notes import AddResult, NoteTarget
+    from ..generator.stream_cards import LiveDuplicates
+    from ..generator.topics import Topic
 
 DIALOG_NAME = "OllamaFlashcardsGenerate"
 TITLE = "Generate Flashcards"
@@ -101,6 +114,9 @@ class GenerateDialog(JobDialog):
         self.last_added: List[NoteId] = []  # note ids of the last "Add"
         self.last_result: Any = None  # JobResult of the last job
         self.pending = 0  # background checks still running (duplicates, regenerate, add)
+        self.topic_runner: Optional[TopicRunner] = None
+        self.topic_chunks: Optional[List[Chunk]] = None  # the chunks the listed topics point at
+        self.early: Dict[str, List[Tuple[int, Card]]] = {}  # chunk id -> (row key, card) streamed
 
         outer, self.splitter = splitter_layout(self)
         self.message = MessageBar(self)
@@ -109,6 +125,7 @@ class GenerateDialog(JobDialog):
         self.models = ModelPicker(self.message, self.open_settings)
         self.models.set_model(settings.model)
         self.table = ReviewTable()
+        self.topics = TopicChecklist()
         self.progress = ProgressRow("Stop generating; the cards made so far stay in the list")
 
         # -- left: source, options, model; in a scroll area for small windows
@@ -116,6 +133,9 @@ class GenerateDialog(JobDialog):
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 6, 0)
         lv.addWidget(self.source, 1)
+        topics_box = QGroupBox("Topics")
+        QVBoxLayout(topics_box).addWidget(self.topics)
+        lv.addWidget(topics_box)
         lv.addWidget(self.options)
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.models)
@@ -176,7 +196,9 @@ class GenerateDialog(JobDialog):
         outer.addLayout(buttons)
 
         # -- wiring
-        self.source.changed.connect(self._update_buttons)
+        self.source.changed.connect(self._on_source_changed)
+        self.topics.find_requested.connect(self.find_topics)
+        self.topics.changed.connect(self._update_buttons)
         self.source.busy_changed.connect(self._on_source_busy)
         self.source.problem.connect(self._on_source_problem)
         self.options.kind_changed.connect(self.table.set_kind)
@@ -210,6 +232,14 @@ class GenerateDialog(JobDialog):
         if kind or notetype:
             self.options.select_kind(kind or "basic", notetype or "")
 
+    def _on_source_changed(self, *_args: Any) -> None:
+        if self.topics.has_topics() and self.topic_runner is None:
+            self.topics.clear()
+            self.topic_chunks = None
+            self.message.show_message("The source changed: its topics are cleared. Find topics again, "
+                                      "or generate from the whole text.", "info", topic="topics")
+        self._update_buttons()
+
     def _on_source_busy(self, reading: bool) -> None:
         self._update_buttons()
 
@@ -222,42 +252,75 @@ class GenerateDialog(JobDialog):
     # ==== generating ===========================================================================
     @property
     def busy(self) -> bool:
-        """A generation job is running."""
-        return self.runner is not None
+        """A generation job (or the topic step) is running."""
+        return self.runner is not None or self.topic_runner is not None
 
-    def generate(self) -> None:
-        if self.runner is not None:
-            return
-        model = self.models.model()
-        if not model:
-            self.message.show_message("Choose a model first.", "warning")
-            return
-        try:
-            documents = self.source.documents()
-        except Exception as e:
-            self.message.show_message(esc(error_text(e)), "warning")
-            return
+    adding = False  # an add is in progress
+
+    def _job_options(self, model: str) -> Any:
         from ..generator.job import JobOptions
 
         settings = self.remember()
         ensure_log()
-        options = JobOptions.from_config(settings, model=model, kind=self.options.kind(),
-                                         language=self.options.language(),
-                                         max_cards=self.options.max_cards())
+        return settings, JobOptions.from_config(settings, model=model, kind=self.options.kind(),
+                                                language=self.options.language(),
+                                                max_cards=self.options.max_cards(),
+                                                focus=self.options.focus())
+
+    def _documents(self) -> Optional[List[Any]]:
+        if not self.models.model():
+            self.message.show_message("Choose a model first.", "warning")
+            return None
+        try:
+            return self.source.documents()
+        except Exception as e:
+            self.message.show_message(esc(error_text(e)), "warning")
+            return None
+
+    def generate(self) -> None:
+        if self.busy:
+            return
+        documents = self._documents()
+        if documents is None:
+            return
+        model = self.models.model()
+        topics: Optional[List[Topic]] = self.topics.topics() if self.topics.has_topics() else None
+        if topics is not None and not any(t.checked for t in topics):
+            self.message.show_message("Check at least one topic, or Clear the topics to make cards "
+                                      "from the whole text.", "warning")
+            return
+        settings, options = self._job_options(model)
+        target = self.options.target()
         self.run_no += 1
         self.delivered = {}
-        runner = GenerationRunner(settings, options, documents, self.source.note_refs(), self)
+        self.early = {}
+        self.job_started = time.monotonic()
+        self.message.clear()
+        self.progress.begin("Asking %s…" % model)
+        runner = GenerationRunner(settings, options, documents, self.source.note_refs(), self,
+                                  topics=topics, chunks=self.topic_chunks if topics else None)
         runner.planned.connect(self._on_planned)
         runner.progress.connect(self._on_progress)
+        runner.card.connect(self._on_card)
         runner.chunk.connect(self._on_chunk)
         runner.finished.connect(self._on_job_done)
         runner.failed.connect(self._on_job_failed)
         self.runner = runner
-        self.job_started = time.monotonic()
-        self.message.clear()
-        self.progress.begin("Asking %s…" % model)
         self._update_buttons()
-        runner.start()
+        from ..generator.stream_cards import LiveDuplicates
+
+        def start(duplicates: Optional[LiveDuplicates]) -> None:
+            if is_alive(runner):
+                runner.duplicates = duplicates
+                runner.start()  # (cancelled meanwhile: it stops at once, keeping nothing)
+
+        def failed(err: Exception) -> None:  # a note type or mapping the add would refuse too
+            if is_alive(self) and self.runner is runner:
+                self._finish_job()
+                self.message.show_message(esc(error_text(err)), "error")
+
+        # The keys of the notes already there, read once: each card is marked as it arrives.
+        run_with_collection(self, lambda col: LiveDuplicates.for_target(col, target), start, failed)
 
     def _on_planned(self, n: int) -> None:
         if self.runner is not None:
@@ -266,9 +329,10 @@ class GenerateDialog(JobDialog):
     def _on_progress(self, p: Progress) -> None:
         if self.runner is None:
             return
+        self.last_progress = p
         current = min(p.chunks_done + 1, p.chunks_total) if p.chunks_total else p.chunks_done + 1
         parts = ["Chunk %d of %d" % (current, p.chunks_total) if p.chunks_total
-                 else "Chunk %d" % current, plural(p.cards, "card")]
+                 else "Chunk %d" % current, plural(max(p.cards, self.streamed), "card")]
         if p.tokens_per_s:
             parts.append("%.0f tokens/s" % p.tokens_per_s)
         if p.failed:
@@ -277,9 +341,77 @@ class GenerateDialog(JobDialog):
             parts.insert(0, "Stopping…")
         self.progress.show_progress(p.chunks_done, p.chunks_total, " · ".join(parts), p.label or "")
 
+    last_progress: Optional[Progress] = None
+    streamed = 0  # rows of this run so far (streamed and settled), for the progress line
+    _update_due = False
+
+    def _on_card(self, chunk: Chunk, card: Card) -> None:
+        """A card the model has just written: a row at once, marked as arriving."""
+        if self.runner is None:
+            return
+        key = self.table.append(card, self.run_no, arriving=True)
+        self.table.resizeRowToContents(self.table.rowCount() - 1)
+        self.early.setdefault(chunk.id, []).append((key, card))
+        self.delivered[id(card)] = card
+        self.streamed += 1
+        self._update_soon()
+
     def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
+        """A chunk has ended: its final list settles the rows streamed for it."""
+        from ..generator.stream_cards import reconcile
+
         self.chunks[chunk.id] = chunk
-        self._deliver(cards)
+        early = self.early.pop(chunk.id, [])
+        if not early:
+            self._deliver(cards)
+            self.streamed += len(cards)
+            return
+        table = self.table
+        rec = reconcile([c for _k, c in early], cards)
+        for i, j in rec.same + rec.replaced:
+            key = early[i][0]
+            row = table.row_at(key)
+            self.delivered[id(cards[j])] = cards[j]
+            if row is None or row.added is not None:
+                continue  # deleted by the user (stays deleted), or added already (left alone)
+            if not row.edited and row.card is not cards[j]:
+                table.update_row(key, cards[j])  # never an edited row
+            table.set_arriving(key, False)
+        for i in rec.withdrawn:
+            key = early[i][0]
+            row = table.row_at(key)
+            if row is not None and row.added is None and not row.edited:
+                table.remove(key)
+                self.streamed -= 1
+            elif row is not None:
+                table.set_arriving(key, False)
+        fresh = [cards[j] for j in rec.added]
+        self._deliver(fresh)
+        self.streamed += len(fresh)
+        self._update_soon()
+
+    def _settle_leftovers(self) -> None:
+        """Rows of chunks that never ended (cancelled, failed): kept, no longer arriving."""
+        for early in self.early.values():
+            for key, _card in early:
+                self.table.set_arriving(key, False)
+        self.early = {}
+
+    def _update_soon(self) -> None:
+        """Refresh the buttons and the progress line at most every 100 ms while cards stream."""
+        if self._update_due:
+            return
+        self._update_due = True
+
+        def update() -> None:
+            self._update_due = False
+            if not is_alive(self):
+                return
+            self._update_buttons()
+            if self.last_progress is not None and self.runner is not None:
+                self._on_progress(self.last_progress)
+
+        QTimer.singleShot(100, update)
 
     def _deliver(self, cards: List[Card]) -> None:
         fresh = [c for c in cards if id(c) not in self.delivered]
@@ -293,8 +425,10 @@ class GenerateDialog(JobDialog):
         self.chunks.update(outcome.chunks)
         self.last_result = result
         self._deliver(result.cards)
+        self._settle_leftovers()
         self._finish_job()
-        n = len(result.cards)
+        # (rows streamed from a part that never ended, e.g. on Cancel, are kept too)
+        n = max(len(result.cards), len(self.table.cards_of_run(self.run_no)))
         if result.fatal is not None:
             self._show_engine_error(result.fatal, kept=n)
         elif result.cancelled:
@@ -318,6 +452,7 @@ class GenerateDialog(JobDialog):
             self.check_duplicates(self.run_no)
 
     def _on_job_failed(self, err: BaseException) -> None:
+        self._settle_leftovers()
         self._finish_job()
         self._show_engine_error(err, kept=0)
 
@@ -325,6 +460,8 @@ class GenerateDialog(JobDialog):
         if self.runner is not None:
             self.runner.deleteLater()
         self.runner = None
+        self.last_progress = None
+        self.streamed = 0
         self.progress.end()
         self._update_buttons()
 
@@ -353,6 +490,83 @@ class GenerateDialog(JobDialog):
         if self.runner is not None:
             self.runner.cancel()
             self.progress.stopping("Stopping… (the cards made so far stay)")
+        if self.topic_runner is not None:
+            self.topic_runner.cancel()
+            self.progress.stopping("Stopping… (the topics found so far stay)")
+
+    # ==== topics first =========================================================================
+    def find_topics(self) -> None:
+        """The optional first step: the model lists the source's key topics (a checklist)."""
+        if self.busy:
+            return
+        documents = self._documents()
+        if documents is None:
+            return
+        model = self.models.model()
+        settings, options = self._job_options(model)
+        runner = TopicRunner(settings, options, documents=documents, parent=self)
+        runner.planned.connect(lambda n: self.progress.show_progress(0, max(1, n), "Finding topics · part 1 of %d" % n))
+        runner.topic.connect(self.topics.add_topic)
+        runner.chunk_done.connect(self._on_topic_chunk)
+        runner.finished.connect(self._on_topics_done)
+        runner.failed.connect(self._on_topics_failed)
+        self.topic_runner = runner
+        self.topic_chunks = None
+        self.topics.set_topics([])
+        self.topics.set_busy(True, "Finding topics…")
+        self.message.clear()
+        self.progress.begin("Asking %s for the key topics…" % model)
+        self._update_buttons()
+        runner.start()
+
+    def _on_topic_chunk(self, done: int, total: int) -> None:
+        if self.topic_runner is not None and not self.topic_runner.cancelled:
+            self.progress.show_progress(done, total, "Finding topics · part %d of %d · %s" % (
+                min(done + 1, total), total, plural(len(self.topics.topics()), "topic")))
+
+    def _end_topics(self) -> None:
+        if self.topic_runner is not None:
+            self.topic_runner.deleteLater()
+        self.topic_runner = None
+        self.topics.set_busy(False)
+        self.progress.end()
+        self._update_buttons()
+
+    def _on_topics_done(self, outcome: TopicOutcome) -> None:
+        result = outcome.result
+        self._end_topics()
+        self.topics.set_topics(result.topics)
+        self.topic_chunks = outcome.chunks
+        n = len(result.topics)
+        if result.fatal is not None:
+            self._show_engine_error(result.fatal, kept=0)
+            return
+        off = sum(1 for t in result.topics if not t.grounded)
+        notes = []
+        if result.failures:
+            notes.append("%s of %d gave no topics: %s." % (
+                plural(len(result.failures), "part"), len(outcome.chunks),
+                esc(result.failures[0].message.rstrip("."))))
+        if result.cut:
+            notes.append("%s cut short (the topics before the cut are listed)." % plural(
+                len(result.cut), "list was", "lists were"))
+        if off:
+            notes.append("%s marked ⚠: the quote is not in the text." % plural(off, "topic is", "topics are"))
+        if result.cancelled:
+            self.message.show_message("Stopped. %s found so far." % plural(n, "topic"), "info")
+        elif n == 0:
+            self.message.show_message("The model found no topics. Generate from the whole text, or try "
+                                      "another model. " + " ".join(notes), "warning",
+                                      [("Retry", self.find_topics)])
+        else:
+            self.message.show_message(
+                "Found %s. Uncheck what you do not want to learn, add your own, then Generate. %s" % (
+                    plural(n, "topic"), " ".join(notes)),
+                "warning" if result.failures else "success", topic="topics")
+
+    def _on_topics_failed(self, err: BaseException) -> None:
+        self._end_topics()
+        self._show_engine_error(err, kept=0)
 
     # ==== review ===============================================================================
     def check_duplicates(self, run: int) -> None:
@@ -373,7 +587,9 @@ class GenerateDialog(JobDialog):
                 return
             self.table.refresh_marks()
             if skip:
-                n = self.table.uncheck_duplicates()
+                self.table.uncheck_duplicates()  # (most were unchecked as they arrived)
+                n = sum(1 for c in cards if c.duplicate and not self.table.is_added(c)
+                        and self.table.row_of(c) >= 0)
                 if n:
                     self.message.show_message(
                         "%s already in your collection (or twice in the list): unchecked. "
@@ -467,6 +683,7 @@ class GenerateDialog(JobDialog):
             return
         self.remember()
         holder: Dict[str, AddResult] = {}
+        self.adding = True
         self.add_btn.setEnabled(False)
 
         def op(col: Collection) -> OpChanges:
@@ -477,12 +694,14 @@ class GenerateDialog(JobDialog):
 
         def done(_changes: OpChanges) -> None:
             self.pending -= 1
+            self.adding = False
             result = holder.get("result")
             if result is not None and is_alive(self):
                 self._on_added(result, target)
 
         def failed(err: Exception) -> None:
             self.pending -= 1
+            self.adding = False
             if is_alive(self):
                 self._update_buttons()
                 self.message.show_message(esc(error_text(err)), "error")
@@ -543,15 +762,21 @@ class GenerateDialog(JobDialog):
 
     # ==== state ================================================================================
     def _update_buttons(self, *_args: Any) -> None:
-        busy = self.runner is not None
+        busy = self.busy
         n = len(self.table.checked_cards())
         total = len(self.table.rows)
         self.add_btn.setText("Add %s" % plural(n, "card"))
-        self.add_btn.setEnabled(n > 0 and not busy)
+        self.add_btn.setEnabled(n > 0 and not self.adding)  # also while the job runs
+        self.add_btn.setToolTip("Add the checked cards now; a running job goes on" if self.runner
+                                else "Add the checked cards to the deck (one undo step)")
         self.generate_btn.setEnabled(not busy and not self.models.pulling and self.source.has_source())
+        chosen = self.topics.checked_count() if self.topics.has_topics() else 0
+        self.generate_btn.setText("Generate for %s" % plural(chosen, "topic") if self.topics.has_topics()
+                                  else "Generate")
         self.generate_btn.setDefault(n == 0)
         self.add_btn.setDefault(n > 0 and not busy)
         self.source.open_btn.setEnabled(not busy and not self.source.reading)
+        self.topics.find_btn.setEnabled(not busy and not self.models.pulling and self.source.has_source())
         has_selection = bool(self.table.selectedIndexes())
         self.delete_btn.setEnabled(has_selection)
         self.regenerate_btn.setEnabled(has_selection and self.job_options is not None and not busy)
@@ -563,7 +788,7 @@ class GenerateDialog(JobDialog):
 
     def idle(self) -> bool:
         """Nothing running in the background for this dialog (tests wait for this)."""
-        return (self.runner is None and not self.models.busy() and not self.source.reading
+        return (not self.busy and not self.models.busy() and not self.source.reading
                 and self.pending == 0)
 
     def unsaved_count(self) -> int:
@@ -600,6 +825,8 @@ class GenerateDialog(JobDialog):
         self.models.cancel_pull()
         if self.runner is not None:
             self.runner.cancel()
+        if self.topic_runner is not None:
+            self.topic_runner.cancel()
 
     def release(self) -> None:
         gui_hooks.operation_did_execute.remove(self._on_operation)
@@ -608,7 +835,7 @@ class GenerateDialog(JobDialog):
     def reopen(self, *_args: Any, **source: Any) -> None:
         """aqt.dialogs.open() on an open dialog: take the new source unless a job is running."""
         if source and any(source.values()):
-            if self.runner is not None:
+            if self.busy:
                 tooltip("Finish or cancel the current generation first.", parent=self)
                 return
             self.set_source(**source)

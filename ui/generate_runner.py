@@ -3,19 +3,28 @@ for each) on a worker thread, reporting to the main thread through signals:
 
 - ``planned(n)``: the text is cut into n chunks;
 - ``progress(Progress)``: after each chunk (chunk k of n, cards, tokens/s, failures);
-- ``chunk(Chunk, cards)``: the cards of one chunk, as soon as it is done (cards made from notes
-  of the Browser already carry their ``from-note`` tag);
-- ``finished(GenerationOutcome)`` or ``failed(error)``: once, at the end.
+- ``card(Chunk, Card)``: one card the moment the model has written it (its JSON object closed),
+  validated, grounded and marked as a duplicate against the keys given (``duplicates``); a copy,
+  so the table may edit it while the engine goes on;
+- ``chunk(Chunk, cards)``: the cards of one chunk, as soon as it is done: the chunk's
+  authoritative list (``generator.stream_cards.reconcile`` maps the early cards to it; cards
+  made from notes of the Browser already carry their ``from-note`` tag);
+- ``finished(GenerationOutcome)`` or ``failed(error)``: once, at the end, after every card and
+  chunk signal.
 
-A runner runs one job; ``cancel()`` stops it within a request (the cards made so far are
-kept). The dialog makes a new runner per job, so a late signal of an old job reaches nobody.
-Streaming rows into the table, and a "Find topics" step before generating, hang on these
-signals: topics will be one more runner of this shape."""
+Cards, chunks and the end reach the main thread through a ``MainQueue``, in order and in
+slices of a few milliseconds, so hundreds of cards streaming in never stall the window.
+With ``topics`` (topics first) only the chunks holding a checked topic are asked, and only for
+those topics (``generator.topics.TopicPlan``); ``chunks`` are the topic step's, so the topics'
+chunk ids hold. A runner runs one job; ``cancel()`` stops it within a request (the cards made
+so far are kept). The dialog makes a new runner per job, so a late signal of an old job
+reaches nobody."""
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from anki.notes import NoteId
 from aqt.qt import QObject, pyqtSignal
@@ -24,10 +33,13 @@ from ..generator.cards import Card
 from ..generator.chunks import Chunk
 from ..generator.config import Settings
 from ..generator.documents import Document
-from .common import is_alive, on_main, run_long
+from .common import is_alive, run_long
+from .main_queue import MainQueue
 
 if TYPE_CHECKING:
     from ..generator.job import JobOptions, JobResult, Progress
+    from ..generator.stream_cards import LiveDuplicates
+    from ..generator.topics import Topic
 
 FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
 
@@ -42,22 +54,34 @@ class GenerationOutcome:
 class GenerationRunner(QObject):
     planned = pyqtSignal(int)
     progress = pyqtSignal(object)  # Progress
+    card = pyqtSignal(object, object)  # Chunk, Card (a copy)
     chunk = pyqtSignal(object, object)  # Chunk, List[Card]
     finished = pyqtSignal(object)  # GenerationOutcome
     failed = pyqtSignal(object)  # BaseException
 
     def __init__(self, settings: Settings, options: JobOptions, documents: List[Document],
-                 note_refs: Dict[str, NoteId], parent: Optional[QObject] = None) -> None:
+                 note_refs: Dict[str, NoteId], parent: Optional[QObject] = None,
+                 topics: Optional[List[Topic]] = None, chunks: Optional[List[Chunk]] = None,
+                 duplicates: Optional[LiveDuplicates] = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.options = options
         self.documents = list(documents)
         self.note_refs = dict(note_refs)
+        self.topics = list(topics) if topics else None
+        self.given_chunks = list(chunks) if chunks else None
+        self.duplicates = duplicates
         self.cancel_event = threading.Event()
+        self.queue = MainQueue(self)
 
     def start(self) -> None:
-        run_long(self._run, lambda outcome: self._emit(lambda: self.finished.emit(outcome)),
-                 lambda err: self._emit(lambda: self.failed.emit(err)))
+        self.queue.start()
+        run_long(self._run, lambda outcome: self.queue.put(lambda: self._end(self.finished, outcome)),
+                 lambda err: self.queue.put(lambda: self._end(self.failed, err)))
+
+    def _end(self, signal: Any, value: Any) -> None:
+        self.queue.stop()
+        self._emit(lambda: signal.emit(value))
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -70,27 +94,40 @@ class GenerationRunner(QObject):
     def _run(self) -> GenerationOutcome:
         from ..generator.backends import make_backend
         from ..generator.job import plan_chunks, prepare_job, run_job
+        from ..generator.topics import TopicPlan
 
         backend = make_backend(self.settings)
         try:
             opts = prepare_job(backend, self.options)
-            chunks = plan_chunks(self.documents, opts)
-            on_main(lambda: self._emit(lambda: self.planned.emit(len(chunks))))
+            chunks = self.given_chunks or plan_chunks(self.documents, opts)
+            self.queue.put(lambda: self._emit(lambda: self.planned.emit(len(chunks))))
+            plan = TopicPlan.for_options(self.topics, opts, chunks) if self.topics else None
             result = run_job(chunks, backend, opts, on_progress=self._on_progress,
-                             cancel=self.cancel_event, on_chunk=self._on_chunk)
+                             cancel=self.cancel_event, on_chunk=self._on_chunk, on_card=self._on_card,
+                             asks=plan.ask if plan is not None else None)
             return GenerationOutcome(opts, result, {c.id: c for c in chunks})
         finally:
             backend.close()
 
     def _on_progress(self, p: Progress) -> None:
-        on_main(lambda: self._emit(lambda: self.progress.emit(p)))
+        self.queue.put(lambda: self._emit(lambda: self.progress.emit(p)))
+
+    def _tag(self, chunk: Chunk, card: Card) -> None:
+        nid = self.note_refs.get(chunk.document)
+        if nid and FROM_NOTE_TAG % nid not in card.tags:
+            card.tags.append(FROM_NOTE_TAG % nid)
+
+    def _on_card(self, chunk: Chunk, card: Card) -> None:
+        if self.duplicates is not None:
+            self.duplicates.mark(card)
+        shown = copy.deepcopy(card)  # the table's own: the user may edit it while the engine goes on
+        self._tag(chunk, shown)
+        self.queue.put(lambda: self._emit(lambda: self.card.emit(chunk, shown)))
 
     def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
-        nid = self.note_refs.get(chunk.document)
-        if nid:
-            for card in cards:
-                card.tags.append(FROM_NOTE_TAG % nid)
-        on_main(lambda: self._emit(lambda: self.chunk.emit(chunk, cards)))
+        for card in cards:
+            self._tag(chunk, card)
+        self.queue.put(lambda: self._emit(lambda: self.chunk.emit(chunk, cards)))
 
     def _emit(self, emit: Callable[[], None]) -> None:
         """Emit on the main thread, unless the runner is gone (its dialog was closed)."""

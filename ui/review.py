@@ -12,10 +12,12 @@ review (not added), in row order. Cards that are duplicates or whose quote is no
 arrive unchecked. Added rows stay, marked "Added" and unchecked, so that an undo can be followed
 by a corrected add (``mark_added``/``unmark_added``).
 
+A row streamed in while its chunk is still being written is marked "Arriving…" (``append(...,
+arriving=True)``, ``set_arriving``) until the chunk's final list settles it.
+
 Next to come in the Status column: per-card quality flags (the reason on hover), a "rewritten"
 marker with the original on hover, and "Similar to: <note front>" marks; they go in
-``marks_of``/``_fill_marks`` like the duplicate mark, and an "arriving" state for rows whose
-card is still being made."""
+``marks_of``/``_marks_at``/``_fill_marks`` like the duplicate mark."""
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -53,6 +55,8 @@ DUPLICATE_TEXT = {
 UNGROUNDED_TEXT = ("Not in source", "The passage the model quoted for this card was not found "
                    "in the source: check the card before adding it.")
 ADDED_TEXT = ("Added", "This card is in your collection. If you undo the add, it can be added again.")
+ARRIVING_TEXT = ("Arriving…", "The model is still writing this part of the text: the card may still "
+                 "change when its part ends (unless you edit it). You can check, edit or delete it now.")
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Row:
     run: int = 0  # the generation that made it
     added: Optional[NoteId] = None  # the note it became
     edited: bool = False  # the user changed a side: never overwritten
+    arriving: bool = False  # streamed in; its chunk has not ended yet
 
 
 class _CellEditor(QStyledItemDelegate):
@@ -114,6 +119,7 @@ class _PlainEditor(QPlainTextEdit):
 
 class ReviewTable(QTableWidget):
     checked_changed = pyqtSignal(int)  # number of checked cards
+    edited = pyqtSignal(int)  # the key of a row the user just edited
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(0, 5, parent)
@@ -154,9 +160,10 @@ class ReviewTable(QTableWidget):
         sides = ("Text", "Extra") if kind == CLOZE else ("Front", "Back")
         self.setHorizontalHeaderLabels(["", sides[0], sides[1], "Status", "Source"])
 
-    def append(self, card: Card, run: int = 0) -> int:
-        """One new row (checked unless the card is a duplicate or not in the source); its key."""
-        row = Row(self._next_key, card, run)
+    def append(self, card: Card, run: int = 0, arriving: bool = False) -> int:
+        """One new row (checked unless the card is a duplicate or not in the source); its key.
+        ``arriving``: streamed in while its chunk is still being written (``set_arriving``)."""
+        row = Row(self._next_key, card, run, arriving=arriving)
         self._next_key += 1
         self.rows.append(row)
         self._fill_row(len(self.rows) - 1, checked=_wanted(card))
@@ -176,6 +183,16 @@ class ReviewTable(QTableWidget):
             return False
         self._replace_at(index, card)
         return True
+
+    def set_arriving(self, key: int, arriving: bool) -> None:
+        index = self._index_of_key(key)
+        if index >= 0 and self.rows[index].arriving != arriving:
+            self.rows[index].arriving = arriving
+            self._fill_marks(index)
+
+    def row_at(self, key: int) -> Optional[Row]:
+        index = self._index_of_key(key)
+        return self.rows[index] if index >= 0 else None
 
     def replace_card(self, old: Card, new: Card) -> None:
         index = self.row_of(old)
@@ -340,12 +357,18 @@ class ReviewTable(QTableWidget):
 
     def marks_of(self, card: Card) -> List[str]:
         """The short marks shown for a card (tests and screen readers)."""
+        return self._marks_at(self.row_of(card), card)
+
+    def _marks_at(self, index: int, card: Card) -> List[str]:
         out = []
-        if self.is_added(card):
+        added = index >= 0 and self.rows[index].added is not None
+        if added:
             out.append(ADDED_TEXT[0])
+        elif index >= 0 and self.rows[index].arriving:
+            out.append(ARRIVING_TEXT[0])
         if id(card) in self.busy_rows:
             out.append(self.busy_rows[id(card)])
-        if card.duplicate and not self.is_added(card):
+        if card.duplicate and not added:
             out.append(DUPLICATE_TEXT.get(card.duplicate, ("Duplicate", ""))[0])
         if not card.grounded:
             out.append(UNGROUNDED_TEXT[0])
@@ -398,10 +421,12 @@ class ReviewTable(QTableWidget):
         was = self._filling
         self._filling = True
         try:
-            marks = self.marks_of(card)
+            marks = self._marks_at(row, card)
             tips = []
             if self.rows[row].added is not None:
                 tips.append(ADDED_TEXT[1])
+            elif self.rows[row].arriving:
+                tips.append(ARRIVING_TEXT[1])
             elif card.duplicate:
                 tips.append(DUPLICATE_TEXT.get(card.duplicate, ("", ""))[1])
             if not card.grounded:
@@ -443,6 +468,7 @@ class ReviewTable(QTableWidget):
             return  # unchanged: keep the original HTML (with its formatting)
         card = self.rows[row].card
         self.rows[row].edited = True
+        self.edited.emit(self.rows[row].key)
         value = plain_to_html(text)
         if card.kind == CLOZE:
             if col == COL_FRONT:
