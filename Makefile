@@ -33,9 +33,11 @@ bench: $(STAMP)
 
 # --- real model server, oldest Anki, package (tools/llm_server.py, tools/package.py) ---
 # `make test-llm`: llama.cpp's OpenAI-compatible server with SmolLM2-135M (wheel, venv and model
-# cached in ~/.cache/ollama-flashcards; the first wheel build takes ~6 min on 2 cores).
+# cached in ~/.cache/ollama-flashcards; the first wheel build takes ~6 min on 2 cores), and the
+# embedding model all-minilm behind Ollama's API (tools/embed_server.py, .venv-embed, ~5 min once).
 test-llm: $(STAMP)
 	$(PYTHON) tools/llm_server.py setup
+	$(PYTHON) tools/embed_server.py setup
 	OLLAMA_FLASHCARDS_LLM=1 $(PY) -m pytest -q -p no:cacheprovider tests/llm
 
 # `make test-oldest`: the suite on the oldest supported Anki (23.10.1, Python 3.9).

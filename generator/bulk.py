@@ -279,7 +279,7 @@ class BulkRun:
         if self.similar is None or not cards or self.similar_error:
             return
         try:
-            self.similar.mark(cards)
+            self.similar.mark(cards, self.backend)
         except FlashcardError as e:
             self.similar_error = describe(e)
             log.event("similar cards not checked: %s", type(e).__name__)

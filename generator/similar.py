@@ -13,7 +13,7 @@ on a worker thread."""
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import log
 from .cards import Card, SimilarNote
@@ -103,10 +103,12 @@ class SimilarNotes:
                   len(present), done, len(gone), seconds)
         return CacheStats(len(present), done, len(gone), seconds, True)
 
-    def mark(self, cards: Sequence[Card]) -> int:
+    def mark(self, cards: Sequence[Card], backend: Any = None) -> int:
         """Set ``similar_to`` on the cards whose question is at least ``threshold`` close to a
-        cached note's (and clear it on the others). One embedding request for all. Returns how
-        many were marked. Raises BackendError if the server cannot embed."""
+        cached note's (and clear it on the others). One embedding request for all, through
+        ``backend`` (default: this object's; pass another when ``update`` may be running on
+        another thread with this one's). Returns how many were marked. Raises BackendError if
+        the server cannot embed."""
         wanted = [(card, card_question(card)) for card in cards]
         wanted = [(card, text) for card, text in wanted if text]
         for card in cards:
@@ -117,7 +119,7 @@ class SimilarNotes:
             self._load()
             if not self.cache.hashes:
                 return 0
-        vectors = self.backend.embed(self.model, [text for _card, text in wanted])
+        vectors = (backend or self.backend).embed(self.model, [text for _card, text in wanted])
         marked = 0
         with self._lock:
             index = self.cache.index
@@ -143,3 +145,23 @@ def similar_reason(card: Card) -> str:
     front = s.front if len(s.front) <= 60 else s.front[:59] + "…"
     return f"similar to note {s.note_id} ({front!r}, {s.score:.2f})"
 
+
+
+def embedding_models(backend: Any, names: Sequence[str], limit: int = 100) -> List[str]:
+    """The models among ``names`` that make embeddings: by the capabilities Ollama reports
+    (/api/show); an OpenAI-compatible server reports none, so there the names that say so
+    ("embed", as in nomic-embed-text or text-embedding-3-small)."""
+    from .errors import BackendError
+
+    names = list(names)[:limit]
+    if backend.name != "ollama":
+        return [n for n in names if "embed" in n.lower()]
+    found = []
+    for name in names:
+        try:
+            info = backend.model_info(name)
+        except BackendError:
+            continue
+        if "embedding" in info.capabilities:
+            found.append(name)
+    return found

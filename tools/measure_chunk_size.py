@@ -4,12 +4,16 @@ Asks `make test-llm`'s real model (SmolLM2-135M-Instruct on llama.cpp's server, 
 with an 8192-token context, the model's training context) about six facts in texts of growing
 length, two placed near the start, two in the middle, two near the end. The text is made of
 short paragraphs about fictional things (names and numbers the model cannot know), so an answer
-is right only if the model found the fact in the text. The answer comes in the same way as the
-cards do (a JSON Schema), through the engine's backend.
+is right only if the model found the fact in the text. Two things are asked of each fact,
+through the engine's backend with a JSON Schema as for cards:
 
-A model that keeps track of the text answers as well at any length; one that has lost track
-answers from the start or the end only, or not at all. Per chunk size it prints the share of
-right answers (all places, and per place) and the seconds per request.
+- its number ("number": the first number of the answer is it; "digits": it starts with its
+  digits: a small model copies the right digits and goes on with more of its own);
+- to copy the sentence that names the thing ("copied": the answer starts with four or more
+  words of that paragraph): what a card's verbatim "quote" needs.
+
+A model that keeps track of the text does as well at any length and place; one that has lost
+track does worse as the text grows, or only at the start or the end.
 
 (Cards themselves are no measure with this model: asked for 8 cards of a 600-token chunk it
 copies the format's placeholder and repeats one invented card until the token limit.)
@@ -73,11 +77,16 @@ SYSTEM = ("You answer questions about a text the user gives you. Use only the te
           'JSON only: {"answer": "..."}')
 
 
+NAMES = {"bridge": "the {n} Bridge", "lake": "Lake {n}", "enzyme": "the enzyme {n}ase",
+         "treaty": "the Treaty of {n}", "comet": "Comet {n}"}
+COPY_SCHEMA = {"type": "object", "properties": {"sentence": {"type": "string"}}, "required": ["sentence"]}
+COPY_SYSTEM = ("You copy sentences from a text the user gives you, word for word. Answer with JSON "
+               'only: {"sentence": "..."}')
 PLANTED = (("start", 0.05), ("start", 0.15), ("middle", 0.45), ("middle", 0.55),
            ("end", 0.85), ("end", 0.95))
 
 
-def haystack(tokens: int, seed: int) -> Tuple[str, List[Tuple[str, str, str]]]:
+def haystack(tokens: int, seed: int) -> Tuple[str, List[Tuple[str, str, str, str, str]]]:
     """Fictional facts of about ``tokens`` tokens and the questions about six of them, two near
     the start, two in the middle, two near the end: (place, question, right answer)."""
     from generator.chunking import estimate_tokens
@@ -86,7 +95,7 @@ def haystack(tokens: int, seed: int) -> Tuple[str, List[Tuple[str, str, str]]]:
     paragraphs: List[str] = []
     while estimate_tokens("\n\n".join(paragraphs)) < tokens:
         paragraphs.append(fact_paragraph(rng))
-    asked = []
+    asked = []  # (place, number question, right number, entity, its paragraph)
     used = set()
     for place_name, place in PLANTED:
         at = min(len(paragraphs) - 1, int(place * len(paragraphs)))
@@ -98,7 +107,8 @@ def haystack(tokens: int, seed: int) -> Tuple[str, List[Tuple[str, str, str]]]:
                       a=rng.randint(11, 990), b=rng.randint(2, 60))
         paragraphs[at] = template.format(**values)
         question, key = QUESTIONS[kind]
-        asked.append((place_name, question.format(**values), str(values[key])))
+        asked.append((place_name, question.format(**values), str(values[key]),
+                      NAMES[kind].format(**values), paragraphs[at]))
     return "\n\n".join(paragraphs), asked
 
 
@@ -107,38 +117,60 @@ def first_number(text: str) -> str:
     return m.group(0) if m else ""
 
 
+def starts_like(answer: str, paragraph: str) -> bool:
+    """The answer begins with at least four words of the paragraph, in order (a small model
+    often goes on with words of its own after copying: only the start counts)."""
+    from generator.grounding import normalise
+
+    words = normalise(answer).split()[:8]
+    return len(words) >= 4 and " %s " % " ".join(words) in " %s " % normalise(paragraph)
+
+
+def ask(backend: Any, system: str, text: str, question: str, schema: Dict[str, Any],
+        num_predict: int, key: str) -> Dict[str, Any]:
+    """One question after the text (the same text first, so the server's prompt cache holds it)."""
+    from generator.backends.base import ChatRequest
+    from generator.errors import FlashcardError
+
+    user = "Text:\n<<<\n%s\n>>>\n\n%s" % (text, question)
+    request = ChatRequest(llm_server.MODEL_ALIAS, system, user, schema, temperature=0.0,
+                          num_predict=num_predict, seed=7)
+    t0 = time.monotonic()
+    try:
+        answer, error = backend.chat(request).content, ""
+    except FlashcardError as e:
+        answer, error = "", type(e).__name__
+    try:
+        said = str(json.loads(answer, strict=False).get(key, ""))
+    except (ValueError, AttributeError):
+        said = answer
+    return {"said": said, "error": error, "seconds": time.monotonic() - t0}
+
+
 def measure(url: str, sizes: List[int], reps: int) -> List[Dict[str, Any]]:
     """Every question about one text goes after the same text, so the server evaluates the
     text once (its prompt cache) and each further question costs only its own tokens."""
     from generator.backends import make_backend
-    from generator.backends.base import ChatRequest
     from generator.chunking import estimate_tokens
-    from generator.errors import FlashcardError
-
     backend = make_backend({"backend": "openai", "url": url, "read_timeout": 1800,
                             "connect_timeout": 5})
     rows = []
     for size in sizes:
         for rep in range(reps):
             text, asked = haystack(size, seed=1000 * size + rep)
-            for place_name, question, right in asked:
-                user = "Text:\n<<<\n%s\n>>>\n\nQuestion: %s" % (text, question)
-                request = ChatRequest(llm_server.MODEL_ALIAS, SYSTEM, user, SCHEMA,
-                                      temperature=0.0, num_predict=24, seed=7)
-                t0 = time.monotonic()
-                try:
-                    answer = backend.chat(request).content
-                    error = ""
-                except FlashcardError as e:
-                    answer, error = "", type(e).__name__
-                try:
-                    said = str(json.loads(answer, strict=False).get("answer", ""))
-                except (ValueError, AttributeError):
-                    said = answer
-                row = {"size": size, "tokens": estimate_tokens(text), "place": place_name,
-                       "rep": rep, "right": first_number(said) == right, "answer": said[:60],
-                       "expected": right, "seconds": round(time.monotonic() - t0, 1),
-                       "error": error}
+            for place_name, question, right, name, paragraph in asked:
+                number = ask(backend, SYSTEM, text, "Question: " + question, SCHEMA, 24, "answer")
+                copied = ask(backend, COPY_SYSTEM, text, "Copy the first sentence of the text that "
+                             "names %s." % name, COPY_SCHEMA, 60, "sentence")
+                found = first_number(number["said"])
+                row = {"size": size, "tokens": estimate_tokens(text), "place": place_name, "rep": rep,
+                       "right": found == right,
+                       "prefix": found == right or (len(right) > 1 and found.startswith(right)),
+                       "copied": starts_like(copied["said"], paragraph),
+                       "answer": number["said"][:60], "expected": right,
+                       "copy": copied["said"][:80],
+                       "seconds": round(number["seconds"] + copied["seconds"], 1),
+                       "error": number["error"] or copied["error"]}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     backend.close()
@@ -146,15 +178,17 @@ def measure(url: str, sizes: List[int], reps: int) -> List[Dict[str, Any]]:
 
 
 def summary(rows: List[Dict[str, Any]]) -> List[str]:
-    lines = ["%6s %7s %7s %7s %7s %7s" % ("tokens", "right", "start", "middle", "end", "s/req")]
+    lines = ["%6s %9s %9s %9s   %-23s %7s" % ("tokens", "number", "digits", "copied",
+                                             "copied: start/mid/end", "s/fact")]
     for size in sorted({r["size"] for r in rows}):
         rs = [r for r in rows if r["size"] == size]
 
-        def share(sub: List[Dict[str, Any]]) -> str:
-            return "%.0f%%" % (100 * sum(r["right"] for r in sub) / max(1, len(sub)))
+        def share(sub: List[Dict[str, Any]], key: str) -> str:
+            return "%.0f%%" % (100 * sum(r[key] for r in sub) / max(1, len(sub)))
 
-        lines.append("%6d %7s %7s %7s %7s %7.1f" % (
-            size, share(rs), *(share([r for r in rs if r["place"] == p]) for p in PLACES),
+        lines.append("%6d %9s %9s %9s   %-23s %7.1f" % (
+            size, share(rs, "right"), share(rs, "prefix"), share(rs, "copied"),
+            " / ".join(share([r for r in rs if r["place"] == p], "copied") for p in PLACES),
             sum(r["seconds"] for r in rs) / len(rs)))
     return lines
 

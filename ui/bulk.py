@@ -195,7 +195,8 @@ class BulkDialog(JobDialog):
                                          parallel=self.parallel_spin.value(), max_cards=0)
         # The job's journal keeps the target (note type and field mapping too): resuming uses it.
         return BulkSpec(list(self.files.paths), options, self.options.target(), mode=self.mode().value,
-                        skip_duplicates=settings.skip_duplicates, skip_known=self.skip_known.isChecked())
+                        skip_duplicates=settings.skip_duplicates, skip_known=self.skip_known.isChecked(),
+                        skip_similar=settings.skip_similar)
 
     def remember(self) -> None:
         save_config({"bulk_mode": self.mode().value, "bulk_skip_known": self.skip_known.isChecked(),

@@ -154,11 +154,17 @@ class BulkRunner(QObject):
 
         if not is_alive(self):
             return
+        from .similar_cache import CACHE
+
         spec = BulkSpec.from_header(journal.state.header)
-        writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index)
+        writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index,
+                            skip_similar=spec.skip_similar)
         adder = QtAdder(writer) if spec.mode == BulkMode.ADD else None
         backend = make_backend(self.settings)
-        run = BulkRun(journal, backend, adder, known, self.cancel_event, only_failed=only_failed)
+        similar = CACHE.get(self.settings)  # duplicates by meaning, when an embed_model is set
+        CACHE.start_build(self.settings)
+        run = BulkRun(journal, backend, adder, known, self.cancel_event, only_failed=only_failed,
+                      similar=similar)
         self.run = run
         self.writer = writer
         self._tick()

@@ -82,6 +82,8 @@ from .source_panel import SourcePanel
 from .topic_list import TopicChecklist
 from .topic_runner import TopicOutcome, TopicRunner
 
+RECHECK_SIMILAR_FOR = 1800.0  # seconds a finished job waits for the notes' embeddings
+
 if TYPE_CHECKING:  # the engine's job modules are imported on a worker (ModelPicker.refresh)
     from ..generator.job import JobOptions, Progress
     from ..generator.notes import AddResult, NoteTarget
@@ -297,8 +299,14 @@ class GenerateDialog(JobDialog):
         self.job_started = time.monotonic()
         self.message.clear()
         self.progress.begin("Asking %s…" % model)
+        from .similar_cache import CACHE
+
+        similar = CACHE.get(settings)  # duplicates by meaning, when an embed_model is set
+        CACHE.start_build(settings)  # new and edited notes, in the background
+        self.table.uncheck_similar = settings.skip_similar
         runner = GenerationRunner(settings, options, documents, self.source.note_refs(), self,
-                                  topics=topics, chunks=self.topic_chunks if topics else None)
+                                  topics=topics, chunks=self.topic_chunks if topics else None,
+                                  similar=similar)
         runner.planned.connect(self._on_planned)
         runner.progress.connect(self._on_progress)
         runner.card.connect(self._on_card)
@@ -421,6 +429,7 @@ class GenerateDialog(JobDialog):
 
     def _on_job_done(self, outcome: GenerationOutcome) -> None:
         result = outcome.result
+        similar_error = self.runner.similar_error if self.runner is not None else ""
         self.job_options = outcome.options
         self.chunks.update(outcome.chunks)
         self.last_result = result
@@ -445,11 +454,41 @@ class GenerateDialog(JobDialog):
             self.message.show_message("The model made no cards from this text. Try a longer text, "
                                       "another model, or a different number of cards.", "warning")
         else:
+            similar = sum(1 for c in result.cards if c.similar_to is not None)
             self.message.show_message(
-                "Made %s in %.0f s. Check them, then add them." % (
-                    plural(n, "card"), time.monotonic() - self.job_started), "success")
+                "Made %s in %.0f s. Check them, then add them.%s%s" % (
+                    plural(n, "card"), time.monotonic() - self.job_started,
+                    " %s in meaning to notes you have (see Status)." % plural(
+                        similar, "card is similar", "cards are similar") if similar else "",
+                    " Similar cards were not checked: %s" % esc(similar_error) if similar_error else ""),
+                "warning" if similar_error else "success")
         if n:
             self.check_duplicates(self.run_no)
+            self._recheck_similar(self.run_no)
+
+    def _recheck_similar(self, run: int, waited: float = 0.0) -> None:
+        """Cards made while the notes' embeddings were still being built in the background are
+        compared again once the build is done (the rows that turn out similar get unchecked)."""
+        from .similar_cache import CACHE
+
+        if not is_alive(self) or CACHE.similar is None or (waited == 0.0 and not CACHE.building):
+            return
+        if CACHE.building:
+            if waited < RECHECK_SIMILAR_FOR:
+                QTimer.singleShot(500, lambda: self._recheck_similar(run, waited + 0.5))
+            return
+        similar = CACHE.similar
+        cards = [c for c in self.table.cards_of_run(run) if c.similar_to is None]
+        if not cards:
+            return
+
+        def done(marked: int) -> None:
+            if is_alive(self) and marked:
+                n = self.table.show_similar(cards)
+                tooltip("%s similar in meaning to notes you have%s." % (
+                    plural(marked, "card is", "cards are"), ": unchecked" if n else ""), parent=self)
+
+        run_long(lambda: similar.mark(cards), done, lambda _err: None)
 
     def _on_job_failed(self, err: BaseException) -> None:
         self._settle_leftovers()

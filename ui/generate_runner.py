@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ..generator.job import JobOptions, JobResult, Progress
     from ..generator.stream_cards import LiveDuplicates
     from ..generator.topics import Topic
+    from ..generator.similar import SimilarNotes
 
 FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
 
@@ -62,9 +63,13 @@ class GenerationRunner(QObject):
     def __init__(self, settings: Settings, options: JobOptions, documents: List[Document],
                  note_refs: Dict[str, NoteId], parent: Optional[QObject] = None,
                  topics: Optional[List[Topic]] = None, chunks: Optional[List[Chunk]] = None,
-                 duplicates: Optional[LiveDuplicates] = None) -> None:
+                 duplicates: Optional[LiveDuplicates] = None,
+                 similar: Optional[SimilarNotes] = None) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.similar = similar  # duplicates by meaning (None = off)
+        self.similar_error = ""  # why they could not be checked
+        self._backend: Any = None
         self.options = options
         self.documents = list(documents)
         self.note_refs = dict(note_refs)
@@ -97,6 +102,7 @@ class GenerationRunner(QObject):
         from ..generator.topics import TopicPlan
 
         backend = make_backend(self.settings)
+        self._backend = backend
         try:
             opts = prepare_job(backend, self.options)
             chunks = self.given_chunks or plan_chunks(self.documents, opts)
@@ -127,7 +133,22 @@ class GenerationRunner(QObject):
     def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         for card in cards:
             self._tag(chunk, card)
+        self._mark_similar(cards)
         self.queue.put(lambda: self._emit(lambda: self.chunk.emit(chunk, cards)))
+
+    def _mark_similar(self, cards: List[Card]) -> None:
+        """Compare the chunk's cards with the notes by meaning (on this worker, before the rows
+        are shown); a server that cannot embed costs no card."""
+        if self.similar is None or not cards or self.similar_error:
+            return
+        from ..generator import log
+        from ..generator.errors import FlashcardError, describe
+
+        try:
+            self.similar.mark(cards, self._backend)
+        except FlashcardError as e:
+            self.similar_error = describe(e)
+            log.event("similar cards not checked: %s", type(e).__name__)
 
     def _emit(self, emit: Callable[[], None]) -> None:
         """Emit on the main thread, unless the runner is gone (its dialog was closed)."""

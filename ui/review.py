@@ -15,9 +15,14 @@ by a corrected add (``mark_added``/``unmark_added``).
 A row streamed in while its chunk is still being written is marked "Arriving…" (``append(...,
 arriving=True)``, ``set_arriving``) until the chunk's final list settles it.
 
+Cards similar in meaning to a note of the collection (``card.similar_to``) show "Similar to:
+<that note's question>" (note id and score on hover) and arrive unchecked while
+``uncheck_similar`` is on (the setting ``skip_similar``); a streamed row whose final card turns
+out similar is unchecked when its chunk settles it.
+
 Next to come in the Status column: per-card quality flags (the reason on hover), a "rewritten"
-marker with the original on hover, and "Similar to: <note front>" marks; they go in
-``marks_of``/``_marks_at``/``_fill_marks`` like the duplicate mark."""
+marker with the original on hover; they go in ``marks_of``/``_marks_at``/``_fill_marks`` like
+the duplicate mark."""
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -54,6 +59,8 @@ DUPLICATE_TEXT = {
 }
 UNGROUNDED_TEXT = ("Not in source", "The passage the model quoted for this card was not found "
                    "in the source: check the card before adding it.")
+SIMILAR_TIP = ("Note %d asks this in other words (similarity %.2f): “%s”. Check the card to add "
+               "it anyway.")
 ADDED_TEXT = ("Added", "This card is in your collection. If you undo the add, it can be added again.")
 ARRIVING_TEXT = ("Arriving…", "The model is still writing this part of the text: the card may still "
                  "change when its part ends (unless you edit it). You can check, edit or delete it now.")
@@ -127,6 +134,7 @@ class ReviewTable(QTableWidget):
         self.kind = "basic"
         self.busy_rows: Dict[int, str] = {}  # id(card) -> what is happening to it
         self.not_added: Dict[int, str] = {}  # id(card) -> why add_cards skipped it
+        self.uncheck_similar = True  # cards similar in meaning to a note arrive unchecked
         self._next_key = 1
         self._filling = False
         self.setItemDelegate(_CellEditor(self))
@@ -166,7 +174,8 @@ class ReviewTable(QTableWidget):
         row = Row(self._next_key, card, run, arriving=arriving)
         self._next_key += 1
         self.rows.append(row)
-        self._fill_row(len(self.rows) - 1, checked=_wanted(card))
+        self._fill_row(len(self.rows) - 1, checked=_wanted(card) and not (
+            self.uncheck_similar and card.similar_to is not None))
         return row.key
 
     def add_cards(self, cards: Sequence[Card], run: int = 0) -> List[int]:
@@ -201,6 +210,8 @@ class ReviewTable(QTableWidget):
 
     def _replace_at(self, index: int, new: Card) -> None:
         checked = self.is_checked(index)
+        if self.uncheck_similar and new.similar_to is not None and self.rows[index].card.similar_to is None:
+            checked = False  # it turned out similar in meaning to a note
         self.busy_rows.pop(id(self.rows[index].card), None)
         self.rows[index].card = new
         self.rows[index].edited = False
@@ -335,6 +346,27 @@ class ReviewTable(QTableWidget):
         self._emit_checked()
         return n
 
+    def show_similar(self, cards: Sequence[Card]) -> int:
+        """Cards just compared by meaning: show their marks and, with ``uncheck_similar``,
+        uncheck the similar ones that are not added yet. Returns how many were unchecked."""
+        n = 0
+        self._filling = True
+        try:
+            for card in cards:
+                row = self.row_of(card)
+                if row < 0:
+                    continue
+                self._fill_marks(row)
+                if (self.uncheck_similar and card.similar_to is not None
+                        and not self.is_added(card) and self.is_checked(row)):
+                    self.set_checked(row, False)
+                    n += 1
+        finally:
+            self._filling = False
+        self.resizeColumnToContents(COL_MARKS)
+        self._emit_checked()
+        return n
+
     def set_busy(self, card: Card, what: Optional[str]) -> None:
         if what:
             self.busy_rows[id(card)] = what
@@ -372,6 +404,8 @@ class ReviewTable(QTableWidget):
             out.append(DUPLICATE_TEXT.get(card.duplicate, ("Duplicate", ""))[0])
         if not card.grounded:
             out.append(UNGROUNDED_TEXT[0])
+        if card.similar_to is not None and not self.is_added(card):
+            out.append("Similar to: " + _short(card.similar_to.front, 50))
         if id(card) in self.not_added:
             out.append("Not added: " + self.not_added[id(card)])
         return out
@@ -431,12 +465,16 @@ class ReviewTable(QTableWidget):
                 tips.append(DUPLICATE_TEXT.get(card.duplicate, ("", ""))[1])
             if not card.grounded:
                 tips.append(UNGROUNDED_TEXT[1])
+            if card.similar_to is not None:
+                s = card.similar_to
+                tips.append(SIMILAR_TIP % (s.note_id, s.score, _short(s.front, 200)))
             item = QTableWidgetItem("\n".join(marks))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             item.setToolTip("\n".join(t for t in tips if t))
             if self.rows[row].added is not None:
                 item.setForeground(QColor(theme_color("FG_SUBTLE")))
-            elif card.duplicate or not card.grounded or id(card) in self.not_added:
+            elif (card.duplicate or not card.grounded or id(card) in self.not_added
+                  or card.similar_to is not None):
                 item.setForeground(QColor(theme_color("ACCENT_DANGER")))
             else:
                 item.setForeground(QColor(theme_color("FG_SUBTLE")))
@@ -494,6 +532,10 @@ class ReviewTable(QTableWidget):
         item = self.item(self.row_of(card), column)
         if item is not None:
             item.setText(text)
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def _wanted(card: Card) -> bool:

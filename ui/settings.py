@@ -6,7 +6,7 @@ response_format only in the JSON (config.md documents every key for those who ed
 Defaults come from ``Settings`` (generator/config.py), never from here."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from aqt import mw
 from aqt.qt import (
@@ -174,6 +174,25 @@ class SettingsDialog(QDialog):
         f.addRow("Extra instructions", self.prompt_additions)
         v.addWidget(cards)
 
+        similar = QGroupBox("Similar cards (duplicates by meaning)")
+        f = QFormLayout(similar)
+        self.embed_model = QComboBox()
+        self.embed_model.setToolTip(
+            "An embedding model on the server (e.g. all-minilm, nomic-embed-text) compares new "
+            "cards with your notes by meaning. Test connection lists the server's embedding models.")
+        f.addRow("Embedding model", self.embed_model)
+        self.similarity_threshold = QDoubleSpinBox()
+        self.similarity_threshold.setRange(0.5, 0.99)
+        self.similarity_threshold.setSingleStep(0.01)
+        self.similarity_threshold.setDecimals(2)
+        self.similarity_threshold.setToolTip(
+            "How close in meaning counts as similar (0.86 measured with all-minilm); lower finds "
+            "more rephrasings, and more notes that are only related")
+        f.addRow("Similar from", self.similarity_threshold)
+        self.skip_similar = QCheckBox("Uncheck similar cards (bulk import: do not add them)")
+        f.addRow("", self.skip_similar)
+        v.addWidget(similar)
+
         other = QGroupBox("Other")
         f = QFormLayout(other)
         self.shortcut = QKeySequenceEdit()
@@ -220,6 +239,9 @@ class SettingsDialog(QDialog):
             self.language.setEditText(cfg.language)
         self.max_cards.setValue(cfg.max_cards)
         self.skip_duplicates.setChecked(cfg.skip_duplicates)
+        self._offer_embed_models([], cfg.embed_model)
+        self.similarity_threshold.setValue(cfg.similarity_threshold)
+        self.skip_similar.setChecked(cfg.skip_similar)
         self.prompt_additions.setPlainText(cfg.prompt_additions)
         self.shortcut.setKeySequence(QKeySequence(cfg.shortcut))
         self.log_content.setChecked(cfg.log_content)
@@ -251,6 +273,9 @@ class SettingsDialog(QDialog):
             "language": language,
             "max_cards": self.max_cards.value(),
             "skip_duplicates": self.skip_duplicates.isChecked(),
+            "embed_model": str(self.embed_model.currentData() or ""),
+            "similarity_threshold": round(self.similarity_threshold.value(), 2),
+            "skip_similar": self.skip_similar.isChecked(),
             "prompt_additions": self.prompt_additions.toPlainText().strip(),
             "shortcut": self.shortcut.keySequence().toString(),
             "log_content": self.log_content.isChecked(),
@@ -269,6 +294,11 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         self.save()
+        settings = get_settings()
+        if settings.embed_model:  # switched on (or changed): build the notes' cache now
+            from .similar_cache import CACHE
+
+            CACHE.start_build(settings)
         saveGeom(self, "ollamaFlashcardsSettings")
         tooltip("Settings saved.", parent=self.parentWidget() or mw)
         if self.on_saved is not None:
@@ -297,7 +327,8 @@ class SettingsDialog(QDialog):
         self.test_label.setText("Connecting…")
         self.message.clear()
 
-        def done(info: ServerInfo) -> None:
+        def done(found: Tuple[ServerInfo, List[str]]) -> None:
+            info, embedders = found
             if not is_alive(self):
                 return
             self.test_btn.setEnabled(True)
@@ -305,8 +336,10 @@ class SettingsDialog(QDialog):
             current = self.model.currentText()
             self.model.clear()
             for name in info.models:
-                self.model.addItem(name)
+                if name not in embedders:
+                    self.model.addItem(name)
             self.model.setEditText(current)
+            self._offer_embed_models(embedders, str(self.embed_model.currentData() or ""))
 
         def failed(err: Exception) -> None:
             if not is_alive(self):
@@ -315,7 +348,28 @@ class SettingsDialog(QDialog):
             self.test_label.setText("")
             self.message.show_message(esc(error_text(err, cfg.api_key)), "error")
 
-        run_network(self, lambda: server_info(cfg), done, failed)
+        def ask() -> Tuple[ServerInfo, List[str]]:
+            from ..generator.backends import make_backend
+            from ..generator.similar import embedding_models
+
+            info = server_info(cfg)
+            backend = make_backend(cfg)
+            try:
+                return info, embedding_models(backend, info.models)
+            finally:
+                backend.close()
+
+        run_network(self, ask, done, failed)
+
+    def _offer_embed_models(self, names: List[str], current: str) -> None:
+        """Off, the server's embedding models, and the one set now (even if not listed)."""
+        self.embed_model.clear()
+        self.embed_model.addItem("Off", "")
+        for name in names:
+            self.embed_model.addItem(name, name)
+        if current and self.embed_model.findData(current) < 0:
+            self.embed_model.addItem(current, current)
+        _select(self.embed_model, current)
 
 
 def _apply_shortcut(sequence: str) -> None:
