@@ -404,7 +404,7 @@ class ReviewTable(QTableWidget):
             out.append(DUPLICATE_TEXT.get(card.duplicate, ("Duplicate", ""))[0])
         if not card.grounded:
             out.append(UNGROUNDED_TEXT[0])
-        if card.similar_to is not None and not self.is_added(card):
+        if card.similar_to is not None and not added:
             out.append("Similar to: " + _short(card.similar_to.front, 50))
         if id(card) in self.not_added:
             out.append("Not added: " + self.not_added[id(card)])
