@@ -1,5 +1,6 @@
 """`make run` (tools/run_anki.py): starts real Anki on a throwaway profile with the add-on."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,77 @@ def test_demo_mode_generates_cards_without_ollama(tmp_path):
     meta = json.loads((base / "addons21" / "ollama_flashcards" / "meta.json").read_text())
     assert "127.0.0.1:11434" in meta["config"]["url"]  # back to the default, not the demo's port
     assert not (base / "demo-config-backup.json").exists()
+
+
+def _tool_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_anki_tool", str(TOOL))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_display_hint_names_every_package_xvfb_run_needs():
+    hint = _tool_module().no_display_help()
+    for package in ("xvfb", "xauth", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1",
+                    "libxcb-image0", "libxcb-render-util0", "libxcb-xinerama0", "libxcb-xkb1",
+                    "libxkbcommon-x11-0", "libegl1", "libgl1", "libnss3"):
+        assert " %s " % package in hint.replace("\n", " "), package
+    assert "xvfb-run -a make run" in hint
+
+
+@pytest.mark.parametrize("euid", [0, 1000])
+def test_no_sandbox_only_for_root_and_said_in_one_line(monkeypatch, capsys, euid):
+    tool = _tool_module()
+    monkeypatch.setattr(os, "geteuid", lambda: euid)
+    monkeypatch.setenv("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
+    assert tool.allow_root() is (euid == 0)
+    flags = os.environ["QTWEBENGINE_CHROMIUM_FLAGS"].split()
+    out = capsys.readouterr().out
+    if euid == 0:
+        assert flags == ["--disable-gpu", "--no-sandbox"]
+        assert len(out.strip().splitlines()) == 1 and "--no-sandbox" in out
+        tool.allow_root()  # twice: the flag is not doubled
+        assert os.environ["QTWEBENGINE_CHROMIUM_FLAGS"].split().count("--no-sandbox") == 1
+    else:
+        assert flags == ["--disable-gpu"] and out == ""
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.skipif(not shutil.which("xvfb-run"), reason="xvfb-run is not installed (apt-get install xvfb)")
+def test_starts_under_xvfb_run_with_a_real_x_server(tmp_path):
+    """`xvfb-run -a make run` (the command make runs, without make's venv step): a real X server,
+    the xcb platform plugin, QtWebEngine; as root too. Waits for the ready line, then stops it."""
+    import signal
+    import threading
+    import time
+
+    env = dict(os.environ)
+    for key in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "QTWEBENGINE_CHROMIUM_FLAGS",
+                "HEADLESS", "DEMO", "FRESH"):
+        env.pop(key, None)
+    proc = subprocess.Popen(["xvfb-run", "-a", sys.executable, str(TOOL), "--base", str(tmp_path / "p")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            cwd=str(ROOT), start_new_session=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any("Anki started with Ollama Flashcards" in line for line in lines):
+                break
+            time.sleep(0.2)
+        output = "".join(lines)
+        assert "Anki started with Ollama Flashcards" in output, output[-3000:]
+        assert "Running as root without --no-sandbox" not in output
+        assert ("Running as root: Anki's web views start without" in output) == (os.geteuid() == 0)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)

@@ -59,16 +59,39 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+# What `xvfb-run -a make run` needs on a bare Debian/Ubuntu (a container, a server): the X
+# server and xauth for xvfb-run, the xcb libraries Qt's xcb platform plugin loads, and the
+# GL/EGL/NSS libraries of QtWebEngine. Checked on Debian 12 by `ldd` of PyQt6's plugins.
+DEBIAN_PACKAGES = (
+    "xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
+    "libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 "
+    "libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libasound2 libfontconfig1 "
+    "libdbus-1-3").split()
+NO_SANDBOX = "--no-sandbox"
+
+
+def allow_root() -> bool:
+    """QtWebEngine (Chromium) refuses to start as root without --no-sandbox, and Anki's window
+    then never appears. Add the flag only for root (a container, a server), and say so."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return False
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    if NO_SANDBOX not in flags.split():
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (flags + " " + NO_SANDBOX).strip()
+    print("Running as root: Anki's web views start without Chromium's sandbox (%s)." % NO_SANDBOX)
+    return True
+
+
 def no_display_help() -> str:
     return (
         "No display found (DISPLAY and WAYLAND_DISPLAY are not set), so Anki's window has "
         "nowhere to go.\n"
         "  - On a desktop: run `make run` from a terminal inside your graphical session.\n"
-        "  - Over SSH / in a container with Xvfb installed: `xvfb-run -a make run`\n"
-        "    (Debian: apt-get install xvfb libxcb-cursor0 libxkbcommon-x11-0 ...).\n"
+        "  - Over SSH / in a container: `xvfb-run -a make run`, with these Debian/Ubuntu packages:\n"
+        "    apt-get install %s\n"
         "  - Just check that it starts: `make run HEADLESS=1` (starts Anki offscreen, waits for "
         "the main window, saves a screenshot to docs/_tmp/make-run.png and quits)."
-    )
+    ) % " ".join(DEBIAN_PACKAGES)
 
 
 def seed_texts() -> List[Tuple[str, str]]:
@@ -243,6 +266,7 @@ def main(argv: List[str]) -> int:
         harness.prepare_environment("offscreen", key + "-%d" % os.getpid())
     else:
         os.environ["ANKI_SINGLE_INSTANCE_KEY"] = key
+        allow_root()
     print("Profile folder: %s (kept between runs; FRESH=1 starts over)" % base)
 
     demo = None
