@@ -5,6 +5,7 @@ import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from .cards import CLOZE, Card, SourceRef
+from .cardtext import BACK_LIMIT, FRONT_LIMIT, QUOTE_LIMIT, RAW_FACTOR, clean_chars, field_html, is_blank
 from .chunks import Chunk
 from .errors import InvalidAnswer
 from .grounding import is_grounded, normalise
@@ -41,9 +42,30 @@ def parse_json(content: str) -> Any:
             try:
                 return decoder.raw_decode(text, start)[0]
             except ValueError:
+                if ch == "[":
+                    items = complete_items(text, start, decoder)
+                    if items:
+                        return items
                 continue
     raise InvalidAnswer("The model's answer is not JSON.", "Try again, or choose a model that follows "
                         "instructions better (e.g. llama3.2 or qwen2.5).")
+
+
+def complete_items(text: str, start: int, decoder: json.JSONDecoder) -> List[Dict[str, Any]]:
+    """The complete objects at the start of the list that opens at ``text[start]`` and does not
+    close (an answer cut at the token limit): ``[{...}, {...}, {"front": "Wh`` gives two."""
+    items: List[Dict[str, Any]] = []
+    pos = start + 1
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            return items
+        if not isinstance(value, dict):
+            return items
+        items.append(value)
 
 
 def card_items(answer: Any) -> List[Dict[str, Any]]:
@@ -60,15 +82,28 @@ def card_items(answer: Any) -> List[Dict[str, Any]]:
     return [item for item in answer if isinstance(item, dict)]
 
 
-def pick(item: Dict[str, Any], field: str) -> str:
-    """The field's value under our name or an alias; "" when missing or a copied placeholder."""
+def pick_raw(item: Dict[str, Any], field: str) -> Tuple[str, int]:
+    """The field's value under our name or an alias, bounded (``RAW_FACTOR`` x the longest
+    field) and cleaned of characters no note can store, with the length the model sent;
+    ("", 0) when missing or a copied placeholder."""
     lowered = {str(k).lower(): v for k, v in item.items()}
+    cap = RAW_FACTOR * BACK_LIMIT
     for key in ALIASES.get(field, (field,)):
         value = lowered.get(key)
-        if isinstance(value, (str, int, float)) and str(value).strip():
-            text = str(value).strip()
-            return "" if text.lower() in PLACEHOLDERS else text
-    return ""
+        if not isinstance(value, (str, int, float)):
+            continue
+        value = str(value)
+        received = len(value)
+        text = clean_chars(value[: cap + 1024].strip()[:cap]).strip()
+        if text:
+            return ("", 0) if text.lower() in PLACEHOLDERS else (text, received)
+    return "", 0
+
+
+def pick(item: Dict[str, Any], field: str) -> str:
+    """The field's value under our name or an alias (bounded and cleaned, see ``pick_raw``);
+    "" when missing or a copied placeholder."""
+    return pick_raw(item, field)[0]
 
 
 def build_cards(content: str, chunk: Chunk, kind: str, limit: int) -> List[Card]:
@@ -96,7 +131,11 @@ def no_usable_cards(kind: str) -> InvalidAnswer:
 
 class CardMaker:
     """One card from one answer item: validated, sanitized and grounded in its chunk, or None.
-    The same for a whole answer (build_cards) and for an item as it streams in (stream_cards)."""
+    The same for a whole answer (build_cards) and for an item as it streams in (stream_cards).
+
+    Every field goes through ``cardtext.field_html`` (bounded, cleaned of what no note can
+    store, formatted, sanitized, cut, Anki's markup escaped); a side a reader would see as empty
+    drops the card, and a cloze is judged on its deletions as they are after sanitizing."""
 
     def __init__(self, chunk: Chunk, kind: str, with_topic: bool = False) -> None:
         self.chunk = chunk
@@ -106,31 +145,45 @@ class CardMaker:
         self.norm_chunk = normalise(chunk.text)
 
     def card(self, item: Dict[str, Any]) -> Optional[Card]:
-        from .cloze import ensure_cloze, normalize_cloze
-        from .formatting import to_field_html
-
-        kind = self.kind
-        quote = pick(item, "quote")
-        card = Card(kind=kind, quote=quote[:500], source=self.source, chunk_id=self.chunk.id,
+        quote = pick(item, "quote")[:QUOTE_LIMIT]
+        notes: List[str] = []
+        card = Card(kind=self.kind, quote=quote, source=self.source, chunk_id=self.chunk.id,
                     grounded=is_grounded(quote, self.norm_chunk),
                     topic=pick(item, "topic")[:200] if self.with_topic else "",
-                    figure=pick(item, "figure")[:8] if self.chunk.images else "")
-        if kind == CLOZE:
-            text = normalize_cloze(pick(item, "text"))
-            cloze = ensure_cloze(text, pick(item, "back") or pick(item, "answer")) if text else None
-            if not cloze:
-                return None
-            card.text = to_field_html(cloze)
-            extra = pick(item, "extra")
-            card.extra = to_field_html(extra) if extra and extra != pick(item, "text") else ""
-            if not card.text:
-                return None
-        else:
-            card.front = to_field_html(pick(item, "front"))
-            card.back = to_field_html(pick(item, "back"))
-            if not card.front or not card.back or normalise(card.front) == normalise(card.back):
-                return None
+                    figure=pick(item, "figure")[:8] if self.chunk.images else "", warnings=notes)
+        if self.kind == CLOZE:
+            return card if self._cloze(card, item, notes) else None
+        front, received = pick_raw(item, "front")
+        card.front = field_html(front, FRONT_LIMIT, "front", notes, received)
+        back, received = pick_raw(item, "back")
+        card.back = field_html(back, BACK_LIMIT, "back", notes, received)
+        if is_blank(card.front) or is_blank(card.back) or normalise(card.front) == normalise(card.back):
+            return None
         return card
+
+    @staticmethod
+    def _cloze(card: Card, item: Dict[str, Any], notes: List[str]) -> bool:
+        """Fill a cloze card's text and extra; False if no deletion survives sanitizing."""
+        from .cloze import CLOZE_RE, drop_blank_deletions, ensure_cloze, normalize_cloze
+
+        text, received = pick_raw(item, "text")
+        hint = pick(item, "back") or pick(item, "answer")
+        raw = ensure_cloze(normalize_cloze(text), hint) if text else None
+        if not raw:
+            return False
+        # Validity after sanitizing: a deletion that held only a script or markup is gone now.
+        card.text = drop_blank_deletions(field_html(raw, FRONT_LIMIT, "cloze text", notes, received), is_blank)
+        if not CLOZE_RE.search(card.text):
+            rescued = ensure_cloze(card.text, hint) if hint and not is_blank(card.text) else None
+            card.text = drop_blank_deletions(rescued, is_blank) if rescued else ""
+            if not CLOZE_RE.search(card.text):
+                return False
+        extra, received = pick_raw(item, "extra")
+        if extra and extra != text:
+            card.extra = field_html(extra, BACK_LIMIT, "extra", notes, received)
+            if is_blank(card.extra):
+                card.extra = ""
+        return True
 
 
 def required_fields(kind: str) -> Tuple[str, ...]:

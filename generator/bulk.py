@@ -36,7 +36,7 @@ from .cards import Card
 from .chunks import Chunk
 from .config import BulkMode
 from .errors import Cancelled, CollectionError, FlashcardError, describe, one_line
-from .job import JobOptions, Progress, chunk_budget, prepare_job, run_job
+from .job import ChunkWarning, JobOptions, Progress, chunk_budget, prepare_job, run_job
 from .journal import ChunkIndex, Journal, chunk_from_json
 from .notes import NoteTarget
 from .similar import SimilarNotes
@@ -341,6 +341,12 @@ class BulkRun:
             self._maybe_file_done(i)
         self.on_event("failed", i)
 
+    def _on_warning(self, warning: ChunkWarning) -> None:
+        with self._lock:
+            sec = self._section(self._file_of.get(warning.chunk.id, 0), warning.chunk.heading_path)
+            if warning.message not in sec.warnings:
+                sec.warnings.append(warning.message)
+
     def _on_progress(self, p: Progress) -> None:
         self.tokens_per_s = p.tokens_per_s
         if self._add_error is not None and not self.cancel.is_set():
@@ -399,7 +405,8 @@ class BulkRun:
             plan = TopicPlan.for_options(self.spec.topics, options) if self.spec.topics else None
             result = run_job(self._chunks(), self.backend, options, on_progress=self._on_progress,
                              cancel=self.cancel, on_chunk=self._on_chunk, on_failure=self._on_failure,
-                             on_card=self.on_card, asks=plan.ask if plan is not None else None)
+                             on_card=self.on_card, asks=plan.ask if plan is not None else None,
+                             on_warning=self._on_warning)
             cancelled = result.cancelled
             fatal = result.fatal
         except FlashcardError as e:

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .cards import CLOZE, Card
-from .errors import CollectionError, FlashcardError
+from .errors import FlashcardError
 from .journal import ChunkIndex, Journal
+from .writefail import write_failure
 from .notes import NoteTarget, existing_keys, set_duplicates
 
 
@@ -39,7 +40,8 @@ class NoteWriter:
     crash between the collection's commit and the ``added`` record leaves the batch "in doubt";
     :meth:`recover` settles it by looking for the batch's notes (created after the ``adding``
     record, same note type, same first field). ``add_notes`` is all or nothing, so one note
-    found means the whole batch is in.
+    found means the whole batch is in. (Only when ``add_notes`` refuses a batch for one bad
+    note are its notes added one by one, skipping that note; see ``notes.new_notes``.)
 
     Duplicates are checked against a set of the note type's first fields, built once per job
     and kept up to date (``mark_duplicates`` would scan the collection for every batch).
@@ -90,7 +92,7 @@ class NoteWriter:
     def add(self, col: Any, chunk_ids: Sequence[str], cards: Sequence[Card]) -> AddOutcome:
         """Add ``cards`` (from the chunks ``chunk_ids``) and settle those chunks in the journal."""
         from .grounding import normalise
-        from .notes import UNDO_LABEL, new_notes, undo_failed_step
+        from .notes import UNDO_LABEL, add_error, new_notes, undo_failed_step
 
         self._resolve(col)
         keys = [fast_key(c.key_text()) for c in cards]
@@ -98,7 +100,13 @@ class NoteWriter:
         if self.skip_duplicates:
             norms = self.mark(col, cards, keys)
         batch = self.journal.next_batch()
-        self.journal.adding(batch, chunk_ids, int(time.time() * 1000) - 1, int(self._nt["id"]))
+        try:
+            self.journal.adding(batch, chunk_ids, int(time.time() * 1000) - 1, int(self._nt["id"]))
+        except OSError as e:  # nothing reached the collection: the batch stays pending
+            failed = write_failure(e, "The generated cards are kept in the job's journal.")
+            if failed is None:
+                raise
+            raise failed from e
         pos = col.add_custom_undo_entry(UNDO_LABEL)
         try:
             added, skipped = new_notes(col, self._nt, self._mapping, self.target, cards,
@@ -106,10 +114,14 @@ class NoteWriter:
             changes = col.merge_undo_entries(pos)
         except Exception as e:
             undo_failed_step(col, pos)
-            self.journal.not_added(batch, error=str(e))
-            raise CollectionError("The cards could not be added: %s" % e,
-                                  "The generated cards are kept: check the deck and note type, "
-                                  "then resume the job.") from e
+            error = add_error(e, "The generated cards are kept in the job's journal.",
+                              "The generated cards are kept: check the deck and note type, "
+                              "then resume the job.")
+            try:
+                self.journal.not_added(batch, error=error.message)
+            except OSError:
+                pass  # the journal's disk may be the full one; the batch stays "in doubt"
+            raise error from e
         per_chunk: Dict[str, List[int]] = {cid: [] for cid in chunk_ids}
         for i, note in added:
             per_chunk.setdefault(cards[i].chunk_id, []).append(int(note.id))

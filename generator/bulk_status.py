@@ -70,6 +70,7 @@ class Section:
     skipped: int = 0
     cards: int = 0
     errors: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)  # e.g. cards kept from a cut answer
 
     def label(self) -> str:
         return " › ".join(self.heading) or "(start of the document)"
@@ -106,6 +107,9 @@ class BulkResult:
 
     def failed_sections(self) -> List[Section]:
         return [s for s in self.sections if s.failed]
+
+    def warned_sections(self) -> List[Section]:
+        return [s for s in self.sections if s.warnings]
 
     def failed_files(self) -> List[FileStatus]:
         return [f for f in self.files if f.state == FAILED]

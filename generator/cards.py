@@ -57,6 +57,8 @@ class Card:
     # The card the rewrite pass replaced (its fields and "reasons"); empty = not rewritten.
     original: Dict[str, str] = field(default_factory=dict)
     similar_to: Optional[SimilarNote] = None  # a note that asks the same in other words
+    # What the user should know about this card (a field that was cut, ...); shown, never stored.
+    warnings: List[str] = field(default_factory=list)
 
     @property
     def rewritten(self) -> bool:
@@ -67,6 +69,9 @@ class Card:
         return self.text if self.kind == CLOZE else self.front
 
     def to_json(self) -> Dict[str, Any]:
+        """The card as JSON-ready data, every string fit for UTF-8 output."""
+        from .cardtext import clean_json
+
         d = asdict(self)
         d["source"] = {
             "document": self.source.document,
@@ -76,4 +81,4 @@ class Card:
         }
         d["flags"] = [{"check": check, "reason": reason} for check, reason in self.flags]
         d["rewritten"] = self.rewritten
-        return d
+        return clean_json(d)

@@ -1,22 +1,29 @@
 """The headless command line: the same engine as the add-on, on a collection file.
 
-Exit codes: 0 all well, 1 some chunks failed (the rest were added), 2 bad usage or input,
-3 server unreachable or model missing."""
+Exit codes: 0 all well, 1 some chunks failed, were cut short or were cancelled (the rest were
+added), 2 bad usage or input, 3 server unreachable or model missing, 4 the collection could not
+be written (disk full: nothing was added, the cards are printed as JSON), 130 aborted (a second
+Ctrl-C)."""
 import argparse
-import json
+import os
 import sys
 import threading
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from . import cli_live, cli_similar
 from .backends import make_backend
+from .cardtext import card_label
+from .cliopts import ranged
+from .clirun import Interrupts, json_text, write_stdout
 from .config import BackendKind, CardKind, FigureMode, Settings
 from .config_file import read_settings_file
 from .errors import FlashcardError, describe
 from .figure_plan import cli_graphics, plan_with_figures
-from .job import JobOptions, Progress, prepare_job, run_job
+from .job import JobOptions, Progress, WarningKind, prepare_job, run_job
+from .outside import shown
+from .writefail import write_failure
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_SERVER = 0, 1, 2, 3
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_SERVER, EXIT_WRITE, EXIT_ABORTED = 0, 1, 2, 3, 4, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,15 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", default=None, help="for OpenAI-compatible servers that need one")
     p.add_argument("--tags", nargs="*", default=None)
     p.add_argument("--language", default=None, help="language of the cards (default: the source's)")
-    p.add_argument("--max-cards", type=int, default=None, help="at most this many cards in all")
-    p.add_argument("--parallel", type=int, default=None, help="requests at once")
+    p.add_argument("--max-cards", type=ranged("--max-cards"), default=None, help="at most this many cards in all")
+    p.add_argument("--parallel", type=ranged("--parallel"), default=None, help="requests at once")
     p.add_argument("--num-ctx", type=num_ctx_arg, default=None, metavar="auto|N",
                    help="context per request: auto (the context the server loaded the model "
                         "with) or a number of tokens")
-    p.add_argument("--num-predict", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--temperature", type=float, default=None)
-    p.add_argument("--timeout", type=float, default=None, help="read timeout in seconds")
+    p.add_argument("--num-predict", type=ranged("--num-predict"), default=None)
+    p.add_argument("--seed", type=ranged("--seed"), default=None)
+    p.add_argument("--temperature", type=ranged("--temperature"), default=None)
+    p.add_argument("--timeout", type=ranged("--timeout"), default=None, help="read timeout in seconds")
     p.add_argument("--figures", choices=[m.value for m in FigureMode], default=None,
                    help="pictures for models that can see: auto (default), off, or slides (every "
                         "PDF page by page, as image and text)")
@@ -90,7 +97,7 @@ def server_config(args: argparse.Namespace) -> Settings:
     problems: List[str] = []
     base = Settings.from_dict(user, problems)
     for problem in problems:
-        err(f"{args.config}: {problem}")
+        err(f"{shown(args.config, 200)}: {shown(problem, 1000)}")
     changes = {key: value for key, value in (("url", args.url), ("backend", args.backend),
                                              ("api_key", args.api_key)) if value is not None}
     if args.backend is not None and args.url is None and not user.get("url"):
@@ -99,7 +106,13 @@ def server_config(args: argparse.Namespace) -> Settings:
 
 
 def err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A line on stderr; parts from outside must already have gone through ``shown``."""
+    print(shown(text, 4000, keep_newlines=True), file=sys.stderr, flush=True)
+
+
+def said(e: BaseException) -> str:
+    """An error as the CLI says it: whole, but neutralised and bounded (server text may be long)."""
+    return shown(describe(e), 2000, keep_newlines=True)
 
 
 def run_models(argv: Sequence[str]) -> int:
@@ -107,16 +120,16 @@ def run_models(argv: Sequence[str]) -> int:
     try:
         backend = make_backend(server_config(args))
     except FlashcardError as e:
-        err(describe(e))
+        err(said(e))
         return EXIT_USAGE
     try:
         info = backend.server_info()
     except FlashcardError as e:
-        err(describe(e))
+        err(said(e))
         return e.exit_code
-    err(info.status_line())
+    err(shown(info.status_line()))
     for name in info.models:
-        print(name)
+        print(shown(name))
     return EXIT_OK
 
 
@@ -136,7 +149,7 @@ def read_documents(sources: Sequence[str], figures: str = "auto", problems: Opti
             if problems is None or len(sources) == 1:
                 raise
             problems.append(e)  # one bad picture among several sources: said, and the rest go on
-            err(describe(e))
+            err(said(e))
     if not docs and problems:
         raise problems[-1]
     return docs
@@ -155,7 +168,7 @@ def parse_mapping(pairs: Sequence[str]) -> dict:
 
 def print_progress(p: Progress) -> None:
     total = f"/{p.chunks_total}" if p.chunks_total else ""
-    where = f" · {p.label}" if p.label else ""
+    where = f" · {shown(p.label, 120)}" if p.label else ""
     err(f"chunk {p.chunks_done}{total} · {p.cards} cards · {p.tokens_per_s:.1f} tok/s"
         f"{' · ' + str(p.failed) + ' failed' if p.failed else ''}{where}")
 
@@ -183,7 +196,7 @@ def run_generate(argv: Sequence[str]) -> int:
         topics = cli_live.load_topics(args.topics) if args.topics else None
         documents = read_documents(args.sources, options.figures, problems)
     except FlashcardError as e:
-        err(describe(e))
+        err(said(e))
         return EXIT_USAGE
     col = None
     figure_plan = None
@@ -199,11 +212,11 @@ def run_generate(argv: Sequence[str]) -> int:
         chunks = figure_plan.chunks
         problems.extend(figure_plan.skipped)
         for text in [describe(e) for e in figure_plan.skipped] + figure_plan.warnings:
-            err(text)
+            err(shown(text, 1000, keep_newlines=True))
         if not chunks and figure_plan.skipped:
             return EXIT_USAGE
         if not args.quiet:
-            err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {options.model}"
+            err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {shown(options.model, 80)}"
                 f"{', ' + str(figure_plan.images) + ' picture(s)' if figure_plan.images else ''}")
         similar = cli_similar.start(col, args.collection, backend, args, cfg)
         cancel = threading.Event()
@@ -224,56 +237,104 @@ def run_generate(argv: Sequence[str]) -> int:
         )
         live = cli_live.LivePrinter(args.jsonl, args.quiet, len(chunks),
                                     cli_live.live_duplicates(col, target) if col is not None else None)
-        try:
+        with Interrupts(cancel, err):  # Ctrl-C: keep what is done; twice: abort
             result = run_job(chunks, backend, options, None if args.quiet else print_progress, cancel,
                              on_card=live.on_card, on_chunk=live.on_chunk,
                              asks=plan.ask if plan is not None else None)
-        except KeyboardInterrupt:
-            cancel.set()
-            err("Cancelled.")
-            return EXIT_PARTIAL
-        for failure in result.failures:
-            where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
-            err(f"failed: {failure.chunk.document} · {where}: {failure.message}")
-        if result.fatal is not None and not result.cards:
-            err(describe(result.fatal))
-            return result.fatal.exit_code
-        added = 0
-        cli_similar.mark(similar, result.cards, args.quiet)
-        if col is not None and not args.dry_run:
-            from .notes import add_cards
-
-            from .media import add_figures
-
-            for text in add_figures(col, result.cards, target, not args.keep_duplicates, figure_plan.store):
-                err(text)
-            outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates,
-                                skip_similar=cfg.skip_similar and not args.keep_similar)
-            added = len(outcome.note_ids)
-            for card, why in outcome.skipped:
-                err(f"skipped: {card.key_text()[:60]!r}: {why}")
-        if args.json:
-            json.dump([c.to_json() for c in result.cards], sys.stdout, ensure_ascii=False, indent=2)
-            print()
-        cli_live.report_cut(result)
-        if not args.quiet:
-            err(f"{len(result.cards)} card(s) generated, {added} note(s) added"
-                f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}"
-                f"{', ' + str(len(result.cut)) + ' answer(s) cut short' if result.cut else ''}.")
-        return EXIT_PARTIAL if result.failures or result.cut or problems else EXIT_OK
+            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
     except FlashcardError as e:
-        err(describe(e))
+        err(said(e))
         return e.exit_code
     finally:
         if figure_plan is not None:
             figure_plan.close()
         backend.close()
         if col is not None:
-            col.close()
+            try:
+                col.close()
+            except Exception as e:  # a full disk may fail the close too; the file stays intact
+                err("The collection was not closed cleanly: %s" % shown(e))
+
+
+def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result: Any,
+               figure_plan: Any, similar: Any, problems: bool) -> int:
+    """After the job (finished or cancelled): report, add (or print) the cards, the exit code."""
+    for failure in result.failures:
+        where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
+        err(f"failed: {shown(failure.chunk.document, 120)} · {shown(where, 120)}: "
+            f"{shown(failure.message, 1000, keep_newlines=True)}")
+    for warning in result.warnings:  # (answers cut short are said by report_cut, below)
+        if warning.kind is WarningKind.FIELD_CUT:
+            where = warning.chunk.heading_label() or f"chunk {warning.chunk.index + 1}"
+            err(f"warning: {shown(warning.chunk.document, 120)} · {shown(where, 120)}: "
+                f"{shown(warning.message, 1000)}")
+    if result.cancelled:
+        left = max(0, result.chunks_total - result.chunks_done)
+        err(f"Cancelled: {result.chunks_done} of {result.chunks_total} chunk(s) finished and "
+            f"gave {len(result.cards)} card(s); {left} chunk(s) were not done.")
+    if result.fatal is not None and not result.cards:
+        err(said(result.fatal))
+        return result.fatal.exit_code
+    added = 0
+    cli_similar.mark(similar, result.cards, args.quiet)
+    if col is not None and not args.dry_run and result.cards:
+        from .media import add_figures
+        from .notes import add_cards
+
+        try:
+            for text in add_figures(col, result.cards, target, not args.keep_duplicates, figure_plan.store):
+                err(shown(text, 1000))
+            outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates,
+                                skip_similar=cfg.skip_similar and not args.keep_similar)
+        except Exception as e:
+            failed = write_failure(e)
+            if failed is None:
+                raise
+            # Nothing was added: print the cards, so the model's work is not lost.
+            write_stdout(json_text([c.to_json() for c in result.cards]))
+            err(said(failed))
+            err(f"The {len(result.cards)} card(s) are printed on stdout as JSON.")
+            return EXIT_WRITE
+        added = len(outcome.note_ids)
+        for card, why in outcome.skipped:
+            err(f"skipped: {card_label(card)!r}: {shown(why)}")
+    if args.json:
+        write_stdout(json_text([c.to_json() for c in result.cards]))
+    cli_live.report_cut(result)
+    fields_cut = sum(1 for w in result.warnings if w.kind is WarningKind.FIELD_CUT)
+    if not args.quiet:
+        err(f"{len(result.cards)} card(s) generated, {added} note(s) added"
+            f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}"
+            f"{', ' + str(len(result.cut)) + ' answer(s) cut short' if result.cut else ''}"
+            f"{', ' + str(fields_cut) + ' field(s) cut' if fields_cut else ''}.")
+    partial = result.failures or result.cut or result.warnings or result.cancelled or problems
+    return EXIT_PARTIAL if partial else EXIT_OK
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "models":
-        return run_models(argv[1:])
-    return run_generate(argv)
+    for stream in (sys.stdout, sys.stderr):  # a C/ASCII locale must not turn a "·" into a traceback
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    try:
+        if argv and argv[0] == "models":
+            return run_models(argv[1:])
+        return run_generate(argv)
+    except KeyboardInterrupt:
+        # The second Ctrl-C (or one before the job started): stop now. The collection was
+        # closed on the way out.
+        err("Aborted.")
+        return EXIT_ABORTED
+
+
+def exit_now(code: int) -> None:
+    """End the process with ``code``. A request still in flight after a cancel or a fatal error
+    (a worker thread waiting on the network) is not waited for: the collection is closed and
+    the output written by now."""
+    workers = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if any(t.is_alive() for t in workers):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

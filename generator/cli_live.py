@@ -8,13 +8,13 @@ not printed is printed then (with ``"replaces": <id>`` when it took the place of
 a printed card that is not in the final list is withdrawn by a line ``{"id": ..., "withdrawn":
 true}``. With a well-formed answer neither happens: the lines are the cards."""
 import argparse
-import json
 import sys
 import threading
 from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from .cards import Card
 from .chunks import Chunk
+from .clirun import json_text
 from .errors import FlashcardError, UnreadableSource, describe
 from .job import JobOptions, JobResult
 from .outside import shown
@@ -62,7 +62,7 @@ class LivePrinter:
         return f"{chunk.id}#{n}"
 
     def _line(self, obj: Dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.out.write(json_text(obj, indent=None) + "\n")
         self.out.flush()
 
     def _card_line(self, card_id: str, card: Card, replaces: str = "") -> None:
@@ -142,9 +142,10 @@ def run_topics_only(chunks: Sequence[Chunk], backend: Any, options: JobOptions, 
     for failure in result.failures + result.cut:
         where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
         label = "failed" if failure in result.failures else "cut short"
-        err(f"{label}: {shown(failure.chunk.document, 80)} · {shown(where, 80)}: {failure.message}")
+        err(f"{label}: {shown(failure.chunk.document, 80)} · {shown(where, 80)}: "
+            f"{shown(failure.message, 1000, keep_newlines=True)}")
     if result.fatal is not None and not result.topics:
-        err(describe(result.fatal))
+        err(shown(describe(result.fatal), 2000, keep_newlines=True))
         return result, result.fatal.exit_code
     print(topics_json(result.topics))
     if not quiet:
@@ -167,5 +168,6 @@ def topic_plan(topics: Sequence[Topic], options: JobOptions, chunks: Sequence[Ch
 def report_cut(result: JobResult) -> None:
     for cut in result.cut:
         where = cut.chunk.heading_label() or f"chunk {cut.chunk.index + 1}"
-        err(f"cut short: {shown(cut.chunk.document, 80)} · {shown(where, 80)}: {cut.message}")
+        err(f"cut short: {shown(cut.chunk.document, 80)} · {shown(where, 80)}: "
+            f"{shown(cut.message, 1000, keep_newlines=True)}")
 

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 from .sanitize import html_to_text
 
-__all__ = ["normalize_cloze", "has_cloze", "ensure_cloze", "CLOZE_RE"]
+__all__ = ["normalize_cloze", "has_cloze", "ensure_cloze", "drop_blank_deletions", "CLOZE_RE"]
 
 # A well-formed deletion as Anki parses it.
 CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.S)
@@ -275,3 +275,20 @@ def ensure_cloze(text: str, answer_hint: str = "") -> Optional[str]:
                 if CLOZE_RE.search(result):
                     return result
     return None
+
+
+def drop_blank_deletions(text: str, blank: Callable[[str], bool]) -> str:
+    """``text`` (well-formed, e.g. sanitized after ``normalize_cloze``) without the deletions whose
+    answer ``blank`` judges empty, the rest renumbered c1, c2, ... by first appearance. Run it
+    after sanitizing: a deletion that held only a script or invisible characters is empty then."""
+    if "{{c" not in text:
+        return text
+    kept = CLOZE_RE.sub(lambda m: "" if blank(m.group(2)) else m.group(0), text)
+    numbers: Dict[str, int] = {}
+
+    def renumber(m: "re.Match[str]") -> str:
+        number = numbers.setdefault(m.group(1), len(numbers) + 1)
+        hint = "::" + m.group(3) if m.group(3) is not None else ""
+        return "{{c%d::%s%s}}" % (number, m.group(2), hint)
+
+    return CLOZE_RE.sub(renumber, kept)

@@ -140,6 +140,16 @@ class CollectionBusy(CollectionError):
     pass
 
 
+class CollectionWriteFailed(CollectionError):
+    """The collection file could not be written (an I/O error): nothing of that add went in."""
+
+    exit_code = 4
+
+
+class DiskFull(CollectionWriteFailed):
+    """No space left on the disk that holds the collection (or the job's journal)."""
+
+
 def one_line(text: str) -> str:
     """A message and its hint on one line, as sentences ("Cannot connect. Start Ollama.")."""
     out = ""

@@ -5,6 +5,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
@@ -112,6 +113,21 @@ class ChunkFailure:
         return self.error.user_text()
 
 
+class WarningKind(Enum):
+    ANSWER_CUT = "answer_cut"  # the answer broke off: only its complete cards were kept
+    FIELD_CUT = "field_cut"  # a card's field was longer than a card may be, and was cut
+
+
+@dataclass
+class ChunkWarning:
+    """Something the user should know about a chunk that did give cards (said by the CLI, the
+    dialogs' message bar and the bulk report)."""
+
+    chunk: Chunk
+    kind: WarningKind
+    message: str
+
+
 @dataclass
 class JobResult:
     cards: List[Card] = field(default_factory=list)
@@ -121,6 +137,7 @@ class JobResult:
     chunks_total: int = 0
     fatal: Optional[FlashcardError] = None  # an error that stopped the whole job (server gone ...)
     cut: List[ChunkFailure] = field(default_factory=list)  # answers that broke off: cards kept, and why
+    warnings: List[ChunkWarning] = field(default_factory=list)  # cut answers and cut fields, to show
 
 
 def prepare_job(backend: Backend, options: JobOptions) -> JobOptions:
@@ -282,6 +299,16 @@ def generate_for_chunk(
     raise last
 
 
+def chunk_warnings(chunk: Chunk, cards: Sequence[Card], cut: Optional[FlashcardError]) -> List[ChunkWarning]:
+    """The warnings of a finished chunk: its answer broke off (``cut``), its cards' fields were cut."""
+    from .cardtext import card_label
+
+    found = [ChunkWarning(chunk, WarningKind.ANSWER_CUT, cut.user_text())] if cut is not None else []
+    found += [ChunkWarning(chunk, WarningKind.FIELD_CUT, "Card “%s”: %s" % (card_label(card), note))
+              for card in cards for note in card.warnings]
+    return found
+
+
 def auto_depth(options: JobOptions) -> Optional[Depth]:
     """The depth the prompt asks by, or None when the user set the number of cards."""
     return None if options.max_cards > 0 else options.depth
@@ -329,6 +356,7 @@ def run_job(
     on_failure: Optional[Callable[[Chunk, FlashcardError], None]] = None,
     on_card: Optional[Callable[[Chunk, Card], None]] = None,
     asks: Optional[AskFor] = None,
+    on_warning: Optional[Callable[[ChunkWarning], None]] = None,
 ) -> JobResult:
     """Generate cards for every chunk, up to ``options.parallel`` requests at once.
 
@@ -340,7 +368,9 @@ def run_job(
     ``on_card`` is called on a worker thread with each card as soon as it is written, before its
     chunk ends (in any order across chunks); ``on_chunk``'s list is authoritative (see
     ``stream_cards.reconcile``). ``asks`` says per chunk what to ask (topics); a chunk it skips
-    is done with no cards. Answers that broke off keep their complete cards: ``JobResult.cut``."""
+    is done with no cards. Answers that broke off keep their complete cards: ``JobResult.cut``.
+    ``on_warning`` is called (before ``on_chunk``) for what a chunk that gave cards should tell
+    the user: its answer broke off, a field was cut (``JobResult.warnings``)."""
     user_cancel = cancel or threading.Event()
     stop = threading.Event()  # tells workers to give up: user cancel, a fatal error, or the limit
     if isinstance(chunks, Sequence):
@@ -399,8 +429,14 @@ def run_job(
         else:
             cards = outcome if limit is None else outcome[: max(0, limit - len(result.cards))]
             result.cards.extend(cards)
-            if chunk.id in cuts:
-                result.cut.append(ChunkFailure(chunk, cuts.pop(chunk.id)))
+            cut = cuts.pop(chunk.id, None)
+            if cut is not None:
+                result.cut.append(ChunkFailure(chunk, cut))
+            found = chunk_warnings(chunk, cards, cut)
+            result.warnings.extend(found)
+            for warning in found:
+                if on_warning is not None:
+                    on_warning(warning)
             if on_chunk is not None:
                 on_chunk(chunk, cards)
             if limit is not None and len(result.cards) >= limit:
@@ -436,6 +472,15 @@ def run_job(
             while emitted in finished and not stop.is_set():  # document order
                 emit(order.pop(emitted), finished.pop(emitted))
                 emitted += 1
+        if user_cancel.is_set() or result.fatal is not None:
+            # Keep what is done: the cards of chunks that finished behind a slower one (their
+            # failures may be the stop's doing, and are left out).
+            for index, future in list(pending.items()):
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    finished[index] = future.result()
+            for index in sorted(finished):
+                if not isinstance(finished[index], BaseException):
+                    emit(order[index], finished[index])
     finally:
         stop.set()
         # Do not wait for requests still in flight: they see `stop` between streamed lines.

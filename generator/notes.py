@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .cards import CLOZE, REVERSED, Card
+from .cardtext import clean_chars
 from .errors import CollectionError
 from .grounding import normalise
+from .outside import shown
+from .writefail import write_failure
 
 UNDO_LABEL = "Generate Flashcards"
 ADDON_TAG = "ollama-flashcards"
@@ -217,9 +220,12 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
     for logical, value in values.items():
         name = mapping.get(logical)
         if name:
-            note[name] = value
-    note.tags = list(dict.fromkeys(list(tags) + list(card.tags) + [source_tag(card.source.document)]
-                                   + ([UNGROUNDED_TAG] if not card.grounded else [])))
+            # Cards are clean when the engine makes them; a journal from before, a file name or
+            # an edit may still bring a character no note can store (a lone surrogate).
+            note[name] = clean_chars(value)
+    all_tags = (list(tags) + list(card.tags) + [source_tag(card.source.document)]
+                + ([UNGROUNDED_TAG] if not card.grounded else []))
+    note.tags = list(dict.fromkeys(t for t in (clean_chars(str(t)) for t in all_tags) if t))
 
 
 def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarget,
@@ -230,7 +236,7 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
     and the cards skipped, with why."""
     from anki.collection import AddNoteRequest
 
-    deck_ids = {target.deck.strip() or "Default": col.decks.id(target.deck.strip() or "Default", create=True)}
+    deck_ids: Dict[str, int] = {}  # deck name -> id, created if need be
     added: List[Tuple[int, Any]] = []
     skipped: List[Tuple[Card, str]] = []
     requests = []
@@ -242,32 +248,74 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
             skipped.append((card, f"similar to note {card.similar_to.note_id} "
                                   f"({card.similar_to.score:.2f})"))
             continue
-        note = col.new_note(nt)
-        fill_note(note, card, mapping, target.tags)
-        if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
-            skipped.append((card, "not a valid cloze"))
+        try:  # one card that cannot become a note never costs the others
+            note = col.new_note(nt)
+            fill_note(note, card, mapping, target.tags)
+            if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
+                skipped.append((card, "not a valid cloze"))
+                continue
+        except Exception as e:
+            if write_failure(e) is not None:
+                raise
+            skipped.append((card, "could not be made into a note: %s" % shown(e)))
             continue
         added.append((i, note))
-        deck = target.deck_name(card)
+        deck = clean_chars(target.deck_name(card)).strip() or "Default"
         if deck not in deck_ids:
             deck_ids[deck] = col.decks.id(deck, create=True)
         requests.append(AddNoteRequest(note, deck_ids[deck]))
-    if requests:
+    if not requests:
+        return added, skipped
+    try:
         col.add_notes(requests)
+    except Exception as e:
+        if write_failure(e) is not None:
+            raise
+        # Something in one note made the whole call fail: add them one by one (in the same undo
+        # step) and skip only the notes that fail.
+        kept: List[Tuple[int, Any]] = []
+        for (i, note), request in zip(added, requests):
+            try:
+                col.add_note(note, request.deck_id)
+            except Exception as one:
+                if write_failure(one) is not None:
+                    raise
+                skipped.append((cards[i], "could not be added: %s" % shown(one)))
+                continue
+            kept.append((i, note))
+        if not kept:  # not one note's fault: fail as a whole (the caller undoes the step)
+            raise e
+        added = kept
     return added, skipped
 
 
 def undo_failed_step(col, pos: Any) -> None:
     """After a failure inside the undo step opened at ``pos``: close it and undo what it did."""
-    col.merge_undo_entries(pos)
-    if col.undo_status().undo == UNDO_LABEL:
-        col.undo()
+    try:
+        col.merge_undo_entries(pos)
+        if col.undo_status().undo == UNDO_LABEL:
+            col.undo()
+    except Exception:
+        # The failed operation took the undo step with it (a full disk does: "target undo op
+        # not found"); its transaction was rolled back, so there is nothing left to undo.
+        pass
+
+
+def add_error(err: BaseException, nothing_added: str, hint: str) -> CollectionError:
+    """The typed error for a failed add: a full disk or another failed write as such, anything
+    else as "could not be added" with the (shortened) reason."""
+    failed = write_failure(err, nothing_added)
+    if failed is not None:
+        return failed
+    return CollectionError("The cards could not be added: %s" % shown(err), hint)
 
 
 def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: bool = True,
               skip_similar: bool = False) -> AddResult:
     """Add the cards as notes in one transaction and one undo step labelled UNDO_LABEL.
-    Either every note is added or, on failure, none (and no deck is left behind)."""
+    A card that cannot become a note is skipped (with why in ``skipped``); the others go in.
+    A failed write (a full disk, ...) adds none and raises ``CollectionWriteFailed``; any other
+    failure adds none either (and leaves no deck behind)."""
     nt, mapping = resolve_notetype(col, target)
     mark_duplicates(col, cards, target)
     pos = col.add_custom_undo_entry(UNDO_LABEL)
@@ -276,8 +324,8 @@ def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: b
         changes = col.merge_undo_entries(pos)
     except Exception as e:
         undo_failed_step(col, pos)
-        raise CollectionError(f"The cards could not be added: {e}",
-                              "Nothing was changed. Check the deck and note type, then try again.") from e
+        raise add_error(e, "Nothing was added.",
+                        "Nothing was changed. Check the deck and note type, then try again.") from e
     return AddResult([n.id for _i, n in added], skipped, changes, [(cards[i], n.id) for i, n in added])
 
 
@@ -297,7 +345,10 @@ def open_collection(path: str):
     try:
         return Collection(path)
     except Exception as e:
-        text = str(e)
+        text = shown(e)
+        failed = write_failure(e, "")
+        if failed is not None:
+            raise failed from None
         if "already open" in text.lower() or "locked" in text.lower():
             raise CollectionError(
                 f"The collection '{path}' is open in Anki.",

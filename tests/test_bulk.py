@@ -137,6 +137,27 @@ def test_failed_chunk_is_reported_by_section_and_rerun_alone(tmp_path, col):
         assert unfinished(folder) == []
 
 
+def test_a_cut_answer_is_a_warning_of_its_section(tmp_path, col):
+    """Cards kept from an answer cut at the token limit (twice) are added, and the summary says
+    which section they came from and what to change."""
+    files = [write_md(tmp_path / "a.md")]
+    cut = ('{"cards": [{"front": "What does item 1 weigh?", "back": "1 gram.", "quote": "item 1"}, '
+           '{"front": "Wh')
+
+    def answerer(body):
+        if "Fact A-2-" in body["messages"][1]["content"]:
+            return Reply(content=cut, done_reason="length")
+        return Reply()
+
+    with FakeOllama(answerer=answerer) as srv:
+        result = run_headless(col, backend_for(srv.url), str(tmp_path / "j"), spec_for(files))
+    warned = result.warned_sections()
+    assert [s.label() for s in warned] == ["Topic A2"]
+    assert "cut at the token limit" in warned[0].warnings[0] and "num_predict" in warned[0].warnings[0]
+    assert not result.failed_sections() and result.finished
+    assert "What does item 1 weigh?" in fronts(col)
+
+
 def test_review_mode_keeps_cards_until_reviewed(tmp_path, col):
     files = [write_md(tmp_path / "a.md", sections=2)]
     with FakeOllama() as srv:

@@ -103,12 +103,14 @@ def test_duplicates_in_collection_near_and_batch_are_reported_and_skipped(col):
 
 
 def test_failure_changes_nothing(col, monkeypatch):
+    """A failure that is no single note's fault (every note fails, one by one too)."""
     before = col.note_count()
 
-    def boom(requests):
-        raise RuntimeError("disk full")
+    def boom(*args):
+        raise RuntimeError("the backend is broken")
 
     monkeypatch.setattr(col, "add_notes", boom)
+    monkeypatch.setattr(col, "add_note", boom)
     with pytest.raises(CollectionError) as e:
         add_cards(col, [basic("Q?", "A")], NoteTarget("Brand new deck", "basic"))
     assert "Nothing was changed" in e.value.hint

@@ -206,6 +206,28 @@ def test_failed_sections_are_shown_and_retried_alone(anki_app, bulk, tmp_path):
         assert len(deck_notes(anki_app.col, deck)) == len(dlg.last_result.note_ids)
 
 
+def test_cards_from_a_cut_answer_are_a_warning_in_the_report(anki_app, bulk, tmp_path):
+    deck = anki_app.new_deck("Bulk")
+    cut = ('{"cards": [{"front": "How many fish does lake 1 hold?", "back": "1 fish.", "quote": "lake"}, '
+           '{"front": "Wh')
+
+    def answerer(body):
+        if "Part C1" in body["messages"][1]["content"]:
+            return Reply(content=cut, done_reason="length")
+        return Reply()
+
+    with FakeOllama(answerer=answerer) as srv:
+        dlg = open_bulk(anki_app, bulk, srv.url, deck)
+        dlg.add_paths([write(tmp_path, "c.md", long_md(3, "C"))])
+        dlg.start_btn.click()
+        wait_finished(anki_app, dlg)
+    text = dlg.message.text()
+    assert "section has a warning" in text and "cut at the token limit" in text and "num_predict" in text
+    assert dlg.result.finished and not dlg.result.failed_sections()
+    outcomes = [dlg.coverage.topLevelItem(0).child(i).text(3) for i in range(dlg.coverage.topLevelItem(0).childCount())]
+    assert any(o.startswith("kept, but: ") for o in outcomes), outcomes
+
+
 def test_server_down_says_what_to_do(anki_app, bulk, tmp_path):
     deck = anki_app.new_deck("Bulk")
     srv = FakeOllama().start()

@@ -591,3 +591,22 @@ def test_the_engine_is_imported_on_a_worker_not_at_the_first_generate_click(anki
     dlg.generate_btn.click()
     assert {m for m in set(sys.modules) - before if m.startswith(addon)} == set()
     anki_app.wait_until(dlg.idle, 20)
+
+
+CUT_ANSWER = ('{"cards": [{"front": "What is kept from a cut answer?", "back": "Its complete cards.", '
+              '"quote": "x"}, {"front": "Wh')
+
+
+def test_an_answer_cut_twice_says_how_many_cards_were_kept(anki_app, server):
+    """Not "Made N cards" alone: the message bar says the answer was cut, how many cards were
+    kept from it, and what to change."""
+    server.script(Reply(content=CUT_ANSWER, done_reason="length"),
+                  Reply(content=CUT_ANSWER, done_reason="length"))
+    dlg = open_dialog(anki_app, server.url, max_cards=2)
+    dlg.source.edit.setPlainText(text_for("an answer cut twice says how many cards were kept"))
+    generate(anki_app, dlg)
+    text = dlg.message.text()
+    assert len(dlg.table.cards) == 1
+    assert "cut at the token limit" in text and "the 1 card written before the break" in text
+    assert "num_predict" in text and "Traceback" not in text
+    dlg.table.set_all_checked(False)

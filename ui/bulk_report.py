@@ -53,6 +53,11 @@ def report(result: BulkResult, deck: str) -> Report:
         actions.append(SHOW_SUMMARY)
     else:
         level = "info" if result.pending else "success"
+    warned = result.warned_sections()
+    if warned:  # cards kept from a cut answer, a cut field: say so, and what to change
+        lines.append("%s: %s" % (plural(len(warned), "section has a warning", "sections have a warning"),
+                                 esc(one_line(warned[0].warnings[0]))))
+        level = "warning" if level in ("success", "info") else level
     if result.pending and result.fatal is None and not result.cancelled:
         lines[0] += " Check them in the Review tab, then add them."
     if result.note_ids and not result.pending:
@@ -67,6 +72,8 @@ def section_outcome(sec: Section) -> str:
         return "already in the collection"
     if sec.done < sec.chunks:
         return "%d of %d done" % (sec.done, sec.chunks)
+    if sec.warnings:
+        return "kept, but: " + "; ".join(one_line(w) for w in sec.warnings)
     return "no cards" if not sec.cards else "ok"
 
 

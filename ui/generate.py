@@ -55,7 +55,7 @@ from aqt.utils import askUser, tooltip
 
 from ..generator.cards import CLOZE, Card
 from ..generator.chunks import Chunk
-from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
+from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable, one_line
 from .card_options import CardOptions
 from .common import (
     button,
@@ -453,6 +453,12 @@ class GenerateDialog(JobDialog):
         elif n == 0:
             self.message.show_message("The model made no cards from this text. Try a longer text, "
                                       "another model, or a different number of cards.", "warning")
+        elif result.warnings:  # cards kept from a cut answer, a cut field: say so, and what to change
+            more = len(result.warnings) - 1
+            self.message.show_message(
+                "Made %s, but: %s%s" % (plural(n, "card"), esc(one_line(result.warnings[0].message)),
+                                         " (and %s)" % plural(more, "more warning") if more else ""),
+                "warning", [("Retry", self.generate)])
         else:
             similar = sum(1 for c in result.cards if c.similar_to is not None)
             self.message.show_message(
