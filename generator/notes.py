@@ -236,7 +236,7 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
     and the cards skipped, with why."""
     from anki.collection import AddNoteRequest
 
-    deck_ids: Dict[str, int] = {}  # deck name -> id, created if need be
+    deck_ids: Dict[str, Any] = {}  # deck name -> DeckId, created if need be
     added: List[Tuple[int, Any]] = []
     skipped: List[Tuple[Card, str]] = []
     requests = []

@@ -223,8 +223,9 @@ def test_cards_from_a_cut_answer_are_a_warning_in_the_report(anki_app, bulk, tmp
         wait_finished(anki_app, dlg)
     text = dlg.message.text()
     assert "section has a warning" in text and "cut at the token limit" in text and "num_predict" in text
-    assert dlg.result.finished and not dlg.result.failed_sections()
-    outcomes = [dlg.coverage.topLevelItem(0).child(i).text(3) for i in range(dlg.coverage.topLevelItem(0).childCount())]
+    assert dlg.last_result.finished and not dlg.last_result.failed_sections()
+    top = dlg.coverage.tree.topLevelItem(0)
+    outcomes = [top.child(i).text(3) for i in range(top.childCount())]
     assert any(o.startswith("kept, but: ") for o in outcomes), outcomes
 
 
