@@ -33,8 +33,9 @@ from .bulk_reader import Planner, document_name
 from .bulk_status import (DONE, FAILED, GENERATING, READING, STOPPED, WAITING, BulkProgress,
                           BulkResult, FileStatus, Section)
 from .cards import Card
+from .checks import is_flagged
 from .chunks import Chunk
-from .config import BulkMode
+from .config import BulkMode, FlaggedInBulk
 from .errors import Cancelled, CollectionError, FlashcardError, describe, one_line
 from .job import ChunkWarning, JobOptions, Progress, chunk_budget, prepare_job, run_job
 from .journal import ChunkIndex, Journal, chunk_from_json
@@ -69,6 +70,8 @@ class BulkSpec:
     skip_known: bool = True  # skip sections a previous job already turned into notes
     skip_similar: bool = True  # skip cards marked similar in meaning to a note (embed_model)
     topics: List[Topic] = field(default_factory=list)  # topics first: cards for the checked ones only
+    # "add" mode: a flagged card is added tagged ollama-flashcards::flagged, or skipped
+    flagged: FlaggedInBulk = FlaggedInBulk.TAG
 
     def header(self, options: JobOptions, budget: int) -> Dict[str, Any]:
         # options hold the focus; with the topics, a resumed job asks the same things
@@ -76,7 +79,8 @@ class BulkSpec:
                 "budget": budget, "target": asdict(self.target), "mode": self.mode,
                 "skip_duplicates": self.skip_duplicates, "skip_known": self.skip_known,
                 "skip_similar": self.skip_similar,
-                "topics": [t.to_json() for t in self.topics]}
+                "topics": [t.to_json() for t in self.topics],
+                "flagged": str(self.flagged)}
 
     @classmethod
     def from_header(cls, header: Dict[str, Any]) -> "BulkSpec":
@@ -92,7 +96,8 @@ class BulkSpec:
                    skip_known=bool(header.get("skip_known", True)),
                    skip_similar=bool(header.get("skip_similar", True)),
                    topics=[t for t in (Topic.from_json(d) for d in header.get("topics") or ()
-                                       if isinstance(d, dict)) if t is not None])
+                                       if isinstance(d, dict)) if t is not None],
+                   flagged=FlaggedInBulk.parse(header.get("flagged") or FlaggedInBulk.TAG))
 
 
 def start_journal(folder: str, spec: BulkSpec, options: JobOptions, sync: bool = True) -> Journal:
@@ -293,6 +298,7 @@ class BulkRun:
             f.in_flight -= 1
             f.chunks_done += 1
             f.cards += len(cards)
+            f.flagged += sum(1 for c in cards if is_flagged(c))
             sec = self._section(i, chunk.heading_path)
             sec.chunks += 1
             sec.done += 1
@@ -301,7 +307,7 @@ class BulkRun:
             self._maybe_file_done(i)
         if self.spec.mode == MODE_ADD and self.adder is not None and cards:
             self._batch_ids.append(chunk.id)
-            self._batch_cards.extend(cards)
+            self._batch_cards.extend(self._addable(cards))
             if (time.monotonic() - self._last_flush >= self.batch_seconds
                     or len(self._batch_cards) >= BATCH_CARDS):
                 self._flush()
@@ -310,6 +316,12 @@ class BulkRun:
             if index is not None:
                 index.record({chunk.id: []})
         self.on_event("chunk", i)
+
+    def _addable(self, cards: List[Card]) -> List[Card]:
+        """The cards "add" mode adds: flagged ones too (tagged), unless the spec skips them."""
+        if self.spec.flagged == FlaggedInBulk.SKIP:
+            return [c for c in cards if not is_flagged(c)]
+        return cards
 
     def writer_index(self) -> Optional[ChunkIndex]:
         writer = getattr(self.adder, "writer", None)
@@ -397,7 +409,7 @@ class BulkRun:
                 from .journal import card_from_json
 
                 self._batch_ids = [r.id for r in pending]
-                self._batch_cards = [card_from_json(c) for r in pending for c in r.cards]
+                self._batch_cards = self._addable([card_from_json(c) for r in pending for c in r.cards])
                 self._flush()
         if not self.only_failed:
             self.planner = Planner(self.spec.files, self.budget, self.spool_dir, self._on_reader).start()

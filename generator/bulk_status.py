@@ -23,6 +23,7 @@ class FileStatus:
     chunks_skipped: int = 0  # already in the collection
     cards: int = 0
     added: int = 0
+    flagged: int = 0  # cards the checks flagged (generator/checks.py)
     error: str = ""
     in_flight: int = 0
 
@@ -37,6 +38,8 @@ class FileStatus:
             extra.append("%d section%s failed" % (self.chunks_failed, "" if self.chunks_failed == 1 else "s"))
         if self.chunks_skipped:
             extra.append("%d already in the collection" % self.chunks_skipped)
+        if self.flagged:
+            extra.append("%d flagged" % self.flagged)
         tail = (" (" + ", ".join(extra) + ")") if extra else ""
         if self.state == WAITING:
             return "Waiting"
@@ -123,6 +126,9 @@ class BulkResult:
             parts.append("%d added" % added)
         if self.pending:
             parts.append("%d waiting for review" % len(self.pending))
+        flagged = sum(f.flagged for f in self.files)
+        if flagged:
+            parts.append("%d flagged by the card checks" % flagged)
         failed_chunks = sum(s.failed for s in self.sections)
         if failed_chunks:
             parts.append("%d section%s failed" % (failed_chunks, "" if failed_chunks == 1 else "s"))

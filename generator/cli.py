@@ -15,11 +15,11 @@ from .backends import make_backend
 from .cardtext import card_label
 from .cliopts import ranged
 from .clirun import Interrupts, json_text, write_stdout
-from .config import BackendKind, CardKind, FigureMode, Settings
+from .config import BackendKind, CardKind, Depth, FigureMode, SelfReview, Settings
 from .config_file import read_settings_file
 from .errors import FlashcardError, describe
 from .figure_plan import cli_graphics, plan_with_figures
-from .job import JobOptions, Progress, WarningKind, prepare_job, run_job
+from .job import JobOptions, JobResult, Progress, WarningKind, prepare_job, run_job
 from .outside import shown
 from .writefail import write_failure
 
@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tags", nargs="*", default=None)
     p.add_argument("--language", default=None, help="language of the cards (default: the source's)")
     p.add_argument("--max-cards", type=ranged("--max-cards"), default=None, help="at most this many cards in all")
+    p.add_argument("--depth", choices=[d.value for d in Depth], default=None,
+                   help="cards per text when --max-cards is not set (default every_fact)")
+    p.add_argument("--self-review", choices=[m.value for m in SelfReview], default=None,
+                   help="the one rewrite pass: flagged cards (default), all, or off")
     p.add_argument("--parallel", type=ranged("--parallel"), default=None, help="requests at once")
     p.add_argument("--num-ctx", type=num_ctx_arg, default=None, metavar="auto|N",
                    help="context per request: auto (the context the server loaded the model "
@@ -166,10 +170,21 @@ def parse_mapping(pairs: Sequence[str]) -> dict:
     return mapping
 
 
+def quality_summary(result: JobResult) -> str:
+    """Flagged cards and the rewrite pass, for the summary line."""
+    r = result.review
+    parts = [f"{result.flagged} flagged"]
+    if r.requests:
+        parts.append(f"{r.rewritten} rewritten, {r.dropped} dropped in the rewrite pass "
+                     f"({r.tokens} tokens beside {result.tokens})")
+    return "; ".join(parts)
+
+
 def print_progress(p: Progress) -> None:
     total = f"/{p.chunks_total}" if p.chunks_total else ""
     where = f" · {shown(p.label, 120)}" if p.label else ""
-    err(f"chunk {p.chunks_done}{total} · {p.cards} cards · {p.tokens_per_s:.1f} tok/s"
+    review = f" (+{p.review_tokens} rewriting)" if p.review_tokens else ""
+    err(f"chunk {p.chunks_done}{total} · {p.cards} cards · {p.tokens} tokens{review} · {p.tokens_per_s:.1f} tok/s"
         f"{' · ' + str(p.failed) + ' failed' if p.failed else ''}{where}")
 
 
@@ -191,6 +206,8 @@ def run_generate(argv: Sequence[str]) -> int:
             parallel=args.parallel, num_predict=args.num_predict,
             seed=args.seed, temperature=args.temperature, focus=cli_live.focus_of(args),
             figures=args.figures,
+            depth=Depth.parse(args.depth) if args.depth else None,
+            self_review=SelfReview.parse(args.self_review) if args.self_review else None,
         )
         mapping = parse_mapping(args.field)
         topics = cli_live.load_topics(args.topics) if args.topics else None
@@ -303,7 +320,7 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
     cli_live.report_cut(result)
     fields_cut = sum(1 for w in result.warnings if w.kind is WarningKind.FIELD_CUT)
     if not args.quiet:
-        err(f"{len(result.cards)} card(s) generated, {added} note(s) added"
+        err(f"{len(result.cards)} card(s) generated ({quality_summary(result)}), {added} note(s) added"
             f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}"
             f"{', ' + str(len(result.cut)) + ' answer(s) cut short' if result.cut else ''}"
             f"{', ' + str(fields_cut) + ' field(s) cut' if fields_cut else ''}.")

@@ -96,18 +96,19 @@ def answer_room_cards(num_predict: int, num_ctx: int) -> int:
 
 
 def ceiling(text: str, depth: Depth, room_cards: int) -> int:
-    """The most cards to ask of ``text`` at ``depth``: at least 1, at most ``room_cards``."""
-    wanted = math.ceil(estimate_facts(text) * FACTOR[depth])
+    """The most cards to ask of ``text`` at ``depth``: at least 1, at most ``room_cards``.
+    (``depth`` may also be its value: a resumed bulk job reads its options back from JSON.)"""
+    wanted = math.ceil(estimate_facts(text) * FACTOR[Depth.parse(depth)])
     return max(1, min(room_cards, wanted))
 
 
 def text_budget(depth: Depth, room_cards: int) -> int:
     """Tokens of text per piece so that the depth's cards for it fit in one answer."""
-    return max(MIN_TEXT_BUDGET, room_cards * TEXT_TOKENS_PER_CARD[depth])
+    return max(MIN_TEXT_BUDGET, room_cards * TEXT_TOKENS_PER_CARD[Depth.parse(depth)])
 
 
 def prompt_line(depth: Depth, cards: int) -> str:
     """What the user message asks for: one card per fact of the depth, up to the ceiling."""
     s = "s" if cards != 1 else ""
-    return (f"{PROMPT[depth]}, up to {cards} card{s}: fewer when the text has fewer, "
+    return (f"{PROMPT[Depth.parse(depth)]}, up to {cards} card{s}: fewer when the text has fewer, "
             "and never a card made up to reach the number.")

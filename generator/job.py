@@ -34,6 +34,7 @@ from .errors import (
     TruncatedAnswer,
 )
 from .prompts import retry_prompt, system_prompt, user_prompt
+from .review_pass import ReviewStats, review_chunk
 from .schema import answer_schema
 from .stream_cards import CardStream
 from .vision import content_tokens, figure_finish, picture_cards, prepare_images, user_text, with_images
@@ -101,6 +102,7 @@ class Progress:
     tokens_per_s: float
     failed: int
     label: str = ""  # heading path of the chunk that just finished
+    review_tokens: int = 0  # answer tokens of the rewrite pass (not in ``tokens``)
 
 
 @dataclass
@@ -138,6 +140,15 @@ class JobResult:
     fatal: Optional[FlashcardError] = None  # an error that stopped the whole job (server gone ...)
     cut: List[ChunkFailure] = field(default_factory=list)  # answers that broke off: cards kept, and why
     warnings: List[ChunkWarning] = field(default_factory=list)  # cut answers and cut fields, to show
+    tokens: int = 0  # answer tokens of the generation
+    review: ReviewStats = field(default_factory=ReviewStats)  # the rewrite pass (its tokens apart)
+
+    @property
+    def flagged(self) -> int:
+        """Cards the checks flagged (generator/checks.py), after the rewrite pass."""
+        from .checks import is_flagged
+
+        return sum(1 for c in self.cards if is_flagged(c))
 
 
 def prepare_job(backend: Backend, options: JobOptions) -> JobOptions:
@@ -194,15 +205,20 @@ class _Counter:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.tokens = 0
+        self.review_tokens = 0  # the rewrite pass's, apart
         self.started = time.monotonic()
 
     def add_tokens(self, n: int) -> None:
         with self.lock:
             self.tokens += n
 
+    def add_review_tokens(self, n: int) -> None:
+        with self.lock:
+            self.review_tokens += n
+
     def rate(self) -> float:
         elapsed = time.monotonic() - self.started
-        return self.tokens / elapsed if elapsed > 0 else 0.0
+        return (self.tokens + self.review_tokens) / elapsed if elapsed > 0 else 0.0
 
 
 def generate_for_chunk(
@@ -309,6 +325,13 @@ def chunk_warnings(chunk: Chunk, cards: Sequence[Card], cut: Optional[FlashcardE
     return found
 
 
+def base_request(options: JobOptions) -> ChatRequest:
+    """A request with the job's model and options, for requests other than the chunk's own."""
+    return ChatRequest(model=options.model, system="", user="", schema={}, temperature=options.temperature,
+                       num_ctx=0 if options.num_ctx_auto else options.num_ctx, num_predict=options.num_predict,
+                       seed=options.seed, keep_alive=options.keep_alive, think=options.think)
+
+
 def auto_depth(options: JobOptions) -> Optional[Depth]:
     """The depth the prompt asks by, or None when the user set the number of cards."""
     return None if options.max_cards > 0 else options.depth
@@ -392,7 +415,8 @@ def run_job(
     def report(label: str) -> None:
         if on_progress is not None:
             on_progress(Progress(result.chunks_done, result.chunks_total, len(result.cards),
-                                 counter.tokens, counter.rate(), len(result.failures), label))
+                                 counter.tokens, counter.rate(), len(result.failures), label,
+                                 counter.review_tokens))
 
     cuts: Dict[str, FlashcardError] = {}
 
@@ -404,8 +428,11 @@ def run_job(
         wanted = ask.wanted if ask is not None and ask.wanted > 0 else wanted
         card_cb = None if on_card is None else (lambda card: on_card(chunk, card))
         try:
-            return generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens,
-                                      card_cb, ask, lambda e: cuts.__setitem__(chunk.id, e))
+            cards = generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens,
+                                       card_cb, ask, lambda e: cuts.__setitem__(chunk.id, e))
+            # The checks, and the one rewrite pass (generator/review_pass.py).
+            return review_chunk(cards, chunk, backend, base_request(options), options.language,
+                                options.self_review, stop, result.review, counter.add_review_tokens)
         except ContextExceeded:
             # The server's window is smaller than we were told: halve the chunk and go on.
             halves = split_chunk(chunk)
@@ -487,6 +514,7 @@ def run_job(
         pool.shutdown(wait=False, cancel_futures=True)
     if not total and not result.cancelled:
         result.chunks_total = result.chunks_done
+    result.tokens = counter.tokens
     return result
 
 

@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .cards import CLOZE, REVERSED, Card
 from .cardtext import clean_chars
+from .checks import is_flagged
 from .errors import CollectionError
 from .grounding import normalise
 from .outside import shown
@@ -15,6 +16,7 @@ from .writefail import write_failure
 UNDO_LABEL = "Generate Flashcards"
 ADDON_TAG = "ollama-flashcards"
 UNGROUNDED_TAG = ADDON_TAG + "::ungrounded"
+FLAGGED_TAG = ADDON_TAG + "::flagged"  # the card checks flagged it (generator/checks.py)
 
 # Anki's OriginalStockKind values (anki.models.StockNotetype.OriginalStockKind).
 STOCK_BASIC, STOCK_REVERSED, STOCK_CLOZE, STOCK_IMAGE_OCCLUSION = 1, 2, 5, 6
@@ -224,7 +226,8 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
             # an edit may still bring a character no note can store (a lone surrogate).
             note[name] = clean_chars(value)
     all_tags = (list(tags) + list(card.tags) + [source_tag(card.source.document)]
-                + ([UNGROUNDED_TAG] if not card.grounded else []))
+                + ([UNGROUNDED_TAG] if not card.grounded else [])
+                + ([FLAGGED_TAG] if is_flagged(card) else []))
     note.tags = list(dict.fromkeys(t for t in (clean_chars(str(t)) for t in all_tags) if t))
 
 

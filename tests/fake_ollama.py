@@ -42,6 +42,17 @@ class Reply:
     def cards(cards: Sequence[Dict[str, str]], **kw: Any) -> "Reply":
         return Reply(content=json.dumps({"cards": list(cards)}), **kw)
 
+    @staticmethod
+    def review(decisions: Dict[str, Any], **kw: Any) -> "Reply":
+        """An answer to the rewrite pass: card id -> "drop", "keep" or the changed fields."""
+        items = []
+        for cid, what in decisions.items():
+            if isinstance(what, str):
+                items.append({"id": cid, "action": what})
+            else:
+                items.append(dict({"id": cid, "action": "rewrite"}, **what))
+        return Reply(content=json.dumps({"cards": items}), **kw)
+
 
 def source_text(user_message: str) -> str:
     m = re.search(r"<<<\n(.*)\n>>>", user_message, re.DOTALL)
@@ -96,6 +107,21 @@ def default_topics(user: str) -> Dict[str, Any]:
 def wanted_count(user_message: str) -> int:
     m = re.search(r"up to (\d+) card", user_message)
     return int(m.group(1)) if m else 3
+
+
+def is_review_request(system: str) -> bool:
+    return system.startswith("You review flashcards")  # generator/review_pass.REVIEW_MARK
+
+
+def review_cards(user: str) -> List[Dict[str, Any]]:
+    """The cards a rewrite request sent (one JSON object a line after "Cards:")."""
+    tail = user.rsplit("\nCards:\n", 1)[-1]
+    return [json.loads(line) for line in tail.splitlines() if line.startswith("{")]
+
+
+def default_review(user: str) -> Dict[str, Any]:
+    """Unscripted, the rewrite pass's answer keeps every card as it is."""
+    return {"cards": [{"id": c["id"], "action": "keep"} for c in review_cards(user)]}
 
 
 def default_cards(system: str, user: str, topics: Optional[List[str]] = None, images: int = 0,
@@ -562,6 +588,8 @@ class FakeOllama:
                 first_user = next((m for m in messages if m.get("role") == "user"), {})
                 user = text_of(first_user.get("content"))
                 content = reply.content
+                if content is None and is_review_request(system):
+                    content = json.dumps(default_review(user))
                 if content is None:
                     fmt = body.get("format") or (body.get("response_format") or {}).get("schema") or \
                         ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}

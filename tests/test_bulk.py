@@ -389,3 +389,31 @@ def test_prepare_finds_chunks_in_the_collection(tmp_path, col):
         known = prepare(col, journal, index)
         assert len(known) == first.files[0].chunks_total
         journal.close()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("flagged", ["tag", "skip"])
+def test_add_mode_counts_flagged_cards_and_tags_or_skips_them(tmp_path, col, flagged):
+    """Issue 8: "add as they come" adds a flagged card tagged ollama-flashcards::flagged (or
+    skips it, bulk_flagged = "skip"); the file status and the summary count them."""
+    from generator.config import FlaggedInBulk, SelfReview
+    from generator.notes import FLAGGED_TAG
+
+    def answer(body):
+        n = len(body["messages"][1]["content"])
+        return Reply.cards([{"front": "Is item %d heavy?" % n, "back": "Yes", "quote": "weighs"},
+                            {"front": "How much does item %d weigh?" % n, "back": "%d grams" % n, "quote": "weighs"}])
+
+    files = [write_md(tmp_path / "a.md", sections=2, facts=5)]
+    with FakeOllama(answerer=answer) as srv:
+        spec = spec_for(files, options=options(self_review=SelfReview.OFF), flagged=FlaggedInBulk.parse(flagged))
+        result = run_headless(col, backend_for(srv.url), str(tmp_path / "j"), spec, batch_seconds=0)
+    chunks = result.files[0].chunks_total
+    assert result.files[0].flagged == chunks and "%d flagged" % chunks in result.files[0].text()
+    assert "%d flagged by the card checks" % chunks in result.summary()
+    tagged = col.find_notes("tag:" + FLAGGED_TAG)
+    if flagged == "tag":
+        assert len(tagged) == chunks and col.note_count() == 2 * chunks
+        assert all(col.get_note(n)["Front"].startswith("Is item") for n in tagged)
+    else:
+        assert not tagged and col.note_count() == chunks
