@@ -55,7 +55,7 @@ def test_a_flagged_card_is_rewritten_once_with_its_reasons_and_the_chunk(setup) 
     srv, b = setup
     srv.script(Reply.cards([YES_NO, GOOD]),
                Reply.review({"1": {"front": "What do mitochondria produce through oxidative phosphorylation?",
-                                   "back": "ATP", "quote": ""}}))
+                                   "back": "ATP"}}))
     progress: List[Progress] = []
     result = run(b, progress=progress)
     assert len(srv.chat_bodies()) == 2
@@ -89,7 +89,7 @@ def test_drop_removes_only_flagged_cards(setup) -> None:
 def test_a_rewrite_still_flagged_is_kept_flagged_and_not_sent_again(setup) -> None:
     srv, b = setup
     srv.script(Reply.cards([YES_NO, GOOD]), Reply.review({"1": {"front": "Is ATP made by mitochondria?",
-                                                                 "back": "Yes", "quote": ""}}))
+                                                                 "back": "Yes"}}))
     result = run(b)
     assert len(srv.chat_bodies()) == 2 and len(review_bodies(srv)) == 1  # never a second pass
     card = result.cards[0]
@@ -119,8 +119,8 @@ def test_a_rewrite_that_repeats_another_card_drops_the_flagged_one(setup) -> Non
 def test_ungrounded_rewrite_is_marked_and_unknown_ids_are_ignored(setup) -> None:
     srv, b = setup
     srv.script(Reply.cards([YES_NO, GOOD]),
-               Reply.review({"1": {"front": "Which organelle makes ATP?", "back": "Mitochondria",
-                                   "quote": "the sun rises in the east every morning"}, "7": "drop"}))
+               Reply.review({"1": {"front": "Which organelle makes ATP?", "back": "Chloroplasts in leaves"},
+                             "7": "drop"}))
     result = run(b)
     assert result.cards[0].front == "Which organelle makes ATP?" and not result.cards[0].grounded
     assert len(result.cards) == 2
