@@ -192,11 +192,13 @@ class BulkDialog(JobDialog):
 
         settings = get_settings()
         options = JobOptions.from_config(settings, model=self.models.model(), kind=self.options.kind(),
-                                         parallel=self.parallel_spin.value(), max_cards=0)
+                                         parallel=self.parallel_spin.value(), max_cards=0,
+                                         depth=self.options.card_depth())
         # The job's journal keeps the target (note type and field mapping too): resuming uses it.
         return BulkSpec(list(self.files.paths), options, self.options.target(), mode=self.mode().value,
                         skip_duplicates=settings.skip_duplicates, skip_known=self.skip_known.isChecked(),
-                        skip_similar=settings.skip_similar)
+                        skip_similar=settings.skip_similar,
+                        flagged=settings.bulk_flagged)
 
     def remember(self) -> None:
         save_config({"bulk_mode": self.mode().value, "bulk_skip_known": self.skip_known.isChecked(),
@@ -382,6 +384,7 @@ class BulkDialog(JobDialog):
         table = self.review.table
         table.clear_cards()
         table.set_kind(spec.target.kind)
+        table.uncheck_flagged = get_settings().uncheck_flagged
 
         def op(col: Collection) -> None:
             writer.mark(col, cards)

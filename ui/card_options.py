@@ -1,6 +1,6 @@
 """The card options form (``CardOptions``), one widget for the Generate and the Bulk dialogs:
 deck, card type (a stock kind, or one of the user's note types with its ``FieldMapping``),
-tags, and for the Generate dialog the language and the number of cards. ``target()`` is the
+tags, the depth (how many cards), and for the Generate dialog the language and the number of cards. ``target()`` is the
 job's ``NoteTarget``; ``choices()`` the config keys to remember; ``load(settings)`` fills it.
 
 API: ``deck_name``/``set_deck``, ``kind``/``notetype``/``field_mapping``/``select_kind``/
@@ -17,14 +17,20 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from anki.collection import Collection
 from aqt import mw
 from aqt.deckchooser import DeckChooser
-from aqt.qt import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget, pyqtSignal
+from aqt.qt import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, Qt, QWidget, pyqtSignal
 from aqt.tagedit import TagEdit
 
 from ..generator.cards import CLOZE
-from ..generator.config import CardKind, Settings
+from ..generator.config import CardKind, Depth, Settings
 from ..generator.prompts import FOCUS_CHARS
 from .common import KIND_LABELS, language_combo, language_value
 from .field_mapping import FieldMapping
+
+DEPTHS = (
+    (Depth.KEY_IDEAS, "Key ideas", "One card per main point of the text"),
+    (Depth.EVERY_FACT, "Every fact", "One card per distinct fact (the default)"),
+    (Depth.EXHAUSTIVE, "Exhaustive", "One card per fact and detail, names and numbers included"),
+)
 
 if TYPE_CHECKING:
     from ..generator.notes import NoteTarget
@@ -67,6 +73,14 @@ class CardOptions(QGroupBox):
                                    "(finding topics too). Empty: the whole text.")
         self.form.addRow("Focus", self.focus_edit)
 
+        self.depth_combo = QComboBox()
+        for depth, label, tip in DEPTHS:
+            self.depth_combo.addItem(label, depth.value)
+            self.depth_combo.setItemData(self.depth_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.depth_combo.setToolTip("How many cards the text gets when the number is automatic: one "
+                                    "per key idea, per distinct fact, or per fact and detail")
+        self.form.addRow("Depth", self.depth_combo)
+
         self.language_combo: Optional[QComboBox] = None
         self.count_spin: Optional[QSpinBox] = None
         if with_language_and_count:
@@ -85,6 +99,7 @@ class CardOptions(QGroupBox):
         self.select_kind(settings.card_kind, settings.note_type, settings.field_mapping)
         self.tags_edit.setText(" ".join(settings.tags))
         self.set_language(settings.language)
+        self.set_depth(settings.depth)
         if self.count_spin is not None:
             self.count_spin.setValue(settings.max_cards)
 
@@ -184,6 +199,13 @@ class CardOptions(QGroupBox):
         """The job's focus (free text; for this job only, not remembered)."""
         return " ".join(self.focus_edit.text().split())
 
+    def set_depth(self, depth: Depth) -> None:
+        index = self.depth_combo.findData(Depth.parse(depth).value)
+        self.depth_combo.setCurrentIndex(max(0, index))
+
+    def card_depth(self) -> Depth:
+        return Depth.parse(self.depth_combo.currentData() or Depth.EVERY_FACT)
+
     def max_cards(self) -> int:
         return self.count_spin.value() if self.count_spin is not None else 0
 
@@ -199,7 +221,7 @@ class CardOptions(QGroupBox):
         """What the user chose, as config keys (remembered for next time)."""
         out: Dict[str, Any] = {
             "deck": self.deck_name(), "card_kind": self.kind().value, "note_type": self.notetype(),
-            "field_mapping": self.field_mapping(), "tags": self.tags(),
+            "field_mapping": self.field_mapping(), "tags": self.tags(), "depth": self.card_depth().value,
         }
         if self.language_combo is not None:
             out["language"] = self.language()

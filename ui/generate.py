@@ -267,7 +267,8 @@ class GenerateDialog(JobDialog):
         return settings, JobOptions.from_config(settings, model=model, kind=self.options.kind(),
                                                 language=self.options.language(),
                                                 max_cards=self.options.max_cards(),
-                                                focus=self.options.focus())
+                                                focus=self.options.focus(),
+                                                depth=self.options.card_depth())
 
     def _documents(self) -> Optional[List[Any]]:
         if not self.models.model():
@@ -292,6 +293,7 @@ class GenerateDialog(JobDialog):
                                       "from the whole text.", "warning")
             return
         settings, options = self._job_options(model)
+        self.table.uncheck_flagged = settings.uncheck_flagged
         target = self.options.target()
         self.run_no += 1
         self.delivered = {}

@@ -20,9 +20,10 @@ Cards similar in meaning to a note of the collection (``card.similar_to``) show 
 ``uncheck_similar`` is on (the setting ``skip_similar``); a streamed row whose final card turns
 out similar is unchecked when its chunk settles it.
 
-Next to come in the Status column: per-card quality flags (the reason on hover), a "rewritten"
-marker with the original on hover; they go in ``marks_of``/``_marks_at``/``_fill_marks`` like
-the duplicate mark."""
+The card checks' flags show as short marks (the reason on hover) and a card the rewrite pass
+rewrote as "Rewritten" (the original on hover); flagged rows arrive unchecked while
+``uncheck_flagged`` is on (the setting of that name), also when a streamed row's chunk settles
+it flagged."""
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -46,6 +47,7 @@ from aqt.qt import (
 from anki.notes import NoteId
 
 from ..generator.cards import CLOZE, Card
+from ..generator.checks import INFORMATIONAL, is_flagged
 from .common import html_to_plain, plain_to_html, theme_color
 
 COL_CHECK, COL_FRONT, COL_BACK, COL_MARKS, COL_SOURCE = range(5)
@@ -61,6 +63,16 @@ UNGROUNDED_TEXT = ("Not in source", "The passage the model quoted for this card 
                    "in the source: check the card before adding it.")
 SIMILAR_TIP = ("Note %d asks this in other words (similarity %.2f): “%s”. Check the card to add "
                "it anyway.")
+# The card checks' flags (generator/checks.py) as short marks; the reason is the tooltip.
+FLAG_TEXT: Dict[str, str] = {
+    "answer_in_question": "Answer in question", "yes_no_question": "Yes/no question",
+    "missing_antecedent": "Missing context", "several_facts": "Several facts",
+    "answer_too_long": "Answer too long", "front_equals_back": "Front = back", "empty_side": "Empty side",
+    "cloze_filler_deletion": "Filler word hidden", "cloze_hides_everything": "Hides everything",
+    "cloze_hint_gives_answer": "Hint gives answer", "cloze_too_many_deletions": "Too many gaps",
+    "wrong_language": "Wrong language",
+}
+REWRITTEN_TEXT = "Rewritten"
 ADDED_TEXT = ("Added", "This card is in your collection. If you undo the add, it can be added again.")
 ARRIVING_TEXT = ("Arriving…", "The model is still writing this part of the text: the card may still "
                  "change when its part ends (unless you edit it). You can check, edit or delete it now.")
@@ -135,6 +147,7 @@ class ReviewTable(QTableWidget):
         self.busy_rows: Dict[int, str] = {}  # id(card) -> what is happening to it
         self.not_added: Dict[int, str] = {}  # id(card) -> why add_cards skipped it
         self.uncheck_similar = True  # cards similar in meaning to a note arrive unchecked
+        self.uncheck_flagged = True  # the setting: flagged cards arrive unchecked
         self._next_key = 1
         self._filling = False
         self.setItemDelegate(_CellEditor(self))
@@ -174,7 +187,7 @@ class ReviewTable(QTableWidget):
         row = Row(self._next_key, card, run, arriving=arriving)
         self._next_key += 1
         self.rows.append(row)
-        self._fill_row(len(self.rows) - 1, checked=_wanted(card) and not (
+        self._fill_row(len(self.rows) - 1, checked=_wanted(card, self.uncheck_flagged) and not (
             self.uncheck_similar and card.similar_to is not None))
         return row.key
 
@@ -196,8 +209,16 @@ class ReviewTable(QTableWidget):
     def set_arriving(self, key: int, arriving: bool) -> None:
         index = self._index_of_key(key)
         if index >= 0 and self.rows[index].arriving != arriving:
-            self.rows[index].arriving = arriving
-            self._fill_marks(index)
+            row = self.rows[index]
+            row.arriving = arriving
+            if arriving or row.edited or row.added is not None:
+                self._fill_marks(index)
+                return
+            # Settled: the chunk's checks and rewrite pass may have changed the card in place.
+            checked = self.is_checked(index) and not (self.uncheck_flagged and is_flagged(row.card))
+            self._fill_row(index, checked=checked)
+            self.resizeRowToContents(index)
+            self._emit_checked()
 
     def row_at(self, key: int) -> Optional[Row]:
         index = self._index_of_key(key)
@@ -212,6 +233,8 @@ class ReviewTable(QTableWidget):
         checked = self.is_checked(index)
         if self.uncheck_similar and new.similar_to is not None and self.rows[index].card.similar_to is None:
             checked = False  # it turned out similar in meaning to a note
+        if self.uncheck_flagged and is_flagged(new) and not is_flagged(self.rows[index].card):
+            checked = False  # flagged since it was shown (the checks run when its chunk ends)
         self.busy_rows.pop(id(self.rows[index].card), None)
         self.rows[index].card = new
         self.rows[index].edited = False
@@ -406,6 +429,9 @@ class ReviewTable(QTableWidget):
             out.append(UNGROUNDED_TEXT[0])
         if card.similar_to is not None and not added:
             out.append("Similar to: " + _short(card.similar_to.front, 50))
+        out.extend(FLAG_TEXT.get(check, check) for check, _ in card.flags if check not in INFORMATIONAL)
+        if card.rewritten:
+            out.append(REWRITTEN_TEXT)
         if id(card) in self.not_added:
             out.append("Not added: " + self.not_added[id(card)])
         return out
@@ -468,13 +494,16 @@ class ReviewTable(QTableWidget):
             if card.similar_to is not None:
                 s = card.similar_to
                 tips.append(SIMILAR_TIP % (s.note_id, s.score, _short(s.front, 200)))
+            tips.extend(reason for _, reason in card.flags)
+            if card.rewritten:
+                tips.append(rewritten_tip(card))
             item = QTableWidgetItem("\n".join(marks))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             item.setToolTip("\n".join(t for t in tips if t))
             if self.rows[row].added is not None:
                 item.setForeground(QColor(theme_color("FG_SUBTLE")))
             elif (card.duplicate or not card.grounded or id(card) in self.not_added
-                  or card.similar_to is not None):
+                  or card.similar_to is not None or is_flagged(card)):
                 item.setForeground(QColor(theme_color("ACCENT_DANGER")))
             else:
                 item.setForeground(QColor(theme_color("FG_SUBTLE")))
@@ -538,9 +567,18 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
-def _wanted(card: Card) -> bool:
-    """Checked when it arrives: not a duplicate and found in the source."""
-    return not card.duplicate and card.grounded
+def _wanted(card: Card, uncheck_flagged: bool = True) -> bool:
+    """Checked when it arrives: not a duplicate, found in the source and (unless the setting
+    says otherwise) not flagged by the card checks."""
+    return not card.duplicate and card.grounded and not (uncheck_flagged and is_flagged(card))
+
+
+def rewritten_tip(card: Card) -> str:
+    """The hover text of a rewritten card: what the model had written, and why it was sent back."""
+    names = ("text", "extra") if card.kind == CLOZE else ("front", "back")
+    before = " → ".join(html_to_plain(card.original.get(n, "")) for n in names if card.original.get(n))
+    why = card.original.get("reasons", "")
+    return "Rewritten by the model. Before: %s%s" % (before, " (%s)" % why if why else "")
 
 
 def _header(header: Optional[QHeaderView]) -> QHeaderView:
