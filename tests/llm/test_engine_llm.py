@@ -275,3 +275,36 @@ def test_no_card_copies_the_prompts_format_example():
     copied = [c for c in seed_cards() if {c["front"].strip().lower(), c["back"].strip().lower()}
               & PLACEHOLDERS]
     assert not copied, copied
+
+
+def test_the_rewrite_pass_runs_once_with_the_real_model(llm_config):
+    """Issue 8: after the chunk's cards, exactly one rewrite request (self_review "all", so it
+    happens whatever the checks found), answered in the review schema's form; whatever a 135M
+    model makes of it, no card is lost that the checks passed and every card is checked."""
+    from generator.config import SelfReview
+    from generator.review_pass import REVIEW_MARK
+
+    backend = make_backend(llm_config)
+    spy = Spy(backend)
+    options = options_for(backend, llm_config, kind="basic", self_review=SelfReview.ALL)
+    chunks = plan_chunks([document()], options)
+    assert len(chunks) == 1
+    result = run_job(chunks, backend, options)
+    backend.close()
+    assert result.fatal is None and not result.failures, [f.message for f in result.failures]
+    generation = [c for c in spy.calls if not c[0].system.startswith(REVIEW_MARK)]
+    reviews = [c for c in spy.calls if c[0].system.startswith(REVIEW_MARK)]
+    assert len(reviews) == 1 and result.review.requests == 1  # one pass, never a second
+    request, answer = reviews[0]
+    assert not isinstance(answer, BaseException), answer
+    assert request.schema["properties"]["cards"]["items"]["required"] == ["id", "action", "front", "back"]
+    assert PHOTOSYNTHESIS[0] in request.user  # the chunk goes with the cards
+    assert result.review.tokens == answer.answer_tokens > 0
+    from generator.answers import build_cards
+
+    written = build_cards(generation[-1][1].content, chunks[0], "basic", 300)
+    # only drops (of flagged cards) remove one; a rewrite that repeats another card is a drop
+    assert len(result.cards) == len(written) - result.review.dropped
+    for card in result.cards:
+        if card.rewritten:
+            assert card.original.get("front") and card.original.get("back")
