@@ -155,7 +155,7 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None, im
             cards.append({"text": sentence.replace(term, "{{c1::" + term + "}}", 1), "extra": "",
                           "quote": quote})
         else:
-            topic = " ".join(words[:3]).rstrip(",:;")
+            topic = " ".join(words[:4 if len(words) >= 8 else 3]).rstrip(",:;")
             front = f"Complete the statement: “{topic} …”"
             if any(c["front"] == front for c in cards):
                 continue  # a model does not write the same question twice
