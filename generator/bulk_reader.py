@@ -14,7 +14,9 @@ from .journal import chunk_from_json, chunk_to_json
 
 def document_name(path: str) -> str:
     """The name a file's cards carry as their source (as the single-file reader names it)."""
-    return os.path.basename(os.path.normpath(path)) or path
+    from .sources import display_name
+
+    return display_name(path)
 
 
 class Planner:

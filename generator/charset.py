@@ -196,6 +196,25 @@ def _looks_western(text: str) -> bool:
     return foreign <= 0.3 * letters or (letters < 40 and foreign <= 0.5 * letters)
 
 
+_TURKISH_ONLY = frozenset("ýþðÝÞÐ")  # ı ş ğ İ Ş Ğ of Windows-1254, read as Windows-1252
+_ICELANDIC_ONLY = frozenset("áéíóúæÁÉÍÓÚÆ")  # letters Icelandic has besides þ ð ý, Turkish not
+_TURKISH_ALSO = frozenset("üçÜÇ")  # ... and Turkish has, Icelandic not
+
+
+def _turkish_in_1252(text: str) -> bool:
+    """Is this Turkish (Windows-1254) read as Windows-1252? Its 'ı', 'ş', 'ğ' become 'ý', 'þ',
+    'ð', letters only Icelandic has, and Icelandic also has 'á', 'é', 'æ'... but no 'ü' or 'ç'."""
+    turkish = sum(1 for c in text if c in _TURKISH_ONLY)
+    if not turkish:
+        return False
+    icelandic = sum(1 for c in text if c in _ICELANDIC_ONLY)
+    if any(c in _TURKISH_ALSO for c in text):
+        return icelandic * 10 < turkish
+    # Turkish 'ı' is far more common than 'ğ'; Icelandic 'ð' than 'ý'.
+    dotless = text.count("ý") + text.count("Ý")
+    return turkish >= 3 and icelandic == 0 and dotless > text.count("ð") + text.count("Ð")
+
+
 def _ascii_compatible(encoding: str) -> bool:
     try:
         return "Az 09.\n".encode(encoding) == b"Az 09.\n"
@@ -251,12 +270,14 @@ def _decode_single(data: bytes, encoding: str) -> str:
 
 def _guess_single_byte(sample: bytes) -> str:
     text = _decode_single(sample, "cp1252")
-    if _looks_western(text):
-        # Western European text: choose between Windows-1252 and Mac Roman.
-        mac = sample.decode("mac_roman", "replace")
-        if _western_badness(mac) < _western_badness(text):
+    mac = sample.decode("mac_roman", "replace")
+    western, western_mac = _looks_western(text), _looks_western(mac)
+    if western or western_mac:
+        # Western European text: choose between Windows-1252 and Mac Roman (dense accents in
+        # Mac Roman look un-Western read as Windows-1252: 'dŽjˆ lÕŽtŽ').
+        if western_mac and _western_badness(mac) < _western_badness(text):
             return "mac_roman"
-        return "cp1252"
+        return "cp1254" if _turkish_in_1252(text) else "cp1252"
     # Mostly non-ASCII letters: Cyrillic, Greek, CJK... Common Cyrillic and Greek code pages
     # compete with what charset_normalizer proposes; the proposal wins ties.
     proposal = None

@@ -137,23 +137,32 @@ def run_models(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def read_documents(sources: Sequence[str], figures: str = "auto", problems: Optional[list] = None):
+def read_documents(sources: Sequence[str], figures: str = "auto", problems: Optional[list] = None,
+                   settings: Optional[Settings] = None):
     from .figures import figure_mode, read_source_bytes, read_source_path
     from .images import ImageRejected, ImageTooLarge
+    from .sources import read_stream_bytes
+    from .sources.limits import configure
 
+    if settings is not None:
+        configure(settings)  # size and time bounds of reading (source_max_mb, ...)
     mode = figure_mode(figures)
     docs = []
     for src in sources:
         try:
             if src == "-":
-                docs.append(read_source_bytes(sys.stdin.buffer.read(), "stdin", mode))
+                doc = read_source_bytes(read_stream_bytes(sys.stdin.buffer, "stdin"), "stdin", mode)
             else:
-                docs.append(read_source_path(src, mode))
+                doc = read_source_path(src, mode)
         except (ImageRejected, ImageTooLarge) as e:
             if problems is None or len(sources) == 1:
                 raise
             problems.append(e)  # one bad picture among several sources: said, and the rest go on
             err(said(e))
+            continue
+        for warning in doc.warnings:  # e.g. a PDF page skipped for its size
+            err(shown(warning, 2000))
+        docs.append(doc)
     if not docs and problems:
         raise problems[-1]
     return docs
@@ -211,7 +220,7 @@ def run_generate(argv: Sequence[str]) -> int:
         )
         mapping = parse_mapping(args.field)
         topics = cli_live.load_topics(args.topics) if args.topics else None
-        documents = read_documents(args.sources, options.figures, problems)
+        documents = read_documents(args.sources, options.figures, problems, cfg)
     except FlashcardError as e:
         err(said(e))
         return EXIT_USAGE

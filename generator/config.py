@@ -210,6 +210,11 @@ class Settings:
     bulk_mode: BulkMode = setting(BulkMode.ADD)
     bulk_skip_known: bool = setting(True)
     bulk_flagged: FlaggedInBulk = setting(FlaggedInBulk.TAG)
+    # reading files (bounds against hostile or broken files)
+    source_max_mb: int = setting(200, between(1, 100000))
+    source_read_seconds: float = setting(300, between(1, 86400))
+    pdf_page_seconds: float = setting(20, between(1, 3600))
+    pdf_page_mb: int = setting(16, between(1, 4096))
     # other
     shortcut: str = setting("Ctrl+Shift+G")
     log_content: bool = setting(False)

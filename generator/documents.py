@@ -23,6 +23,8 @@ class Document:
     name: str  # file name shown to the user and used for the source tag
     blocks: List[Block] = field(default_factory=list)
     figures: Optional["FigureSet"] = None  # its pictures, when read with figures (figures.py)
+    # what was not read, for the user (e.g. "page 7 was skipped: ..."); the rest is usable
+    warnings: List[str] = field(default_factory=list)
 
     def text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks)

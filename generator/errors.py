@@ -51,6 +51,14 @@ class SourceTooLarge(SourceError):
     pass
 
 
+class SourceTimeout(SourceError):
+    """Reading a file took longer than its time bound and was given up."""
+
+
+class PartlyRead(SourceError):
+    """Some parts (PDF pages) were skipped; the rest of the document was read."""
+
+
 # --- server --------------------------------------------------------------------------------
 
 class BackendError(FlashcardError):

@@ -16,7 +16,7 @@ from typing import Any, List, Optional, Protocol, Tuple, Union
 
 from .config import FigureMode
 from .documents import Document
-from .errors import NoTextLayer, SourceError, UnsupportedSource
+from .errors import FlashcardError, NoTextLayer, SourceError, UnsupportedSource
 from .images import (
     IMAGE_EXTENSIONS,
     MAX_IMAGE_BYTES,
@@ -230,24 +230,24 @@ def read_source_bytes(data: bytes, label: str, mode: FigureMode = FigureMode.AUT
 def read_source_path(path: str, mode: FigureMode = FigureMode.AUTO) -> Document:
     """``sources.read_path`` with figures (see ``read_source_bytes``); image files (.png .jpg
     .jpeg .webp .gif) are sources too, SVG is refused."""
-    from .sources import read_path
+    from .sources import display_name, open_regular, read_path
 
     path = os.fspath(path)
-    label = os.path.basename(os.path.normpath(path)) or path
+    label = display_name(path)
     ext = os.path.splitext(label)[1].lower()
     head = b""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # a FIFO or device would block open()
             head = f.read(4096)
-    except OSError:
-        pass  # read_path gives the right message (not found, a folder, permission ...)
+    except (OSError, FlashcardError):
+        pass  # read_path gives the right message (not found, a folder, a FIFO, permission ...)
     if ext in (".svg", ".svgz") or (head and looks_like_svg(head) and ext not in (".html", ".htm", ".xhtml")):
         raise _svg_refused(label)
     if head and (sniff(head) is not None or ext in IMAGE_EXTENSIONS):
         try:
-            with open(path, "rb") as f:
+            with open_regular(path) as f:
                 data = f.read(MAX_IMAGE_BYTES + 1)  # check_image refuses more, by its size
-        except OSError:
+        except (OSError, FlashcardError):
             return read_path(path)  # the readers' messages for files that cannot be read
         return _image_document(data, label, mode)
     kind = _kind_of(head, label) if head else None

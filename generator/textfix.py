@@ -5,7 +5,9 @@ a BOM (many NUL bytes), mostly-UTF-8 with a few stray Windows-1252 bytes, and fi
 single-byte guess (Windows-1252 unless the text clearly is something else, with help from
 charset_normalizer). The result goes through ``fix_text``.
 
-``fix_text`` repairs mojibake with ftfy (loaded lazily, run only on words that look broken), turns
+``fix_text`` repairs mojibake: UTF-8 read through Mac Roman, Windows-1252 or Latin-1 by its byte
+structure (``mojibake.py``), what else looks broken with ftfy (loaded lazily, run only on words
+that look broken); it turns
 every newline convention into ``\\n``, drops control characters other than ``\\n``/``\\t`` and
 NFC-normalises.
 
@@ -18,6 +20,7 @@ from typing import Dict, List, Optional, Tuple
 # The byte level lives in charset; its public names are re-exported here (sources, tests).
 from .charset import (ERRORS, SAMPLE_SIZE, binary_kind, detect_encoding,
                       incremental_decoder)
+from .mojibake import repair as repair_mojibake
 
 __all__ = ["ERRORS", "SAMPLE_SIZE", "binary_kind", "detect_encoding", "incremental_decoder",
            "decode_bytes", "fix_text"]
@@ -125,46 +128,6 @@ class _Span:
         return self._end
 
 
-# Fallback without ftfy: runs of characters that UTF-8 mojibake is made of.
-_MOJI_RUN_PATTERN = ("[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
-                       "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
-                       "\u0131\u02c7\u02d8-\u02dd\u03a9\u03c0\u2202\u2206\u220f\u2211\u221a\u221e"
-                       "\u222b\u2248\u2260\u2264\u2265\u25ca\uf8ff\ufb01\ufb02\u2044\u02da\u00b8]{2,}")
-
-
-def _char_bytes(c: str, encoding: str) -> bytes:
-    """The byte a character came from in a single-byte code page (Latin-1 for the bytes
-    Windows-1252 leaves undefined, which survive as C1 characters)."""
-    try:
-        return c.encode(encoding)
-    except UnicodeEncodeError:
-        if encoding == "cp1252" and c < "\u0100":
-            return bytes((ord(c),))
-        raise
-
-
-_moji_run: List["re.Pattern"] = []  # compiled lazily: only needed when ftfy is missing
-
-
-def _fallback_fix(s: str) -> str:
-    if not _moji_run:
-        _moji_run.append(re.compile(_MOJI_RUN_PATTERN))
-
-    def repair(m: "re.Match") -> str:
-        run = m.group(0)
-        for enc in ("cp1252", "mac_roman"):
-            try:
-                raw = b"".join(_char_bytes(c, enc) for c in run)
-                fixed = raw.decode("utf-8")
-            except (UnicodeEncodeError, UnicodeDecodeError):
-                continue
-            if len(fixed) < len(run):
-                return fixed
-        return run
-
-    return _moji_run[0].sub(repair, s)
-
-
 # Mojibake (UTF-8 read as Windows-1252, Latin-1, Mac Roman, cp1251...) practically always
 # leaves one of these traces: a C1 control, 'Â'/'Ã'/'Œ'/'œ'/'ƒ', 'вЂ'/'β€', or a symbol from
 # the code pages' upper half (or 'Š'/'Ž'/'Ÿ'...) next to an accented letter or another such
@@ -222,7 +185,10 @@ def _scan(s: str, bad_re) -> Tuple[List[Tuple[int, int]], bool]:
         if p < skip_to or bad_re is None:
             continue
         skip_to = p + 1
-        hit = bad_re.search(s, max(0, p - _WINDOW), min(n, p + _WINDOW + 1))
+        # Never search back into the previous span: its (already found) hit would be found
+        # again and hide this one.
+        lo = max(0, p - _WINDOW, spans[-1][1] if spans else 0)
+        hit = bad_re.search(s, lo, min(n, p + _WINDOW + 1))
         if hit is None:
             continue
         start = hit.start()
@@ -287,6 +253,7 @@ def fix_text(s: str) -> str:
             s = _STRIP.sub("", s.replace("\x0b", "\n").replace("\x0c", "\n"))
         return s
     fix, bad_re = _ftfy()
+    s = repair_mojibake(s, bad_re)
     spans, special = _scan(s, bad_re)
     if special:
         s = _NEWLINES.sub("\n", s)
@@ -295,9 +262,7 @@ def fix_text(s: str) -> str:
             s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
         if spans:  # positions may have moved: scan again
             spans, _ = _scan(s, bad_re)
-    if fix is None:
-        s = _fallback_fix(s)
-    elif spans:
+    if fix is not None and spans:
         s = _repair_spans(s, spans, fix)
     if special:
         if _C1.search(s):

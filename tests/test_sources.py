@@ -5,6 +5,7 @@ the readers are exercised on genuine containers without committing binary fixtur
 import importlib.util
 import io
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -135,6 +136,104 @@ def test_mojibake_repair_without_ftfy(monkeypatch):
     assert fix_text("cafÃ© and â€œquotesâ€\x9d") == "café and “quotes”"
     assert fix_text("**\uf8ffüè† Local AI") == "**\U0001F3E0 Local AI"
     assert fix_text("Größe déjà") == "Größe déjà"
+
+
+# --- mojibake: UTF-8 read through a single-byte code page ----------------------------------
+
+MOJI_TEXTS = {
+    "de": "Über die Größe der Straße: Müller aß fünf Brötchen, „sagte er“ – und ging.",
+    "fr": "L’élève a préféré le gâteau à la crème ; « Où est la fenêtre ? » dit-il… Noël, œuvre.",
+    "is": "Þórður og Ægir fóru í ferðalag; þeir sáu fjöll, ár og jökla á Íslandi.",
+    "tr": "İstanbul’da şehir hayatı güzeldir; Çağrı ve Ayşe öğretmen oldu, ılık ğ ı.",
+    "emoji": "📚 Books and 🏠 home, ✅ done, ❤️ love, 🚀 go 👍🏽.",
+    "symbols": "He said “hello” — it’s 5 € and 3 ™ … •bullet ± 2 °C",
+    "cjk": "日本語のテキスト 中文 한국어",
+    "ru": "Привет, как дела? Это тест.",
+}
+
+
+def misread(text: str, encoding: str) -> str:
+    """UTF-8 bytes decoded through ``encoding`` (Windows-1252 passes its 5 undefined bytes
+    through as C1 controls, as Python's and most tools' lenient decoders do)."""
+    data = text.encode("utf-8")
+    if encoding == "cp1252":
+        return "".join(bytes([b]).decode("cp1252") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else chr(b)
+                       for b in data)
+    return data.decode(encoding)
+
+
+@pytest.mark.parametrize("name", sorted(MOJI_TEXTS))
+@pytest.mark.parametrize("encoding", ["mac_roman", "cp1252", "latin-1"])
+def test_utf8_misread_through_a_code_page_is_repaired(tmp_path, name, encoding):
+    text = MOJI_TEXTS[name]
+    broken = misread(text, encoding)
+    assert broken != text
+    assert fix_text(broken) == text
+    assert fix_text("Intro line.\n" + broken + "\nLast line.") == "Intro line.\n" + text + "\nLast line."
+    # as a file: the broken text saved as UTF-8 (what an editor does after the wrong decoding)
+    path = write(tmp_path, f"{name}-{encoding}.txt", broken)
+    assert read_path(path).text() == text
+    assert [b.text for b in iter_blocks_path(path)] == [text]
+
+
+def test_the_apple_logo_form_of_an_emoji():
+    """Mac Roman reads byte F0 as U+F8FF (the Apple logo): 📚 arrives as U+F8FF + 'üìö'."""
+    assert fix_text("\uf8ffüìö Books") == "📚 Books"
+    assert fix_text("Stack: \uf8ffüìö\uf8ffüìö!") == "Stack: 📚📚!"
+    original = open(seed("ml-concepts.txt"), encoding="utf-8").read()
+    broken = original.replace("# Advanced", "# \uf8ffüìö Advanced", 1)
+    doc = read_text(broken)
+    assert (1, "📚 Advanced Machine Learning Concepts") in headings(doc)
+    assert "\uf8ff" not in doc.text() and "üìö" not in doc.text()
+
+
+@pytest.mark.parametrize("encoding", ["mac_roman", "cp1252", "latin-1"])
+def test_the_seed_misread_through_each_code_page(tmp_path, encoding):
+    """The user's sample, misread once more as a whole: the same document as the sample."""
+    original = open(seed("ml-concepts.txt"), encoding="utf-8").read()
+    expected = read_text(original, "ml-concepts.txt").blocks
+    path = write(tmp_path, "ml-concepts.txt", misread(original, encoding))
+    assert read_path(path).blocks == expected
+
+
+REAL_SENTENCES = {
+    "de": ("Die Bäume blühen im Frühling. „Fuß“, sagte er, und ‚Äpfel‘ – „über“ alles. "
+           "Größe: 5 m², Temperatur −3 °C. ÄRGER… ÖL» «ÜBER»"),
+    "fr": ("« C’est déjà l’été », dit l’élève. Où est la fenêtre\u00a0? Noël à l’hôpital… "
+           "«\u00a0commité\u00a0», «époque», CLICHÉ… —à mon avis—, 1er, 2e, n° 5, œuvre"),
+    "is": "Þórður og Ægir fóru í ferðalag. Það er gott; þeir sáu fjöll, ár og jökla á Íslandi. Ég",
+    "tr": "İstanbul’da şehir hayatı güzeldir. Çağrı ve Ayşe öğretmen oldu; ılık su, ağaç, IŞIK.",
+    "sv": "PÅ”, SÅ» och TVÅ… Jag går på tå. Åsa åt ål i Umeå.",
+    "maths": "√2 ≈ 1,414; ¬p ∨ q; ƒ(x) = x² ± 1; ∆t ≥ 0; π ≈ 3,14; 90° ÷ 2",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_SENTENCES))
+def test_real_text_is_never_repaired(name):
+    text = REAL_SENTENCES[name]
+    assert fix_text(text) == text
+    # ... not even beside real mojibake of each code page, which makes weak signs count
+    for encoding in ("mac_roman", "cp1252", "latin-1"):
+        beside = misread("Größe — ✅ 📚", encoding) + "\n" + text
+        assert fix_text(beside) == "Größe — ✅ 📚\n" + text, encoding
+
+
+@pytest.mark.parametrize("name", ["de", "fr", "is", "tr"])
+def test_real_text_in_single_byte_code_pages_comes_out_unchanged(tmp_path, name):
+    text = REAL_SENTENCES[name] + "\n\n" + MOJI_TEXTS[name].replace("’", "'")
+    encodings = {"tr": ["cp1254", "iso8859_9"]}.get(name, ["cp1252", "latin-1", "mac_roman"])
+    for encoding in encodings:
+        try:
+            data = text.encode(encoding)
+        except UnicodeEncodeError:
+            data = text.encode(encoding, "ignore")
+            text_here = data.decode(encoding)
+        else:
+            text_here = text
+        assert decode_bytes(data) == text_here, encoding
+        path = write(tmp_path, f"{name}-{encoding}.txt", data)
+        expected = [re.sub(r"[ \t\n]+", " ", p).strip() for p in text_here.split("\n\n")]
+        assert texts(read_path(path)) == expected, encoding
 
 
 # --- encodings -----------------------------------------------------------------------------
@@ -595,14 +694,14 @@ def test_missing_unreadable_folder_and_too_large(tmp_path, monkeypatch):
     with pytest.raises(SourceTooLarge):
         list(iter_blocks_path(path, max_bytes=1000))
     secret = write(tmp_path, "secret.txt", "hidden")
-    real_open = open
+    real_open = os.open
 
-    def deny(file, *args, **kwargs):
+    def deny(file, *args, **kwargs):  # tests run as root, where chmod 000 does not deny
         if str(file) == secret:
             raise PermissionError(13, "Permission denied", file)
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", deny)
+    monkeypatch.setattr(os, "open", deny)
     with pytest.raises(UnreadableSource) as info:
         read_path(secret)
     assert "Permission denied" in info.value.message

@@ -84,10 +84,15 @@ def log_path() -> str:
 
 def ensure_log() -> None:
     """Point the engine's log (generator/log.py) at ``log_path()`` with the settings'
-    ``log_content``. Dialogs call it when they open; it configures again only for another
+    ``log_content``, and give the engine the settings' bounds of reading. Dialogs call it when
+    they open; it configures again only for another
     profile or a changed ``log_content`` (settings saved), so later calls cost one config read."""
     try:
-        key = (getattr(mw.pm, "name", None), log_path(), get_settings().log_content)
+        settings = get_settings()
+        from ..generator.sources.limits import configure
+
+        configure(settings)  # the bounds of reading files (source_max_mb, ...) follow the settings
+        key = (getattr(mw.pm, "name", None), log_path(), settings.log_content)
         if _log_state.get("key") == key:
             return
         from ..generator import log

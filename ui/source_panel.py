@@ -118,11 +118,11 @@ class SourcePanel(QGroupBox):
 
     def load_files(self, paths: Sequence[str]) -> None:
         """Read the files in the background, then show them as the source."""
-        from ..generator.sources import read_path
+        from ..generator.sources import display_name, read_path
 
         paths = list(paths)
         save_config({"last_folder": os.path.dirname(paths[0])})
-        self.label.setText("Reading %s…" % esc(", ".join(os.path.basename(p) for p in paths)))
+        self.label.setText("Reading %s…" % esc(", ".join(display_name(p) for p in paths)))
         self._set_reading(True)
 
         def op() -> Tuple[List[Document], List[Tuple[str, BaseException]]]:
@@ -144,8 +144,9 @@ class SourcePanel(QGroupBox):
                 self.set_documents(docs)
             else:
                 self._update_label()
-            self.problem.emit("<br>".join("<b>%s</b>: %s" % (esc(os.path.basename(p)), esc(error_text(e)))
-                                          for p, e in failed))
+            lines = ["<b>%s</b>: %s" % (esc(display_name(p)), esc(error_text(e))) for p, e in failed]
+            lines += ["<b>%s</b>: %s" % (esc(d.name), esc(w)) for d in docs for w in d.warnings]
+            self.problem.emit("<br>".join(lines))  # files not read, and pages skipped
 
         def failed(err: Exception) -> None:
             if is_alive(self):

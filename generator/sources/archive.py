@@ -7,6 +7,7 @@ import zlib
 from typing import Union
 
 from ..errors import EncryptedSource, SourceTooLarge, UnreadableSource
+from ..outside import shown
 
 MAX_MEMBER_BYTES = 100 * 1024 * 1024  # one XML/XHTML part, uncompressed
 MAX_TOTAL_BYTES = 400 * 1024 * 1024  # everything read from one archive
@@ -31,7 +32,7 @@ class SafeZip:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
                 NotImplementedError, RuntimeError) as err:
             raise UnreadableSource(
-                f"'{label}' is not a valid {what}: it cannot be opened as a ZIP archive ({err}).",
+                f"'{label}' is not a valid {what}: it cannot be opened as a ZIP archive ({shown(err)}).",
                 f"The file may be damaged or only partly downloaded. Open it in its application and "
                 f"save it again as {what_ext(what)}, or export it as PDF or text.",
             ) from None
@@ -62,7 +63,7 @@ class SafeZip:
             if missing_ok:
                 return b""
             raise UnreadableSource(
-                f"'{self.label}' is not a valid {self.what}: the part '{name}' is missing.",
+                f"'{self.label}' is not a valid {self.what}: the part '{shown(name)}' is missing.",
                 f"Open it in its application and save it again as {what_ext(self.what)}, "
                 "or export it as PDF or text.",
             )
@@ -73,13 +74,13 @@ class SafeZip:
             )
         if info.file_size > MAX_MEMBER_BYTES:
             raise SourceTooLarge(
-                f"'{self.label}': the part '{name}' would unpack to {info.file_size // (1024 * 1024)} MB, "
+                f"'{self.label}': the part '{shown(name)}' would unpack to {info.file_size // (1024 * 1024)} MB, "
                 f"more than the {MAX_MEMBER_BYTES // (1024 * 1024)} MB accepted.",
                 _BOMB_HINT,
             )
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
             raise SourceTooLarge(
-                f"'{self.label}': the part '{name}' is compressed {info.file_size // max(1, info.compress_size)}:1, "
+                f"'{self.label}': the part '{shown(name)}' is compressed {info.file_size // max(1, info.compress_size)}:1, "
                 "which only zip bombs do.",
                 _BOMB_HINT,
             )
@@ -89,13 +90,13 @@ class SafeZip:
                 data = f.read(cap + 1)  # the declared size may lie: never read more than the cap
         except RuntimeError as err:  # encrypted member
             raise EncryptedSource(
-                f"'{self.label}' is password-protected ({err}).",
+                f"'{self.label}' is password-protected ({shown(err)}).",
                 "Remove the password in the application that made it, then try again.",
             ) from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
                 NotImplementedError) as err:
             raise UnreadableSource(
-                f"'{self.label}' is damaged: the part '{name}' cannot be unpacked ({err}).",
+                f"'{self.label}' is damaged: the part '{shown(name)}' cannot be unpacked ({shown(err)}).",
                 "Open it in its application and save it again, or export it as PDF or text.",
             ) from None
         if len(data) > cap:
@@ -120,7 +121,7 @@ def check_xml(data: bytes, label: str, part: str) -> None:
     real DOCX/EPUB parts never need them."""
     if b"<!ENTITY" in data:
         raise UnreadableSource(
-            f"'{label}': the part '{part}' declares XML entities, which documents never need "
+            f"'{label}': the part '{shown(part)}' declares XML entities, which documents never need "
             "(this can be used to exhaust memory).",
             "Save the document again from its application, or export it as PDF or text.",
         )
@@ -133,5 +134,5 @@ def parse_xml(data: bytes, label: str, part: str, hint: str) -> ET.Element:
         return ET.fromstring(data)
     except ET.ParseError as err:
         raise UnreadableSource(
-            f"'{label}' is damaged: its part '{part}' is not valid XML ({err}).", hint
+            f"'{label}' is damaged: its part '{shown(part)}' is not valid XML ({shown(err)}).", hint
         ) from None

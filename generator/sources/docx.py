@@ -14,6 +14,7 @@ from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
 from ..errors import UnreadableSource
+from ..outside import shown
 from .archive import SafeZip, check_xml, parse_xml
 
 _HEADING_NAME = re.compile(r"^(?:heading|berschrift|überschrift|titre|titolo|encabezado|título|kop|rubrik|nagłówek)\s*(\d)$")
@@ -348,7 +349,7 @@ def docx_blocks(source: Union[str, bytes], label: str) -> List[Block]:
                 depth -= 1
         except ET.ParseError as err:
             raise UnreadableSource(
-                f"'{label}' is damaged: its text is not valid XML ({err}).",
+                f"'{label}' is damaged: its text is not valid XML ({shown(err)}).",
                 "Open it in Word or LibreOffice and save it again as .docx, or export it as PDF.",
             ) from None
         return blocks

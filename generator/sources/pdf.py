@@ -5,13 +5,21 @@ are recognised cheaply from font size (text drawn clearly larger than the page's
 paragraphs end at blank lines or at a short line that ends a sentence; lines starting with a
 bullet or a number are list items; words hyphenated across lines are joined; page numbers and
 running headers/footers repeated on every page are dropped.
+
+Work is bounded (``limits.py``): a page whose content streams are larger than ``page_bytes``
+(decompressed; pypdf's own decompression caps are set to the same) or whose text takes longer
+than ``page_seconds`` to extract is skipped and reported (the caller's ``warnings`` list, or
+PartlyRead at the end), and the content of all pages together is capped at ``document_bytes``.
 """
+import contextlib
 import math
 import re
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
 
 from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
-from ..errors import EncryptedSource, NoTextLayer, SourceTooLarge, UnreadableSource
+from ..errors import EncryptedSource, NoTextLayer, PartlyRead, SourceTooLarge, UnreadableSource
+from .bounded import Alarm, Interrupted
+from .limits import MB, ReadLimits, current
 
 MAX_PAGES = 5000
 
@@ -119,27 +127,94 @@ def _heading_level(line: str, big: Dict[str, int]) -> int:
     return 0
 
 
-def _open(source: Union[str, bytes], label: str):
+class _TooBig(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _configured(pypdf: Any, limits: ReadLimits) -> Any:
+    """A context manager applying pypdf's own decompression caps at our page limit (pypdf 6.x
+    has them; with an older pypdf, nothing)."""
+    apply = getattr(pypdf, "apply_configuration", None)
+    get = getattr(pypdf, "get_configuration", None)
+    if apply is None or get is None:
+        return contextlib.nullcontext
+    cap = max(limits.page_bytes, 4 * MB)  # fonts and CMaps are decompressed too
+    names = ("zlib_maximum_output_length", "lzw_maximum_output_length",
+             "run_length_maximum_output_length", "brotli_maximum_output_length",
+             "array_based_stream_maximum_output_length")
+    try:
+        base = get()
+        config = base.with_overwrites(**{n: min(cap, getattr(base, n)) for n in names if hasattr(base, n)})
+    except Exception:
+        return contextlib.nullcontext
+    return lambda: apply(config)
+
+
+def _content_bytes(page: Any, limit: int) -> int:
+    """Decompressed size of the page's content streams; _TooBig past ``limit`` (before its text
+    is parsed: a 100 MB stream would need gigabytes as pypdf's operator objects)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    obj = contents.get_object()
+    streams = list(obj) if isinstance(obj, list) else [obj]
+    if len(streams) > 100_000:
+        raise _TooBig(limit + 1)
+    total = 0
+    for ref in streams:
+        stream = ref.get_object()
+        raw = getattr(stream, "_data", None)  # the encoded bytes, already read with the object
+        if isinstance(raw, (bytes, bytearray)) and len(raw) > limit:
+            raise _TooBig(len(raw))
+        get_data = getattr(stream, "get_data", None)
+        if get_data is None:
+            continue
+        total += len(get_data())  # decoded once; pypdf caches it for extract_text
+        if total > limit:
+            raise _TooBig(total)
+    return total
+
+
+def _limit_error(pypdf: Any) -> Tuple[Type[BaseException], ...]:
+    """pypdf's exception for its own resource caps (pypdf >= 5), as an except clause."""
+    err = getattr(pypdf.errors, "LimitReachedError", None)
+    return (err,) if isinstance(err, type) and issubclass(err, BaseException) else ()
+
+
+def _open(source: Any, label: str, limits: Optional[ReadLimits] = None):
     from ..libs import load
 
+    limits = limits or current()
     pypdf = load("pypdf")
     errors = pypdf.errors
     # pypdf logs every quirk of a damaged file as a warning; the user gets our error instead.
     import logging
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        import io
+    import io
 
-        stream = io.BytesIO(source) if isinstance(source, bytes) else source
-        reader = pypdf.PdfReader(stream, strict=False)
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        try:
+            with Alarm(limits.page_seconds), _configured(pypdf, limits)():
+                reader = pypdf.PdfReader(stream, strict=False)
+        except Interrupted:
+            raise UnreadableSource(
+                f"'{label}' could not be opened as a PDF within {limits.page_seconds:g} s: its "
+                "structure (cross-reference table) is damaged or built to make readers loop.",
+                "Open it in a PDF viewer and save or print it to a new PDF, then try again.",
+            ) from None
+    except UnreadableSource:
+        raise
     except errors.DependencyError as err:
         raise _needs_library(label, err) from None
     except (errors.FileNotDecryptedError, errors.WrongPasswordError):
         raise _encrypted(label) from None
     except Exception as err:  # pypdf raises many kinds on damaged files
         raise UnreadableSource(
-            f"'{label}' could not be read as a PDF: {type(err).__name__}: {err}.",
+            f"'{label}' could not be read as a PDF: {type(err).__name__}: {_short(err)}.",
             "The file may be damaged or only partly downloaded. Open it in a PDF viewer and "
             "save or print it to a new PDF, then try again.",
         ) from None
@@ -155,9 +230,23 @@ def _open(source: Union[str, bytes], label: str):
     return pypdf, reader
 
 
+_SKIPPED_HINT = ("To read the skipped pages, print the PDF to a new PDF (or split it), or raise "
+                 "pdf_page_mb / pdf_page_seconds in the add-on's config.")
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.0f} MB" if n >= 10 * MB else f"{n / MB:.1f} MB"
+
+
+def _short(err: BaseException) -> str:
+    from ..outside import shown
+
+    return shown(err, 160)
+
+
 def _needs_library(label: str, err: Exception) -> EncryptedSource:
     return EncryptedSource(
-        f"'{label}' is encrypted with a method that needs an extra library ({err}).",
+        f"'{label}' is encrypted with a method that needs an extra library ({_short(err)}).",
         "Remove the encryption, e.g. `qpdf --decrypt in.pdf out.pdf`, or print it to a new PDF.",
     )
 
@@ -225,19 +314,35 @@ def _page_lines(text: str) -> List[str]:
     return [" ".join(line.split()) for line in text.split("\n")]
 
 
-def iter_pdf_blocks(source: Union[str, bytes], label: str) -> Iterator[Block]:
-    """Blocks of a PDF given as a path or bytes, page by page. Raises EncryptedSource,
-    NoTextLayer, SourceTooLarge or UnreadableSource."""
+def iter_pdf_blocks(source: Any, label: str, limits: Optional[ReadLimits] = None,
+                    warnings: Optional[List[str]] = None) -> Iterator[Block]:
+    """Blocks of a PDF given as a path, bytes or an open binary file, page by page. Raises
+    EncryptedSource, NoTextLayer, SourceTooLarge or UnreadableSource. Pages skipped for their
+    size or time are appended to ``warnings`` (one sentence each) if it is given, else reported
+    by PartlyRead after the other pages' blocks."""
     from ..textfix import fix_text
 
-    pypdf, reader = _open(source, label)
+    limits = limits or current()
+    pypdf, reader = _open(source, label, limits)
+    configured = _configured(pypdf, limits)
+    too_much = _limit_error(pypdf)
+    skipped: List[str] = []
+    content_total = 0
     try:
-        count = len(reader.pages)
+        with Alarm(limits.page_seconds):
+            count = len(reader.pages)
+    except Interrupted:
+        count = -1
     except Exception as err:
         raise UnreadableSource(
-            f"'{label}' could not be read as a PDF: its page list is damaged ({err}).",
+            f"'{label}' could not be read as a PDF: its page list is damaged ({_short(err)}).",
             "Open it in a PDF viewer and save or print it to a new PDF, then try again.",
         ) from None
+    if count < 0:
+        raise UnreadableSource(
+            f"'{label}' could not be read as a PDF: its page list could not be read within "
+            f"{limits.page_seconds:g} s (damaged, or built to make readers loop).",
+            "Open it in a PDF viewer and save or print it to a new PDF, then try again.")
     if count > MAX_PAGES:
         raise SourceTooLarge(
             f"'{label}' has {count} pages; at most {MAX_PAGES} are read.",
@@ -256,12 +361,32 @@ def iter_pdf_blocks(source: Union[str, bytes], label: str) -> Iterator[Block]:
     for index in range(count):
         location = f"page {index + 1}"
         layout = _PageLayout()
+        alarm = Alarm(limits.page_seconds)
         try:
-            page = reader.pages[index]
-            raw = page.extract_text(visitor_text=layout.visit) or ""
+            with alarm, configured():
+                page = reader.pages[index]
+                size = _content_bytes(page, limits.page_bytes)
+                if content_total + size > limits.document_bytes:
+                    skipped.append(
+                        f"Pages {index + 1}-{count} were not read: the document's content "
+                        f"passed {_size(limits.document_bytes)}.")
+                    break
+                content_total += size
+                raw = page.extract_text(visitor_text=layout.visit) or ""
+        except Interrupted:
+            skipped.append(f"Page {index + 1} was skipped: reading it took longer than "
+                           f"{limits.page_seconds:g} s.")
+            continue
+        except _TooBig as over:
+            skipped.append(f"Page {index + 1} was skipped: its content is "
+                           f"{_size(over.size)}, more than the {_size(limits.page_bytes)} read per page.")
+            continue
+        except too_much as err:  # pypdf's own caps (decompression, parsing work)
+            skipped.append(f"Page {index + 1} was skipped: it is too large to read ({_short(err)}).")
+            continue
         except Exception as err:  # one broken page should not lose the whole document
             failed += 1
-            last_error = f"{type(err).__name__}: {err}"
+            last_error = f"{type(err).__name__}: {_short(err)}"
             continue
         text = fix_text(raw)
         lines = _page_lines(text)
@@ -309,6 +434,14 @@ def iter_pdf_blocks(source: Union[str, bytes], label: str) -> Iterator[Block]:
             out.clear()
     paragraphs.flush(out)
     yield from out
+    if not found_text and skipped:
+        raise SourceTooLarge(f"No text could be read from '{label}'. " + " ".join(skipped),
+                             _SKIPPED_HINT)
+    if skipped:
+        if warnings is None:
+            raise PartlyRead(f"'{label}': " + " ".join(skipped), "The other pages were read. "
+                             + _SKIPPED_HINT)
+        warnings.extend(skipped)
     if not found_text:
         if failed:
             raise UnreadableSource(

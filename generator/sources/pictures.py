@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote
 
+from ..errors import FlashcardError
 from ..figures import Figure, FigureSet, SourceKind
 from ..images import MAX_IMAGE_BYTES, decode_data_url, image_or_none
 from ..outside import shown
@@ -160,9 +161,11 @@ def _local_file(base_dir: str, out: _Collector) -> Callable[[str], Optional[byte
             if not os.path.isfile(path):
                 out.note(f"In '{out.label}': the picture '{shown(rel, 80)}' is not in the document's folder.")
                 return None
-            with open(path, "rb") as f:
+            from . import open_regular
+
+            with open_regular(path) as f:  # never blocks on a FIFO put in its place
                 return f.read(MAX_IMAGE_BYTES + 1)
-        except OSError:
+        except (OSError, FlashcardError):
             out.note(f"In '{out.label}': the picture '{shown(rel, 80)}' cannot be read.")
             return None
 
@@ -200,7 +203,9 @@ def _html_figures(figset: FigureSet, label: str) -> None:
     out = _Collector(figset, label)
     origin = figset.origin
     if isinstance(origin, str):
-        with open(origin, "rb") as f:
+        from . import open_regular
+
+        with open_regular(origin) as f:
             data = f.read(50 * 1024 * 1024)
     else:
         data = origin or b""

@@ -1,0 +1,205 @@
+"""Reading with a time bound: a reader that runs away (a library looping on a hostile file) is
+given up on, and the caller goes on.
+
+* ``call_with_deadline(fn, seconds, on_timeout)`` runs ``fn`` on a thread of its own and waits at
+  most ``seconds``; past that the caller gets ``on_timeout()`` raised.
+* ``iter_with_deadline(make_iter, seconds, on_timeout)`` does the same for an iterator: the
+  items are produced on a thread of their own and handed over in small batches through a
+  bounded queue, so memory holds a few batches whatever the consumer does.
+* ``Alarm(seconds)`` (a context manager) interrupts the current thread's Python code after
+  ``seconds`` with ``Interrupted``: a PDF page that takes too long is skipped, not waited for.
+
+The thread given up on is interrupted too: ``Interrupted`` is raised in it at its next Python
+instruction (``PyThreadState_SetAsyncExc``; the readers are pure Python, so it stops within
+moments, between two library calls at worst). ``Interrupted`` derives from BaseException, so a
+library's ``except Exception`` does not swallow it. Where that call is not available the thread
+is only abandoned: it is a daemon thread, and the byte limits of the readers bound its memory.
+
+Why threads and not a subprocess: inside Anki (23.10 to 25.02 builds) ``sys.executable`` is
+Anki itself, not a Python interpreter, and forking a Qt process is unsafe; a thread costs
+~0.1 ms where a fresh interpreter that imports pypdf costs ~150 ms per file.
+"""
+import queue
+import threading
+import time
+from typing import Callable, Iterable, Iterator, List, Optional, TypeVar
+
+T = TypeVar("T")
+
+BATCH_ITEMS = 256  # items handed over at once by iter_with_deadline
+BATCH_SECONDS = 0.2  # ... or after this long, whichever comes first
+QUEUE_BATCHES = 4
+
+
+class Interrupted(BaseException):
+    """Raised inside a reader thread that ran past its time (never seen by the caller)."""
+
+
+def _set_async_exc(thread_id: int, exc: Optional[type]) -> bool:
+    """Raise ``exc`` in the thread (or clear a pending one with None). False if not possible."""
+    try:
+        import ctypes
+
+        set_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        arg = ctypes.py_object(exc) if exc is not None else None
+        return set_exc(ctypes.c_ulong(thread_id), arg) == 1
+    except Exception:  # no ctypes (some embedded builds), another interpreter
+        return False
+
+
+def interrupt(thread: threading.Thread) -> bool:
+    """Ask ``thread`` to stop by raising ``Interrupted`` in it. True if the request was placed."""
+    ident = thread.ident
+    if ident is None or not thread.is_alive():
+        return False
+    return _set_async_exc(ident, Interrupted)
+
+
+class Alarm:
+    """``with Alarm(seconds):`` raises ``Interrupted`` in this thread when the block runs past
+    ``seconds``. Catch it around the ``with`` statement (it may surface as the block ends)."""
+
+    def __init__(self, seconds: Optional[float]) -> None:
+        self.seconds = seconds
+        self._ident = threading.get_ident()
+        self._lock = threading.Lock()
+        self._armed = False
+        self._fired = False
+        self._timer: Optional[threading.Timer] = None
+
+    @property
+    def fired(self) -> bool:
+        return self._fired
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._armed:
+                self._fired = _set_async_exc(self._ident, Interrupted)
+
+    def __enter__(self) -> "Alarm":
+        if self.seconds is not None and self.seconds > 0:
+            self._armed = True
+            self._timer = threading.Timer(self.seconds, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            if self._armed:
+                self._armed = False
+                if self._fired:
+                    _set_async_exc(self._ident, None)  # not delivered yet: drop it
+
+
+class _Outcome:
+    __slots__ = ("value", "error", "done")
+
+    def __init__(self) -> None:
+        self.value: object = None
+        self.error: Optional[BaseException] = None
+        self.done = threading.Event()
+
+
+def call_with_deadline(fn: Callable[[], T], seconds: Optional[float],
+                       on_timeout: Callable[[], BaseException], name: str = "flashcards-read") -> T:
+    """``fn()`` on a thread of its own; raises ``on_timeout()`` if it has not returned within
+    ``seconds`` (None: no bound, ``fn`` runs in this thread)."""
+    if seconds is None or seconds <= 0:
+        return fn()
+    outcome = _Outcome()
+
+    def run() -> None:
+        try:
+            try:
+                outcome.value = fn()
+            except BaseException as e:  # handed to the caller as it is
+                outcome.error = e
+            finally:
+                outcome.done.set()
+        except Interrupted:  # arrived after fn() had ended: nothing to do
+            pass
+
+    worker = threading.Thread(target=run, name=name, daemon=True)
+    worker.start()
+    if not outcome.done.wait(seconds):
+        interrupt(worker)
+        raise on_timeout()
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.value  # type: ignore[return-value]
+
+
+_END = object()
+
+
+def iter_with_deadline(make_iter: Callable[[], Iterable[T]], seconds: Optional[float],
+                       on_timeout: Callable[[], BaseException],
+                       name: str = "flashcards-read") -> Iterator[T]:
+    """The items of ``make_iter()``, produced on a thread of their own; raises ``on_timeout()``
+    when the whole iteration has not ended within ``seconds`` (None: no bound, no thread)."""
+    if seconds is None or seconds <= 0:
+        yield from make_iter()
+        return
+    deadline = time.monotonic() + seconds
+    handover: "queue.Queue[object]" = queue.Queue(maxsize=QUEUE_BATCHES)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                handover.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        batch: List[T] = []
+        last = time.monotonic()
+        try:
+            for item in make_iter():
+                batch.append(item)
+                now = time.monotonic()
+                if len(batch) >= BATCH_ITEMS or now - last >= BATCH_SECONDS:
+                    if not put(batch):
+                        return
+                    batch = []
+                    last = now
+        except Interrupted:
+            raise
+        except BaseException as e:  # the items so far, then the error, as a plain loop has them
+            if not batch or put(batch):
+                put(e)
+            return
+        if not batch or put(batch):
+            put(_END)
+
+    def run() -> None:
+        try:
+            produce()
+        except Interrupted:  # given up on (deadline or the consumer left)
+            pass
+
+    worker = threading.Thread(target=run, name=name, daemon=True)
+    worker.start()
+    ended = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                got = handover.get(timeout=left) if left > 0 else handover.get_nowait()
+            except queue.Empty:
+                raise on_timeout() from None
+            if got is _END or isinstance(got, BaseException):
+                ended = True
+                if got is _END:
+                    return
+                raise got  # type: ignore[misc]
+            yield from got  # type: ignore[misc]
+    finally:
+        stop.set()
+        if not ended:  # timed out, or the consumer left early: stop the work too
+            interrupt(worker)
