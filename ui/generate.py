@@ -119,6 +119,9 @@ class GenerateDialog(JobDialog):
         self.topic_runner: Optional[TopicRunner] = None
         self.topic_chunks: Optional[List[Chunk]] = None  # the chunks the listed topics point at
         self.early: Dict[str, List[Tuple[int, Card]]] = {}  # chunk id -> (row key, card) streamed
+        self.last_progress: Optional[Progress] = None  # repainted when a streamed row arrives
+        self.streamed = 0  # rows of this run so far (streamed and settled), for the progress line
+        self._update_due = False
 
         outer, self.splitter = splitter_layout(self)
         self.message = MessageBar(self)
@@ -351,9 +354,6 @@ class GenerateDialog(JobDialog):
             parts.insert(0, "Stopping…")
         self.progress.show_progress(p.chunks_done, p.chunks_total, " · ".join(parts), p.label or "")
 
-    last_progress: Optional[Progress] = None
-    streamed = 0  # rows of this run so far (streamed and settled), for the progress line
-    _update_due = False
 
     def _on_card(self, chunk: Chunk, card: Card) -> None:
         """A card the model has just written: a row at once, marked as arriving."""
