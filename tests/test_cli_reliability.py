@@ -112,7 +112,7 @@ def test_ctrl_c_adds_the_cards_of_the_finished_chunks(tmp_path, parallel):
         path = str(tmp_path / "collection.anki2")
         run = Running(document(tmp_path / "doc.md"), "--collection", path, "--url", server.url,
                       "--model", "llama3.2", "--parallel", parallel, *SMALL)
-        run.wait_for("chunk 2/10", 30)
+        run.wait_for("chunk 2/10 ·", 30)
         run.proc.send_signal(signal.SIGINT)
         code, seconds, _out, err = run.finish(15)
     assert code == 1, err
@@ -131,7 +131,7 @@ def test_ctrl_c_with_dry_run_json_prints_the_finished_cards(tmp_path):
     with FakeOllama(answerer=Slow(3, 15.0)) as server:
         run = Running(document(tmp_path / "doc.md"), "--dry-run", "--json", "--url", server.url,
                       "--model", "llama3.2", *SMALL)
-        run.wait_for("chunk 3/10", 30)
+        run.wait_for("chunk 3/10 ·", 30)
         run.proc.send_signal(signal.SIGINT)
         code, _seconds, out, err = run.finish(15)
     assert code == 1 and "Cancelled: 3 of 10" in err, err
@@ -146,7 +146,7 @@ def test_a_second_ctrl_c_aborts_at_once(tmp_path):
         path = str(tmp_path / "collection.anki2")
         run = Running(document(tmp_path / "doc.md"), "--collection", path, "--url", server.url,
                       "--model", "llama3.2", *SMALL)
-        run.wait_for("chunk 1/10", 30)
+        run.wait_for("chunk 1/10 ·", 30)
         run.proc.send_signal(signal.SIGINT)
         run.wait_for("Ctrl-C again to abort", 10)
         run.proc.send_signal(signal.SIGINT)
