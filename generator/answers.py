@@ -1,9 +1,11 @@
 """Turn a model's raw answer into validated cards. The answer is untrusted input: it may be
 wrapped in fences or prose, use other key names, or break the schema."""
+import itertools
 import json
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from . import safejson
 from .cards import CLOZE, Card, SourceRef
 from .cardtext import BACK_LIMIT, FRONT_LIMIT, QUOTE_LIMIT, RAW_FACTOR, clean_chars, field_html, is_blank
 from .chunks import Chunk
@@ -13,6 +15,7 @@ from .prompts import PLACEHOLDERS
 
 _THINK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+MAX_ATTEMPTS = 32  # places in an answer where a JSON value is looked for
 
 # Key names models use instead of ours, per our field.
 ALIASES: Dict[str, Tuple[str, ...]] = {
@@ -30,23 +33,23 @@ def parse_json(content: str) -> Any:
     text = _THINK.sub("", content or "").strip()
     if not text:
         raise InvalidAnswer("The model gave an empty answer.", "Try again, or choose another model.")
-    candidates = [text] + [m.group(1) for m in _FENCE.finditer(text)]
+    candidates = [text] + [m.group(1) for m in _FENCE.finditer(text)][:MAX_ATTEMPTS]
     for candidate in candidates:
         try:
-            return json.loads(candidate, strict=False)
-        except ValueError:
+            return safejson.loads(candidate)
+        except ValueError:  # also JSON nested too deep
             pass
     decoder = json.JSONDecoder(strict=False)
-    for start, ch in enumerate(text):
-        if ch in "{[":
-            try:
-                return decoder.raw_decode(text, start)[0]
-            except ValueError:
-                if ch == "[":
-                    items = complete_items(text, start, decoder)
-                    if items:
-                        return items
-                continue
+    starts = (i for i, ch in enumerate(text) if ch in "{[")
+    for start in itertools.islice(starts, MAX_ATTEMPTS):  # each try may read to the end
+        try:
+            return safejson.raw_decode(decoder, text, start)[0]
+        except ValueError:  # also nested too deep
+            if text[start] == "[":
+                items = complete_items(text, start, decoder)
+                if items:
+                    return items
+            continue
     raise InvalidAnswer("The model's answer is not JSON.", "Try again, or choose a model that follows "
                         "instructions better (e.g. llama3.2 or qwen2.5).")
 
@@ -60,7 +63,7 @@ def complete_items(text: str, start: int, decoder: json.JSONDecoder) -> List[Dic
         while pos < len(text) and text[pos] in " \t\r\n,":
             pos += 1
         try:
-            value, pos = decoder.raw_decode(text, pos)
+            value, pos = safejson.raw_decode(decoder, text, pos)
         except ValueError:
             return items
         if not isinstance(value, dict):

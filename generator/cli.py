@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", choices=[m.value for m in FigureMode], default=None,
                    help="pictures for models that can see: auto (default), off, or slides (every "
                         "PDF page by page, as image and text)")
+    p.add_argument("--deadline", type=float, default=None,
+                   help="the most seconds one model request may take (default: request_deadline)")
     p.add_argument("--keep-duplicates", action="store_true", help="add duplicates too")
     p.add_argument("--dry-run", action="store_true", help="generate, but touch no collection")
     p.add_argument("--json", action="store_true", help="print the cards as JSON on stdout")
@@ -207,6 +209,8 @@ def run_generate(argv: Sequence[str]) -> int:
         cfg = server_config(args)
         if args.timeout is not None:
             cfg = cfg.replace(read_timeout=args.timeout)
+        if args.deadline is not None:
+            cfg = cfg.replace(request_deadline=args.deadline)
         if args.num_ctx is not None:
             cfg = cfg.replace(num_ctx=int(args.num_ctx) if args.num_ctx.strip().isdigit()
                               else args.num_ctx)

@@ -180,6 +180,9 @@ class Settings:
     parallel_requests: int = setting(1, between(1, 64))
     busy_retries: int = setting(3, between(0, 20))
     busy_backoff: float = setting(0.5, between(0, 60))
+    request_deadline: float = setting(900, at_least(1))
+    max_answer_mb: float = setting(32, between(0.01, 4096))
+    max_answer_chars: int = setting(1000000, at_least(1000))
     # model
     model: str = setting("llama3.2")
     temperature: float = setting(0.2, between(0, 2))

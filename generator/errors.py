@@ -81,6 +81,20 @@ class ServerTimeout(BackendError):
     retryable = True
 
 
+class DeadlinePassed(ServerTimeout):
+    """One request took longer than its overall deadline (however the server kept it alive)."""
+
+
+class AnswerTooLarge(BackendError):
+    """An answer brought more bytes or characters than one answer may (a runaway server)."""
+
+    retryable = True
+
+
+class Redirected(NotAModelServer):
+    """The server answered with a redirect the add-on does not follow."""
+
+
 class ModelNotFound(BackendError):
     exit_code = 3
 

@@ -496,6 +496,8 @@ def run_job(
                 future = pending.pop(index)
                 error = future.exception()
                 finished[index] = error if error is not None else future.result()
+                if isinstance(error, FlashcardError) and is_fatal(error):
+                    emit(order.pop(index), finished.pop(index))  # now, not in order: it stops the job
             while emitted in finished and not stop.is_set():  # document order
                 emit(order.pop(emitted), finished.pop(emitted))
                 emitted += 1
@@ -510,7 +512,9 @@ def run_job(
                     emit(order[index], finished[index])
     finally:
         stop.set()
-        # Do not wait for requests still in flight: they see `stop` between streamed lines.
+        # Close the requests still in flight at once (their threads end, not waiting for the
+        # server), and do not wait for them here.
+        backend.abort(stop)
         pool.shutdown(wait=False, cancel_futures=True)
     if not total and not result.cancelled:
         result.chunks_total = result.chunks_done

@@ -18,13 +18,12 @@ validated, cleaned and grounded the moment its JSON object closes, then handed o
   keys, read once, and the job's earlier cards); the add step checks again, authoritatively.
 
 Never imports aqt or Qt."""
-import json
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from . import log
+from . import log, safejson
 from .answers import CardMaker, card_items, no_usable_cards, parse_json
 from .cards import Card
 from .chunks import Chunk
@@ -158,8 +157,8 @@ class ObjectStream:
 
     def _item(self, text: str) -> None:
         try:
-            obj = json.loads(text, strict=False)
-        except ValueError:
+            obj = safejson.loads(text)
+        except ValueError:  # also nested too deep
             return
         if isinstance(obj, dict):
             self.items += 1

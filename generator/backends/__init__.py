@@ -5,6 +5,7 @@ from ..config import BackendKind, Settings, as_settings
 
 from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo
 from .http import START_HINT, Http
+from .wire import Limits
 
 __all__ = ["Backend", "ChatRequest", "ChatResult", "ModelInfo", "ServerInfo", "make_backend"]
 
@@ -26,6 +27,7 @@ def make_backend(config: Union[Settings, Mapping[str, Any]]) -> Backend:
         retries=settings.busy_retries,
         backoff=float(settings.busy_backoff),
         start_hint=START_HINT if settings.backend == BackendKind.OLLAMA else OPENAI_START_HINT,
+        limits=Limits.from_settings(settings),
     )
     if settings.backend == BackendKind.OPENAI:
         from .openai_compat import OpenAIBackend

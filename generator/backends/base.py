@@ -113,5 +113,9 @@ class Backend:
     ) -> None:
         raise NotImplementedError
 
+    def abort(self, cancel: Optional[threading.Event] = None) -> None:
+        """Close at once the requests in flight that were started with ``cancel`` (all of them
+        when None): their ``chat`` raises ``Cancelled`` instead of waiting for the server."""
+
     def close(self) -> None:
         pass

@@ -7,7 +7,9 @@ from ..config import ResponseFormat
 from ..errors import BackendError, Cancelled, ModelNotFound, ServerFailed, StreamBroken
 from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TextCallback, TokenCallback
 from .embeddings import embed_openai
-from .http import Http, iter_lines, loads_line, not_a_server
+from ..outside import shown
+from .http import Http, as_dict, as_int, as_str, loads_line, not_a_server
+from .ollama import model_names
 from .server_facts import find_model
 from .vision_messages import openai_user_message
 
@@ -35,7 +37,9 @@ class OpenAIBackend(Backend):
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise not_a_server(self.http.base_url, "/v1/models")
-        return {str(m["id"]): m for m in data if isinstance(m, dict) and m.get("id")}
+        entries = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
+        names = set(model_names([m["id"] for m in entries]))
+        return {m["id"]: m for m in entries if m["id"] in names}
 
     def model_info(self, model: str) -> ModelInfo:
         entries = self._model_entries()
@@ -43,7 +47,8 @@ class OpenAIBackend(Backend):
         if entries and name is None:
             raise ModelNotFound(
                 model,
-                hint=f"Load '{model}' in your server, or choose one of: {', '.join(sorted(entries)[:8])}.",
+                hint=f"Load '{model}' in your server, or choose one of: "
+                     f"{shown(', '.join(sorted(entries)[:8]), 300)}.",
             )
         return ModelInfo(name or model, context_length(entries.get(name or model) or {}))
 
@@ -74,55 +79,71 @@ class OpenAIBackend(Backend):
 
     def _chat(self, request: ChatRequest, style: str, cancel, on_token, on_text) -> ChatResult:
         started = time.monotonic()
-        resp = self.http.post_stream("/v1/chat/completions", chat_body(request, style), model=request.model)
         content: List[str] = []
         pieces = 0
         finish = ""
         usage: Dict[str, Any] = {}
-        for line in iter_lines(resp, cancel, self.http.timeout[1]):
-            if line.startswith(":"):
-                continue  # SSE comment / keep-alive
-            payload = line[5:].strip() if line.startswith("data:") else line
-            if payload == "[DONE]":
-                return ChatResult("".join(content), "", finish or "stop",
-                                  int(usage.get("prompt_tokens") or 0),
-                                  int(usage.get("completion_tokens") or pieces),
-                                  time.monotonic() - started)
-            obj = loads_line(payload)
-            if obj is None:
-                if pieces == 0:
-                    raise not_a_server(self.http.base_url, "/v1/chat/completions")
-                raise StreamBroken("The model server sent a damaged answer.", "Try again.")
-            if "error" in obj:
-                err = obj["error"]
-                msg = err.get("message") if isinstance(err, dict) else err
-                raise ServerFailed(f"The model server failed during the answer: {msg}",
-                                   "Look at the server's log and try again.")
-            if isinstance(obj.get("usage"), dict):
-                usage = obj["usage"]
-            for choice in obj.get("choices") or ():
-                delta = choice.get("delta") or choice.get("message") or {}
-                if delta.get("content"):
-                    content.append(delta["content"])
-                    pieces += 1
-                    if on_token is not None:
-                        on_token(pieces)
-                    if on_text is not None:
-                        on_text(str(delta["content"]))
-                if choice.get("finish_reason"):
-                    finish = str(choice["finish_reason"])
+        with self.http.post_stream("/v1/chat/completions", chat_body(request, style),
+                                   model=request.model, cancel=cancel,
+                                   seconds=self.http.chat_deadline(request.num_predict)) as answer:
+            for line in answer.lines(max_lines=self.http.line_budget(request.num_predict)):
+                if line.startswith(":"):
+                    continue  # SSE comment / keep-alive
+                payload = line[5:].strip() if line.startswith("data:") else line
+                if payload == "[DONE]":
+                    return self._result(content, finish or "stop", usage, pieces, started)
+                if not payload or line.startswith(("event:", "id:", "retry:")):
+                    continue  # other SSE fields
+                obj = loads_line(payload)
+                if obj is None:
+                    if pieces == 0:
+                        raise not_a_server(self.http.base_url, "/v1/chat/completions")
+                    raise StreamBroken("The model server sent a damaged answer.", "Try again.")
+                if "error" in obj:
+                    err = obj["error"]
+                    msg = err.get("message") or err if isinstance(err, dict) else err
+                    raise ServerFailed(f"The model server failed during the answer: {shown(msg)}",
+                                       "Look at the server's log and try again.")
+                if isinstance(obj.get("usage"), dict):
+                    usage = obj["usage"]
+                choices = obj.get("choices")
+                for choice in choices if isinstance(choices, list) else ():
+                    choice = as_dict(choice)  # a wrong shape counts as absent
+                    delta = as_dict(choice.get("delta") or choice.get("message"))
+                    text = delta.get("content")
+                    if isinstance(text, str) and text:
+                        content.append(text)
+                        answer.add_chars(len(text))
+                        pieces += 1
+                        if on_token is not None:
+                            on_token(pieces)
+                        if on_text is not None:
+                            on_text(text)
+                    if as_str(choice.get("finish_reason")):
+                        finish = shown(choice["finish_reason"], 40)
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         if finish:  # some servers end the stream without [DONE]
-            return ChatResult("".join(content), "", finish, 0, pieces, time.monotonic() - started)
+            return self._result(content, finish, {}, pieces, started)
         raise StreamBroken(
             "The model server stopped in the middle of an answer.",
             "The server may have crashed or run out of memory; try again.",
         )
 
+    def _result(self, content: List[str], finish: str, usage: Dict[str, Any], pieces: int,
+                started: float) -> ChatResult:
+        seconds = time.monotonic() - started
+        tokens = as_int(usage.get("completion_tokens")) or pieces
+        self.http.observe(tokens, seconds)
+        return ChatResult("".join(content), "", finish, as_int(usage.get("prompt_tokens")), tokens,
+                          seconds)
+
     def pull(self, model, on_progress=None, cancel=None) -> None:
         raise ModelNotFound(model, hint="This server cannot download models: load the model in the "
                                         "server itself (e.g. in LM Studio), then choose it here.")
+
+    def abort(self, cancel: Optional[threading.Event] = None) -> None:
+        self.http.abort(cancel)
 
     def close(self) -> None:
         self.http.close()
@@ -153,10 +174,9 @@ def context_length(entry: Dict[str, Any]) -> int:
     """The context window a /v1/models entry states, where the server says it: vLLM
     (max_model_len), LM Studio and others (context_length, max_context_length), llama.cpp's
     server (meta.n_ctx, else the model's meta.n_ctx_train). 0 when it says nothing."""
-    found = entry.get("meta")
-    meta: Dict[str, Any] = found if isinstance(found, dict) else {}
+    meta = as_dict(entry.get("meta"))
     for value in (entry.get("max_model_len"), entry.get("context_length"),
                   entry.get("max_context_length"), meta.get("n_ctx"), meta.get("n_ctx_train")):
-        if isinstance(value, int) and value > 0:
-            return value
+        if as_int(value) > 0:
+            return as_int(value)
     return 0
