@@ -239,6 +239,11 @@ class Hostile:
         if req.path == "/api/show":
             return reply_json({"model_info": {"llama.context_length": self.context_length},
                                "capabilities": ["completion"]})
+        if req.path == "/api/generate":  # the preload of num_ctx "auto"
+            return reply_json({"model": "llama3.2", "response": "", "done": True})
+        if req.path == "/api/ps":
+            return reply_json({"models": [{"name": m, "model": m, "context_length": self.context_length}
+                                          for m in self.models]})
         if req.path in ("/api/chat", "/v1/chat/completions"):
             return good_chat()
         return reply_json({"error": "404 page not found"}, status=404)

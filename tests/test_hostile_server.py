@@ -256,12 +256,12 @@ def test_a_compressed_answer_within_the_caps_is_read():
 @pytest.mark.parametrize("behaviour,expected", [
     (gzip_bomb(256, streamed=False), AnswerTooLarge),  # non-streamed gzip bomb
     (gzip_bomb(256, streamed=True), AnswerTooLarge),
-    (reply_bytes(b'{"models": [' + b'{"name": "m"},' * 2_000_000 + b'{}]}'), AnswerTooLarge),  # 30 MB
+    (reply_bytes(b'{"models": [' + b'{"name": "m"},' * 5_000_000 + b'{}]}'), AnswerTooLarge),  # 70 MB
     (gzip_bomb(1, encoding="br", streamed=False), NotAModelServer),  # an encoding not asked for
     (reply_bytes(b"\x1f\x8b\x08\x00garbage", headers=[("Content-Encoding", "gzip")]), StreamBroken),
     (nested(100_000, streamed=False), NotAModelServer),
     (nested(2_000, streamed=False), NotAModelServer),
-], ids=["gzip-bomb", "gzip-bomb-chunked", "30MB", "brotli", "bad-gzip", "nested-100k", "nested-2k"])
+], ids=["gzip-bomb", "gzip-bomb-chunked", "70MB", "brotli", "bad-gzip", "nested-100k", "nested-2k"])
 def test_non_streamed_replies_are_capped_before_parsing(behaviour, expected):
     for route, call in (("GET /api/tags", lambda b: b.list_models()),
                         ("POST /api/show", lambda b: b.model_info("llama3.2")),

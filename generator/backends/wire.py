@@ -221,7 +221,7 @@ def _make_adapter_class() -> Any:
 
     plain: Any = HTTPConnectionPool.ConnectionCls
 
-    class GuardedConnection(plain):  # type: ignore[misc,valid-type]
+    class GuardedConnection(plain):
         def request(self, *args: Any, **kwargs: Any) -> Any:
             _attach(self)
             return super().request(*args, **kwargs)
@@ -232,7 +232,7 @@ def _make_adapter_class() -> Any:
     pools = {"http": GuardedPool, "https": HTTPSConnectionPool}
     tls_cls: Any = HTTPSConnectionPool.ConnectionCls
     if tls_cls is not None and hasattr(tls_cls, "request") and tls_cls.__name__ != "DummyConnection":
-        class GuardedTlsConnection(tls_cls):  # type: ignore[misc,valid-type]
+        class GuardedTlsConnection(tls_cls):
             def request(self, *args: Any, **kwargs: Any) -> Any:
                 _attach(self)
                 return super().request(*args, **kwargs)
