@@ -222,8 +222,12 @@ def _make_adapter_class() -> Any:
     plain: Any = HTTPConnectionPool.ConnectionCls
 
     class GuardedConnection(plain):
+        def connect(self) -> None:
+            _attach(self)  # the socket exists before a TLS handshake: a stop cuts that too
+            super().connect()
+
         def request(self, *args: Any, **kwargs: Any) -> Any:
-            _attach(self)
+            _attach(self)  # also a connection reused from the pool
             return super().request(*args, **kwargs)
 
     class GuardedPool(HTTPConnectionPool):
@@ -233,6 +237,10 @@ def _make_adapter_class() -> Any:
     tls_cls: Any = HTTPSConnectionPool.ConnectionCls
     if tls_cls is not None and hasattr(tls_cls, "request") and tls_cls.__name__ != "DummyConnection":
         class GuardedTlsConnection(tls_cls):
+            def connect(self) -> None:
+                _attach(self)
+                super().connect()
+
             def request(self, *args: Any, **kwargs: Any) -> Any:
                 _attach(self)
                 return super().request(*args, **kwargs)
