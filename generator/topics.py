@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from . import log
+from . import log, safejson
 from .answers import parse_json
 from .backends.base import Backend, ChatRequest, ChatResult
 from .cards import Card
@@ -654,7 +654,7 @@ def read_topics(text: str) -> List[Topic]:
                                "the JSON that --topics-only prints.")
     if stripped[0] in "[{":
         try:
-            data = json.loads(stripped)
+            data = safejson.loads(stripped, strict=True)
         except ValueError as e:
             raise UnreadableSource(f"The topics file is not valid JSON ({e}).",
                                    "Use the JSON that --topics-only prints, or one title per line.") from None
