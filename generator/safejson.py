@@ -9,6 +9,8 @@ MAX_DEPTH = 64  # a model server's reply or a card answer is a few levels deep
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _BRACKET = re.compile(r"[\[\]{}]")
+_LENIENT = json.JSONDecoder(strict=False)  # made once: json.loads(strict=False) makes one per call
+_STRICT = json.JSONDecoder()
 
 
 class TooDeep(ValueError):
@@ -37,7 +39,7 @@ def loads(text: str, max_depth: int = MAX_DEPTH, strict: bool = False) -> Any:
     if depth_over(text, max_depth):
         raise TooDeep(f"JSON nested deeper than {max_depth} levels")
     try:
-        return json.loads(text, strict=strict)
+        return (_LENIENT if not strict else _STRICT).decode(text)
     except RecursionError:
         raise TooDeep(f"JSON nested deeper than {max_depth} levels") from None
 

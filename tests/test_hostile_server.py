@@ -221,13 +221,13 @@ def test_a_long_answer_on_one_line_is_read_in_linear_time():
 def test_line_splitter_splits_like_split():
     from generator.backends.wire import LineSplitter, TooLarge
 
-    data = b"a\nbb\r\n\nccc" + b"d" * 5000 + b"\n\n e \nlast"
-    for size in (1, 2, 3, 7, 64, 4096, len(data)):
-        splitter = LineSplitter(max_line=10_000)
-        lines = []
-        for i in range(0, len(data), size):
-            lines += [bytes(x) for x in splitter.feed(data[i:i + size])]
-        assert lines + [splitter.rest()] == data.split(b"\n")
+    for data in (b"a\nbb\r\n\nccc" + b"d" * 5000 + b"\n\n e \nlast", b"x\n" * 300 + b"\n"):
+        for size in (1, 2, 3, 7, 64, 4096, len(data)):
+            splitter = LineSplitter(max_line=10_000)
+            lines = []
+            for i in range(0, len(data), size):
+                lines += [bytes(x) for x in splitter.feed(data[i:i + size])]
+            assert lines + [splitter.rest()] == data.split(b"\n")
     with pytest.raises(TooLarge):
         LineSplitter(max_line=100).feed(b"x" * 101)
 

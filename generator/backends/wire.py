@@ -349,7 +349,12 @@ class LineSplitter:
         self.max_line = max_line
         self.buf = bytearray()  # a line begun, without its newline yet
 
-    def feed(self, data: bytes) -> List[bytearray]:
+    def feed(self, data: bytes) -> List[Any]:
+        if not self.buf and data.endswith(b"\n") and len(data) <= self.max_line:
+            # the usual case (whole lines, each shorter than the cap): no copy
+            lines: List[Any] = data.split(b"\n")
+            lines.pop()
+            return lines
         if b"\n" not in data:
             self.buf += data
             if len(self.buf) > self.max_line:
