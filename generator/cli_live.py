@@ -113,12 +113,16 @@ def focus_of(args: argparse.Namespace) -> Optional[str]:
 
 def load_topics(path: str) -> List[Topic]:
     """The topics of ``--topics FILE`` (``-`` is not allowed: stdin may hold the source)."""
+    from .sources import open_regular
+
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # a FIFO or device would block open() or never end
             data = f.read(TOPICS_FILE_BYTES + 1)
     except OSError as e:
         raise UnreadableSource(f"The topics file '{shown(path, 120)}' cannot be read: {e.strerror}.",
                                "Check the path.") from None
+    except UnreadableSource as e:
+        raise UnreadableSource(f"The topics file cannot be read: {e.message}", "Check the path.") from None
     if len(data) > TOPICS_FILE_BYTES:
         raise UnreadableSource("The topics file is larger than 1 MB.", "A topics file holds titles only.")
     return read_topics(data.decode("utf-8", errors="replace"))

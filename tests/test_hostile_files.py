@@ -146,9 +146,10 @@ def test_special_files_through_the_cli(specials, tmp_path, server):
         assert r.returncode == 2, (path, r.stderr)
         assert os.path.basename(path) in r.stderr and "not a regular file" in r.stderr
         assert "Traceback" not in r.stderr and r.stdout.strip() in ("", "[]")
-    with within(20):
-        r = cli_dry(os.path.join(SEEDS, "cell-biology.txt"), server.url, "--config", config_pipe)
-    assert r.returncode == 2 and "named pipe" in r.stderr and "Traceback" not in r.stderr
+    for option in ("--config", "--topics"):  # the other files the CLI reads
+        with within(20):
+            r = cli_dry(os.path.join(SEEDS, "cell-biology.txt"), server.url, option, config_pipe)
+        assert r.returncode == 2 and "named pipe" in r.stderr and "Traceback" not in r.stderr, option
     assert not server.chat_bodies()  # nothing was sent to the model
 
 
