@@ -8,6 +8,11 @@ F1. Pages rendered per second: a 200-page slide deck (generated: a title, two bu
 F2. Peak memory while rendering: the child's peak RSS growth (ru_maxrss) from just before the
     first page to the end, in MB. Rendering holds one page at a time per worker and keeps no
     page it has sent, so this stays flat however long the deck is.
+F3. The main thread while pages render in the app: the real Anki app (headless) opens the deck
+    in the Generate dialog and generates from it with a model that can see (the fake server in
+    its own process, 2 requests at once, slides mode): every page is rendered on the job's
+    workers and the cards stream into the table with their thumbnails. The longest lateness of
+    a 5 ms main-thread timer from opening the file to the last card (bench/figures_probe.py).
 """
 import json
 import os
@@ -24,6 +29,8 @@ FIGURES = [
      ">= 10", lambda v: v >= 10),
     ("figures_peak_mb", "F2. Peak memory growth while rendering 200 pages", "MB", "<= 150",
      lambda v: v <= 150),
+    ("figures_app_stall_ms", "F3. Longest main-thread stall while a deck renders in the app", "ms",
+     "<= 50", lambda v: v <= 50),
 ]
 
 CHILD = r"""
@@ -31,7 +38,8 @@ import json, os, resource, sys, time
 sys.path[:0] = [%(root)r, %(tests)r]
 from concurrent.futures import ThreadPoolExecutor
 from generator.figure_plan import plan_with_figures
-from generator.figures import qt_graphics, read_source_path
+from generator.figures import qt_graphics
+from generator.sources.with_figures import read_source_path
 from generator.job import JobOptions
 from generator.vision import prepare_images
 
@@ -91,4 +99,37 @@ def run(tmp: str, quick: bool) -> Tuple[Dict[str, float], Dict[str, Any], List[s
              "mean page %.0f KB" % (d["pages"], details["deck_mb"], d["plan_seconds"],
                                     d["pages"] / max(1e-9, d["plan_seconds"]), d["seconds"],
                                     d["mean_png_kb"])]
-    return {"figures_pages_per_s": rate, "figures_peak_mb": d["peak_growth_mb"]}, details, lines
+    app = app_stall(tmp, path)
+    details["app"] = app
+    lines.append("      in the app: %d pages, %d cards (%d with their picture) in %.1f s; p99 lateness "
+                 "%.1f ms; the idle app's own worst %.1f ms" % (
+                     pages, app["cards"], app["figure_cards"], app["seconds"], app["p99_ms"] or 0,
+                     app["idle_app_max_ms"] or 0))
+    return ({"figures_pages_per_s": rate, "figures_peak_mb": d["peak_growth_mb"],
+             "figures_app_stall_ms": app["value"]}, details, lines)
+
+
+def app_stall(tmp: str, path: str) -> Dict[str, Any]:
+    """F3: the real app headless against the fake server (a model that can see) in a child."""
+    code = ("import sys, json; sys.path[:0] = [%r]\n"
+            "from fake_ollama import FakeOllama\n"
+            "s = FakeOllama(models=('llava:7b',), latency=0.05, slots=2).start()\n"
+            "print(s.url, flush=True)\n"
+            "sys.stdin.read()\n" % TESTS)
+    server = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        out = subprocess.run([sys.executable, os.path.join(HERE, "figures_probe.py"), url, path,
+                              os.path.join(tmp, "figures-app")], capture_output=True, text=True,
+                             timeout=900)
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(10)
+    line = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
+    if not line:
+        raise RuntimeError("the app probe failed:\n" + out.stdout[-2000:] + out.stderr[-3000:])
+    result: Dict[str, Any] = json.loads(line[-1][len("RESULT "):])
+    return result

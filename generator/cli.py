@@ -141,7 +141,8 @@ def run_models(argv: Sequence[str]) -> int:
 
 def read_documents(sources: Sequence[str], figures: str = "auto", problems: Optional[list] = None,
                    settings: Optional[Settings] = None):
-    from .figures import figure_mode, read_source_bytes, read_source_path
+    from .figures import figure_mode
+    from .sources.with_figures import read_source_bytes, read_source_path
     from .images import ImageRejected, ImageTooLarge
     from .sources import read_stream_bytes
     from .sources.limits import configure

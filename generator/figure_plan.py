@@ -339,8 +339,8 @@ class _Planner:
     def with_pictures(self, doc: Document, chunks: List[Chunk], figures: List[Figure],
                       renderer: Optional[SharedRenderer] = None,
                       drawn: Sequence[PageStats] = ()) -> List[Chunk]:
-        if not chunks:
-            return chunks
+        if not chunks:  # no text at all (a note that is only pictures): the pictures alone
+            chunks = [Chunk(_chunk_id(doc.name, "pictures"), doc.name, "", (), "", 0)]
         assigned: Dict[int, List[ImagePart]] = {}
         starts = [_page_of(c.location) for c in chunks]
         paged = any(starts)
@@ -379,6 +379,7 @@ class _Planner:
                 out.append(Chunk(_chunk_id(chunk.id, "pictures", str(n)), chunk.document,
                                  label, chunk.heading_path, taken[0].location or chunk.location,
                                  0, images=tuple(taken)))
+        out = [c for c in out if c.text.strip() or c.images]
         return [replace(c, index=i) for i, c in enumerate(out)]
 
     @staticmethod
@@ -406,29 +407,35 @@ class _Planner:
 
 
 def plan_with_figures(documents: Sequence[Document], options: Any,
-                      graphics: Optional[Graphics] = None) -> FigurePlan:
-    """Chunks for ``documents``, with pictures where the model can see them (module doc)."""
+                      graphics: Optional[Graphics] = None,
+                      store: Optional[FigureStore] = None) -> FigurePlan:
+    """Chunks for ``documents``, with pictures where the model can see them (module doc).
+    ``store``: where the pictures cards show are kept (a dialog keeps one across its runs)."""
     from .job import chunk_budget
 
-    plan = FigurePlan([])
+    plan = FigurePlan([], store=store or FigureStore())
     planner = _Planner(options, graphics, plan)
     sees = can_see(options) and planner.max_images > 0
     mode = figure_mode(getattr(options, "figures", "auto"))
+    if mode is FigureMode.OFF:
+        why = "figures are switched off ('figures' in the settings, or --figures off)"
+    elif not planner.max_images:
+        why = "no pictures may be sent ('max_images_per_request' is 0)"
+    else:
+        why = _cannot_see_text(options)
     for doc in documents:
         figset = doc.figures
         if figset is None or not sees:
-            if figset is not None and mode is not FigureMode.OFF and probe_pictures(figset):
-                what = "is a picture" if figset.kind is SourceKind.IMAGE else "has pictures"
-                text = f"'{shown(doc.name, 120)}' {what}, but {_cannot_see_text(options)}."
-                if figset.kind is SourceKind.IMAGE or figset.no_text is not None:
-                    hint = figset.no_text.hint if figset.no_text is not None else ""
-                    plan.skipped.append(SourceError(text, hint))
-                    continue
-                plan.warnings.append(text)
-            if figset is not None and figset.no_text is not None:
-                if mode is FigureMode.OFF:
+            if figset is not None and not doc.blocks:  # only pictures: nothing to read
+                if figset.no_text is not None and not probe_pictures(figset):
                     plan.skipped.append(figset.no_text)
+                else:
+                    what = "is a picture" if figset.kind is SourceKind.IMAGE else "has only pictures"
+                    hint = figset.no_text.hint if figset.no_text is not None else ""
+                    plan.skipped.append(SourceError(f"'{shown(doc.name, 120)}' {what}, but {why}.", hint))
                 continue
+            if figset is not None and mode is not FigureMode.OFF and probe_pictures(figset):
+                plan.warnings.append(f"'{shown(doc.name, 120)}' has pictures, but {why}.")
             chunks = chunk_document(doc, chunk_budget(options))
         else:
             chunks = planner.document(doc)

@@ -25,10 +25,11 @@ from .images import (
     MEDIA_PREFIX,
     ImageFormat,
     b64,
-    check_image,
+    declared_size,
     fit_within,
     image_tokens,
     media_name,
+    sniff,
 )
 from .outside import shown
 
@@ -36,6 +37,11 @@ IMAGE_MAX_SIDE = 1024  # px, the long side of an image as sent
 MAX_SEND_BYTES = 8 * 1024 * 1024  # one prepared image
 TEXT_TOKENS_PER_IMAGE = 360  # an image counts like this much text when cards are shared out
 STORE_LIMIT = 256 * 1024 * 1024  # pictures a job keeps for its cards
+
+# One picture is made ready at a time in the whole process (rendering, decoding, encoding are
+# CPU-bound): with several requests in flight the others wait, and the machine's other core
+# stays free for Anki's main thread.
+PICTURE_WORK = threading.Lock()
 
 
 class PartKind(Enum):
@@ -127,6 +133,10 @@ class ImagePart:
         """The picture as it is sent, or None (``problem`` says why). Not cached: a chunk
         prepares its pictures once per request; the store keeps those cards use."""
         self.problem = ""
+        with PICTURE_WORK:
+            return self._prepare()
+
+    def _prepare(self) -> Optional[Prepared]:
         try:
             if self.renderer is not None:
                 encoded = self.renderer.render(self.page_index, self.max_side)
@@ -161,12 +171,17 @@ class ImagePart:
         return Prepared(figure.data, info.format, info.width, info.height)
 
     def _checked(self, data: bytes) -> Optional[Prepared]:
-        """What the adapter made is checked like any other image before it is sent."""
-        info = check_image(data, self.label)
-        if info.long_side > self.max_side + 1 or len(data) > MAX_SEND_BYTES:
+        """What the adapter made is checked before it is sent: its format and declared size
+        (its structure is the adapter's own work)."""
+        fmt = sniff(data[:16])
+        size = declared_size(data, fmt) if fmt is not None else None
+        if fmt is None or size is None:
+            self.problem = f"{self.label} could not be encoded"
+            return None
+        if max(size) > self.max_side + 1 or len(data) > MAX_SEND_BYTES:
             self.problem = f"{self.label} came out larger than the limit"
             return None
-        return Prepared(data, info.format, info.width, info.height)
+        return Prepared(data, fmt, size[0], size[1])
 
 
 def sendable_without_graphics(figure: Figure, max_side: int = IMAGE_MAX_SIDE) -> str:
@@ -269,6 +284,14 @@ def _number(text: str) -> int:
 
 def figure_html(name: str) -> str:
     return f'<div><img src="{name}"></div>'
+
+
+def with_figure(html: str, name: str) -> str:
+    """``html`` (a card side) with the picture ``name`` after it, sanitized (the picture is the
+    only image allowed)."""
+    from .sanitize import sanitize_html
+
+    return sanitize_html(html + figure_html(name), images={name})
 
 
 _FIGURE_SRC = re.compile(r'<img src="(%s[0-9a-f]{16}\.\w{3,4})">' % re.escape(MEDIA_PREFIX))

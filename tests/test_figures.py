@@ -13,7 +13,8 @@ import pytest
 from generator.chunking import estimate_tokens
 from generator.errors import EncryptedSource, NoTextLayer, SourceError
 from generator.figure_plan import context_room, is_slides, plan_with_figures
-from generator.figures import FigureMode, SourceKind, qt_graphics, read_source_bytes, read_source_path
+from generator.figures import FigureMode, SourceKind, qt_graphics
+from generator.sources.with_figures import read_source_bytes, read_source_path
 from generator.images import ImageRejected, ImageTooLarge
 from generator.job import JobOptions, chunk_budget
 from generator.sources.pictures import load_figures
@@ -81,7 +82,7 @@ def test_a_slide_deck_is_read_page_by_page_with_each_page_rendered(tmp_path, jpe
         assert f"Slide {n}:" in c.text and "Slide %d:" % (n + 1) not in c.text  # the page's own text
         assert [p.kind for p in c.images] == [PartKind.PAGE]
     prepared = prepare_images(plan.chunks[2])
-    assert prepared[0].format.value == "jpeg" and max(prepared[0].width, prepared[0].height) == 1024
+    assert prepared[0].format.value == "png" and max(prepared[0].width, prepared[0].height) == 1024
     plan.close()
 
 

@@ -50,7 +50,7 @@ def test_a_slide_deck_gives_figure_cards_with_their_pictures_in_the_collection(s
         user = body["messages"][1]
         assert user["role"] == "user" and isinstance(user["content"], str)
         assert len(user["images"]) == 1 and not user["images"][0].startswith("data:")
-        assert base64.b64decode(user["images"][0], validate=True).startswith(b"\xff\xd8\xff")
+        assert base64.b64decode(user["images"][0], validate=True).startswith(b"\x89PNG")
         assert "figure" in body["format"]["properties"]["cards"]["items"]["required"]
         assert "Images attached" in user["content"]
         assert all("images" not in m for m in body["messages"] if m["role"] != "user")
@@ -68,9 +68,9 @@ def test_a_slide_deck_gives_figure_cards_with_their_pictures_in_the_collection(s
         assert len(shown) == 4
         for note in shown:
             name = re.search(r'<img src="([^"]+)">', note["Front"]).group(1)
-            assert re.fullmatch(r"ollama-flashcards-[0-9a-f]{16}\.jpg", name)
+            assert re.fullmatch(r"ollama-flashcards-[0-9a-f]{16}\.png", name)
             data = open(os.path.join(col.media.dir(), name), "rb").read()
-            assert data.startswith(b"\xff\xd8\xff") and data in server.images  # the picture the model saw
+            assert data.startswith(b"\x89PNG") and data in server.images  # the picture the model saw
             assert "page" in note["Back"]  # the source line names the page
     finally:
         col.close()
@@ -99,7 +99,7 @@ def test_the_openai_path_sends_image_url_parts(server, deck):
         parts = body["messages"][1]["content"]
         assert parts[0]["type"] == "text" and "Slide" in parts[0]["text"]
         assert parts[1]["type"] == "image_url"
-        assert parts[1]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+        assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
     assert len(server.images) == 4
     assert any(c["figure"] for c in json.loads(r.stdout))
 

@@ -7,6 +7,8 @@ add. It only composes and connects its parts:
 - ``ModelPicker`` (``models``): the server's models, status line, pull offer;
 - ``TopicChecklist`` (``topics``): "Find topics" (a ``TopicRunner``), then a checklist of the
   source's key topics; Generate then writes cards for the checked ones only;
+- ``FigureChoice`` (``figures``): pictures auto / off / slides, and whether the model can see
+  the source's pictures; a ``FigureJob`` (``figure_job``) keeps the pictures cards show;
 - ``ReviewTable`` (``table``), ``ProgressRow`` (``progress``), ``MessageBar`` (``message``);
 - a ``GenerationRunner`` per job.
 
@@ -72,6 +74,7 @@ from .common import (
     show_in_browser,
     splitter_layout,
 )
+from .figure_widgets import FigureChoice, FigureJob, after, figure_sets
 from .generate_runner import FROM_NOTE_TAG, GenerationOutcome, GenerationRunner
 from .job_dialog import JobDialog
 from .message_bar import Action, MessageBar
@@ -122,6 +125,7 @@ class GenerateDialog(JobDialog):
         self.last_progress: Optional[Progress] = None  # repainted when a streamed row arrives
         self.streamed = 0  # rows of this run so far (streamed and settled), for the progress line
         self._update_due = False
+        self._added_pictures: List[str] = []  # what writing the cards' pictures said
 
         outer, self.splitter = splitter_layout(self)
         self.message = MessageBar(self)
@@ -131,6 +135,10 @@ class GenerateDialog(JobDialog):
         self.models.set_model(settings.model)
         self.table = ReviewTable()
         self.topics = TopicChecklist()
+        self.figures = FigureChoice(settings)
+        self.figure_job = FigureJob()
+        self.figure_notes: List[str] = []
+        self.table.thumbnails = self.figure_job.thumbnails
         self.progress = ProgressRow("Stop generating; the cards made so far stay in the list")
 
         # -- left: source, options, model; in a scroll area for small windows
@@ -143,7 +151,9 @@ class GenerateDialog(JobDialog):
         lv.addWidget(topics_box)
         lv.addWidget(self.options)
         model_box = QGroupBox("Model")
-        QVBoxLayout(model_box).addWidget(self.models)
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addWidget(self.models)
+        model_layout.addWidget(self.figures)
         lv.addWidget(model_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -208,6 +218,9 @@ class GenerateDialog(JobDialog):
         self.source.problem.connect(self._on_source_problem)
         self.options.kind_changed.connect(self.table.set_kind)
         self.models.changed.connect(self._update_buttons)
+        self._figure_check = after(self, 400, self.check_figures)
+        for signal in (self.models.changed, self.source.changed, self.figures.changed):
+            signal.connect(self._figure_check.start)
         self.table.checked_changed.connect(self._update_buttons)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.progress.cancel_requested.connect(self.cancel_job)
@@ -271,7 +284,8 @@ class GenerateDialog(JobDialog):
                                                 language=self.options.language(),
                                                 max_cards=self.options.max_cards(),
                                                 focus=self.options.focus(),
-                                                depth=self.options.card_depth())
+                                                depth=self.options.card_depth(),
+                                                figures=self.figures.mode().value)
 
     def _documents(self) -> Optional[List[Any]]:
         if not self.models.model():
@@ -301,6 +315,7 @@ class GenerateDialog(JobDialog):
         self.run_no += 1
         self.delivered = {}
         self.early = {}
+        self.figure_notes = []
         self.job_started = time.monotonic()
         self.message.clear()
         self.progress.begin("Asking %s…" % model)
@@ -311,8 +326,9 @@ class GenerateDialog(JobDialog):
         self.table.uncheck_similar = settings.skip_similar
         runner = GenerationRunner(settings, options, documents, self.source.note_refs(), self,
                                   topics=topics, chunks=self.topic_chunks if topics else None,
-                                  similar=similar)
+                                  similar=similar, figures=self.figure_job)
         runner.planned.connect(self._on_planned)
+        runner.figure_notes.connect(self._on_figure_notes)
         runner.progress.connect(self._on_progress)
         runner.card.connect(self._on_card)
         runner.chunk.connect(self._on_chunk)
@@ -334,6 +350,20 @@ class GenerateDialog(JobDialog):
 
         # The keys of the notes already there, read once: each card is marked as it arrives.
         run_with_collection(self, lambda col: LiveDuplicates.for_target(col, target), start, failed)
+
+    def check_figures(self) -> None:
+        """Whether the chosen model will see the source's pictures (in the background)."""
+        if not is_alive(self) or self.source.reading:
+            return
+        docs = self.source.documents() if self.source.has_documents() else []
+        self.figures.check(get_settings(), self.models.model(), figure_sets(docs))
+
+    def _on_figure_notes(self, notes: List[str]) -> None:
+        self.figure_notes = list(notes)
+        self.message.show_message("<br>".join(esc(n) for n in notes), "warning", topic="figures")
+
+    def _figure_notes_html(self) -> str:
+        return "".join("<br>" + esc(n) for n in self.figure_notes)
 
     def _on_planned(self, n: int) -> None:
         if self.runner is not None:
@@ -454,7 +484,8 @@ class GenerateDialog(JobDialog):
                 "warning", [("Retry", self.generate)])
         elif n == 0:
             self.message.show_message("The model made no cards from this text. Try a longer text, "
-                                      "another model, or a different number of cards.", "warning")
+                                      "another model, or a different number of cards."
+                                      + self._figure_notes_html(), "warning")
         elif result.warnings:  # cards kept from a cut answer, a cut field: say so, and what to change
             more = len(result.warnings) - 1
             self.message.show_message(
@@ -468,8 +499,9 @@ class GenerateDialog(JobDialog):
                     plural(n, "card"), time.monotonic() - self.job_started,
                     " %s in meaning to notes you have (see Status)." % plural(
                         similar, "card is similar", "cards are similar") if similar else "",
-                    " Similar cards were not checked: %s" % esc(similar_error) if similar_error else ""),
-                "warning" if similar_error else "success")
+                    " Similar cards were not checked: %s" % esc(similar_error) if similar_error else "")
+                + self._figure_notes_html(),
+                "warning" if similar_error or self.figure_notes else "success")
         if n:
             self.check_duplicates(self.run_no)
             self._recheck_similar(self.run_no)
@@ -683,7 +715,9 @@ class GenerateDialog(JobDialog):
         def op() -> Optional[Card]:
             backend = make_backend(settings)
             try:
-                return regenerate_card(card, chunk, backend, options)
+                new = regenerate_card(card, chunk, backend, options)
+                self.figure_job.make_thumbnails([new] if new is not None else [])
+                return new
             finally:
                 backend.close()
 
@@ -729,11 +763,12 @@ class GenerateDialog(JobDialog):
                     esc(self.options.kind_title())), "warning")
             return
         self.remember()
-        holder: Dict[str, AddResult] = {}
+        holder: Dict[str, Any] = {}
         self.adding = True
         self.add_btn.setEnabled(False)
 
         def op(col: Collection) -> OpChanges:
+            holder["pictures"] = self.figure_job.write(col, cards)  # before the notes that show them
             # The user's checkboxes decide: a checked duplicate was checked on purpose.
             result = add_cards(col, cards, target, skip_duplicates=False)
             holder["result"] = result
@@ -744,6 +779,7 @@ class GenerateDialog(JobDialog):
             self.adding = False
             result = holder.get("result")
             if result is not None and is_alive(self):
+                self._added_pictures = holder.get("pictures") or []
                 self._on_added(result, target)
 
         def failed(err: Exception) -> None:
@@ -765,6 +801,8 @@ class GenerateDialog(JobDialog):
         text = "Added %s to <b>%s</b>." % (plural(n, "card"), esc(target.deck))
         if result.skipped:
             text += " %s not added (see the list)." % plural(len(result.skipped), "card was", "cards were")
+        for line in self._added_pictures:
+            text += "<br>" + esc(line)
         tooltip("Added %s to %s." % (plural(n, "card"), esc(target.deck)), parent=self)
         actions: List[Action] = [("Show in Browser", self.show_added)] if n else []
         self.message.show_message(text, "success" if n else "warning", actions)
@@ -803,6 +841,7 @@ class GenerateDialog(JobDialog):
     def remember(self) -> Any:
         """Store the choices for next time; returns the settings now in force."""
         changes = self.options.choices()
+        changes.update(self.figures.choices())
         if self.models.model():
             changes["model"] = self.models.model()
         return save_config(changes)
@@ -836,7 +875,7 @@ class GenerateDialog(JobDialog):
     def idle(self) -> bool:
         """Nothing running in the background for this dialog (tests wait for this)."""
         return (not self.busy and not self.models.busy() and not self.source.reading
-                and self.pending == 0)
+                and self.pending == 0 and not self.figures.checking)
 
     def unsaved_count(self) -> int:
         return len(self.table.checked_cards())
@@ -878,6 +917,7 @@ class GenerateDialog(JobDialog):
     def release(self) -> None:
         gui_hooks.operation_did_execute.remove(self._on_operation)
         self.options.cleanup()
+        self.figure_job.close()
 
     def reopen(self, *_args: Any, **source: Any) -> None:
         """aqt.dialogs.open() on an open dialog: take the new source unless a job is running."""

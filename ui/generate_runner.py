@@ -2,6 +2,9 @@
 for each) on a worker thread, reporting to the main thread through signals:
 
 - ``planned(n)``: the text is cut into n chunks;
+- ``figure_notes(list)``: what the plan says about the source's pictures (refused ones, a model
+  that cannot see them), before the first chunk (without topics, the plan is
+  ``generator.figure_plan``'s, through the dialog's ``FigureJob``);
 - ``progress(Progress)``: after each chunk (chunk k of n, cards, tokens/s, failures);
 - ``card(Chunk, Card)``: one card the moment the model has written it (its JSON object closed),
   validated, grounded and marked as a duplicate against the keys given (``duplicates``); a copy,
@@ -34,6 +37,7 @@ from ..generator.chunks import Chunk
 from ..generator.config import Settings
 from ..generator.documents import Document
 from .common import is_alive, run_long
+from .figure_widgets import FigureJob
 from .main_queue import MainQueue
 
 if TYPE_CHECKING:
@@ -54,6 +58,7 @@ class GenerationOutcome:
 
 class GenerationRunner(QObject):
     planned = pyqtSignal(int)
+    figure_notes = pyqtSignal(object)  # List[str]
     progress = pyqtSignal(object)  # Progress
     card = pyqtSignal(object, object)  # Chunk, Card (a copy)
     chunk = pyqtSignal(object, object)  # Chunk, List[Card]
@@ -64,8 +69,9 @@ class GenerationRunner(QObject):
                  note_refs: Dict[str, NoteId], parent: Optional[QObject] = None,
                  topics: Optional[List[Topic]] = None, chunks: Optional[List[Chunk]] = None,
                  duplicates: Optional[LiveDuplicates] = None,
-                 similar: Optional[SimilarNotes] = None) -> None:
+                 similar: Optional[SimilarNotes] = None, figures: Optional[FigureJob] = None) -> None:
         super().__init__(parent)
+        self.figures = figures or FigureJob()
         self.settings = settings
         self.similar = similar  # duplicates by meaning (None = off)
         self.similar_error = ""  # why they could not be checked
@@ -98,14 +104,14 @@ class GenerationRunner(QObject):
     # --- on the worker ------------------------------------------------------------------------
     def _run(self) -> GenerationOutcome:
         from ..generator.backends import make_backend
-        from ..generator.job import plan_chunks, prepare_job, run_job
+        from ..generator.job import prepare_job, run_job
         from ..generator.topics import TopicPlan
 
         backend = make_backend(self.settings)
         self._backend = backend
         try:
             opts = prepare_job(backend, self.options)
-            chunks = self.given_chunks or plan_chunks(self.documents, opts)
+            chunks = self.given_chunks or self._plan(opts)
             self.queue.put(lambda: self._emit(lambda: self.planned.emit(len(chunks))))
             plan = TopicPlan.for_options(self.topics, opts, chunks) if self.topics else None
             result = run_job(chunks, backend, opts, on_progress=self._on_progress,
@@ -114,6 +120,20 @@ class GenerationRunner(QObject):
             return GenerationOutcome(opts, result, {c.id: c for c in chunks})
         finally:
             backend.close()
+
+    def _plan(self, opts: JobOptions) -> List[Chunk]:
+        """The chunks, with the pictures the model can see; what the plan says goes to the
+        dialog (``figure_notes``)."""
+        from ..generator.errors import describe
+
+        plan = self.figures.plan(self.documents, opts)
+        if not plan.chunks and plan.skipped:
+            raise plan.skipped[0]
+        notes = [describe(e) for e in plan.skipped] + plan.warnings
+        if notes:
+            self.queue.put(lambda: self._emit(lambda: self.figure_notes.emit(notes)))
+        chunks: List[Chunk] = plan.chunks
+        return chunks
 
     def _on_progress(self, p: Progress) -> None:
         self.queue.put(lambda: self._emit(lambda: self.progress.emit(p)))
@@ -128,11 +148,13 @@ class GenerationRunner(QObject):
             self.duplicates.mark(card)
         shown = copy.deepcopy(card)  # the table's own: the user may edit it while the engine goes on
         self._tag(chunk, shown)
+        self.figures.make_thumbnails([shown])  # decoded here, on the worker
         self.queue.put(lambda: self._emit(lambda: self.card.emit(chunk, shown)))
 
     def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         for card in cards:
             self._tag(chunk, card)
+        self.figures.make_thumbnails(cards)
         self._mark_similar(cards)
         self.queue.put(lambda: self._emit(lambda: self.chunk.emit(chunk, cards)))
 

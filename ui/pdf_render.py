@@ -10,20 +10,28 @@ Bounds: a page is rendered at most ``max_side`` pixels on its long side whatever
 claims; a picture is decoded straight to its scaled size (``QImageReader.setScaledSize``, so a
 large JPEG is never held at full size), only in the format its magic bytes name (never SVG or
 PDF through Qt's plugins), under Qt's allocation limit; transparent areas become white.
-"""
-import threading
-from typing import Optional, Tuple, Union
 
-from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QSize
+The main thread: PyQt holds Python's GIL for the whole of a Qt call, so a 40 ms page render on a
+worker is 40 ms in which Anki's main thread cannot run Python. Inside Anki the adapter is made
+with ``strips=4``: each page is rendered in horizontal strips (a GIL hold of ~10-20 ms each),
+and PNGs are compressed by Python's zlib, which lets go of the GIL while it works.
+"""
+import struct
+import threading
+import zlib
+from typing import List, Optional, Tuple, Union
+
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize
 from PyQt6.QtGui import QColor, QImage, QImageReader, QPainter
-from PyQt6.QtPdf import QPdfDocument
+from PyQt6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions
 
 Encoded = Tuple[bytes, str, int, int]  # (data, "png" | "jpeg", width, height)
 
 ALLOCATION_LIMIT_MB = 256
 PNG_LIMIT = 1_500_000  # a PNG larger than this is sent as JPEG instead
-PNG_QUALITY = 50  # Qt's scale for zlib's effort: files as small as the default, a third faster
-JPEG_QUALITY = 88  # rendered pages too: 2-3x faster to encode than PNG, half the size, text sharp
+PNG_LEVEL = 3  # zlib's effort: nearly the size of level 6 in half the time
+JPEG_QUALITY = 88
+ROWS_PER_BLOCK = 32  # rows handed to zlib at a time
 
 _pdfium = threading.Lock()  # pdfium is not thread-safe: one render at a time in the process
 
@@ -31,7 +39,7 @@ _FORMATS = ((b"\x89PNG\r\n\x1a\n", b"png"), (b"\xff\xd8\xff", b"jpeg"), (b"GIF87
             (b"GIF89a", b"gif"))
 
 
-def _format(data: bytes) -> Optional[bytes]:
+def picture_format(data: bytes) -> Optional[bytes]:
     for magic, name in _FORMATS:
         if data.startswith(magic):
             return name
@@ -56,22 +64,48 @@ def _on_white(image: QImage) -> QImage:
     return out
 
 
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def png_bytes(image: QImage) -> bytes:
+    """``image`` as an RGB PNG, compressed by Python's zlib (the GIL is free while it works):
+    rows unfiltered, handed to zlib a block at a time."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    bits = rgb.constBits()
+    if bits is None:
+        return b""
+    raw = memoryview(bits.asstring(stride * height))
+    row = width * 3
+    comp = zlib.compressobj(PNG_LEVEL)
+    parts: List[bytes] = []
+    for top in range(0, height, ROWS_PER_BLOCK):
+        block = b"".join(b"\x00" + raw[y * stride:y * stride + row]
+                         for y in range(top, min(height, top + ROWS_PER_BLOCK)))
+        parts.append(comp.compress(block))
+    parts.append(comp.flush())
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"".join(parts))
+            + _chunk(b"IEND", b""))
+
+
 def _encode(image: QImage, prefer: str) -> Optional[Encoded]:
-    def save(fmt: str, quality: int = -1) -> bytes:
+    def save_jpeg() -> bytes:
         array = QByteArray()
         buffer = QBuffer(array)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        ok = image.save(buffer, fmt.upper(), quality)
+        ok = image.save(buffer, "JPEG", JPEG_QUALITY)
         buffer.close()
         return bytes(array.data()) if ok else b""
 
     data, fmt = b"", prefer
     if prefer == "png":
-        data = save("png", PNG_QUALITY)
+        data = png_bytes(image)
         if not data or len(data) > PNG_LIMIT:
-            data, fmt = save("jpeg", JPEG_QUALITY), "jpeg"
+            data, fmt = save_jpeg(), "jpeg"
     else:
-        data = save("jpeg", JPEG_QUALITY)
+        data = save_jpeg()
     if not data:
         return None
     return data, fmt, image.width(), image.height()
@@ -80,10 +114,12 @@ def _encode(image: QImage, prefer: str) -> Optional[Encoded]:
 class QtPageRenderer:
     """One open PDF (``generator.figures.PageRenderer``)."""
 
-    def __init__(self, document: QPdfDocument, buffer: Optional[QBuffer], array: Optional[QByteArray]) -> None:
+    def __init__(self, document: QPdfDocument, buffer: Optional[QBuffer], array: Optional[QByteArray],
+                 strips: int = 1) -> None:
         self.document = document
         self._buffer = buffer  # keep the bytes alive as long as the document reads them
         self._array = array
+        self.strips = max(1, strips)
 
     def page_count(self) -> int:
         return int(self.document.pageCount())
@@ -94,10 +130,24 @@ class QtPageRenderer:
                 return None
             points = self.document.pagePointSize(index)
             size = _fit(points.width(), points.height(), max_side, grow=True)
-            image = self.document.render(index, size)
-        if image.isNull():
-            return None
-        return _encode(_on_white(image), "jpeg")
+        page = QImage(size, QImage.Format.Format_RGB32)
+        page.fill(QColor("white"))
+        painter = QPainter(page)
+        try:
+            step = -(-size.height() // self.strips)
+            for top in range(0, size.height(), step):
+                height = min(step, size.height() - top)
+                options = QPdfDocumentRenderOptions()
+                options.setScaledSize(size)
+                options.setScaledClipRect(QRect(0, top, size.width(), height))
+                with _pdfium:  # one strip at a time: other threads (and the GIL) get turns
+                    strip = self.document.render(index, QSize(size.width(), height), options)
+                if strip.isNull():
+                    return None
+                painter.drawImage(0, top, strip)
+        finally:
+            painter.end()
+        return _encode(page, "png")
 
     def close(self) -> None:
         with _pdfium:
@@ -109,8 +159,10 @@ class QtPageRenderer:
 class QtGraphics:
     """``generator.figures.Graphics`` on Qt."""
 
-    def __init__(self) -> None:
+    def __init__(self, strips: int = 1) -> None:
+        """``strips``: render each page in this many strips (4 inside Anki: see the module doc)."""
         QImageReader.setAllocationLimit(ALLOCATION_LIMIT_MB)
+        self.strips = strips
 
     def open_pdf(self, source: Union[str, bytes]) -> Optional[QtPageRenderer]:
         with _pdfium:
@@ -127,10 +179,10 @@ class QtGraphics:
             if document.status() != QPdfDocument.Status.Ready or document.pageCount() <= 0:
                 document.close()
                 return None
-        return QtPageRenderer(document, buffer, array)
+        return QtPageRenderer(document, buffer, array, self.strips)
 
     def resize(self, data: bytes, max_side: int) -> Optional[Encoded]:
-        fmt = _format(data)
+        fmt = picture_format(data)
         if fmt is None:
             return None  # never let Qt guess: it would read SVG and PDF too
         array = QByteArray(data)

@@ -48,7 +48,9 @@ from anki.notes import NoteId
 
 from ..generator.cards import CLOZE, Card
 from ..generator.checks import INFORMATIONAL, is_flagged
+from ..generator.vision import with_figure
 from .common import html_to_plain, plain_to_html, theme_color
+from .figure_widgets import Thumbnails
 
 COL_CHECK, COL_FRONT, COL_BACK, COL_MARKS, COL_SOURCE = range(5)
 ROLE_ORIGINAL = Qt.ItemDataRole.UserRole + 1  # the plain text shown, to tell an edit apart
@@ -74,6 +76,8 @@ FLAG_TEXT: Dict[str, str] = {
 }
 REWRITTEN_TEXT = "Rewritten"
 ADDED_TEXT = ("Added", "This card is in your collection. If you undo the add, it can be added again.")
+PICTURE_TEXT = ("Shows picture", "The card shows the picture it is about (on its first side); the "
+                "picture is stored in the collection's media when the card is added.")
 ARRIVING_TEXT = ("Arriving…", "The model is still writing this part of the text: the card may still "
                  "change when its part ends (unless you edit it). You can check, edit or delete it now.")
 
@@ -150,6 +154,7 @@ class ReviewTable(QTableWidget):
         self.uncheck_flagged = True  # the setting: flagged cards arrive unchecked
         self._next_key = 1
         self._filling = False
+        self.thumbnails: Optional[Thumbnails] = None  # small pictures of figure cards (the dialog's)
         self.setItemDelegate(_CellEditor(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -161,10 +166,13 @@ class ReviewTable(QTableWidget):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         _header(self.verticalHeader()).setVisible(False)
         header = _header(self.horizontalHeader())
-        header.setSectionResizeMode(COL_CHECK, QHeaderView.ResizeMode.ResizeToContents)
+        # Not ResizeToContents: with it every cell change measures the whole column again (a
+        # second for the marks of 240 rows); a changed cell widens its column (_fit_cell), and a
+        # full refresh measures once.
+        header.setSectionResizeMode(COL_CHECK, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_FRONT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_BACK, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_MARKS, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_MARKS, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_SOURCE, QHeaderView.ResizeMode.Interactive)
         self.setColumnWidth(COL_SOURCE, 120)
         self.set_kind("basic")
@@ -193,7 +201,8 @@ class ReviewTable(QTableWidget):
 
     def add_cards(self, cards: Sequence[Card], run: int = 0) -> List[int]:
         keys = [self.append(card, run) for card in cards]
-        self.resizeRowsToContents()
+        for index in range(len(self.rows) - len(keys), len(self.rows)):
+            self.resizeRowToContents(index)  # the new rows only: the others keep their height
         self._emit_checked()
         return keys
 
@@ -408,7 +417,16 @@ class ReviewTable(QTableWidget):
     def refresh_marks(self) -> None:
         for row in range(len(self.rows)):
             self._fill_marks(row)
-        self.resizeColumnToContents(COL_MARKS)
+        self.resizeColumnToContents(COL_MARKS)  # may also narrow it
+
+    def _fit_cell(self, row: int, col: int) -> None:
+        """Widen ``col`` for the cell just filled (one cell measured, not the column)."""
+        model = self.model()
+        if model is None:
+            return
+        width = self.sizeHintForIndex(model.index(row, col)).width()
+        if width > self.columnWidth(col):
+            self.setColumnWidth(col, width)
 
     def marks_of(self, card: Card) -> List[str]:
         """The short marks shown for a card (tests and screen readers)."""
@@ -434,6 +452,8 @@ class ReviewTable(QTableWidget):
             out.append(REWRITTEN_TEXT)
         if id(card) in self.not_added:
             out.append("Not added: " + self.not_added[id(card)])
+        if card.figure:
+            out.append(PICTURE_TEXT[0])
         return out
 
     # --- rows ---------------------------------------------------------------------------------
@@ -455,6 +475,7 @@ class ReviewTable(QTableWidget):
             check.setCheckState(Qt.CheckState.Checked if checked and not added else Qt.CheckState.Unchecked)
             check.setToolTip(ADDED_TEXT[1] if added else "Add this card")
             self.setItem(row, COL_CHECK, check)
+            self._fit_cell(row, COL_CHECK)
             tip = self._quote_tip(card)
             for col, value in zip((COL_FRONT, COL_BACK), self._sides(card)):
                 text = html_to_plain(value or "")
@@ -467,6 +488,8 @@ class ReviewTable(QTableWidget):
                 item.setFlags(flags)
                 if added:
                     item.setForeground(QColor(theme_color("FG_DISABLED")))
+                if col == COL_FRONT and card.figure:
+                    self._show_picture(item, card.figure)
                 self.setItem(row, col, item)
             source = QTableWidgetItem(card.source.label() if card.source else "")
             source.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
@@ -497,6 +520,8 @@ class ReviewTable(QTableWidget):
             tips.extend(reason for _, reason in card.flags)
             if card.rewritten:
                 tips.append(rewritten_tip(card))
+            if card.figure:
+                tips.append(PICTURE_TEXT[1])
             item = QTableWidgetItem("\n".join(marks))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             item.setToolTip("\n".join(t for t in tips if t))
@@ -508,8 +533,16 @@ class ReviewTable(QTableWidget):
             else:
                 item.setForeground(QColor(theme_color("FG_SUBTLE")))
             self.setItem(row, COL_MARKS, item)
+            self._fit_cell(row, COL_MARKS)
         finally:
             self._filling = was
+
+    def _show_picture(self, item: QTableWidgetItem, name: str) -> None:
+        pixmap = self.thumbnails.pixmap(name) if self.thumbnails is not None else None
+        if pixmap is not None:
+            item.setData(Qt.ItemDataRole.DecorationRole, pixmap)
+            if self.thumbnails is not None and self.iconSize() != self.thumbnails.size():
+                self.setIconSize(self.thumbnails.size())
 
     def _quote_tip(self, card: Card) -> str:
         parts = []
@@ -537,6 +570,8 @@ class ReviewTable(QTableWidget):
         self.rows[row].edited = True
         self.edited.emit(self.rows[row].key)
         value = plain_to_html(text)
+        if col == COL_FRONT and card.figure:  # the picture stays with the side that shows it
+            value = with_figure(value, card.figure)
         if card.kind == CLOZE:
             if col == COL_FRONT:
                 card.text = value

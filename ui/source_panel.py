@@ -8,16 +8,18 @@ API: ``set_text(text, name, label)``, ``set_documents(documents, label, note_ref
 engine's ``SourceError`` for an empty text), ``note_refs()`` the document → note id map of
 notes from the Browser, ``has_source()``. Signals: ``changed`` (the source changed),
 ``busy_changed`` (a file read started or ended), ``problem(html)`` (a file could not be read).
-Images are the next kind of source: they will come in as documents of their own, through
-``set_documents``, with a thumbnail instead of the text preview."""
+Pictures are sources too: image files opened or dropped, and pictures pasted into the text box
+(``SourceEdit``), become documents of their own, shown as thumbnails (``PicturePreview``);
+files are read with their figures (``generator.sources.with_figures``)."""
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from anki.notes import NoteId
-from aqt.qt import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget, pyqtSignal
+from aqt.qt import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget, pyqtSignal
 
 from ..generator.documents import Document
 from .common import button, error_text, esc, get_settings, is_alive, plural, run_network, save_config
+from .figure_widgets import PicturePreview, SourceEdit, is_picture, read_pasted
 
 PREVIEW_CHARS = 20000
 PASTED = "pasted text"
@@ -46,11 +48,16 @@ class SourcePanel(QGroupBox):
         row.addWidget(self.open_btn)
         row.addWidget(self.clear_btn)
         v.addLayout(row)
-        self.edit = QPlainTextEdit()
-        self.edit.setPlaceholderText("Paste or type the text to make flashcards from, or open a file.")
+        self.edit = SourceEdit()
+        self.edit.setPlaceholderText("Paste or type the text to make flashcards from, or open a "
+                                     "file; pictures can be pasted or dropped here too.")
         self.edit.setMinimumHeight(90)
         self.edit.textChanged.connect(self._on_text_changed)
+        self.edit.image_pasted.connect(self.add_picture)
+        self.edit.files_dropped.connect(self.load_files)
         v.addWidget(self.edit, 1)
+        self.pictures = PicturePreview()
+        v.addWidget(self.pictures)
         self._update_label()
 
     # --- setting the source -------------------------------------------------------------------
@@ -58,6 +65,7 @@ class SourcePanel(QGroupBox):
         """Editable text (``name`` is its document name, e.g. "selection")."""
         self._documents = None
         self._note_refs = {}
+        self.pictures.clear()
         self.edit.setReadOnly(False)
         if text:
             self.edit.setPlainText(text)
@@ -77,6 +85,7 @@ class SourcePanel(QGroupBox):
         self.edit.setPlainText(preview[:PREVIEW_CHARS])
         self.edit.blockSignals(False)
         self.edit.setReadOnly(True)
+        self.pictures.show_documents(docs)
         self._name = docs[0].name if docs else PASTED
         self._label = label or (docs[0].name if len(docs) == 1 else plural(len(docs), "document"))
         self._update_label()
@@ -86,6 +95,7 @@ class SourcePanel(QGroupBox):
         self._note_refs = {}
         self._label = ""
         self._name = PASTED
+        self.pictures.clear()
         self.edit.setReadOnly(False)
         self.edit.clear()
         self._update_label()
@@ -102,14 +112,19 @@ class SourcePanel(QGroupBox):
     def note_refs(self) -> Dict[str, NoteId]:
         return dict(self._note_refs)
 
+    def has_documents(self) -> bool:
+        """The source is documents (files, notes, pictures), not typed text."""
+        return self._documents is not None
+
     def has_source(self) -> bool:
         return self._documents is not None or bool(self.edit.toPlainText().strip())
 
     # --- files --------------------------------------------------------------------------------
     def choose_files(self) -> None:
+        from ..generator.images import IMAGE_EXTENSIONS
         from ..generator.sources import SUPPORTED_EXTENSIONS
 
-        patterns = " ".join("*" + e for e in sorted(SUPPORTED_EXTENSIONS))
+        patterns = " ".join("*" + e for e in sorted(set(SUPPORTED_EXTENSIONS) | set(IMAGE_EXTENSIONS)))
         paths, _ = QFileDialog.getOpenFileNames(
             self, "Open file", get_settings().last_folder or os.path.expanduser("~"),
             "Documents (%s);;All files (*)" % patterns)
@@ -117,8 +132,9 @@ class SourcePanel(QGroupBox):
             self.load_files(paths)
 
     def load_files(self, paths: Sequence[str]) -> None:
-        """Read the files in the background, then show them as the source."""
-        from ..generator.sources import display_name, read_path
+        """Read the files (with their pictures) in the background, then show them as the source."""
+        from ..generator.sources import display_name
+        from ..generator.sources.with_figures import read_source_path as read_path
 
         paths = list(paths)
         save_config({"last_folder": os.path.dirname(paths[0])})
@@ -156,6 +172,36 @@ class SourcePanel(QGroupBox):
 
         run_network(self, op, done, failed)
 
+    def add_picture(self, image: object) -> None:
+        """A pasted or dropped picture: one more document of the source (typed text stays, as
+        a document of its own)."""
+        if self.reading:
+            return
+        keep = list(self._documents or [])
+        typed = self.edit.toPlainText() if self._documents is None else ""
+        n = sum(1 for d in keep if d.name.startswith("pasted picture")) + 1
+        name = "pasted picture %d.png" % n if n > 1 else "pasted picture.png"
+        self._set_reading(True)
+
+        def op() -> List[Document]:
+            from ..generator.sources import read_text
+
+            docs = keep + ([read_text(typed, self._name)] if typed.strip() else [])
+            return docs + [read_pasted(image, name)]  # type: ignore[arg-type]
+
+        def done(docs: List[Document]) -> None:
+            if is_alive(self):
+                self._set_reading(False)
+                self.set_documents(docs, note_refs=self._note_refs)
+                self.problem.emit("")
+
+        def failed(err: Exception) -> None:
+            if is_alive(self):
+                self._set_reading(False)
+                self.problem.emit(esc(error_text(err)))
+
+        run_network(self, op, done, failed)
+
     def _set_reading(self, reading: bool) -> None:
         self.reading = reading
         self.open_btn.setEnabled(not reading)
@@ -165,7 +211,9 @@ class SourcePanel(QGroupBox):
     def _update_label(self) -> None:
         if self._documents is not None:
             words = sum(len(d.text().split()) for d in self._documents)
-            self.label.setText("<b>%s</b> · %s" % (esc(self._label), plural(words, "word")))
+            pictures = sum(1 for d in self._documents if is_picture(d))
+            self.label.setText("<b>%s</b> · %s%s" % (esc(self._label), plural(words, "word"),
+                                                    " · " + plural(pictures, "picture") if pictures else ""))
             self.clear_btn.setEnabled(True)
         else:
             words = len(self.edit.toPlainText().split())

@@ -331,6 +331,21 @@ def _docx_figures(figset: FigureSet, label: str) -> None:
     out.finish()
 
 
+def figures_from_html(html: str, folder: str, label: str) -> Optional[FigureSet]:
+    """The pictures of an HTML fragment whose images are files in ``folder`` (the fields of an
+    Anki note and the collection's media folder), or None when it has none."""
+    if "<img" not in html.lower():
+        return None
+    figset = FigureSet(SourceKind.HTML, None, base_dir=folder, loaded=True)
+    out = _Collector(figset, label)
+    try:
+        _html_images(html, _local_file(folder, out), out)
+    except Exception as err:  # a picture problem never costs the note its text
+        figset.notes.append(f"The pictures of '{label}' could not be read ({type(err).__name__}).")
+    out.finish()
+    return figset if figset.figures or figset.notes else None
+
+
 # --- dispatch --------------------------------------------------------------------------------
 
 _LOADERS: Dict[SourceKind, Callable[[FigureSet, str], None]] = {
