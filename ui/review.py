@@ -39,6 +39,7 @@ from aqt.qt import (
     QAbstractItemModel,
     QKeyEvent,
     QModelIndex,
+    QStyle,
     QStyleOptionViewItem,
     QWidget,
     pyqtSignal,
@@ -175,6 +176,10 @@ class ReviewTable(QTableWidget):
         header.setSectionResizeMode(COL_MARKS, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_SOURCE, QHeaderView.ResizeMode.Interactive)
         self.setColumnWidth(COL_SOURCE, 120)
+        style = self.style()
+        box = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth) if style is not None else 16
+        self.setColumnWidth(COL_CHECK, box + 14)
+        self.setColumnWidth(COL_MARKS, 60)
         self.set_kind("basic")
         self.itemChanged.connect(self._on_item_changed)
 
@@ -421,10 +426,11 @@ class ReviewTable(QTableWidget):
 
     def _fit_cell(self, row: int, col: int) -> None:
         """Widen ``col`` for the cell just filled (one cell measured, not the column)."""
-        model = self.model()
-        if model is None:
+        item = self.item(row, col)
+        if item is None:
             return
-        width = self.sizeHintForIndex(model.index(row, col)).width()
+        lines = item.text().split("\n") if item.text() else [""]
+        width = max(self.fontMetrics().horizontalAdvance(line) for line in lines) + 16
         if width > self.columnWidth(col):
             self.setColumnWidth(col, width)
 
@@ -475,7 +481,6 @@ class ReviewTable(QTableWidget):
             check.setCheckState(Qt.CheckState.Checked if checked and not added else Qt.CheckState.Unchecked)
             check.setToolTip(ADDED_TEXT[1] if added else "Add this card")
             self.setItem(row, COL_CHECK, check)
-            self._fit_cell(row, COL_CHECK)
             tip = self._quote_tip(card)
             for col, value in zip((COL_FRONT, COL_BACK), self._sides(card)):
                 text = html_to_plain(value or "")
