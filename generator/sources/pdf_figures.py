@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 from ..figures import Figure, FigureSet, PageStats
 from ..images import MAX_PIXELS, image_or_none, png_from_rows
+from ..outside import shown
 
 MAX_PAGES = 5000
 MAX_OPS_PER_PAGE = 200_000
@@ -235,25 +236,48 @@ def _page_size(page: Any) -> Tuple[float, float]:
     return 612.0, 792.0
 
 
-def _open(source: Union[str, bytes]) -> Any:
+def _open(source: Union[str, bytes]) -> Tuple[Any, Any]:
+    """(reader, the file it reads or None). A path is opened as a regular file only (never
+    blocks on a FIFO put in the file's place since the text was read)."""
     import io
     import logging
 
     from ..libs import load
+    from . import open_regular
 
     pypdf = load("pypdf")
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = pypdf.PdfReader(io.BytesIO(source) if isinstance(source, bytes) else source, strict=False)
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise ValueError("encrypted")
-    return reader
+    handle = open_regular(source) if isinstance(source, str) else None
+    try:
+        stream = handle if handle is not None else io.BytesIO(source if isinstance(source, bytes) else b"")
+        reader = pypdf.PdfReader(stream, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ValueError("encrypted")
+    except BaseException:
+        if handle is not None:
+            handle.close()
+        raise
+    return reader, handle
 
 
 def load_pdf_figures(figset: FigureSet, label: str, seconds: float = ANALYSIS_SECONDS) -> None:
     """Fill ``figset.pages`` and ``figset.figures`` from the PDF in ``figset.origin``."""
+    try:
+        reader, handle = _open(figset.origin)  # type: ignore[arg-type]
+    except Exception as err:
+        figset.notes.append(f"The pictures of '{label}' could not be read "
+                            f"({shown(getattr(err, 'message', None) or type(err).__name__, 160)}).")
+        return
+    try:
+        _load(reader, figset, label, seconds)
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _load(reader: Any, figset: FigureSet, label: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     try:
-        reader = _open(figset.origin)  # type: ignore[arg-type]
         count = min(len(reader.pages), MAX_PAGES)
     except Exception as err:
         figset.notes.append(f"The pictures of '{label}' could not be read ({type(err).__name__}).")

@@ -34,9 +34,12 @@ def _zip_kind(document_source: Union[str, bytes]) -> Optional[SourceKind]:
     import io
     import zipfile
 
+    from . import open_regular
+
     try:
-        src = io.BytesIO(document_source) if isinstance(document_source, bytes) else document_source
-        with zipfile.ZipFile(src) as zf:
+        src = io.BytesIO(document_source) if isinstance(document_source, bytes) \
+            else open_regular(document_source)
+        with src, zipfile.ZipFile(src) as zf:
             names = set(zf.namelist())
     except Exception:
         return None
