@@ -7,6 +7,7 @@ import tracemalloc
 
 import pytest
 
+from engine_fixtures import backend_for
 from fake_ollama import Reply
 from generator.answers import build_cards
 from generator.cards import Card, SourceRef
@@ -102,13 +103,17 @@ def test_cards_from_an_old_journal_are_cleaned_when_added(col):
 # --- field length ----------------------------------------------------------------------------
 
 @pytest.mark.timeout(60)
-def test_huge_fields_are_cut_with_a_marker_and_a_note(server, backend, col):
+def test_huge_fields_are_cut_with_a_marker_and_a_note(server, col):
     long_front = "Why " + "very " * 2000 + "long?"
     huge_back = "word " * 2_000_000  # 10 MB
     server.script(Reply(content=answer({"front": long_front, "back": "short", "quote": "x"},
                                        {"front": "Huge back?", "back": huge_back, "quote": "x"},
                                        {"front": "Normal?", "back": "Yes, it is.", "quote": "x"}), pieces=50))
+    # An answer this long passes only with the answer caps raised (by default it stops at
+    # 1,000,000 characters, tests/test_hostile_server.py); here the field cut is under test.
+    backend = backend_for(server.url, max_answer_chars=20_000_000, max_answer_mb=64)
     result = run_job([CHUNK], backend, JobOptions(model="llama3.2", max_cards=3))
+    backend.close()
     first, second, third = result.cards
     assert len(visible_text(first.front)) <= FRONT_LIMIT + 5 and first.front.endswith("[…]")
     assert "front was 10,009 characters long; it was cut to 2,000" in first.warnings[0]
