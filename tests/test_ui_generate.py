@@ -132,20 +132,26 @@ def test_generate_edit_add_and_undo_in_one_step(anki_app, server):
     assert "Show in Browser" in dlg.message.action_titles()
     assert any("Added %d cards" % wanted in t for t in anki_app.texts("tooltip"))
 
+    # the message's action shows the added notes in the Browser
+    dlg.message.trigger("Show in Browser")
+    browser = anki_app.wait_until(lambda: __import__("aqt").dialogs._dialogs["Browser"][1], 10)
+    assert browser.form.searchEdit.lineEdit().text().startswith("nid:")
+    anki_app.wait_until(lambda: browser.table.len() == wanted, 10, "the Browser does not list the added notes")
+
     # one undo step, named for the add-on, undoes every note
     assert col.undo_status().undo == "Generate Flashcards"
     anki_app.wait_until(lambda: "Generate Flashcards" in anki_app.mw.form.actionUndo.text(), 5)
     anki_app.mw.undo()
     anki_app.wait_until(lambda: not col.find_notes('"deck:%s"' % deck), 10, "undo left notes")
     assert col.undo_status().undo != "Generate Flashcards"
+    # the dialog notices (once the undo has run on the main thread): the message says so and no
+    # longer offers to show the notes that are gone
+    anki_app.wait_until(lambda: "undone" in dlg.message.text(), 10, "the dialog did not notice the undo")
+    assert "Show in Browser" not in dlg.message.action_titles()
 
     # the last choices are remembered
     cfg = anki_app.config()
     assert cfg["deck"] == deck and cfg["tags"] == ["biology", "chapter-1"]
-
-    dlg.message.trigger("Show in Browser")
-    browser = anki_app.wait_until(lambda: __import__("aqt").dialogs._dialogs["Browser"][1], 10)
-    assert browser.form.searchEdit.lineEdit().text().startswith("nid:")
 
 
 def test_cloze_kind_adds_cloze_notes(anki_app, server):
