@@ -59,6 +59,7 @@ class NoteWriter:
         self._exact: Set[str] = set()
         self._near: Set[str] = set()
         self._keys_ready = False
+        self.picture_notes: List[str] = []  # what writing the last batch's pictures said
 
     def _resolve(self, col: Any) -> None:
         from .notes import resolve_notetype
@@ -99,6 +100,10 @@ class NoteWriter:
         norms: Optional[List[str]] = None
         if self.skip_duplicates:
             norms = self.mark(col, cards, keys)
+        from .bulk_figures import write_media
+
+        self.picture_notes = write_media(col, [c for c in cards if not (
+            self.skip_duplicates and c.duplicate)], self.journal.path)  # before the notes that show them
         batch = self.journal.next_batch()
         try:
             self.journal.adding(batch, chunk_ids, int(time.time() * 1000) - 1, int(self._nt["id"]))

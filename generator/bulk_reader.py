@@ -27,8 +27,10 @@ class Planner:
     one chunk at a time, whatever the size of the input."""
 
     def __init__(self, paths: Sequence[str], budget: int, spool_dir: Optional[str] = None,
-                 on_event: Optional[Callable[[int, str, Any], None]] = None) -> None:
+                 on_event: Optional[Callable[[int, str, Any], None]] = None,
+                 pictures: Any = None) -> None:
         self.paths = list(paths)
+        self.pictures = pictures  # bulk_figures.BulkPictures: files planned with their pictures
         self.budget = budget
         self._own_spool = spool_dir is None
         self.spool_dir = spool_dir or tempfile.mkdtemp(prefix="of-spool-")
@@ -74,8 +76,10 @@ class Planner:
         path = self.paths[i]
         self.on_event(i, READING, None)
         try:
+            planned = self.pictures.chunks_for(path, self.budget) if self.pictures is not None else None
             with open(self._spool(i), "w", encoding="utf-8") as spool:
-                for chunk in iter_chunks(iter_blocks_path(path), document_name(path), self.budget):
+                for chunk in planned if planned is not None else \
+                        iter_chunks(iter_blocks_path(path), document_name(path), self.budget):
                     if self._stop:
                         return
                     spool.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
@@ -117,7 +121,8 @@ class Planner:
                     while read < available:
                         line = f.readline()
                         read += 1
-                        yield chunk_from_json(json.loads(line))
+                        chunk = chunk_from_json(json.loads(line))
+                        yield self.pictures.attach(chunk) if self.pictures is not None else chunk
                 elif finished:
                     return
         finally:

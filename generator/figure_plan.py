@@ -408,13 +408,17 @@ class _Planner:
 
 def plan_with_figures(documents: Sequence[Document], options: Any,
                       graphics: Optional[Graphics] = None,
-                      store: Optional[FigureStore] = None) -> FigurePlan:
+                      store: Optional[FigureStore] = None,
+                      text_budget: Optional[int] = None) -> FigurePlan:
     """Chunks for ``documents``, with pictures where the model can see them (module doc).
     ``store``: where the pictures cards show are kept (a dialog keeps one across its runs)."""
     from .job import chunk_budget
 
     plan = FigurePlan([], store=store or FigureStore())
     planner = _Planner(options, graphics, plan)
+    if text_budget:  # a bulk job's pieces are sized once, for all its files
+        planner.budget = text_budget
+        planner.room = max(planner.room, text_budget)
     sees = can_see(options) and planner.max_images > 0
     mode = figure_mode(getattr(options, "figures", "auto"))
     if mode is FigureMode.OFF:
@@ -436,7 +440,7 @@ def plan_with_figures(documents: Sequence[Document], options: Any,
                 continue
             if figset is not None and mode is not FigureMode.OFF and probe_pictures(figset):
                 plan.warnings.append(f"'{shown(doc.name, 120)}' has pictures, but {why}.")
-            chunks = chunk_document(doc, chunk_budget(options))
+            chunks = chunk_document(doc, text_budget or chunk_budget(options))
         else:
             chunks = planner.document(doc)
         plan.chunks.extend(chunks)

@@ -52,6 +52,7 @@ def card_to_json(card: Card) -> Dict[str, Any]:
                    "heading_path": list(card.source.heading_path)},
         "chunk_id": card.chunk_id, "tags": list(card.tags), "topic": card.topic,
         "flags": [list(f) for f in card.flags], "original": dict(card.original),
+        "figure": card.figure,
     }
 
 
@@ -69,7 +70,16 @@ def card_from_json(d: Dict[str, Any]) -> Card:
         flags=[(str(f[0]), str(f[1])) for f in d.get("flags") or [] if isinstance(f, list) and len(f) == 2],
         original={str(k): str(v) for k, v in (d.get("original") or {}).items()},
         similar_to=similar_from_json(d.get("similar_to")),
+        figure=_figure_name(d.get("figure")),
     )
+
+
+def _figure_name(value: Any) -> str:
+    """A card's picture as the journal names it: only a name the add-on gives (vision)."""
+    from .images import is_media_name
+
+    name = str(value or "")
+    return name if is_media_name(name) else ""
 
 
 def similar_from_json(d: Any) -> Optional[SimilarNote]:

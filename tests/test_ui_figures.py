@@ -209,3 +209,46 @@ def test_screenshot_of_figure_cards_in_the_review_table(anki_app, vision_server,
     finally:
         dlg.table.set_all_checked(False)
         dlg.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_bulk_dialog_has_the_pictures_choice_and_sends_pictures(anki_app, vision_server, tmp_path):
+    import shutil
+
+    bulk = anki_app.module("ui.bulk")
+    shutil.rmtree(bulk.bulk_folder(), ignore_errors=True)
+    anki_app.module("ui.resume")._offered.clear()
+    deck_file = tmp_path / "cells.pdf"
+    deck_file.write_bytes(slide_deck(3, [qt_image(400, 300, "JPEG", c) for c in COLORS]))
+    photo = tmp_path / "leaf.png"
+    photo.write_bytes(qt_image(500, 400, "PNG", "#2ca02c"))
+    anki_app.write_config(url=vision_server.url, model="llama3.2", figures="auto", bulk_mode="add")
+    anki_app.tools_action("Bulk Generate from Files…").trigger()
+    dlg = anki_app.wait_for_window(bulk.BulkDialog)
+    try:
+        anki_app.wait_until(dlg.idle, 10)
+        deck = anki_app.new_deck("BulkPictures")
+        dlg.options.deck_chooser.selected_deck_id = anki_app.col.decks.id_for_name(deck)
+        assert dlg.add_paths([str(deck_file), str(photo)]) == 2
+        dlg.check_figures()
+        anki_app.wait_until(dlg.idle, 10)
+        assert dlg.figures.warning.isVisible() and "cannot see" in dlg.figures.warning.text()
+        assert "cells.pdf" in dlg.figures.warning.text() and "leaf.png" in dlg.figures.warning.text()
+        dlg.models.set_model("llava:7b")
+        dlg.figures.set_mode("slides")
+        dlg.check_figures()
+        anki_app.wait_until(dlg.idle, 10)
+        assert not dlg.figures.warning.isVisible()
+        dlg.start_btn.click()
+        anki_app.wait_until(lambda: not dlg.busy and dlg.last_result is not None, 60, "the job did not finish")
+        anki_app.wait_until(dlg.idle, 10)
+        assert len(vision_server.images) == 4 and anki_app.config()["figures"] == "slides"
+        col = anki_app.col
+        notes = [col.get_note(n) for n in col.find_notes('"deck:%s"' % deck)]
+        pictures = [re.search(r'<img src="([^"]+)">', n["Front"]).group(1) for n in notes if "<img" in n["Front"]]
+        assert len(pictures) == 4
+        assert all(os.path.exists(os.path.join(col.media.dir(), p)) for p in pictures)
+    finally:
+        dlg.close()
+        anki_app.write_config(figures="auto")
+        shutil.rmtree(bulk.bulk_folder(), ignore_errors=True)

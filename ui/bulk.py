@@ -11,6 +11,7 @@ When a job was left unfinished (Anki closed or crashed mid-job, or it was stoppe
 the dialog offers it (Resume / Discard). The settings dialog is a callback (``open_settings``).
 A "Find topics" step (a topic checklist per file before generating) will be one more tab here,
 with a runner of its own."""
+import os
 import time
 from typing import Any, Callable, Dict, List, Optional
 
@@ -44,6 +45,7 @@ from .bulk_report import RESUME, RETRY_FAILED, SETTINGS, SHOW_ADDED, SHOW_SUMMAR
 from .bulk_review import ReviewPane
 from .bulk_runner import BulkRunner, read_closed
 from .card_options import CardOptions
+from .figure_widgets import FigureChoice, after
 from .common import (
     error_text,
     esc,
@@ -121,6 +123,8 @@ class BulkDialog(JobDialog):
             "How many requests the model server gets at once. Ollama answers one at a time unless "
             "it was started with OLLAMA_NUM_PARALLEL; raise this to match that number.")
         self.options.add_row("Requests at once", self.parallel_spin)
+        self.figures = FigureChoice(settings)
+        self.options.add_row("Pictures", self.figures)
         mode_box = QWidget()
         mv = QVBoxLayout(mode_box)
         mv.setContentsMargins(0, 0, 0, 0)
@@ -167,6 +171,9 @@ class BulkDialog(JobDialog):
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.progress.cancel_requested.connect(self.cancel_job)
         self.models.changed.connect(self._update_buttons)
+        self._figure_check = after(self, 400, self.check_figures)
+        for signal in (self.models.changed, self.files.edited, self.figures.changed):
+            signal.connect(self._figure_check.start)
 
         self.restore_geometry(900, 600)
         self._update_buttons()
@@ -193,7 +200,8 @@ class BulkDialog(JobDialog):
         settings = get_settings()
         options = JobOptions.from_config(settings, model=self.models.model(), kind=self.options.kind(),
                                          parallel=self.parallel_spin.value(), max_cards=0,
-                                         depth=self.options.card_depth())
+                                         depth=self.options.card_depth(),
+                                         figures=self.figures.mode().value)
         # The job's journal keeps the target (note type and field mapping too): resuming uses it.
         return BulkSpec(list(self.files.paths), options, self.options.target(), mode=self.mode().value,
                         skip_duplicates=settings.skip_duplicates, skip_known=self.skip_known.isChecked(),
@@ -202,10 +210,21 @@ class BulkDialog(JobDialog):
 
     def remember(self) -> None:
         save_config({"bulk_mode": self.mode().value, "bulk_skip_known": self.skip_known.isChecked(),
-                     "parallel_requests": self.parallel_spin.value()})
+                     "parallel_requests": self.parallel_spin.value(), **self.figures.choices()})
 
     def open_settings(self) -> None:
         self._open_settings(self, self.models.refresh)
+
+    def check_figures(self) -> None:
+        """Whether the chosen model will see the pictures in the chosen files (background)."""
+        if not is_alive(self):
+            return
+        from ..generator.sources.with_figures import figure_set_for_path
+
+        paths = list(self.files.paths)
+        self.figures.check(get_settings(), self.models.model(),
+                           [(os.path.basename(p), fs) for p in paths[:200]
+                            for fs in [figure_set_for_path(p)] if fs is not None])
 
     # ==== files ================================================================================
     def add_paths(self, paths: List[str]) -> int:
@@ -535,12 +554,12 @@ class BulkDialog(JobDialog):
         self.review.update_buttons(idle, bool(self.review_chunks))
         for w in (self.options.kind_combo, self.options.mapping, self.options.tags_edit, self.models,
                   self.parallel_spin, self.mode_add, self.mode_review, self.skip_known,
-                  self.options.deck_widget):
+                  self.options.deck_widget, self.figures):
             w.setEnabled(idle)
 
     def idle(self) -> bool:
         """Nothing running in the background for this dialog (tests wait for this)."""
-        return not self.busy and self.pending == 0 and not self.models.busy()
+        return not self.busy and self.pending == 0 and not self.models.busy() and not self.figures.checking
 
     def resizeEvent(self, event: Optional[QResizeEvent]) -> None:
         fit_splitter(self.splitter, self.width(), 760)

@@ -88,7 +88,10 @@ class FileList(QWidget):
 
     # --- choosing files -----------------------------------------------------------------------
     def choose_files(self) -> None:
-        exts = " ".join("*" + e for e in supported_extensions())
+        from ..generator.images import IMAGE_EXTENSIONS
+
+        # pictures may be chosen one by one (a folder gives its documents only: not its icons)
+        exts = " ".join("*" + e for e in supported_extensions() + IMAGE_EXTENSIONS)
         paths, _ = QFileDialog.getOpenFileNames(
             self, "Add files", get_settings().last_folder or os.path.expanduser("~"),
             "Documents (%s);;All files (*)" % exts)

@@ -28,6 +28,7 @@ from ..generator.config import BulkMode, Settings
 from ..generator.jobfiles import INDEX_NAME
 from ..generator.journal import ChunkIndex, Journal
 from .common import is_alive, on_main, run_long, run_network, run_with_collection
+from .figure_widgets import graphics
 
 REFRESH_MS = 250  # how often the job's state is shown while it runs
 
@@ -164,7 +165,7 @@ class BulkRunner(QObject):
         similar = CACHE.get(self.settings)  # duplicates by meaning, when an embed_model is set
         CACHE.start_build(self.settings)
         run = BulkRun(journal, backend, adder, known, self.cancel_event, only_failed=only_failed,
-                      similar=similar)
+                      similar=similar, graphics=graphics())
         self.run = run
         self.writer = writer
         self._tick()

@@ -135,3 +135,26 @@ def read_source_path(path: str, mode: FigureMode = FigureMode.AUTO) -> Document:
     if kind is not None and mode is not FigureMode.OFF:
         doc.figures = FigureSet(kind, path, base_dir=os.path.dirname(os.path.abspath(path)))
     return doc
+
+
+def figure_set_for_path(path: str) -> Optional[FigureSet]:
+    """An unread ``FigureSet`` for a file that can hold pictures (by its first bytes and name),
+    e.g. to ask ``figure_plan.probe_pictures`` before a bulk job; None for other files."""
+    from . import display_name, open_regular
+
+    label = display_name(path)
+    try:
+        with open_regular(path) as f:
+            head = f.read(4096)
+    except (OSError, FlashcardError):
+        return None
+    kind = _kind_of(head, label) if head else None
+    if kind is None:
+        return None
+    if head.startswith(b"PK"):
+        kind = _zip_kind(path)
+        if kind is None:
+            return None
+    if kind is SourceKind.IMAGE:
+        return FigureSet(SourceKind.IMAGE, path, loaded=True)
+    return FigureSet(kind, path, base_dir=os.path.dirname(os.path.abspath(path)))
