@@ -4,8 +4,9 @@ a journal -> notes. Used by the bulk dialog (ui/bulk.py), the benchmark and the 
 - Files are read and chunked ahead of generation by a :class:`Planner` thread into a spool on
   disk, so every file's number of chunks is known early (progress, time left) while memory stays
   bounded: neither a file's text nor the job's prompts are held at once.
-- Every finished chunk goes to the journal (with its cards) before anything else happens to it;
-  a resumed job does not ask for it again.
+- Every finished chunk goes to the journal (with its cards) the moment its answer is in, even
+  while it waits behind a slower chunk for its turn to be added; a resumed job does not ask for
+  it again.
 - "add as they come" (``MODE_ADD``): cards are added in batches (every couple of seconds) by a
   :class:`NoteWriter`, which writes ``adding``/``added`` journal records around each add and
   can tell, after a crash between the two, whether the add reached the collection (``recover``).
@@ -295,11 +296,17 @@ class BulkRun:
             self.similar_error = describe(e)
             log.event("similar cards not checked: %s", type(e).__name__)
 
-    def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
+    def _on_answer(self, chunk: Chunk, cards: List[Card]) -> None:
+        """A chunk's cards, the moment they are ready (on its worker, in any order): into the
+        journal at once, so a crash loses only the requests in flight, not answers waiting
+        behind a slower chunk."""
         self._mark_similar(cards)
         if self.pictures is not None:
             self.pictures.keep(cards)  # on disk before the journal names them
         self.journal.chunk_done(self._file_of.get(chunk.id, 0), chunk, cards)
+
+    def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
+        """A chunk's cards in document order (journaled already): counted, and added."""
         with self._lock:
             i = self._file_of.pop(chunk.id, 0)
             f = self.files[i]
@@ -439,7 +446,7 @@ class BulkRun:
             result = run_job(self._chunks(), self.backend, options, on_progress=self._on_progress,
                              cancel=self.cancel, on_chunk=self._on_chunk, on_failure=self._on_failure,
                              on_card=self.on_card, asks=plan.ask if plan is not None else None,
-                             on_warning=self._on_warning)
+                             on_warning=self._on_warning, on_answer=self._on_answer)
             cancelled = result.cancelled
             fatal = result.fatal
         except FlashcardError as e:

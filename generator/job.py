@@ -380,6 +380,7 @@ def run_job(
     on_card: Optional[Callable[[Chunk, Card], None]] = None,
     asks: Optional[AskFor] = None,
     on_warning: Optional[Callable[[ChunkWarning], None]] = None,
+    on_answer: Optional[Callable[[Chunk, List[Card]], None]] = None,
 ) -> JobResult:
     """Generate cards for every chunk, up to ``options.parallel`` requests at once.
 
@@ -393,7 +394,11 @@ def run_job(
     ``stream_cards.reconcile``). ``asks`` says per chunk what to ask (topics); a chunk it skips
     is done with no cards. Answers that broke off keep their complete cards: ``JobResult.cut``.
     ``on_warning`` is called (before ``on_chunk``) for what a chunk that gave cards should tell
-    the user: its answer broke off, a field was cut (``JobResult.warnings``)."""
+    the user: its answer broke off, a field was cut (``JobResult.warnings``). ``on_answer`` is
+    called on the worker the moment a chunk's cards are ready (any order, before ``max_cards``
+    cuts them), before that worker asks for another chunk: a journal that keeps them there
+    loses, in a crash, only the requests in flight (at most ``parallel``), never answers waiting
+    behind a slower chunk. What it raises, ``run_job`` raises."""
     user_cancel = cancel or threading.Event()
     stop = threading.Event()  # tells workers to give up: user cancel, a fatal error, or the limit
     if isinstance(chunks, Sequence):
@@ -439,6 +444,19 @@ def run_job(
             if depth >= MAX_SPLITS or len(halves) < 2:
                 raise
             return [card for half in halves for card in work(half, depth + 1)]
+
+    answer_errors: List[BaseException] = []
+
+    def task(chunk: Chunk) -> List[Card]:
+        cards = work(chunk)
+        if on_answer is not None:
+            try:
+                on_answer(chunk, cards)
+            except BaseException as e:  # (e.g. a journal that cannot write): raised below
+                answer_errors.append(e)
+                stop.set()
+                raise
+        return cards
 
     def emit(chunk: Chunk, outcome: Any) -> None:
         result.chunks_done += 1
@@ -487,7 +505,7 @@ def run_job(
                     exhausted = True
                     break
                 order[submitted] = chunk
-                pending[submitted] = pool.submit(work, chunk)
+                pending[submitted] = pool.submit(task, chunk)
                 submitted += 1
             if not pending:
                 break
@@ -501,6 +519,8 @@ def run_job(
             while emitted in finished and not stop.is_set():  # document order
                 emit(order.pop(emitted), finished.pop(emitted))
                 emitted += 1
+        if answer_errors:
+            raise answer_errors[0]
         if user_cancel.is_set() or result.fatal is not None:
             # Keep what is done: the cards of chunks that finished behind a slower one (their
             # failures may be the stop's doing, and are left out).

@@ -139,9 +139,11 @@ class JournalState:
     bad_lines: int = 0
 
     def pending_chunks(self) -> List[ChunkRecord]:
-        """Done chunks whose cards are neither added nor discarded, in journal order."""
-        return [r for cid, r in self.done.items()
-                if cid not in self.added and cid not in self.discarded]
+        """Done chunks whose cards are neither added nor discarded, in document order (chunks
+        are journaled as their answers arrive, which may be out of order)."""
+        return sorted((r for cid, r in self.done.items()
+                       if cid not in self.added and cid not in self.discarded),
+                      key=lambda r: (r.file, r.index))
 
     def pending_cards(self) -> List[Card]:
         return [card_from_json(c) for r in self.pending_chunks() for c in r.cards]

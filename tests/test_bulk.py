@@ -318,6 +318,9 @@ def test_resume_after_sigkill_asks_each_chunk_once_and_adds_each_card_once(tmp_p
     open_collection(col_path).close()
     folder = str(tmp_path / "j")
     with FakeOllama(latency=0.05, slots=2) as srv:
+        # One early chunk is slow: the answers that arrive behind it must reach the journal
+        # before the kill, not wait for their turn (else a resume asks for them again).
+        srv.script(*([Reply()] * 5 + [Reply(delay=1.5)]))
         script = tmp_path / "child.py"
         script.write_text(CHILD.format(root=ROOT, tests=TESTS, col=col_path, files=files, url=srv.url,
                                        folder=folder))
@@ -344,7 +347,7 @@ def test_resume_after_sigkill_asks_each_chunk_once_and_adds_each_card_once(tmp_p
             texts = asked_texts(srv)
             total_chunks = sum(f.chunks_total for f in result.files)
             # every chunk was answered once: those done before the kill were not asked again;
-            # only the requests in flight at the kill (at most 2) were asked twice
+            # only the requests in flight at the kill (at most 2, parallel=2) were asked twice
             assert len(set(texts)) == total_chunks
             assert total_chunks <= len(texts) <= total_chunks + 2
             final = Journal.open(result.journal_path).state

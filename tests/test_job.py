@@ -229,6 +229,47 @@ def test_a_slow_first_chunk_holds_back_only_a_bounded_window():
         assert asked_when_first_done <= 2 * 2 + 16 + 1  # not all 60 asked while chunk 0 was stuck
 
 
+def test_answers_are_handed_over_as_they_arrive_on_their_worker():
+    """``on_answer`` gets a chunk's cards the moment they are ready, while the chunk still waits
+    behind a slower one (a journal keeps them there: a crash loses only requests in flight);
+    ``on_chunk`` still goes in document order."""
+    others = threading.Event()
+    waited = []
+
+    def answerer(body):
+        if "Fact number 0 " in body["messages"][1]["content"]:
+            waited.append(others.wait(60))  # chunk 0 answers once the others are handed over
+        return Reply()
+
+    answered, seen = [], []
+
+    def on_answer(chunk, cards):
+        answered.append((chunk.index, threading.current_thread() is threading.main_thread(), len(cards)))
+        if len(answered) == 5:
+            others.set()
+
+    with FakeOllama(answerer=answerer, slots=2) as srv:
+        b = backend_for(srv.url)
+        result = run_job(make_chunks(6), b, JobOptions(model="llama3.2", parallel=2), on_answer=on_answer,
+                         on_chunk=lambda chunk, cards: seen.append((chunk.index, len(answered))))
+    assert waited and all(waited)
+    assert sorted(i for i, _main, _n in answered[:5]) == [1, 2, 3, 4, 5] and answered[5][0] == 0
+    assert not any(main for _i, main, _n in answered)  # on the workers
+    assert all(n > 0 for _i, _main, n in answered) and len(result.cards) == sum(n for _i, _m, n in answered)
+    assert seen == [(i, 6) for i in range(6)]  # document order, each after every answer was in
+
+
+def test_what_on_answer_raises_run_job_raises_and_nothing_is_handed_on(server, backend):
+    def on_answer(chunk, cards):
+        raise OSError(28, "No space left on device")
+
+    seen = []
+    with pytest.raises(OSError):
+        run_job(make_chunks(4), backend, JobOptions(model="llama3.2", parallel=2), on_answer=on_answer,
+                on_chunk=lambda chunk, cards: seen.append(chunk.index))
+    assert seen == []  # no chunk passed on as done that was not kept
+
+
 def test_chunk_too_long_for_the_server_is_split_and_still_covered():
     from generator.chunks import Chunk
 

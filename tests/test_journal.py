@@ -53,6 +53,16 @@ def test_records_are_read_back(tmp_path):
     assert state.summary()["cards_pending"] == 2 and state.summary()["chunks_total"] == 3
 
 
+def test_pending_cards_in_document_order_when_answers_were_journaled_out_of_order(tmp_path):
+    j = new(tmp_path, files=["/x/a.txt", "/x/b.txt"])
+    j.chunk_done(1, chunk(0, "b.txt"), [card(5, "c0")])
+    j.chunk_done(0, chunk(2), [card(2, "c2")])
+    j.chunk_done(0, chunk(1), [card(1, "c1")])
+    j.close()
+    state = Journal.open(j.path).state
+    assert [c.front for c in state.pending_cards()] == ["Q1?", "Q2?", "Q5?"]
+
+
 def test_added_settles_chunks_and_frees_their_cards(tmp_path):
     j = new(tmp_path)
     j.chunk_done(0, chunk(0), [card(0, "c0")])
