@@ -24,7 +24,7 @@ about 4,000 characters for *all* its cards) never comes near either; only a serv
 ignores the limit, or a hostile one, does."""
 import re
 import unicodedata
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 __all__ = ["FRONT_LIMIT", "BACK_LIMIT", "QUOTE_LIMIT", "RAW_FACTOR", "clean_chars", "bound_raw",
            "visible_text", "is_blank", "escape_anki_markup", "cut_visible", "field_html",
@@ -74,13 +74,40 @@ def _visible_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LOOKALIKES
 
 
+class _Invisible(Dict[int, Optional[int]]):
+    """A ``str.translate`` table that deletes what shows nothing (``_visible_char``): each code
+    point is judged once and remembered, so text is filtered at C speed. ASCII is filled in up
+    front; the others as they are met, up to ``MAX`` remembered (a text with more kinds of
+    character is still filtered right, just judged again)."""
+
+    MAX = 65536
+
+    def __init__(self) -> None:
+        super().__init__((c, c if _visible_char(chr(c)) else None) for c in range(128))
+
+    def __missing__(self, code: int) -> Optional[int]:
+        keep: Optional[int] = code if _visible_char(chr(code)) else None
+        if len(self) < self.MAX:
+            self[code] = keep
+        return keep
+
+
+_INVISIBLE = _Invisible()
+_ASCII_INVISIBLE = re.compile("[\x00-\x20\x7f]+")
+
+
 def visible_text(html: str) -> str:
     """What a reader sees of a field: its text without markup, entities decoded, and without
     the characters that show nothing (spaces, zero-width and bidi controls, lone combining
     marks, fillers)."""
     from .sanitize import html_to_text
 
-    return "".join(ch for ch in html_to_text(html) if _visible_char(ch))
+    # Text with no markup and no entity reads as itself: the sanitizer and the text extractor
+    # would only drop controls and fold spaces, and the filter below drops those anyway.
+    text = html if "<" not in html and "&" not in html else html_to_text(html)
+    if text.isascii():
+        return _ASCII_INVISIBLE.sub("", text)
+    return text.translate(_INVISIBLE)
 
 
 def is_blank(html: str) -> bool:

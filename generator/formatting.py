@@ -10,7 +10,7 @@ import re
 from html import escape
 from typing import Callable, List
 
-from .sanitize import sanitize_html
+from .sanitize import _clean_text, sanitize_html
 
 __all__ = ["markdown_inline_to_html", "to_field_html"]
 
@@ -220,6 +220,19 @@ def markdown_inline_to_html(text: str) -> str:
 _EDGE_BREAKS = re.compile(r"^(?:\s|<br>)+|(?:\s|<br>)+$")
 
 
+# Characters that start a Markdown or HTML rule above, or that the sanitizer writes otherwise
+# (``>`` as ``&gt;``, a no-break space as ``&nbsp;``), or the shield's placeholders.
+_MARKUP_CHAR = re.compile(r"[\n\r*_`$\\<>&\[\]~#\xa0\ufdd0\ufdd1]")
+
+
+def _plain(text: str) -> bool:
+    """True when no rule of this module or the sanitizer would change ``text`` beyond dropping
+    its control characters: one line with no markup character and not a list item."""
+    return _MARKUP_CHAR.search(text) is None and not _BULLET_RE.match(text) and not _NUMBERED_RE.match(text)
+
+
 def to_field_html(text: str) -> str:
     """What every field of every card goes through: Markdown to HTML, sanitized, trimmed."""
+    if _plain(text):  # the usual field: a sentence; the same result without parsing it twice
+        return _EDGE_BREAKS.sub("", _clean_text(text))
     return _EDGE_BREAKS.sub("", sanitize_html(markdown_inline_to_html(text)))

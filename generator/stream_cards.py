@@ -185,6 +185,9 @@ class CardStream:
         self.finish = finish
         self.allow_empty = allow_empty
         self.cards: List[Card] = []  # handed on so far, in answer order
+        # Every streamed item made, in answer order, with what it made (None: dropped), or None
+        # where making it raised: the final parse takes these instead of making them again.
+        self._made: List[Optional[Tuple[Dict[str, Any], Optional[Card]]]] = []
         self.cut = False  # set by settle: the answer broke off; the cards before the break were kept
         self.objects = ObjectStream(self._on_object)
 
@@ -204,7 +207,9 @@ class CardStream:
             card = self._make(item)
         except Exception as e:  # the final parse meets the same item and decides
             log.event("stream: item skipped: %s", type(e).__name__)
+            self._made.append(None)
             return
+        self._made.append((item, card))
         if card is None:
             return
         self.cards.append(card)
@@ -236,10 +241,17 @@ class CardStream:
     def _final(self, content: str) -> List[Card]:
         items = card_items(parse_json(content))
         cards: List[Card] = []
-        for item in items:
+        made = self._made
+        for k, item in enumerate(items):
             if len(cards) >= self.limit:
                 break
-            card = self._make(item)
+            # The stream made this very item already (the usual case: the final list is the
+            # streamed list): its card is taken as it is, not made a second time.
+            early_made = made[k] if k < len(made) else None
+            if early_made is not None and early_made[0] == item:
+                card = early_made[1]
+            else:
+                card = self._make(item)
             if card is None:
                 continue
             early = self.cards[len(cards)] if len(cards) < len(self.cards) else None
