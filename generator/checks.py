@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import Enum
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from .cards import CLOZE, REVERSED, Card
 from .cloze import CLOZE_RE
@@ -95,6 +95,8 @@ _DISTINCT: Dict[str, FrozenSet[str]] = {
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return text.lower()
     return unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
 
 
@@ -162,8 +164,20 @@ def _same_word(a: str, b: str) -> bool:
 
 
 def _covered(needles: Sequence[str], haystack: Sequence[str]) -> int:
+    """How many needles are ``_same_word`` as a word of the haystack (words of five letters or
+    more are looked up by their first five, so this stays linear)."""
     hay = set(haystack)
-    return sum(1 for n in needles if n in hay or any(_same_word(n, h) for h in hay))
+    lengths: Dict[str, Set[int]] = {}
+    for h in hay:
+        if len(h) >= 5:
+            lengths.setdefault(h[:5], set()).add(len(h))
+    hits = 0
+    for n in needles:
+        if n in hay:
+            hits += 1
+        elif len(n) >= 5 and any(abs(len(n) - k) <= 4 for k in lengths.get(n[:5], ())):
+            hits += 1
+    return hits
 
 
 def _gives_away(answer: Sequence[str], question: Sequence[str]) -> bool:

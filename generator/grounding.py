@@ -7,7 +7,8 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 def normalise(text: str) -> str:
     """Case-, accent-width- and punctuation-insensitive form, words separated by one space."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # NFKC leaves ASCII as it is, and casefold() of ASCII is lower()
+    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
     return _NON_WORD.sub(" ", text).strip()
 
 
