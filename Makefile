@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt requirements-bundle.txt | cksum | cut -d' ' -f1)
 
-.PHONY: test typecheck run bench package test-llm test-oldest clean
+.PHONY: test test-fast typecheck run bench package test-llm test-oldest clean
 
 $(STAMP): requirements-dev.txt requirements-bundle.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ venv: $(STAMP)
 
 test: typecheck
 	$(PY) -m pytest -q tests --ignore=tests/llm
+
+# `make test-fast`: everything but the tests that start the real Anki app (marker `app`).
+test-fast: typecheck
+	$(PY) -m pytest -q tests --ignore=tests/llm -m "not app"
 
 # mypy over __init__.py, generator/ and ui/ against Anki's own types (options in mypy.ini).
 typecheck: $(STAMP)

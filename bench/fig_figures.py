@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Tuple
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TESTS = os.path.join(ROOT, "tests")
+TOOLS = os.path.join(ROOT, "tools")
 
 FIGURES = [
     ("figures_pages_per_s", "F1. Slide pages rendered and encoded per second (200 pages)", "pages/s",
@@ -115,7 +116,7 @@ def app_stall(tmp: str, path: str) -> Dict[str, Any]:
             "from fake_ollama import FakeOllama\n"
             "s = FakeOllama(models=('llava:7b',), latency=0.05, slots=2).start()\n"
             "print(s.url, flush=True)\n"
-            "sys.stdin.read()\n" % TESTS)
+            "sys.stdin.read()\n" % TOOLS)
     server = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True)
     try:

@@ -14,7 +14,7 @@ S4. Size of the cache on disk per 10,000 notes (384 dimensions).
 
 The notes are made-up card questions (tests/similar_pairs.question_corpus); the queries rephrase
 half of them and ask about unknown things for the other half. Vectors come from the fake server's
-deterministic embedding (tests/fake_ollama.fake_embedding) at 384 dimensions."""
+deterministic embedding (tools/fake_ollama.fake_embedding) at 384 dimensions."""
 import os
 import statistics
 import subprocess
@@ -109,8 +109,8 @@ def build_figure(tmp: str, notes: int) -> Dict[str, Any]:
     from generator.question_text import collection_questions
     from generator.similar import SimilarNotes
 
-    tests = os.path.dirname(os.path.abspath(sys.modules["fake_ollama"].__file__))
-    server = subprocess.Popen([sys.executable, "-c", SERVER_CHILD % tests], stdin=subprocess.PIPE,
+    tools = os.path.dirname(os.path.abspath(sys.modules["fake_ollama"].__file__))
+    server = subprocess.Popen([sys.executable, "-c", SERVER_CHILD % tools], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     col = Collection(os.path.join(tmp, "build.anki2"))
     try:

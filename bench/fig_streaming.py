@@ -1,7 +1,7 @@
 """Cards as they are written, and the cost of topics first (issue 10).
 
 S1. Time to the first card / the model's time to write one card, at the engine's ``on_card``
-    callback: the fake server (tests/fake_ollama.py, its own process) streams each answer at a
+    callback: the fake server (tools/fake_ollama.py, its own process) streams each answer at a
     fixed rate, a token (4 characters) per line; a chunk's answer holds 10 cards. The model's time
     per card is that answer's streaming time / its cards (on the server's clock, which is the same
     monotonic clock). Before cards were parsed as they streamed, the first card waited for the
@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Tuple
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TESTS = os.path.join(ROOT, "tests")
+TOOLS = os.path.join(ROOT, "tools")
 
 FIGURES = [
     ("stream_first_card_ratio", "S1. Time to first card / model's time per card (engine)", "",
@@ -43,7 +44,7 @@ class RateServer:
                 "print(s.url, flush=True)\n"
                 "for line in sys.stdin:\n"
                 "    print(json.dumps({'sent': s.sent, 'answers': s.answers}), flush=True)\n"
-                % (TESTS, rate))
+                % (TOOLS, rate))
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
@@ -73,7 +74,7 @@ def chunk_of(i: int) -> Any:
 
 
 def first_card(rate: float, chunks: int) -> Dict[str, Any]:
-    sys.path[:0] = [p for p in (ROOT, TESTS) if p not in sys.path]
+    sys.path[:0] = [p for p in (ROOT, TESTS, TOOLS) if p not in sys.path]
     from generator.backends import make_backend
     from generator.job import JobOptions, run_job
 
@@ -103,7 +104,7 @@ def first_card(rate: float, chunks: int) -> Dict[str, Any]:
 
 
 def topic_tokens() -> Dict[str, Any]:
-    sys.path[:0] = [p for p in (ROOT, TESTS) if p not in sys.path]
+    sys.path[:0] = [p for p in (ROOT, TESTS, TOOLS) if p not in sys.path]
     from fake_ollama import FakeOllama
 
     from generator.backends import make_backend

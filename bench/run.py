@@ -25,7 +25,7 @@ figures depend on the machine. Runs in about two minutes on 2 cores.
 7. Prompt overhead: tokens of the fixed prompt (system prompt, schema, the user message's
    frame) / tokens of chunk text, at the default chunk size. Goal <= 0.3.
 
-The model server is tests/fake_ollama.py run in a separate process, so its work does not share
+The model server is tools/fake_ollama.py run in a separate process, so its work does not share
 this process's interpreter.
 """
 import argparse
@@ -44,7 +44,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TESTS = os.path.join(ROOT, "tests")
-for _p in (ROOT, TESTS):
+TOOLS = os.path.join(ROOT, "tools")
+for _p in (ROOT, TESTS, TOOLS):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
@@ -54,7 +55,7 @@ RESULTS = os.path.join(HERE, "results.json")
 # --- helpers -------------------------------------------------------------------------------------
 
 class Server:
-    """tests/fake_ollama.py in a child process. A line on its stdin ("times") makes it report
+    """tools/fake_ollama.py in a child process. A line on its stdin ("times") makes it report
     the (start, end) of every chat request it served, on its own clock."""
 
     def __init__(self, latency: float, slots: int) -> None:
@@ -63,7 +64,7 @@ class Server:
                 "s = FakeOllama(latency=%r, slots=%d).start()\n"
                 "print(s.url, flush=True)\n"
                 "for line in sys.stdin:\n"
-                "    print(json.dumps(sorted(s.chat_times)), flush=True)\n" % (TESTS, latency, slots))
+                "    print(json.dumps(sorted(s.chat_times)), flush=True)\n" % (TOOLS, latency, slots))
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         self.url = self.proc.stdout.readline().strip()

@@ -10,7 +10,7 @@ ceiling is not a target. It comes from a cheap estimate of the facts in the text
   quarter per number or name.
 
 The weights were set on tests/data/depth_passages.json (passages in four languages with their
-facts counted by hand); tests/test_depth.py and bench/fig_depth.py check the ratio. The ceiling
+facts counted by hand); tests/engine/test_depth.py and bench/fig_depth.py check the ratio. The ceiling
 is also bounded by the answer room: a card takes about ``ANSWER_TOKENS_PER_CARD`` tokens of
 ``num_predict``, and ``text_budget`` cuts the text into pieces whose cards fit."""
 import math

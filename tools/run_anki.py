@@ -3,7 +3,7 @@
     make run                 # a window on your desktop
     make run FRESH=1         # start again from an empty profile
     make run HEADLESS=1      # no display: start, check, screenshot, quit (a smoke test)
-    make run DEMO=1          # no Ollama needed: a built-in stand-in server (tests/fake_ollama.py)
+    make run DEMO=1          # no Ollama needed: a built-in stand-in server (tools/fake_ollama.py)
     make run HEADLESS=1 DEMO=1   # smoke test of a whole generation: paste, generate, screenshot
 
 The profile lives in .cache/anki-run-profile/ (git-ignored) and is KEPT between runs, so cards
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tools")]  # anki_app (test harness), fake_ollama
 
 import anki_app as harness  # noqa: E402  (link_addon, prepare_environment, start/stop)
 
@@ -271,7 +271,7 @@ def main(argv: List[str]) -> int:
 
     demo = None
     if args.demo:
-        from fake_ollama import FakeOllama  # tests/fake_ollama.py: a real HTTP server, daemon thread
+        from fake_ollama import FakeOllama  # tools/fake_ollama.py: a real HTTP server, daemon thread
 
         demo = FakeOllama().start()
     try:

@@ -27,8 +27,9 @@ from generator.job import JobOptions
 from generator.journal import ChunkIndex, Journal, unfinished
 from generator.notes import NoteTarget
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TESTS = os.path.join(ROOT, "tests")
+TOOLS = os.path.join(ROOT, "tools")
 
 
 def write_md(path, sections=4, facts=40, tag="A"):
@@ -292,7 +293,7 @@ def test_add_crash_before_commit_adds_the_batch_on_resume(tmp_path, col, monkeyp
 
 CHILD = textwrap.dedent("""
     import os, sys
-    sys.path[:0] = [{root!r}, {tests!r}]
+    sys.path[:0] = [{root!r}, {tests!r}, {tools!r}]
     from anki.lang import set_lang
     set_lang("en")
     from generator.notes import open_collection, NoteTarget
@@ -322,7 +323,7 @@ def test_resume_after_sigkill_asks_each_chunk_once_and_adds_each_card_once(tmp_p
         # before the kill, not wait for their turn (else a resume asks for them again).
         srv.script(*([Reply()] * 5 + [Reply(delay=1.5)]))
         script = tmp_path / "child.py"
-        script.write_text(CHILD.format(root=ROOT, tests=TESTS, col=col_path, files=files, url=srv.url,
+        script.write_text(CHILD.format(root=ROOT, tests=TESTS, tools=TOOLS, col=col_path, files=files, url=srv.url,
                                        folder=folder))
         child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
         chunks_seen = 0

@@ -191,7 +191,7 @@ def test_max_cards_is_a_hard_limit(server, backend):
 
 def test_chunk_budget_leaves_room_for_prompt_and_answer():
     # With a number of cards set, only the context bounds a piece (with an automatic count the
-    # depth's cards must fit in the answer as well: tests/test_depth.py).
+    # depth's cards must fit in the answer as well: tests/engine/test_depth.py).
     options = JobOptions(model="m", num_ctx=4096, num_predict=1024, max_cards=50)
     budget = chunk_budget(options)
     assert 1500 < budget < 4096 - 1024

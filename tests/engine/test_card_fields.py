@@ -110,7 +110,7 @@ def test_huge_fields_are_cut_with_a_marker_and_a_note(server, col):
                                        {"front": "Huge back?", "back": huge_back, "quote": "x"},
                                        {"front": "Normal?", "back": "Yes, it is.", "quote": "x"}), pieces=50))
     # An answer this long passes only with the answer caps raised (by default it stops at
-    # 1,000,000 characters, tests/test_hostile_server.py); here the field cut is under test.
+    # 1,000,000 characters, tests/engine/test_hostile_server.py); here the field cut is under test.
     backend = backend_for(server.url, max_answer_chars=20_000_000, max_answer_mb=64)
     result = run_job([CHUNK], backend, JobOptions(model="llama3.2", max_cards=3))
     backend.close()

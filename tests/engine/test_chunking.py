@@ -9,7 +9,7 @@ from generator.chunking import chunk_document, estimate_tokens, iter_chunks
 from generator.documents import HEADING, PARAGRAPH, Block, Document
 from generator.sources import iter_blocks_path, read_path, read_text
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ML = os.path.join(ROOT, "seeds", "ml-concepts.txt")
 
 

@@ -54,7 +54,7 @@ from hostile_server import (
     stream_forever,
 )
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHAT = "POST /api/chat"
 OPENAI_CHAT = "POST /v1/chat/completions"
 

@@ -9,7 +9,7 @@ import pytest
 from generator.cards import Card
 from generator.checks import Check, check_card, check_cards, detect_language, expectation, is_flagged, words
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "labelled_cards.json")
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "labelled_cards.json")
 
 
 def basic(front: str, back: str, asked: str = "English", kind: str = "basic") -> List[str]:

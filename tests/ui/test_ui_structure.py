@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 from typing import Dict, Set
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("generator", "ui")
 HEAVY = {"job", "notes", "sources", "chunking", "answers", "bulk", "backends"}
 GENERATE_PARTS = ("generate", "generate_runner", "card_options", "model_picker", "source_panel",

@@ -155,7 +155,7 @@ def test_cli_json_prints_flags(tmp_path) -> None:
     import subprocess
     import sys
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     src = tmp_path / "bio.txt"
     src.write_text(TEXT, encoding="utf-8")
     with FakeOllama() as srv:

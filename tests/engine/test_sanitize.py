@@ -2,7 +2,7 @@
 
 The safety checker below is deliberately independent of the sanitizer's own tables: it has its
 own allow-list and parses the output with two other parsers (bs4 and a bare stdlib HTMLParser)
-plus a lexical scan. tests/test_props_text.py reuses it.
+plus a lexical scan. tests/engine/test_props_text.py reuses it.
 """
 import html
 import re
@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 from generator.sanitize import html_to_text, safe_href, sanitize_html
 
 
-CORPUS_PATH = Path(__file__).parent / "data" / "hostile_html.txt"
+CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "hostile_html.txt"
 
 OK_TAGS = set(
     "b strong i em u s sub sup code pre kbd br p div span ul ol li blockquote hr "

@@ -12,7 +12,7 @@ import pytest
 from fake_ollama import FakeOllama
 from pdf_maker import PdfMaker, qt_image, slide_deck
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e"]
 
 

@@ -1,5 +1,5 @@
 """The Generate dialog end to end in the real Anki main window (headless), against the fake
-Ollama server (tests/fake_ollama.py): generate, edit, add in one undo step, undo; cancel;
+Ollama server (tools/fake_ollama.py): generate, edit, add in one undo step, undo; cancel;
 server down; missing model and pull; failing chunks; closing with unsaved cards."""
 import socket
 

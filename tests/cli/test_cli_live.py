@@ -11,7 +11,7 @@ import pytest
 
 from fake_ollama import FakeOllama, Reply
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CELLS = """# Cells
 
 Mitochondria produce most of the cell's ATP through respiration. Ribosomes translate messenger RNA into proteins.

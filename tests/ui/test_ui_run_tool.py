@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "run_anki.py"
 
 
@@ -20,6 +20,7 @@ def run(args, env_changes, timeout=120):
                           timeout=timeout, env=env, cwd=str(ROOT))
 
 
+@pytest.mark.app
 def test_headless_smoke_start_with_sample_deck(tmp_path):
     base = tmp_path / "profile"
     shot = tmp_path / "shot.png"
@@ -46,6 +47,7 @@ def test_without_a_display_it_says_how_to_run_it(tmp_path):
     assert not (tmp_path / "p").exists()  # nothing was created
 
 
+@pytest.mark.app
 def test_demo_mode_generates_cards_without_ollama(tmp_path):
     """`make run HEADLESS=1 DEMO=1`: the built-in stand-in server, a whole generation, a
     screenshot; afterwards the profile's config no longer points at the (stopped) demo server."""
@@ -102,6 +104,7 @@ def test_no_sandbox_only_for_root_and_said_in_one_line(monkeypatch, capsys, euid
         assert flags == ["--disable-gpu"] and out == ""
 
 
+@pytest.mark.app
 @pytest.mark.timeout(150)
 @pytest.mark.skipif(not shutil.which("xvfb-run"), reason="xvfb-run is not installed (apt-get install xvfb)")
 def test_starts_under_xvfb_run_with_a_real_x_server(tmp_path):

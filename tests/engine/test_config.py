@@ -10,7 +10,7 @@ from generator.config import (BackendKind, BulkMode, CardKind, ConfigError, Resp
                               Settings, config_json)
 from generator.job import JobOptions
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 def test_settings_defaults_are_config_json():

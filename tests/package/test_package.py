@@ -6,7 +6,7 @@ QApplication per process) and generates cards through the *installed* copy again
 Ollama server. In that second Anki the bundled libraries (pypdf, ftfy, wcwidth) can only be
 imported from the installed add-on's ``vendor/`` folder, as in a stock Anki that lacks them.
 
-This file is also the driver of those Anki processes: ``python tests/test_package.py STEP ...``.
+This file is also the driver of those Anki processes: ``python tests/package/test_package.py STEP ...``.
 It runs under whatever Python runs the tests, so ``make test-oldest`` checks the package on
 Anki 23.10.1 / Python 3.9 too.
 """
@@ -19,7 +19,7 @@ import time
 import zipfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 ROOT = HERE.parent
 ADDON = "ollama_flashcards"
 BUNDLED = ("pypdf", "ftfy", "wcwidth")
@@ -95,7 +95,7 @@ def _block_outside_copies(base: Path) -> None:
 
 
 def _start(base: Path):
-    sys.path.insert(0, str(HERE))
+    sys.path[:0] = [str(HERE), str(ROOT / "tools")]
     import anki_app as harness
 
     harness.prepare_environment("offscreen")
@@ -355,6 +355,7 @@ def run_step(*args, timeout=180):
     return json.loads(lines[-1][len(RESULT):])
 
 
+@pytest.mark.app
 def test_package_installs_restarts_and_generates_cards(package, tmp_path):
     from fake_ollama import FakeOllama
 

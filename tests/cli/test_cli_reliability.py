@@ -18,7 +18,7 @@ import pytest
 
 from fake_ollama import FakeOllama, Reply
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMALL = ("--num-ctx", "1024", "--num-predict", "256")
 
 

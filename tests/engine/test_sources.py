@@ -36,7 +36,7 @@ from generator.sources import (
 )
 from generator.textfix import decode_bytes, fix_text
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEEDS = os.path.join(ROOT, "seeds")
 
 _spec = importlib.util.spec_from_file_location("make_samples", os.path.join(SEEDS, "make_samples.py"))

@@ -73,7 +73,7 @@ def test_importing_outside_anki_does_nothing():
             "print(m._mw is None, 'aqt.main' in sys.modules)")
     import os
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = subprocess.run([sys.executable, "-c", code, os.path.join(root, "__init__.py"), root],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -3,7 +3,7 @@
 They are written to the temp profile on every run; with OF_SCREENSHOTS=1 also to docs/.
 The committed docs/*.png are made with
 
-    OF_SCREENSHOTS=1 .venv/bin/python -m pytest -q tests/test_ui_screenshots.py tests/test_ui_generate.py tests/test_ui_quality.py
+    OF_SCREENSHOTS=1 .venv/bin/python -m pytest -q tests/ui/test_ui_screenshots.py tests/ui/test_ui_generate.py tests/ui/test_ui_quality.py
 
 (test_ui_generate.py adds progress, server-down and pull-offer; test_ui_quality.py the review list
 with flagged cards, review-flagged). The small-window test also

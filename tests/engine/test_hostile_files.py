@@ -30,7 +30,7 @@ from generator.notes import NoteTarget
 from generator.sources import iter_blocks_path, limits, read_path, read_stream_bytes, read_text
 from generator.sources.limits import MB, ReadLimits
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEEDS = os.path.join(ROOT, "seeds")
 ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31m"  # set the terminal title, clear it, turn it red
 

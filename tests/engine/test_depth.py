@@ -13,7 +13,7 @@ from generator.depth import ANSWER_TOKENS_PER_CARD
 from generator.job import JobOptions, cards_for_chunk, chunk_budget, run_job
 from generator.prompts import user_prompt
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "depth_passages.json")
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "depth_passages.json")
 
 # (hand count to compare with, lowest ratio, highest ratio): a ceiling below the hand count
 # would cut the model short; far above it would invite padding.
