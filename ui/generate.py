@@ -117,6 +117,8 @@ class GenerateDialog(JobDialog):
         self.chunks: Dict[str, Chunk] = {}  # chunk id -> Chunk, for regenerate-one
         self.delivered: Dict[int, Card] = {}  # id(card) -> card already in the table
         self.last_added: List[NoteId] = []  # note ids of the last "Add"
+        self.added_at = 0.0  # when (time.monotonic()) the last "Add" was done
+        self.end_message = -1  # MessageBar.serial of the last job's own message
         self.last_result: Any = None  # JobResult of the last job
         self.pending = 0  # background checks still running (duplicates, regenerate, add)
         self.topic_runner: Optional[TopicRunner] = None
@@ -502,9 +504,29 @@ class GenerateDialog(JobDialog):
                     " Similar cards were not checked: %s" % esc(similar_error) if similar_error else "")
                 + self._figure_notes_html(),
                 "warning" if similar_error or self.figure_notes else "success")
+        self._keep_added_in_reach()
+        self.end_message = self.message.serial
         if n:
             self.check_duplicates(self.run_no)
             self._recheck_similar(self.run_no)
+
+    def _follow_up(self, text: str, level: str) -> None:
+        """A background check's news after a job: added to the job's own message while the bar
+        still shows it (its summary and actions, e.g. Retry, stay), else a message of its own,
+        with the cards added meanwhile still in reach."""
+        if self.message.serial == self.end_message:
+            self.message.extend(" " + text)
+        else:
+            self.message.show_message(text, level)
+            self._keep_added_in_reach()
+
+    def _keep_added_in_reach(self) -> None:
+        """Cards added while this job ran stay one click away when a later message (the job's
+        end, its duplicate check) takes the bar: their count and "Show in Browser" go with it."""
+        if (self.last_added and self.added_at >= self.job_started
+                and "Show in Browser" not in self.message.action_titles()):
+            self.message.extend(" Added %s." % plural(len(self.last_added), "card"),
+                                [("Show in Browser", self.show_added)])
 
     def _recheck_similar(self, run: int, waited: float = 0.0) -> None:
         """Cards made while the notes' embeddings were still being built in the background are
@@ -534,6 +556,7 @@ class GenerateDialog(JobDialog):
         self._settle_leftovers()
         self._finish_job()
         self._show_engine_error(err, kept=0)
+        self._keep_added_in_reach()
 
     def _finish_job(self) -> None:
         if self.runner is not None:
@@ -670,7 +693,7 @@ class GenerateDialog(JobDialog):
                 n = sum(1 for c in cards if c.duplicate and not self.table.is_added(c)
                         and self.table.row_of(c) >= 0)
                 if n:
-                    self.message.show_message(
+                    self._follow_up(
                         "%s already in your collection (or twice in the list): unchecked. "
                         "Check them again to add them anyway." % plural(n, "card looks", "cards look"),
                         "info")
@@ -679,7 +702,7 @@ class GenerateDialog(JobDialog):
         def failed(err: Exception) -> None:
             self.pending -= 1
             if is_alive(self):
-                self.message.show_message(esc(error_text(err)), "warning")
+                self._follow_up(esc(error_text(err)), "warning")
 
         self.pending += 1
         run_with_collection(self, op, done, failed)
@@ -797,6 +820,7 @@ class GenerateDialog(JobDialog):
         for card, reason in result.skipped:
             self.table.set_not_added(card, reason)
         self.last_added = [NoteId(n) for n in result.note_ids]
+        self.added_at = time.monotonic()
         n = len(result.note_ids)
         text = "Added %s to <b>%s</b>." % (plural(n, "card"), esc(target.deck))
         if result.skipped:
@@ -821,6 +845,9 @@ class GenerateDialog(JobDialog):
             return
         existing = set(self.col.find_notes("nid:" + ",".join(str(n) for n in added)))
         gone = [n for n in added if n not in existing]
+        if gone:
+            undone = set(gone)
+            self.last_added = [n for n in self.last_added if n not in undone]
         if gone and self.table.unmark_added(gone):
             self.message.show_message(
                 "%s no longer in your collection (undone): back in the list to add again."

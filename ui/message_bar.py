@@ -24,6 +24,7 @@ class MessageBar(QFrame):
         self.setObjectName("ofMessageBar")
         self.level = "info"
         self.topic = ""  # what the message is about, so only that topic's check clears it
+        self.serial = 0  # counts the messages shown (and changed): is it still the same message?
         self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self.box.setContentsMargins(10, 6, 6, 6)
         self.box.setSpacing(6)
@@ -48,22 +49,36 @@ class MessageBar(QFrame):
                      actions: Sequence[Action] = (),
                      topic: str = "") -> None:
         """``text`` is HTML (escape what came from elsewhere: see ``esc``)."""
+        self.serial += 1
         self.level = level
         self.topic = topic
         self.label.setText(text)
         self._clear_buttons()
-        for title, fn in actions:
-            b = QPushButton(title, self)
-            b.setAutoDefault(False)
-            b.clicked.connect(lambda _checked=False, fn=fn: fn())
-            self.button_row.addWidget(b)
-            self._buttons.append(b)
+        self._add_buttons(actions)
         r, g, b_ = LEVEL_RGB.get(level, LEVEL_RGB["info"])
         self.setStyleSheet(
             "#ofMessageBar { background: rgba(%d, %d, %d, 0.14); border: 1px solid "
             "rgba(%d, %d, %d, 0.55); border-radius: 6px; }" % (r, g, b_, r, g, b_))
         self._arrange()
         self.show()
+
+    def extend(self, text: str, actions: Sequence[Action] = ()) -> None:
+        """Add ``text`` (HTML) and action buttons to the message shown (or show them)."""
+        if self.isHidden():
+            self.show_message(text.strip(), "info", actions)
+            return
+        self.serial += 1
+        self.label.setText(self.label.text() + text)
+        self._add_buttons(actions)
+        self._arrange()
+
+    def _add_buttons(self, actions: Sequence[Action]) -> None:
+        for title, fn in actions:
+            b = QPushButton(title, self)
+            b.setAutoDefault(False)
+            b.clicked.connect(lambda _checked=False, fn=fn: fn())
+            self.button_row.addWidget(b)
+            self._buttons.append(b)
 
     def _clear_buttons(self) -> None:
         for b in self._buttons:
@@ -96,6 +111,7 @@ class MessageBar(QFrame):
         """Hide the message (only if it is about ``topic``, when given)."""
         if topic is not None and self.topic != topic:
             return
+        self.serial += 1
         self.hide()
         self.topic = ""
         self.label.setText("")

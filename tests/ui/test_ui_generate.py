@@ -616,3 +616,27 @@ def test_an_answer_cut_twice_says_how_many_cards_were_kept(anki_app, server):
     assert "cut at the token limit" in text and "the 1 card written before the break" in text
     assert "num_predict" in text and "Traceback" not in text
     dlg.table.set_all_checked(False)
+
+
+def test_the_duplicate_check_adds_to_the_jobs_message_and_keeps_its_retry(anki_app, server):
+    """The duplicate check ends after the job's own message is up: its news is added to that
+    message (the cut-answer warning and its Retry stay), never put in its place."""
+    col = anki_app.col
+    dlg = open_dialog(anki_app, server.url, max_cards=2)
+    nt, mapping = anki_app.module("generator.notes").resolve_notetype(col, dlg.options.target())
+    note = col.new_note(nt)
+    note[mapping["front"]] = "What is kept from a cut answer?"  # the card CUT_ANSWER keeps
+    note[mapping["back"]] = "A note made earlier."
+    col.add_note(note, col.decks.id("Default"))
+    try:
+        server.script(Reply(content=CUT_ANSWER, done_reason="length"),
+                      Reply(content=CUT_ANSWER, done_reason="length"))
+        dlg.source.edit.setPlainText(text_for("the duplicate check adds to the job's message"))
+        generate(anki_app, dlg)
+        assert [c.duplicate for c in dlg.table.cards] == ["collection"]
+        text = dlg.message.text()
+        assert "cut at the token limit" in text and "1 card looks already in your collection" in text
+        assert "Retry" in dlg.message.action_titles()
+        dlg.table.set_all_checked(False)
+    finally:
+        col.remove_notes([note.id])

@@ -135,6 +135,12 @@ def test_rows_arrive_while_the_model_writes_and_edits_survive(anki_app):
     assert len(dlg.table.rows) == 4  # five made, one deleted
     note = anki_app.col.get_note(early_added[0])
     assert note["Front"] == "My own question about light?"
+    # the job's end message took the bar: the cards added while it ran are still one click away
+    assert "Made " in dlg.message.text() or "already in your collection" in dlg.message.text()
+    assert "Added %d card" % len(early_added) in dlg.message.text()
+    dlg.message.trigger("Show in Browser")
+    browser = anki_app.wait_until(lambda: __import__("aqt").dialogs._dialogs["Browser"][1], 10)
+    assert browser.form.searchEdit.lineEdit().text() == "nid:" + ",".join(str(n) for n in early_added)
     dlg.table.set_all_checked(False)
 
 
