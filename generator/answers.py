@@ -85,11 +85,18 @@ def card_items(answer: Any) -> List[Dict[str, Any]]:
     return [item for item in answer if isinstance(item, dict)]
 
 
-def pick_raw(item: Dict[str, Any], field: str) -> Tuple[str, int]:
+def lowered_keys(item: Dict[str, Any]) -> Dict[str, Any]:
+    """``item`` with its keys in lower case (what ``pick_raw`` looks fields up in)."""
+    return {str(k).lower(): v for k, v in item.items()}
+
+
+def pick_raw(item: Dict[str, Any], field: str, lowered: Optional[Dict[str, Any]] = None) -> Tuple[str, int]:
     """The field's value under our name or an alias, bounded (``RAW_FACTOR`` x the longest
     field) and cleaned of characters no note can store, with the length the model sent;
-    ("", 0) when missing or a copied placeholder."""
-    lowered = {str(k).lower(): v for k, v in item.items()}
+    ("", 0) when missing or a copied placeholder. ``lowered``: ``lowered_keys(item)``, when
+    the caller picks several fields of one item."""
+    if lowered is None:
+        lowered = lowered_keys(item)
     cap = RAW_FACTOR * BACK_LIMIT
     for key in ALIASES.get(field, (field,)):
         value = lowered.get(key)
@@ -103,10 +110,10 @@ def pick_raw(item: Dict[str, Any], field: str) -> Tuple[str, int]:
     return "", 0
 
 
-def pick(item: Dict[str, Any], field: str) -> str:
+def pick(item: Dict[str, Any], field: str, lowered: Optional[Dict[str, Any]] = None) -> str:
     """The field's value under our name or an alias (bounded and cleaned, see ``pick_raw``);
     "" when missing or a copied placeholder."""
-    return pick_raw(item, field)[0]
+    return pick_raw(item, field, lowered)[0]
 
 
 def build_cards(content: str, chunk: Chunk, kind: str, limit: int) -> List[Card]:
@@ -148,17 +155,18 @@ class CardMaker:
         self.norm_chunk = normalise(chunk.text)
 
     def card(self, item: Dict[str, Any]) -> Optional[Card]:
-        quote = pick(item, "quote")[:QUOTE_LIMIT]
+        item = lowered_keys(item)  # looked up once for all its fields
+        quote = pick(item, "quote", item)[:QUOTE_LIMIT]
         notes: List[str] = []
         card = Card(kind=self.kind, quote=quote, source=self.source, chunk_id=self.chunk.id,
                     grounded=is_grounded(quote, self.norm_chunk),
-                    topic=pick(item, "topic")[:200] if self.with_topic else "",
-                    figure=pick(item, "figure")[:8] if self.chunk.images else "", warnings=notes)
+                    topic=pick(item, "topic", item)[:200] if self.with_topic else "",
+                    figure=pick(item, "figure", item)[:8] if self.chunk.images else "", warnings=notes)
         if self.kind == CLOZE:
             return card if self._cloze(card, item, notes) else None
-        front, received = pick_raw(item, "front")
+        front, received = pick_raw(item, "front", item)
         card.front = field_html(front, FRONT_LIMIT, "front", notes, received)
-        back, received = pick_raw(item, "back")
+        back, received = pick_raw(item, "back", item)
         card.back = field_html(back, BACK_LIMIT, "back", notes, received)
         if is_blank(card.front) or is_blank(card.back) or normalise(card.front) == normalise(card.back):
             return None
@@ -169,8 +177,8 @@ class CardMaker:
         """Fill a cloze card's text and extra; False if no deletion survives sanitizing."""
         from .cloze import CLOZE_RE, drop_blank_deletions, ensure_cloze, normalize_cloze
 
-        text, received = pick_raw(item, "text")
-        hint = pick(item, "back") or pick(item, "answer")
+        text, received = pick_raw(item, "text", item)  # item: its keys lowered by card()
+        hint = pick(item, "back", item) or pick(item, "answer", item)
         raw = ensure_cloze(normalize_cloze(text), hint) if text else None
         if not raw:
             return False
@@ -181,7 +189,7 @@ class CardMaker:
             card.text = drop_blank_deletions(rescued, is_blank) if rescued else ""
             if not CLOZE_RE.search(card.text):
                 return False
-        extra, received = pick_raw(item, "extra")
+        extra, received = pick_raw(item, "extra", item)
         if extra and extra != text:
             card.extra = field_html(extra, BACK_LIMIT, "extra", notes, received)
             if is_blank(card.extra):
