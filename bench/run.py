@@ -224,7 +224,7 @@ def fig_overhead(tmp: str, chunks: int, latency: float) -> Dict[str, Any]:
     Also the critical path's view: with one slot the server idles between the end of an answer
     and the next request; the median of that gap, beside the same gap for a bare socket client
     (the floor this server and machine allow), and the job's wall time less the latencies."""
-    from generator.bulk import NoteWriter
+    from generator.bulk_notes import NoteWriter
 
     path = sections_file(os.path.join(tmp, "overhead.md"), chunks, seed=2)
     runs = []
@@ -267,7 +267,7 @@ def fig_overhead(tmp: str, chunks: int, latency: float) -> Dict[str, Any]:
 def fig_insertion(tmp: str, n: int) -> Dict[str, Any]:
     from anki.collection import AddNoteRequest
 
-    from generator.bulk import NoteWriter
+    from generator.bulk_notes import NoteWriter
     from generator.cards import Card, SourceRef
     from generator.journal import ChunkIndex, Journal
     from generator.notes import NoteTarget, fill_note, resolve_notetype
@@ -398,7 +398,7 @@ def large_child(path: str) -> None:
     """Child process: read and chunk ``path`` the way the bulk job does; print figures."""
     import threading
 
-    from generator.bulk import Planner
+    from generator.bulk_reader import Planner
     from generator.job import JobOptions, chunk_budget
 
     budget = chunk_budget(JobOptions(model="m"))

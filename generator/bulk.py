@@ -21,7 +21,7 @@ the caller runs where collection work belongs (a ``CollectionOp`` in Anki).
 
 This module has the job (``BulkSpec``, ``BulkRun``, ``run_headless``); the reader thread is in
 ``bulk_reader``, the note writer in ``bulk_notes``, the status and summary types in
-``bulk_status``. Their public names are re-exported here."""
+``bulk_status``; import their names from there."""
 import os
 import threading
 import time
@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 from . import log
 from .bulk_figures import BulkPictures
 from .bulk_figures import remove_folder as remove_figures_folder
-from .bulk_notes import AddOutcome, Adder, DirectAdder, NoteWriter, fast_key
+from .bulk_notes import AddOutcome, Adder, DirectAdder, NoteWriter
 from .bulk_reader import Planner, document_name
 from .bulk_status import (DONE, FAILED, GENERATING, READING, STOPPED, WAITING, BulkProgress,
                           BulkResult, FileStatus, Section)
@@ -45,14 +45,6 @@ from .journal import ChunkIndex, Journal, chunk_from_json
 from .notes import NoteTarget
 from .similar import SimilarNotes
 from .topics import Topic, TopicPlan
-
-# Re-exported: ui/, bench/ and the tests import these from here.
-__all__ = [
-    "MODE_ADD", "MODE_REVIEW", "BATCH_SECONDS", "BATCH_CARDS", "WAITING", "READING", "GENERATING",
-    "DONE", "FAILED", "STOPPED", "document_name", "BulkSpec", "start_journal", "FileStatus",
-    "Section", "BulkProgress", "BulkResult", "Planner", "fast_key", "AddOutcome", "NoteWriter",
-    "prepare", "Adder", "DirectAdder", "BulkRun", "run_headless",
-]
 
 MODE_ADD = BulkMode.ADD  # add the cards as they come
 MODE_REVIEW = BulkMode.REVIEW  # review all before adding

@@ -32,9 +32,9 @@ from aqt.qt import (
 )
 from aqt.utils import askUser, tooltip
 
-from ..generator.bulk import BulkResult, BulkSpec
+from ..generator.bulk import BulkSpec
 from ..generator.bulk_notes import AddOutcome, NoteWriter
-from ..generator.bulk_status import BulkProgress, FileStatus
+from ..generator.bulk_status import BulkProgress, BulkResult, FileStatus
 from ..generator.config import BulkMode
 from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
 from ..generator.jobfiles import unfinished

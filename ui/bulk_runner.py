@@ -21,8 +21,9 @@ from anki.collection import Collection
 from aqt import mw
 from aqt.qt import QObject, QTimer, pyqtSignal
 
-from ..generator.bulk import BulkResult, BulkRun, BulkSpec
+from ..generator.bulk import BulkRun, BulkSpec
 from ..generator.bulk_notes import AddOutcome, Adder, NoteWriter
+from ..generator.bulk_status import BulkResult
 from ..generator.cards import Card
 from ..generator.config import BulkMode, Settings
 from ..generator.jobfiles import INDEX_NAME

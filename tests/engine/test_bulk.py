@@ -11,18 +11,10 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, Reply, source_text
-from generator.bulk import (
-    DONE,
-    FAILED,
-    MODE_REVIEW,
-    BulkRun,
-    BulkSpec,
-    NoteWriter,
-    Planner,
-    prepare,
-    run_headless,
-    start_journal,
-)
+from generator.bulk import MODE_REVIEW, BulkRun, BulkSpec, prepare, run_headless, start_journal
+from generator.bulk_notes import NoteWriter
+from generator.bulk_reader import Planner
+from generator.bulk_status import DONE, FAILED
 from generator.job import JobOptions
 from generator.journal import ChunkIndex, Journal, unfinished
 from generator.notes import NoteTarget
@@ -241,7 +233,7 @@ def test_add_crash_after_commit_is_recovered_without_doubles(tmp_path, col):
             return real_added(*a, **k)
 
         journal.added = crashing_added
-        from generator.bulk import DirectAdder
+        from generator.bulk_notes import DirectAdder
 
         run = BulkRun(journal, b, DirectAdder(col, writer), batch_seconds=0)
         with pytest.raises(Crash):
@@ -278,7 +270,7 @@ def test_add_crash_before_commit_adds_the_batch_on_resume(tmp_path, col, monkeyp
             raise Crash()
 
         monkeypatch.setattr(col, "add_notes", crash)
-        from generator.bulk import DirectAdder
+        from generator.bulk_notes import DirectAdder
 
         with pytest.raises(Crash):
             BulkRun(journal, b, DirectAdder(col, writer), batch_seconds=0).run()

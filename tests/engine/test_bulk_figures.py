@@ -9,8 +9,10 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk import DONE, FAILED, MODE_REVIEW, BulkSpec, NoteWriter, run_headless
+from generator.bulk import MODE_REVIEW, BulkSpec, run_headless
 from generator.bulk_figures import figures_folder
+from generator.bulk_notes import NoteWriter
+from generator.bulk_status import DONE, FAILED
 from generator.figures import qt_graphics
 from generator.job import JobOptions
 from generator.journal import ChunkIndex, Journal, unfinished

@@ -22,7 +22,8 @@ import pytest
 import hostile_pdf
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk import DONE, FAILED, BulkSpec, run_headless
+from generator.bulk import BulkSpec, run_headless
+from generator.bulk_status import DONE, FAILED
 from generator.errors import (EmptySource, PartlyRead, SourceTimeout, SourceTooLarge,
                               UnreadableSource, describe)
 from generator.job import JobOptions

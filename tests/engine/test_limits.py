@@ -6,7 +6,8 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk import DONE, BulkSpec, run_headless
+from generator.bulk import BulkSpec, run_headless
+from generator.bulk_status import DONE
 from generator.errors import SourceTooLarge
 from generator.job import JobOptions
 from generator.notes import NoteTarget
