@@ -103,9 +103,11 @@ def run(tmp: str, quick: bool) -> Tuple[Dict[str, float], Dict[str, Any], List[s
     app = app_stall(tmp, path)
     details["app"] = app
     lines.append("      in the app: %d pages, %d cards (%d with their picture) in %.1f s; p99 lateness "
-                 "%.1f ms; the idle app's own worst %.1f ms" % (
+                 "%.1f ms; main thread's own CPU in the worst gap %.1f ms (most in any gap %.1f ms); "
+                 "the idle app's own worst %.1f ms" % (
                      pages, app["cards"], app["figure_cards"], app["seconds"], app["p99_ms"] or 0,
-                     app["idle_app_max_ms"] or 0))
+                     app.get("worst_gap_main_thread_cpu_ms") or 0,
+                     app.get("max_main_thread_cpu_in_a_gap_ms") or 0, app["idle_app_max_ms"] or 0))
     return ({"figures_pages_per_s": rate, "figures_peak_mb": d["peak_growth_mb"],
              "figures_app_stall_ms": app["value"]}, details, lines)
 

@@ -91,6 +91,7 @@ class Row:
     added: Optional[NoteId] = None  # the note it became
     edited: bool = False  # the user changed a side: never overwritten
     arriving: bool = False  # streamed in; its chunk has not ended yet
+    checked: bool = False  # the check box's state, kept here: reading every row's item is O(rows)
 
 
 class _CellEditor(QStyledItemDelegate):
@@ -339,12 +340,12 @@ class ReviewTable(QTableWidget):
 
     # --- checkboxes and selection -------------------------------------------------------------
     def is_checked(self, row: int) -> bool:
-        item = self.item(row, COL_CHECK)
-        return item is not None and item.checkState() == Qt.CheckState.Checked
+        return 0 <= row < len(self.rows) and self.rows[row].checked
 
     def set_checked(self, row: int, checked: bool) -> None:
         item = self.item(row, COL_CHECK)
         if item is not None and self.rows[row].added is None:
+            self.rows[row].checked = checked
             item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def set_all_checked(self, checked: bool) -> None:
@@ -357,7 +358,7 @@ class ReviewTable(QTableWidget):
         self._emit_checked()
 
     def checked_cards(self) -> List[Card]:
-        return [r.card for index, r in enumerate(self.rows) if r.added is None and self.is_checked(index)]
+        return [r.card for r in self.rows if r.added is None and r.checked]
 
     def selected_cards(self) -> List[Card]:
         rows = sorted({i.row() for i in self.selectedIndexes()})
@@ -479,6 +480,7 @@ class ReviewTable(QTableWidget):
                 flags |= Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
             check.setFlags(flags)
             check.setCheckState(Qt.CheckState.Checked if checked and not added else Qt.CheckState.Unchecked)
+            self.rows[row].checked = checked and not added
             check.setToolTip(ADDED_TEXT[1] if added else "Add this card")
             self.setItem(row, COL_CHECK, check)
             tip = self._quote_tip(card)
@@ -564,6 +566,7 @@ class ReviewTable(QTableWidget):
         if not 0 <= row < len(self.rows):
             return
         if col == COL_CHECK:
+            self.rows[row].checked = item.checkState() == Qt.CheckState.Checked  # a click
             self._emit_checked()
             return
         if col not in (COL_FRONT, COL_BACK):
