@@ -70,9 +70,18 @@ class Running:
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.err_lines = []
         self.out = []
-        threading.Thread(target=lambda: self.err_lines.extend(iter(self.proc.stderr.readline, "")),
-                         daemon=True).start()
-        threading.Thread(target=lambda: self.out.append(self.proc.stdout.read()), daemon=True).start()
+        self.readers = [
+            threading.Thread(target=lambda: self.err_lines.extend(iter(self.proc.stderr.readline, "")),
+                             daemon=True),
+            threading.Thread(target=lambda: self.out.append(self.proc.stdout.read()), daemon=True)]
+        for reader in self.readers:
+            reader.start()
+
+    def read_all(self, timeout=30):
+        """After the exit: wait (bounded) until the readers have everything the CLI wrote."""
+        end = time.monotonic() + timeout
+        for reader in self.readers:
+            reader.join(max(0.0, end - time.monotonic()))
 
     def wait_for(self, text, timeout):
         end = time.monotonic() + timeout
@@ -80,6 +89,9 @@ class Running:
             if any(text in line for line in self.err_lines):
                 return
             if self.proc.poll() is not None:
+                self.read_all()
+                if any(text in line for line in self.err_lines):
+                    return
                 break
             time.sleep(0.02)
         raise AssertionError("no %r within %s s: %s" % (text, timeout, "".join(self.err_lines)[-2000:]))
@@ -94,7 +106,7 @@ class Running:
             self.proc.wait(10)
             raise AssertionError("the CLI did not end within %s s" % timeout)
         seconds = time.monotonic() - start
-        time.sleep(0.1)  # the reader threads
+        self.read_all()
         return code, seconds, "".join(self.out), "".join(self.err_lines)
 
 

@@ -84,7 +84,7 @@ def test_schema_is_flat_and_simple():
 
 @pytest.mark.timeout(60)
 def test_topics_of_every_chunk_in_parallel_merged_in_document_order():
-    with FakeOllama(latency=0.2, slots=3) as srv:
+    with FakeOllama(latency=2.0, slots=3) as srv:
         b = backend_for(srv.url)
         chunks = chunks_of()
         assert len(chunks) == 3
@@ -93,7 +93,8 @@ def test_topics_of_every_chunk_in_parallel_merged_in_document_order():
         result = find_topics(chunks, b, options)
         took = time.monotonic() - started
         b.close()
-    assert srv.max_active == 3 and took < 0.55  # the three requests ran at once
+    # the three requests ran at once (one after the other would take 6 s)
+    assert srv.max_active == 3 and took < 5.0
     assert not result.failures and result.fatal is None
     titles = [t.title for t in result.topics]
     assert titles == ["Mitochondria produce most", "Ribosomes translate messenger", "DNA stores genetic",
@@ -184,13 +185,14 @@ def test_a_stream_cut_mid_list_keeps_what_arrived(server, backend):
 
 
 def test_cancel_returns_quickly_with_what_is_done():
-    with FakeOllama(latency=5) as srv:
+    with FakeOllama(latency=60) as srv:  # every answer takes a minute
         b = backend_for(srv.url)
         cancel = threading.Event()
         threading.Timer(0.3, cancel.set).start()
         started = time.monotonic()
         result = find_topics(chunks_of(), b, OPTIONS, cancel)
-        assert result.cancelled and time.monotonic() - started < 1.5
+        # it did not wait for the answer in flight: it closed the request
+        assert result.cancelled and time.monotonic() - started < 10
         b.close()
 
 

@@ -210,7 +210,7 @@ def _generate_in_dialog(harness, app, mw, server_url):
         dlg.source.edit.setPlainText(UI_TEXT)
         dlg.options.deck_chooser.selected_deck_id = mw.col.decks.id("Packaged::Dialog", create=True)
         dlg.generate_btn.click()
-        harness.wait_until(app, lambda: dlg.busy or dlg.table.cards, 5, "generation did not start")
+        harness.wait_until(app, lambda: dlg.busy or dlg.table.cards, 15, "generation did not start")
         harness.wait_until(app, dlg.idle, 30, "generation did not finish")
         out["cards"] = len(dlg.table.cards)
         dlg.add_btn.click()

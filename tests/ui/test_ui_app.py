@@ -42,9 +42,12 @@ def test_importing_the_addon_costs_little(anki_app):
     spec = importlib.util.spec_from_file_location(
         "of_import_timing", str(folder / "__init__.py"), submodule_search_locations=[str(folder)])
     mod = importlib.util.module_from_spec(spec)
-    started = time.perf_counter()
+    # The main thread's CPU time: the import's own work, not the time the scheduler of a busy
+    # machine kept it waiting (the wall time is `make bench` figure 4, startup_ms).
+    started, cpu_started = time.perf_counter(), time.thread_time()
     spec.loader.exec_module(mod)
     elapsed = time.perf_counter() - started
+    cpu = time.thread_time() - cpu_started
     try:
         titles = [a.text() for a in mw.form.menuTools.actions() if a not in actions_before]
         assert "Generate Flashcards…" in titles and "Bulk Generate from Files…" in titles
@@ -58,8 +61,8 @@ def test_importing_the_addon_costs_little(anki_app):
         if hasattr(mod, "_on_profile_open"):
             gui_hooks.profile_did_open.remove(mod._on_profile_open)
         mw.addonManager._configButtonActions.pop("of_import_timing", None)
-    print("add-on import and setup: %.1f ms" % (elapsed * 1000))
-    assert elapsed < 0.020
+    print("add-on import and setup: %.1f ms CPU (%.1f ms wall)" % (cpu * 1000, elapsed * 1000))
+    assert cpu < 0.020
 
 
 def test_importing_outside_anki_does_nothing():

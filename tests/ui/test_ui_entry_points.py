@@ -33,7 +33,7 @@ def select_first_field(app, editor):
         await ne.fields[0].editingArea.focus();
         document.execCommand("selectAll");
     })()""")
-    return app.wait_until(lambda: editor.web.selectedText(), 5, "nothing selected")
+    return app.wait_until(lambda: editor.web.selectedText(), 15, "nothing selected")
 
 
 def focused_field_point(app, editor):
@@ -46,7 +46,7 @@ def focused_field_point(app, editor):
         const r = el.getBoundingClientRect();
         return [r.left + 12, r.top + 8];
     })()""", lambda r: res.__setitem__("p", r))
-    app.wait_until(lambda: "p" in res, 5)
+    app.wait_until(lambda: "p" in res, 15)
     if not res["p"]:
         return QPoint(40, 40)
     zoom = editor.web.zoomFactor()
@@ -69,7 +69,7 @@ def editor_menu(app, editor, point=None):
         target = editor.web.focusProxy() or editor.web
         QTest.mouseClick(target, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier,
                          point or QPoint(40, 40))
-        app.wait_until(lambda: menus, 5, "no context menu")
+        app.wait_until(lambda: menus, 15, "no context menu")
     finally:
         gui_hooks.editor_will_show_context_menu.remove(grab)
     return menus[0]
@@ -146,7 +146,7 @@ def test_browser_notes_become_the_source_and_cards_point_back(anki_app, server):
     browser = aqt.dialogs.open("Browser", anki_app.mw, search=('"deck:%s"' % deck,))
     anki_app.wait_until(lambda: browser.table.len() == 2, 10)
     browser.table.select_all()
-    anki_app.wait_until(lambda: len(browser.selected_notes()) == 2, 5)
+    anki_app.wait_until(lambda: len(browser.selected_notes()) == 2, 15)
     anki_app.menu_choice = lambda menu: action_named(menu, "Generate flashcards from 2 notes")
     browser.table._on_context_menu(QPoint())
     assert anki_app.take("QMenu")

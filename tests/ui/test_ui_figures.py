@@ -42,7 +42,7 @@ def test_an_image_file_gives_figure_cards_with_thumbnails_and_media(anki_app, vi
     try:
         load(anki_app, dlg, [png])
         assert "mitosis.png" in dlg.source.label.text() and "1 picture" in dlg.source.label.text()
-        anki_app.wait_until(lambda: dlg.source.pictures.labels, 5, "no thumbnail of the picture")
+        anki_app.wait_until(lambda: dlg.source.pictures.labels, 15, "no thumbnail of the picture")
         generate(anki_app, dlg)
         assert len(vision_server.images) == 1
         figure_cards = [c for c in dlg.table.cards if c.figure]
@@ -158,7 +158,7 @@ def test_pictures_in_the_fields_of_notes_from_the_browser(anki_app, vision_serve
     browser = aqt.dialogs.open("Browser", anki_app.mw, search=('"deck:%s"' % deck,))
     anki_app.wait_until(lambda: browser.table.len() == 2, 10)
     browser.table.select_all()
-    anki_app.wait_until(lambda: len(browser.selected_notes()) == 2, 5)
+    anki_app.wait_until(lambda: len(browser.selected_notes()) == 2, 15)
     anki_app.menu_choice = lambda menu: action_named(menu, "Generate flashcards from 2 notes")
     browser.table._on_context_menu(QPoint())
     assert anki_app.take("QMenu")

@@ -110,7 +110,7 @@ def test_the_log_holds_no_source_text_unless_log_content(anki_app, server):
     token = re.search(r"Q[0-9a-f]{4}", text).group(0)  # unique to this test's text
     assert token not in logged and "chlorophyll" not in logged and "Calvin" not in logged
     dlg.close()
-    anki_app.wait_until(lambda: not anki_app.top_windows(type(dlg)), 5)
+    anki_app.wait_until(lambda: not anki_app.top_windows(type(dlg)), 15)
 
     dlg = open_dialog(anki_app, server.url, log_content=True)
     text, logged = _log_after(anki_app, dlg, "log with content")

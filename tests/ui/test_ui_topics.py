@@ -2,7 +2,6 @@
 fake Ollama server: the topic checklist (uncheck, edit, add one, generate → only those topics'
 cards), the focus in every request, rows streaming in while the job runs (edited rows survive,
 deleted rows stay deleted, Add while running)."""
-import time
 
 from fake_ollama import FakeOllama, title_of
 from test_ui_generate import free_port, open_dialog, text_for
@@ -61,7 +60,7 @@ def test_checked_topics_only_with_an_edited_title_and_one_of_the_users_own(anki_
 
     asked_before = len(server.chat_bodies())
     dlg.generate_btn.click()
-    anki_app.wait_until(lambda: dlg.busy, 5)
+    anki_app.wait_until(lambda: dlg.busy, 15)
     anki_app.wait_until(dlg.idle, 20, "generation did not finish")
     cards = dlg.table.cards
     assert cards, dlg.message.text()
@@ -75,7 +74,7 @@ def test_checked_topics_only_with_an_edited_title_and_one_of_the_users_own(anki_
 
     dlg.add_btn.click()
     anki_app.wait_until(lambda: dlg.last_added, 10, "cards were not added")
-    anki_app.wait_until(dlg.idle, 5)
+    anki_app.wait_until(dlg.idle, 15)
     tags = [anki_app.col.get_note(n).tags for n in dlg.last_added]
     assert all(any(t.startswith(TOPIC_TAG) for t in note_tags) for note_tags in tags)
     assert any(TOPIC_TAG + "calvin-cycle" in note_tags for note_tags in tags)
@@ -109,10 +108,8 @@ def test_rows_arrive_while_the_model_writes_and_edits_survive(anki_app):
         dlg.source.edit.setPlainText(text)
         dlg.generate_btn.click()
         anki_app.wait_until(lambda: len(dlg.table.rows) >= 2, 20, "no rows arrived")
-        seen_at = time.monotonic()
-        assert dlg.busy
-        last_piece = max(t for _n, t, _c in srv.sent)
-        assert seen_at - last_piece < 0.5  # the server was still writing (it sends every 17 ms)
+        writing = srv.active  # the answer is still being sent (a piece every 17 ms, for seconds)
+        assert dlg.busy and writing >= 1
         rows = list(dlg.table.rows)
         assert all("Arriving…" in dlg.table.marks_of(r.card) for r in rows)
         anki_app.screenshot(dlg, "rows-arriving")
