@@ -134,7 +134,8 @@ class BulkRun:
                  on_event: Optional[Callable[[str, Any], None]] = None, only_failed: bool = False,
                  spool_dir: Optional[str] = None, batch_seconds: float = BATCH_SECONDS,
                  on_card: Optional[Callable[[Chunk, Card], None]] = None,
-                 similar: Optional[SimilarNotes] = None, graphics: Any = None) -> None:
+                 similar: Optional[SimilarNotes] = None, graphics: Any = None,
+                 on_settled: Optional[Callable[[Chunk, List[Card]], None]] = None) -> None:
         self.journal = journal
         self.graphics = graphics  # figures.Graphics (Qt) for the pictures of files, or None
         self.pictures: Optional[BulkPictures] = None
@@ -148,7 +149,8 @@ class BulkRun:
         self.only_failed = only_failed
         self.spool_dir = spool_dir
         self.batch_seconds = batch_seconds
-        self.on_card = on_card  # each card as it is written (a worker thread); on_event "chunk" settles
+        self.on_card = on_card  # each card as it is written (a worker thread) ...
+        self.on_settled = on_settled  # ... and each chunk's final cards, once journaled
         self.spec = BulkSpec.from_header(journal.state.header)
         self.budget = int(journal.state.header.get("budget") or chunk_budget(self.spec.options))
         self.files = [FileStatus(p, document_name(p)) for p in self.spec.files]
@@ -296,6 +298,8 @@ class BulkRun:
         if self.pictures is not None:
             self.pictures.keep(cards)  # on disk before the journal names them
         self.journal.chunk_done(self._file_of.get(chunk.id, 0), chunk, cards)
+        if self.on_settled is not None:
+            self.on_settled(chunk, cards)
 
     def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         """A chunk's cards in document order (journaled already): counted, and added."""

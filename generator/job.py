@@ -424,6 +424,17 @@ def run_job(
                                  counter.review_tokens))
 
     cuts: Dict[str, FlashcardError] = {}
+    shown = [0]  # cards handed to on_card so far
+    shown_lock = threading.Lock()
+
+    def show(chunk: Chunk, card: Card) -> None:
+        # No more early cards than the job's limit lets through (the final lists are cut to it).
+        with shown_lock:
+            if limit is not None and shown[0] >= limit:
+                return
+            shown[0] += 1
+        assert on_card is not None
+        on_card(chunk, card)
 
     def work(chunk: Chunk, depth: int = 0) -> List[Card]:
         wanted = cards_for_chunk(chunk, options, total_tokens)
@@ -431,7 +442,7 @@ def run_job(
         if ask is not None and ask.skip:
             return []
         wanted = ask.wanted if ask is not None and ask.wanted > 0 else wanted
-        card_cb = None if on_card is None else (lambda card: on_card(chunk, card))
+        card_cb = None if on_card is None else (lambda card: show(chunk, card))
         try:
             cards = generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens,
                                        card_cb, ask, lambda e: cuts.__setitem__(chunk.id, e))

@@ -2,15 +2,19 @@
 after a crash, a coverage summary and re-running only what failed. It only composes and
 connects its parts:
 
-- tabs: ``FileList`` (Files), ``CoverageView`` (Summary), ``ReviewPane`` (Review);
+- tabs: ``FileList`` (Files), ``TopicChecklist`` (Topics: "Find topics" over the files, then
+  a checklist; the job writes cards for the checked topics only), ``CoverageView`` (Summary),
+  ``ReviewPane`` (Review);
 - beside them ``CardOptions`` (deck, card type / note type with field mapping, tags) with the
   dialog's own rows: the ``ModelPicker``, requests at once, the adding mode, skip known;
 - ``ProgressRow``, ``MessageBar``; a ``BulkRunner`` per job (start, resume, retry failed).
 
 When a job was left unfinished (Anki closed or crashed mid-job, or it was stopped), opening
 the dialog offers it (Resume / Discard). The settings dialog is a callback (``open_settings``).
-A "Find topics" step (a topic checklist per file before generating) will be one more tab here,
-with a runner of its own."""
+The job's focus (a row of ``CardOptions``) and its topics go into the job's journal, so a resumed
+job asks the same things. In "review all before adding" mode the cards stream into the Review
+tab as they are written, marked "Arriving…" until their chunk ends (``StreamedRows``); they can be
+checked, edited and deleted while the job runs, and are added when it has ended."""
 import os
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -63,10 +67,13 @@ from .job_dialog import JobDialog
 from .message_bar import Action, MessageBar
 from .model_picker import ModelPicker
 from .progress_row import ProgressRow
+from .stream_rows import StreamedRows
+from .topic_list import TopicChecklist
+from .topic_runner import TopicOutcome, TopicRunner
 
 DIALOG_NAME = "OllamaFlashcardsBulk"
 TITLE = "Bulk Generate from Files"
-TAB_FILES, TAB_SUMMARY, TAB_REVIEW = range(3)
+TAB_FILES, TAB_TOPICS, TAB_SUMMARY, TAB_REVIEW = range(4)
 OpenSettings = Callable[[QWidget, Callable[[], None]], Any]
 
 
@@ -107,7 +114,11 @@ class BulkDialog(JobDialog):
         self.files = FileList()
         self.coverage = CoverageView()
         self.review = ReviewPane()
+        self.topics = TopicChecklist()
+        self.stream = StreamedRows(self.review.table, lambda: 0)
+        self.topic_runner: Optional[TopicRunner] = None
         self.tabs.addTab(self.files, "Files")
+        self.tabs.addTab(self.topics, "Topics")
         self.tabs.addTab(self.coverage, "Summary")
         self.tabs.addTab(self.review, "Review")
         self.splitter.addWidget(self.tabs)
@@ -163,6 +174,9 @@ class BulkDialog(JobDialog):
 
         # -- wiring
         self.files.edited.connect(self._leave_finished_job)
+        self.files.edited.connect(self._on_files_edited)
+        self.topics.find_requested.connect(self.find_topics)
+        self.topics.changed.connect(self._update_buttons)
         self.files.selection_changed.connect(self._update_buttons)
         self.coverage.retry_requested.connect(self.retry_failed)
         self.review.add_requested.connect(self.add_reviewed)
@@ -183,8 +197,8 @@ class BulkDialog(JobDialog):
     # ==== the job's settings ====================================================================
     @property
     def busy(self) -> bool:
-        """A job (or its preparation) is in progress."""
-        return self.runner is not None
+        """A job (or its preparation, or the topic step) is in progress."""
+        return self.runner is not None or self.topic_runner is not None
 
     @property
     def run(self) -> Any:
@@ -200,13 +214,15 @@ class BulkDialog(JobDialog):
         settings = get_settings()
         options = JobOptions.from_config(settings, model=self.models.model(), kind=self.options.kind(),
                                          parallel=self.parallel_spin.value(), max_cards=0,
-                                         depth=self.options.card_depth(),
+                                         depth=self.options.card_depth(), focus=self.options.focus(),
                                          figures=self.figures.mode().value)
-        # The job's journal keeps the target (note type and field mapping too): resuming uses it.
+        # The job's journal keeps the target (note type and field mapping too), the focus and
+        # the topics: resuming uses them.
         return BulkSpec(list(self.files.paths), options, self.options.target(), mode=self.mode().value,
                         skip_duplicates=settings.skip_duplicates, skip_known=self.skip_known.isChecked(),
                         skip_similar=settings.skip_similar,
-                        flagged=settings.bulk_flagged)
+                        flagged=settings.bulk_flagged,
+                        topics=self.topics.topics() if self.topics.has_topics() else [])
 
     def remember(self) -> None:
         save_config({"bulk_mode": self.mode().value, "bulk_skip_known": self.skip_known.isChecked(),
@@ -244,6 +260,95 @@ class BulkDialog(JobDialog):
     def status_texts(self) -> List[str]:
         return self.files.status_texts()
 
+    def _on_files_edited(self) -> None:
+        if self.topics.has_topics() and self.topic_runner is None:
+            self.topics.clear()
+            self.message.show_message("The files changed: their topics are cleared. Find topics again, "
+                                      "or generate from all of the files.", "info")
+
+    # ==== topics first =========================================================================
+    def find_topics(self) -> None:
+        """The optional first step: the model lists the files' key topics (a checklist)."""
+        if self.busy:
+            return
+        if not self.files.paths:
+            self.message.show_message("Add some files first.", "warning",
+                                      [("Add files…", self.files.choose_files)])
+            return
+        if not self.models.model():
+            self.message.show_message("Choose a model first.", "warning")
+            return
+        settings = get_settings()
+        options = self.spec().options
+        runner = TopicRunner(settings, options, files=list(self.files.paths), parent=self)
+        runner.planned.connect(lambda n: self.progress.show_progress(0, max(1, n), "Finding topics · %s"
+                                                                     % plural(n, "part")))
+        runner.topic.connect(self.topics.add_topic)
+        runner.chunk_done.connect(self._on_topic_chunk)
+        runner.finished.connect(self._on_topics_done)
+        runner.failed.connect(self._on_topics_failed)
+        self.topic_runner = runner
+        self.topics.set_topics([])
+        self.topics.set_busy(True, "Finding topics…")
+        self.message.clear()
+        self.tabs.setCurrentIndex(TAB_TOPICS)
+        self.progress.begin("Reading the files, then asking %s for their key topics…" % self.models.model())
+        self._update_buttons()
+        runner.start()
+
+    def _on_topic_chunk(self, done: int, total: int) -> None:
+        if self.topic_runner is not None and not self.topic_runner.cancelled:
+            self.progress.show_progress(done, total, "Finding topics · part %d of %d · %s" % (
+                min(done + 1, total), total, plural(len(self.topics.topics()), "topic")))
+
+    def _end_topics(self) -> bool:
+        """The topic step ended; False when the dialog is closing (nothing more to show)."""
+        if self.topic_runner is not None:
+            self.topic_runner.deleteLater()
+        self.topic_runner = None
+        self.topics.set_busy(False)
+        self.progress.end()
+        self._update_buttons()
+        if self.closing:
+            callbacks, self.close_callbacks = self.close_callbacks, []
+            self.cleanup()
+            for cb in callbacks:
+                cb()
+            return False
+        return True
+
+    def _on_topics_done(self, outcome: TopicOutcome) -> None:
+        result = outcome.result
+        if not self._end_topics():
+            return
+        self.topics.set_topics(result.topics)
+        if result.fatal is not None:
+            self._on_error(result.fatal)
+            return
+        notes = []
+        if outcome.unreadable:
+            notes.append("%s could not be read." % plural(len(outcome.unreadable), "file"))
+        if result.failures:
+            notes.append("%s gave no topics: %s." % (plural(len(result.failures), "part"),
+                                                    esc(result.failures[0].message.rstrip("."))))
+        if result.cut:
+            notes.append("%s cut short." % plural(len(result.cut), "list was", "lists were"))
+        n = len(result.topics)
+        if result.cancelled:
+            self.message.show_message("Stopped. %s found so far." % plural(n, "topic"), "info")
+        elif not n:
+            self.message.show_message("The model found no topics. " + " ".join(notes), "warning",
+                                      [("Retry", self.find_topics)])
+        else:
+            self.message.show_message(
+                "Found %s in %s. Uncheck what you do not want to learn, add your own, then Generate. %s"
+                % (plural(n, "topic"), plural(len(self.files.paths), "file"), " ".join(notes)),
+                "warning" if notes else "success")
+
+    def _on_topics_failed(self, err: BaseException) -> None:
+        if self._end_topics():
+            self._on_error(err)
+
     def _leave_finished_job(self) -> None:
         """Editing the file list after a job starts a new one."""
         if self.last_result is not None or self.offered:
@@ -265,6 +370,11 @@ class BulkDialog(JobDialog):
         if not self.models.model():
             self.message.show_message("Choose a model first.", "warning")
             self.models.combo.setFocus()
+            return
+        if self.topics.has_topics() and not self.topics.checked_count():
+            self.message.show_message("Check at least one topic, or Clear the topics to make cards "
+                                      "from all of the files.", "warning")
+            self.tabs.setCurrentIndex(TAB_TOPICS)
             return
         self.remember()
         spec = self.spec()
@@ -289,10 +399,13 @@ class BulkDialog(JobDialog):
         runner = BulkRunner(self.folder, get_settings(), self)
         runner.job_shown.connect(self._on_job_shown)
         runner.progress.connect(self._on_progress)
+        runner.card.connect(self._on_card)
+        runner.chunk.connect(self._on_chunk)
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_error)
         self.runner = runner
         self.last_result = None
+        self.stream.reset()
         self.message.clear()
         self.progress.begin(label)
         self.tabs.setCurrentIndex(TAB_FILES)
@@ -303,6 +416,26 @@ class BulkDialog(JobDialog):
         if self.runner is not None and not self.runner.cancelled:
             self.runner.cancel()
             self.progress.stopping("Stopping… (what is done is kept)")
+        if self.topic_runner is not None and not self.topic_runner.cancelled:
+            self.topic_runner.cancel()
+            self.progress.stopping("Stopping… (the topics found so far stay)")
+
+    def _on_card(self, chunk: Any, card: Any) -> None:
+        """Review mode: a card just written, a row in the Review tab at once (arriving)."""
+        if self.runner is None:
+            return
+        if not self.stream.count:  # the first card of this job: its own review
+            self.review_chunks = []
+            self.review.table.clear_cards()  # a new job's cards (the previous review is done)
+            self.review.table.set_kind(self.options.kind())
+            self.review.label.setText("Cards arrive here as the model writes them. Check, edit or "
+                                      "delete them now; add them when the job has ended.")
+            self.tabs.setCurrentIndex(TAB_REVIEW)
+        self.stream.card(chunk, card)
+
+    def _on_chunk(self, chunk: Any, cards: List[Any]) -> None:
+        if self.runner is not None:
+            self.stream.settle(chunk, cards)
 
     def _on_job_shown(self, journal: Journal) -> None:
         self.journal = journal
@@ -342,6 +475,7 @@ class BulkDialog(JobDialog):
 
     def _on_error(self, err: BaseException) -> None:
         """A failure before or outside the run (server down, model missing, collection)."""
+        self.stream.leftovers(remove=True)
         self._end()
         if self.closing:
             return
@@ -362,6 +496,8 @@ class BulkDialog(JobDialog):
 
     def _on_finished(self, result: Optional[BulkResult]) -> None:
         runner = self.runner
+        # rows of chunks that never ended go (a resumed job asks those chunks again), unless edited
+        self.stream.leftovers(remove=True)
         if result is None:  # stopped before it began
             self._end()
             self.message.show_message("Stopped before it began. Resume it any time.", "info",
@@ -399,11 +535,17 @@ class BulkDialog(JobDialog):
         writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index)
         self.review_writer = writer
         self.review_chunks = [r.id for r in journal.state.pending_chunks()]
-        cards = list(result.pending)
         table = self.review.table
-        table.clear_cards()
-        table.set_kind(spec.target.kind)
         table.uncheck_flagged = get_settings().uncheck_flagged
+        if self.stream.count or self.stream.settled:
+            # The rows streamed in this run stay (with the user's edits and deletions); the cards
+            # of chunks done in an earlier run are added to them.
+            extra = [c for c in result.pending if c.chunk_id not in self.stream.settled]
+        else:
+            table.clear_cards()
+            table.set_kind(spec.target.kind)
+            extra = list(result.pending)
+        cards = list(table.cards) + extra
 
         def op(col: Collection) -> None:
             writer.mark(col, cards)
@@ -412,7 +554,8 @@ class BulkDialog(JobDialog):
             self.pending -= 1
             if not is_alive(self):
                 return
-            table.add_cards(cards)
+            table.add_cards(extra)
+            table.refresh_marks()
             if spec.skip_duplicates:
                 table.uncheck_duplicates()
             self.review.label.setText("%s from %s. Check the ones to keep, double-click to edit."
@@ -554,8 +697,12 @@ class BulkDialog(JobDialog):
         self.review.update_buttons(idle, bool(self.review_chunks))
         for w in (self.options.kind_combo, self.options.mapping, self.options.tags_edit, self.models,
                   self.parallel_spin, self.mode_add, self.mode_review, self.skip_known,
-                  self.options.deck_widget, self.figures):
+                  self.options.deck_widget, self.figures, self.options.focus_edit):
             w.setEnabled(idle)
+        if self.topic_runner is None:
+            self.topics.find_btn.setEnabled(idle and bool(self.files.paths))
+        if self.topics.has_topics() and self.last_result is None:
+            self.start_btn.setText("Generate for %s" % plural(self.topics.checked_count(), "topic"))
 
     def idle(self) -> bool:
         """Nothing running in the background for this dialog (tests wait for this)."""
@@ -599,6 +746,8 @@ class BulkDialog(JobDialog):
         self.models.cancel_pull()
         if self.runner is not None:
             self.runner.cancel()
+        if self.topic_runner is not None:
+            self.topic_runner.cancel()
 
     def release(self) -> None:
         self.options.cleanup()

@@ -4,15 +4,19 @@ its failed sections, reporting to the main thread through signals:
 - ``job_shown(Journal)``: the job's journal is open (its files are known);
 - ``progress(files, BulkProgress)``: a few times a second while it runs (polled, so the job's
   thread never waits for the window);
-- ``finished(BulkResult)`` or ``failed(error)``: once, at the end.
+- in "review all before adding" mode, ``card(Chunk, Card)`` the moment the model has written a
+  card (a copy the table may edit) and ``chunk(Chunk, cards)`` when a chunk's final cards are
+  in the journal (``generator.stream_cards.reconcile`` maps the early ones to them); through a
+  ``MainQueue``, in order and in slices of a few milliseconds;
+- ``finished(BulkResult)`` or ``failed(error)``: once, at the end (after every card and chunk).
 
 Steps: ask the server (fails early: no server, no model) and write the journal → in a
 collection op, settle adds a crash left in doubt and find sections already in the collection
 → the run itself on a worker (not a QueryOp, which would count the whole job as "the backend
 is blocking"). In "add" mode each batch of cards is added by a ``CollectionOp`` on the main
 thread (``QtAdder``: one undo step per batch). ``cancel()`` stops within a second; what is
-done is kept and can be resumed. Streaming cards into the Review tab will hang on one more
-signal here (``chunk``), like ``GenerationRunner``'s."""
+done is kept and can be resumed."""
+import copy
 import os
 import threading
 from typing import Any, Callable, List, Optional
@@ -30,6 +34,7 @@ from ..generator.jobfiles import INDEX_NAME
 from ..generator.journal import ChunkIndex, Journal
 from .common import is_alive, on_main, run_long, run_network, run_with_collection
 from .figure_widgets import graphics
+from .main_queue import MainQueue
 
 REFRESH_MS = 250  # how often the job's state is shown while it runs
 
@@ -87,6 +92,8 @@ class QtAdder(Adder):
 class BulkRunner(QObject):
     job_shown = pyqtSignal(object)  # Journal
     progress = pyqtSignal(object, object)  # List[FileStatus], BulkProgress
+    card = pyqtSignal(object, object)  # Chunk, Card (a copy), in review mode
+    chunk = pyqtSignal(object, object)  # Chunk, List[Card], in review mode
     finished = pyqtSignal(object)  # BulkResult
     failed = pyqtSignal(object)  # BaseException
 
@@ -101,6 +108,7 @@ class BulkRunner(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self._tick)
+        self.queue = MainQueue(self)
 
     # --- starting -----------------------------------------------------------------------------
     def start(self, spec: BulkSpec) -> None:
@@ -165,12 +173,16 @@ class BulkRunner(QObject):
         backend = make_backend(self.settings)
         similar = CACHE.get(self.settings)  # duplicates by meaning, when an embed_model is set
         CACHE.start_build(self.settings)
+        review = spec.mode == BulkMode.REVIEW
         run = BulkRun(journal, backend, adder, known, self.cancel_event, only_failed=only_failed,
-                      similar=similar, graphics=graphics())
+                      similar=similar, graphics=graphics(),
+                      on_card=self._on_card if review else None,
+                      on_settled=self._on_settled if review else None)
         self.run = run
         self.writer = writer
         self._tick()
         self.timer.start()
+        self.queue.start()
 
         def op() -> BulkResult:
             try:
@@ -179,7 +191,15 @@ class BulkRunner(QObject):
                 backend.close()
                 journal.close()
 
-        run_long(op, self._done, self._fail)
+        run_long(op, lambda result: self.queue.put(lambda: self._done(result)),
+                 lambda err: self.queue.put(lambda: self._fail(err)))
+
+    def _on_card(self, chunk: Any, card: Card) -> None:  # on the job's thread
+        shown = copy.deepcopy(card)
+        self.queue.put(lambda: self.card.emit(chunk, shown) if is_alive(self) else None)
+
+    def _on_settled(self, chunk: Any, cards: List[Card]) -> None:  # on the job's thread
+        self.queue.put(lambda: self.chunk.emit(chunk, cards) if is_alive(self) else None)
 
     def _tick(self) -> None:
         if self.run is not None and is_alive(self):
@@ -189,11 +209,13 @@ class BulkRunner(QObject):
     def _done(self, result: BulkResult) -> None:
         if is_alive(self):
             self.timer.stop()
+            self.queue.stop()
             self.finished.emit(result)
 
     def _fail(self, err: BaseException) -> None:
         if is_alive(self):
             self.timer.stop()
+            self.queue.stop()
             self.failed.emit(err)
 
     def index(self) -> ChunkIndex:

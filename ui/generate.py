@@ -34,7 +34,7 @@ to it (ui/launch.py)."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
@@ -82,6 +82,7 @@ from .model_picker import ModelPicker
 from .progress_row import ProgressRow
 from .review import ReviewTable
 from .source_panel import SourcePanel
+from .stream_rows import StreamedRows
 from .topic_list import TopicChecklist
 from .topic_runner import TopicOutcome, TopicRunner
 
@@ -115,7 +116,6 @@ class GenerateDialog(JobDialog):
         self.job_started = 0.0
         self.job_options: Optional[JobOptions] = None  # as prepared, for regenerate-one
         self.chunks: Dict[str, Chunk] = {}  # chunk id -> Chunk, for regenerate-one
-        self.delivered: Dict[int, Card] = {}  # id(card) -> card already in the table
         self.last_added: List[NoteId] = []  # note ids of the last "Add"
         self.added_at = 0.0  # when (time.monotonic()) the last "Add" was done
         self.end_message = -1  # MessageBar.serial of the last job's own message
@@ -123,9 +123,7 @@ class GenerateDialog(JobDialog):
         self.pending = 0  # background checks still running (duplicates, regenerate, add)
         self.topic_runner: Optional[TopicRunner] = None
         self.topic_chunks: Optional[List[Chunk]] = None  # the chunks the listed topics point at
-        self.early: Dict[str, List[Tuple[int, Card]]] = {}  # chunk id -> (row key, card) streamed
         self.last_progress: Optional[Progress] = None  # repainted when a streamed row arrives
-        self.streamed = 0  # rows of this run so far (streamed and settled), for the progress line
         self._update_due = False
         self._added_pictures: List[str] = []  # what writing the cards' pictures said
 
@@ -136,6 +134,7 @@ class GenerateDialog(JobDialog):
         self.models = ModelPicker(self.message, self.open_settings)
         self.models.set_model(settings.model)
         self.table = ReviewTable()
+        self.stream = StreamedRows(self.table, lambda: self.run_no)  # rows as cards are written
         self.topics = TopicChecklist()
         self.figures = FigureChoice(settings)
         self.figure_job = FigureJob()
@@ -315,8 +314,7 @@ class GenerateDialog(JobDialog):
         self.table.uncheck_flagged = settings.uncheck_flagged
         target = self.options.target()
         self.run_no += 1
-        self.delivered = {}
-        self.early = {}
+        self.stream.reset()
         self.figure_notes = []
         self.job_started = time.monotonic()
         self.message.clear()
@@ -377,7 +375,7 @@ class GenerateDialog(JobDialog):
         self.last_progress = p
         current = min(p.chunks_done + 1, p.chunks_total) if p.chunks_total else p.chunks_done + 1
         parts = ["Chunk %d of %d" % (current, p.chunks_total) if p.chunks_total
-                 else "Chunk %d" % current, plural(max(p.cards, self.streamed), "card")]
+                 else "Chunk %d" % current, plural(max(p.cards, self.stream.count), "card")]
         if p.tokens_per_s:
             parts.append("%.0f tokens/s" % p.tokens_per_s)
         if p.failed:
@@ -389,55 +387,15 @@ class GenerateDialog(JobDialog):
 
     def _on_card(self, chunk: Chunk, card: Card) -> None:
         """A card the model has just written: a row at once, marked as arriving."""
-        if self.runner is None:
-            return
-        key = self.table.append(card, self.run_no, arriving=True)
-        self.table.resizeRowToContents(self.table.rowCount() - 1)
-        self.early.setdefault(chunk.id, []).append((key, card))
-        self.delivered[id(card)] = card
-        self.streamed += 1
-        self._update_soon()
+        if self.runner is not None:
+            self.stream.card(chunk, card)
+            self._update_soon()
 
     def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         """A chunk has ended: its final list settles the rows streamed for it."""
-        from ..generator.stream_cards import reconcile
-
         self.chunks[chunk.id] = chunk
-        early = self.early.pop(chunk.id, [])
-        if not early:
-            self._deliver(cards)
-            self.streamed += len(cards)
-            return
-        table = self.table
-        rec = reconcile([c for _k, c in early], cards)
-        for i, j in rec.same + rec.replaced:
-            key = early[i][0]
-            row = table.row_at(key)
-            self.delivered[id(cards[j])] = cards[j]
-            if row is None or row.added is not None:
-                continue  # deleted by the user (stays deleted), or added already (left alone)
-            if not row.edited and row.card is not cards[j]:
-                table.update_row(key, cards[j])  # never an edited row
-            table.set_arriving(key, False)
-        for i in rec.withdrawn:
-            key = early[i][0]
-            row = table.row_at(key)
-            if row is not None and row.added is None and not row.edited:
-                table.remove(key)
-                self.streamed -= 1
-            elif row is not None:
-                table.set_arriving(key, False)
-        fresh = [cards[j] for j in rec.added]
-        self._deliver(fresh)
-        self.streamed += len(fresh)
+        self.stream.settle(chunk, cards)
         self._update_soon()
-
-    def _settle_leftovers(self) -> None:
-        """Rows of chunks that never ended (cancelled, failed): kept, no longer arriving."""
-        for early in self.early.values():
-            for key, _card in early:
-                self.table.set_arriving(key, False)
-        self.early = {}
 
     def _update_soon(self) -> None:
         """Refresh the buttons and the progress line at most every 100 ms while cards stream."""
@@ -456,8 +414,9 @@ class GenerateDialog(JobDialog):
         QTimer.singleShot(100, update)
 
     def _deliver(self, cards: List[Card]) -> None:
-        fresh = [c for c in cards if id(c) not in self.delivered]
-        self.delivered.update((id(c), c) for c in fresh)
+        """Cards of the job not in the table yet (every chunk's are, unless a signal was lost)."""
+        fresh = [c for c in cards if id(c) not in self.stream.seen]
+        self.stream.seen.update((id(c), c) for c in fresh)
         self.table.add_cards(fresh, self.run_no)
         self._update_buttons()
 
@@ -468,7 +427,7 @@ class GenerateDialog(JobDialog):
         self.chunks.update(outcome.chunks)
         self.last_result = result
         self._deliver(result.cards)
-        self._settle_leftovers()
+        self.stream.leftovers()
         self._finish_job()
         # (rows streamed from a part that never ended, e.g. on Cancel, are kept too)
         n = max(len(result.cards), len(self.table.cards_of_run(self.run_no)))
@@ -553,7 +512,7 @@ class GenerateDialog(JobDialog):
         run_long(lambda: similar.mark(cards), done, lambda _err: None)
 
     def _on_job_failed(self, err: BaseException) -> None:
-        self._settle_leftovers()
+        self.stream.leftovers()
         self._finish_job()
         self._show_engine_error(err, kept=0)
         self._keep_added_in_reach()
@@ -563,7 +522,6 @@ class GenerateDialog(JobDialog):
             self.runner.deleteLater()
         self.runner = None
         self.last_progress = None
-        self.streamed = 0
         self.progress.end()
         self._update_buttons()
 
@@ -921,7 +879,7 @@ class GenerateDialog(JobDialog):
     def may_close(self) -> bool:
         """Ask before throwing away a running job or cards not added yet."""
         if self.runner is not None:
-            made = len(self.delivered)
+            made = self.stream.count
             if not askUser("Cards are still being generated (%s so far). Stop and close, "
                            "discarding them?" % plural(made, "card"), parent=self, defaultno=True):
                 return False

@@ -10,7 +10,7 @@ from typing import Callable, Deque, Optional
 from aqt.qt import QObject, QTimer
 
 TICK_MS = 20
-BUDGET_MS = 12
+BUDGET_MS = 8
 
 
 class MainQueue(QObject):

@@ -206,19 +206,24 @@ class ReviewTable(QTableWidget):
         return row.key
 
     def add_cards(self, cards: Sequence[Card], run: int = 0) -> List[int]:
+        start = len(self.rows)
         keys = [self.append(card, run) for card in cards]
         for index in range(len(self.rows) - len(keys), len(self.rows)):
             self.resizeRowToContents(index)  # the new rows only: the others keep their height
         self._emit_checked()
         return keys
 
-    def update_row(self, key: int, card: Card) -> bool:
+    def emit_checked(self) -> None:
+        """Say how many cards are checked (after changes made with ``emit=False``)."""
+        self._emit_checked()
+
+    def update_row(self, key: int, card: Card, emit: bool = True) -> bool:
         """Show ``card`` in the row ``key``; False (and nothing changes) when the user edited
-        that row or it is gone."""
+        that row or it is gone. ``emit=False``: the caller calls ``emit_checked`` after a batch."""
         index = self._index_of_key(key)
         if index < 0 or self.rows[index].edited:
             return False
-        self._replace_at(index, card)
+        self._replace_at(index, card, emit)
         return True
 
     def set_arriving(self, key: int, arriving: bool) -> None:
@@ -244,18 +249,30 @@ class ReviewTable(QTableWidget):
         if index >= 0:
             self._replace_at(index, new)
 
-    def _replace_at(self, index: int, new: Card) -> None:
+    def _replace_at(self, index: int, new: Card, emit: bool = True) -> None:
+        old = self.rows[index].card
         checked = self.is_checked(index)
-        if self.uncheck_similar and new.similar_to is not None and self.rows[index].card.similar_to is None:
+        if self.uncheck_similar and new.similar_to is not None and old.similar_to is None:
             checked = False  # it turned out similar in meaning to a note
-        if self.uncheck_flagged and is_flagged(new) and not is_flagged(self.rows[index].card):
+        if self.uncheck_flagged and is_flagged(new) and not is_flagged(old):
             checked = False  # flagged since it was shown (the checks run when its chunk ends)
-        self.busy_rows.pop(id(self.rows[index].card), None)
+        self.busy_rows.pop(id(old), None)
         self.rows[index].card = new
         self.rows[index].edited = False
-        self._fill_row(index, checked=checked)
-        self.resizeRowToContents(index)
-        self._emit_checked()
+        if (self._sides(old), old.quote, old.source) == (self._sides(new), new.quote, new.source):
+            # the same card as shown (e.g. streamed, then final): its marks and box only
+            if checked != self.is_checked(index):
+                was, self._filling = self._filling, True
+                try:
+                    self.set_checked(index, checked)
+                finally:
+                    self._filling = was
+            self._fill_marks(index)
+        else:
+            self._fill_row(index, checked=checked)
+            self.resizeRowToContents(index)  # the height follows the text
+        if emit:
+            self._emit_checked()
 
     def remove_cards(self, cards: Sequence[Card]) -> None:
         ids = {id(c) for c in cards}

@@ -184,6 +184,8 @@ class TopicChecklist(QWidget):
                          ("" if topic.grounded else "⚠ ") + (topic.section or ""))
             item.setText(COL_CARDS, str(topic.cards))
             tip = [topic.summary] if topic.summary else []
+            if topic.document and not topic.custom:
+                tip.insert(0, "From %s" % topic.document + (" · %s" % topic.section if topic.section else ""))
             if topic.quote:
                 tip.append("“%s”" % topic.quote)
             if not topic.grounded and not topic.custom:
