@@ -36,7 +36,7 @@ from .errors import (
 from .prompts import retry_prompt, system_prompt, user_prompt
 from .review_pass import ReviewStats, review_chunk
 from .schema import answer_schema
-from .stream_cards import CardStream
+from .stream_cards import CardStream, with_checks
 from .vision import content_tokens, figure_finish, picture_cards, prepare_images, user_text, with_images
 
 MAX_CARDS_PER_ANSWER = 300  # a bound on untrusted input, not a count: extra good cards are kept
@@ -260,7 +260,7 @@ def generate_for_chunk(
         think=options.think,
     )
     request = with_images(request, chunk, images)
-    finish = figure_finish(ask.assign, chunk, images)
+    finish = with_checks(figure_finish(ask.assign, chunk, images), options.language, chunk.text)
     last: Optional[FlashcardError] = None
     for attempt in range(2):
         if cancel is not None and cancel.is_set():

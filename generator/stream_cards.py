@@ -261,6 +261,22 @@ class CardStream:
         return cards
 
 
+def with_checks(finish: Optional[CardFinish], language: str, source_text: str) -> CardFinish:
+    """``finish`` followed by the card checks (generator/checks.py), so a card shown early carries
+    its flags as it arrives; the chunk's final list is checked again (``review_pass``)."""
+    from .checks import check_card, expectation
+
+    expected = expectation(language, source_text)
+
+    def run(card: Card) -> Optional[Card]:
+        out = finish(card) if finish is not None else card
+        if out is not None:
+            out.flags = [f.pair() for f in check_card(out, expected)]
+        return out
+
+    return run
+
+
 @dataclass
 class Reconciled:
     """How the cards shown early (``early``) map to a chunk's final list (``final``)."""

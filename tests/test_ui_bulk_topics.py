@@ -1,9 +1,14 @@
 """Topics first, focus and cards as they are written in the Bulk dialog, in the real Anki main
 window (headless) against the fake Ollama server."""
 import json
+import re
 
 from fake_ollama import FakeOllama
 from test_ui_bulk import HTML, MD, TXT, bulk, deck_notes, open_bulk, wait_finished, write  # noqa: F401
+
+# The texts of test_ui_bulk with every sentence made this test's own, so the cards this test adds
+# are no duplicates of the ones test_ui_bulk adds to the shared collection (and the other way).
+MD, TXT, HTML = (re.sub(r"(?m)(?:^|(?<=[.!?] )|(?<=<p>))(?=[A-Z])", "Zq ", t) for t in (MD, TXT, HTML))
 
 TOPIC_TAG = "ollama-flashcards::topic::"
 
@@ -24,7 +29,7 @@ def test_topics_over_the_files_focus_and_rows_streaming_into_review(anki_app, bu
         assert dlg.tabs.currentIndex() == bulk.TAB_TOPICS
         anki_app.wait_until(lambda: dlg.idle() and dlg.topics.has_topics(), 60, "no topics found")
         topics = dlg.topics.topics()
-        assert {t.document for t in topics} == {"rivers.md", "volcanoes.txt", "cells.html"}
+        assert {t.document for t in topics} == {"rivers.md", "volcanoes.txt", "cells.html"}, topics
         assert "Found %d topics in 3 files" % len(topics) in dlg.message.text()
         anki_app.screenshot(dlg, "bulk-topics")
         # not the cells; one volcano topic renamed; one of my own

@@ -241,3 +241,16 @@ def test_an_answer_with_nothing_closed_is_still_retried(server, backend):
     server.script(Reply(content='{"cards": [{"front": "What produces', done_reason="length"))
     result = run_job([CHUNK], backend, JobOptions(model="llama3.2", max_cards=5))
     assert len(server.chat_bodies()) == 2 and result.cards and not result.cut
+
+
+@pytest.mark.timeout(30)
+def test_cards_carry_their_check_flags_as_they_arrive(server, backend):
+    server.script(Reply.cards([
+        {"front": "Is it true that mitochondria produce most of the cell's ATP?", "back": "Yes",
+         "quote": "Mitochondria produce most of the cell's ATP"},
+        CARDS[1]], pieces=12))
+    seen = []
+    result = run_job([CHUNK], backend, JobOptions(model="llama3.2", max_cards=5, self_review="off"),
+                     on_card=lambda ch, c: seen.append((c.front, [check for check, _ in c.flags])))
+    assert seen[0][1] and not seen[1][1]  # flagged the moment it arrived, before its chunk ended
+    assert [check for check, _ in result.cards[0].flags] == seen[0][1]
