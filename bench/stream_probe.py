@@ -166,7 +166,6 @@ def main() -> None:
             timed_obj(dlg.progress.label, "setToolTip", "label.setToolTip")
             timed_obj(dlg.table, "set_arriving", "table.set_arriving")
             timed_obj(dlg.table, "update_row", "table.update_row")
-            timed_obj(dlg.table, "fit_columns", "table.fit_columns")
             timed_obj(dlg.table, "emit_checked", "table.emit_checked")
             timed_obj(dlg.table, "remove", "table.remove")
             timed_obj(dlg.table, "add_cards", "table.add_cards")
