@@ -255,7 +255,10 @@ class ReviewTable(QTableWidget):
         if self.uncheck_similar and new.similar_to is not None and old.similar_to is None:
             checked = False  # it turned out similar in meaning to a note
         if self.uncheck_flagged and is_flagged(new) and not is_flagged(old):
-            checked = False  # flagged since it was shown (the checks run when its chunk ends)
+            checked = False  # flagged since it was shown (e.g. by the rewrite pass's checks)
+        elif (not checked and self.uncheck_flagged and is_flagged(old) and not is_flagged(new)
+              and _wanted(new, True)):
+            checked = True  # it arrived flagged (and so unchecked); its rewrite is fine
         self.busy_rows.pop(id(old), None)
         self.rows[index].card = new
         self.rows[index].edited = False
