@@ -211,3 +211,38 @@ def test_ensure_cloze(text: str, hint: str) -> None:
         assert normalize_cloze(out) == out
     else:
         assert not CLOZE_RE.search(normalize_cloze(text))
+
+
+# The fast paths (a plain one-line field, visible text at C speed, the checks' word cover) give
+# exactly what the full pipeline gives.
+FAST_PATH_PIECES = ["a", "Bc", "1", "1. ", "12) ", "- ", "+ ", "• ", "# ", " ", "\t", "\n", "\r", "\xa0",
+                    "\u200b", "\u200e", "\u3164", "\u0301", "é", "😀", "\x00", "\x1f", "\x7f", "\x85",
+                    "\ufdd0", "\ufffe", "\ud800", "*", "_", "`", "$", "\\", "(", ")", "<", ">", "&",
+                    "[", "]", "~", ":", "/", "http://x.org", "mailto:a@b", "&nbsp;", "&#8203;", "<b>",
+                    "</b>", "<br>", "<script>x</script>", "[sound:a.mp3]"]
+fast_path_text = st.lists(st.one_of(st.sampled_from(FAST_PATH_PIECES), st.text(max_size=4)),
+                          max_size=12).map("".join)
+
+
+@_settings(1500)
+@given(fast_path_text)
+def test_field_fast_paths_give_the_full_pipelines_result(text: str) -> None:
+    import unicodedata
+
+    from generator.cardtext import _BLANK_LOOKALIKES, visible_text
+    from generator.formatting import _EDGE_BREAKS, markdown_inline_to_html
+
+    assert to_field_html(text) == _EDGE_BREAKS.sub("", sanitize_html(markdown_inline_to_html(text)))
+    every_char = "".join(ch for ch in html_to_text(text)
+                         if unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LOOKALIKES)
+    assert visible_text(text) == every_char
+
+
+@_settings(500)
+@given(st.lists(st.text("abcde", min_size=1, max_size=11), max_size=8),
+       st.lists(st.text("abcde", min_size=1, max_size=11), max_size=8))
+def test_word_cover_is_the_pairwise_one(needles: list, haystack: list) -> None:
+    from generator.checks import _covered, _same_word
+
+    pairwise = sum(1 for n in needles if n in haystack or any(_same_word(n, h) for h in haystack))
+    assert _covered(needles, haystack) == pairwise
