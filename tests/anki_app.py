@@ -219,6 +219,15 @@ class AnkiTestApp:
     def pump(self, seconds: float = 0.0) -> None:
         pump(self.app, seconds)
 
+    def resize(self, widget: Any, width: int, height: int) -> None:
+        """``widget.resize`` that holds: a dialog that restores a saved geometry (aqt's restoreGeom)
+        is capped to the screen 50 ms after it is shown (the offscreen screen is 800 px wide), which
+        would undo a resize made before that (screenshots came out 800 px wide, depending on the
+        order the tests ran in)."""
+        self.pump(0.1)
+        widget.resize(width, height)
+        self.pump(0.02)
+
     def wait_until(self, condition: Callable[[], Any], timeout: float = 10.0, message: str = "") -> Any:
         return wait_until(self.app, condition, timeout, message)
 

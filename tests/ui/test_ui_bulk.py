@@ -107,6 +107,7 @@ def test_three_file_types_and_a_broken_file(anki_app, bulk, server, tmp_path):
     assert sections and all(s.startswith("Rivers") for s in sections)
     assert result.finished  # the journal is closed: nothing to resume
     assert bulk.unfinished(bulk.bulk_folder()) == []
+    anki_app.resize(dlg, 900, 600)
     anki_app.screenshot(dlg, "bulk-dialog")
     dlg.tabs.setCurrentIndex(bulk.TAB_SUMMARY)
     anki_app.screenshot(dlg, "bulk-summary")
@@ -146,6 +147,7 @@ def test_cancel_stops_at_once_and_resume_finishes_without_doubles(anki_app, bulk
         kept = len(deck_notes(anki_app.col, deck))
         assert kept == len(result.note_ids) > 0  # the cards made before the cancel were added
         assert any(s.startswith("Stopped at chunk") for s in dlg.status_texts())
+        anki_app.resize(dlg, 900, 600)
         anki_app.screenshot(dlg, "bulk-cancelled")
         dlg.close()
         anki_app.wait_until(lambda: not anki_app.top_windows(bulk.BulkDialog), 15)
@@ -183,6 +185,7 @@ def test_review_mode_adds_only_the_checked_cards(anki_app, bulk, server, tmp_pat
     n = len(dlg.review.table.cards)
     dlg.review.table.set_checked(0, False)
     assert dlg.review.add_btn.text() == "Add %d card%s" % (n - 1, "" if n - 1 == 1 else "s")
+    anki_app.resize(dlg, 900, 600)
     anki_app.screenshot(dlg, "bulk-review")
     dlg.review.add_btn.click()
     anki_app.wait_until(lambda: not dlg.review.table.cards and dlg.idle(), 10)

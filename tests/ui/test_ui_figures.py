@@ -202,7 +202,7 @@ def test_screenshot_of_figure_cards_in_the_review_table(anki_app, vision_server,
         generate(anki_app, dlg)
         shown = [c for c in dlg.table.cards if c.figure]
         assert len(shown) == 3 and [c.source.location for c in shown] == ["page 1", "page 2", "page 3"]
-        dlg.resize(1100, 720)
+        anki_app.resize(dlg, 1100, 720)
         dlg.table.selectRow(0)
         anki_app.screenshot(dlg, "figure-cards")
     finally:

@@ -210,7 +210,7 @@ def test_cancel_keeps_the_cards_made_so_far(anki_app):
         anki_app.wait_until(lambda: dlg.table.cards, 15, "no cards arrived")
         assert dlg.busy and not dlg.progress.isHidden()
         assert "Chunk" in dlg.progress.label.text() and "of" in dlg.progress.label.text()
-        dlg.resize(1000, 650)
+        anki_app.resize(dlg, 1000, 650)
         anki_app.screenshot(dlg, "progress")
         dlg.progress.cancel_btn.click()
         anki_app.wait_until(dlg.idle, 15, "cancel did not stop the job within 15 s")
@@ -231,7 +231,7 @@ def test_server_down_says_how_to_start_it_and_retry_works(anki_app):
     assert "ollama serve" in text
     assert dlg.message.action_titles() == ["Retry", "Settings…"]
     assert dlg.message.level == "error"
-    dlg.resize(1000, 650)
+    anki_app.resize(dlg, 1000, 650)
     anki_app.screenshot(dlg, "server-down")
 
     # generating anyway gives the same short message, not a traceback
@@ -262,7 +262,7 @@ def test_missing_model_offers_pull_with_progress(anki_app, server):
     dlg = open_dialog(anki_app, server.url, model="mistral")
     assert "not on the server" in dlg.message.text()
     assert dlg.message.action_titles() == ["Pull mistral"]
-    dlg.resize(1000, 650)
+    anki_app.resize(dlg, 1000, 650)
     anki_app.screenshot(dlg, "pull-offer")
     dlg.message.trigger("Pull mistral")
     anki_app.wait_until(lambda: server.pulled == ["mistral"], 10)

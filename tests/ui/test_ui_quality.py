@@ -53,6 +53,7 @@ def test_flags_rewrites_and_unchecked_rows_in_the_review_table(anki_app, server)
     tip = table.item(1, review.COL_MARKS).toolTip()
     assert "Before: " + CARDS[1]["front"] in tip and "yes/no" in tip
     assert dlg.add_btn.text() == "Add 3 cards"
+    anki_app.resize(dlg, 1000, 680)
     anki_app.screenshot(dlg, "review-flagged")
     dlg.close()
 

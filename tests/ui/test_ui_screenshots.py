@@ -62,7 +62,7 @@ def fill_review(app, dlg, server):
 def test_generate_and_review_screenshots(anki_app, server, dark):
     with theme(anki_app, dark):
         dlg = open_dialog(anki_app, server.url, max_cards=5)
-        dlg.resize(1100, 700)
+        anki_app.resize(dlg, 1100, 700)
         suffix = "-dark" if dark else ""
         dlg.source.edit.setPlainText(TEXT)
         dlg.options.tags_edit.setText("biology ollama-flashcards")
@@ -77,7 +77,7 @@ def test_generate_and_review_screenshots(anki_app, server, dark):
 def test_small_window_stacks_and_keeps_the_buttons(anki_app, server):
     dlg = open_dialog(anki_app, server.url, max_cards=5)
     fill_review(anki_app, dlg, server)
-    dlg.resize(640, 480)
+    anki_app.resize(dlg, 640, 480)
     anki_app.pump(0.2)
     from aqt.qt import Qt
 
@@ -86,7 +86,7 @@ def test_small_window_stacks_and_keeps_the_buttons(anki_app, server):
         assert b.isVisible()
         assert dlg.rect().contains(b.geometry().translated(b.parentWidget().mapTo(dlg, b.pos()) - b.pos()))
     anki_app.screenshot(dlg, "generate-small")
-    dlg.resize(1000, 650)
+    anki_app.resize(dlg, 1000, 650)
     anki_app.pump(0.1)
     assert dlg.splitter.orientation() == Qt.Orientation.Horizontal
     dlg.table.set_all_checked(False)
@@ -97,7 +97,7 @@ def test_settings_screenshots(anki_app, dark):
     settings = anki_app.module("ui.settings")
     with theme(anki_app, dark):
         dlg = settings.SettingsDialog(anki_app.mw)
-        dlg.resize(640, 760)
+        anki_app.resize(dlg, 640, 760)
         dlg.show()
         anki_app.pump(0.1)
         anki_app.screenshot(dlg, "settings" + ("-dark" if dark else ""))

@@ -26,7 +26,7 @@ def test_checked_topics_only_with_an_edited_title_and_one_of_the_users_own(anki_
     text = text_for("topics checklist")
     deck = anki_app.new_deck("Topics")
     dlg = open_dialog(anki_app, server.url, max_cards=0)
-    dlg.resize(1100, 760)
+    anki_app.resize(dlg, 1100, 760)
     dlg.source.edit.setPlainText(text)
     dlg.options.deck_chooser.selected_deck_id = anki_app.col.decks.id_for_name(deck)
     dlg.options.focus_edit.setText("only the plants")
@@ -104,7 +104,7 @@ def test_rows_arrive_while_the_model_writes_and_edits_survive(anki_app):
     text = text_for("rows arrive while the model writes")
     with FakeOllama(rate=60) as srv:  # about 1.5 s per card
         dlg = open_dialog(anki_app, srv.url, max_cards=5)
-        dlg.resize(1100, 700)
+        anki_app.resize(dlg, 1100, 700)
         dlg.source.edit.setPlainText(text)
         dlg.generate_btn.click()
         anki_app.wait_until(lambda: len(dlg.table.rows) >= 2, 20, "no rows arrived")
@@ -181,7 +181,7 @@ def test_screenshots_of_the_checklist_and_of_rows_arriving(anki_app, server):
     from test_ui_generate import TEXT
 
     dlg = open_dialog(anki_app, server.url, max_cards=0)
-    dlg.resize(1100, 780)
+    anki_app.resize(dlg, 1100, 780)
     dlg.source.edit.setPlainText(TEXT)
     dlg.options.focus_edit.setText("the biology, not the chemistry")
     server.script(Reply(content=json.dumps({"topics": TOPICS})))
