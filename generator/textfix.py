@@ -17,13 +17,9 @@ import re
 import unicodedata
 from typing import Dict, List, Optional, Tuple
 
-# The byte level lives in charset; its public names are re-exported here (sources, tests).
-from .charset import (ERRORS, SAMPLE_SIZE, binary_kind, detect_encoding,
-                      incremental_decoder)
+# The byte level (encoding detection, binary kinds) lives in charset: import its names from there.
+from .charset import SAMPLE_SIZE, detect_encoding, incremental_decoder
 from .mojibake import repair as repair_mojibake
-
-__all__ = ["ERRORS", "SAMPLE_SIZE", "binary_kind", "detect_encoding", "incremental_decoder",
-           "decode_bytes", "fix_text"]
 
 
 def decode_bytes(data: bytes) -> str:
