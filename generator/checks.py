@@ -6,6 +6,7 @@ answer away; cloze deletions of key terms). Word lists (generator/wordlists.py) 
 English, German, French and Spanish; for another language only the checks that need no words
 run, and the informational flag ``NO_WORD_LIST`` says so. Informational flags do not make a
 card "flagged" (see ``is_flagged``)."""
+import functools
 import html
 import re
 import unicodedata
@@ -389,7 +390,17 @@ def check_card(card: Card, expected: Optional[Expectation] = None) -> List[Flag]
 def check_cards(cards: Sequence[Card], expected: Optional[Expectation] = None) -> None:
     """Set every card's ``flags`` (the pairs (check, reason) the card carries)."""
     for card in cards:
-        card.flags = [f.pair() for f in check_card(card, expected)]
+        card.flags = list(_pairs(card.kind, card.front, card.back, card.text, card.extra,
+                                 expected or Expectation()))
+
+
+@functools.lru_cache(maxsize=256)  # the cards of a few chunks in flight
+def _pairs(kind: str, front: str, back: str, text: str, extra: str,
+           expected: Expectation) -> Tuple[Tuple[str, str], ...]:
+    """The flags of a card with these fields (what ``check_card`` reads of it), remembered: a
+    card checked as it streams in is checked again with its chunk's list, at no cost then."""
+    card = Card(kind=kind, front=front, back=back, text=text, extra=extra)
+    return tuple(f.pair() for f in check_card(card, expected))
 
 
 def is_flagged(card: Card) -> bool:

@@ -264,14 +264,14 @@ class CardStream:
 def with_checks(finish: Optional[CardFinish], language: str, source_text: str) -> CardFinish:
     """``finish`` followed by the card checks (generator/checks.py), so a card shown early carries
     its flags as it arrives; the chunk's final list is checked again (``review_pass``)."""
-    from .checks import check_card, expectation
+    from .checks import check_cards, expectation
 
     expected = expectation(language, source_text)
 
     def run(card: Card) -> Optional[Card]:
         out = finish(card) if finish is not None else card
         if out is not None:
-            out.flags = [f.pair() for f in check_card(out, expected)]
+            check_cards([out], expected)  # remembered: the final list's check reuses it
         return out
 
     return run
