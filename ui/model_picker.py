@@ -29,12 +29,11 @@ DEFAULT_PULL = "llama3.2"
 
 
 def same_model(a: str, b: str) -> bool:
-    """'llama3.2' and 'llama3.2:latest' are the same model to Ollama."""
-    def norm(name: str) -> str:
-        name = name.strip()
-        return name[: -len(":latest")] if name.endswith(":latest") else name
+    """'llama3.2' and 'llama3.2:latest' are the same model (the engine's one rule for both
+    protocols; imported here, when the model list has already loaded the engine)."""
+    from ..generator.backends.server_facts import same_model as same
 
-    return bool(a) and norm(a) == norm(b)
+    return same(a, b)
 
 
 def warm_up() -> None:
