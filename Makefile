@@ -29,7 +29,7 @@ run: $(STAMP)
 	$(PY) tools/run_anki.py $(if $(filter 1,$(HEADLESS)),--headless) $(if $(filter 1,$(FRESH)),--fresh) $(if $(filter 1,$(DEMO)),--demo)
 
 clean:
-	rm -rf $(VENV) .venv39 .venv-llm .pytest_cache build dist *.ankiaddon .cache
+	rm -rf $(VENV) .venv39 .venv-llm .venv-embed .pytest_cache build dist *.ankiaddon .cache
 
 # `make bench`: the benchmark (one line per figure with its goal; bench/results.json).
 bench: $(STAMP)

@@ -103,16 +103,8 @@ class VectorIndex:
         if n <= shortlist:
             return list(range(n))
         everyone = (1 << n) - 1
-        counter: List[int] = []  # bit k of each row's disagreement count, as bit-sliced ints
-        for j, plane in enumerate(self.planes()):
-            carry = plane ^ everyone if query[j] > 0 else plane
-            for k in range(len(counter)):
-                if not carry:
-                    break
-                counter[k], carry = counter[k] ^ carry, counter[k] & carry
-            else:
-                if carry:
-                    counter.append(carry)
+        differ = [plane ^ everyone if query[j] > 0 else plane for j, plane in enumerate(self.planes())]
+        counter = _bit_sliced_sum(differ)  # bit k of each row's disagreement count
         low, high = 0, len(self.planes())
         while low < high:  # the smallest distance r with at least `shortlist` rows within it
             mid = (low + high) // 2
@@ -154,6 +146,40 @@ class VectorIndex:
 
 def _dot(a: Sequence[float], b: Sequence[int]) -> float:
     return sum(map(operator.mul, a, b))
+
+
+def _bit_sliced_sum(bits: List[int]) -> List[int]:
+    """Per row (bit position), how many of ``bits`` have that bit set, as bit-sliced ints
+    (lowest first): a tree of carry-save adders, about 5 big-int operations per input."""
+    by_weight: List[List[int]] = [list(bits)]
+    out: List[int] = []
+    w = 0
+    while w < len(by_weight):
+        level = by_weight[w]
+        while len(level) > 1:
+            nxt: List[int] = []
+            carries: List[int] = []
+            i = 0
+            while i + 2 < len(level):
+                a, b, c = level[i], level[i + 1], level[i + 2]
+                ab = a ^ b
+                nxt.append(ab ^ c)
+                carries.append((a & b) | (c & ab))
+                i += 3
+            if i + 1 < len(level):  # two left: a half adder
+                a, b = level[i], level[i + 1]
+                nxt.append(a ^ b)
+                carries.append(a & b)
+            elif i < len(level):
+                nxt.append(level[i])
+            level = nxt
+            if carries:
+                if w + 1 == len(by_weight):
+                    by_weight.append([])
+                by_weight[w + 1].extend(carries)
+        out.append(level[0] if level else 0)
+        w += 1
+    return out
 
 
 def _at_most(counter: List[int], r: int, everyone: int) -> int:
