@@ -20,9 +20,11 @@ copies the format's placeholder and repeats one invented card until the token li
 
     python tools/measure_chunk_size.py [--sizes 300,600,...] [--reps 3] [--json out.json]
 
-Needs `python tools/llm_server.py setup` first (make test-llm does it). The questions about one
-text share its prompt prefix, so the server reads each text once; still, on 2 busy cores a long
-text takes minutes. Run it once when the model or the prompt changes, not in the tests."""
+Needs `python tools/llm_server.py setup` first (make test-llm does it). The two questions of a
+fact have different system prompts, so the server reads the text again for each (its prompt
+cache holds only the last prefix): on 2 busy cores a fact of a 4,800-token text took 4 minutes.
+Run it once when the model or the prompt changes, not in the tests; README has the numbers of
+the run that set the chunk cap."""
 import argparse
 import json
 import random
@@ -148,8 +150,8 @@ def ask(backend: Any, system: str, text: str, question: str, schema: Dict[str, A
 
 
 def measure(url: str, sizes: List[int], reps: int) -> List[Dict[str, Any]]:
-    """Every question about one text goes after the same text, so the server evaluates the
-    text once (its prompt cache) and each further question costs only its own tokens."""
+    """Every question about one text goes after the same text (the server's prompt cache reuses
+    it while the system prompt stays the same)."""
     from generator.backends import make_backend
     from generator.chunking import estimate_tokens
     backend = make_backend({"backend": "openai", "url": url, "read_timeout": 1800,
