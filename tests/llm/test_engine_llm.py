@@ -231,13 +231,15 @@ def test_seed_document_through_the_cli_into_a_collection(seed, llm_url, tmp_path
     r = cli(seed, "--collection", col_path, "--deck", deck, "--backend", "openai", "--url", llm_url,
             "--model", "smollm2", "--json", "--max-cards", "3", "--seed", "7", "--num-ctx", "2048",
             "--num-predict", "300", "--timeout", "120", "--tags", "seed-test")
-    assert r.returncode in (0, 1), (r.returncode, r.stderr[-3000:])  # 1 = some chunks failed
+    # 1 = some chunks failed, or an answer was cut at the output limit (its whole cards are kept)
+    assert r.returncode in (0, 1), (r.returncode, r.stderr[-3000:])
     assert "Traceback" not in r.stderr
     cards = json.loads(r.stdout)
     SEED_CARDS[seed.name] = cards
     assert len(cards) <= 3
     if r.returncode == 1 or not cards:
-        assert "failed: %s" % seed.name in r.stderr, r.stderr[-3000:]
+        said = "failed: %s" % seed.name in r.stderr or " cut short" in r.stderr
+        assert said, r.stderr[-3000:]
     for card in cards:
         assert card["kind"] == "basic" and card["front"].strip() and card["back"].strip()
         assert card["source"]["document"] == seed.name
