@@ -3,7 +3,7 @@ wrapped in fences or prose, use other key names, or break the schema."""
 import itertools
 import json
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import safejson
 from .cards import CLOZE, Card, SourceRef
@@ -71,18 +71,24 @@ def complete_items(text: str, start: int, decoder: json.JSONDecoder) -> List[Dic
         items.append(value)
 
 
-def card_items(answer: Any) -> List[Dict[str, Any]]:
-    """The list of card objects in a parsed answer ({"cards": [...]}, a bare list, or one card)."""
+def answer_items(answer: Any, keys: Sequence[str], what: str) -> List[Dict[str, Any]]:
+    """The objects of a parsed answer: the list under the first of ``keys`` that holds one, a
+    bare list, or one object; ``what`` names them in the error ("cards", "topics")."""
     if isinstance(answer, dict):
-        for key in ("cards", "flashcards", "items", "data"):
+        for key in keys:
             if isinstance(answer.get(key), list):
                 answer = answer[key]
                 break
         else:
             answer = [answer]
     if not isinstance(answer, list):
-        raise InvalidAnswer("The answer has no list of cards.")
+        raise InvalidAnswer("The answer has no list of %s." % what)
     return [item for item in answer if isinstance(item, dict)]
+
+
+def card_items(answer: Any) -> List[Dict[str, Any]]:
+    """The card objects of a parsed answer ({"cards": [...]}, a bare list, or one card)."""
+    return answer_items(answer, ("cards", "flashcards", "items", "data"), "cards")
 
 
 def lowered_keys(item: Dict[str, Any]) -> Dict[str, Any]:

@@ -31,7 +31,7 @@ from difflib import SequenceMatcher
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from . import log, safejson
-from .answers import parse_json
+from .answers import answer_items, parse_json
 from .backends.base import Backend, ChatRequest, ChatResult
 from .cards import Card
 from .chunk_ask import ChunkAsk
@@ -301,16 +301,7 @@ def pick(item: Dict[str, Any], name: str) -> Any:
 
 def topic_items(answer: Any) -> List[Dict[str, Any]]:
     """The topic objects of a parsed answer ({"topics": [...]}, a bare list, or one topic)."""
-    if isinstance(answer, dict):
-        for key in ("topics", "key_topics", "items", "data"):
-            if isinstance(answer.get(key), list):
-                answer = answer[key]
-                break
-        else:
-            answer = [answer]
-    if not isinstance(answer, list):
-        raise InvalidAnswer("The answer has no list of topics.")
-    return [item for item in answer if isinstance(item, dict)]
+    return answer_items(answer, ("topics", "key_topics", "items", "data"), "topics")
 
 
 class TopicMaker:
