@@ -266,17 +266,24 @@ class BulkDialog(JobDialog):
             self.message.show_message("The files changed: their topics are cleared. Find topics again, "
                                       "or generate from all of the files.", "info")
 
-    # ==== topics first =========================================================================
-    def find_topics(self) -> None:
-        """The optional first step: the model lists the files' key topics (a checklist)."""
+    def _ready_to_ask(self) -> bool:
+        """No job running, some files and a model chosen; else say what is missing."""
         if self.busy:
-            return
+            return False
         if not self.files.paths:
             self.message.show_message("Add some files first.", "warning",
                                       [("Add files…", self.files.choose_files)])
-            return
+            return False
         if not self.models.model():
             self.message.show_message("Choose a model first.", "warning")
+            self.models.combo.setFocus()
+            return False
+        return True
+
+    # ==== topics first =========================================================================
+    def find_topics(self) -> None:
+        """The optional first step: the model lists the files' key topics (a checklist)."""
+        if not self._ready_to_ask():
             return
         settings = get_settings()
         options = self.spec().options
@@ -361,15 +368,7 @@ class BulkDialog(JobDialog):
     # ==== running ==============================================================================
     def start(self) -> None:
         """Start a new job on the files in the list."""
-        if self.busy:
-            return
-        if not self.files.paths:
-            self.message.show_message("Add some files first.", "warning",
-                                      [("Add files…", self.files.choose_files)])
-            return
-        if not self.models.model():
-            self.message.show_message("Choose a model first.", "warning")
-            self.models.combo.setFocus()
+        if not self._ready_to_ask():
             return
         if self.topics.has_topics() and not self.topics.checked_count():
             self.message.show_message("Check at least one topic, or Clear the topics to make cards "
