@@ -38,11 +38,11 @@ CHILD = r"""
 import json, os, resource, sys, time
 sys.path[:0] = [%(root)r, %(tests)r]
 from concurrent.futures import ThreadPoolExecutor
-from generator.figure_plan import plan_with_figures
-from generator.figures import qt_graphics
+from generator.figures.plan import plan_with_figures
+from generator.images.figure import qt_graphics
 from generator.sources.with_figures import read_source_path
-from generator.job import JobOptions
-from generator.vision import prepare_images
+from generator.job.run import JobOptions
+from generator.job.images import prepare_images
 
 def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

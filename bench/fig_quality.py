@@ -16,8 +16,8 @@ FIGURES = [
 
 
 def cost_per_card(rows: List[dict], rounds: int) -> float:
-    from generator.cards import Card
-    from generator.checks import check_card, expectation
+    from generator.cards.card import Card
+    from generator.cards.checks import check_card, expectation
 
     groups = []
     for asked in sorted({r["asked"] for r in rows}):
@@ -70,9 +70,9 @@ def rewrite_share(tmp: str) -> Dict[str, Any]:
     from fake_ollama import FakeOllama, Reply, is_review_request, review_cards
 
     from generator.backends import make_backend
-    from generator.chunking import estimate_tokens
-    from generator.chunks import Chunk
-    from generator.job import JobOptions, run_job
+    from generator.job.chunking import estimate_tokens
+    from generator.job.chunk import Chunk
+    from generator.job.run import JobOptions, run_job
     from test_depth import passages
 
     rows = labelled()
@@ -122,7 +122,7 @@ def rewrite_share(tmp: str) -> Dict[str, Any]:
         backend = make_backend({"url": srv.url, "connect_timeout": 2, "read_timeout": 10})
         try:
             for (lang, kind), group in sorted(groups.items()):
-                from generator.checks import check_card, expectation
+                from generator.cards.checks import check_card, expectation
 
                 current.update(rows=group, kind=kind, text=texts[lang], checks={
                     r.get("front", ""): [f.check.value for f in check_card(_card(r), expectation(r["asked"]))]
@@ -135,7 +135,7 @@ def rewrite_share(tmp: str) -> Dict[str, Any]:
 
 
 def _card(r: dict) -> Any:
-    from generator.cards import Card
+    from generator.cards.card import Card
 
     return Card(kind=r["kind"], front=r.get("front", ""), back=r.get("back", ""), text=r.get("text", ""),
                 extra=r.get("extra", ""))

@@ -41,8 +41,8 @@ FIGURES = [
 
 
 def build_cache(path: str, texts: List[str]) -> Tuple[Any, float]:
-    from generator.embed_cache import EmbedCache, text_hash
-    from generator.vector_index import quantize
+    from generator.similar.cache import EmbedCache, text_hash
+    from generator.similar.index import quantize
 
     cache = EmbedCache(path, "fake-embed")
     cache.load()
@@ -58,7 +58,7 @@ def build_cache(path: str, texts: List[str]) -> Tuple[Any, float]:
 
 
 def search_figures(tmp: str, notes: int, queries: int) -> Dict[str, Any]:
-    from generator.embed_cache import EmbedCache
+    from generator.similar.cache import EmbedCache
 
     texts = question_corpus(notes)
     path = os.path.join(tmp, "search.emb")
@@ -106,8 +106,8 @@ def build_figure(tmp: str, notes: int) -> Dict[str, Any]:
     from anki.collection import AddNoteRequest, Collection
 
     from engine_fixtures import backend_for
-    from generator.question_text import collection_questions
-    from generator.similar import SimilarNotes
+    from generator.similar.question import collection_questions
+    from generator.similar.search import SimilarNotes
 
     tools = os.path.dirname(os.path.abspath(sys.modules["fake_ollama"].__file__))
     server = subprocess.Popen([sys.executable, "-c", SERVER_CHILD % tools], stdin=subprocess.PIPE,

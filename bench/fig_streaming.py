@@ -78,7 +78,7 @@ class RateServer:
 
 
 def chunk_of(i: int) -> Any:
-    from generator.chunks import Chunk
+    from generator.job.chunk import Chunk
 
     text = " ".join("Element %d-%d has the property number %d, measured in grams at room temperature."
                     % (i, k, k) for k in range(CARDS + 2))
@@ -88,7 +88,7 @@ def chunk_of(i: int) -> Any:
 def first_card(rate: float, chunks: int) -> Dict[str, Any]:
     sys.path[:0] = [p for p in (ROOT, TESTS, TOOLS) if p not in sys.path]
     from generator.backends import make_backend
-    from generator.job import JobOptions, run_job
+    from generator.job.run import JobOptions, run_job
 
     srv = RateServer(rate)
     backend = make_backend({"url": srv.url, "read_timeout": 60})
@@ -120,10 +120,10 @@ def topic_tokens() -> Dict[str, Any]:
     from fake_ollama import FakeOllama
 
     from generator.backends import make_backend
-    from generator.chunking import estimate_tokens
-    from generator.job import JobOptions, plan_chunks, prepare_job, run_job
+    from generator.job.chunking import estimate_tokens
+    from generator.job.run import JobOptions, plan_chunks, prepare_job, run_job
     from generator.sources import read_path
-    from generator.topics import TopicPlan, find_topics
+    from generator.job.topics import TopicPlan, find_topics
 
     seeds = sorted(os.path.join(ROOT, "seeds", f) for f in os.listdir(os.path.join(ROOT, "seeds"))
                    if f.endswith((".md", ".txt")))

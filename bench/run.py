@@ -147,9 +147,9 @@ def new_collection(folder: str) -> Any:
 def bulk_job(url: str, files: List[str], parallel: int, work: str) -> Tuple[float, float, Any]:
     """One whole bulk job (add as they come) into a new collection: (wall, cpu, result)."""
     from generator.backends import make_backend
-    from generator.bulk import BulkSpec, run_headless
-    from generator.job import JobOptions
-    from generator.notes import NoteTarget
+    from generator.bulk.job import BulkSpec, run_headless
+    from generator.job.run import JobOptions
+    from generator.notes.add import NoteTarget
 
     os.makedirs(work, exist_ok=True)
     col = new_collection(work)
@@ -224,7 +224,7 @@ def fig_overhead(tmp: str, chunks: int, latency: float) -> Dict[str, Any]:
     Also the critical path's view: with one slot the server idles between the end of an answer
     and the next request; the median of that gap, beside the same gap for a bare socket client
     (the floor this server and machine allow), and the job's wall time less the latencies."""
-    from generator.bulk_notes import NoteWriter
+    from generator.bulk.writer import NoteWriter
 
     path = sections_file(os.path.join(tmp, "overhead.md"), chunks, seed=2)
     runs = []
@@ -267,10 +267,10 @@ def fig_overhead(tmp: str, chunks: int, latency: float) -> Dict[str, Any]:
 def fig_insertion(tmp: str, n: int) -> Dict[str, Any]:
     from anki.collection import AddNoteRequest
 
-    from generator.bulk_notes import NoteWriter
-    from generator.cards import Card, SourceRef
-    from generator.journal import ChunkIndex, Journal
-    from generator.notes import NoteTarget, fill_note, resolve_notetype
+    from generator.bulk.writer import NoteWriter
+    from generator.cards.card import Card, SourceRef
+    from generator.bulk.journal import ChunkIndex, Journal
+    from generator.notes.add import NoteTarget, fill_note, resolve_notetype
 
     def cards() -> List[Card]:
         out = []
@@ -398,8 +398,8 @@ def large_child(path: str) -> None:
     """Child process: read and chunk ``path`` the way the bulk job does; print figures."""
     import threading
 
-    from generator.bulk_reader import Planner
-    from generator.job import JobOptions, chunk_budget
+    from generator.bulk.reader import Planner
+    from generator.job.run import JobOptions, chunk_budget
 
     budget = chunk_budget(JobOptions(model="m"))
     size = os.path.getsize(path)
@@ -425,7 +425,7 @@ def large_child(path: str) -> None:
     planner = Planner([path], budget).start()
     n = 0
     tokens = 0
-    from generator.chunking import estimate_tokens
+    from generator.job.chunking import estimate_tokens
 
     for chunk in planner.iter_file(0):
         n += 1
@@ -445,12 +445,12 @@ def large_child(path: str) -> None:
 
 
 def fig_prompt() -> Dict[str, Any]:
-    from generator.chunking import estimate_tokens
-    from generator.chunks import Chunk
+    from generator.job.chunking import estimate_tokens
+    from generator.job.chunk import Chunk
     from generator.config import defaults
-    from generator.job import JobOptions, chunk_budget
-    from generator.prompts import system_prompt, user_prompt
-    from generator.schema import answer_schema
+    from generator.job.run import JobOptions, chunk_budget
+    from generator.job.prompts import system_prompt, user_prompt
+    from generator.job.schema import answer_schema
     from generator.sources import read_path
 
     cfg = defaults()
@@ -467,7 +467,7 @@ def fig_prompt() -> Dict[str, Any]:
                     f.write("Chapter %d\n\n" % (ch + 1))
                     for _ in range(30):
                         f.write(prose(rng, rng.randint(40, 140)) + "\n\n")
-            from generator.chunking import chunk_document
+            from generator.job.chunking import chunk_document
 
             chunks = chunk_document(read_path(path), budget)
         finally:

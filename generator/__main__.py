@@ -1,3 +1,3 @@
-from .cli import exit_now, main
+from .cli.main import exit_now, main
 
 exit_now(main())

@@ -91,7 +91,7 @@ PLANTED = (("start", 0.05), ("start", 0.15), ("middle", 0.45), ("middle", 0.55),
 def haystack(tokens: int, seed: int) -> Tuple[str, List[Tuple[str, str, str, str, str]]]:
     """Fictional facts of about ``tokens`` tokens and the questions about six of them, two near
     the start, two in the middle, two near the end: (place, question, right answer)."""
-    from generator.chunking import estimate_tokens
+    from generator.job.chunking import estimate_tokens
 
     rng = random.Random(seed)
     paragraphs: List[str] = []
@@ -122,7 +122,7 @@ def first_number(text: str) -> str:
 def starts_like(answer: str, paragraph: str) -> bool:
     """The answer begins with at least four words of the paragraph, in order (a small model
     often goes on with words of its own after copying: only the start counts)."""
-    from generator.grounding import normalise
+    from generator.cards.grounding import normalise
 
     words = normalise(answer).split()[:8]
     return len(words) >= 4 and " %s " % " ".join(words) in " %s " % normalise(paragraph)
@@ -153,7 +153,7 @@ def measure(url: str, sizes: List[int], reps: int) -> List[Dict[str, Any]]:
     """Every question about one text goes after the same text (the server's prompt cache reuses
     it while the system prompt stays the same)."""
     from generator.backends import make_backend
-    from generator.chunking import estimate_tokens
+    from generator.job.chunking import estimate_tokens
     backend = make_backend({"backend": "openai", "url": url, "read_timeout": 1800,
                             "connect_timeout": 5})
     rows = []

@@ -36,13 +36,13 @@ from aqt.qt import (
 )
 from aqt.utils import askUser, tooltip
 
-from ..generator.bulk import BulkSpec
-from ..generator.bulk_notes import AddOutcome, NoteWriter
-from ..generator.bulk_status import BulkProgress, BulkResult, FileStatus
+from ..generator.bulk.job import BulkSpec
+from ..generator.bulk.writer import AddOutcome, NoteWriter
+from ..generator.bulk.status import BulkProgress, BulkResult, FileStatus
 from ..generator.config import BulkMode
 from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
-from ..generator.jobfiles import unfinished
-from ..generator.journal import Journal
+from ..generator.bulk.files import unfinished
+from ..generator.bulk.journal import Journal
 from . import resume
 from .bulk_files import FileList
 from .bulk_report import RESUME, RETRY_FAILED, SETTINGS, SHOW_ADDED, SHOW_SUMMARY, CoverageView, report
@@ -209,7 +209,7 @@ class BulkDialog(JobDialog):
         return BulkMode.REVIEW if self.mode_review.isChecked() else BulkMode.ADD
 
     def spec(self) -> BulkSpec:
-        from ..generator.job import JobOptions
+        from ..generator.job.run import JobOptions
 
         settings = get_settings()
         options = JobOptions.from_config(settings, model=self.models.model(), kind=self.options.kind(),

@@ -18,7 +18,7 @@ from aqt.qt import (
     pyqtSignal,
 )
 
-from ..generator.bulk_status import FileStatus
+from ..generator.bulk.status import FileStatus
 from .common import button, get_settings, level_color, save_config
 
 COL_FILE, COL_TYPE, COL_STATUS = range(3)
@@ -88,7 +88,7 @@ class FileList(QWidget):
 
     # --- choosing files -----------------------------------------------------------------------
     def choose_files(self) -> None:
-        from ..generator.images import IMAGE_EXTENSIONS
+        from ..generator.images.safety import IMAGE_EXTENSIONS
 
         # pictures may be chosen one by one (a folder gives its documents only: not its icons)
         exts = " ".join("*" + e for e in supported_extensions() + IMAGE_EXTENSIONS)

@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 
 from aqt.qt import QHBoxLayout, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget, pyqtSignal
 
-from ..generator.bulk_status import BulkResult, Section
+from ..generator.bulk.status import BulkResult, Section
 from ..generator.errors import BackendError, one_line
 from .common import button, error_text, esc, level_color, plural
 

@@ -6,7 +6,7 @@ its failed sections, reporting to the main thread through signals:
   thread never waits for the window);
 - in "review all before adding" mode, ``card(Chunk, Card)`` the moment the model has written a
   card (a copy the table may edit) and ``chunk(Chunk, cards)`` when a chunk's final cards are
-  in the journal (``generator.stream_cards.reconcile`` maps the early ones to them); through a
+  in the journal (``generator.job.stream.reconcile`` maps the early ones to them); through a
   ``MainQueue``, in order and in slices of a few milliseconds;
 - ``finished(BulkResult)`` or ``failed(error)``: once, at the end (after every card and chunk).
 
@@ -25,13 +25,13 @@ from anki.collection import Collection
 from aqt import mw
 from aqt.qt import QObject, QTimer, pyqtSignal
 
-from ..generator.bulk import BulkRun, BulkSpec
-from ..generator.bulk_notes import AddOutcome, Adder, NoteWriter
-from ..generator.bulk_status import BulkResult
-from ..generator.cards import Card
+from ..generator.bulk.job import BulkRun, BulkSpec
+from ..generator.bulk.writer import AddOutcome, Adder, NoteWriter
+from ..generator.bulk.status import BulkResult
+from ..generator.cards.card import Card
 from ..generator.config import BulkMode, Settings
-from ..generator.jobfiles import INDEX_NAME
-from ..generator.journal import ChunkIndex, Journal
+from ..generator.bulk.files import INDEX_NAME
+from ..generator.bulk.journal import ChunkIndex, Journal
 from .common import is_alive, on_main, run_long, run_network, run_with_collection
 from .figure_widgets import graphics
 from .main_queue import MainQueue
@@ -114,8 +114,8 @@ class BulkRunner(QObject):
     def start(self, spec: BulkSpec) -> None:
         """A new job on ``spec``'s files."""
         from ..generator.backends import make_backend
-        from ..generator.bulk import start_journal
-        from ..generator.job import prepare_job
+        from ..generator.bulk.job import start_journal
+        from ..generator.job.run import prepare_job
 
         settings, folder = self.settings, self.folder
 
@@ -145,7 +145,7 @@ class BulkRunner(QObject):
     def _prepare(self, journal: Journal, only_failed: bool) -> None:
         """Collection step: settle adds left in doubt by a crash, find sections already in the
         collection. Then the run itself."""
-        from ..generator.bulk import prepare
+        from ..generator.bulk.job import prepare
 
         if not is_alive(self):
             journal.close()

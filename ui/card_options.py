@@ -20,9 +20,9 @@ from aqt.deckchooser import DeckChooser
 from aqt.qt import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, Qt, QWidget, pyqtSignal
 from aqt.tagedit import TagEdit
 
-from ..generator.cards import CLOZE
+from ..generator.cards.card import CLOZE
 from ..generator.config import CardKind, Depth, Settings
-from ..generator.prompts import FOCUS_CHARS
+from ..generator.job.prompts import FOCUS_CHARS
 from .common import KIND_LABELS, language_combo, language_value
 from .field_mapping import FieldMapping
 
@@ -33,7 +33,7 @@ DEPTHS = (
 )
 
 if TYPE_CHECKING:
-    from ..generator.notes import NoteTarget
+    from ..generator.notes.add import NoteTarget
 
 
 class CardOptions(QGroupBox):
@@ -116,7 +116,7 @@ class CardOptions(QGroupBox):
     # --- card type ----------------------------------------------------------------------------
     def refill_kinds(self) -> None:
         """List the stock kinds and the user's note types (again), keeping the choice."""
-        from ..generator.notes import user_notetypes
+        from ..generator.notes.add import user_notetypes
 
         had = self.kind_combo.count() > 0
         kind, notetype, mapping = self.kind(), self.notetype(), self.field_mapping()
@@ -165,7 +165,7 @@ class CardOptions(QGroupBox):
     def _on_kind_changed(self, *_args: Any) -> None:
         name = self.notetype()
         if name:
-            from ..generator.notes import default_mapping, notetype_fields
+            from ..generator.notes.add import default_mapping, notetype_fields
 
             fields = notetype_fields(self.col, name)
             mapping = default_mapping(fields, self.kind())
@@ -212,7 +212,7 @@ class CardOptions(QGroupBox):
     # --- the result ---------------------------------------------------------------------------
     def target(self) -> NoteTarget:
         """Where and as what the job's notes go."""
-        from ..generator.notes import NoteTarget
+        from ..generator.notes.add import NoteTarget
 
         return NoteTarget(deck=self.deck_name(), kind=self.kind(), notetype=self.notetype(),
                           field_mapping=self.field_mapping(), tags=self.tags())

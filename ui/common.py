@@ -160,7 +160,7 @@ def show_in_browser(note_ids: Sequence[NoteId]) -> None:
     """Open the Browser on these notes (nothing when none of them exists any more)."""
     import aqt
 
-    from ..generator.notes import find_added
+    from ..generator.notes.add import find_added
 
     search = find_added(mw.col, note_ids)
     if search:

@@ -4,7 +4,7 @@ from typing import Dict, Optional, Sequence
 
 from aqt.qt import QComboBox, QGridLayout, QLabel, QWidget
 
-from ..generator.cards import CLOZE
+from ..generator.cards.card import CLOZE
 
 NOT_USED = "(not used)"
 TITLES = {"front": "Front →", "back": "Back →", "text": "Text →", "extra": "Extra →",

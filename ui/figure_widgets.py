@@ -33,11 +33,11 @@ from aqt.qt import (
 )
 
 from ..generator.config import FigureMode, Settings
-from ..generator.documents import Document
+from ..generator.sources.document import Document
 from .common import esc, is_alive, plural, run_network
 
 if TYPE_CHECKING:
-    from ..generator.figures import FigureSet, Graphics
+    from ..generator.images.figure import FigureSet, Graphics
 
 THUMB = 72  # px, the long side of a thumbnail in the review table
 PREVIEW = 96  # px, in the source panel
@@ -146,7 +146,7 @@ class FigureChoice(QWidget):
         self.checking = True
 
         def op() -> Tuple[Optional[bool], List[str]]:
-            from ..generator.figure_plan import probe_pictures
+            from ..generator.figures.plan import probe_pictures
 
             sees = self._sees.get(key) if known else _ask_vision(settings, model)
             names = [name for name, figset in figsets if probe_pictures(figset)]
@@ -235,7 +235,7 @@ def _local_files(source: QMimeData) -> List[str]:
 
 def read_pasted(image: QImage, name: str) -> Document:
     """A pasted picture as a document (on a worker: encoding a screenshot takes a while)."""
-    from ..generator.figures import FigureMode as Mode
+    from ..generator.images.figure import FigureMode as Mode
     from ..generator.sources.with_figures import read_source_bytes
 
     return read_source_bytes(png_bytes(image), name, Mode.AUTO)
@@ -304,7 +304,7 @@ class Thumbnails:
         self._lock = threading.Lock()
 
     def make(self, name: str, data: Optional[bytes]) -> None:
-        from ..generator.vision import PICTURE_WORK
+        from ..generator.job.images import PICTURE_WORK
 
         if not name or data is None:
             return
@@ -357,7 +357,7 @@ class FigureJob:
     of a page; closed with the dialog)."""
 
     def __init__(self) -> None:
-        from ..generator.vision import FigureStore
+        from ..generator.job.images import FigureStore
 
         self.store = FigureStore()
         self.thumbnails = Thumbnails()
@@ -375,7 +375,7 @@ class FigureJob:
 
     def plan(self, documents: Sequence[Document], options: Any) -> Any:
         """``figure_plan.plan_with_figures`` with this dialog's store and adapter (worker)."""
-        from ..generator.figure_plan import can_see, plan_with_figures
+        from ..generator.figures.plan import can_see, plan_with_figures
 
         sees = can_see(options) and any(d.figures is not None for d in documents)
         plan = plan_with_figures(documents, options, self.graphics() if sees else None, self.store)
@@ -391,7 +391,7 @@ class FigureJob:
 
     def write(self, col: Any, cards: Sequence[Any]) -> List[str]:
         """The pictures of ``cards`` into the collection's media (inside the add's CollectionOp)."""
-        from ..generator.media import write_figures
+        from ..generator.figures.media import write_figures
 
         return write_figures(col, cards, self.store)
 

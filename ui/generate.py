@@ -14,7 +14,7 @@ add. It only composes and connects its parts:
 
 Cards stream in: each appears in the table the moment the model has written it, marked
 "Arriving…" until its chunk ends; then the chunk's final list settles its rows
-(``generator.stream_cards.reconcile``): a row the user edited is never overwritten, a row the
+(``generator.job.stream.reconcile``): a row the user edited is never overwritten, a row the
 user deleted stays deleted, an added row is left alone. The user may check, edit, delete and
 **Add** while the job runs: Add adds what is checked at that moment (arriving rows too) and the
 job goes on.
@@ -55,8 +55,8 @@ from aqt.qt import (
 )
 from aqt.utils import askUser, tooltip
 
-from ..generator.cards import CLOZE, Card
-from ..generator.chunks import Chunk
+from ..generator.cards.card import CLOZE, Card
+from ..generator.job.chunk import Chunk
 from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable, one_line
 from .card_options import CardOptions
 from .common import (
@@ -89,10 +89,10 @@ from .topic_runner import TopicOutcome, TopicRunner
 RECHECK_SIMILAR_FOR = 1800.0  # seconds a finished job waits for the notes' embeddings
 
 if TYPE_CHECKING:  # the engine's job modules are imported on a worker (ModelPicker.refresh)
-    from ..generator.job import JobOptions, Progress
-    from ..generator.notes import AddResult, NoteTarget
-    from ..generator.stream_cards import LiveDuplicates
-    from ..generator.topics import Topic
+    from ..generator.job.run import JobOptions, Progress
+    from ..generator.notes.add import AddResult, NoteTarget
+    from ..generator.job.stream import LiveDuplicates
+    from ..generator.job.topics import Topic
 
 DIALOG_NAME = "OllamaFlashcardsGenerate"
 TITLE = "Generate Flashcards"
@@ -277,7 +277,7 @@ class GenerateDialog(JobDialog):
     adding = False  # an add is in progress
 
     def _job_options(self, model: str) -> Any:
-        from ..generator.job import JobOptions
+        from ..generator.job.run import JobOptions
 
         settings = self.remember()
         ensure_log()
@@ -336,7 +336,7 @@ class GenerateDialog(JobDialog):
         runner.failed.connect(self._on_job_failed)
         self.runner = runner
         self._update_buttons()
-        from ..generator.stream_cards import LiveDuplicates
+        from ..generator.job.stream import LiveDuplicates
 
         def start(duplicates: Optional[LiveDuplicates]) -> None:
             if is_alive(runner):
@@ -632,7 +632,7 @@ class GenerateDialog(JobDialog):
     def check_duplicates(self, run: int) -> None:
         """Mark one run's duplicates against the collection and within the run (a read in the
         background), and uncheck them when the settings say to skip duplicates."""
-        from ..generator.notes import mark_duplicates
+        from ..generator.notes.add import mark_duplicates
 
         cards = self.table.cards_of_run(run)
         target = self.options.target()
@@ -678,7 +678,7 @@ class GenerateDialog(JobDialog):
 
     def regenerate(self, card: Card) -> None:
         from ..generator.backends import make_backend
-        from ..generator.job import regenerate_card
+        from ..generator.job.run import regenerate_card
 
         chunk = self.chunks.get(card.chunk_id)
         options = self.job_options
@@ -728,7 +728,7 @@ class GenerateDialog(JobDialog):
     def add_checked(self) -> None:
         from aqt.operations import CollectionOp
 
-        from ..generator.notes import add_cards
+        from ..generator.notes.add import add_cards
 
         cards = self.table.checked_cards()
         if not cards:

@@ -4,13 +4,13 @@ for each) on a worker thread, reporting to the main thread through signals:
 - ``planned(n)``: the text is cut into n chunks;
 - ``figure_notes(list)``: what the plan says about the source's pictures (refused ones, a model
   that cannot see them), before the first chunk (without topics, the plan is
-  ``generator.figure_plan``'s, through the dialog's ``FigureJob``);
+  ``generator.figures.plan``'s, through the dialog's ``FigureJob``);
 - ``progress(Progress)``: after each chunk (chunk k of n, cards, tokens/s, failures);
 - ``card(Chunk, Card)``: one card the moment the model has written it (its JSON object closed),
   validated, grounded and marked as a duplicate against the keys given (``duplicates``); a copy,
   so the table may edit it while the engine goes on;
 - ``chunk(Chunk, cards)``: the cards of one chunk, as soon as it is done: the chunk's
-  authoritative list (``generator.stream_cards.reconcile`` maps the early cards to it; cards
+  authoritative list (``generator.job.stream.reconcile`` maps the early cards to it; cards
   made from notes of the Browser already carry their ``from-note`` tag);
 - ``finished(GenerationOutcome)`` or ``failed(error)``: once, at the end, after every card and
   chunk signal.
@@ -18,7 +18,7 @@ for each) on a worker thread, reporting to the main thread through signals:
 Cards, chunks and the end reach the main thread through a ``MainQueue``, in order and in
 slices of a few milliseconds, so hundreds of cards streaming in never stall the window.
 With ``topics`` (topics first) only the chunks holding a checked topic are asked, and only for
-those topics (``generator.topics.TopicPlan``); ``chunks`` are the topic step's, so the topics'
+those topics (``generator.job.topics.TopicPlan``); ``chunks`` are the topic step's, so the topics'
 chunk ids hold. A runner runs one job; ``cancel()`` stops it within a request (the cards made
 so far are kept). The dialog makes a new runner per job, so a late signal of an old job
 reaches nobody."""
@@ -32,19 +32,19 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 from anki.notes import NoteId
 from aqt.qt import QObject, pyqtSignal
 
-from ..generator.cards import Card
-from ..generator.chunks import Chunk
+from ..generator.cards.card import Card
+from ..generator.job.chunk import Chunk
 from ..generator.config import Settings
-from ..generator.documents import Document
+from ..generator.sources.document import Document
 from .common import is_alive, run_long
 from .figure_widgets import FigureJob
 from .main_queue import MainQueue
 
 if TYPE_CHECKING:
-    from ..generator.job import JobOptions, JobResult, Progress
-    from ..generator.stream_cards import LiveDuplicates
-    from ..generator.topics import Topic
-    from ..generator.similar import SimilarNotes
+    from ..generator.job.run import JobOptions, JobResult, Progress
+    from ..generator.job.stream import LiveDuplicates
+    from ..generator.job.topics import Topic
+    from ..generator.similar.search import SimilarNotes
 
 FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
 
@@ -104,8 +104,8 @@ class GenerationRunner(QObject):
     # --- on the worker ------------------------------------------------------------------------
     def _run(self) -> GenerationOutcome:
         from ..generator.backends import make_backend
-        from ..generator.job import prepare_job, run_job
-        from ..generator.topics import TopicPlan
+        from ..generator.job.run import prepare_job, run_job
+        from ..generator.job.topics import TopicPlan
 
         backend = make_backend(self.settings)
         self._backend = backend

@@ -9,7 +9,7 @@ from aqt import mw
 from aqt.qt import QWidget
 from aqt.utils import tooltip
 
-from ..generator.documents import Document
+from ..generator.sources.document import Document
 from .common import ensure_log, error_text, plural, register_dialog
 from .generate import DIALOG_NAME, GenerateDialog
 

@@ -39,7 +39,10 @@ def same_model(a: str, b: str) -> bool:
 def warm_up() -> None:
     """Import what a job uses (call it on a worker thread): importing it on the main thread when
     the user clicks Generate would freeze the window for tens of milliseconds."""
-    from ..generator import answers, bulk, chunking, job, notes, prompts, sources  # noqa: F401
+    from ..generator.job import answers, chunking, run as job, prompts
+    from ..generator.bulk import job as bulk
+    from ..generator.notes import add as notes
+    from ..generator import sources
     from ..generator.backends import http, ollama, openai_compat  # noqa: F401
 
 

@@ -1,9 +1,9 @@
-"""The engine's graphics adapter (``generator.figures.Graphics``) on Qt: PDF pages rendered with
+"""The engine's graphics adapter (``generator.images.figure.Graphics``) on Qt: PDF pages rendered with
 QtPdf (``QPdfDocument.render``) and pictures decoded, scaled down and re-encoded with
 ``QImageReader``/``QImage``.
 
 This module imports only PyQt6 and the standard library (never aqt, never the engine), so the
-headless CLI can use it too: ``generator.figures.qt_graphics()`` imports it when PyQt6 is
+headless CLI can use it too: ``generator.images.figure.qt_graphics()`` imports it when PyQt6 is
 there. It needs no QApplication: rendering and image codecs work without one, in any thread.
 
 Bounds: a page is rendered at most ``max_side`` pixels on its long side whatever size the page
@@ -112,7 +112,7 @@ def _encode(image: QImage, prefer: str) -> Optional[Encoded]:
 
 
 class QtPageRenderer:
-    """One open PDF (``generator.figures.PageRenderer``)."""
+    """One open PDF (``generator.images.figure.PageRenderer``)."""
 
     def __init__(self, document: QPdfDocument, buffer: Optional[QBuffer], array: Optional[QByteArray],
                  strips: int = 1) -> None:
@@ -157,7 +157,7 @@ class QtPageRenderer:
 
 
 class QtGraphics:
-    """``generator.figures.Graphics`` on Qt."""
+    """``generator.images.figure.Graphics`` on Qt."""
 
     def __init__(self, strips: int = 1) -> None:
         """``strips``: render each page in this many strips (4 inside Anki: see the module doc)."""

@@ -5,7 +5,7 @@ which opens the bulk dialog; that offers resuming the job."""
 import os
 from typing import Any, Callable, List, Set
 
-from ..generator.jobfiles import safe_folder_name, unfinished
+from ..generator.bulk.files import safe_folder_name, unfinished
 
 ADDON = __name__.split(".")[0]  # "ollama_flashcards", or AnkiWeb's numeric folder name
 RESUME_DELAY_MS = 1200  # after profile open, before the offer (let Anki settle first)

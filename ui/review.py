@@ -47,9 +47,9 @@ from aqt.qt import (
 
 from anki.notes import NoteId
 
-from ..generator.cards import CLOZE, Card
-from ..generator.checks import INFORMATIONAL, is_flagged
-from ..generator.vision import with_figure
+from ..generator.cards.card import CLOZE, Card
+from ..generator.cards.checks import INFORMATIONAL, is_flagged
+from ..generator.job.images import with_figure
 from .common import html_to_plain, plain_to_html, theme_color
 from .figure_widgets import Thumbnails
 

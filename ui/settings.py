@@ -350,7 +350,7 @@ class SettingsDialog(QDialog):
 
         def ask() -> Tuple[ServerInfo, List[str]]:
             from ..generator.backends import make_backend
-            from ..generator.similar import embedding_models
+            from ..generator.similar.search import embedding_models
 
             info = server_info(cfg)
             backend = make_backend(cfg)

@@ -15,7 +15,7 @@ from aqt import mw
 from ..generator import log
 from ..generator.config import Settings
 from ..generator.errors import describe
-from ..generator.similar import CacheStats, SimilarNotes
+from ..generator.similar.search import CacheStats, SimilarNotes
 from .common import run_long, run_with_collection
 
 
@@ -66,7 +66,7 @@ class SimilarCache:
         self._cancel = cancel = threading.Event()
 
         def read(col: Any) -> Any:
-            from ..generator.question_text import collection_questions
+            from ..generator.similar.question import collection_questions
 
             return collection_questions(col)
 

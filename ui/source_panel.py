@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from anki.notes import NoteId
 from aqt.qt import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget, pyqtSignal
 
-from ..generator.documents import Document
+from ..generator.sources.document import Document
 from .common import button, error_text, esc, get_settings, is_alive, plural, run_network, save_config
 from .figure_widgets import PicturePreview, SourceEdit, is_picture, read_pasted
 
@@ -121,7 +121,7 @@ class SourcePanel(QGroupBox):
 
     # --- files --------------------------------------------------------------------------------
     def choose_files(self) -> None:
-        from ..generator.images import IMAGE_EXTENSIONS
+        from ..generator.images.safety import IMAGE_EXTENSIONS
         from ..generator.sources import SUPPORTED_EXTENSIONS
 
         patterns = " ".join("*" + e for e in sorted(set(SUPPORTED_EXTENSIONS) | set(IMAGE_EXTENSIONS)))

@@ -3,7 +3,7 @@ the Generate and the Bulk dialogs.
 
 ``card(chunk, card)`` adds a row at once, marked "Arriving…". ``settle(chunk, cards)`` takes the
 chunk's final list (authoritative) and maps the rows shown early to it with
-``generator.stream_cards.reconcile``:
+``generator.job.stream.reconcile``:
 
 - the same card (or one that took its place): the row shows the final card, unless the user
   edited the row (an edited row is never overwritten) or added it already (left alone);
@@ -16,8 +16,8 @@ from typing import Callable, Dict, List, Set, Tuple
 
 from aqt.qt import QTimer
 
-from ..generator.cards import Card
-from ..generator.chunks import Chunk
+from ..generator.cards.card import Card
+from ..generator.job.chunk import Chunk
 from .review import ReviewTable
 
 
@@ -67,7 +67,7 @@ class StreamedRows:
 
     def settle(self, chunk: Chunk, cards: List[Card]) -> List[Card]:
         """The chunk's final list; returns the cards appended as new rows."""
-        from ..generator.stream_cards import reconcile
+        from ..generator.job.stream import reconcile
 
         table = self.table
         self.settled.add(chunk.id)

@@ -3,7 +3,7 @@
 click to edit), section, suggested number of cards, the summary and the supporting quote on
 hover, a mark on a topic whose quote is not in the text. The user unchecks what they do not
 want to learn, edits a title, or adds a topic of their own. ``topics()`` gives them all, with
-their ``checked`` flags and edits, for ``generator.topics.TopicPlan``; ``checked_count()`` how
+their ``checked`` flags and edits, for ``generator.job.topics.TopicPlan``; ``checked_count()`` how
 many are chosen; ``changed`` says the choice changed. While the step runs (``set_busy``) topics
 stream in (``add_topic``, merged like the engine merges them) and the list cannot be edited."""
 from typing import List, Optional
@@ -22,7 +22,14 @@ from aqt.qt import (
     pyqtSignal,
 )
 
-from ..generator.topics import SAME_TOPIC, TITLE_CHARS, USER_TOPIC_CARDS, Topic, clean, similarity
+from ..generator.job.topics import (
+    SAME_TOPIC,
+    TITLE_CHARS,
+    USER_TOPIC_CARDS,
+    Topic,
+    clean,
+    similarity,
+)
 from .common import button, plural
 
 COL_TITLE, COL_SECTION, COL_CARDS = range(3)

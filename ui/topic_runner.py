@@ -1,5 +1,5 @@
 """``TopicRunner``: the "Find topics" step on a worker thread (prepare the model, cut the text
-into chunks, ask the model for each chunk's key topics: ``generator.topics.find_topics``),
+into chunks, ask the model for each chunk's key topics: ``generator.job.topics.find_topics``),
 reporting to the main thread through signals, in order (a ``MainQueue``):
 
 - ``planned(n)``: the source is cut into n chunks;
@@ -8,7 +8,7 @@ reporting to the main thread through signals, in order (a ``MainQueue``):
 - ``finished(TopicOutcome)`` or ``failed(error)``: once, at the end.
 
 For the Generate dialog the documents are given; for the Bulk dialog the files (read and cut
-exactly as the bulk job will: ``generator.bulk_topics``). ``cancel()`` stops within a request."""
+exactly as the bulk job will: ``generator.bulk.topics``). ``cancel()`` stops within a request."""
 from __future__ import annotations
 
 import threading
@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from aqt.qt import QObject, pyqtSignal
 
-from ..generator.chunks import Chunk
+from ..generator.job.chunk import Chunk
 from ..generator.config import Settings
-from ..generator.documents import Document
+from ..generator.sources.document import Document
 from .common import is_alive, run_long
 from .main_queue import MainQueue
 
 if TYPE_CHECKING:
     from ..generator.errors import FlashcardError
-    from ..generator.job import JobOptions
-    from ..generator.topics import Topic, TopicResult
+    from ..generator.job.run import JobOptions
+    from ..generator.job.topics import Topic, TopicResult
 
 
 @dataclass
@@ -77,9 +77,9 @@ class TopicRunner(QObject):
     # --- on the worker ------------------------------------------------------------------------
     def _run(self) -> TopicOutcome:
         from ..generator.backends import make_backend
-        from ..generator.bulk_topics import chunks_of_files
-        from ..generator.job import chunk_budget, plan_chunks, prepare_job
-        from ..generator.topics import find_topics
+        from ..generator.bulk.topics import chunks_of_files
+        from ..generator.job.run import chunk_budget, plan_chunks, prepare_job
+        from ..generator.job.topics import find_topics
 
         backend = make_backend(self.settings)
         try:

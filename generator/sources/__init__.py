@@ -25,7 +25,7 @@ import re
 import stat
 from typing import BinaryIO, Callable, Iterator, List, Optional, TypeVar
 
-from ..documents import Block, Document
+from .document import Block, Document
 from ..errors import (
     BinarySource,
     EmptySource,
@@ -339,7 +339,7 @@ def _binary(label: str, err: BinarySource) -> BinarySource:
 
 
 def _decode(data: bytes, label: str) -> str:
-    from ..textfix import decode_bytes
+    from .textfix import decode_bytes
 
     try:
         return decode_bytes(data)
@@ -397,7 +397,7 @@ def _limits_for(max_bytes: Optional[int], limits: Optional[_limits.ReadLimits]):
 def read_text(text: str, name: str = "pasted text", markdown: Optional[bool] = None) -> Document:
     """A Document from text (pasted, an editor selection, stdin). ``markdown=None`` detects
     Markdown structure (headings, lists, emphasis); a full HTML page is read as HTML."""
-    from ..textfix import fix_text
+    from .textfix import fix_text
 
     name = shown(name)
     return _guard(name, lambda: _text_document(fix_text(text or ""), name, markdown))
@@ -415,7 +415,7 @@ def _text_document(text: str, name: str, markdown: Optional[bool]) -> Document:
 
 def read_html(html: str, name: str) -> Document:
     """A Document from an HTML page or fragment (also Anki note fields)."""
-    from ..textfix import fix_text
+    from .textfix import fix_text
 
     name = shown(name)
     return _guard(name, lambda: _html_document(fix_text(html or ""), name))
@@ -611,7 +611,7 @@ def _html_bytes(f: BinaryIO, label: str, max_bytes: Optional[int]) -> bytes:
 
 
 def _not_what(label: str, what: str, head: bytes, kind: Optional[str]) -> UnreadableSource:
-    from ..charset import binary_kind
+    from .charset import binary_kind
 
     if kind == "zip":
         actual = "a ZIP archive"
@@ -702,8 +702,8 @@ def _guarded_iter(label: str, gen: Iterator[Block]) -> Iterator[Block]:
 
 
 def _stream_text(f: BinaryIO, label: str, markdown: Optional[bool], known_text: bool) -> Iterator[Block]:
-    from ..charset import SAMPLE_SIZE, detect_encoding, incremental_decoder
-    from ..textfix import fix_text
+    from .charset import SAMPLE_SIZE, detect_encoding, incremental_decoder
+    from .textfix import fix_text
     from .text import LineParser, looks_like_markdown
 
     sample = f.read(SAMPLE_SIZE)

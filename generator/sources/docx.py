@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
+from .document import HEADING, LIST_ITEM, PARAGRAPH, Block
 from ..errors import UnreadableSource
 from ..outside import shown
 from .archive import SafeZip, check_xml, parse_xml

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from typing import Dict, List, Tuple, Union
 from urllib.parse import unquote
 
-from ..documents import HEADING, Block
+from .document import HEADING, Block
 from ..errors import EncryptedSource, UnreadableSource
 from .archive import SafeZip, parse_xml
 from .html import decode_html, parse_html

@@ -9,7 +9,7 @@ a layout table (cells holding headings, paragraphs or lists) is read cell by cel
 import re
 from typing import List, Optional, Tuple
 
-from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
+from .document import HEADING, LIST_ITEM, PARAGRAPH, Block
 
 DROP = frozenset((
     "script", "style", "nav", "head", "noscript", "template", "svg", "iframe", "object",
@@ -51,7 +51,7 @@ def decode_html(data: bytes) -> str:
     """Decode HTML bytes: BOM, valid UTF-8, the declared charset, then detection."""
     import codecs
 
-    from ..textfix import decode_bytes, fix_text
+    from .textfix import decode_bytes, fix_text
 
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return decode_bytes(data)
@@ -66,7 +66,7 @@ def decode_html(data: bytes) -> str:
         except LookupError:
             declared = None
         if declared:
-            from ..charset import ERRORS
+            from .charset import ERRORS
 
             errors = ERRORS if declared == "cp1252" else "replace"
             return fix_text(data.decode(declared, errors))

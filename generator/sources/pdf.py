@@ -16,7 +16,7 @@ import math
 import re
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
 
-from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
+from .document import HEADING, LIST_ITEM, PARAGRAPH, Block
 from ..errors import EncryptedSource, NoTextLayer, PartlyRead, SourceTooLarge, UnreadableSource
 from .bounded import Alarm, Interrupted
 from .limits import MB, ReadLimits, current
@@ -320,7 +320,7 @@ def iter_pdf_blocks(source: Any, label: str, limits: Optional[ReadLimits] = None
     EncryptedSource, NoTextLayer, SourceTooLarge or UnreadableSource. Pages skipped for their
     size or time are appended to ``warnings`` (one sentence each) if it is given, else reported
     by PartlyRead after the other pages' blocks."""
-    from ..textfix import fix_text
+    from .textfix import fix_text
 
     limits = limits or current()
     pypdf, reader = _open(source, label, limits)

@@ -12,8 +12,8 @@ import time
 import zlib
 from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
-from ..figures import Figure, FigureSet, PageStats
-from ..images import MAX_PIXELS, image_or_none, png_from_rows
+from ..images.figure import Figure, FigureSet, PageStats
+from ..images.safety import MAX_PIXELS, image_or_none, png_from_rows
 from ..outside import shown
 
 MAX_PAGES = 5000

@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote
 
 from ..errors import FlashcardError
-from ..figures import Figure, FigureSet, SourceKind
-from ..images import MAX_IMAGE_BYTES, decode_data_url, image_or_none
+from ..images.figure import Figure, FigureSet, SourceKind
+from ..images.safety import MAX_IMAGE_BYTES, decode_data_url, image_or_none
 from ..outside import shown
 
 MAX_FIGURES = 300

@@ -10,7 +10,7 @@ import operator
 import re
 from typing import Iterable, Iterator, List, Optional
 
-from ..documents import HEADING, LIST_ITEM, PARAGRAPH, Block
+from .document import HEADING, LIST_ITEM, PARAGRAPH, Block
 
 # A paragraph longer than this is emitted in pieces (at line ends) so memory stays bounded.
 MAX_BLOCK_CHARS = 100_000

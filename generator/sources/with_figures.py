@@ -9,10 +9,17 @@ import os
 from typing import Optional, Union
 
 from ..config import FigureMode
-from ..documents import Document
+from .document import Document
 from ..errors import FlashcardError, NoTextLayer, UnsupportedSource
-from ..figures import Figure, FigureSet, SourceKind
-from ..images import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, ImageRejected, check_image, looks_like_svg, sniff
+from ..images.figure import Figure, FigureSet, SourceKind
+from ..images.safety import (
+    IMAGE_EXTENSIONS,
+    MAX_IMAGE_BYTES,
+    ImageRejected,
+    check_image,
+    looks_like_svg,
+    sniff,
+)
 from ..outside import shown
 
 

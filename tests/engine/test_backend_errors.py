@@ -21,7 +21,7 @@ from generator.errors import (
     ServerUnreachable,
     StreamBroken,
 )
-from generator.schema import answer_schema
+from generator.job.schema import answer_schema
 
 
 def request(model="llama3.2"):
@@ -251,7 +251,7 @@ def test_openai_context_length_where_the_server_states_it(entry, expected):
 
 
 def test_openai_job_caps_num_ctx_to_the_servers_context(server):
-    from generator.job import JobOptions, prepare_job
+    from generator.job.run import JobOptions, prepare_job
 
     server.context_length = 2048
     b = backend_for(server.url, backend="openai")

@@ -11,13 +11,13 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, Reply, source_text
-from generator.bulk import MODE_REVIEW, BulkRun, BulkSpec, prepare, run_headless, start_journal
-from generator.bulk_notes import NoteWriter
-from generator.bulk_reader import Planner
-from generator.bulk_status import DONE, FAILED
-from generator.job import JobOptions
-from generator.journal import ChunkIndex, Journal, unfinished
-from generator.notes import NoteTarget
+from generator.bulk.job import MODE_REVIEW, BulkRun, BulkSpec, prepare, run_headless, start_journal
+from generator.bulk.writer import NoteWriter
+from generator.bulk.reader import Planner
+from generator.bulk.status import DONE, FAILED
+from generator.job.run import JobOptions
+from generator.bulk.journal import ChunkIndex, Journal, unfinished
+from generator.notes.add import NoteTarget
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TESTS = os.path.join(ROOT, "tests")
@@ -234,7 +234,7 @@ def test_add_crash_after_commit_is_recovered_without_doubles(tmp_path, col):
             return real_added(*a, **k)
 
         journal.added = crashing_added
-        from generator.bulk_notes import DirectAdder
+        from generator.bulk.writer import DirectAdder
 
         run = BulkRun(journal, b, DirectAdder(col, writer), batch_seconds=0)
         with pytest.raises(Crash):
@@ -271,7 +271,7 @@ def test_add_crash_before_commit_adds_the_batch_on_resume(tmp_path, col, monkeyp
             raise Crash()
 
         monkeypatch.setattr(col, "add_notes", crash)
-        from generator.bulk_notes import DirectAdder
+        from generator.bulk.writer import DirectAdder
 
         with pytest.raises(Crash):
             BulkRun(journal, b, DirectAdder(col, writer), batch_seconds=0).run()
@@ -289,9 +289,9 @@ CHILD = textwrap.dedent("""
     sys.path[:0] = [{root!r}, {tests!r}, {tools!r}]
     from anki.lang import set_lang
     set_lang("en")
-    from generator.notes import open_collection, NoteTarget
-    from generator.bulk import BulkSpec, run_headless
-    from generator.job import JobOptions
+    from generator.notes.add import open_collection, NoteTarget
+    from generator.bulk.job import BulkSpec, run_headless
+    from generator.job.run import JobOptions
     from engine_fixtures import backend_for
     col = open_collection({col!r})
     spec = BulkSpec({files!r}, JobOptions(model="llama3.2", num_ctx=1024, num_predict=256, parallel=2),
@@ -304,7 +304,7 @@ CHILD = textwrap.dedent("""
 
 
 def test_resume_after_sigkill_asks_each_chunk_once_and_adds_each_card_once(tmp_path):
-    from generator.notes import open_collection
+    from generator.notes.add import open_collection
 
     files = [write_md(tmp_path / "a.md", sections=8, tag="A"), write_md(tmp_path / "b.md", sections=8, tag="B")]
     col_path = str(tmp_path / "col" / "collection.anki2")
@@ -394,7 +394,7 @@ def test_add_mode_counts_flagged_cards_and_tags_or_skips_them(tmp_path, col, fla
     """Issue 8: "add as they come" adds a flagged card tagged ollama-flashcards::flagged (or
     skips it, bulk_flagged = "skip"); the file status and the summary count them."""
     from generator.config import FlaggedInBulk, SelfReview
-    from generator.notes import FLAGGED_TAG
+    from generator.notes.add import FLAGGED_TAG
 
     def answer(body):
         n = len(body["messages"][1]["content"])

@@ -9,14 +9,14 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk import MODE_REVIEW, BulkSpec, run_headless
-from generator.bulk_figures import figures_folder
-from generator.bulk_notes import NoteWriter
-from generator.bulk_status import DONE, FAILED
-from generator.figures import qt_graphics
-from generator.job import JobOptions
-from generator.journal import ChunkIndex, Journal, unfinished
-from generator.notes import NoteTarget
+from generator.bulk.job import MODE_REVIEW, BulkSpec, run_headless
+from generator.bulk.figures import figures_folder
+from generator.bulk.writer import NoteWriter
+from generator.bulk.status import DONE, FAILED
+from generator.images.figure import qt_graphics
+from generator.job.run import JobOptions
+from generator.bulk.journal import ChunkIndex, Journal, unfinished
+from generator.notes.add import NoteTarget
 from pdf_maker import qt_image, slide_deck
 
 COLORS = ["#d62728", "#2ca02c", "#1f77b4"]

@@ -6,11 +6,11 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, source_text
-from generator.bulk import BulkSpec, run_headless, start_journal
-from generator.bulk_topics import chunks_of_files, find_topics_in_files
-from generator.job import JobOptions, chunk_budget, prepare_job
-from generator.journal import Journal, unfinished
-from generator.notes import NoteTarget
+from generator.bulk.job import BulkSpec, run_headless, start_journal
+from generator.bulk.topics import chunks_of_files, find_topics_in_files
+from generator.job.run import JobOptions, chunk_budget, prepare_job
+from generator.bulk.journal import Journal, unfinished
+from generator.notes.add import NoteTarget
 from test_bulk import write_md
 
 FOCUS = "only the weights"

@@ -9,14 +9,14 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import Reply
-from generator.answers import build_cards
-from generator.cards import Card, SourceRef
-from generator.cardtext import (BACK_LIMIT, FRONT_LIMIT, clean_chars, cut_visible, is_blank,
+from generator.job.answers import build_cards
+from generator.cards.card import Card, SourceRef
+from generator.cards.fields import (BACK_LIMIT, FRONT_LIMIT, clean_chars, cut_visible, is_blank,
                                 visible_text)
-from generator.chunks import Chunk
+from generator.job.chunk import Chunk
 from generator.errors import InvalidAnswer
-from generator.job import JobOptions, run_job
-from generator.notes import NoteTarget, add_cards
+from generator.job.run import JobOptions, run_job
+from generator.notes.add import NoteTarget, add_cards
 
 CHUNK = Chunk("c1", "notes.md", "Plants turn light into sugar in their leaves. Chlorophyll is green.")
 UNSTORABLE = ["\ud800", "\udfff", "\ufffe", "\uffff", "\ufdd0", "\ufdef", "\U0001fffe", "\U0010ffff",
@@ -74,7 +74,7 @@ def test_clean_chars_keeps_text_and_joins_split_pairs():
 def test_one_card_the_collection_refuses_costs_only_itself(col, monkeypatch):
     """Bypass the cleaning so a lone surrogate really reaches Anki: add_notes refuses the batch,
     the notes are then added one by one and only that card is skipped, with why."""
-    import generator.notes as notes
+    import generator.notes.add as notes
 
     monkeypatch.setattr(notes, "clean_chars", lambda text: text)
     cards = [Card("basic", front="Q%d" % i, back="A%d" % i, source=SourceRef("doc")) for i in range(5)]
@@ -154,8 +154,8 @@ def test_a_50_mb_field_costs_bounded_memory_and_time():
     ("<table><tr>" + "<td>cell</td>" * 800 + "</tr></table>", 70),
 ])
 def test_cut_keeps_markup_balanced_and_entities_whole(html, limit):
-    from generator.formatting import to_field_html
-    from generator.sanitize import sanitize_html
+    from generator.cards.formatting import to_field_html
+    from generator.cards.sanitize import sanitize_html
 
     field = to_field_html(html)
     cut, length = cut_visible(field, limit)

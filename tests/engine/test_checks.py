@@ -6,8 +6,8 @@ from typing import List
 
 import pytest
 
-from generator.cards import Card
-from generator.checks import Check, check_card, check_cards, detect_language, expectation, is_flagged, words
+from generator.cards.card import Card
+from generator.cards.checks import Check, check_card, check_cards, detect_language, expectation, is_flagged, words
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "labelled_cards.json")
 

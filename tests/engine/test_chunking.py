@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from generator.chunking import chunk_document, estimate_tokens, iter_chunks
-from generator.documents import HEADING, PARAGRAPH, Block, Document
+from generator.job.chunking import chunk_document, estimate_tokens, iter_chunks
+from generator.sources.document import HEADING, PARAGRAPH, Block, Document
 from generator.sources import iter_blocks_path, read_path, read_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -1,9 +1,9 @@
-"""generator.cloze: normalising the many cloze forms models produce."""
+"""generator.cards.cloze: normalising the many cloze forms models produce."""
 import time
 
 import pytest
 
-from generator.cloze import CLOZE_RE, ensure_cloze, has_cloze, normalize_cloze
+from generator.cards.cloze import CLOZE_RE, ensure_cloze, has_cloze, normalize_cloze
 
 
 @pytest.mark.parametrize(

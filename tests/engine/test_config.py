@@ -8,7 +8,7 @@ import pytest
 from generator.backends import make_backend
 from generator.config import (BackendKind, BulkMode, CardKind, ConfigError, ResponseFormat,
                               Settings, config_json)
-from generator.job import JobOptions
+from generator.job.run import JobOptions
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 

@@ -7,11 +7,11 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from generator.chunks import Chunk
+from generator.job.chunk import Chunk
 from generator.config import Depth, SelfReview, Settings
-from generator.depth import ANSWER_TOKENS_PER_CARD
-from generator.job import JobOptions, cards_for_chunk, chunk_budget, run_job
-from generator.prompts import user_prompt
+from generator.job.depth import ANSWER_TOKENS_PER_CARD
+from generator.job.run import JobOptions, cards_for_chunk, chunk_budget, run_job
+from generator.job.prompts import user_prompt
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "depth_passages.json")
 

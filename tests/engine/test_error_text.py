@@ -12,8 +12,8 @@ def test_one_line_joins_message_and_hint_with_a_full_stop():
 
 
 def test_a_bulk_file_error_is_one_line_of_sentences(tmp_path):
-    from generator.bulk import BulkSpec, run_headless  # noqa: F401
-    from generator.bulk_reader import Planner  # noqa: F401
+    from generator.bulk.job import BulkSpec, run_headless  # noqa: F401
+    from generator.bulk.reader import Planner  # noqa: F401
     from generator.errors import describe as d
 
     bad = tmp_path / "broken.pdf"

@@ -10,15 +10,15 @@ import zipfile
 
 import pytest
 
-from generator.chunking import estimate_tokens
+from generator.job.chunking import estimate_tokens
 from generator.errors import EncryptedSource, NoTextLayer, SourceError
-from generator.figure_plan import context_room, is_slides, plan_with_figures
-from generator.figures import FigureMode, SourceKind, qt_graphics
+from generator.figures.plan import context_room, is_slides, plan_with_figures
+from generator.images.figure import FigureMode, SourceKind, qt_graphics
 from generator.sources.with_figures import read_source_bytes, read_source_path
-from generator.images import ImageRejected, ImageTooLarge
-from generator.job import JobOptions, chunk_budget
+from generator.images.safety import ImageRejected, ImageTooLarge
+from generator.job.run import JobOptions, chunk_budget
 from generator.sources.pictures import load_figures
-from generator.vision import PartKind, prepare_images
+from generator.job.images import PartKind, prepare_images
 from pdf_maker import PdfMaker, encrypted, qt_image, slide_deck
 
 COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b"]

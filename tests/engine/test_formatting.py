@@ -1,10 +1,10 @@
-"""generator.formatting: Markdown from a model to field HTML (always through the sanitizer)."""
+"""generator.cards.formatting: Markdown from a model to field HTML (always through the sanitizer)."""
 import time
 
 import pytest
 
-from generator.formatting import markdown_inline_to_html, to_field_html
-from generator.sanitize import sanitize_html
+from generator.cards.formatting import markdown_inline_to_html, to_field_html
+from generator.cards.sanitize import sanitize_html
 from test_sanitize import CORPUS, assert_safe_html
 
 

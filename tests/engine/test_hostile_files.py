@@ -22,12 +22,12 @@ import pytest
 import hostile_pdf
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk import BulkSpec, run_headless
-from generator.bulk_status import DONE, FAILED
+from generator.bulk.job import BulkSpec, run_headless
+from generator.bulk.status import DONE, FAILED
 from generator.errors import (EmptySource, PartlyRead, SourceTimeout, SourceTooLarge,
                               UnreadableSource, describe)
-from generator.job import JobOptions
-from generator.notes import NoteTarget
+from generator.job.run import JobOptions
+from generator.notes.add import NoteTarget
 from generator.sources import iter_blocks_path, limits, read_path, read_stream_bytes, read_text
 from generator.sources.limits import MB, ReadLimits
 

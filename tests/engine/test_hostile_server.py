@@ -17,7 +17,7 @@ import pytest
 
 from engine_fixtures import backend_for
 from generator.backends.base import ChatRequest
-from generator.chunks import Chunk
+from generator.job.chunk import Chunk
 from generator.errors import (
     AnswerTooLarge,
     AuthFailed,
@@ -30,8 +30,8 @@ from generator.errors import (
     ServerFailed,
     StreamBroken,
 )
-from generator.job import JobOptions, run_job
-from generator.schema import answer_schema
+from generator.job.run import JobOptions, run_job
+from generator.job.schema import answer_schema
 from hostile_server import (
     Hostile,
     bad_chunks,
@@ -559,7 +559,7 @@ def test_model_info_as_a_list_is_ignored():
 
 
 def test_a_deeply_nested_model_answer_is_an_invalid_answer():
-    from generator.answers import parse_json
+    from generator.job.answers import parse_json
     from generator.errors import InvalidAnswer
 
     for text in ("[" * 100_000, '{"cards": ' + "[" * 50_000 + "]" * 50_000 + "}", "x [" * 50_000):

@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from generator.errors import SourceError
-from generator.images import (
+from generator.images.safety import (
     ImageFormat,
     ImageRejected,
     ImageTooLarge,
@@ -19,7 +19,7 @@ from generator.images import (
     media_name,
     png_from_rows,
 )
-from generator.sanitize import html_to_text, sanitize_html
+from generator.cards.sanitize import html_to_text, sanitize_html
 from pdf_maker import qt_image
 
 
@@ -209,7 +209,7 @@ def test_an_allow_list_entry_that_is_not_a_plain_name_is_refused_too():
 # --- the Qt adapter ------------------------------------------------------------------------------
 
 def test_qt_adapter_resizes_and_refuses_what_it_cannot_decode():
-    from generator.figures import qt_graphics
+    from generator.images.figure import qt_graphics
 
     graphics = qt_graphics()
     assert graphics is not None and type(graphics).__name__ == "QtGraphics"

@@ -3,8 +3,8 @@ ever fills card fields, so deck, note type, tags and the card limit stay the use
 import json
 
 from fake_ollama import Reply
-from generator.job import JobOptions, plan_chunks, run_job
-from generator.notes import NoteTarget, add_cards
+from generator.job.run import JobOptions, plan_chunks, run_job
+from generator.notes.add import NoteTarget, add_cards
 from generator.sources import read_text
 
 INJECTION = """# Chemistry notes

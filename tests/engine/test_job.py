@@ -7,9 +7,9 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, Reply
-from generator.chunks import Chunk
+from generator.job.chunk import Chunk
 from generator.errors import ModelNotFound
-from generator.job import JobOptions, chunk_budget, plan_chunks, prepare_job, run_job
+from generator.job.run import JobOptions, chunk_budget, plan_chunks, prepare_job, run_job
 from generator.sources import read_text
 
 TEXT = """# Biology
@@ -202,7 +202,7 @@ def test_chunk_budget_leaves_room_for_prompt_and_answer():
     budget = chunk_budget(options)
     assert 1500 < budget < 4096 - 1024
     for chunk in chunks_of(TEXT * 40, options):
-        from generator.chunking import estimate_tokens
+        from generator.job.chunking import estimate_tokens
         assert estimate_tokens(chunk.text) <= budget
 
 
@@ -277,7 +277,7 @@ def test_what_on_answer_raises_run_job_raises_and_nothing_is_handed_on(server, b
 
 
 def test_chunk_too_long_for_the_server_is_split_and_still_covered():
-    from generator.chunks import Chunk
+    from generator.job.chunk import Chunk
 
     def answerer(body):
         if len(body["messages"][1]["content"]) > 700:
@@ -297,6 +297,6 @@ def test_chunk_too_long_for_the_server_is_split_and_still_covered():
 
 def test_context_error_on_a_chunk_that_cannot_shrink_is_reported(server, backend):
     server.script(*[Reply.error(400, "the input length exceeds the context length")] * 10)
-    from generator.chunks import Chunk
+    from generator.job.chunk import Chunk
     result = run_job([Chunk(id="x", document="d", text="Tiny.")], backend, JobOptions(model="llama3.2"))
     assert "context window" in result.failures[0].message

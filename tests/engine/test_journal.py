@@ -2,9 +2,9 @@
 import json
 import os
 
-from generator.cards import Card, SourceRef
-from generator.chunks import Chunk
-from generator.journal import (
+from generator.cards.card import Card, SourceRef
+from generator.job.chunk import Chunk
+from generator.bulk.journal import (
     ChunkIndex,
     Journal,
     card_from_json,

@@ -6,11 +6,11 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk import BulkSpec, run_headless
-from generator.bulk_status import DONE
+from generator.bulk.job import BulkSpec, run_headless
+from generator.bulk.status import DONE
 from generator.errors import SourceTooLarge
-from generator.job import JobOptions
-from generator.notes import NoteTarget
+from generator.job.run import JobOptions
+from generator.notes.add import NoteTarget
 from generator.sources import iter_blocks_path, read_path
 
 

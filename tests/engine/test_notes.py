@@ -1,9 +1,9 @@
 """Cards into a real Anki collection: note types by kind, fields, deck, tags, duplicates, undo."""
 import pytest
 
-from generator.cards import Card, SourceRef
+from generator.cards.card import Card, SourceRef
 from generator.errors import CollectionError
-from generator.notes import UNDO_LABEL, NoteTarget, add_cards, mark_duplicates
+from generator.notes.add import UNDO_LABEL, NoteTarget, add_cards, mark_duplicates
 
 
 def basic(front, back, grounded=True):

@@ -4,8 +4,8 @@ import pytest
 from fake_ollama import FakeOllama
 from engine_fixtures import backend_for
 from generator import log
-from generator.chunks import Chunk
-from generator.job import JobOptions, run_job
+from generator.job.chunk import Chunk
+from generator.job.run import JobOptions, run_job
 from generator.privacy import INTERNET, LOCAL_NETWORK, THIS_MACHINE, mask_secret, privacy_note, url_scope
 
 

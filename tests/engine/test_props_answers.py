@@ -6,9 +6,9 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.answers import build_cards, parse_json
-from generator.chunks import Chunk
-from generator.cloze import CLOZE_RE
+from generator.job.answers import build_cards, parse_json
+from generator.job.chunk import Chunk
+from generator.cards.cloze import CLOZE_RE
 from generator.errors import AnswerError
 from test_sanitize import CORPUS, assert_safe_html
 

@@ -14,11 +14,11 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.chunking import chunk_document, estimate_tokens, iter_chunks
-from generator.documents import HEADING, LIST_ITEM, PARAGRAPH, Block, Document
+from generator.job.chunking import chunk_document, estimate_tokens, iter_chunks
+from generator.sources.document import HEADING, LIST_ITEM, PARAGRAPH, Block, Document
 from generator.errors import EmptySource, SourceError
 from generator.sources import read_bytes, read_text
-from generator.textfix import decode_bytes, fix_text
+from generator.sources.textfix import decode_bytes, fix_text
 
 SCALE = float(os.environ.get("HYPOTHESIS_SCALE", "1"))
 

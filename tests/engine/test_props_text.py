@@ -13,9 +13,9 @@ from bs4 import BeautifulSoup, ParserRejectedMarkup
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from generator.cloze import CLOZE_RE, ensure_cloze, normalize_cloze
-from generator.formatting import _DISPLAY_DOLLAR_RE, _INLINE_DOLLAR_RE, to_field_html
-from generator.sanitize import html_to_text, sanitize_html
+from generator.cards.cloze import CLOZE_RE, ensure_cloze, normalize_cloze
+from generator.cards.formatting import _DISPLAY_DOLLAR_RE, _INLINE_DOLLAR_RE, to_field_html
+from generator.cards.sanitize import html_to_text, sanitize_html
 from test_sanitize import CORPUS, assert_safe_html
 
 
@@ -232,8 +232,8 @@ fast_path_text = st.lists(st.one_of(st.sampled_from(FAST_PATH_PIECES), st.text(m
 def test_field_fast_paths_give_the_full_pipelines_result(text: str) -> None:
     import unicodedata
 
-    from generator.cardtext import _BLANK_LOOKALIKES, visible_text
-    from generator.formatting import _EDGE_BREAKS, markdown_inline_to_html
+    from generator.cards.fields import _BLANK_LOOKALIKES, visible_text
+    from generator.cards.formatting import _EDGE_BREAKS, markdown_inline_to_html
 
     assert to_field_html(text) == _EDGE_BREAKS.sub("", sanitize_html(markdown_inline_to_html(text)))
     every_char = "".join(ch for ch in html_to_text(text)
@@ -245,7 +245,7 @@ def test_field_fast_paths_give_the_full_pipelines_result(text: str) -> None:
 @given(st.lists(st.text("abcde", min_size=1, max_size=11), max_size=8),
        st.lists(st.text("abcde", min_size=1, max_size=11), max_size=8))
 def test_word_cover_is_the_pairwise_one(needles: list, haystack: list) -> None:
-    from generator.checks import _covered, _same_word
+    from generator.cards.checks import _covered, _same_word
 
     pairwise = sum(1 for n in needles if n in haystack or any(_same_word(n, h) for h in haystack))
     assert _covered(needles, haystack) == pairwise

@@ -10,10 +10,10 @@ import pytest
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, Reply, review_cards
 
-from generator.checks import is_flagged
-from generator.chunks import Chunk
+from generator.cards.checks import is_flagged
+from generator.job.chunk import Chunk
 from generator.config import SelfReview
-from generator.job import JobOptions, Progress, run_job
+from generator.job.run import JobOptions, Progress, run_job
 
 TEXT = ("Mitochondria produce ATP through oxidative phosphorylation. "
         "The inner membrane is folded into cristae, which increase its surface area.")

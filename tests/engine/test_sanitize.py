@@ -1,4 +1,4 @@
-"""generator.sanitize: hostile corpus, legitimate formatting, idempotence, html_to_text.
+"""generator.cards.sanitize: hostile corpus, legitimate formatting, idempotence, html_to_text.
 
 The safety checker below is deliberately independent of the sanitizer's own tables: it has its
 own allow-list and parses the output with two other parsers (bs4 and a bare stdlib HTMLParser)
@@ -14,7 +14,7 @@ from typing import List, Optional, Tuple
 import pytest
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
-from generator.sanitize import html_to_text, safe_href, sanitize_html
+from generator.cards.sanitize import html_to_text, safe_href, sanitize_html
 
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "hostile_html.txt"

@@ -7,11 +7,11 @@ from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, Reply
 from generator.backends.server_facts import (OLD_SERVER_WARNING, find_model, model_key,
                                              parse_version, same_model, think_setting)
-from generator.chunks import Chunk
+from generator.job.chunk import Chunk
 from generator.config import Settings
-from generator.context_size import AUTO_FALLBACK_CTX, MAX_CHUNK_TOKENS, parse_num_ctx
+from generator.job.context_size import AUTO_FALLBACK_CTX, MAX_CHUNK_TOKENS, parse_num_ctx
 from generator.errors import ContextExceeded, FlashcardError, ModelNotFound
-from generator.job import JobOptions, chunk_budget, prepare_job, run_job
+from generator.job.run import JobOptions, chunk_budget, prepare_job, run_job
 
 # The exact text current Ollama answers (llm/llama_server.go, since ollama PR #16712).
 NEW_CONTEXT_ERROR = ("the prompt is longer than the context length currently available to the "

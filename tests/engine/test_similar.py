@@ -11,16 +11,16 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, fake_embedding
-from generator.bulk import BulkSpec, run_headless
-from generator.cards import Card, SimilarNote
-from generator.embed_cache import EmbedCache, cache_file
+from generator.bulk.job import BulkSpec, run_headless
+from generator.cards.card import Card, SimilarNote
+from generator.similar.cache import EmbedCache, cache_file
 from generator.errors import BackendError
-from generator.job import JobOptions
-from generator.journal import card_from_json
-from generator.notes import NoteTarget, add_cards, stock_notetype
-from generator.question_text import collection_questions, plain, question_fields
-from generator.similar import SimilarNotes
-from generator.vector_index import VectorIndex, quantize
+from generator.job.run import JobOptions
+from generator.bulk.journal import card_from_json
+from generator.notes.add import NoteTarget, add_cards, stock_notetype
+from generator.similar.question import collection_questions, plain, question_fields
+from generator.similar.search import SimilarNotes
+from generator.similar.index import VectorIndex, quantize
 from similar_pairs import best_threshold, by_language, load_pairs, scores
 
 EMBED = "all-minilm"
@@ -210,7 +210,7 @@ def test_edits_and_deletions_are_followed_incrementally(embed_server, col, tmp_p
 
 
 def test_a_build_that_breaks_keeps_every_batch_already_written(col, tmp_path, monkeypatch):
-    import generator.similar as similar
+    import generator.similar.search as similar
 
     monkeypatch.setattr(similar, "BATCH", 5)
     add_basic(col, [(f"Question number {i} about topic {i}?", "x") for i in range(23)])
@@ -237,7 +237,7 @@ def test_a_build_that_breaks_keeps_every_batch_already_written(col, tmp_path, mo
 
 
 def test_cancel_keeps_what_is_done(embed_server, col, tmp_path, monkeypatch):
-    import generator.similar as similar
+    import generator.similar.search as similar
 
     monkeypatch.setattr(similar, "BATCH", 2)
     add_basic(col, [(f"Question {i}?", "x") for i in range(9)])

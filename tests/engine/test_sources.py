@@ -13,8 +13,8 @@ import zipfile
 import pytest
 
 from generator import libs
-from generator.chunking import estimate_tokens
-from generator.documents import HEADING, LIST_ITEM, PARAGRAPH
+from generator.job.chunking import estimate_tokens
+from generator.sources.document import HEADING, LIST_ITEM, PARAGRAPH
 from generator.errors import (
     BinarySource,
     EmptySource,
@@ -34,7 +34,7 @@ from generator.sources import (
     read_path,
     read_text,
 )
-from generator.textfix import decode_bytes, fix_text
+from generator.sources.textfix import decode_bytes, fix_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEEDS = os.path.join(ROOT, "seeds")
@@ -130,7 +130,7 @@ def test_fix_text_basics():
 
 def test_mojibake_repair_without_ftfy(monkeypatch):
     """A broken install without ftfy still repairs the common cases (built-in fallback)."""
-    from generator import textfix
+    from generator.sources import textfix
 
     monkeypatch.setattr(textfix, "_ftfy_state", {"loaded": True, "fix": None, "bad_re": None})
     assert fix_text("cafÃ© and â€œquotesâ€\x9d") == "café and “quotes”"
@@ -766,7 +766,7 @@ def test_streaming_a_huge_line_keeps_words(tmp_path, monkeypatch):
 def test_five_megabytes_are_read_and_chunked(tmp_path):
     unit = open(seed("cell-biology.txt"), encoding="utf-8").read()
     path = write(tmp_path, "big.txt", (unit + "\n\n") * (5 * 1024 * 1024 // len(unit)))
-    chunks = list(__import__("generator.chunking", fromlist=["iter_chunks"]).iter_chunks(
+    chunks = list(__import__("generator.job.chunking", fromlist=["iter_chunks"]).iter_chunks(
         iter_blocks_path(path), "big.txt", 1500))
     assert len(chunks) > 100
     assert all(estimate_tokens(c.text) <= 1500 for c in chunks)
@@ -794,7 +794,7 @@ def test_libs_load_and_vendor_fallback(tmp_path, monkeypatch):
 
 
 def test_nothing_heavy_is_imported_at_start():
-    code = ("import sys, generator.sources, generator.chunking, generator.textfix, generator.libs;"
+    code = ("import sys, generator.sources, generator.job.chunking, generator.sources.textfix, generator.libs;"
             "print(sorted(m for m in ('pypdf', 'ftfy', 'bs4', 'charset_normalizer', 'markdown') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, Reply
-from generator.answers import build_cards
-from generator.cards import Card
-from generator.chunks import Chunk
-from generator.job import JobOptions, run_job
-from generator.stream_cards import CardStream, LiveDuplicates, ObjectStream, reconcile
+from generator.job.answers import build_cards
+from generator.cards.card import Card
+from generator.job.chunk import Chunk
+from generator.job.run import JobOptions, run_job
+from generator.job.stream import CardStream, LiveDuplicates, ObjectStream, reconcile
 
 TEXT = ("Mitochondria produce most of the cell's ATP. Ribosomes translate messenger RNA into "
         "proteins. The nucleus stores the genetic material of the cell. Chloroplasts capture "

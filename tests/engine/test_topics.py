@@ -8,12 +8,12 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, Reply
-from generator.cards import Card
-from generator.chunks import Chunk
+from generator.cards.card import Card
+from generator.job.chunk import Chunk
 from generator.errors import ServerUnreachable, UnreadableSource
-from generator.job import JobOptions, run_job
-from generator.notes import NoteTarget, add_cards
-from generator.topics import (SAME_TOPIC, Topic, TopicPlan, find_topics, merge_topics, read_topics,
+from generator.job.run import JobOptions, run_job
+from generator.notes.add import NoteTarget, add_cards
+from generator.job.topics import (SAME_TOPIC, Topic, TopicPlan, find_topics, merge_topics, read_topics,
                               similarity, slug, topic_schema)
 
 SECTIONS = {

@@ -17,10 +17,10 @@ import jsonschema
 import pytest
 
 from generator.backends import make_backend
-from generator.documents import HEADING, PARAGRAPH, Block, Document
+from generator.sources.document import HEADING, PARAGRAPH, Block, Document
 from generator.errors import BackendError, TruncatedAnswer
-from generator.job import JobOptions, plan_chunks, prepare_job, run_job
-from generator.notes import NoteTarget, add_cards
+from generator.job.run import JobOptions, plan_chunks, prepare_job, run_job
+from generator.notes.add import NoteTarget, add_cards
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted(p for p in (ROOT / "seeds").glob("*") if p.suffix.lower() in (".md", ".txt", ".html", ".htm"))
@@ -284,7 +284,7 @@ def test_the_rewrite_pass_runs_once_with_the_real_model(llm_config):
     happens whatever the checks found), answered in the review schema's form; whatever a 135M
     model makes of it, no card is lost that the checks passed and every card is checked."""
     from generator.config import SelfReview
-    from generator.review_pass import REVIEW_MARK
+    from generator.job.rewrite import REVIEW_MARK
 
     backend = make_backend(llm_config)
     spy = Spy(backend)
@@ -302,7 +302,7 @@ def test_the_rewrite_pass_runs_once_with_the_real_model(llm_config):
     assert request.schema["properties"]["cards"]["items"]["required"] == ["id", "action", "front", "back"]
     assert PHOTOSYNTHESIS[0] in request.user  # the chunk goes with the cards
     assert result.review.tokens == answer.answer_tokens > 0
-    from generator.answers import build_cards
+    from generator.job.answers import build_cards
 
     written = build_cards(generation[-1][1].content, chunks[0], "basic", 300)
     # only drops (of flagged cards) remove one; a rewrite that repeats another card is a drop

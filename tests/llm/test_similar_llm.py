@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from generator.backends import make_backend
-from generator.cards import Card
+from generator.cards.card import Card
 from generator.config import Settings
-from generator.question_text import collection_questions
-from generator.similar import SimilarNotes
+from generator.similar.question import collection_questions
+from generator.similar.search import SimilarNotes
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))

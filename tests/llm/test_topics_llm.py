@@ -10,8 +10,8 @@ import json
 import jsonschema
 
 from generator.backends import make_backend
-from generator.job import JobOptions, plan_chunks, prepare_job, run_job
-from generator.topics import TOPIC_TAG, TopicPlan, find_topics, topic_schema
+from generator.job.run import JobOptions, plan_chunks, prepare_job, run_job
+from generator.job.topics import TOPIC_TAG, TopicPlan, find_topics, topic_schema
 
 from test_engine_llm import SECTIONS, Spy, document
 

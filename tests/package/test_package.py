@@ -149,13 +149,13 @@ def step_generate(base: Path, server_url: str, pdf: Path) -> dict:
     text = "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(str(pdf)).pages)
     out["pdf_text"] = text
 
-    documents = mod("generator.documents")
+    documents = mod("generator.sources.document")
     doc = documents.Document(pdf.name, [
         documents.Block(documents.HEADING, "Photosynthesis", level=1, location="page 1")] + [
         documents.Block(documents.PARAGRAPH, line.strip(), location="page 1")
         for line in text.splitlines() if line.strip()])
 
-    backends, job, notes = mod("generator.backends"), mod("generator.job"), mod("generator.notes")
+    backends, job, notes = mod("generator.backends"), mod("generator.job.run"), mod("generator.notes.add")
     cfg = dict(mw.addonManager.getConfig(ADDON) or {})
     cfg.update(backend="ollama", url=server_url, model="llama3.2", read_timeout=20)
     out["config_keys"] = sorted(cfg)

@@ -588,8 +588,8 @@ def test_the_engine_is_imported_on_a_worker_not_at_the_first_generate_click(anki
     dlg = open_dialog(anki_app, server.url)
     assert threads == [False]  # asked for the models on a worker, importing the engine there
     addon = anki_app.addon.__name__
-    for name in ("generator.job", "generator.chunking", "generator.answers", "generator.sources",
-                 "generator.notes", "generator.backends.ollama", "generator.backends.http"):
+    for name in ("generator.job.run", "generator.job.chunking", "generator.job.answers", "generator.sources",
+                 "generator.notes.add", "generator.backends.ollama", "generator.backends.http"):
         assert addon + "." + name in sys.modules, name
     # the click itself imports nothing new on the main thread
     dlg.source.edit.setPlainText(text_for("warm engine"))
@@ -623,7 +623,7 @@ def test_the_duplicate_check_adds_to_the_jobs_message_and_keeps_its_retry(anki_a
     message (the cut-answer warning and its Retry stay), never put in its place."""
     col = anki_app.col
     dlg = open_dialog(anki_app, server.url, max_cards=2)
-    nt, mapping = anki_app.module("generator.notes").resolve_notetype(col, dlg.options.target())
+    nt, mapping = anki_app.module("generator.notes.add").resolve_notetype(col, dlg.options.target())
     note = col.new_note(nt)
     note[mapping["front"]] = "What is kept from a cut answer?"  # the card CUT_ANSWER keeps
     note[mapping["back"]] = "A note made earlier."

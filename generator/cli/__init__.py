@@ -1,0 +1,3 @@
+"""The command line, ``python -m generator``: ``main`` parses and runs, ``live`` streams cards and
+topics to the terminal, ``similar`` checks duplicates by meaning, ``options`` checks numeric
+options, ``run`` handles Ctrl-C and safe output, ``settings_file`` reads ``--config``."""

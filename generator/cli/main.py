@@ -1,0 +1,371 @@
+"""The headless command line: the same engine as the add-on, on a collection file.
+
+Exit codes: 0 all well, 1 some chunks failed, were cut short or were cancelled (the rest were
+added), 2 bad usage or input, 3 server unreachable or model missing, 4 the collection could not
+be written (disk full: nothing was added, the cards are printed as JSON), 130 aborted (a second
+Ctrl-C)."""
+import argparse
+import os
+import sys
+import threading
+from typing import Any, List, Optional, Sequence
+
+from . import live as cli_live, similar as cli_similar
+from ..backends import make_backend
+from ..cards.fields import card_label
+from .options import ranged
+from .run import Interrupts, json_text, write_stdout
+from ..config import BackendKind, CardKind, Depth, FigureMode, SelfReview, Settings
+from .settings_file import read_settings_file
+from ..errors import FlashcardError, describe
+from ..figures.plan import cli_graphics, plan_with_figures
+from ..job.run import JobOptions, JobResult, Progress, WarningKind, prepare_job, run_job
+from ..outside import shown
+from ..writefail import write_failure
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_SERVER, EXIT_WRITE, EXIT_ABORTED = 0, 1, 2, 3, 4, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m generator",
+        description="Generate Anki flashcards from documents with a local model server.",
+        epilog="Also: `python -m generator models [--url URL] [--backend ollama|openai]`.",
+    )
+    p.add_argument("sources", nargs="+", metavar="FILE_OR_-",
+                   help="documents to read (.txt .md .html .pdf .docx .epub, images .png .jpg .jpeg "
+                        ".webp .gif); - reads stdin")
+    p.add_argument("--collection", metavar="PATH.anki2", help="the collection to add notes to")
+    p.add_argument("--deck", default=None, help="deck name (created if missing)")
+    p.add_argument("--kind", choices=[k.value for k in CardKind], default=None)
+    p.add_argument("--note-type", default=None, help="one of your own note types instead of the stock one")
+    p.add_argument("--field", action="append", default=[], metavar="LOGICAL=FIELD",
+                   help="field mapping for --note-type, e.g. front=Question (repeatable)")
+    p.add_argument("--model", default=None)
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="settings to use: the add-on's config.json, or Anki's meta.json of the "
+                        "add-on (what you set in Anki); flags override them")
+    p.add_argument("--url", default=None, help="server URL (default from config.json)")
+    p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None)
+    p.add_argument("--api-key", default=None, help="for OpenAI-compatible servers that need one")
+    p.add_argument("--tags", nargs="*", default=None)
+    p.add_argument("--language", default=None, help="language of the cards (default: the source's)")
+    p.add_argument("--max-cards", type=ranged("--max-cards"), default=None, help="at most this many cards in all")
+    p.add_argument("--depth", choices=[d.value for d in Depth], default=None,
+                   help="cards per text when --max-cards is not set (default every_fact)")
+    p.add_argument("--self-review", choices=[m.value for m in SelfReview], default=None,
+                   help="the one rewrite pass: flagged cards (default), all, or off")
+    p.add_argument("--parallel", type=ranged("--parallel"), default=None, help="requests at once")
+    p.add_argument("--num-ctx", type=num_ctx_arg, default=None, metavar="auto|N",
+                   help="context per request: auto (the context the server loaded the model "
+                        "with) or a number of tokens")
+    p.add_argument("--num-predict", type=ranged("--num-predict"), default=None)
+    p.add_argument("--seed", type=ranged("--seed"), default=None)
+    p.add_argument("--temperature", type=ranged("--temperature"), default=None)
+    p.add_argument("--timeout", type=ranged("--timeout"), default=None, help="read timeout in seconds")
+    p.add_argument("--figures", choices=[m.value for m in FigureMode], default=None,
+                   help="pictures for models that can see: auto (default), off, or slides (every "
+                        "PDF page by page, as image and text)")
+    p.add_argument("--deadline", type=float, default=None,
+                   help="the most seconds one model request may take (default: request_deadline)")
+    p.add_argument("--keep-duplicates", action="store_true", help="add duplicates too")
+    p.add_argument("--dry-run", action="store_true", help="generate, but touch no collection")
+    p.add_argument("--json", action="store_true", help="print the cards as JSON on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    cli_live.add_arguments(p)
+    cli_similar.add_arguments(p)
+    return p
+
+
+def models_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m generator models", description="List the server's models.")
+    p.add_argument("--config", default=None, metavar="FILE")
+    p.add_argument("--url", default=None)
+    p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None)
+    p.add_argument("--api-key", default=None)
+    return p
+
+
+def num_ctx_arg(text: str) -> str:
+    from ..job.context_size import parse_num_ctx
+
+    try:
+        parse_num_ctx(text)
+    except FlashcardError as e:
+        raise argparse.ArgumentTypeError(e.message) from None
+    return text
+
+
+def server_config(args: argparse.Namespace) -> Settings:
+    """The settings (config.json's, or the file of --config) with the command line's server
+    options. A bad value in the file keeps its default and is reported on stderr."""
+    user = read_settings_file(args.config) if args.config else {}
+    problems: List[str] = []
+    base = Settings.from_dict(user, problems)
+    for problem in problems:
+        err(f"{shown(args.config, 200)}: {shown(problem, 1000)}")
+    changes = {key: value for key, value in (("url", args.url), ("backend", args.backend),
+                                             ("api_key", args.api_key)) if value is not None}
+    if args.backend is not None and args.url is None and not user.get("url"):
+        changes["url"] = BackendKind.parse(args.backend).default_url
+    return base.replace(**changes)
+
+
+def err(text: str) -> None:
+    """A line on stderr; parts from outside must already have gone through ``shown``."""
+    print(shown(text, 4000, keep_newlines=True), file=sys.stderr, flush=True)
+
+
+def said(e: BaseException) -> str:
+    """An error as the CLI says it: whole, but neutralised and bounded (server text may be long)."""
+    return shown(describe(e), 2000, keep_newlines=True)
+
+
+def run_models(argv: Sequence[str]) -> int:
+    args = models_parser().parse_args(argv)
+    try:
+        backend = make_backend(server_config(args))
+    except FlashcardError as e:
+        err(said(e))
+        return EXIT_USAGE
+    try:
+        info = backend.server_info()
+    except FlashcardError as e:
+        err(said(e))
+        return e.exit_code
+    err(shown(info.status_line()))
+    for name in info.models:
+        print(shown(name))
+    return EXIT_OK
+
+
+def read_documents(sources: Sequence[str], figures: str = "auto", problems: Optional[list] = None,
+                   settings: Optional[Settings] = None):
+    from ..images.figure import figure_mode
+    from ..sources.with_figures import read_source_bytes, read_source_path
+    from ..images.safety import ImageRejected, ImageTooLarge
+    from ..sources import read_stream_bytes
+    from ..sources.limits import configure
+
+    if settings is not None:
+        configure(settings)  # size and time bounds of reading (source_max_mb, ...)
+    mode = figure_mode(figures)
+    docs = []
+    for src in sources:
+        try:
+            if src == "-":
+                doc = read_source_bytes(read_stream_bytes(sys.stdin.buffer, "stdin"), "stdin", mode)
+            else:
+                doc = read_source_path(src, mode)
+        except (ImageRejected, ImageTooLarge) as e:
+            if problems is None or len(sources) == 1:
+                raise
+            problems.append(e)  # one bad picture among several sources: said, and the rest go on
+            err(said(e))
+            continue
+        for warning in doc.warnings:  # e.g. a PDF page skipped for its size
+            err(shown(warning, 2000))
+        docs.append(doc)
+    if not docs and problems:
+        raise problems[-1]
+    return docs
+
+
+def parse_mapping(pairs: Sequence[str]) -> dict:
+    mapping = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise FlashcardError(f"--field takes LOGICAL=FIELD, not '{pair}'.",
+                                 "Logical fields: front, back, text, extra, source.")
+        key, _, value = pair.partition("=")
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def quality_summary(result: JobResult) -> str:
+    """Flagged cards and the rewrite pass, for the summary line."""
+    r = result.review
+    parts = [f"{result.flagged} flagged"]
+    if r.requests:
+        parts.append(f"{r.rewritten} rewritten, {r.dropped} dropped in the rewrite pass "
+                     f"({r.tokens} tokens beside {result.tokens})")
+    return "; ".join(parts)
+
+
+def print_progress(p: Progress) -> None:
+    total = f"/{p.chunks_total}" if p.chunks_total else ""
+    where = f" · {shown(p.label, 120)}" if p.label else ""
+    review = f" (+{p.review_tokens} rewriting)" if p.review_tokens else ""
+    err(f"chunk {p.chunks_done}{total} · {p.cards} cards · {p.tokens} tokens{review} · {p.tokens_per_s:.1f} tok/s"
+        f"{' · ' + str(p.failed) + ' failed' if p.failed else ''}{where}")
+
+
+def run_generate(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.dry_run and not args.collection and not args.topics_only:
+        parser.error("--collection is required (or use --dry-run)")
+    problems: list = []
+    try:
+        cfg = server_config(args)
+        if args.timeout is not None:
+            cfg = cfg.replace(read_timeout=args.timeout)
+        if args.deadline is not None:
+            cfg = cfg.replace(request_deadline=args.deadline)
+        if args.num_ctx is not None:
+            cfg = cfg.replace(num_ctx=int(args.num_ctx) if args.num_ctx.strip().isdigit()
+                              else args.num_ctx)
+        options = JobOptions.from_config(
+            cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
+            parallel=args.parallel, num_predict=args.num_predict,
+            seed=args.seed, temperature=args.temperature, focus=cli_live.focus_of(args),
+            figures=args.figures,
+            depth=Depth.parse(args.depth) if args.depth else None,
+            self_review=SelfReview.parse(args.self_review) if args.self_review else None,
+        )
+        mapping = parse_mapping(args.field)
+        topics = cli_live.load_topics(args.topics) if args.topics else None
+        documents = read_documents(args.sources, options.figures, problems, cfg)
+    except FlashcardError as e:
+        err(said(e))
+        return EXIT_USAGE
+    col = None
+    figure_plan = None
+    backend = make_backend(cfg)
+    try:
+        compare = bool(args.collection and cli_similar.embed_model(args, cfg))
+        if (not args.dry_run or compare) and not args.topics_only:
+            from ..notes.add import open_collection
+
+            col = open_collection(args.collection)  # fail before any model time is spent
+        options = prepare_job(backend, options)
+        figure_plan = plan_with_figures(documents, options, cli_graphics(documents, options))
+        chunks = figure_plan.chunks
+        problems.extend(figure_plan.skipped)
+        for text in [describe(e) for e in figure_plan.skipped] + figure_plan.warnings:
+            err(shown(text, 1000, keep_newlines=True))
+        if not chunks and figure_plan.skipped:
+            return EXIT_USAGE
+        if not args.quiet:
+            err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {shown(options.model, 80)}"
+                f"{', ' + str(figure_plan.images) + ' picture(s)' if figure_plan.images else ''}")
+        similar = cli_similar.start(col, args.collection, backend, args, cfg)
+        cancel = threading.Event()
+        if args.topics_only:
+            return cli_live.run_topics_only(chunks, backend, options, args.quiet, cancel)[1]
+        plan = cli_live.topic_plan(topics, options, chunks, args.quiet) if topics else None
+        from ..notes.add import NoteTarget
+
+        if args.note_type is None and cfg.note_type:  # the user's own type, as set in Anki
+            mapping = dict(cfg.field_mapping, **mapping)
+        target = NoteTarget(
+            deck=args.deck or cfg.deck,
+            kind=options.kind,
+            notetype=args.note_type if args.note_type is not None else cfg.note_type,
+            field_mapping=mapping,
+            tags=list(args.tags if args.tags is not None else cfg.tags),
+            topic_subdecks=args.topic_subdecks,
+        )
+        live = cli_live.LivePrinter(args.jsonl, args.quiet, len(chunks),
+                                    cli_live.live_duplicates(col, target) if col is not None else None)
+        with Interrupts(cancel, err):  # Ctrl-C: keep what is done; twice: abort
+            result = run_job(chunks, backend, options, None if args.quiet else print_progress, cancel,
+                             on_card=live.on_card, on_chunk=live.on_chunk,
+                             asks=plan.ask if plan is not None else None)
+            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
+    except FlashcardError as e:
+        err(said(e))
+        return e.exit_code
+    finally:
+        if figure_plan is not None:
+            figure_plan.close()
+        backend.close()
+        if col is not None:
+            try:
+                col.close()
+            except Exception as e:  # a full disk may fail the close too; the file stays intact
+                err("The collection was not closed cleanly: %s" % shown(e))
+
+
+def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result: Any,
+               figure_plan: Any, similar: Any, problems: bool) -> int:
+    """After the job (finished or cancelled): report, add (or print) the cards, the exit code."""
+    for failure in result.failures:
+        where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
+        err(f"failed: {shown(failure.chunk.document, 120)} · {shown(where, 120)}: "
+            f"{shown(failure.message, 1000, keep_newlines=True)}")
+    for warning in result.warnings:  # (answers cut short are said by report_cut, below)
+        if warning.kind is WarningKind.FIELD_CUT:
+            where = warning.chunk.heading_label() or f"chunk {warning.chunk.index + 1}"
+            err(f"warning: {shown(warning.chunk.document, 120)} · {shown(where, 120)}: "
+                f"{shown(warning.message, 1000)}")
+    if result.cancelled:
+        left = max(0, result.chunks_total - result.chunks_done)
+        err(f"Cancelled: {result.chunks_done} of {result.chunks_total} chunk(s) finished and "
+            f"gave {len(result.cards)} card(s); {left} chunk(s) were not done.")
+    if result.fatal is not None and not result.cards:
+        err(said(result.fatal))
+        return result.fatal.exit_code
+    added = 0
+    cli_similar.mark(similar, result.cards, args.quiet)
+    if col is not None and not args.dry_run and result.cards:
+        from ..figures.media import add_figures
+        from ..notes.add import add_cards
+
+        try:
+            for text in add_figures(col, result.cards, target, not args.keep_duplicates, figure_plan.store):
+                err(shown(text, 1000))
+            outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates,
+                                skip_similar=cfg.skip_similar and not args.keep_similar)
+        except Exception as e:
+            failed = write_failure(e)
+            if failed is None:
+                raise
+            # Nothing was added: print the cards, so the model's work is not lost.
+            write_stdout(json_text([c.to_json() for c in result.cards]))
+            err(said(failed))
+            err(f"The {len(result.cards)} card(s) are printed on stdout as JSON.")
+            return EXIT_WRITE
+        added = len(outcome.note_ids)
+        for card, why in outcome.skipped:
+            err(f"skipped: {card_label(card)!r}: {shown(why)}")
+    if args.json:
+        write_stdout(json_text([c.to_json() for c in result.cards]))
+    cli_live.report_cut(result)
+    fields_cut = sum(1 for w in result.warnings if w.kind is WarningKind.FIELD_CUT)
+    if not args.quiet:
+        err(f"{len(result.cards)} card(s) generated ({quality_summary(result)}), {added} note(s) added"
+            f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}"
+            f"{', ' + str(len(result.cut)) + ' answer(s) cut short' if result.cut else ''}"
+            f"{', ' + str(fields_cut) + ' field(s) cut' if fields_cut else ''}.")
+    partial = result.failures or result.cut or result.warnings or result.cancelled or problems
+    return EXIT_PARTIAL if partial else EXIT_OK
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a C/ASCII locale must not turn a "·" into a traceback
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    try:
+        if argv and argv[0] == "models":
+            return run_models(argv[1:])
+        return run_generate(argv)
+    except KeyboardInterrupt:
+        # The second Ctrl-C (or one before the job started): stop now. The collection was
+        # closed on the way out.
+        err("Aborted.")
+        return EXIT_ABORTED
+
+
+def exit_now(code: int) -> None:
+    """End the process with ``code``. A request still in flight after a cancel or a fatal error
+    (a worker thread waiting on the network) is not waited for: the collection is closed and
+    the output written by now."""
+    workers = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if any(t.is_alive() for t in workers):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -1,0 +1,138 @@
+"""Figures: the pictures of a source (image files, images in PDF/DOCX/EPUB/HTML, rendered PDF
+pages) as data, and the adapter through which the engine renders and resizes them without
+importing Qt.
+
+    graphics = qt_graphics()   # the Qt adapter, or None (no PyQt6)
+
+Sources are read with their figures by ``sources.with_figures`` (``Document.figures`` is a
+``FigureSet``). A ``FigureSet`` is filled lazily (``sources.pictures.load_figures``), only when
+a job will send images: reading a PDF for its pictures costs a second pass over its pages.
+"""
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, List, Optional, Protocol, Tuple, Union
+
+from ..config import FigureMode
+from ..errors import SourceError
+from .safety import ImageInfo
+
+
+# An encoded picture as the adapter hands it back: (bytes, "png" | "jpeg", width, height).
+Encoded = Tuple[bytes, str, int, int]
+
+
+def figure_mode(value: object) -> FigureMode:
+    """The mode for a setting or option value; anything unknown is "auto"."""
+    try:
+        return FigureMode.parse(value)
+    except ValueError:
+        return FigureMode.AUTO
+
+
+class SourceKind(Enum):
+    PDF = "pdf"
+    DOCX = "docx"
+    EPUB = "epub"
+    HTML = "html"
+    IMAGE = "image"
+
+
+@dataclass
+class Figure:
+    """One picture of a document, checked (``images.check_image``) but never decoded."""
+
+    data: bytes
+    info: ImageInfo
+    location: str = ""  # "page 4" in a PDF; "" where the document has no pages
+    page: int = 0  # 1-based PDF page, 0 otherwise
+    caption: str = ""  # alt text or the like, shortened
+    anchor: str = ""  # the text just before it, to find the chunk it belongs to
+
+
+@dataclass
+class PageStats:
+    """What one PDF page holds, from its content stream (no rendering)."""
+
+    number: int  # 1-based
+    width: float = 612.0  # points
+    height: float = 792.0
+    image_area: float = 0.0  # share of the page covered by images, 0..1
+    drawings: int = 0  # painted vector paths (diagrams, charts)
+    largest_image: int = 0  # the most pixels one image on the page declares
+    chars: int = 0  # characters of text on the page (from the text reader's blocks)
+
+
+@dataclass
+class FigureSet:
+    kind: SourceKind
+    origin: Union[str, bytes, None] = None  # the file (path or bytes) the figures come from
+    base_dir: str = ""  # HTML files: the only folder local images may come from
+    no_text: Optional[SourceError] = None  # a PDF without text layer: the reader's error
+    figures: List[Figure] = field(default_factory=list)
+    pages: List[PageStats] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)  # images skipped, and why (one line each)
+    loaded: bool = False
+
+
+class PageRenderer(Protocol):
+    """One open PDF, rendered page by page. Implementations bound the size they render to
+    (``max_side`` pixels on the long side) and may be called from worker threads."""
+
+    def page_count(self) -> int:
+        ...
+
+    def render(self, index: int, max_side: int) -> Optional[Encoded]:
+        """Page ``index`` (0-based) on white, the long side at most ``max_side`` px; None if
+        the page cannot be rendered."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class Graphics(Protocol):
+    """What the engine needs from a graphics library (Qt in the add-on and the CLI)."""
+
+    def open_pdf(self, source: Union[str, bytes]) -> Optional[PageRenderer]:
+        ...
+
+    def resize(self, data: bytes, max_side: int) -> Optional[Encoded]:
+        """The image decoded, scaled down to at most ``max_side`` px on the long side (never
+        up) and encoded again as PNG or JPEG; None if it cannot be decoded."""
+        ...
+
+
+def qt_graphics() -> Optional[Graphics]:
+    """The Qt adapter (``ui/pdf_render.py``, which imports only PyQt6) when PyQt6 can be
+    imported, else None. For the CLI; inside Anki the dialogs pass the same adapter in."""
+    try:
+        graphics: Graphics = _pdf_render_module().QtGraphics()
+    except Exception:  # no PyQt6, no QtPdf, or no ui package next to the engine
+        return None
+    return graphics
+
+
+def _pdf_render_module() -> Any:
+    """``ui/pdf_render.py`` beside this engine: as ``<add-on>.ui.pdf_render`` inside Anki; run as
+    the top-level package ``generator`` (the CLI), loaded from its file, so that no other
+    module called ``ui`` on sys.path can stand in for it."""
+    parent = (__package__ or "").rpartition(".")[0]
+    if parent:
+        return importlib.import_module(parent + ".ui.pdf_render")
+    name = "_ollama_flashcards_pdf_render"
+    module = sys.modules.get(name)
+    if module is None:
+        import importlib.util
+
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "ui",
+                            "pdf_render.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return module

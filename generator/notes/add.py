@@ -1,0 +1,366 @@
+"""Cards into an Anki collection: note type by kind (never by its translated name), deck by
+name, tags, duplicate checks, and one add_notes call as one undo step."""
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+from ..cards.card import CLOZE, REVERSED, Card
+from ..cards.fields import clean_chars
+from ..cards.checks import is_flagged
+from ..errors import CollectionError
+from ..cards.grounding import normalise
+from ..outside import shown
+from ..writefail import write_failure
+
+UNDO_LABEL = "Generate Flashcards"
+ADDON_TAG = "ollama-flashcards"
+UNGROUNDED_TAG = ADDON_TAG + "::ungrounded"
+FLAGGED_TAG = ADDON_TAG + "::flagged"  # the card checks flagged it (generator/checks.py)
+
+# Anki's OriginalStockKind values (anki.models.StockNotetype.OriginalStockKind).
+STOCK_BASIC, STOCK_REVERSED, STOCK_CLOZE, STOCK_IMAGE_OCCLUSION = 1, 2, 5, 6
+STOCK_KIND = {"basic": STOCK_BASIC, REVERSED: STOCK_REVERSED, CLOZE: STOCK_CLOZE}
+SOURCE_FIELD_NAMES = ("source", "sources", "reference", "references", "citation", "quelle",
+                      "fuente", "fonte", "bron", "źródło", "출처", "出典", "来源")
+LOGICAL_FIELDS = ("front", "back", "text", "extra", "source")
+
+
+@dataclass
+class NoteTarget:
+    deck: str
+    kind: str = "basic"
+    notetype: str = ""  # a user's note type by name; "" = Anki's stock type for the kind
+    field_mapping: Dict[str, str] = field(default_factory=dict)  # logical field -> note field
+    tags: List[str] = field(default_factory=list)
+    topic_subdecks: bool = False  # a card with a topic goes to "<deck>::<topic title>"
+
+    def deck_name(self, card: Card) -> str:
+        deck = self.deck.strip() or "Default"
+        if self.topic_subdecks and card.topic.strip():
+            part = " ".join(card.topic.replace("::", " ").replace('"', "").split())[:80]
+            if part:
+                deck = f"{deck}::{part}"
+        return deck
+
+
+@dataclass
+class AddResult:
+    note_ids: List[int]
+    skipped: List[Tuple[Card, str]]  # card and why it was not added
+    changes: Any = None  # OpChanges, for CollectionOp
+    added: List[Tuple[Card, int]] = field(default_factory=list)  # card and the note it became
+
+
+def user_notetypes(col) -> List[Tuple[str, int]]:
+    return [(n.name, n.id) for n in col.models.all_names_and_ids()]
+
+
+def notetype_fields(col, name: str) -> List[str]:
+    nt = col.models.by_name(name)
+    return [f["name"] for f in nt["flds"]] if nt else []
+
+
+def shape_of(nt: Dict[str, Any]) -> str:
+    """What a note type does, judged by its templates: "cloze", "basic" (one card), "reversed"
+    (two cards, both always made) or "" (anything else: typing, optional reverse, image
+    occlusion, ...)."""
+    templates = nt.get("tmpls") or []
+    fronts = [str(t.get("qfmt") or "") for t in templates]
+    if nt.get("type") == 1:
+        is_cloze = len(fronts) == 1 and "{{cloze:" in fronts[0] and "image-occlusion" not in fronts[0]
+        return CLOZE if is_cloze else ""
+    if any("{{type:" in f for f in fronts):
+        return ""
+    if len(fronts) == 1:
+        return "basic"
+    if len(fronts) == 2 and not any(f.lstrip().startswith("{{#") for f in fronts):
+        return REVERSED
+    return ""
+
+
+def stock_notetype(col, kind: str) -> Dict[str, Any]:
+    """The stock note type for a card kind, found by kind and shape (never by its translated
+    name); re-created if the user deleted it. The shape check matters: Anki 23.10 labels the
+    stock types' originalStockKind off by one for the reversed variants."""
+    wanted = STOCK_KIND.get(kind, STOCK_BASIC)
+    shape = CLOZE if kind == CLOZE else (REVERSED if kind == REVERSED else "basic")
+    candidates = [col.models.get(entry.id) for entry in col.models.all_names_and_ids()]
+    candidates = [nt for nt in candidates if nt and shape_of(nt) == shape]
+    for nt in candidates:
+        if nt.get("originalStockKind") == wanted:
+            return nt
+    for nt in candidates:  # a stock-derived type of the right shape, whatever its label
+        if nt.get("originalStockKind"):
+            return nt
+    from anki.stdmodels import get_stock_notetypes
+
+    for _name, make in get_stock_notetypes(col):
+        nt = make(col)
+        if shape_of(nt) == shape:
+            col.models.add(nt)
+            return col.models.by_name(nt["name"])
+    raise CollectionError("Anki has no note type for this kind of card.",
+                          "Choose one of your own note types with a field mapping.")
+
+
+def resolve_notetype(col, target: NoteTarget) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """The note type to use and the complete mapping of our logical fields to its field names."""
+    if target.notetype:
+        nt = col.models.by_name(target.notetype)
+        if nt is None:
+            raise CollectionError(f"There is no note type called '{target.notetype}'.",
+                                  "Choose an existing note type in the settings or the dialog.")
+    else:
+        nt = stock_notetype(col, target.kind)
+    names = [f["name"] for f in nt["flds"]]
+    mapping = default_mapping(names, target.kind)
+    for logical, name in target.field_mapping.items():
+        if logical not in LOGICAL_FIELDS:
+            continue
+        if name and name not in names:
+            raise CollectionError(f"The note type '{nt['name']}' has no field '{name}'.",
+                                  "Fix the field mapping in the settings.")
+        if name:
+            mapping[logical] = name
+        else:
+            mapping.pop(logical, None)
+    first = mapping.get("text" if target.kind == CLOZE else "front")
+    if not first:
+        raise CollectionError(f"No field of '{nt['name']}' is mapped to the card's "
+                              f"{'text' if target.kind == CLOZE else 'front'}.",
+                              "Fix the field mapping in the settings.")
+    return nt, mapping
+
+
+def default_mapping(names: Sequence[str], kind: str) -> Dict[str, str]:
+    """First field = front (or cloze text), second = back (or extra); a field named like
+    'Source' gets the source reference."""
+    mapping: Dict[str, str] = {}
+    source = next((n for n in names if n.strip().lower() in SOURCE_FIELD_NAMES), "")
+    others = [n for n in names if n != source]
+    main, second = ("text", "extra") if kind == CLOZE else ("front", "back")
+    if others:
+        mapping[main] = others[0]
+    if len(others) > 1:
+        mapping[second] = others[1]
+    if source:
+        mapping["source"] = source
+    return mapping
+
+
+def plain_key(html_text: str) -> str:
+    from ..cards.sanitize import html_to_text
+    from ..job.images import figure_key
+
+    return html_to_text(html_text).strip() + figure_key(html_text)
+
+
+def existing_keys(col, nt: Dict[str, Any], field_name: str,
+                  key: Callable[[str], str] = plain_key) -> Tuple[Set[str], Set[str]]:
+    """Exact (``key`` of the field) and normalised texts of one field over all notes of a note
+    type, in one query."""
+    index = [f["name"] for f in nt["flds"]].index(field_name)
+    exact: Set[str] = set()
+    for flds in col.db.list("select flds from notes where mid = ?", nt["id"]):
+        parts = flds.split("\x1f")
+        if index < len(parts):
+            exact.add(key(parts[index]))
+    return exact, {normalise(text) for text in exact}
+
+
+def mark_duplicates(col, cards: Sequence[Card], target: NoteTarget) -> None:
+    """Set ``card.duplicate``: "collection" (same first field as a note of the type), "near"
+    (the same after case, accents and punctuation are folded) or "batch" (twice in this batch)."""
+    nt, mapping = resolve_notetype(col, target)
+    first = mapping["text" if target.kind == CLOZE else "front"]
+    exact, near = existing_keys(col, nt, first)
+    keys = [plain_key(card.key_text()) for card in cards]
+    set_duplicates(cards, keys, [normalise(k) for k in keys], exact, near)
+
+
+def set_duplicates(cards: Sequence[Card], keys: Sequence[str], norms: Sequence[str],
+                   exact: Set[str], near: Set[str]) -> None:
+    """Set each card's ``duplicate`` from its first field's plain text (``keys``) and its folded
+    form (``norms``), against the collection's ``exact`` and ``near`` keys and the batch itself."""
+    seen: Set[str] = set()
+    for card, key, norm in zip(cards, keys, norms):
+        if key in exact:
+            card.duplicate = "collection"
+        elif norm in near:
+            card.duplicate = "near"
+        elif norm in seen:
+            card.duplicate = "batch"
+        else:
+            card.duplicate = None
+        seen.add(norm)
+
+
+def source_tag(document: str) -> str:
+    slug = re.sub(r"[\s\"]+", "_", document.strip()).strip("_:") or "text"
+    return f"{ADDON_TAG}::source::{slug[:80]}"
+
+
+def source_html(card: Card) -> str:
+    return html.escape(card.source.label()) if card.source.document else ""
+
+
+def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) -> None:
+    values: Dict[str, str] = {}
+    if card.kind == CLOZE:
+        values["text"], values["extra"] = card.text, card.extra
+    else:
+        values["front"], values["back"] = card.front, card.back
+    source = source_html(card)
+    if source:
+        if "source" in mapping:
+            values["source"] = source
+        else:  # no field for it: a small line under the back (or the cloze's extra)
+            side = "extra" if card.kind == CLOZE else "back"
+            line = f'<div class="ollama-flashcards-source"><small>Source: {source}</small></div>'
+            values[side] = (values.get(side) or "") + ("<br>" if values.get(side) else "") + line
+    for logical, value in values.items():
+        name = mapping.get(logical)
+        if name:
+            # Cards are clean when the engine makes them; a journal from before, a file name or
+            # an edit may still bring a character no note can store (a lone surrogate).
+            note[name] = clean_chars(value)
+    all_tags = (list(tags) + list(card.tags) + [source_tag(card.source.document)]
+                + ([UNGROUNDED_TAG] if not card.grounded else [])
+                + ([FLAGGED_TAG] if is_flagged(card) else []))
+    note.tags = list(dict.fromkeys(t for t in (clean_chars(str(t)) for t in all_tags) if t))
+
+
+def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarget,
+              cards: Sequence[Card], skip_duplicates: bool,
+              skip_similar: bool = False) -> Tuple[List[Tuple[int, Any]], List[Tuple[Card, str]]]:
+    """Add notes for ``cards`` to the target deck (created if need be) with one add_notes call;
+    run it inside the caller's undo step. Returns the (index in ``cards``, note) pairs added
+    and the cards skipped, with why."""
+    from anki.collection import AddNoteRequest
+
+    deck_ids: Dict[str, Any] = {}  # deck name -> DeckId, created if need be
+    added: List[Tuple[int, Any]] = []
+    skipped: List[Tuple[Card, str]] = []
+    requests = []
+    for i, card in enumerate(cards):
+        if skip_duplicates and card.duplicate:
+            skipped.append((card, f"duplicate ({card.duplicate})"))
+            continue
+        if skip_similar and card.similar_to is not None:
+            skipped.append((card, f"similar to note {card.similar_to.note_id} "
+                                  f"({card.similar_to.score:.2f})"))
+            continue
+        try:  # one card that cannot become a note never costs the others
+            note = col.new_note(nt)
+            fill_note(note, card, mapping, target.tags)
+            if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
+                skipped.append((card, "not a valid cloze"))
+                continue
+        except Exception as e:
+            if write_failure(e) is not None:
+                raise
+            skipped.append((card, "could not be made into a note: %s" % shown(e)))
+            continue
+        added.append((i, note))
+        deck = clean_chars(target.deck_name(card)).strip() or "Default"
+        if deck not in deck_ids:
+            deck_ids[deck] = col.decks.id(deck, create=True)
+        requests.append(AddNoteRequest(note, deck_ids[deck]))
+    if not requests:
+        return added, skipped
+    try:
+        col.add_notes(requests)
+    except Exception as e:
+        if write_failure(e) is not None:
+            raise
+        # Something in one note made the whole call fail: add them one by one (in the same undo
+        # step) and skip only the notes that fail.
+        kept: List[Tuple[int, Any]] = []
+        for (i, note), request in zip(added, requests):
+            try:
+                col.add_note(note, request.deck_id)
+            except Exception as one:
+                if write_failure(one) is not None:
+                    raise
+                skipped.append((cards[i], "could not be added: %s" % shown(one)))
+                continue
+            kept.append((i, note))
+        if not kept:  # not one note's fault: fail as a whole (the caller undoes the step)
+            raise e
+        added = kept
+    return added, skipped
+
+
+def undo_failed_step(col, pos: Any) -> None:
+    """After a failure inside the undo step opened at ``pos``: close it and undo what it did."""
+    try:
+        col.merge_undo_entries(pos)
+        if col.undo_status().undo == UNDO_LABEL:
+            col.undo()
+    except Exception:
+        # The failed operation took the undo step with it (a full disk does: "target undo op
+        # not found"); its transaction was rolled back, so there is nothing left to undo.
+        pass
+
+
+def add_error(err: BaseException, nothing_added: str, hint: str) -> CollectionError:
+    """The typed error for a failed add: a full disk or another failed write as such, anything
+    else as "could not be added" with the (shortened) reason."""
+    failed = write_failure(err, nothing_added)
+    if failed is not None:
+        return failed
+    return CollectionError("The cards could not be added: %s" % shown(err), hint)
+
+
+def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: bool = True,
+              skip_similar: bool = False) -> AddResult:
+    """Add the cards as notes in one transaction and one undo step labelled UNDO_LABEL.
+    A card that cannot become a note is skipped (with why in ``skipped``); the others go in.
+    A failed write (a full disk, ...) adds none and raises ``CollectionWriteFailed``; any other
+    failure adds none either (and leaves no deck behind)."""
+    nt, mapping = resolve_notetype(col, target)
+    mark_duplicates(col, cards, target)
+    pos = col.add_custom_undo_entry(UNDO_LABEL)
+    try:
+        added, skipped = new_notes(col, nt, mapping, target, cards, skip_duplicates, skip_similar)
+        changes = col.merge_undo_entries(pos)
+    except Exception as e:
+        undo_failed_step(col, pos)
+        raise add_error(e, "Nothing was added.",
+                        "Nothing was changed. Check the deck and note type, then try again.") from e
+    return AddResult([n.id for _i, n in added], skipped, changes, [(cards[i], n.id) for i, n in added])
+
+
+def open_collection(path: str):
+    """Open a collection file for the CLI; refuses one that Anki has open."""
+    import os
+
+    from anki.collection import Collection
+    from anki.lang import set_lang
+
+    set_lang("en")
+    if not path.endswith(".anki2"):
+        raise CollectionError(f"'{path}' is not an Anki collection (.anki2) file.",
+                              "Pass the path of collection.anki2 in your Anki profile folder.")
+    if not os.path.exists(os.path.dirname(os.path.abspath(path))):
+        raise CollectionError(f"The folder of '{path}' does not exist.")
+    try:
+        return Collection(path)
+    except Exception as e:
+        text = shown(e)
+        failed = write_failure(e, "")
+        if failed is not None:
+            raise failed from None
+        if "already open" in text.lower() or "locked" in text.lower():
+            raise CollectionError(
+                f"The collection '{path}' is open in Anki.",
+                "Close Anki (or switch it to another profile) first, or use the add-on inside Anki.",
+            ) from None
+        raise CollectionError(f"The collection '{path}' could not be opened: {text}",
+                              "Check the path and that the file is an Anki collection.") from None
+
+
+def find_added(col, note_ids: Sequence[int]) -> Optional[str]:
+    """A Browser search that shows the given notes."""
+    return "nid:" + ",".join(str(i) for i in note_ids) if note_ids else None
