@@ -137,16 +137,34 @@ class FigureMode(Choice):
 Check = Callable[[Any], Optional[str]]
 
 
-def at_least(low: float) -> Check:
-    return lambda v: None if v >= low else "at least %s" % low
+@dataclass(frozen=True)
+class Bounds:
+    """A number's range, as a check (the problem with a value outside it); the settings dialog
+    gives a key's spin box this range (``Settings.bounds``)."""
+
+    low: Optional[float] = None
+    high: Optional[float] = None
+    above: bool = False  # ``low`` itself is out: more than it
+
+    def __call__(self, v: Any) -> Optional[str]:
+        if self.above and self.low is not None and not v > self.low:
+            return "more than %s" % self.low
+        if self.high is None:
+            return None if self.low is None or v >= self.low else "at least %s" % self.low
+        if self.low is None:
+            return None if v <= self.high else "at most %s" % self.high
+        return None if self.low <= v <= self.high else "between %s and %s" % (self.low, self.high)
 
 
-def positive(v: Any) -> Optional[str]:
-    return None if v > 0 else "more than 0"
+def at_least(low: float) -> Bounds:
+    return Bounds(low)
 
 
-def between(low: float, high: float) -> Check:
-    return lambda v: None if low <= v <= high else "between %s and %s" % (low, high)
+positive = Bounds(0, above=True)
+
+
+def between(low: float, high: float) -> Bounds:
+    return Bounds(low, high)
 
 
 def auto_or_tokens(v: Any) -> Optional[str]:
@@ -260,6 +278,19 @@ class Settings:
     @classmethod
     def keys(cls) -> Tuple[str, ...]:
         return tuple(_fields())
+
+    @classmethod
+    def type_of(cls, key: str) -> Any:
+        """The key's type (``bool``, ``int``, a ``Choice`` enum, ``List[str]``, ...)."""
+        return _type_of(key)
+
+    @classmethod
+    def bounds(cls, key: str) -> Bounds:
+        """The range a number key's checks allow (open ends are ``None``)."""
+        for check in _fields()[key].metadata.get("checks", ()):
+            if isinstance(check, Bounds):
+                return check
+        return Bounds()
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some keys changed (checked like ``checked``)."""

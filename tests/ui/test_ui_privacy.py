@@ -52,9 +52,9 @@ def test_api_key_is_a_password_field(anki_app):
 
     anki_app.write_config(api_key="sk-test-0123456789abcdef")
     dlg = settings_dialog(anki_app)
-    assert dlg.api_key.echoMode() == QLineEdit.EchoMode.Password
-    assert dlg.api_key.text() == "sk-test-0123456789abcdef"  # kept, only not shown
-    assert "0123456789abcdef" not in dlg.api_key.displayText()
+    assert dlg.widget("api_key").echoMode() == QLineEdit.EchoMode.Password
+    assert dlg.widget("api_key").text() == "sk-test-0123456789abcdef"  # kept, only not shown
+    assert "0123456789abcdef" not in dlg.widget("api_key").displayText()
     dlg.reject()
 
 
@@ -124,10 +124,10 @@ def test_saving_settings_switches_content_logging(anki_app, server):
     dlg = settings_dialog(anki_app)
     log = anki_app.module("generator.log")
     assert log._state["content"] is False
-    dlg.log_content.setChecked(True)
+    dlg.widget("log_content").setChecked(True)
     dlg.save()
     assert log._state["content"] is True
-    dlg.log_content.setChecked(False)
+    dlg.widget("log_content").setChecked(False)
     dlg.save()
     assert log._state["content"] is False
     dlg.reject()

@@ -6,14 +6,14 @@ def test_context_size_auto_and_a_number_round_trip(anki_app):
     settings = anki_app.module("ui.settings")
     dlg = settings.SettingsDialog(anki_app.mw)
     dlg.show()
-    assert dlg.num_ctx.text() == "auto" and dlg.values()["num_ctx"] == "auto"
-    dlg.num_ctx.setValue(8192)
+    assert dlg.widget("num_ctx").text() == "auto" and dlg.values()["num_ctx"] == "auto"
+    dlg.widget("num_ctx").setValue(8192)
     dlg.buttons.button(aqt.qt.QDialogButtonBox.StandardButton.Save).click()
     assert anki_app.config()["num_ctx"] == 8192
     again = settings.SettingsDialog(anki_app.mw)
     again.show()
-    assert again.num_ctx.value() == 8192
-    again.num_ctx.setValue(0)
-    assert again.num_ctx.text() == "auto"
+    assert again.widget("num_ctx").value() == 8192
+    again.widget("num_ctx").setValue(0)
+    assert again.widget("num_ctx").text() == "auto"
     again.buttons.button(aqt.qt.QDialogButtonBox.StandardButton.Save).click()
     assert anki_app.config()["num_ctx"] == "auto"

@@ -94,7 +94,7 @@ def test_settings_offer_the_servers_embedding_models_and_start_the_build(anki_ap
     assert [dlg.embed_model.itemData(i) for i in range(dlg.embed_model.count())] == ["", EMBED]
     assert EMBED not in [dlg.model.itemText(i) for i in range(dlg.model.count())]
     dlg.embed_model.setCurrentIndex(1)
-    dlg.similarity_threshold.setValue(0.7)
+    dlg.widget("similarity_threshold").setValue(0.7)
     cache = anki_app.module("ui.similar_cache").CACHE
     builds = cache.builds
     dlg.buttons.button(aqt.qt.QDialogButtonBox.StandardButton.Save).click()
