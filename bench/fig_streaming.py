@@ -122,7 +122,7 @@ def topic_tokens() -> Dict[str, Any]:
     from generator.backends import make_backend
     from generator.job.chunking import estimate_tokens
     from generator.job.run import JobOptions, plan_chunks, prepare_job, run_job
-    from generator.sources import read_path
+    from generator.sources.read import read_path
     from generator.job.topics import TopicPlan, find_topics
 
     seeds = sorted(os.path.join(ROOT, "seeds", f) for f in os.listdir(os.path.join(ROOT, "seeds"))

@@ -451,7 +451,7 @@ def fig_prompt() -> Dict[str, Any]:
     from generator.job.run import JobOptions, chunk_budget
     from generator.job.prompts import system_prompt, user_prompt
     from generator.job.schema import answer_schema
-    from generator.sources import read_path
+    from generator.sources.read import read_path
 
     cfg = defaults()
     out: Dict[str, Any] = {}

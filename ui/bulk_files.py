@@ -25,7 +25,7 @@ COL_FILE, COL_TYPE, COL_STATUS = range(3)
 
 
 def supported_extensions() -> Tuple[str, ...]:
-    from ..generator.sources import SUPPORTED_EXTENSIONS
+    from ..generator.sources.read import SUPPORTED_EXTENSIONS
 
     return tuple(SUPPORTED_EXTENSIONS)
 

@@ -35,7 +35,6 @@ from aqt.qt import QObject, pyqtSignal
 from ..generator.cards.card import Card
 from ..generator.job.chunk import Chunk
 from ..generator.config import Settings
-from ..generator.sources.document import Document
 from .common import is_alive, run_long
 from .figure_widgets import FigureJob
 from .main_queue import MainQueue
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from ..generator.job.stream import LiveDuplicates
     from ..generator.job.topics import Topic
     from ..generator.similar.search import SimilarNotes
+    from ..generator.sources.document import Document
 
 FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
 

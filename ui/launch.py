@@ -127,7 +127,7 @@ def note_documents(col: Collection, nids: Sequence[NoteId]) -> Tuple[List[Docume
     collection's media), the document name -> note id map, and the deck of the first note's
     first card. Runs in the background (reads the collection)."""
     from ..generator.errors import SourceError
-    from ..generator.sources import read_html
+    from ..generator.sources.read import read_html
     from ..generator.sources.pictures import figures_from_html
 
     docs: List[Document] = []

@@ -105,7 +105,7 @@ class SourcePanel(QGroupBox):
         """The documents to generate from (raises a SourceError for an empty text)."""
         if self._documents is not None:
             return list(self._documents)
-        from ..generator.sources import read_text
+        from ..generator.sources.read import read_text
 
         return [read_text(self.edit.toPlainText(), self._name)]
 
@@ -122,7 +122,7 @@ class SourcePanel(QGroupBox):
     # --- files --------------------------------------------------------------------------------
     def choose_files(self) -> None:
         from ..generator.images.safety import IMAGE_EXTENSIONS
-        from ..generator.sources import SUPPORTED_EXTENSIONS
+        from ..generator.sources.read import SUPPORTED_EXTENSIONS
 
         patterns = " ".join("*" + e for e in sorted(set(SUPPORTED_EXTENSIONS) | set(IMAGE_EXTENSIONS)))
         paths, _ = QFileDialog.getOpenFileNames(
@@ -133,7 +133,7 @@ class SourcePanel(QGroupBox):
 
     def load_files(self, paths: Sequence[str]) -> None:
         """Read the files (with their pictures) in the background, then show them as the source."""
-        from ..generator.sources import display_name
+        from ..generator.sources.read import display_name
         from ..generator.sources.with_figures import read_source_path as read_path
 
         paths = list(paths)
@@ -184,7 +184,7 @@ class SourcePanel(QGroupBox):
         self._set_reading(True)
 
         def op() -> List[Document]:
-            from ..generator.sources import read_text
+            from ..generator.sources.read import read_text
 
             docs = keep + ([read_text(typed, self._name)] if typed.strip() else [])
             return docs + [read_pasted(image, name)]  # type: ignore[arg-type]

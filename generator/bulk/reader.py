@@ -14,7 +14,7 @@ from .journal import chunk_from_json, chunk_to_json
 
 def document_name(path: str) -> str:
     """The name a file's cards carry as their source (as the single-file reader names it)."""
-    from ..sources import display_name
+    from ..sources.read import display_name
 
     return display_name(path)
 
@@ -71,7 +71,7 @@ class Planner:
 
     def _read(self, i: int) -> None:
         from ..job.chunking import iter_chunks
-        from ..sources import iter_blocks_path
+        from ..sources.read import iter_blocks_path
 
         path = self.paths[i]
         self.on_event(i, READING, None)

@@ -21,7 +21,7 @@ def chunks_of_files(files: Sequence[str], budget: int,
     """Every file's chunks, as ``bulk_reader.Planner`` makes them; a file that cannot be read is
     reported (path, error) and the others go on."""
     from ..job.chunking import iter_chunks
-    from ..sources import iter_blocks_path
+    from ..sources.read import iter_blocks_path
 
     chunks: List[Chunk] = []
     errors: List[Tuple[str, FlashcardError]] = []

@@ -121,7 +121,7 @@ def focus_of(args: argparse.Namespace) -> Optional[str]:
 
 def load_topics(path: str) -> List[Topic]:
     """The topics of ``--topics FILE`` (``-`` is not allowed: stdin may hold the source)."""
-    from ..sources import open_regular
+    from ..sources.read import open_regular
 
     try:
         with open_regular(path) as f:  # a FIFO or device would block open() or never end

@@ -144,7 +144,7 @@ def read_documents(sources: Sequence[str], figures: str = "auto", problems: Opti
     from ..images.figure import figure_mode
     from ..sources.with_figures import read_source_bytes, read_source_path
     from ..images.safety import ImageRejected, ImageTooLarge
-    from ..sources import read_stream_bytes
+    from ..sources.read import read_stream_bytes
     from ..sources.limits import configure
 
     if settings is not None:

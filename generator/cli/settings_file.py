@@ -13,7 +13,7 @@ MAX_BYTES = 1 << 20  # a settings file is a few kB
 def read_settings_file(path: str) -> Dict[str, Any]:
     """The settings in ``path`` (not merged with the defaults). Raises FlashcardError with
     what to do when the file cannot be used."""
-    from ..sources import open_regular
+    from ..sources.read import open_regular
 
     try:
         with open_regular(path) as f:  # a FIFO or device would block open() or never end

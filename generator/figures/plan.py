@@ -110,7 +110,7 @@ def probe_pictures(figset: FigureSet) -> bool:
 def _read_head(path: Any, limit: int) -> bytes:
     if not isinstance(path, str):
         return b""
-    from ..sources import open_regular
+    from ..sources.read import open_regular
 
     with open_regular(path) as f:  # opened by name again: never block on a FIFO put in its place
         return f.read(limit)

@@ -119,7 +119,8 @@ def _pdf_render_module() -> Any:
     """``ui/pdf_render.py`` beside this engine: as ``<add-on>.ui.pdf_render`` inside Anki; run as
     the top-level package ``generator`` (the CLI), loaded from its file, so that no other
     module called ``ui`` on sys.path can stand in for it."""
-    parent = (__package__ or "").rpartition(".")[0]
+    package = (__package__ or "").split(".")
+    parent = ".".join(package[:-2])  # <add-on>.generator.images -> <add-on>
     if parent:
         return importlib.import_module(parent + ".ui.pdf_render")
     name = "_ollama_flashcards_pdf_render"

@@ -243,7 +243,7 @@ def _open(source: Union[str, bytes]) -> Tuple[Any, Any]:
     import logging
 
     from ..libs import load
-    from . import open_regular
+    from .read import open_regular
 
     pypdf = load("pypdf")
     logging.getLogger("pypdf").setLevel(logging.ERROR)

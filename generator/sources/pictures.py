@@ -161,7 +161,7 @@ def _local_file(base_dir: str, out: _Collector) -> Callable[[str], Optional[byte
             if not os.path.isfile(path):
                 out.note(f"In '{out.label}': the picture '{shown(rel, 80)}' is not in the document's folder.")
                 return None
-            from . import open_regular
+            from .read import open_regular
 
             with open_regular(path) as f:  # never blocks on a FIFO put in its place
                 return f.read(MAX_IMAGE_BYTES + 1)
@@ -203,7 +203,7 @@ def _html_figures(figset: FigureSet, label: str) -> None:
     out = _Collector(figset, label)
     origin = figset.origin
     if isinstance(origin, str):
-        from . import open_regular
+        from .read import open_regular
 
         with open_regular(origin) as f:
             data = f.read(50 * 1024 * 1024)

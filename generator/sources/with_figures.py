@@ -41,7 +41,7 @@ def _zip_kind(document_source: Union[str, bytes]) -> Optional[SourceKind]:
     import io
     import zipfile
 
-    from . import open_regular
+    from .read import open_regular
 
     try:
         src = io.BytesIO(document_source) if isinstance(document_source, bytes) \
@@ -80,7 +80,7 @@ def _image_document(data: bytes, label: str, mode: FigureMode) -> Document:
 def read_source_bytes(data: bytes, label: str, mode: FigureMode = FigureMode.AUTO) -> Document:
     """``sources.read_bytes`` with figures: an image is a document of one figure; a PDF without
     text layer is kept (as a document of pages) unless figures are off."""
-    from . import read_bytes
+    from .read import read_bytes
 
     head = data[:4096]
     if sniff(head) is not None:
@@ -107,7 +107,7 @@ def read_source_bytes(data: bytes, label: str, mode: FigureMode = FigureMode.AUT
 def read_source_path(path: str, mode: FigureMode = FigureMode.AUTO) -> Document:
     """``sources.read_path`` with figures (see ``read_source_bytes``); image files (.png .jpg
     .jpeg .webp .gif) are sources too, SVG is refused."""
-    from . import display_name, open_regular, read_path
+    from .read import display_name, open_regular, read_path
 
     path = os.fspath(path)
     label = display_name(path)
@@ -147,7 +147,7 @@ def read_source_path(path: str, mode: FigureMode = FigureMode.AUTO) -> Document:
 def figure_set_for_path(path: str) -> Optional[FigureSet]:
     """An unread ``FigureSet`` for a file that can hold pictures (by its first bytes and name),
     e.g. to ask ``figure_plan.probe_pictures`` before a bulk job; None for other files."""
-    from . import display_name, open_regular
+    from .read import display_name, open_regular
 
     label = display_name(path)
     try:

@@ -7,7 +7,7 @@ import pytest
 
 from generator.job.chunking import chunk_document, estimate_tokens, iter_chunks
 from generator.sources.document import HEADING, PARAGRAPH, Block, Document
-from generator.sources import iter_blocks_path, read_path, read_text
+from generator.sources.read import iter_blocks_path, read_path, read_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ML = os.path.join(ROOT, "seeds", "ml-concepts.txt")

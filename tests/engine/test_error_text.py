@@ -18,7 +18,7 @@ def test_a_bulk_file_error_is_one_line_of_sentences(tmp_path):
 
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.7\n not really a pdf")
-    from generator.sources import read_path
+    from generator.sources.read import read_path
 
     try:
         read_path(str(bad))

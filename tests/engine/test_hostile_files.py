@@ -28,7 +28,8 @@ from generator.errors import (EmptySource, PartlyRead, SourceTimeout, SourceTooL
                               UnreadableSource, describe)
 from generator.job.run import JobOptions
 from generator.notes.add import NoteTarget
-from generator.sources import iter_blocks_path, limits, read_path, read_stream_bytes, read_text
+from generator.sources import limits
+from generator.sources.read import iter_blocks_path, read_path, read_stream_bytes, read_text
 from generator.sources.limits import MB, ReadLimits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -5,7 +5,7 @@ import json
 from fake_ollama import Reply
 from generator.job.run import JobOptions, plan_chunks, run_job
 from generator.notes.add import NoteTarget, add_cards
-from generator.sources import read_text
+from generator.sources.read import read_text
 
 INJECTION = """# Chemistry notes
 

@@ -10,7 +10,7 @@ from fake_ollama import FakeOllama, Reply
 from generator.job.chunk import Chunk
 from generator.errors import ModelNotFound
 from generator.job.run import JobOptions, chunk_budget, plan_chunks, prepare_job, run_job
-from generator.sources import read_text
+from generator.sources.read import read_text
 
 TEXT = """# Biology
 

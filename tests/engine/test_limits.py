@@ -11,7 +11,7 @@ from generator.bulk.status import DONE
 from generator.errors import SourceTooLarge
 from generator.job.run import JobOptions
 from generator.notes.add import NoteTarget
-from generator.sources import iter_blocks_path, read_path
+from generator.sources.read import iter_blocks_path, read_path
 
 
 def test_a_file_over_200_mb_is_refused_before_it_is_read(tmp_path):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from generator.job.chunking import chunk_document, estimate_tokens, iter_chunks
 from generator.sources.document import HEADING, LIST_ITEM, PARAGRAPH, Block, Document
 from generator.errors import EmptySource, SourceError
-from generator.sources import read_bytes, read_text
+from generator.sources.read import read_bytes, read_text
 from generator.sources.textfix import decode_bytes, fix_text
 
 SCALE = float(os.environ.get("HYPOTHESIS_SCALE", "1"))

@@ -26,7 +26,7 @@ from generator.errors import (
     UnsupportedSource,
     describe,
 )
-from generator.sources import (
+from generator.sources.read import (
     SUPPORTED_EXTENSIONS,
     iter_blocks_path,
     read_bytes,
@@ -733,7 +733,7 @@ def test_supported_extensions():
 # --- streaming -----------------------------------------------------------------------------
 
 def test_streaming_matches_whole_file_reading(tmp_path, monkeypatch):
-    from generator import sources
+    from generator.sources import read as sources
 
     monkeypatch.setattr(sources, "STREAM_READ", 7)  # boundaries everywhere, even inside \r\n
     text = open(seed("ml-concepts.txt"), encoding="utf-8").read().replace("\n", "\r\n")
@@ -753,7 +753,7 @@ def test_stray_windows_1252_byte_after_the_detection_sample(tmp_path):
 
 
 def test_streaming_a_huge_line_keeps_words(tmp_path, monkeypatch):
-    from generator import sources
+    from generator.sources import read as sources
 
     monkeypatch.setattr(sources, "MAX_LINE_CHARS", 1000)
     monkeypatch.setattr(sources, "STREAM_READ", 512)

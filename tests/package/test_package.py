@@ -267,7 +267,7 @@ def test_package_holds_the_addon_and_nothing_else(package):
     names = names_of(path)
     assert info["package"] == ADDON
     for required in ("__init__.py", "manifest.json", "config.json", "generator/__init__.py",
-                     "generator/job.py", "generator/libs.py"):
+                     "generator/job/run.py", "generator/libs.py"):
         assert required in names
     tops = {n.split("/")[0] for n in names}
     assert tops <= {"__init__.py", "manifest.json", "config.json", "config.md", "generator", "ui",
