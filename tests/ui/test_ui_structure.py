@@ -7,7 +7,7 @@ from typing import Dict, Set
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("generator", "ui")
-HEAVY = ("job.run", "notes", "sources", "job.chunking", "job.answers", "bulk.job", "backends")
+HEAVY = ("job.run", "notes", "sources.read", "job.chunking", "job.answers", "bulk.job", "backends")
 GENERATE_PARTS = ("generate", "generate_runner", "card_options", "model_picker", "source_panel",
                   "review", "message_bar", "progress_row", "job_dialog", "common", "field_mapping")
 
