@@ -1,9 +1,6 @@
 """The headless command line: the same engine as the add-on, on a collection file.
 
-Exit codes: 0 all well, 1 some chunks failed, were cut short or were cancelled (the rest were
-added), 2 bad usage or input, 3 server unreachable or model missing, 4 the collection could not
-be written (disk full: nothing was added, the cards are printed as JSON), 130 aborted (a second
-Ctrl-C)."""
+Exit codes: ``EXIT_CODES`` (printed by ``--help``; docs/cli.md is generated from this parser)."""
 import argparse
 import os
 import sys
@@ -25,65 +22,125 @@ from ..writefail import write_failure
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_SERVER, EXIT_WRITE, EXIT_ABORTED = 0, 1, 2, 3, 4, 130
 
+EXIT_CODES = (
+    (EXIT_OK, "all well"),
+    (EXIT_PARTIAL, "some chunks failed, were cut short or were cancelled (the rest were added)"),
+    (EXIT_USAGE, "bad usage or input (a number out of range names the option and its range)"),
+    (EXIT_SERVER, "server unreachable or model missing"),
+    (EXIT_WRITE, "the collection could not be written (disk full: nothing was added, the cards "
+                 "are printed on stdout as JSON)"),
+    (EXIT_ABORTED, "aborted by a second Ctrl-C"),
+)
+
+# Options that stand for a setting: without the option, the setting's value is used (config.json's
+# default, or the file of --config). --help and docs/cli.md show that default from Settings.
+SETTING_OF = {
+    "deck": "deck", "kind": "card_kind", "note_type": "note_type", "model": "model", "url": "url",
+    "backend": "backend", "api_key": "api_key", "tags": "tags", "language": "language",
+    "max_cards": "max_cards", "depth": "depth", "self_review": "self_review",
+    "parallel": "parallel_requests", "num_ctx": "num_ctx", "num_predict": "num_predict",
+    "seed": "seed", "temperature": "temperature", "timeout": "read_timeout", "figures": "figures",
+    "deadline": "request_deadline", "embed_model": "embed_model",
+    "similarity": "similarity_threshold",
+}
+
+
+def setting_default(key: str) -> str:
+    """A setting's default as --help shows it."""
+    value = Settings().to_dict()[key]
+    if isinstance(value, list):
+        return " ".join(value) if value else '""'
+    if value == "":
+        return '""'
+    return str(value)
+
+
+def _with_defaults(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    for action in p._actions:
+        key = SETTING_OF.get(action.dest)
+        if key is not None and action.help:
+            action.help = "%s (default: %s, the setting %s)" % (action.help, setting_default(key), key)
+    return p
+
+
+def epilog() -> str:
+    import textwrap
+
+    codes = "\n".join(textwrap.fill(text, 78, initial_indent="  %3d  " % code, subsequent_indent=" " * 7)
+                      for code, text in EXIT_CODES)
+    models = textwrap.fill("Without --model, the model is the setting model (default %s). `python -m "
+                           "generator models [--url URL] [--backend ollama|openai]` lists the server's "
+                           "models." % setting_default("model"), 78)
+    return "%s\n\nexit codes:\n%s" % (models, codes)
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m generator",
         description="Generate Anki flashcards from documents with a local model server.",
-        epilog="Also: `python -m generator models [--url URL] [--backend ollama|openai]`.",
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("sources", nargs="+", metavar="FILE_OR_-",
                    help="documents to read (.txt .md .html .pdf .docx .epub, images .png .jpg .jpeg "
                         ".webp .gif); - reads stdin")
     p.add_argument("--collection", metavar="PATH.anki2", help="the collection to add notes to")
-    p.add_argument("--deck", default=None, help="deck name (created if missing)")
-    p.add_argument("--kind", choices=[k.value for k in CardKind], default=None)
+    p.add_argument("--deck", default=None, help="deck for the new notes (created if missing)")
+    p.add_argument("--kind", choices=[k.value for k in CardKind], default=None,
+                   help="card kind: basic, reversed (basic and reversed) or cloze")
     p.add_argument("--note-type", default=None, help="one of your own note types instead of the stock one")
     p.add_argument("--field", action="append", default=[], metavar="LOGICAL=FIELD",
                    help="field mapping for --note-type, e.g. front=Question (repeatable)")
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", default=None, help="the model on the server that writes the cards")
     p.add_argument("--config", default=None, metavar="FILE",
                    help="settings to use: the add-on's config.json, or Anki's meta.json of the "
                         "add-on (what you set in Anki); flags override them")
-    p.add_argument("--url", default=None, help="server URL (default from config.json)")
-    p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None)
+    p.add_argument("--url", default=None, help="the model server's URL; with --backend openai and no "
+                   "url set: %s" % BackendKind.OPENAI.default_url)
+    p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None,
+                   help="the server's protocol: ollama, or openai for an OpenAI-compatible server")
     p.add_argument("--api-key", default=None, help="for OpenAI-compatible servers that need one")
-    p.add_argument("--tags", nargs="*", default=None)
-    p.add_argument("--language", default=None, help="language of the cards (default: the source's)")
-    p.add_argument("--max-cards", type=ranged("--max-cards"), default=None, help="at most this many cards in all")
+    p.add_argument("--tags", nargs="*", default=None, help="tags for every new note")
+    p.add_argument("--language", default=None, help="language to write the cards in (\"\" = the source's)")
+    p.add_argument("--max-cards", type=ranged("--max-cards"), default=None, help="at most this many cards in all (0 = by --depth)")
     p.add_argument("--depth", choices=[d.value for d in Depth], default=None,
-                   help="cards per text when --max-cards is not set (default every_fact)")
+                   help="how many cards a text gets when --max-cards is 0")
     p.add_argument("--self-review", choices=[m.value for m in SelfReview], default=None,
-                   help="the one rewrite pass: flagged cards (default), all, or off")
-    p.add_argument("--parallel", type=ranged("--parallel"), default=None, help="requests at once")
+                   help="the one rewrite pass: the flagged cards, all cards, or off")
+    p.add_argument("--parallel", type=ranged("--parallel"), default=None, help="requests sent at once")
     p.add_argument("--num-ctx", type=num_ctx_arg, default=None, metavar="auto|N",
                    help="context per request: auto (the context the server loaded the model "
                         "with) or a number of tokens")
-    p.add_argument("--num-predict", type=ranged("--num-predict"), default=None)
-    p.add_argument("--seed", type=ranged("--seed"), default=None)
-    p.add_argument("--temperature", type=ranged("--temperature"), default=None)
-    p.add_argument("--timeout", type=ranged("--timeout"), default=None, help="read timeout in seconds")
+    p.add_argument("--num-predict", type=ranged("--num-predict"), default=None,
+                   help="the longest answer in tokens")
+    p.add_argument("--seed", type=ranged("--seed"), default=None,
+                   help="0 = random; another number makes answers repeatable")
+    p.add_argument("--temperature", type=ranged("--temperature"), default=None,
+                   help="0 = most literal, higher = more varied")
+    p.add_argument("--timeout", type=ranged("--timeout"), default=None, help="seconds to wait for the model's answer")
     p.add_argument("--figures", choices=[m.value for m in FigureMode], default=None,
-                   help="pictures for models that can see: auto (default), off, or slides (every "
-                        "PDF page by page, as image and text)")
+                   help="pictures for models that can see: auto, off, or slides (every PDF "
+                        "page by page, as image and text)")
     p.add_argument("--deadline", type=float, default=None,
-                   help="the most seconds one model request may take (default: request_deadline)")
+                   help="the most seconds one model request may take")
     p.add_argument("--keep-duplicates", action="store_true", help="add duplicates too")
     p.add_argument("--dry-run", action="store_true", help="generate, but touch no collection")
     p.add_argument("--json", action="store_true", help="print the cards as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     cli_live.add_arguments(p)
     cli_similar.add_arguments(p)
-    return p
+    return _with_defaults(p)
 
 
 def models_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m generator models", description="List the server's models.")
-    p.add_argument("--config", default=None, metavar="FILE")
-    p.add_argument("--url", default=None)
-    p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None)
-    p.add_argument("--api-key", default=None)
-    return p
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="settings to use (as for generating); flags override them")
+    p.add_argument("--url", default=None, help="the model server's URL")
+    p.add_argument("--backend", choices=[b.value for b in BackendKind], default=None,
+                   help="the server's protocol: ollama, or openai for an OpenAI-compatible server")
+    p.add_argument("--api-key", default=None, help="for OpenAI-compatible servers that need one")
+    return _with_defaults(p)
 
 
 def num_ctx_arg(text: str) -> str:

@@ -17,9 +17,9 @@ DEFAULT_CACHE_DIR = os.path.join(ADDON_DIR, "user_files", "embeddings")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embed-model", default=None, metavar="NAME",
                    help="embedding model for duplicates by meaning against the collection's notes "
-                        "(e.g. all-minilm); \"\" = off (default from the settings)")
+                        "(e.g. all-minilm); \"\" = off")
     p.add_argument("--similarity", type=threshold_arg, default=None, metavar="T",
-                   help="how close in meaning counts as similar, 0-1 (default from the settings)")
+                   help="how close in meaning counts as similar, 0-1")
     p.add_argument("--keep-similar", action="store_true", help="add cards similar to a note too")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="where the notes' embeddings are kept (default: the add-on's "
