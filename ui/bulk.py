@@ -5,7 +5,7 @@ connects its parts:
 - tabs: ``FileList`` (Files), ``TopicChecklist`` (Topics: "Find topics" over the files, then
   a checklist; the job writes cards for the checked topics only), ``CoverageView`` (Summary),
   ``ReviewPane`` (Review);
-- beside them ``CardOptions`` (deck, card type / note type with field mapping, tags) with the
+- beside them ``CardOptions`` (deck, card kind / note type with field mapping, tags) with the
   dialog's own rows: the ``ModelPicker``, requests at once, the adding mode, skip known;
 - ``ProgressRow``, ``MessageBar``; a ``BulkRunner`` per job (start, resume, retry failed).
 

@@ -1,12 +1,12 @@
 """The card options form (``CardOptions``), one widget for the Generate and the Bulk dialogs:
-deck, card type (a stock kind, or one of the user's note types with its ``FieldMapping``),
+deck, card kind (a stock kind, or one of the user's note types with its ``FieldMapping``),
 tags, the depth (how many cards), and for the Generate dialog the language and the number of cards. ``target()`` is the
 job's ``NoteTarget``; ``choices()`` the config keys to remember; ``load(settings)`` fills it.
 
 API: ``deck_name``/``set_deck``, ``kind``/``notetype``/``field_mapping``/``select_kind``/
 ``refill_kinds`` (note types added meanwhile), ``tags``, ``language``/``set_language``,
 ``max_cards``; ``add_row(label, widget)`` lets a dialog add its own rows (the Bulk dialog's
-model, requests at once, mode); ``kind_changed`` says the card type changed.
+model, requests at once, mode); ``kind_changed`` says the card kind changed.
 ``focus()`` is the job's free-text focus (a row of the form; per job, so not in ``choices()``).
 Next to come here: a depth choice (key ideas / every fact / exhaustive) as a row of this form,
 read into ``choices()`` and the job's options."""
@@ -56,7 +56,7 @@ class CardOptions(QGroupBox):
 
         self.kind_combo = QComboBox()
         self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
-        self.form.addRow("Card type", self.kind_combo)
+        self.form.addRow("Card kind", self.kind_combo)
         self.mapping = FieldMapping()
         self.mapping_label = QLabel("Fields")
         self.form.addRow(self.mapping_label, self.mapping)
@@ -113,7 +113,7 @@ class CardOptions(QGroupBox):
     def set_deck(self, deck_id: int) -> None:
         self.deck_chooser.selected_deck_id = deck_id  # type: ignore[assignment]
 
-    # --- card type ----------------------------------------------------------------------------
+    # --- card kind ----------------------------------------------------------------------------
     def refill_kinds(self) -> None:
         """List the stock kinds and the user's note types (again), keeping the choice."""
         from ..generator.notes.add import user_notetypes

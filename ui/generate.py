@@ -2,7 +2,7 @@
 add. It only composes and connects its parts:
 
 - ``SourcePanel`` (``source``): text, selection, files, notes;
-- ``CardOptions`` (``options``): deck, card type / note type with field mapping, tags,
+- ``CardOptions`` (``options``): deck, card kind / note type with field mapping, tags,
   language, number of cards → the job's ``NoteTarget``;
 - ``ModelPicker`` (``models``): the server's models, status line, pull offer;
 - ``TopicChecklist`` (``topics``): "Find topics" (a ``TopicRunner``), then a checklist of the
@@ -241,7 +241,7 @@ class GenerateDialog(JobDialog):
                    note_refs: Optional[Dict[str, NoteId]] = None, deck_id: Optional[int] = None,
                    kind: Optional[str] = None, notetype: Optional[str] = None, label: str = "") -> None:
         """Fill the source (text from a selection, or documents from files or notes) and,
-        optionally, the target deck and card type."""
+        optionally, the target deck and card kind."""
         if documents:
             self.source.set_documents(documents, label, note_refs)
         else:
@@ -738,8 +738,8 @@ class GenerateDialog(JobDialog):
         if mismatched:
             made = "cloze" if mismatched[0].kind == CLOZE else "question/answer"
             self.message.show_message(
-                "%s made as %s cards, and the card type is now %s. Choose a matching card "
-                "type, or generate them again." % (
+                "%s made as %s cards, and the card kind is now %s. Choose a matching card "
+                "kind, or generate them again." % (
                     plural(len(mismatched), "card was", "cards were"), made,
                     esc(self.options.kind_title())), "warning")
             return

@@ -97,7 +97,7 @@ def editor_deck_id(editor: Any) -> Optional[int]:
 
 
 def open_from_editor(editor: Any, text: str) -> None:
-    """Open the dialog on the selected text; deck and card type default to the editor note's."""
+    """Open the dialog on the selected text; deck and card kind default to the editor note's."""
     note = getattr(editor, "note", None)
     if note is not None:  # the legacy editor
         _open_for_selection(text, note.note_type() or {}, editor_deck_id(editor))

@@ -51,7 +51,7 @@ class DeckControl(EditableCombo):
 class NoteTypeControl(ComboControl):
     def __init__(self, row: Row) -> None:
         names = sorted((m.name for m in mw.col.models.all_names_and_ids()), key=str.lower)
-        super().__init__(row, [("", "Anki's own type for the card type", "")]
+        super().__init__(row, [("", "Anki's own type for the card kind", "")]
                          + [(n, n, "") for n in names])
 
 
@@ -192,7 +192,7 @@ MODEL = Page("Model", (
 CARDS = Page("Cards", (
     Section("", (
         Row("deck", "Default deck", make=DeckControl),
-        Row("card_kind", "Card type", titles=_titles(KIND_LABELS, {})),
+        Row("card_kind", "Card kind", titles=_titles(KIND_LABELS, {})),
         Row("note_type", "Note type", make=NoteTypeControl, tip="Use one of your note types "
             "instead; choose which field gets what in the Generate dialog"),
         Row("tags", "Tags", placeholder="space-separated"),
