@@ -10,7 +10,8 @@
   declares them (read from their ``FIGURES`` lists without importing them); a missed goal is
   said as missed.
 - ``docs/design.md``, the block ``layout``: generator/'s packages and modules with the first
-  paragraph of each one's docstring.
+  paragraph of each one's docstring; the block ``chunk-cap``: the measurement behind the chunk
+  cap, from bench/chunk_cap.json (recorded once; tools/measure_chunk_size.py takes hours).
 - ``README.md``, the block ``estimate``: how long a 50-page PDF takes, computed from the chunk
   size, the fixed prompt and the answer room the code uses, and from bench/results.json's
   rewrite share; the speeds of the machine are stated assumptions, not measurements.
@@ -333,6 +334,26 @@ def layout_block() -> str:
     return "\n".join(rows)
 
 
+# --- docs/design.md: the chunk cap's measurement ---------------------------------------------------
+
+def chunk_cap_block() -> str:
+    """The one-time measurement behind MAX_CHUNK_TOKENS (bench/chunk_cap.json)."""
+    from generator.job.context_size import MAX_CHUNK_TOKENS
+
+    with open(str(ROOT / "bench" / "chunk_cap.json"), encoding="utf-8") as f:
+        data = json.load(f)
+    lines = ["%s; %s. The cap now: %s tokens." % (data["what"],
+                                                       data["model"], format(MAX_CHUNK_TOKENS, ",")),
+             "", "| Text length (tokens) | Facts asked | Number right | Its digits right "
+             "| Sentence copied from the right paragraph |", "|---|---|---|---|---|"]
+    for r in data["rows"]:
+        lines.append("| %s | %d%s | %d | %d | %d (%d%%) |" % (
+            format(r["tokens"], ","), r["facts"], " (%s)" % r["note"] if r.get("note") else "",
+            r["number_right"], r["digits_right"], r["sentence_copied"],
+            round(100 * r["sentence_copied"] / r["facts"])))
+    return textwrap.fill(lines[0], 100, break_on_hyphens=False) + "\n" + "\n".join(lines[1:])
+
+
 # --- the files -------------------------------------------------------------------------------------
 
 BLOCKS: Dict[str, Tuple[str, Callable[[], str]]] = {
@@ -342,6 +363,7 @@ BLOCKS: Dict[str, Tuple[str, Callable[[], str]]] = {
     "quality-depth": ("docs/quality.md", lambda: details_line("depth")),
     "estimate": ("README.md", estimate_block),
     "layout": ("docs/design.md", layout_block),
+    "chunk-cap": ("docs/design.md", chunk_cap_block),
 }
 WHOLE: Dict[str, Callable[[], str]] = {"docs/cli.md": cli_md}
 

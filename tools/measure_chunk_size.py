@@ -23,8 +23,8 @@ copies the format's placeholder and repeats one invented card until the token li
 Needs `python tools/llm_server.py setup` first (make test-llm does it). The two questions of a
 fact have different system prompts, so the server reads the text again for each (its prompt
 cache holds only the last prefix): on 2 busy cores a fact of a 4,800-token text took 4 minutes.
-Run it once when the model or the prompt changes, not in the tests; README has the numbers of
-the run that set the chunk cap."""
+Run it once when the model or the prompt changes, not in the tests; the run that set the chunk
+cap is recorded in bench/chunk_cap.json, and docs/design.md shows it (tools/gen_docs.py)."""
 import argparse
 import json
 import random

@@ -22,7 +22,7 @@ AUTO_FALLBACK_CTX = 4096  # when the server does not say (Ollama's own default w
 MIN_CTX = 512
 MAX_CTX = 1 << 22
 # The most text per request. Measured with tools/measure_chunk_size.py (SmolLM2-135M on
-# llama.cpp; README, "Choosing the chunk cap"): the model found nothing at 4,800 tokens.
+# llama.cpp; docs/design.md, "Choosing the chunk cap"): the model found nothing at 4,800 tokens.
 MAX_CHUNK_TOKENS = 2400
 
 

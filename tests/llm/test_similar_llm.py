@@ -3,7 +3,7 @@ all-MiniLM-L6-v2, the model Ollama serves under that name) behind Ollama's /api/
 (tools/embed_server.py). Measured here: the threshold on the labelled pairs, the search's
 recall on real (anisotropic) vectors, and the cache build's speed with a real model.
 
-Numbers are printed (run with -s to see them); README and config.md quote them."""
+Numbers are printed (run with -s to see them); docs/quality.md says how the threshold was chosen."""
 import sys
 from pathlib import Path
 
