@@ -535,7 +535,7 @@ class BulkDialog(JobDialog):
         self.review_writer = writer
         self.review_chunks = [r.id for r in journal.state.pending_chunks()]
         table = self.review.table
-        table.uncheck_flagged = get_settings().uncheck_flagged
+        table.review_rows.uncheck_flagged = get_settings().uncheck_flagged
         if self.stream.count or self.stream.settled:
             # The rows streamed in this run stay (with the user's edits and deletions); the cards
             # of chunks done in an earlier run are added to them.

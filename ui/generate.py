@@ -311,7 +311,7 @@ class GenerateDialog(JobDialog):
                                       "from the whole text.", "warning")
             return
         settings, options = self._job_options(model)
-        self.table.uncheck_flagged = settings.uncheck_flagged
+        self.table.review_rows.uncheck_flagged = settings.uncheck_flagged
         target = self.options.target()
         self.run_no += 1
         self.stream.reset()
@@ -323,7 +323,7 @@ class GenerateDialog(JobDialog):
 
         similar = CACHE.get(settings)  # duplicates by meaning, when an embed_model is set
         CACHE.start_build(settings)  # new and edited notes, in the background
-        self.table.uncheck_similar = settings.skip_similar
+        self.table.review_rows.uncheck_similar = settings.skip_similar
         runner = GenerationRunner(settings, options, documents, self.source.note_refs(), self,
                                   topics=topics, chunks=self.topic_chunks if topics else None,
                                   similar=similar, figures=self.figure_job)
@@ -430,7 +430,7 @@ class GenerateDialog(JobDialog):
         self.stream.leftovers()
         self._finish_job()
         # (rows streamed from a part that never ended, e.g. on Cancel, are kept too)
-        n = max(len(result.cards), len(self.table.cards_of_run(self.run_no)))
+        n = max(len(result.cards), len(self.table.review_rows.cards_of_run(self.run_no)))
         if result.fatal is not None:
             self._show_engine_error(result.fatal, kept=n)
         elif result.cancelled:
@@ -499,7 +499,7 @@ class GenerateDialog(JobDialog):
                 QTimer.singleShot(500, lambda: self._recheck_similar(run, waited + 0.5))
             return
         similar = CACHE.similar
-        cards = [c for c in self.table.cards_of_run(run) if c.similar_to is None]
+        cards = [c for c in self.table.review_rows.cards_of_run(run) if c.similar_to is None]
         if not cards:
             return
 
@@ -634,7 +634,7 @@ class GenerateDialog(JobDialog):
         background), and uncheck them when the settings say to skip duplicates."""
         from ..generator.notes.add import mark_duplicates
 
-        cards = self.table.cards_of_run(run)
+        cards = self.table.review_rows.cards_of_run(run)
         target = self.options.target()
         skip = get_settings().skip_duplicates
 
@@ -648,7 +648,7 @@ class GenerateDialog(JobDialog):
             self.table.refresh_marks()
             if skip:
                 self.table.uncheck_duplicates()  # (most were unchecked as they arrived)
-                n = sum(1 for c in cards if c.duplicate and not self.table.is_added(c)
+                n = sum(1 for c in cards if c.duplicate and not self.table.review_rows.is_added(c)
                         and self.table.row_of(c) >= 0)
                 if n:
                     self._follow_up(
@@ -673,7 +673,7 @@ class GenerateDialog(JobDialog):
 
     def regenerate_selected(self) -> None:
         for card in self.table.selected_cards()[:5]:
-            if not self.table.is_added(card):
+            if not self.table.review_rows.is_added(card):
                 self.regenerate(card)
 
     def regenerate(self, card: Card) -> None:
@@ -686,12 +686,12 @@ class GenerateDialog(JobDialog):
             self.message.show_message("This card cannot be regenerated: its source passage is "
                                       "not known any more.", "warning")
             return
-        if id(card) in self.table.busy_rows:
+        if id(card) in self.table.review_rows.busy:
             return
         settings = get_settings()
         self.table.set_busy(card, "Regenerating…")
         nid = self.source.note_refs().get(chunk.document)
-        run = next((r.run for r in self.table.rows if r.card is card), self.run_no)
+        run = self.table.review_rows.run_of(card, self.run_no)
 
         def op() -> Optional[Card]:
             backend = make_backend(settings)
@@ -798,7 +798,7 @@ class GenerateDialog(JobDialog):
         can be added again."""
         if not is_alive(self) or not changes.note:
             return
-        added = self.table.added_note_ids()
+        added = self.table.review_rows.added_note_ids()
         if not added or self.col is None:
             return
         existing = set(self.col.find_notes("nid:" + ",".join(str(n) for n in added)))

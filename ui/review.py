@@ -5,26 +5,22 @@ the Status (duplicate, not found in the source, regenerating, added ...), and th
 Hovering a side shows the passage of the source the card came from. Cells show the field HTML
 as plain text; a cell the user edits is stored back as escaped text (line breaks become <br>).
 
-Rows have a key (an int the table gives out) and belong to a run (one generation): ``append``
-and ``update_row`` work on single rows by key, so cards can stream in while a job runs; ``update_row``
-never overwrites a row the user edited (``edited``). ``cards`` is the list of cards still to
-review (not added), in row order. Cards that are duplicates or whose quote is not in the source
-arrive unchecked. Added rows stay, marked "Added" and unchecked, so that an undo can be followed
-by a corrected add (``mark_added``/``unmark_added``).
+The rows' state is a ``ReviewRows`` (``review_rows``, ui/review_rows.py, no Qt): which cards
+are rows, by key, in which run, checked, arriving, edited or added, and the rules that decide
+it; the table shows it and puts the user's checks and edits back into it. ``append`` and
+``update_row`` work on single rows by key, so cards can stream in while a job runs;
+``update_row`` never overwrites a row the user edited. ``cards`` is the list of cards still to
+review (not added), in row order. Added rows stay, marked "Added" and unchecked, so that an
+undo can be followed by a corrected add (``mark_added``/``unmark_added``).
 
 A row streamed in while its chunk is still being written is marked "Arriving…" (``append(...,
 arriving=True)``, ``set_arriving``) until the chunk's final list settles it.
 
 Cards similar in meaning to a note of the collection (``card.similar_to``) show "Similar to:
-<that note's question>" (note id and score on hover) and arrive unchecked while
-``uncheck_similar`` is on (the setting ``skip_similar``); a streamed row whose final card turns
-out similar is unchecked when its chunk settles it.
-
-The card checks' flags show as short marks (the reason on hover) and a card the rewrite pass
-rewrote as "Rewritten" (the original on hover); flagged rows arrive unchecked while
-``uncheck_flagged`` is on (the setting of that name), also when a streamed row's chunk settles
-it flagged."""
-from dataclasses import dataclass
+<that note's question>" (note id and score on hover); the card checks' flags show as short
+marks (the reason on hover) and a card the rewrite pass rewrote as "Rewritten" (the original
+on hover). Which of them arrive unchecked is ``ReviewRows``' rule (the settings
+``skip_similar`` and ``uncheck_flagged``)."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from aqt.qt import (
@@ -52,6 +48,7 @@ from ..generator.cards.checks import INFORMATIONAL, is_flagged
 from ..generator.job.images import with_figure
 from .common import html_to_plain, plain_to_html, theme_color
 from .figure_widgets import Thumbnails
+from .review_rows import ReviewRows, Row
 
 COL_CHECK, COL_FRONT, COL_BACK, COL_MARKS, COL_SOURCE = range(5)
 ROLE_ORIGINAL = Qt.ItemDataRole.UserRole + 1  # the plain text shown, to tell an edit apart
@@ -81,17 +78,6 @@ PICTURE_TEXT = ("Shows picture", "The card shows the picture it is about (on its
                 "picture is stored in the collection's media when the card is added.")
 ARRIVING_TEXT = ("Arriving…", "The model is still writing this part of the text: the card may still "
                  "change when its part ends (unless you edit it). You can check, edit or delete it now.")
-
-
-@dataclass
-class Row:
-    key: int
-    card: Card
-    run: int = 0  # the generation that made it
-    added: Optional[NoteId] = None  # the note it became
-    edited: bool = False  # the user changed a side: never overwritten
-    arriving: bool = False  # streamed in; its chunk has not ended yet
-    checked: bool = False  # the check box's state, kept here: reading every row's item is O(rows)
 
 
 class _CellEditor(QStyledItemDelegate):
@@ -143,18 +129,16 @@ class _PlainEditor(QPlainTextEdit):
 
 
 class ReviewTable(QTableWidget):
+    """Shows a ``ReviewRows`` (``review_rows``): a row per card, its check box, sides, marks and
+    source; what the user does (check, edit) goes back into the state."""
+
     checked_changed = pyqtSignal(int)  # number of checked cards
     edited = pyqtSignal(int)  # the key of a row the user just edited
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(0, 5, parent)
-        self.rows: List[Row] = []  # in row order
+        self.review_rows = ReviewRows()
         self.kind = "basic"
-        self.busy_rows: Dict[int, str] = {}  # id(card) -> what is happening to it
-        self.not_added: Dict[int, str] = {}  # id(card) -> why add_cards skipped it
-        self.uncheck_similar = True  # cards similar in meaning to a note arrive unchecked
-        self.uncheck_flagged = True  # the setting: flagged cards arrive unchecked
-        self._next_key = 1
         self._filling = False
         self.thumbnails: Optional[Thumbnails] = None  # small pictures of figure cards (the dialog's)
         self.setItemDelegate(_CellEditor(self))
@@ -186,9 +170,20 @@ class ReviewTable(QTableWidget):
 
     # --- content ------------------------------------------------------------------------------
     @property
+    def rows(self) -> List[Row]:
+        """The rows in order (the state's)."""
+        return self.review_rows.rows
+
+    @property
     def cards(self) -> List[Card]:
         """The cards still to review (not added), in row order."""
-        return [r.card for r in self.rows if r.added is None]
+        return self.review_rows.cards
+
+    def checked_cards(self) -> List[Card]:
+        return self.review_rows.checked_cards()
+
+    def row_of(self, card: Card) -> int:
+        return self.review_rows.index_of(card)
 
     def set_kind(self, kind: str) -> None:
         self.kind = kind
@@ -198,51 +193,43 @@ class ReviewTable(QTableWidget):
     def append(self, card: Card, run: int = 0, arriving: bool = False) -> int:
         """One new row (checked unless the card is a duplicate or not in the source); its key.
         ``arriving``: streamed in while its chunk is still being written (``set_arriving``)."""
-        row = Row(self._next_key, card, run, arriving=arriving)
-        self._next_key += 1
-        self.rows.append(row)
-        self._fill_row(len(self.rows) - 1, checked=_wanted(card, self.uncheck_flagged) and not (
-            self.uncheck_similar and card.similar_to is not None))
+        row = self.review_rows.append(card, run, arriving)
+        self._fill_row(len(self.rows) - 1)
         return row.key
 
     def add_cards(self, cards: Sequence[Card], run: int = 0) -> List[int]:
-        start = len(self.rows)
         keys = [self.append(card, run) for card in cards]
         for index in range(len(self.rows) - len(keys), len(self.rows)):
             self.resizeRowToContents(index)  # the new rows only: the others keep their height
-        self._emit_checked()
+        self.emit_checked()
         return keys
 
     def emit_checked(self) -> None:
-        """Say how many cards are checked (after changes made with ``emit=False``)."""
-        self._emit_checked()
+        """Say how many cards are checked (also after changes made with ``emit=False``)."""
+        self.checked_changed.emit(len(self.checked_cards()))
 
     def update_row(self, key: int, card: Card, emit: bool = True) -> bool:
         """Show ``card`` in the row ``key``; False (and nothing changes) when the user edited
         that row or it is gone. ``emit=False``: the caller calls ``emit_checked`` after a batch."""
-        index = self._index_of_key(key)
+        index = self.review_rows.index_of_key(key)
         if index < 0 or self.rows[index].edited:
             return False
         self._replace_at(index, card, emit)
         return True
 
     def set_arriving(self, key: int, arriving: bool) -> None:
-        index = self._index_of_key(key)
-        if index >= 0 and self.rows[index].arriving != arriving:
-            row = self.rows[index]
+        index = self.review_rows.index_of_key(key)
+        if index < 0 or self.rows[index].arriving == arriving:
+            return
+        row = self.rows[index]
+        if arriving or row.edited or row.added is not None:
             row.arriving = arriving
-            if arriving or row.edited or row.added is not None:
-                self._fill_marks(index)
-                return
-            # Settled: the chunk's checks and rewrite pass may have changed the card in place.
-            checked = self.is_checked(index) and not (self.uncheck_flagged and is_flagged(row.card))
-            self._fill_row(index, checked=checked)
-            self.resizeRowToContents(index)
-            self._emit_checked()
-
-    def row_at(self, key: int) -> Optional[Row]:
-        index = self._index_of_key(key)
-        return self.rows[index] if index >= 0 else None
+            self._fill_marks(index)
+            return
+        self._set_checked_quietly(index, self.review_rows.settle(index))
+        self._fill_row(index)
+        self.resizeRowToContents(index)
+        self.emit_checked()
 
     def replace_card(self, old: Card, new: Card) -> None:
         index = self.row_of(old)
@@ -251,134 +238,71 @@ class ReviewTable(QTableWidget):
 
     def _replace_at(self, index: int, new: Card, emit: bool = True) -> None:
         old = self.rows[index].card
-        checked = self.is_checked(index)
-        if self.uncheck_similar and new.similar_to is not None and old.similar_to is None:
-            checked = False  # it turned out similar in meaning to a note
-        if self.uncheck_flagged and is_flagged(new) and not is_flagged(old):
-            checked = False  # flagged since it was shown (e.g. by the rewrite pass's checks)
-        elif (not checked and self.uncheck_flagged and is_flagged(old) and not is_flagged(new)
-              and _wanted(new, True)):
-            checked = True  # it arrived flagged (and so unchecked); its rewrite is fine
-        self.busy_rows.pop(id(old), None)
-        self.rows[index].card = new
-        self.rows[index].edited = False
-        if (self._sides(old), old.quote, old.source) == (self._sides(new), new.quote, new.source):
+        checked = self.review_rows.replace(index, new)
+        if (_sides(old), old.quote, old.source) == (_sides(new), new.quote, new.source):
             # the same card as shown (e.g. streamed, then final): its marks and box only
-            if checked != self.is_checked(index):
-                was, self._filling = self._filling, True
-                try:
-                    self.set_checked(index, checked)
-                finally:
-                    self._filling = was
+            self._set_checked_quietly(index, checked)
             self._fill_marks(index)
         else:
-            self._fill_row(index, checked=checked)
+            self.review_rows.set_checked(index, checked)
+            self._fill_row(index)
             self.resizeRowToContents(index)  # the height follows the text
         if emit:
-            self._emit_checked()
+            self.emit_checked()
 
     def remove_cards(self, cards: Sequence[Card]) -> None:
-        ids = {id(c) for c in cards}
-        for index in reversed(range(len(self.rows))):
-            card = self.rows[index].card
-            if id(card) in ids:
-                self.busy_rows.pop(id(card), None)
-                self.not_added.pop(id(card), None)
-                del self.rows[index]
-                self.removeRow(index)
-        self._emit_checked()
+        for index in self.review_rows.remove(cards):
+            self.removeRow(index)
+        self.emit_checked()
 
     def remove(self, key: int) -> None:
-        index = self._index_of_key(key)
-        if index >= 0:
-            self.remove_cards([self.rows[index].card])
+        row = self.review_rows.row_at(key)
+        if row is not None:
+            self.remove_cards([row.card])
 
     def clear_cards(self) -> None:
-        self.rows = []
-        self.busy_rows = {}
-        self.not_added = {}
+        self.review_rows.clear()
         self.setRowCount(0)
-        self._emit_checked()
-
-    def row_of(self, card: Card) -> int:
-        for index, row in enumerate(self.rows):
-            if row.card is card:
-                return index
-        return -1
-
-    def key_of(self, card: Card) -> int:
-        index = self.row_of(card)
-        return self.rows[index].key if index >= 0 else 0
-
-    def card_of(self, key: int) -> Optional[Card]:
-        index = self._index_of_key(key)
-        return self.rows[index].card if index >= 0 else None
-
-    def _index_of_key(self, key: int) -> int:
-        for index, row in enumerate(self.rows):
-            if row.key == key:
-                return index
-        return -1
-
-    def cards_of_run(self, run: int) -> List[Card]:
-        """The cards of one generation still to review (each run's duplicates are its own)."""
-        return [r.card for r in self.rows if r.run == run and r.added is None]
-
-    def runs(self) -> List[int]:
-        return sorted({r.run for r in self.rows if r.added is None})
+        self.emit_checked()
 
     # --- added --------------------------------------------------------------------------------
     def mark_added(self, added: Sequence[Tuple[Card, NoteId]]) -> None:
         """These cards are notes now: unchecked, marked "Added", kept in the list."""
-        notes = {id(card): nid for card, nid in added}
-        for index, row in enumerate(self.rows):
-            if id(row.card) in notes:
-                row.added = notes[id(row.card)]
-                self.not_added.pop(id(row.card), None)
-                self._fill_row(index, checked=False)
-        self._emit_checked()
+        for index in self.review_rows.mark_added(added):
+            self._fill_row(index)
+        self.emit_checked()
 
-    def added_note_ids(self) -> List[NoteId]:
-        return [r.added for r in self.rows if r.added is not None]
-
-    def unmark_added(self, gone: Sequence[NoteId]) -> int:
+    def unmark_added(self, gone: Sequence[int]) -> int:
         """Notes that are gone again (an undo): their rows can be reviewed and added again."""
-        wanted = set(gone)
-        n = 0
-        for index, row in enumerate(self.rows):
-            if row.added is not None and row.added in wanted:
-                row.added = None
-                row.card.duplicate = None
-                self._fill_row(index, checked=False)
-                n += 1
-        self._emit_checked()
-        return n
-
-    def is_added(self, card: Card) -> bool:
-        index = self.row_of(card)
-        return index >= 0 and self.rows[index].added is not None
+        changed = self.review_rows.unmark_added(gone)
+        for index in changed:
+            self._fill_row(index)
+        self.emit_checked()
+        return len(changed)
 
     # --- checkboxes and selection -------------------------------------------------------------
     def is_checked(self, row: int) -> bool:
-        return 0 <= row < len(self.rows) and self.rows[row].checked
+        return self.review_rows.is_checked(row)
 
     def set_checked(self, row: int, checked: bool) -> None:
         item = self.item(row, COL_CHECK)
-        if item is not None and self.rows[row].added is None:
-            self.rows[row].checked = checked
+        if item is not None and self.review_rows.set_checked(row, checked):
             item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
-    def set_all_checked(self, checked: bool) -> None:
-        self._filling = True
+    def _set_checked_quietly(self, row: int, checked: bool) -> None:
+        """``set_checked`` without taking it for a click (no signal, no count)."""
+        if checked == self.is_checked(row):
+            return
+        was, self._filling = self._filling, True
         try:
-            for row in range(self.rowCount()):
-                self.set_checked(row, checked)
+            self.set_checked(row, checked)
         finally:
-            self._filling = False
-        self._emit_checked()
+            self._filling = was
 
-    def checked_cards(self) -> List[Card]:
-        return [r.card for r in self.rows if r.added is None and r.checked]
+    def set_all_checked(self, checked: bool) -> None:
+        for row in range(self.rowCount()):
+            self._set_checked_quietly(row, checked)
+        self.emit_checked()
 
     def selected_cards(self) -> List[Card]:
         rows = sorted({i.row() for i in self.selectedIndexes()})
@@ -386,56 +310,42 @@ class ReviewTable(QTableWidget):
             rows = [self.currentRow()]
         return [self.rows[r].card for r in rows if 0 <= r < len(self.rows)]
 
-    def _emit_checked(self) -> None:
-        self.checked_changed.emit(len(self.checked_cards()))
-
     # --- marks --------------------------------------------------------------------------------
     def uncheck_duplicates(self) -> int:
         """Uncheck every card marked as a duplicate; returns how many."""
-        n = 0
-        self._filling = True
-        try:
-            for index, row in enumerate(self.rows):
-                if row.card.duplicate and self.is_checked(index):
-                    self.set_checked(index, False)
-                    n += 1
-        finally:
-            self._filling = False
-        self._emit_checked()
-        return n
+        indices = self.review_rows.duplicates_to_uncheck()
+        for index in indices:
+            self._set_checked_quietly(index, False)
+        self.emit_checked()
+        return len(indices)
 
     def show_similar(self, cards: Sequence[Card]) -> int:
         """Cards just compared by meaning: show their marks and, with ``uncheck_similar``,
         uncheck the similar ones that are not added yet. Returns how many were unchecked."""
         n = 0
-        self._filling = True
-        try:
-            for card in cards:
-                row = self.row_of(card)
-                if row < 0:
-                    continue
-                self._fill_marks(row)
-                if (self.uncheck_similar and card.similar_to is not None
-                        and not self.is_added(card) and self.is_checked(row)):
-                    self.set_checked(row, False)
-                    n += 1
-        finally:
-            self._filling = False
+        for card in cards:
+            row = self.row_of(card)
+            if row < 0:
+                continue
+            self._fill_marks(row)
+            if self.review_rows.similar_to_uncheck(row):
+                self._set_checked_quietly(row, False)
+                n += 1
         self.resizeColumnToContents(COL_MARKS)
-        self._emit_checked()
+        self.emit_checked()
         return n
 
     def set_busy(self, card: Card, what: Optional[str]) -> None:
         if what:
-            self.busy_rows[id(card)] = what
+            self.review_rows.busy[id(card)] = what
         else:
-            self.busy_rows.pop(id(card), None)
+            self.review_rows.busy.pop(id(card), None)
         row = self.row_of(card)
         if row >= 0:
             self._fill_marks(row)
 
     def set_not_added(self, card: Card, reason: str) -> None:
-        self.not_added[id(card)] = reason
+        self.review_rows.not_added[id(card)] = reason
         row = self.row_of(card)
         if row >= 0:
             self._fill_marks(row)
@@ -457,38 +367,13 @@ class ReviewTable(QTableWidget):
 
     def marks_of(self, card: Card) -> List[str]:
         """The short marks shown for a card (tests and screen readers)."""
-        return self._marks_at(self.row_of(card), card)
-
-    def _marks_at(self, index: int, card: Card) -> List[str]:
-        out = []
-        added = index >= 0 and self.rows[index].added is not None
-        if added:
-            out.append(ADDED_TEXT[0])
-        elif index >= 0 and self.rows[index].arriving:
-            out.append(ARRIVING_TEXT[0])
-        if id(card) in self.busy_rows:
-            out.append(self.busy_rows[id(card)])
-        if card.duplicate and not added:
-            out.append(DUPLICATE_TEXT.get(card.duplicate, ("Duplicate", ""))[0])
-        if not card.grounded:
-            out.append(UNGROUNDED_TEXT[0])
-        if card.similar_to is not None and not added:
-            out.append("Similar to: " + _short(card.similar_to.front, 50))
-        out.extend(FLAG_TEXT.get(check, check) for check, _ in card.flags if check not in INFORMATIONAL)
-        if card.rewritten:
-            out.append(REWRITTEN_TEXT)
-        if id(card) in self.not_added:
-            out.append("Not added: " + self.not_added[id(card)])
-        if card.figure:
-            out.append(PICTURE_TEXT[0])
-        return out
+        index = self.row_of(card)
+        return marks(self.rows[index] if index >= 0 else None, card, self.review_rows)
 
     # --- rows ---------------------------------------------------------------------------------
-    def _sides(self, card: Card) -> Tuple[str, str]:
-        return (card.text, card.extra) if card.kind == CLOZE else (card.front, card.back)
-
-    def _fill_row(self, row: int, checked: bool) -> None:
-        self._filling = True
+    def _fill_row(self, row: int) -> None:
+        """Every cell of a row, from its state (its box as ``Row.checked`` says)."""
+        was, self._filling = self._filling, True
         try:
             if row >= self.rowCount():
                 self.insertRow(row)
@@ -499,12 +384,11 @@ class ReviewTable(QTableWidget):
             if not added:
                 flags |= Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
             check.setFlags(flags)
-            check.setCheckState(Qt.CheckState.Checked if checked and not added else Qt.CheckState.Unchecked)
-            self.rows[row].checked = checked and not added
+            check.setCheckState(Qt.CheckState.Checked if self.rows[row].checked else Qt.CheckState.Unchecked)
             check.setToolTip(ADDED_TEXT[1] if added else "Add this card")
             self.setItem(row, COL_CHECK, check)
-            tip = self._quote_tip(card)
-            for col, value in zip((COL_FRONT, COL_BACK), self._sides(card)):
+            tip = _quote_tip(card)
+            for col, value in zip((COL_FRONT, COL_BACK), _sides(card)):
                 text = html_to_plain(value or "")
                 item = QTableWidgetItem(text)
                 item.setData(ROLE_ORIGINAL, text)
@@ -524,37 +408,19 @@ class ReviewTable(QTableWidget):
             self.setItem(row, COL_SOURCE, source)
             self._fill_marks(row)
         finally:
-            self._filling = False
+            self._filling = was
 
     def _fill_marks(self, row: int) -> None:
-        card = self.rows[row].card
-        was = self._filling
-        self._filling = True
+        shown = self.rows[row]
+        card = shown.card
+        was, self._filling = self._filling, True
         try:
-            marks = self._marks_at(row, card)
-            tips = []
-            if self.rows[row].added is not None:
-                tips.append(ADDED_TEXT[1])
-            elif self.rows[row].arriving:
-                tips.append(ARRIVING_TEXT[1])
-            elif card.duplicate:
-                tips.append(DUPLICATE_TEXT.get(card.duplicate, ("", ""))[1])
-            if not card.grounded:
-                tips.append(UNGROUNDED_TEXT[1])
-            if card.similar_to is not None:
-                s = card.similar_to
-                tips.append(SIMILAR_TIP % (s.note_id, s.score, _short(s.front, 200)))
-            tips.extend(reason for _, reason in card.flags)
-            if card.rewritten:
-                tips.append(rewritten_tip(card))
-            if card.figure:
-                tips.append(PICTURE_TEXT[1])
-            item = QTableWidgetItem("\n".join(marks))
+            item = QTableWidgetItem("\n".join(marks(shown, card, self.review_rows)))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            item.setToolTip("\n".join(t for t in tips if t))
-            if self.rows[row].added is not None:
+            item.setToolTip("\n".join(t for t in _mark_tips(shown, card) if t))
+            if shown.added is not None:
                 item.setForeground(QColor(theme_color("FG_SUBTLE")))
-            elif (card.duplicate or not card.grounded or id(card) in self.not_added
+            elif (card.duplicate or not card.grounded or id(card) in self.review_rows.not_added
                   or card.similar_to is not None or is_flagged(card)):
                 item.setForeground(QColor(theme_color("ACCENT_DANGER")))
             else:
@@ -571,14 +437,6 @@ class ReviewTable(QTableWidget):
             if self.thumbnails is not None and self.iconSize() != self.thumbnails.size():
                 self.setIconSize(self.thumbnails.size())
 
-    def _quote_tip(self, card: Card) -> str:
-        parts = []
-        if card.source and card.source.label():
-            parts.append("Source: " + card.source.label())
-        if card.quote:
-            parts.append("“%s”" % html_to_plain(card.quote))
-        return "\n".join(parts)
-
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
         if self._filling:
             return
@@ -587,33 +445,20 @@ class ReviewTable(QTableWidget):
             return
         if col == COL_CHECK:
             self.rows[row].checked = item.checkState() == Qt.CheckState.Checked  # a click
-            self._emit_checked()
-            return
-        if col not in (COL_FRONT, COL_BACK):
+            self.emit_checked()
             return
         text = item.text()
-        if text == item.data(ROLE_ORIGINAL):
+        if col not in (COL_FRONT, COL_BACK) or text == item.data(ROLE_ORIGINAL):
             return  # unchanged: keep the original HTML (with its formatting)
         card = self.rows[row].card
         self.rows[row].edited = True
         self.edited.emit(self.rows[row].key)
-        value = plain_to_html(text)
-        if col == COL_FRONT and card.figure:  # the picture stays with the side that shows it
-            value = with_figure(value, card.figure)
-        if card.kind == CLOZE:
-            if col == COL_FRONT:
-                card.text = value
-            else:
-                card.extra = value
-        elif col == COL_FRONT:
-            card.front = value
-        else:
-            card.back = value
-        self._filling = True
+        _set_side(card, col, text)
+        was, self._filling = self._filling, True
         try:
             item.setData(ROLE_ORIGINAL, text)
         finally:
-            self._filling = False
+            self._filling = was
         if col == COL_FRONT and card.duplicate:
             card.duplicate = None  # the front changed: checked again before adding
             self._fill_marks(row)
@@ -626,14 +471,86 @@ class ReviewTable(QTableWidget):
             item.setText(text)
 
 
+def _sides(card: Card) -> Tuple[str, str]:
+    return (card.text, card.extra) if card.kind == CLOZE else (card.front, card.back)
+
+
+def _set_side(card: Card, col: int, text: str) -> None:
+    """A side the user typed, as escaped text (line breaks as <br>); the picture stays with
+    the side that shows it."""
+    value = plain_to_html(text)
+    if col == COL_FRONT and card.figure:
+        value = with_figure(value, card.figure)
+    if card.kind == CLOZE:
+        if col == COL_FRONT:
+            card.text = value
+        else:
+            card.extra = value
+    elif col == COL_FRONT:
+        card.front = value
+    else:
+        card.back = value
+
+
+def _quote_tip(card: Card) -> str:
+    parts = []
+    if card.source and card.source.label():
+        parts.append("Source: " + card.source.label())
+    if card.quote:
+        parts.append("“%s”" % html_to_plain(card.quote))
+    return "\n".join(parts)
+
+
+def marks(row: Optional[Row], card: Card, state: ReviewRows) -> List[str]:
+    """The short marks a row shows (``row`` None: a card not in the list)."""
+    out = []
+    added = row is not None and row.added is not None
+    if added:
+        out.append(ADDED_TEXT[0])
+    elif row is not None and row.arriving:
+        out.append(ARRIVING_TEXT[0])
+    if id(card) in state.busy:
+        out.append(state.busy[id(card)])
+    if card.duplicate and not added:
+        out.append(DUPLICATE_TEXT.get(card.duplicate, ("Duplicate", ""))[0])
+    if not card.grounded:
+        out.append(UNGROUNDED_TEXT[0])
+    if card.similar_to is not None and not added:
+        out.append("Similar to: " + _short(card.similar_to.front, 50))
+    out.extend(FLAG_TEXT.get(check, check) for check, _ in card.flags if check not in INFORMATIONAL)
+    if card.rewritten:
+        out.append(REWRITTEN_TEXT)
+    if id(card) in state.not_added:
+        out.append("Not added: " + state.not_added[id(card)])
+    if card.figure:
+        out.append(PICTURE_TEXT[0])
+    return out
+
+
+def _mark_tips(row: Row, card: Card) -> List[str]:
+    """What hovering the marks says."""
+    tips = []
+    if row.added is not None:
+        tips.append(ADDED_TEXT[1])
+    elif row.arriving:
+        tips.append(ARRIVING_TEXT[1])
+    elif card.duplicate:
+        tips.append(DUPLICATE_TEXT.get(card.duplicate, ("", ""))[1])
+    if not card.grounded:
+        tips.append(UNGROUNDED_TEXT[1])
+    if card.similar_to is not None:
+        s = card.similar_to
+        tips.append(SIMILAR_TIP % (s.note_id, s.score, _short(s.front, 200)))
+    tips.extend(reason for _, reason in card.flags)
+    if card.rewritten:
+        tips.append(rewritten_tip(card))
+    if card.figure:
+        tips.append(PICTURE_TEXT[1])
+    return tips
+
+
 def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
-
-
-def _wanted(card: Card, uncheck_flagged: bool = True) -> bool:
-    """Checked when it arrives: not a duplicate, found in the source and (unless the setting
-    says otherwise) not flagged by the card checks."""
-    return not card.duplicate and card.grounded and not (uncheck_flagged and is_flagged(card))
 
 
 def rewritten_tip(card: Card) -> str:

@@ -113,3 +113,26 @@ def test_the_generate_dialog_imports_no_heavy_engine_module_at_import_time():
         heavy = {m for m in imports if m.startswith("generator.")
                  and any((m + ".").startswith("generator." + h + ".") for h in HEAVY)}
         assert not heavy, "ui/%s.py imports %s at its top" % (part, sorted(heavy))
+
+
+
+PLAIN = ("review_rows",)  # ui/ modules that hold state and rules only: tested without Qt
+QT = ("aqt", "anki", "PyQt6", "PyQt5")
+
+
+def test_the_plain_ui_modules_import_no_qt_and_no_anki():
+    trees = modules()
+    for part in PLAIN:
+        for node in ast.walk(trees["ui." + part]):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = ["." * node.level + (node.module or "")]
+            else:
+                continue
+            for name in names:
+                top = name.lstrip(".").split(".")[0]
+                if name.startswith(".") and not name.startswith(".."):  # a sibling in ui/
+                    assert top in PLAIN, "ui/%s.py imports ui/%s.py" % (part, top)
+                else:
+                    assert top not in QT, "ui/%s.py imports %s" % (part, name)
