@@ -9,6 +9,7 @@
 HYPOTHESIS_SCALE=10 for a longer local run. The whole file runs in well under a minute.
 """
 import os
+import re
 import unicodedata
 
 from hypothesis import HealthCheck, given, settings
@@ -92,17 +93,36 @@ def test_fix_text_output_is_clean(text):
     assert "\r" not in fixed
 
 
+# A letter or a digit in any script: what makes a text worth reading (generator/sources).
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
 @_settings(200)
 @given(st.text(max_size=500))
 def test_read_text_never_crashes(text):
     try:
         doc = read_text(text)
-    except EmptySource:
-        assert not fix_text(text).strip() or True
+    except EmptySource as err:
+        assert err.message and err.hint
+        # Markdown markup never hides every word: a text refused as empty has no letter or digit
+        # (an HTML page may, with its words in a <script>, but random text does not start "<html").
+        assert not _LETTER_OR_DIGIT.search(fix_text(text)), repr(text)
         return
     for block in doc.blocks:
         assert block.text.strip()
         assert block.kind in (HEADING, PARAGRAPH, LIST_ITEM)
+    assert _LETTER_OR_DIGIT.search(doc.text())
+
+
+@_settings(200)
+@given(st.one_of(st.text(max_size=300), st.text(alphabet=" \n\t\u200b\u0301#*-_.!?<>", max_size=50)))
+def test_plain_text_is_empty_exactly_when_it_has_no_letter_or_digit(text):
+    try:
+        read_text(text, markdown=False)
+        refused = False
+    except EmptySource:
+        refused = True
+    assert refused == (not _LETTER_OR_DIGIT.search(fix_text(text))), repr(text)
 
 
 # --- chunking ------------------------------------------------------------------------------
