@@ -1,4 +1,4 @@
-"""Depth (issue 8): cards asked / facts counted by hand, on tests/data/depth_passages.json, per
+"""Depth: cards asked / facts counted by hand, on tests/data/depth_passages.json, per
 depth (key ideas against the hand-counted key ideas; every fact and exhaustive against the facts).
 The goals are the bands tests/engine/test_depth.py asserts for every passage; here their median."""
 import statistics

@@ -1,4 +1,4 @@
-"""Figures: rendering a slide deck's pages (issue 11).
+"""Figures: rendering a slide deck's pages.
 
 F1. Pages rendered per second: a 200-page slide deck (generated: a title, two bullets and a
     picture per page, landscape) planned in slides mode and every page made ready to send as the

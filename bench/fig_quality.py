@@ -1,4 +1,4 @@
-"""Card quality (issue 8): the checks on the project's labelled set (tests/data/labelled_cards.json):
+"""Card quality: the checks on the project's labelled set (tests/data/labelled_cards.json):
 recall on the cards with a known defect, the share of good cards flagged, and the checks' cost
 per card. The rewrite pass's extra tokens are figure fig_rewrite's."""
 import time

@@ -1,7 +1,7 @@
-"""Duplicates by meaning (issue 13): the pure-Python search and the embedding cache.
+"""Duplicates by meaning: the pure-Python search and the embedding cache.
 
 S1. Search time per new card against 50,000 cached notes (384-dimensional vectors, the size of
-    all-minilm's): the sign-signature shortlist and exact cosine of generator/vector_index.py.
+    all-minilm's): the sign-signature shortlist and exact cosine of generator/similar/index.py.
     Goal <= 20 ms.
 S2. Matches found: of the queries whose nearest note by an exact search (every note scored) is
     at least as close as the threshold, the share for which the fast search returns that note.

@@ -1,4 +1,4 @@
-"""Cards as they are written, and the cost of topics first (issue 10).
+"""Cards as they are written, and the cost of topics first.
 
 S1. Time to the first card / the model's time to write one card, at the engine's ``on_card``
     callback: the fake server (tools/fake_ollama.py, its own process) streams each answer at a

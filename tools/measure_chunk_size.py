@@ -1,4 +1,4 @@
-"""How long may a chunk be before a small model loses track of it? (issue 13: num_ctx "auto")
+"""How long may a chunk be before a small model loses track of it? (it sets the chunk cap that num_ctx "auto" uses)
 
 Asks `make test-llm`'s real model (SmolLM2-135M-Instruct on llama.cpp's server, started here
 with an 8192-token context, the model's training context) about six facts in texts of growing

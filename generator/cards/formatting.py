@@ -41,8 +41,10 @@ _TAG_RE = re.compile(
 _DECL_RE = re.compile(r"<![^<>]*>|<\?[^<>]*>")
 _FENCE_RE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)\n?[ \t]*```[ \t]*$", re.S | re.M)
 # Spans have a length limit so that pathological input (thousands of unmatched openers on one
-# line) stays linear instead of quadratic.
-_CODE_RE = re.compile(r"(`+)([^`\n](?:.{0,1000}?[^`\n])?)\1(?!`)")
+# line) stays linear instead of quadratic. A code span opens only at the start of a run of
+# backticks (as in CommonMark): trying every position inside a long run would try the run's
+# every length there, quadratic in the run.
+_CODE_RE = re.compile(r"(?<!`)(`+)([^`\n](?:.{0,1000}?[^`\n])?)\1(?!`)")
 _MATH_RE = re.compile(r"\\\((.{0,4000}?)\\\)|\\\[(.{0,4000}?)\\\]", re.S)
 # TeX-style dollars, which Anki's MathJax does not render: ``$$…$$`` (display) and ``$…$``
 # (inline). An inline opener has a non-space right after it, a closer a non-space right before

@@ -1,4 +1,6 @@
-"""Every server failure the issue lists becomes a typed error with a message that says what to do."""
+"""Every way a model server fails (refused, unreachable, not a model server, timed out, model
+missing, context exceeded, busy, a broken or cut stream) becomes a typed error
+with a message that says what to do."""
 import socket
 import threading
 import time

@@ -391,7 +391,7 @@ def test_prepare_finds_chunks_in_the_collection(tmp_path, col):
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("flagged", ["tag", "skip"])
 def test_add_mode_counts_flagged_cards_and_tags_or_skips_them(tmp_path, col, flagged):
-    """Issue 8: "add as they come" adds a flagged card tagged ollama-flashcards::flagged (or
+    """"Add as they come" adds a flagged card tagged ollama-flashcards::flagged (or
     skips it, bulk_flagged = "skip"); the file status and the summary count them."""
     from generator.config import FlaggedInBulk, SelfReview
     from generator.notes.add import FLAGGED_TAG

@@ -1,4 +1,4 @@
-"""Model answers become card fields (generator/cardtext.py): characters no note can store,
+"""Model answers become card fields (generator/cards/fields.py): characters no note can store,
 oversized fields, Anki's own markup, blank sides and blank cloze deletions. Through the real
 fake server and a real collection: what a user would find in their notes after adding."""
 import json
@@ -129,8 +129,9 @@ def test_huge_fields_are_cut_with_a_marker_and_a_note(server, col):
 
 @pytest.mark.timeout(60)
 def test_a_50_mb_field_costs_bounded_memory_and_time():
-    """The 52 MB answer field of the issue (921 MB peak before): the work after parsing the
-    answer is bounded by the field limit, not by the field's size."""
+    """A model that writes a 52 MB answer field: the work after parsing the answer is bounded by
+    the field limit, not by the field's size (copying and cleaning the whole field would peak
+    near a gigabyte)."""
     content = answer({"front": "Big?", "back": "<b>x</b> " * 6_000_000, "quote": "x"})  # 54 MB
     start = time.monotonic()
     cards = build_cards(content, CHUNK, "basic", 3)

@@ -1,4 +1,4 @@
-"""The card checks (generator/checks.py, issue 8): every check with a card that has the defect
+"""The card checks (generator/cards/checks.py): every check with a card that has the defect
 and one that does not, in each listed language; the labelled set's recall and false flags."""
 import json
 import os

@@ -1,4 +1,4 @@
-"""Depth (issue 8): the number of cards asked of a text follows its content. The passages in
+"""Depth: the number of cards asked of a text follows its content. The passages in
 tests/data/depth_passages.json (en, de, fr, es; dense and sparse prose, lists, tables) carry
 their facts and key ideas counted by hand; the count asked for lands within a band of them."""
 import json

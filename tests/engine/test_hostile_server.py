@@ -53,6 +53,7 @@ from hostile_server import (
     status_body,
     stream_forever,
 )
+from timing import assert_linear
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHAT = "POST /api/chat"
@@ -202,13 +203,19 @@ def test_the_characters_of_an_answer_are_capped():
         assert "50,000 characters" in err.message
 
 
-@pytest.mark.timeout(60)
-def test_a_long_answer_on_one_line_is_read_in_linear_time():
-    """10 MB of content on one line (a server that ignores streaming): read whole, quickly; the
-    old splitter took tens of seconds for this (quadratic)."""
-    content = json.dumps({"cards": [{"front": "Q", "back": "A " * (5 * 1024 * 1024), "quote": ""}]})
+def one_line_answer(size):
+    """(content, the server's whole reply): an answer of about ``size`` characters on one line,
+    as a server that ignores streaming sends it."""
+    content = json.dumps({"cards": [{"front": "Q", "back": "A " * (size // 2), "quote": ""}]})
     line = json.dumps({"message": {"role": "assistant", "content": content}, "done": True,
                        "done_reason": "stop", "eval_count": 10}).encode() + b"\n"
+    return content, line
+
+
+@pytest.mark.timeout(60)
+def test_a_long_answer_on_one_line_is_read_whole():
+    """10 MB of content on one line (a server that ignores streaming): read whole, quickly."""
+    content, line = one_line_answer(10 * 1024 * 1024)
     with Hostile() as h:
         h.route(CHAT, reply_bytes(line, content_type="application/x-ndjson"))
         b = backend_for(h.url, max_answer_mb=64, max_answer_chars=20_000_000)
@@ -216,6 +223,21 @@ def test_a_long_answer_on_one_line_is_read_in_linear_time():
             result = b.chat(request())
         assert len(result.content) == len(content)
         b.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_long_line_arriving_in_small_reads_is_split_in_linear_time():
+    """A line that arrives in many small reads: twice as many reads take about twice as long
+    (searching the whole line held so far again at every read would be quadratic)."""
+    from generator.backends.wire import LineSplitter
+
+    def split(pieces):
+        splitter = LineSplitter(max_line=1 << 30)
+        for piece in pieces:
+            assert splitter.feed(piece) == []
+        assert [len(x) for x in splitter.feed(b"\n")] == [64 * len(pieces)]
+
+    assert_linear(split, lambda n: [b"x" * 64] * n, 1024)
 
 
 def test_line_splitter_splits_like_split():

@@ -1,4 +1,4 @@
-"""Images as untrusted input (generator/images.py), the sanitizer's allow-list for figure cards,
+"""Images as untrusted input (generator/images/safety.py), the sanitizer's allow-list for figure cards,
 and the Qt adapter (ui/pdf_render.py): bombs, damaged files, SVG and other formats are refused
 with a message naming the image; nothing is decoded before it is checked."""
 import struct

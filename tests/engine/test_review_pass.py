@@ -1,4 +1,4 @@
-"""The rewrite pass (issue 8, generator/review_pass.py) against the fake server, on both backends:
+"""The rewrite pass (generator/job/rewrite.py) against the fake server, on both backends:
 flagged cards go back once with their reasons and the chunk; rewrites are checked, grounded and
 duplicate-checked again; drops; a rewrite still flagged is kept and not sent again; an answer
 that breaks the JSON keeps the originals; the model never removes a card the checks passed."""

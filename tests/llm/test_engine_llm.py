@@ -280,7 +280,7 @@ def test_no_card_copies_the_prompts_format_example():
 
 
 def test_the_rewrite_pass_runs_once_with_the_real_model(llm_config):
-    """Issue 8: after the chunk's cards, exactly one rewrite request (self_review "all", so it
+    """After the chunk's cards, exactly one rewrite request (self_review "all", so it
     happens whatever the checks found), answered in the review schema's form; whatever a 135M
     model makes of it, no card is lost that the checks passed and every card is checked."""
     from generator.config import SelfReview

@@ -1,4 +1,4 @@
-"""Card quality in the real app (issue 8): the depth choice in both dialogs; the card checks'
+"""Card quality in the real app: the depth choice in both dialogs; the card checks'
 flags in the review table's Status column with the reason on hover; flagged rows unchecked; a
 card the rewrite pass rewrote marked "Rewritten" with the original on hover. Also the README's
 screenshot of flagged cards (docs/review-flagged.png with OF_SCREENSHOTS=1)."""
