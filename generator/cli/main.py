@@ -16,7 +16,7 @@ from ..config import BackendKind, CardKind, Depth, FigureMode, SelfReview, Setti
 from .settings_file import read_settings_file
 from ..errors import FlashcardError, describe
 from ..figures.plan import cli_graphics, plan_with_figures
-from ..job.run import JobOptions, JobResult, Progress, WarningKind, prepare_job, run_job
+from ..job.run import JobOptions, JobResult, WarningKind, prepare_job, run_job
 from ..outside import shown
 from ..writefail import write_failure
 
@@ -249,14 +249,6 @@ def quality_summary(result: JobResult) -> str:
     return "; ".join(parts)
 
 
-def print_progress(p: Progress) -> None:
-    total = f"/{p.chunks_total}" if p.chunks_total else ""
-    where = f" · {shown(p.label, 120)}" if p.label else ""
-    review = f" (+{p.review_tokens} rewriting)" if p.review_tokens else ""
-    err(f"chunk {p.chunks_done}{total} · {p.cards} cards · {p.tokens} tokens{review} · {p.tokens_per_s:.1f} tok/s"
-        f"{' · ' + str(p.failed) + ' failed' if p.failed else ''}{where}")
-
-
 def run_generate(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -326,8 +318,7 @@ def run_generate(argv: Sequence[str]) -> int:
         live = cli_live.LivePrinter(args.jsonl, args.quiet, len(chunks),
                                     cli_live.live_duplicates(col, target) if col is not None else None)
         with Interrupts(cancel, err):  # Ctrl-C: keep what is done; twice: abort
-            result = run_job(chunks, backend, options, None if args.quiet else print_progress, cancel,
-                             on_card=live.on_card, on_chunk=live.on_chunk,
+            result = run_job(chunks, backend, options, live, cancel,
                              asks=plan.ask if plan is not None else None)
             return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
     except FlashcardError as e:
