@@ -1,5 +1,5 @@
 """A bulk job, headless: many files -> chunks (read and chunked as a stream) -> the model ->
-a journal -> notes. Used by the bulk dialog (ui/bulk.py), the benchmark and the tests.
+a journal -> notes. Used by the add-on's bulk dialog, the benchmark and the tests.
 
 - Files are read and chunked ahead of generation by a :class:`Planner` thread into a spool on
   disk, so every file's number of chunks is known early (progress, time left) while memory stays
