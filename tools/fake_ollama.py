@@ -124,6 +124,23 @@ def default_review(user: str) -> Dict[str, Any]:
     return {"cards": [{"id": c["id"], "action": "keep"} for c in review_cards(user)]}
 
 
+def is_improve_request(system: str) -> bool:
+    return system.startswith("You improve flashcards")  # generator/improve/request.IMPROVE_MARK
+
+
+def improve_notes(user: str) -> List[Dict[str, Any]]:
+    """The notes an improve request sent (a JSON object on the line after "Note N:")."""
+    lines = user.splitlines()
+    return [json.loads(lines[i + 1]) for i, line in enumerate(lines[:-1])
+            if re.match(r"Note \S+:$", line) and lines[i + 1].startswith("{")]
+
+
+def default_improve(user: str) -> Dict[str, Any]:
+    """Unscripted, the improve step's answer keeps every note as it is."""
+    return {"notes": [{"id": n["id"], "action": "keep", "reason": "The wording is clear.", "split": []}
+                      for n in improve_notes(user)]}
+
+
 def default_cards(system: str, user: str, topics: Optional[List[str]] = None, images: int = 0,
                   figure: bool = False) -> Dict[str, Any]:
     """Cards made from the chunk's own sentences, so tests can check grounding and fields.
@@ -590,6 +607,8 @@ class FakeOllama:
                 content = reply.content
                 if content is None and is_review_request(system):
                     content = json.dumps(default_review(user))
+                if content is None and is_improve_request(system):
+                    content = json.dumps(default_improve(user))
                 if content is None:
                     fmt = body.get("format") or (body.get("response_format") or {}).get("schema") or \
                         ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}

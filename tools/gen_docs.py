@@ -138,7 +138,39 @@ def cli_md() -> str:
         "",
     ]
     lines += _options_table(models)
+    lines += improve_section()
     return "\n".join(lines) + "\n"
+
+
+def improve_section() -> List[str]:
+    from generator.cli import improve
+
+    p = improve.parser()
+    lines = [
+        "",
+        "## `%s`" % p.prog.replace("python -m generator ", ""),
+        "",
+        "`%s [options]`: %s" % (p.prog, _md(p.description or "")),
+        "",
+        "```sh",
+        ".venv/bin/python -m generator improve --collection C.anki2 --list             # the struggling cards",
+        ".venv/bin/python -m generator improve --collection C.anki2 --search tag:leech --dry-run --json",
+        ".venv/bin/python -m generator improve --collection C.anki2                    # improve the worst 20",
+        "```",
+        "",
+        "Without `--dry-run` the proposals that pass the checks are applied in one undo step; one with",
+        "a problem (still flagged, a duplicate, words neither in the note nor in its source) is held",
+        "back and said. `--json` prints per note: `note_id`, `diagnosis` (the reasons, in words),",
+        "`action` (keep, rewrite, split, failed, skipped), `reason`, `old` and `new` fields (by the",
+        "note's field names), `split` (the new notes' fields), `added` (their note ids), `problems`,",
+        "`applied`.",
+        "",
+        "| Code | Meaning |",
+        "|---|---|",
+    ]
+    lines += ["| %d | %s |" % (code, _md(text)) for code, text in improve.EXIT_CODES]
+    lines += [""] + _options_table(p)
+    return lines
 
 
 # --- bench/results.json ---------------------------------------------------------------------------

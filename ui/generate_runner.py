@@ -35,14 +35,12 @@ from aqt.qt import QObject, pyqtSignal
 from ..generator.cards.card import Card
 from ..generator.job.chunk import Chunk
 from ..generator.config import Settings
-from ..generator.job.reports import JobListener
 from .common import is_alive, run_long
 from .figure_widgets import FigureJob
 from .main_queue import MainQueue
 
 if TYPE_CHECKING:
-    from ..generator.job.reports import Progress
-    from ..generator.job.run import JobOptions, JobResult
+    from ..generator.job.run import JobOptions, JobResult, Progress
     from ..generator.job.stream import LiveDuplicates
     from ..generator.job.topics import Topic
     from ..generator.similar.search import SimilarNotes
@@ -58,10 +56,7 @@ class GenerationOutcome:
     chunks: Dict[str, Chunk] = field(default_factory=dict)  # chunk id -> chunk, to regenerate one
 
 
-class GenerationRunner(QObject, JobListener):
-    """The job's listener too (``on_progress``, ``on_card``, ``on_chunk``): what it hears goes
-    to the main thread as its signals."""
-
+class GenerationRunner(QObject):
     planned = pyqtSignal(int)
     figure_notes = pyqtSignal(object)  # List[str]
     progress = pyqtSignal(object)  # Progress
@@ -119,7 +114,8 @@ class GenerationRunner(QObject, JobListener):
             chunks = self.given_chunks or self._plan(opts)
             self.queue.put(lambda: self._emit(lambda: self.planned.emit(len(chunks))))
             plan = TopicPlan.for_options(self.topics, opts, chunks) if self.topics else None
-            result = run_job(chunks, backend, opts, self, self.cancel_event,
+            result = run_job(chunks, backend, opts, on_progress=self._on_progress,
+                             cancel=self.cancel_event, on_chunk=self._on_chunk, on_card=self._on_card,
                              asks=plan.ask if plan is not None else None)
             return GenerationOutcome(opts, result, {c.id: c for c in chunks})
         finally:
@@ -139,7 +135,7 @@ class GenerationRunner(QObject, JobListener):
         chunks: List[Chunk] = plan.chunks
         return chunks
 
-    def on_progress(self, p: Progress) -> None:
+    def _on_progress(self, p: Progress) -> None:
         self.queue.put(lambda: self._emit(lambda: self.progress.emit(p)))
 
     def _tag(self, chunk: Chunk, card: Card) -> None:
@@ -147,7 +143,7 @@ class GenerationRunner(QObject, JobListener):
         if nid and FROM_NOTE_TAG % nid not in card.tags:
             card.tags.append(FROM_NOTE_TAG % nid)
 
-    def on_card(self, chunk: Chunk, card: Card) -> None:
+    def _on_card(self, chunk: Chunk, card: Card) -> None:
         if self.duplicates is not None:
             self.duplicates.mark(card)
         shown = copy.deepcopy(card)  # the table's own: the user may edit it while the engine goes on
@@ -155,7 +151,7 @@ class GenerationRunner(QObject, JobListener):
         self.figures.make_thumbnails([shown])  # decoded here, on the worker
         self.queue.put(lambda: self._emit(lambda: self.card.emit(chunk, shown)))
 
-    def on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
+    def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         for card in cards:
             self._tag(chunk, card)
         self.figures.make_thumbnails(cards)

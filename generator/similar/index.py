@@ -126,6 +126,26 @@ class VectorIndex:
                 best = (self.ids[row], score)
         return best
 
+    def nearest_k(self, query: Sequence[float], k: int, exclude: Sequence[int] = (),
+                  shortlist: int = SHORTLIST) -> List[Tuple[int, float]]:
+        """The ``k`` rows nearest to ``query`` from the shortlist, best first, as (note id,
+        cosine), leaving out the notes in ``exclude``."""
+        q = unit(query)
+        if len(q) != self.dims:
+            raise ValueError("query of %d dimensions in an index of %d" % (len(q), self.dims))
+        skip = set(exclude)
+        scored = [(self.ids[row], self.cosine(q, row)) for row in self.hamming_at_most(q, shortlist + len(skip))
+                  if self.ids[row] not in skip]
+        scored.sort(key=lambda hit: -hit[1])
+        return scored[:max(0, k)]
+
+    def vector_of(self, note_id: int) -> Optional[List[int]]:
+        """The stored (int8) vector of a note, or None when it is not in the index."""
+        row = self.row_of.get(note_id)
+        if row is None:
+            return None
+        return list(self.vectors[row * self.dims:(row + 1) * self.dims])
+
     def nearest_exact(self, query: Sequence[float]) -> Optional[Tuple[int, float]]:
         """The same by scoring every row (slow: the reference for the benchmark)."""
         q = unit(query)

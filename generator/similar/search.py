@@ -137,6 +137,39 @@ class SimilarNotes:
         return marked
 
 
+    def neighbours(self, note_ids: Sequence[int], k: int = 3) -> Dict[int, List[Tuple[int, float]]]:
+        """For each cached note of ``note_ids``: the ``k`` other notes nearest in meaning (note id,
+        cosine), from the vectors already cached (no request). Notes not cached are left out."""
+        out: Dict[int, List[Tuple[int, float]]] = {}
+        with self._lock:
+            self._load()
+            index = self.cache.index
+            if index is None or not len(index):
+                return out
+            for nid in note_ids:
+                vec = index.vector_of(nid)
+                if vec is not None and any(vec):
+                    out[nid] = index.nearest_k(vec, k, exclude=(nid,))
+        return out
+
+    def nearest_to(self, texts: Sequence[str], k: int = 3, exclude: Sequence[int] = (),
+                   backend: Any = None) -> List[List[Tuple[int, float]]]:
+        """For each text: the ``k`` cached notes nearest in meaning, leaving out ``exclude``
+        (one embedding request for all). Raises BackendError if the server cannot embed."""
+        if not texts:
+            return []
+        with self._lock:
+            self._load()
+            if not self.cache.hashes:
+                return [[] for _ in texts]
+        vectors = (backend or self.backend).embed(self.model, list(texts))
+        with self._lock:
+            index = self.cache.index
+            if index is None or not len(index):
+                return [[] for _ in texts]
+            return [index.nearest_k(vec, k, exclude) if len(vec) == index.dims else [] for vec in vectors]
+
+
 def similar_reason(card: Card) -> str:
     """Why a card is held back, for a skipped-card list or a tooltip."""
     s = card.similar_to

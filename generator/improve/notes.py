@@ -1,0 +1,174 @@
+"""A note of the collection read as the card the engine knows (``Card``: front/back, or text/extra
+for cloze), by its note type's shape and the settings' field mapping, and where it came from.
+
+- Stock Basic, Basic (and reversed) and Cloze types are recognised by their templates (never by
+  their translated names); the user's own note type named in the settings (``note_type``) uses
+  the settings' ``field_mapping``; any other type maps its first field to the question and its
+  second to the answer (a field called like "Source" is left alone).
+- Image occlusion notes are not changed (their fields are masks, not text).
+- A field that holds a picture or a sound is shown to the model as text but never rewritten
+  (the media would be lost).
+- The add-on's source line (``<div class="ollama-flashcards-source">`` at the end of the back or
+  the extra) is taken off before the note is checked or sent, and put back after a rewrite.
+
+Where it came from (``Origin``): the add-on tags what it makes (``ollama-flashcards::source::…``,
+``…::from-note::<id>``) and writes the source reference into a "Source" field or that line."""
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..cards.card import CLOZE, REVERSED, Card
+from ..config import Settings
+from ..notes.add import ADDON_TAG, default_mapping, shape_of
+
+STOCK_IMAGE_OCCLUSION = 6
+SOURCE_LINE = re.compile(r'(?:<br\s*/?>)?\s*<div class="ollama-flashcards-source">.*?</div>\s*$',
+                         re.IGNORECASE | re.DOTALL)
+_MEDIA = re.compile(r"<(?:img|audio|video|object|embed|iframe)\b|\[sound:", re.IGNORECASE)
+_FILE_LINK = re.compile(r'href="(file:[^"]{1,4000})"', re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+FROM_NOTE_PREFIX = ADDON_TAG + "::from-note::"
+SOURCE_TAG_PREFIX = ADDON_TAG + "::source::"
+
+
+@dataclass
+class NoteShape:
+    """How a note type's fields map to a card's: ``kind`` and logical field -> field name."""
+
+    kind: str
+    mapping: Dict[str, str]
+    notetype: str  # its name
+    why_not: str = ""  # why notes of this type are not changed ("" = they can be)
+
+    @property
+    def main_fields(self) -> Tuple[str, str]:
+        return ("text", "extra") if self.kind == CLOZE else ("front", "back")
+
+
+def shape_for(nt: Dict[str, Any], settings: Optional[Settings] = None) -> NoteShape:
+    """The shape of a note type (see the module's docstring)."""
+    name = str(nt.get("name") or "")
+    names = [str(f.get("name") or "") for f in nt.get("flds") or []]
+    if nt.get("originalStockKind") == STOCK_IMAGE_OCCLUSION or \
+            any("image-occlusion" in str(t.get("qfmt") or "") for t in nt.get("tmpls") or []):
+        return NoteShape("basic", {}, name, "Image occlusion notes are not changed.")
+    shape = shape_of(nt)
+    kind = shape or (CLOZE if nt.get("type") == 1 else "basic")
+    mapping = default_mapping(names, kind)
+    if settings is not None and settings.note_type and settings.note_type == name:
+        for logical, field_name in settings.field_mapping.items():
+            if field_name in names:
+                mapping[logical] = field_name
+            elif not field_name:
+                mapping.pop(logical, None)
+    main = "text" if kind == CLOZE else "front"
+    if not mapping.get(main):
+        return NoteShape(kind, mapping, name, f"No field of “{name}” holds the question.")
+    return NoteShape(kind, mapping, name)
+
+
+@dataclass
+class NoteCard:
+    """A note as a card, and what must survive a rewrite."""
+
+    note_id: int
+    mid: int  # its note type's id
+    card: Card
+    shape: NoteShape
+    mod: int  # the note's modification time when read: a note edited since is not overwritten
+    tags: List[str]
+    fields: Dict[str, str]  # every field of the note, by name, as stored
+    source_line: str = ""  # the add-on's source line, taken off the back/extra
+    media_fields: List[str] = field(default_factory=list)  # logical fields holding media
+
+    def value(self, logical: str) -> str:
+        """A logical field's HTML (without the source line)."""
+        return str(getattr(self.card, logical, "") or "")
+
+
+def read_note(note: Any, shape: NoteShape) -> NoteCard:
+    """``note`` (an ``anki.notes.Note``) as a ``NoteCard``."""
+    fields = {name: str(note[name]) for name in note.keys()}
+    card = Card(kind=shape.kind)
+    line = ""
+    media: List[str] = []
+    for logical in shape.main_fields:
+        name = shape.mapping.get(logical)
+        value = fields.get(name, "") if name else ""
+        if logical in ("back", "extra"):
+            m = SOURCE_LINE.search(value)
+            if m:
+                line, value = m.group(0), value[:m.start()]
+        if _MEDIA.search(value):
+            media.append(logical)
+        setattr(card, logical, value)
+    return NoteCard(int(note.id), int(note.mid), card, shape, int(note.mod), list(note.tags), fields, line, media)
+
+
+def plain_text(field_html: str) -> str:
+    """A field as plain text (for prompts and messages)."""
+    text = re.sub(r"(?i)<br\s*/?>|</(?:p|div|li|tr)>", "\n", field_html)
+    text = html.unescape(_TAG.sub("", text)).replace("\xa0", " ")
+    return "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
+
+
+@dataclass
+class Origin:
+    """Where a note came from, as far as the collection says."""
+
+    by_addon: bool  # the add-on made it
+    label: str = ""  # its source reference ("notes.pdf · p. 3 · Glycolysis"), "" = none kept
+    from_note: int = 0  # made from this note of the collection (Browser → Generate)
+    file_path: str = ""  # the file the source line links to (the file may be gone)
+    page: int = 0
+
+
+def origin_of(nc: NoteCard) -> Origin:
+    tags = [t.lower() for t in nc.tags]
+    by_addon = any(t == ADDON_TAG or t.startswith(ADDON_TAG + "::") for t in tags) or bool(nc.source_line)
+    source_html = nc.source_line
+    source_field = nc.shape.mapping.get("source")
+    if source_field and nc.fields.get(source_field, "").strip():
+        source_html = nc.fields[source_field]
+    label = " ".join(plain_text(source_html).split())
+    if label.lower().startswith("source:"):
+        label = label[len("source:"):].strip()
+    from_note = 0
+    for t in nc.tags:
+        if t.lower().startswith(FROM_NOTE_PREFIX):
+            tail = t[len(FROM_NOTE_PREFIX):]
+            if tail.isdigit():
+                from_note = int(tail)
+                break
+    if not label:  # no source line or field: the source tag still names the document
+        for t in nc.tags:
+            if t.lower().startswith(SOURCE_TAG_PREFIX):
+                label = t[len(SOURCE_TAG_PREFIX):].split("::")[0].strip()
+                break
+    path, page = "", 0
+    m = _FILE_LINK.search(source_html)
+    if m:
+        path, page = file_of(html.unescape(m.group(1)))
+    return Origin(by_addon, label[:300], from_note, path, page)
+
+
+def file_of(url: str) -> Tuple[str, int]:
+    """(local path, page) of a ``file:`` URL with an optional ``#page=N``."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "", 0
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        return "", 0
+    page = 0
+    m = re.match(r"page=(\d{1,6})$", parts.fragment or "")
+    if m:
+        page = int(m.group(1))
+    return unquote(parts.path), page
+
+
+def is_reversed(nc: NoteCard) -> bool:
+    return nc.shape.kind == REVERSED

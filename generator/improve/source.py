@@ -1,0 +1,120 @@
+"""The source sentences a note was made from, as far as they can still be found.
+
+- A note made from another note (Browser → Generate, tag ``ollama-flashcards::from-note::<id>``):
+  that note's text, if it still exists.
+- A note whose source line links to a file (``file:…#page=N``): that file, if it is still there
+  and readable within the reading limits (the page's text when the page is known).
+- Otherwise only the source reference is known (the add-on keeps the document's name and place
+  with a note, not its text), or, for a note the add-on did not make, nothing.
+
+Of a long text only the sentences that share the most words with the note are kept
+(``MAX_SOURCE_CHARS`` in all), in their order in the text."""
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from ..cards.checks import words
+from ..errors import FlashcardError
+from .notes import NoteCard, Origin, plain_text
+
+MAX_SOURCE_CHARS = 1500
+MAX_FILE_MB = 50  # a bigger file is not read for one note's sentences
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+@dataclass
+class Source:
+    text: str  # the sentences sent with the request ("" = none found)
+    said: str  # what the user is told about the note's source, in plain words
+
+
+def pick_sentences(text: str, about: str, limit: int = MAX_SOURCE_CHARS) -> str:
+    """The sentences of ``text`` sharing the most longer words with ``about``, in text order,
+    at most ``limit`` characters in all; the whole text when it is short."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    wanted = {w for w in words(about) if len(w) >= 4 or w.isdigit()}
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    scored = sorted(range(len(sentences)),
+                    key=lambda i: (-len(wanted & set(words(sentences[i]))), i))
+    chosen: List[int] = []
+    used = 0
+    for i in scored:
+        if not wanted & set(words(sentences[i])) and chosen:
+            break
+        size = len(sentences[i]) + 1
+        if used + size > limit:
+            continue
+        chosen.append(i)
+        used += size
+    return " ".join(sentences[i] for i in sorted(chosen))
+
+
+class SourceReader:
+    """Finds notes' sources; a file is read once for all the notes that came from it."""
+
+    def __init__(self, col: Any) -> None:
+        self.col = col
+        self._files: Dict[str, Optional[Any]] = {}  # path -> Document, or None (unreadable)
+        self._why: Dict[str, str] = {}
+
+    def source_of(self, nc: NoteCard, origin: Origin) -> Source:
+        about = " ".join(plain_text(nc.value(f)) for f in nc.shape.main_fields)
+        where = f" “{origin.label}”" if origin.label else ""
+        if origin.from_note:
+            text = self._note_text(origin.from_note)
+            if text:
+                return Source(pick_sentences(text, about),
+                              f"Made from note {origin.from_note}: its sentences are sent with the request.")
+            return Source("", f"Made from note {origin.from_note}, which no longer exists: only the note "
+                              "itself is sent.")
+        if origin.file_path:
+            text = self._file_text(origin.file_path, origin.page)
+            if text:
+                return Source(pick_sentences(text, about),
+                              f"Made from{where}: the sentences it was made from are sent with the request.")
+            why = self._why.get(origin.file_path, "it cannot be read")
+            return Source("", f"Made from{where}, but {why}: only the note itself is sent.")
+        if origin.by_addon:
+            if origin.label:
+                return Source("", f"Made from{where}; the add-on keeps the name of a source, not its "
+                                  "text, so only the note itself is sent.")
+            return Source("", "Made by the add-on, without a source reference: only the note itself is sent.")
+        return Source("", "No source: the add-on did not make this note, so only the note itself is sent.")
+
+    def _note_text(self, note_id: int) -> str:
+        try:
+            note = self.col.get_note(note_id)
+        except Exception:  # deleted since
+            return ""
+        return "\n".join(plain_text(v) for v in note.fields if v.strip())
+
+    def _file_text(self, path: str, page: int) -> str:
+        if path not in self._files:
+            self._files[path] = self._read(path)
+        doc = self._files[path]
+        if doc is None:
+            return ""
+        blocks = doc.blocks
+        if page:
+            on_page = [b for b in blocks if b.location in (f"page {page}", f"p. {page}")]
+            blocks = on_page or blocks
+        return "\n".join(b.text for b in blocks)
+
+    def _read(self, path: str) -> Optional[Any]:
+        from ..sources.read import read_path
+
+        try:
+            if not os.path.isfile(path):
+                self._why[path] = "the file is no longer there"
+                return None
+            if os.path.getsize(path) > MAX_FILE_MB * 1024 * 1024:
+                self._why[path] = f"the file is larger than {MAX_FILE_MB} MB"
+                return None
+            return read_path(path)
+        except (FlashcardError, OSError) as e:
+            self._why[path] = "it could not be read (%s)" % (e.message if isinstance(e, FlashcardError)
+                                                               else type(e).__name__)
+            return None
