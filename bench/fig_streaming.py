@@ -88,6 +88,7 @@ def chunk_of(i: int) -> Any:
 def first_card(rate: float, chunks: int) -> Dict[str, Any]:
     sys.path[:0] = [p for p in (ROOT, TESTS, TOOLS) if p not in sys.path]
     from generator.backends import make_backend
+    from engine_fixtures import listener
     from generator.job.run import JobOptions, run_job
 
     srv = RateServer(rate)
@@ -98,9 +99,9 @@ def first_card(rate: float, chunks: int) -> Dict[str, Any]:
             firsts: List[float] = []
             ends: List[float] = []
             started = time.monotonic()
-            result = run_job([chunk_of(i)], backend, JobOptions(model="llama3.2", max_cards=CARDS),
-                             on_card=lambda chunk, card: firsts.append(time.monotonic()),
+            heard = listener(on_card=lambda chunk, card: firsts.append(time.monotonic()),
                              on_chunk=lambda chunk, cards: ends.append(time.monotonic()))
+            result = run_job([chunk_of(i)], backend, JobOptions(model="llama3.2", max_cards=CARDS), heard)
             assert len(result.cards) == CARDS, (len(result.cards), [f.message for f in result.failures])
             record = srv.record()
             sent = [(t, n) for number, t, n in record["sent"] if number == i + 1]

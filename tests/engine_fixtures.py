@@ -40,3 +40,16 @@ def col():
     yield c
     c.close()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def listener(**handlers):
+    """A job's listener (``generator.job.run.JobListener``) made of plain functions, for tests:
+    ``listener(on_chunk=lambda chunk, cards: ...)``; what is not given does nothing."""
+    from generator.job.run import JobListener
+
+    heard = JobListener()
+    for name, handler in handlers.items():
+        if not callable(getattr(JobListener, name, None)):
+            raise TypeError(f"a job reports no {name!r}")
+        setattr(heard, name, handler)
+    return heard

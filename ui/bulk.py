@@ -2,8 +2,8 @@
 after a crash, a coverage summary and re-running only what failed. It only composes and
 connects its parts:
 
-- tabs: ``FileList`` (Files), ``TopicChecklist`` (Topics: "Find topics" over the files, then
-  a checklist; the job writes cards for the checked topics only), ``CoverageView`` (Summary),
+- tabs: ``FileList`` (Files), ``TopicStep`` (Topics: "Find topics" over the files, then a
+  checklist; the job writes cards for the checked topics only), ``CoverageView`` (Summary),
   ``ReviewPane`` (Review);
 - beside them ``CardOptions`` (deck, card kind / note type with field mapping, tags) with the
   dialog's own rows: the ``ModelPicker``, requests at once, the adding mode, skip known;
@@ -68,8 +68,7 @@ from .message_bar import Action, MessageBar
 from .model_picker import ModelPicker
 from .progress_row import ProgressRow
 from .stream_rows import StreamedRows
-from .topic_list import TopicChecklist
-from .topic_runner import TopicOutcome, TopicRunner
+from .topic_step import TopicStep
 
 DIALOG_NAME = "OllamaFlashcardsBulk"
 TITLE = "Bulk Generate from Files"
@@ -110,13 +109,13 @@ class BulkDialog(JobDialog):
 
         outer, self.splitter = splitter_layout(self)
         self.message = MessageBar(self)
+        self.progress = ProgressRow("Stop within a second; what is done is kept and can be resumed")
         self.tabs = QTabWidget(self)
         self.files = FileList()
         self.coverage = CoverageView()
         self.review = ReviewPane()
-        self.topics = TopicChecklist()
+        self.topics = TopicStep(self.progress, self.message, of_files=True)
         self.stream = StreamedRows(self.review.table, lambda: 0)
-        self.topic_runner: Optional[TopicRunner] = None
         self.tabs.addTab(self.files, "Files")
         self.tabs.addTab(self.topics, "Topics")
         self.tabs.addTab(self.coverage, "Summary")
@@ -157,7 +156,6 @@ class BulkDialog(JobDialog):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([640, 260])
 
-        self.progress = ProgressRow("Stop within a second; what is done is kept and can be resumed")
         outer.addWidget(self.progress)
         outer.addWidget(self.message)
         hb = QHBoxLayout()
@@ -177,6 +175,8 @@ class BulkDialog(JobDialog):
         self.files.edited.connect(self._on_files_edited)
         self.topics.find_requested.connect(self.find_topics)
         self.topics.changed.connect(self._update_buttons)
+        self.topics.ended.connect(self._on_topics_ended)
+        self.topics.failed.connect(self._on_error)
         self.files.selection_changed.connect(self._update_buttons)
         self.coverage.retry_requested.connect(self.retry_failed)
         self.review.add_requested.connect(self.add_reviewed)
@@ -198,7 +198,7 @@ class BulkDialog(JobDialog):
     @property
     def busy(self) -> bool:
         """A job (or its preparation, or the topic step) is in progress."""
-        return self.runner is not None or self.topic_runner is not None
+        return self.runner is not None or self.topics.running
 
     @property
     def run(self) -> Any:
@@ -222,7 +222,7 @@ class BulkDialog(JobDialog):
                         skip_duplicates=settings.skip_duplicates, skip_known=self.skip_known.isChecked(),
                         skip_similar=settings.skip_similar,
                         flagged=settings.bulk_flagged,
-                        topics=self.topics.topics() if self.topics.has_topics() else [])
+                        topics=self.topics.chosen() or [])
 
     def remember(self) -> None:
         save_config({"bulk_mode": self.mode().value, "bulk_skip_known": self.skip_known.isChecked(),
@@ -261,10 +261,7 @@ class BulkDialog(JobDialog):
         return self.files.status_texts()
 
     def _on_files_edited(self) -> None:
-        if self.topics.has_topics() and self.topic_runner is None:
-            self.topics.clear()
-            self.message.show_message("The files changed: their topics are cleared. Find topics again, "
-                                      "or generate from all of the files.", "info")
+        self.topics.source_changed()
 
     def _ready_to_ask(self) -> bool:
         """No job running, some files and a model chosen; else say what is missing."""
@@ -285,76 +282,19 @@ class BulkDialog(JobDialog):
         """The optional first step: the model lists the files' key topics (a checklist)."""
         if not self._ready_to_ask():
             return
-        settings = get_settings()
-        options = self.spec().options
-        runner = TopicRunner(settings, options, files=list(self.files.paths), parent=self)
-        runner.planned.connect(lambda n: self.progress.show_progress(0, max(1, n), "Finding topics · %s"
-                                                                     % plural(n, "part")))
-        runner.topic.connect(self.topics.add_topic)
-        runner.chunk_done.connect(self._on_topic_chunk)
-        runner.finished.connect(self._on_topics_done)
-        runner.failed.connect(self._on_topics_failed)
-        self.topic_runner = runner
-        self.topics.set_topics([])
-        self.topics.set_busy(True, "Finding topics…")
-        self.message.clear()
         self.tabs.setCurrentIndex(TAB_TOPICS)
-        self.progress.begin("Reading the files, then asking %s for their key topics…" % self.models.model())
+        self.topics.ask(get_settings(), self.spec().options, self.models.model(),
+                         files=list(self.files.paths))
         self._update_buttons()
-        runner.start()
 
-    def _on_topic_chunk(self, done: int, total: int) -> None:
-        if self.topic_runner is not None and not self.topic_runner.cancelled:
-            self.progress.show_progress(done, total, "Finding topics · part %d of %d · %s" % (
-                min(done + 1, total), total, plural(len(self.topics.topics()), "topic")))
-
-    def _end_topics(self) -> bool:
-        """The topic step ended; False when the dialog is closing (nothing more to show)."""
-        if self.topic_runner is not None:
-            self.topic_runner.deleteLater()
-        self.topic_runner = None
-        self.topics.set_busy(False)
-        self.progress.end()
+    def _on_topics_ended(self) -> None:
+        """The topic step ended: the buttons follow, or a closing dialog finishes closing."""
         self._update_buttons()
         if self.closing:
             callbacks, self.close_callbacks = self.close_callbacks, []
             self.cleanup()
             for cb in callbacks:
                 cb()
-            return False
-        return True
-
-    def _on_topics_done(self, outcome: TopicOutcome) -> None:
-        result = outcome.result
-        if not self._end_topics():
-            return
-        self.topics.set_topics(result.topics)
-        if result.fatal is not None:
-            self._on_error(result.fatal)
-            return
-        notes = []
-        if outcome.unreadable:
-            notes.append("%s could not be read." % plural(len(outcome.unreadable), "file"))
-        if result.failures:
-            notes.append("%s gave no topics: %s." % (plural(len(result.failures), "part"),
-                                                    esc(result.failures[0].message.rstrip("."))))
-        if result.cut:
-            notes.append("%s cut short." % plural(len(result.cut), "list was", "lists were"))
-        n = len(result.topics)
-        if result.cancelled:
-            self.message.show_message("Stopped. %s found so far." % plural(n, "topic"), "info")
-        elif not n:
-            self.message.show_message("The model found no topics. " + " ".join(notes), "warning",
-                                      [("Retry", self.find_topics)])
-        else:
-            self.message.show_message(
-                "Found %s in %s. Uncheck what you do not want to learn, add your own, then Generate. %s"
-                % (plural(n, "topic"), plural(len(self.files.paths), "file"), " ".join(notes)),
-                "warning" if notes else "success")
-
-    def _on_topics_failed(self, err: BaseException) -> None:
-        if self._end_topics():
-            self._on_error(err)
 
     def _leave_finished_job(self) -> None:
         """Editing the file list after a job starts a new one."""
@@ -415,9 +355,7 @@ class BulkDialog(JobDialog):
         if self.runner is not None and not self.runner.cancelled:
             self.runner.cancel()
             self.progress.stopping("Stopping… (what is done is kept)")
-        if self.topic_runner is not None and not self.topic_runner.cancelled:
-            self.topic_runner.cancel()
-            self.progress.stopping("Stopping… (the topics found so far stay)")
+        self.topics.cancel()
 
     def _on_card(self, chunk: Any, card: Any) -> None:
         """Review mode: a card just written, a row in the Review tab at once (arriving)."""
@@ -698,7 +636,7 @@ class BulkDialog(JobDialog):
                   self.parallel_spin, self.mode_add, self.mode_review, self.skip_known,
                   self.options.deck_widget, self.figures, self.options.focus_edit):
             w.setEnabled(idle)
-        if self.topic_runner is None:
+        if not self.topics.running:
             self.topics.find_btn.setEnabled(idle and bool(self.files.paths))
         if self.topics.has_topics() and self.last_result is None:
             self.start_btn.setText("Generate for %s" % plural(self.topics.checked_count(), "topic"))
@@ -745,8 +683,7 @@ class BulkDialog(JobDialog):
         self.models.cancel_pull()
         if self.runner is not None:
             self.runner.cancel()
-        if self.topic_runner is not None:
-            self.topic_runner.cancel()
+        self.topics.cancel()
 
     def release(self) -> None:
         self.options.cleanup()

@@ -25,11 +25,12 @@ from anki.collection import Collection
 from aqt import mw
 from aqt.qt import QObject, QTimer, pyqtSignal
 
-from ..generator.bulk.job import BulkRun, BulkSpec
+from ..generator.bulk.job import BulkRun, BulkSpec, RunSetup
 from ..generator.bulk.writer import AddOutcome, Adder, NoteWriter
 from ..generator.bulk.status import BulkResult
 from ..generator.cards.card import Card
 from ..generator.config import BulkMode, Settings
+from ..generator.job.reports import JobListener
 from ..generator.bulk.files import INDEX_NAME
 from ..generator.bulk.journal import ChunkIndex, Journal
 from .common import is_alive, on_main, run_long, run_network, run_with_collection
@@ -89,7 +90,10 @@ class QtAdder(Adder):
             return self._cond.wait_for(lambda: self._pending == 0, timeout)
 
 
-class BulkRunner(QObject):
+class BulkRunner(QObject, JobListener):
+    """In review mode, the job's watcher too (``on_card``, ``on_answer``): its cards go to the
+    main thread as the ``card`` and ``chunk`` signals."""
+
     job_shown = pyqtSignal(object)  # Journal
     progress = pyqtSignal(object, object)  # List[FileStatus], BulkProgress
     card = pyqtSignal(object, object)  # Chunk, Card (a copy), in review mode
@@ -174,10 +178,8 @@ class BulkRunner(QObject):
         similar = CACHE.get(self.settings)  # duplicates by meaning, when an embed_model is set
         CACHE.start_build(self.settings)
         review = spec.mode == BulkMode.REVIEW
-        run = BulkRun(journal, backend, adder, known, self.cancel_event, only_failed=only_failed,
-                      similar=similar, graphics=graphics(),
-                      on_card=self._on_card if review else None,
-                      on_settled=self._on_settled if review else None)
+        run = BulkRun(journal, backend, adder, known, self.cancel_event, watcher=self if review else None,
+                      setup=RunSetup(only_failed=only_failed, similar=similar, graphics=graphics()))
         self.run = run
         self.writer = writer
         self._tick()
@@ -194,11 +196,11 @@ class BulkRunner(QObject):
         run_long(op, lambda result: self.queue.put(lambda: self._done(result)),
                  lambda err: self.queue.put(lambda: self._fail(err)))
 
-    def _on_card(self, chunk: Any, card: Card) -> None:  # on the job's thread
+    def on_card(self, chunk: Any, card: Card) -> None:  # on the job's thread
         shown = copy.deepcopy(card)
         self.queue.put(lambda: self.card.emit(chunk, shown) if is_alive(self) else None)
 
-    def _on_settled(self, chunk: Any, cards: List[Card]) -> None:  # on the job's thread
+    def on_answer(self, chunk: Any, cards: List[Card]) -> None:  # on the job's thread
         self.queue.put(lambda: self.chunk.emit(chunk, cards) if is_alive(self) else None)
 
     def _tick(self) -> None:

@@ -5,7 +5,7 @@ add. It only composes and connects its parts:
 - ``CardOptions`` (``options``): deck, card kind / note type with field mapping, tags,
   language, number of cards → the job's ``NoteTarget``;
 - ``ModelPicker`` (``models``): the server's models, status line, pull offer;
-- ``TopicChecklist`` (``topics``): "Find topics" (a ``TopicRunner``), then a checklist of the
+- ``TopicStep`` (``topics``): "Find topics" (its own ``TopicRunner``), then a checklist of the
   source's key topics; Generate then writes cards for the checked ones only;
 - ``FigureChoice`` (``figures``): pictures auto / off / slides, and whether the model can see
   the source's pictures; a ``FigureJob`` (``figure_job``) keeps the pictures cards show;
@@ -83,8 +83,7 @@ from .progress_row import ProgressRow
 from .review import ReviewTable
 from .source_panel import SourcePanel
 from .stream_rows import StreamedRows
-from .topic_list import TopicChecklist
-from .topic_runner import TopicOutcome, TopicRunner
+from .topic_step import TopicStep
 
 RECHECK_SIMILAR_FOR = 1800.0  # seconds a finished job waits for the notes' embeddings
 
@@ -121,26 +120,24 @@ class GenerateDialog(JobDialog):
         self.end_message = -1  # MessageBar.serial of the last job's own message
         self.last_result: Any = None  # JobResult of the last job
         self.pending = 0  # background checks still running (duplicates, regenerate, add)
-        self.topic_runner: Optional[TopicRunner] = None
-        self.topic_chunks: Optional[List[Chunk]] = None  # the chunks the listed topics point at
         self.last_progress: Optional[Progress] = None  # repainted when a streamed row arrives
         self._update_due = False
         self._added_pictures: List[str] = []  # what writing the cards' pictures said
 
         outer, self.splitter = splitter_layout(self)
         self.message = MessageBar(self)
+        self.progress = ProgressRow("Stop generating; the cards made so far stay in the list")
+        self.topics = TopicStep(self.progress, self.message)
         self.source = SourcePanel()
         self.options = CardOptions(self.col, settings)
         self.models = ModelPicker(self.message, self.open_settings)
         self.models.set_model(settings.model)
         self.table = ReviewTable()
         self.stream = StreamedRows(self.table, lambda: self.run_no)  # rows as cards are written
-        self.topics = TopicChecklist()
         self.figures = FigureChoice(settings)
         self.figure_job = FigureJob()
         self.figure_notes: List[str] = []
         self.table.thumbnails = self.figure_job.thumbnails
-        self.progress = ProgressRow("Stop generating; the cards made so far stay in the list")
 
         # -- left: source, options, model; in a scroll area for small windows
         left = QWidget()
@@ -215,6 +212,8 @@ class GenerateDialog(JobDialog):
         self.source.changed.connect(self._on_source_changed)
         self.topics.find_requested.connect(self.find_topics)
         self.topics.changed.connect(self._update_buttons)
+        self.topics.ended.connect(self._update_buttons)
+        self.topics.failed.connect(lambda err: self._show_engine_error(err, kept=0))
         self.source.busy_changed.connect(self._on_source_busy)
         self.source.problem.connect(self._on_source_problem)
         self.options.kind_changed.connect(self.table.set_kind)
@@ -252,11 +251,7 @@ class GenerateDialog(JobDialog):
             self.options.select_kind(kind or "basic", notetype or "")
 
     def _on_source_changed(self, *_args: Any) -> None:
-        if self.topics.has_topics() and self.topic_runner is None:
-            self.topics.clear()
-            self.topic_chunks = None
-            self.message.show_message("The source changed: its topics are cleared. Find topics again, "
-                                      "or generate from the whole text.", "info", topic="topics")
+        self.topics.source_changed()
         self._update_buttons()
 
     def _on_source_busy(self, reading: bool) -> None:
@@ -272,7 +267,7 @@ class GenerateDialog(JobDialog):
     @property
     def busy(self) -> bool:
         """A generation job (or the topic step) is running."""
-        return self.runner is not None or self.topic_runner is not None
+        return self.runner is not None or self.topics.running
 
     adding = False  # an add is in progress
 
@@ -305,7 +300,7 @@ class GenerateDialog(JobDialog):
         if documents is None:
             return
         model = self.models.model()
-        topics: Optional[List[Topic]] = self.topics.topics() if self.topics.has_topics() else None
+        topics: Optional[List[Topic]] = self.topics.chosen()
         if topics is not None and not any(t.checked for t in topics):
             self.message.show_message("Check at least one topic, or Clear the topics to make cards "
                                       "from the whole text.", "warning")
@@ -325,7 +320,7 @@ class GenerateDialog(JobDialog):
         CACHE.start_build(settings)  # new and edited notes, in the background
         self.table.review_rows.uncheck_similar = settings.skip_similar
         runner = GenerationRunner(settings, options, documents, self.source.note_refs(), self,
-                                  topics=topics, chunks=self.topic_chunks if topics else None,
+                                  topics=topics, chunks=self.topics.chunks if topics else None,
                                   similar=similar, figures=self.figure_job)
         runner.planned.connect(self._on_planned)
         runner.figure_notes.connect(self._on_figure_notes)
@@ -550,9 +545,7 @@ class GenerateDialog(JobDialog):
         if self.runner is not None:
             self.runner.cancel()
             self.progress.stopping("Stopping… (the cards made so far stay)")
-        if self.topic_runner is not None:
-            self.topic_runner.cancel()
-            self.progress.stopping("Stopping… (the topics found so far stay)")
+        self.topics.cancel()
 
     # ==== topics first =========================================================================
     def find_topics(self) -> None:
@@ -564,69 +557,8 @@ class GenerateDialog(JobDialog):
             return
         model = self.models.model()
         settings, options = self._job_options(model)
-        runner = TopicRunner(settings, options, documents=documents, parent=self)
-        runner.planned.connect(lambda n: self.progress.show_progress(0, max(1, n), "Finding topics · part 1 of %d" % n))
-        runner.topic.connect(self.topics.add_topic)
-        runner.chunk_done.connect(self._on_topic_chunk)
-        runner.finished.connect(self._on_topics_done)
-        runner.failed.connect(self._on_topics_failed)
-        self.topic_runner = runner
-        self.topic_chunks = None
-        self.topics.set_topics([])
-        self.topics.set_busy(True, "Finding topics…")
-        self.message.clear()
-        self.progress.begin("Asking %s for the key topics…" % model)
+        self.topics.ask(settings, options, model, documents=documents)
         self._update_buttons()
-        runner.start()
-
-    def _on_topic_chunk(self, done: int, total: int) -> None:
-        if self.topic_runner is not None and not self.topic_runner.cancelled:
-            self.progress.show_progress(done, total, "Finding topics · part %d of %d · %s" % (
-                min(done + 1, total), total, plural(len(self.topics.topics()), "topic")))
-
-    def _end_topics(self) -> None:
-        if self.topic_runner is not None:
-            self.topic_runner.deleteLater()
-        self.topic_runner = None
-        self.topics.set_busy(False)
-        self.progress.end()
-        self._update_buttons()
-
-    def _on_topics_done(self, outcome: TopicOutcome) -> None:
-        result = outcome.result
-        self._end_topics()
-        self.topics.set_topics(result.topics)
-        self.topic_chunks = outcome.chunks
-        n = len(result.topics)
-        if result.fatal is not None:
-            self._show_engine_error(result.fatal, kept=0)
-            return
-        off = sum(1 for t in result.topics if not t.grounded)
-        notes = []
-        if result.failures:
-            notes.append("%s of %d gave no topics: %s." % (
-                plural(len(result.failures), "part"), len(outcome.chunks),
-                esc(result.failures[0].message.rstrip("."))))
-        if result.cut:
-            notes.append("%s cut short (the topics before the cut are listed)." % plural(
-                len(result.cut), "list was", "lists were"))
-        if off:
-            notes.append("%s marked ⚠: the quote is not in the text." % plural(off, "topic is", "topics are"))
-        if result.cancelled:
-            self.message.show_message("Stopped. %s found so far." % plural(n, "topic"), "info")
-        elif n == 0:
-            self.message.show_message("The model found no topics. Generate from the whole text, or try "
-                                      "another model. " + " ".join(notes), "warning",
-                                      [("Retry", self.find_topics)])
-        else:
-            self.message.show_message(
-                "Found %s. Uncheck what you do not want to learn, add your own, then Generate. %s" % (
-                    plural(n, "topic"), " ".join(notes)),
-                "warning" if result.failures else "success", topic="topics")
-
-    def _on_topics_failed(self, err: BaseException) -> None:
-        self._end_topics()
-        self._show_engine_error(err, kept=0)
 
     # ==== review ===============================================================================
     def check_duplicates(self, run: int) -> None:
@@ -896,8 +828,7 @@ class GenerateDialog(JobDialog):
         self.models.cancel_pull()
         if self.runner is not None:
             self.runner.cancel()
-        if self.topic_runner is not None:
-            self.topic_runner.cancel()
+        self.topics.cancel()
 
     def release(self) -> None:
         gui_hooks.operation_did_execute.remove(self._on_operation)

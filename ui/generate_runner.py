@@ -35,12 +35,14 @@ from aqt.qt import QObject, pyqtSignal
 from ..generator.cards.card import Card
 from ..generator.job.chunk import Chunk
 from ..generator.config import Settings
+from ..generator.job.reports import JobListener
 from .common import is_alive, run_long
 from .figure_widgets import FigureJob
 from .main_queue import MainQueue
 
 if TYPE_CHECKING:
-    from ..generator.job.run import JobOptions, JobResult, Progress
+    from ..generator.job.reports import Progress
+    from ..generator.job.run import JobOptions, JobResult
     from ..generator.job.stream import LiveDuplicates
     from ..generator.job.topics import Topic
     from ..generator.similar.search import SimilarNotes
@@ -56,7 +58,10 @@ class GenerationOutcome:
     chunks: Dict[str, Chunk] = field(default_factory=dict)  # chunk id -> chunk, to regenerate one
 
 
-class GenerationRunner(QObject):
+class GenerationRunner(QObject, JobListener):
+    """The job's listener too (``on_progress``, ``on_card``, ``on_chunk``): what it hears goes
+    to the main thread as its signals."""
+
     planned = pyqtSignal(int)
     figure_notes = pyqtSignal(object)  # List[str]
     progress = pyqtSignal(object)  # Progress
@@ -114,8 +119,7 @@ class GenerationRunner(QObject):
             chunks = self.given_chunks or self._plan(opts)
             self.queue.put(lambda: self._emit(lambda: self.planned.emit(len(chunks))))
             plan = TopicPlan.for_options(self.topics, opts, chunks) if self.topics else None
-            result = run_job(chunks, backend, opts, on_progress=self._on_progress,
-                             cancel=self.cancel_event, on_chunk=self._on_chunk, on_card=self._on_card,
+            result = run_job(chunks, backend, opts, self, self.cancel_event,
                              asks=plan.ask if plan is not None else None)
             return GenerationOutcome(opts, result, {c.id: c for c in chunks})
         finally:
@@ -135,7 +139,7 @@ class GenerationRunner(QObject):
         chunks: List[Chunk] = plan.chunks
         return chunks
 
-    def _on_progress(self, p: Progress) -> None:
+    def on_progress(self, p: Progress) -> None:
         self.queue.put(lambda: self._emit(lambda: self.progress.emit(p)))
 
     def _tag(self, chunk: Chunk, card: Card) -> None:
@@ -143,7 +147,7 @@ class GenerationRunner(QObject):
         if nid and FROM_NOTE_TAG % nid not in card.tags:
             card.tags.append(FROM_NOTE_TAG % nid)
 
-    def _on_card(self, chunk: Chunk, card: Card) -> None:
+    def on_card(self, chunk: Chunk, card: Card) -> None:
         if self.duplicates is not None:
             self.duplicates.mark(card)
         shown = copy.deepcopy(card)  # the table's own: the user may edit it while the engine goes on
@@ -151,7 +155,7 @@ class GenerationRunner(QObject):
         self.figures.make_thumbnails([shown])  # decoded here, on the worker
         self.queue.put(lambda: self._emit(lambda: self.card.emit(chunk, shown)))
 
-    def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
+    def on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         for card in cards:
             self._tag(chunk, card)
         self.figures.make_thumbnails(cards)

@@ -3,8 +3,8 @@ QtPdf (``QPdfDocument.render``) and pictures decoded, scaled down and re-encoded
 ``QImageReader``/``QImage``.
 
 This module imports only PyQt6 and the standard library (never aqt, never the engine), so the
-headless CLI can use it too: ``generator.images.figure.qt_graphics()`` imports it when PyQt6 is
-there. It needs no QApplication: rendering and image codecs work without one, in any thread.
+headless CLI can use it too: ``python -m generator`` (``generator/__main__.py``) loads it when
+PyQt6 is there. It needs no QApplication: rendering and image codecs work without one, in any thread.
 
 Bounds: a page is rendered at most ``max_side`` pixels on its long side whatever size the page
 claims; a picture is decoded straight to its scaled size (``QImageReader.setScaledSize``, so a

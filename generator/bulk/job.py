@@ -1,5 +1,5 @@
 """A bulk job, headless: many files -> chunks (read and chunked as a stream) -> the model ->
-a journal -> notes. Used by the bulk dialog (ui/bulk.py), the benchmark and the tests.
+a journal -> notes. Used by the add-on's bulk dialog, the benchmark and the tests.
 
 - Files are read and chunked ahead of generation by a :class:`Planner` thread into a spool on
   disk, so every file's number of chunks is known early (progress, time left) while memory stays
@@ -14,14 +14,14 @@ a journal -> notes. Used by the bulk dialog (ui/bulk.py), the benchmark and the 
   has reviewed them (``NoteWriter.add_reviewed``).
 - One file's failure (unreadable, empty, ...) does not stop the others; a failed chunk does
   not stop its file. The summary has per-file status and per-section coverage, and
-  ``only_failed=True`` re-runs only the chunks that failed.
+  ``RunSetup(only_failed=True)`` re-runs only the chunks that failed.
 
 Never imports aqt or Qt. Collection access is confined to ``NoteWriter`` and ``prepare``, which
 the caller runs where collection work belongs (a ``CollectionOp`` in Anki).
 
-This module has the job (``BulkSpec``, ``BulkRun``, ``run_headless``); the reader thread is in
-``bulk_reader``, the note writer in ``bulk_notes``, the status and summary types in
-``bulk_status``; import their names from there."""
+This module has the job (``BulkSpec``, ``BulkRun``, ``RunSetup``, ``run_headless``); the reader
+thread is in ``reader``, the note writer in ``writer``, the status and summary types in
+``status``; import their names from there."""
 import os
 import threading
 import time
@@ -50,7 +50,8 @@ from ..cards.checks import is_flagged
 from ..job.chunk import Chunk
 from ..config import BulkMode, FlaggedInBulk
 from ..errors import Cancelled, CollectionError, FlashcardError, describe, one_line
-from ..job.run import ChunkWarning, JobOptions, Progress, chunk_budget, prepare_job, run_job
+from ..job.reports import ChunkWarning, JobListener, Progress
+from ..job.run import JobOptions, chunk_budget, prepare_job, run_job
 from .journal import ChunkIndex, Journal, chunk_from_json
 from ..notes.add import NoteTarget
 from ..similar.search import SimilarNotes
@@ -133,34 +134,45 @@ def prepare(col: Any, journal: Journal, index: Optional[ChunkIndex] = None) -> S
 
 # --- the run -----------------------------------------------------------------------------------
 
-class BulkRun:
+@dataclass
+class RunSetup:
+    """How one run goes, beside its journal, server and collection."""
+
+    only_failed: bool = False  # re-run only the chunks that failed
+    batch_seconds: float = BATCH_SECONDS  # add at most this often
+    spool_dir: Optional[str] = None  # where the reader spools chunks (None: a temporary folder)
+    similar: Optional[SimilarNotes] = None  # duplicates by meaning (None = off)
+    graphics: Any = None  # images.figure.Graphics for the pictures of files, or None
+    sync: bool = True  # journal and index written through to the disk (``run_headless``)
+
+
+class BulkRun(JobListener):
     """One run of a bulk job (new, resumed, or re-running failed chunks).
 
     ``run()`` blocks (call it on a worker thread); ``snapshot()`` may be called from any thread
-    at any time for the UI. ``cancel`` stops it within ~50 ms, keeping what is done."""
+    at any time for the UI. ``cancel`` stops it within ~50 ms, keeping what is done. The run is
+    its job's listener; ``watcher`` hears, of the same job, each card as it is written
+    (``on_card``, a worker thread) and each chunk's final cards once journaled (``on_answer``)."""
 
     def __init__(self, journal: Journal, backend: Any, adder: Optional[Adder] = None,
                  known: Optional[Set[str]] = None, cancel: Optional[threading.Event] = None,
-                 on_event: Optional[Callable[[str, Any], None]] = None, only_failed: bool = False,
-                 spool_dir: Optional[str] = None, batch_seconds: float = BATCH_SECONDS,
-                 on_card: Optional[Callable[[Chunk, Card], None]] = None,
-                 similar: Optional[SimilarNotes] = None, graphics: Any = None,
-                 on_settled: Optional[Callable[[Chunk, List[Card]], None]] = None) -> None:
+                 on_event: Optional[Callable[[str, Any], None]] = None,
+                 watcher: Optional[JobListener] = None, setup: Optional[RunSetup] = None) -> None:
+        setup = setup or RunSetup()
         self.journal = journal
-        self.graphics = graphics  # figures.Graphics (Qt) for the pictures of files, or None
+        self.graphics = setup.graphics  # images.figure.Graphics for the pictures of files, or None
         self.pictures: Optional[BulkPictures] = None
-        self.similar = similar  # duplicates by meaning (None = off)
+        self.similar = setup.similar  # duplicates by meaning (None = off)
         self.similar_error = ""  # why they could not be checked, once
         self.backend = backend
         self.adder = adder
         self.known = known or set()
         self.cancel = cancel or threading.Event()
         self.on_event = on_event or (lambda kind, data: None)
-        self.only_failed = only_failed
-        self.spool_dir = spool_dir
-        self.batch_seconds = batch_seconds
-        self.on_card = on_card  # each card as it is written (a worker thread) ...
-        self.on_settled = on_settled  # ... and each chunk's final cards, once journaled
+        self.only_failed = setup.only_failed
+        self.spool_dir = setup.spool_dir
+        self.batch_seconds = setup.batch_seconds
+        self.watcher = watcher or JobListener()
         self.spec = BulkSpec.from_header(journal.state.header)
         self.budget = int(journal.state.header.get("budget") or chunk_budget(self.spec.options))
         self.files = [FileStatus(p, document_name(p)) for p in self.spec.files]
@@ -300,7 +312,7 @@ class BulkRun:
             self.similar_error = describe(e)
             log.event("similar cards not checked: %s", type(e).__name__)
 
-    def _on_answer(self, chunk: Chunk, cards: List[Card]) -> None:
+    def on_answer(self, chunk: Chunk, cards: List[Card]) -> None:
         """A chunk's cards, the moment they are ready (on its worker, in any order): into the
         journal at once, so a crash loses only the requests in flight, not answers waiting
         behind a slower chunk."""
@@ -308,10 +320,12 @@ class BulkRun:
         if self.pictures is not None:
             self.pictures.keep(cards)  # on disk before the journal names them
         self.journal.chunk_done(self._file_of.get(chunk.id, 0), chunk, cards)
-        if self.on_settled is not None:
-            self.on_settled(chunk, cards)
+        self.watcher.on_answer(chunk, cards)
 
-    def _on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
+    def on_card(self, chunk: Chunk, card: Card) -> None:
+        self.watcher.on_card(chunk, card)
+
+    def on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         """A chunk's cards in document order (journaled already): counted, and added."""
         with self._lock:
             i = self._file_of.pop(chunk.id, 0)
@@ -348,7 +362,7 @@ class BulkRun:
         writer = getattr(self.adder, "writer", None)
         return getattr(writer, "index", None)
 
-    def _on_failure(self, chunk: Chunk, err: FlashcardError) -> None:
+    def on_failure(self, chunk: Chunk, err: FlashcardError) -> None:
         from ..job.run import is_fatal
 
         if isinstance(err, Cancelled) or is_fatal(err):
@@ -383,13 +397,13 @@ class BulkRun:
             if text not in sec.warnings:
                 sec.warnings.append(text)
 
-    def _on_warning(self, warning: ChunkWarning) -> None:
+    def on_warning(self, warning: ChunkWarning) -> None:
         with self._lock:
             sec = self._section(self._file_of.get(warning.chunk.id, 0), warning.chunk.heading_path)
             if warning.message not in sec.warnings:
                 sec.warnings.append(warning.message)
 
-    def _on_progress(self, p: Progress) -> None:
+    def on_progress(self, p: Progress) -> None:
         self.tokens_per_s = p.tokens_per_s
         if self._add_error is not None and not self.cancel.is_set():
             self.cancel.set()  # adding is broken: stop asking the model (the cards are kept)
@@ -449,10 +463,8 @@ class BulkRun:
                                    self.pictures).start()
         try:
             plan = TopicPlan.for_options(self.spec.topics, options) if self.spec.topics else None
-            result = run_job(self._chunks(), self.backend, options, on_progress=self._on_progress,
-                             cancel=self.cancel, on_chunk=self._on_chunk, on_failure=self._on_failure,
-                             on_card=self.on_card, asks=plan.ask if plan is not None else None,
-                             on_warning=self._on_warning, on_answer=self._on_answer)
+            result = run_job(self._chunks(), self.backend, options, self, self.cancel,
+                             asks=plan.ask if plan is not None else None)
             cancelled = result.cancelled
             fatal = result.fatal
         except FlashcardError as e:
@@ -524,15 +536,13 @@ class BulkRun:
 
 # --- headless convenience ------------------------------------------------------------------------
 
-def run_headless(
-    col: Any, backend: Any, folder: str, spec: Optional[BulkSpec] = None,
-    journal: Optional[Journal] = None, cancel: Optional[threading.Event] = None,
-    on_event: Optional[Callable[[str, Any], None]] = None, only_failed: bool = False,
-    sync: bool = True, batch_seconds: float = BATCH_SECONDS,
-    similar: Optional[SimilarNotes] = None, graphics: Any = None,
-) -> BulkResult:
+def run_headless(col: Any, backend: Any, folder: str, spec: Optional[BulkSpec] = None,
+                 journal: Optional[Journal] = None, cancel: Optional[threading.Event] = None,
+                 on_event: Optional[Callable[[str, Any], None]] = None,
+                 setup: Optional[RunSetup] = None) -> BulkResult:
     """A whole bulk job (or the resumption of ``journal``) on a collection the caller owns."""
-    index = ChunkIndex(os.path.join(folder, "added-chunks.jsonl"), sync=sync)
+    setup = setup or RunSetup()
+    index = ChunkIndex(os.path.join(folder, "added-chunks.jsonl"), sync=setup.sync)
     if journal is None:
         assert spec is not None
         try:
@@ -541,14 +551,12 @@ def run_headless(
             return BulkResult(files=[FileStatus(p, document_name(p), STOPPED, error=e.message)
                                      for p in spec.files], sections=[], pending=[], note_ids=[],
                               fatal=e)
-        journal = start_journal(folder, spec, options, sync=sync)
+        journal = start_journal(folder, spec, options, sync=setup.sync)
     known = prepare(col, journal, index)
     spec = BulkSpec.from_header(journal.state.header)
     writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index,
                         skip_similar=spec.skip_similar)
-    run = BulkRun(journal, backend, DirectAdder(col, writer), known, cancel, on_event,
-                  only_failed=only_failed, batch_seconds=batch_seconds, similar=similar,
-                  graphics=graphics)
+    run = BulkRun(journal, backend, DirectAdder(col, writer), known, cancel, on_event, setup=setup)
     try:
         return run.run()
     finally:

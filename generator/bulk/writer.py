@@ -9,19 +9,7 @@ from ..cards.card import CLOZE, Card
 from ..errors import FlashcardError
 from .journal import ChunkIndex, Journal
 from ..writefail import write_failure
-from ..notes.add import NoteTarget, existing_keys, set_duplicates
-
-
-def fast_key(field_html: str) -> str:
-    """``notes.plain_key`` (a field's text as the duplicate check compares it), without the
-    HTML parser for text that has no markup: the same result, ~50x faster."""
-    if "<" in field_html or "&" in field_html:
-        from ..notes.add import plain_key
-
-        return plain_key(field_html)
-    from ..cards.sanitize import _clean_text
-
-    return " ".join(_clean_text(field_html).split())
+from ..notes.add import NoteTarget, existing_keys, fast_key, set_duplicates
 
 
 @dataclass

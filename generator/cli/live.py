@@ -16,6 +16,7 @@ from ..cards.card import Card
 from ..job.chunk import Chunk
 from .run import json_text
 from ..errors import FlashcardError, UnreadableSource, describe
+from ..job.reports import JobListener, Progress
 from ..job.run import JobOptions, JobResult
 from ..outside import shown
 from ..job.stream import LiveDuplicates, reconcile
@@ -48,9 +49,10 @@ def err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-class LivePrinter:
-    """Cards as they come: a stderr line per card (unless quiet) and, with ``jsonl``, a stdout
-    line per card. ``on_card`` may be called from any thread; ``on_chunk`` settles a chunk."""
+class LivePrinter(JobListener):
+    """The CLI's listener of a job: cards as they come, a stderr line per card (unless quiet)
+    and, with ``jsonl``, a stdout line per card; a progress line per chunk (unless quiet).
+    ``on_card`` may be called from any thread; ``on_chunk`` settles a chunk."""
 
     def __init__(self, jsonl: bool, quiet: bool, total_chunks: int,
                  duplicates: Optional[LiveDuplicates] = None, out: Optional[TextIO] = None) -> None:
@@ -107,6 +109,16 @@ class LivePrinter:
                 for j in rec.added:
                     self._card_line(self._id(chunk), cards[j])
             self._next.pop(chunk.id, None)
+
+    def on_progress(self, p: Progress) -> None:
+        if self.quiet:
+            return
+        total = f"/{p.chunks_total}" if p.chunks_total else ""
+        where = f" · {shown(p.label, 120)}" if p.label else ""
+        review = f" (+{p.review_tokens} rewriting)" if p.review_tokens else ""
+        err(shown(f"chunk {p.chunks_done}{total} · {p.cards} cards · {p.tokens} tokens{review} · "
+                  f"{p.tokens_per_s:.1f} tok/s{' · ' + str(p.failed) + ' failed' if p.failed else ''}"
+                  f"{where}", 4000, keep_newlines=True))
 
 
 def live_duplicates(col: Any, target: Any) -> LiveDuplicates:

@@ -15,8 +15,8 @@ from .run import Interrupts, json_text, write_stdout
 from ..config import BackendKind, CardKind, Depth, FigureMode, SelfReview, Settings
 from .settings_file import read_settings_file
 from ..errors import FlashcardError, describe
-from ..figures.plan import cli_graphics, plan_with_figures
-from ..job.run import JobOptions, JobResult, Progress, WarningKind, prepare_job, run_job
+from ..figures.plan import MakeGraphics, plan_with_figures, wanted_graphics
+from ..job.run import JobOptions, JobResult, WarningKind, prepare_job, run_job
 from ..outside import shown
 from ..writefail import write_failure
 
@@ -250,37 +250,58 @@ def quality_summary(result: JobResult) -> str:
     return "; ".join(parts)
 
 
-def print_progress(p: Progress) -> None:
-    total = f"/{p.chunks_total}" if p.chunks_total else ""
-    where = f" · {shown(p.label, 120)}" if p.label else ""
-    review = f" (+{p.review_tokens} rewriting)" if p.review_tokens else ""
-    err(f"chunk {p.chunks_done}{total} · {p.cards} cards · {p.tokens} tokens{review} · {p.tokens_per_s:.1f} tok/s"
-        f"{' · ' + str(p.failed) + ' failed' if p.failed else ''}{where}")
+def command_settings(args: argparse.Namespace) -> Settings:
+    """The settings with the command line's server, time and context options."""
+    cfg = server_config(args)
+    if args.timeout is not None:
+        cfg = cfg.replace(read_timeout=args.timeout)
+    if args.deadline is not None:
+        cfg = cfg.replace(request_deadline=args.deadline)
+    if args.num_ctx is not None:
+        cfg = cfg.replace(num_ctx=int(args.num_ctx) if args.num_ctx.strip().isdigit()
+                          else args.num_ctx)
+    return cfg
 
 
-def run_generate(argv: Sequence[str]) -> int:
+def command_options(args: argparse.Namespace, cfg: Settings) -> JobOptions:
+    """The job's options: the settings, and the command line's where it gives them."""
+    return JobOptions.from_config(
+        cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
+        parallel=args.parallel, num_predict=args.num_predict,
+        seed=args.seed, temperature=args.temperature, focus=cli_live.focus_of(args),
+        figures=args.figures,
+        depth=Depth.parse(args.depth) if args.depth else None,
+        self_review=SelfReview.parse(args.self_review) if args.self_review else None,
+    )
+
+
+def note_target(args: argparse.Namespace, cfg: Settings, options: JobOptions, mapping: dict) -> Any:
+    """Where the notes go: deck, note type and fields, tags (the command line's, else the settings')."""
+    from ..notes.add import NoteTarget
+
+    if args.note_type is None and cfg.note_type:  # the user's own type, as set in Anki
+        mapping = dict(cfg.field_mapping, **mapping)
+    return NoteTarget(
+        deck=args.deck or cfg.deck,
+        kind=options.kind,
+        notetype=args.note_type if args.note_type is not None else cfg.note_type,
+        field_mapping=mapping,
+        tags=list(args.tags if args.tags is not None else cfg.tags),
+        topic_subdecks=args.topic_subdecks,
+    )
+
+
+def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -> int:
+    """Generate (and add) cards; ``graphics`` makes the adapter that renders PDF pages and
+    resizes pictures, asked for only when pictures will be sent (see ``generator.__main__``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.dry_run and not args.collection and not args.topics_only:
         parser.error("--collection is required (or use --dry-run)")
     problems: list = []
     try:
-        cfg = server_config(args)
-        if args.timeout is not None:
-            cfg = cfg.replace(read_timeout=args.timeout)
-        if args.deadline is not None:
-            cfg = cfg.replace(request_deadline=args.deadline)
-        if args.num_ctx is not None:
-            cfg = cfg.replace(num_ctx=int(args.num_ctx) if args.num_ctx.strip().isdigit()
-                              else args.num_ctx)
-        options = JobOptions.from_config(
-            cfg, kind=args.kind, model=args.model, language=args.language, max_cards=args.max_cards,
-            parallel=args.parallel, num_predict=args.num_predict,
-            seed=args.seed, temperature=args.temperature, focus=cli_live.focus_of(args),
-            figures=args.figures,
-            depth=Depth.parse(args.depth) if args.depth else None,
-            self_review=SelfReview.parse(args.self_review) if args.self_review else None,
-        )
+        cfg = command_settings(args)
+        options = command_options(args, cfg)
         mapping = parse_mapping(args.field)
         topics = cli_live.load_topics(args.topics) if args.topics else None
         documents = read_documents(args.sources, options.figures, problems, cfg)
@@ -297,7 +318,7 @@ def run_generate(argv: Sequence[str]) -> int:
 
             col = open_collection(args.collection)  # fail before any model time is spent
         options = prepare_job(backend, options)
-        figure_plan = plan_with_figures(documents, options, cli_graphics(documents, options))
+        figure_plan = plan_with_figures(documents, options, wanted_graphics(documents, options, graphics))
         chunks = figure_plan.chunks
         problems.extend(figure_plan.skipped)
         for text in [describe(e) for e in figure_plan.skipped] + figure_plan.warnings:
@@ -312,23 +333,11 @@ def run_generate(argv: Sequence[str]) -> int:
         if args.topics_only:
             return cli_live.run_topics_only(chunks, backend, options, args.quiet, cancel)[1]
         plan = cli_live.topic_plan(topics, options, chunks, args.quiet) if topics else None
-        from ..notes.add import NoteTarget
-
-        if args.note_type is None and cfg.note_type:  # the user's own type, as set in Anki
-            mapping = dict(cfg.field_mapping, **mapping)
-        target = NoteTarget(
-            deck=args.deck or cfg.deck,
-            kind=options.kind,
-            notetype=args.note_type if args.note_type is not None else cfg.note_type,
-            field_mapping=mapping,
-            tags=list(args.tags if args.tags is not None else cfg.tags),
-            topic_subdecks=args.topic_subdecks,
-        )
+        target = note_target(args, cfg, options, mapping)
         live = cli_live.LivePrinter(args.jsonl, args.quiet, len(chunks),
                                     cli_live.live_duplicates(col, target) if col is not None else None)
         with Interrupts(cancel, err):  # Ctrl-C: keep what is done; twice: abort
-            result = run_job(chunks, backend, options, None if args.quiet else print_progress, cancel,
-                             on_card=live.on_card, on_chunk=live.on_chunk,
+            result = run_job(chunks, backend, options, live, cancel,
                              asks=plan.ask if plan is not None else None)
             return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
     except FlashcardError as e:
@@ -400,7 +409,10 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
     return EXIT_PARTIAL if partial else EXIT_OK
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[List[str]] = None, graphics: Optional[MakeGraphics] = None) -> int:
+    """The command line. ``graphics``: what makes the graphics adapter (``images.figure.Graphics``)
+    when pictures will be sent; the program's composition root (``generator.__main__``) hands in
+    the Qt one. Without it, pictures are sent as the source holds them where they may be."""
     argv = list(sys.argv[1:] if argv is None else argv)
     for stream in (sys.stdout, sys.stderr):  # a C/ASCII locale must not turn a "·" into a traceback
         reconfigure = getattr(stream, "reconfigure", None)
@@ -413,7 +425,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             from . import improve
 
             return improve.run(argv[1:])
-        return run_generate(argv)
+        return run_generate(argv, graphics)
     except KeyboardInterrupt:
         # The second Ctrl-C (or one before the job started): stop now. The collection was
         # closed on the way out.

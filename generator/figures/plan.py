@@ -18,7 +18,7 @@
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..job.chunking import chunk_document, estimate_tokens
 from ..job.chunk import Chunk
@@ -41,6 +41,7 @@ from ..job.images import (
     FigureStore,
     ImagePart,
     PartKind,
+    PartSource,
     SharedRenderer,
     part_tokens,
     sendable_without_graphics,
@@ -183,13 +184,13 @@ class _Planner:
                 return None
         return ImagePart(PartKind.PICTURE, label, figure.location,
                          part_tokens(figure.info.width, figure.info.height, self.max_side),
-                         self.plan.store, figure=figure, graphics=self.graphics,
+                         self.plan.store, PartSource(figure=figure, graphics=self.graphics),
                          max_side=self.max_side, caption=figure.caption)
 
     def page_part(self, renderer: SharedRenderer, page: PageStats) -> ImagePart:
         return ImagePart(PartKind.PAGE, f"page {page.number}", f"page {page.number}",
                          part_tokens(page.width, page.height, self.max_side), self.plan.store,
-                         renderer=renderer, page_index=page.number - 1, max_side=self.max_side)
+                         PartSource(renderer=renderer, page_index=page.number - 1), max_side=self.max_side)
 
     def renderer_for(self, figset: FigureSet, label: str) -> Optional[SharedRenderer]:
         if self.graphics is None or figset.origin is None:
@@ -460,11 +461,13 @@ def plan_with_figures(documents: Sequence[Document], options: Any,
     return plan
 
 
+MakeGraphics = Callable[[], Optional[Graphics]]  # makes the adapter (may import a graphics library)
 
-def cli_graphics(documents: Sequence[Document], options: Any) -> Optional[Graphics]:
-    """The Qt adapter for the CLI, imported only when pictures will be sent."""
-    if not can_see(options) or not any(d.figures is not None for d in documents):
+
+def wanted_graphics(documents: Sequence[Document], options: Any,
+                    make: Optional[MakeGraphics]) -> Optional[Graphics]:
+    """The adapter ``make`` gives, made only when pictures will be sent (making it may cost the
+    import of a graphics library)."""
+    if make is None or not can_see(options) or not any(d.figures is not None for d in documents):
         return None
-    from ..images.figure import qt_graphics
-
-    return qt_graphics()
+    return make()

@@ -1,19 +1,15 @@
 """Figures: the pictures of a source (image files, images in PDF/DOCX/EPUB/HTML, rendered PDF
 pages) as data, and the adapter through which the engine renders and resizes them without
-importing Qt.
-
-    graphics = qt_graphics()   # the Qt adapter, or None (no PyQt6)
+importing Qt: the caller that composes the parts hands it in (the dialogs, and
+``python -m generator`` through ``generator.__main__``).
 
 Sources are read with their figures by ``sources.with_figures`` (``Document.figures`` is a
 ``FigureSet``). A ``FigureSet`` is filled lazily (``sources.pictures.load_figures``), only when
 a job will send images: reading a PDF for its pictures costs a second pass over its pages.
 """
-import importlib
-import os
-import sys
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, List, Optional, Protocol, Tuple, Union
+from typing import List, Optional, Protocol, Tuple, Union
 
 from ..config import FigureMode
 from ..errors import SourceError
@@ -103,37 +99,3 @@ class Graphics(Protocol):
         """The image decoded, scaled down to at most ``max_side`` px on the long side (never
         up) and encoded again as PNG or JPEG; None if it cannot be decoded."""
         ...
-
-
-def qt_graphics() -> Optional[Graphics]:
-    """The Qt adapter (``ui/pdf_render.py``, which imports only PyQt6) when PyQt6 can be
-    imported, else None. For the CLI; inside Anki the dialogs pass the same adapter in."""
-    try:
-        graphics: Graphics = _pdf_render_module().QtGraphics()
-    except Exception:  # no PyQt6, no QtPdf, or no ui package next to the engine
-        return None
-    return graphics
-
-
-def _pdf_render_module() -> Any:
-    """``ui/pdf_render.py`` beside this engine: as ``<add-on>.ui.pdf_render`` inside Anki; run as
-    the top-level package ``generator`` (the CLI), loaded from its file, so that no other
-    module called ``ui`` on sys.path can stand in for it."""
-    package = (__package__ or "").split(".")
-    parent = ".".join(package[:-2])  # <add-on>.generator.images -> <add-on>
-    if parent:
-        return importlib.import_module(parent + ".ui.pdf_render")
-    name = "_ollama_flashcards_pdf_render"
-    module = sys.modules.get(name)
-    if module is None:
-        import importlib.util
-
-        path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "ui",
-                            "pdf_render.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return module

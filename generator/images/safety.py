@@ -378,6 +378,17 @@ def media_name(data: bytes, fmt: ImageFormat) -> str:
     return MEDIA_PREFIX + hashlib.sha256(data).hexdigest()[:16] + fmt.extension
 
 
+_FIGURE_SRC = re.compile(r'<img src="(%s[0-9a-f]{16}\.\w{3,4})">' % re.escape(MEDIA_PREFIX))
+
+
+def figure_key(field_html: str) -> str:
+    """The figure a field shows, as part of its duplicate key: the same question about two
+    different pictures is not a duplicate (only the add-on's own pictures count)."""
+    if MEDIA_PREFIX not in field_html:
+        return ""
+    return "".join(f" [{name}]" for name in _FIGURE_SRC.findall(field_html))
+
+
 def is_media_name(name: str) -> bool:
     """A plain file name of the form ``media_name`` gives (no folder, no scheme, no query)."""
     return bool(_MEDIA_NAME_RE.match(name))

@@ -3,4 +3,5 @@ document into pieces that fit the model's context (``context_size``, ``depth`` f
 cards a piece holds); ``prompts`` and ``schema`` say what is asked; ``images`` puts a piece's
 pictures into its request; ``stream`` reads cards as the answer streams in and ``answers`` parses
 the whole answer; ``rewrite`` is the one rewrite pass; ``topics`` is the topics-first step; ``ask``
-is what a plan adds to one piece's request; ``run`` runs a job over all pieces."""
+is what a plan adds to one piece's request; ``run`` runs a job over all pieces (``Job``) and
+``reports`` is what it tells its one ``JobListener``."""

@@ -9,7 +9,6 @@ as it is), lazily, in the worker thread that sends the request. ``with_images`` 
 bytes go into the job's ``FigureStore`` under a content-hash name, and the card's first field
 gets ``<img src="name">`` (the sanitizer lets through exactly the names the store holds).
 """
-import re
 import threading
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -22,7 +21,6 @@ from .chunk import Chunk
 from ..errors import SourceError
 from ..images.figure import Figure, Graphics, PageRenderer
 from ..images.safety import (
-    MEDIA_PREFIX,
     ImageFormat,
     b64,
     declared_size,
@@ -109,22 +107,28 @@ class SharedRenderer:
                 pass
 
 
+@dataclass(frozen=True)
+class PartSource:
+    """Where a part's picture comes from: page ``page_index`` (0-based) of a shared renderer,
+    or a figure of the document, resized through ``graphics`` when there is one."""
+
+    figure: Optional[Figure] = None
+    graphics: Optional[Graphics] = None
+    renderer: Optional[SharedRenderer] = None
+    page_index: int = -1
+
+
 class ImagePart:
     """One picture of a request, made ready on first use."""
 
     def __init__(self, kind: PartKind, label: str, location: str, tokens: int, store: FigureStore,
-                 figure: Optional[Figure] = None, renderer: Optional[SharedRenderer] = None,
-                 page_index: int = -1, graphics: Optional[Graphics] = None,
-                 max_side: int = IMAGE_MAX_SIDE, caption: str = "") -> None:
+                 source: PartSource, max_side: int = IMAGE_MAX_SIDE, caption: str = "") -> None:
         self.kind = kind
         self.label = label  # "page 4", "the picture 'cell.png'"
         self.location = location  # the card's source location when it shows this picture
         self.tokens = tokens
         self.store = store
-        self.figure = figure
-        self.renderer = renderer
-        self.page_index = page_index
-        self.graphics = graphics
+        self.source = source
         self.max_side = max_side
         self.caption = caption
         self.problem = ""
@@ -138,14 +142,15 @@ class ImagePart:
 
     def _prepare(self) -> Optional[Prepared]:
         try:
-            if self.renderer is not None:
-                encoded = self.renderer.render(self.page_index, self.max_side)
+            source = self.source
+            if source.renderer is not None:
+                encoded = source.renderer.render(source.page_index, self.max_side)
                 if encoded is None:
                     self.problem = f"{self.label} could not be rendered"
                     return None
                 return self._checked(encoded[0])
-            if self.figure is not None:
-                return self._picture(self.figure)
+            if source.figure is not None:
+                return self._picture(source.figure)
         except MemoryError:
             self.problem = f"{self.label} needs more memory than is available"
         except Exception as err:  # an adapter's failure must not cost the chunk
@@ -154,8 +159,8 @@ class ImagePart:
 
     def _picture(self, figure: Figure) -> Optional[Prepared]:
         info = figure.info
-        if self.graphics is not None:
-            encoded = self.graphics.resize(figure.data, self.max_side)
+        if self.source.graphics is not None:
+            encoded = self.source.graphics.resize(figure.data, self.max_side)
             if encoded is None:
                 self.problem = f"{self.label} is damaged (it cannot be decoded)"
                 return None
@@ -292,17 +297,6 @@ def with_figure(html: str, name: str) -> str:
     from ..cards.sanitize import sanitize_html
 
     return sanitize_html(html + figure_html(name), images={name})
-
-
-_FIGURE_SRC = re.compile(r'<img src="(%s[0-9a-f]{16}\.\w{3,4})">' % re.escape(MEDIA_PREFIX))
-
-
-def figure_key(field_html: str) -> str:
-    """The figure a field shows, as part of its duplicate key: the same question about two
-    different pictures is not a duplicate (only the add-on's own pictures count)."""
-    if MEDIA_PREFIX not in field_html:
-        return ""
-    return "".join(f" [{name}]" for name in _FIGURE_SRC.findall(field_html))
 
 
 def attach_figure(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Card:

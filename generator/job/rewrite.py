@@ -18,7 +18,7 @@ reasons (and the chunk) and asks the model, per card id, to rewrite the card or 
 """
 import json
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .. import log
@@ -32,7 +32,7 @@ from .depth import ANSWER_TOKENS_PER_CARD
 from ..errors import Cancelled, FlashcardError
 from ..cards.grounding import normalise
 
-__all__ = ["review_chunk", "ReviewStats", "review_request", "REVIEW_MARK"]
+__all__ = ["review_chunk", "ReviewPass", "ReviewStats", "review_request", "REVIEW_MARK"]
 
 # Says "this is a rewrite request" (the fake server in tests keys on it).
 REVIEW_MARK = "You review flashcards"
@@ -107,20 +107,24 @@ class ReviewStats:
                 setattr(self, name, getattr(self, name) + n)
 
 
-def review_chunk(
-    cards: List[Card],
-    chunk: Chunk,
-    backend: Backend,
-    base: ChatRequest,
-    language: str,
-    mode: SelfReview,
-    cancel: Optional[threading.Event] = None,
-    stats: Optional[ReviewStats] = None,
-    on_tokens: Optional[Callable[[int], None]] = None,
-) -> List[Card]:
+@dataclass
+class ReviewPass:
+    """How a job checks and rewrites its chunks' cards: ``base`` is the job's request (model,
+    options), ``language`` the cards' language for the checks, ``mode`` the setting
+    ``self_review``; ``stats`` adds up what the pass did, ``on_tokens`` is told its answer tokens."""
+
+    base: ChatRequest
+    language: str
+    mode: SelfReview
+    stats: ReviewStats = field(default_factory=ReviewStats)
+    on_tokens: Optional[Callable[[int], None]] = None
+
+
+def review_chunk(cards: List[Card], chunk: Chunk, backend: Backend, review: ReviewPass,
+                 cancel: Optional[threading.Event] = None) -> List[Card]:
     """Check ``cards`` (setting their flags) and run the rewrite pass on them; the chunk's cards
-    as they end up, in their order. ``base`` is the chunk's own request (model, options)."""
-    stats = stats if stats is not None else ReviewStats()
+    as they end up, in their order."""
+    stats, language, mode = review.stats, review.language, review.mode
     check_cards(cards, expectation(language, chunk.text))
     if mode == SelfReview.OFF or not cards:
         return cards
@@ -129,7 +133,7 @@ def review_chunk(
         return cards
     kind = cards[0].kind
     ids = [(str(i + 1), c) for i, c in enumerate(sent)]
-    request = review_request(chunk, ids, kind, base)
+    request = review_request(chunk, ids, kind, review.base)
     log.content(f"review prompt for chunk {chunk.id}", request.user)
     try:
         result = backend.chat(request, cancel=cancel)
@@ -140,8 +144,8 @@ def review_chunk(
         stats.add(requests=1, failed=1)
         return cards
     stats.add(requests=1, tokens=result.answer_tokens)
-    if on_tokens is not None:
-        on_tokens(result.answer_tokens)
+    if review.on_tokens is not None:
+        review.on_tokens(result.answer_tokens)
     log.content(f"review answer for chunk {chunk.id}", result.content)
     try:
         items = card_items(parse_json(result.content or result.thinking))

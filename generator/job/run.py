@@ -5,7 +5,6 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
@@ -34,7 +33,8 @@ from ..errors import (
     TruncatedAnswer,
 )
 from .prompts import retry_prompt, system_prompt, user_prompt
-from .rewrite import ReviewStats, review_chunk
+from .reports import ChunkFailure, ChunkWarning, JobListener, Progress, WarningKind
+from .rewrite import ReviewPass, ReviewStats, review_chunk
 from .schema import answer_schema
 from .stream import CardStream, with_checks
 from .images import (
@@ -98,43 +98,6 @@ class JobOptions:
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(opts, **clean)
-
-
-@dataclass
-class Progress:
-    chunks_done: int
-    chunks_total: int  # 0 while unknown (streamed input)
-    cards: int
-    tokens: int
-    tokens_per_s: float
-    failed: int
-    label: str = ""  # heading path of the chunk that just finished
-    review_tokens: int = 0  # answer tokens of the rewrite pass (not in ``tokens``)
-
-
-@dataclass
-class ChunkFailure:
-    chunk: Chunk
-    error: FlashcardError
-
-    @property
-    def message(self) -> str:
-        return self.error.user_text()
-
-
-class WarningKind(Enum):
-    ANSWER_CUT = "answer_cut"  # the answer broke off: only its complete cards were kept
-    FIELD_CUT = "field_cut"  # a card's field was longer than a card may be, and was cut
-
-
-@dataclass
-class ChunkWarning:
-    """Something the user should know about a chunk that did give cards (said by the CLI, the
-    dialogs' message bar and the bulk report)."""
-
-    chunk: Chunk
-    kind: WarningKind
-    message: str
 
 
 @dataclass
@@ -228,36 +191,34 @@ class _Counter:
         return (self.tokens + self.review_tokens) / elapsed if elapsed > 0 else 0.0
 
 
-def generate_for_chunk(
-    chunk: Chunk,
-    backend: Backend,
-    options: JobOptions,
-    wanted: int,
-    cancel: Optional[threading.Event] = None,
-    on_tokens: Optional[Callable[[int], None]] = None,
-    on_card: Optional[Callable[[Card], None]] = None,
-    ask: Optional[ChunkAsk] = None,
-    on_cut: Optional[Callable[[FlashcardError], None]] = None,
-) -> List[Card]:
-    """One chunk's cards. A broken, truncated or schema-less answer is retried once with the
-    problem stated; a passing server failure is retried once too.
+@dataclass
+class ChunkReports:
+    """What one chunk's request reports while it runs, each on the thread that sends it:
+    answer tokens (``on_tokens``), each card as soon as its object in the streamed answer closes
+    (``on_card``), and an answer that broke off after some cards (``on_cut``: they are kept)."""
 
-    ``on_card`` gets each card as soon as its object in the streamed answer closes (on this
-    thread); the list returned is authoritative (see ``stream_cards``). An answer that broke off
-    keeps the cards that closed before the break, and ``on_cut`` is told. ``ask``: what this
-    chunk's request asks beyond the job's settings (topics)."""
-    ask = ask or ChunkAsk()
-    images = prepare_images(chunk) if chunk.images else []
+    on_tokens: Optional[Callable[[int], None]] = None
+    on_card: Optional[Callable[[Card], None]] = None
+    on_cut: Optional[Callable[[FlashcardError], None]] = None
 
-    def prompt(n: int) -> str:
-        return user_text(user_prompt(chunk, n, options.language, auto_depth(options)), chunk, images) + (
-            "\n" + ask.instructions if ask.instructions else "")
 
+def chunk_user_text(chunk: Chunk, options: JobOptions, ask: ChunkAsk, images: Sequence[Any],
+                    wanted: int) -> str:
+    """The user message asking ``wanted`` cards of the chunk (with its pictures' note and what
+    the plan adds)."""
+    return user_text(user_prompt(chunk, wanted, options.language, auto_depth(options)), chunk, images) + (
+        "\n" + ask.instructions if ask.instructions else "")
+
+
+def chunk_request(chunk: Chunk, options: JobOptions, ask: ChunkAsk, images: Sequence[Any],
+                  wanted: int) -> ChatRequest:
+    """The chunk's own request: the job's model and options, the card schema (with the topics
+    and the pictures' "figure" field where they apply), and the pictures."""
     schema = answer_schema(options.kind)
     request = ChatRequest(
         model=options.model,
         system=system_prompt(options.kind, options.prompt_additions, options.focus),
-        user=prompt(wanted),
+        user=chunk_user_text(chunk, options, ask, images, wanted),
         schema=with_topic(schema, ask.topics) if ask.topics else schema,
         temperature=options.temperature,
         num_ctx=0 if options.num_ctx_auto else options.num_ctx,  # 0: the loaded context stays
@@ -266,7 +227,29 @@ def generate_for_chunk(
         keep_alive=options.keep_alive,
         think=options.think,
     )
-    request = with_images(request, chunk, images)
+    return with_images(request, chunk, images)
+
+
+def generate_for_chunk(
+    chunk: Chunk,
+    backend: Backend,
+    options: JobOptions,
+    wanted: int,
+    cancel: Optional[threading.Event] = None,
+    ask: Optional[ChunkAsk] = None,
+    reports: Optional[ChunkReports] = None,
+) -> List[Card]:
+    """One chunk's cards. A broken, truncated or schema-less answer is retried once with the
+    problem stated; a passing server failure is retried once too.
+
+    ``reports.on_card`` gets each card as soon as its object in the streamed answer closes (on
+    this thread); the list returned is authoritative (see ``stream_cards``). An answer that broke
+    off keeps the cards that closed before the break, and ``reports.on_cut`` is told. ``ask``:
+    what this chunk's request asks beyond the job's settings (topics)."""
+    ask = ask or ChunkAsk()
+    reports = reports or ChunkReports()
+    images = prepare_images(chunk) if chunk.images else []
+    request = chunk_request(chunk, options, ask, images, wanted)
     finish = with_checks(figure_finish(ask.assign, chunk, images), options.language, chunk.text)
     last: Optional[FlashcardError] = None
     for attempt in range(2):
@@ -275,15 +258,15 @@ def generate_for_chunk(
         log.content(f"prompt for chunk {chunk.id}", request.user)
         # Only the user's own limit cuts the answer: extra good cards are kept.
         limit = wanted if options.max_cards > 0 else MAX_CARDS_PER_ANSWER
-        stream = CardStream(chunk, options.kind, limit, on_card, finish,
+        stream = CardStream(chunk, options.kind, limit, reports.on_card, finish,
                             with_topic=bool(ask.topics), allow_empty=ask.allow_empty)
         try:
             result = backend.chat(request, cancel=cancel, on_text=stream.feed)
         except BackendError as e:
             log.event("chunk %s attempt %d: %s", chunk.id, attempt + 1, type(e).__name__)
             if stream.cards:  # shown already: keep them rather than ask again
-                if on_cut is not None:
-                    on_cut(cut_error(len(stream.cards), e.message, "Try again for the rest."))
+                if reports.on_cut is not None:
+                    reports.on_cut(cut_error(len(stream.cards), e.message, "Try again for the rest."))
                 return list(stream.cards)
             if not e.retryable or attempt == 1:
                 raise
@@ -292,12 +275,12 @@ def generate_for_chunk(
         log.event("chunk %s attempt %d: %d tokens in %.2f s, done_reason=%s", chunk.id, attempt + 1,
                   result.answer_tokens, result.seconds, result.done_reason)
         log.content(f"answer for chunk {chunk.id}", result.content or result.thinking)
-        if on_tokens is not None:
-            on_tokens(result.answer_tokens)
+        if reports.on_tokens is not None:
+            reports.on_tokens(result.answer_tokens)
         try:
             cards = stream.settle(answer_text(result))
-            if stream.cut and on_cut is not None:
-                on_cut(cut_error(len(cards), *cut_reason(result, request.num_predict)))
+            if stream.cut and reports.on_cut is not None:
+                reports.on_cut(cut_error(len(cards), *cut_reason(result, request.num_predict)))
             return cards
         except AnswerError as e:
             log.event("chunk %s attempt %d: unusable answer: %s", chunk.id, attempt + 1, e.message)
@@ -311,7 +294,7 @@ def generate_for_chunk(
             )
             # Ask for fewer cards with more room; num_predict may change without a model reload.
             wanted = max(1, wanted // 2)
-            request = replace(request, user=prompt(wanted),
+            request = replace(request, user=chunk_user_text(chunk, options, ask, images, wanted),
                               num_predict=min(request.num_predict * 2, max(request.num_predict, options.num_ctx // 2)))
         else:
             request = replace(request, extra_messages=[
@@ -375,189 +358,199 @@ def is_fatal(err: FlashcardError) -> bool:
     return isinstance(err, FATAL)
 
 
-def run_job(
-    chunks: Iterable[Chunk],
-    backend: Backend,
-    options: JobOptions,
-    on_progress: Optional[Callable[[Progress], None]] = None,
-    cancel: Optional[threading.Event] = None,
-    on_chunk: Optional[Callable[[Chunk, List[Card]], None]] = None,
-    total_tokens: int = 0,
-    on_failure: Optional[Callable[[Chunk, FlashcardError], None]] = None,
-    on_card: Optional[Callable[[Chunk, Card], None]] = None,
-    asks: Optional[AskFor] = None,
-    on_warning: Optional[Callable[[ChunkWarning], None]] = None,
-    on_answer: Optional[Callable[[Chunk, List[Card]], None]] = None,
-) -> JobResult:
-    """Generate cards for every chunk, up to ``options.parallel`` requests at once.
+class Job:
+    """Cards for every chunk, up to ``options.parallel`` requests at once, told to ``listener``
+    as they come (``JobListener``); ``run()`` once.
 
-    ``on_chunk`` is called in document order, on this thread, as each chunk is finished: a
-    journal or a UI can keep what is done even if the job is cancelled or dies later.
-    ``total_tokens`` spreads a ``max_cards`` limit over the chunks (computed here when
-    ``chunks`` is a sequence). Setting ``cancel`` returns within ~50 ms with what is done.
-    ``on_failure`` is called like ``on_chunk`` (same order, same thread) for a chunk that failed.
-    ``on_card`` is called on a worker thread with each card as soon as it is written, before its
-    chunk ends (in any order across chunks); ``on_chunk``'s list is authoritative (see
-    ``stream_cards.reconcile``). ``asks`` says per chunk what to ask (topics); a chunk it skips
-    is done with no cards. Answers that broke off keep their complete cards: ``JobResult.cut``.
-    ``on_warning`` is called (before ``on_chunk``) for what a chunk that gave cards should tell
-    the user: its answer broke off, a field was cut (``JobResult.warnings``). ``on_answer`` is
-    called on the worker the moment a chunk's cards are ready (any order, before ``max_cards``
-    cuts them), before that worker asks for another chunk: a journal that keeps them there
-    loses, in a crash, only the requests in flight (at most ``parallel``), never answers waiting
-    behind a slower chunk. What it raises, ``run_job`` raises."""
-    user_cancel = cancel or threading.Event()
-    stop = threading.Event()  # tells workers to give up: user cancel, a fatal error, or the limit
-    if isinstance(chunks, Sequence):
-        total = len(chunks)
-        total_tokens = total_tokens or sum(content_tokens(c) for c in chunks)
-    else:
-        total = 0
-    result = JobResult(chunks_total=total)
-    counter = _Counter()
-    limit = options.max_cards if options.max_cards > 0 else None
-    parallel = max(1, options.parallel)
-    source: Iterator[Chunk] = iter(chunks)
-    pending: Dict[int, "Future[List[Card]]"] = {}
-    finished: Dict[int, Any] = {}
-    order: Dict[int, Chunk] = {}
-    submitted = emitted = 0
-    exhausted = False
+    ``chunks`` may be a stream (read as the job goes: a bounded window of answers waits behind a
+    slow chunk). ``total_tokens`` spreads a ``max_cards`` limit over the chunks (computed here
+    when ``chunks`` is a sequence). Setting ``cancel`` returns within ~50 ms with what is done.
+    ``asks`` says per chunk what to ask (topics); a chunk it skips is done with no cards.
+    Answers that broke off keep their complete cards (``JobResult.cut``)."""
 
-    def report(label: str) -> None:
-        if on_progress is not None:
-            on_progress(Progress(result.chunks_done, result.chunks_total, len(result.cards),
-                                 counter.tokens, counter.rate(), len(result.failures), label,
-                                 counter.review_tokens))
+    def __init__(self, chunks: Iterable[Chunk], backend: Backend, options: JobOptions,
+                 listener: Optional[JobListener] = None, cancel: Optional[threading.Event] = None,
+                 asks: Optional[AskFor] = None, total_tokens: int = 0) -> None:
+        self.backend = backend
+        self.options = options
+        self.listener = listener or JobListener()
+        self.user_cancel = cancel or threading.Event()
+        self.asks = asks
+        self.stop = threading.Event()  # tells workers to give up: user cancel, a fatal error, or the limit
+        self.known_total = len(chunks) if isinstance(chunks, Sequence) else 0
+        self.total_tokens = total_tokens
+        if isinstance(chunks, Sequence) and not total_tokens:
+            self.total_tokens = sum(content_tokens(c) for c in chunks)
+        self.result = JobResult(chunks_total=self.known_total)
+        self.counter = _Counter()
+        self.limit = options.max_cards if options.max_cards > 0 else None
+        self.review = ReviewPass(base_request(options), options.language, options.self_review,
+                                 self.result.review, self.counter.add_review_tokens)
+        self._source: Iterator[Chunk] = iter(chunks)
+        self._pending: Dict[int, "Future[List[Card]]"] = {}  # by submission index
+        self._finished: Dict[int, Any] = {}  # cards or the error, waiting for their turn
+        self._order: Dict[int, Chunk] = {}
+        self._submitted = self._emitted = 0
+        self._exhausted = False
+        self._cuts: Dict[str, FlashcardError] = {}  # chunk id -> why its answer broke off
+        self._shown = 0  # cards handed to on_card so far
+        self._shown_lock = threading.Lock()
+        self._answer_errors: List[BaseException] = []
 
-    cuts: Dict[str, FlashcardError] = {}
-    shown = [0]  # cards handed to on_card so far
-    shown_lock = threading.Lock()
+    def run(self) -> JobResult:
+        """The job, start to end (see the class doc). What ``on_answer`` raises, this raises."""
+        self.counter.started = time.monotonic()
+        self._report("")
+        pool = ThreadPoolExecutor(max_workers=max(1, self.options.parallel), thread_name_prefix="flashcards")
+        try:
+            self._loop(pool)
+            if self._answer_errors:
+                raise self._answer_errors[0]
+            if self.user_cancel.is_set() or self.result.fatal is not None:
+                self._keep_finished()
+        finally:
+            self.stop.set()
+            # Close the requests still in flight at once (their threads end, not waiting for the
+            # server), and do not wait for them here.
+            self.backend.abort(self.stop)
+            pool.shutdown(wait=False, cancel_futures=True)
+        if not self.known_total and not self.result.cancelled:
+            self.result.chunks_total = self.result.chunks_done
+        self.result.tokens = self.counter.tokens
+        return self.result
 
-    def show(chunk: Chunk, card: Card) -> None:
-        # No more early cards than the job's limit lets through (the final lists are cut to it).
-        with shown_lock:
-            if limit is not None and shown[0] >= limit:
+    # -- the job's thread ----------------------------------------------------------------------
+    def _loop(self, pool: ThreadPoolExecutor) -> None:
+        while not self.stop.is_set():
+            if self.user_cancel.is_set():
+                self.stop.set()
+                self.result.cancelled = True
                 return
-            shown[0] += 1
-        assert on_card is not None
-        on_card(chunk, card)
+            self._submit(pool)
+            if not self._pending:
+                return
+            ready, _ = wait(list(self._pending.values()), timeout=0.05, return_when=FIRST_COMPLETED)
+            for index in [i for i, f in self._pending.items() if f in ready]:
+                future = self._pending.pop(index)
+                error = future.exception()
+                self._finished[index] = error if error is not None else future.result()
+                if isinstance(error, FlashcardError) and is_fatal(error):
+                    # now, not in order: it stops the job
+                    self._emit(self._order.pop(index), self._finished.pop(index))
+            while self._emitted in self._finished and not self.stop.is_set():  # document order
+                self._emit(self._order.pop(self._emitted), self._finished.pop(self._emitted))
+                self._emitted += 1
 
-    def work(chunk: Chunk, depth: int = 0) -> List[Card]:
-        wanted = cards_for_chunk(chunk, options, total_tokens)
-        ask = asks(chunk, wanted) if asks is not None else None
+    def _submit(self, pool: ThreadPoolExecutor) -> None:
+        """Keep one request queued behind every busy slot so the server never idles, but let no
+        more than a bounded window of answers wait behind a slow chunk (memory, journal)."""
+        parallel = max(1, self.options.parallel)
+        while (not self._exhausted and len(self._pending) < parallel * 2
+               and len(self._pending) + len(self._finished) < parallel * 2 + REORDER_WINDOW):
+            chunk = next(self._source, None)
+            if chunk is None:
+                self._exhausted = True
+                return
+            self._order[self._submitted] = chunk
+            self._pending[self._submitted] = pool.submit(self._task, chunk)
+            self._submitted += 1
+
+    def _keep_finished(self) -> None:
+        """After a cancel or a fatal error, keep what is done: the cards of chunks that finished
+        behind a slower one (their failures may be the stop's doing, and are left out)."""
+        for index, future in list(self._pending.items()):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._finished[index] = future.result()
+        for index in sorted(self._finished):
+            if not isinstance(self._finished[index], BaseException):
+                self._emit(self._order[index], self._finished[index])
+
+    def _emit(self, chunk: Chunk, outcome: Any) -> None:
+        self.result.chunks_done += 1
+        if isinstance(outcome, Cancelled):
+            return
+        if isinstance(outcome, BaseException):
+            self._failed(chunk, outcome)
+        else:
+            self._done(chunk, outcome)
+        self._report(chunk.heading_label())
+
+    def _failed(self, chunk: Chunk, outcome: BaseException) -> None:
+        err = outcome if isinstance(outcome, FlashcardError) else FlashcardError(
+            f"Unexpected error: {type(outcome).__name__}: {outcome}")
+        self.result.failures.append(ChunkFailure(chunk, err))
+        self.listener.on_failure(chunk, err)
+        if is_fatal(err):
+            self.result.fatal = err
+            self.stop.set()
+
+    def _done(self, chunk: Chunk, outcome: List[Card]) -> None:
+        result = self.result
+        cards = outcome if self.limit is None else outcome[: max(0, self.limit - len(result.cards))]
+        result.cards.extend(cards)
+        cut = self._cuts.pop(chunk.id, None)
+        if cut is not None:
+            result.cut.append(ChunkFailure(chunk, cut))
+        found = chunk_warnings(chunk, cards, cut)
+        result.warnings.extend(found)
+        for warning in found:
+            self.listener.on_warning(warning)
+        self.listener.on_chunk(chunk, cards)
+        if self.limit is not None and len(result.cards) >= self.limit:
+            self.stop.set()
+
+    def _report(self, label: str) -> None:
+        r, c = self.result, self.counter
+        self.listener.on_progress(Progress(r.chunks_done, r.chunks_total, len(r.cards), c.tokens, c.rate(),
+                                           len(r.failures), label, c.review_tokens))
+
+    # -- the workers ---------------------------------------------------------------------------
+    def _task(self, chunk: Chunk) -> List[Card]:
+        cards = self._work(chunk)
+        try:
+            self.listener.on_answer(chunk, cards)
+        except BaseException as e:  # (e.g. a journal that cannot write): raised by run()
+            self._answer_errors.append(e)
+            self.stop.set()
+            raise
+        return cards
+
+    def _work(self, chunk: Chunk, depth: int = 0) -> List[Card]:
+        wanted = cards_for_chunk(chunk, self.options, self.total_tokens)
+        ask = self.asks(chunk, wanted) if self.asks is not None else None
         if ask is not None and ask.skip:
             return []
         wanted = ask.wanted if ask is not None and ask.wanted > 0 else wanted
-        card_cb = None if on_card is None else (lambda card: show(chunk, card))
+        reports = ChunkReports(self.counter.add_tokens, lambda card: self._show(chunk, card),
+                               lambda e: self._cut(chunk, e))
         try:
-            cards = generate_for_chunk(chunk, backend, options, wanted, stop, counter.add_tokens,
-                                       card_cb, ask, lambda e: cuts.__setitem__(chunk.id, e))
-            # The checks, and the one rewrite pass (generator/review_pass.py).
-            return review_chunk(cards, chunk, backend, base_request(options), options.language,
-                                options.self_review, stop, result.review, counter.add_review_tokens)
+            cards = generate_for_chunk(chunk, self.backend, self.options, wanted, self.stop, ask, reports)
+            # The checks, and the one rewrite pass (job/rewrite.py).
+            return review_chunk(cards, chunk, self.backend, self.review, self.stop)
         except ContextExceeded:
             # The server's window is smaller than we were told: halve the chunk and go on.
             halves = split_chunk(chunk)
             if depth >= MAX_SPLITS or len(halves) < 2:
                 raise
-            return [card for half in halves for card in work(half, depth + 1)]
+            return [card for half in halves for card in self._work(half, depth + 1)]
 
-    answer_errors: List[BaseException] = []
+    def _show(self, chunk: Chunk, card: Card) -> None:
+        # No more early cards than the job's limit lets through (the final lists are cut to it).
+        with self._shown_lock:
+            if self.limit is not None and self._shown >= self.limit:
+                return
+            self._shown += 1
+        self.listener.on_card(chunk, card)
 
-    def task(chunk: Chunk) -> List[Card]:
-        cards = work(chunk)
-        if on_answer is not None:
-            try:
-                on_answer(chunk, cards)
-            except BaseException as e:  # (e.g. a journal that cannot write): raised below
-                answer_errors.append(e)
-                stop.set()
-                raise
-        return cards
+    def _cut(self, chunk: Chunk, error: FlashcardError) -> None:
+        self._cuts[chunk.id] = error
 
-    def emit(chunk: Chunk, outcome: Any) -> None:
-        result.chunks_done += 1
-        if isinstance(outcome, Cancelled):
-            return
-        if isinstance(outcome, BaseException):
-            err = outcome if isinstance(outcome, FlashcardError) else FlashcardError(
-                f"Unexpected error: {type(outcome).__name__}: {outcome}")
-            result.failures.append(ChunkFailure(chunk, err))
-            if on_failure is not None:
-                on_failure(chunk, err)
-            if is_fatal(err):
-                result.fatal = err
-                stop.set()
-        else:
-            cards = outcome if limit is None else outcome[: max(0, limit - len(result.cards))]
-            result.cards.extend(cards)
-            cut = cuts.pop(chunk.id, None)
-            if cut is not None:
-                result.cut.append(ChunkFailure(chunk, cut))
-            found = chunk_warnings(chunk, cards, cut)
-            result.warnings.extend(found)
-            for warning in found:
-                if on_warning is not None:
-                    on_warning(warning)
-            if on_chunk is not None:
-                on_chunk(chunk, cards)
-            if limit is not None and len(result.cards) >= limit:
-                stop.set()
-        report(chunk.heading_label())
 
-    report("")
-    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="flashcards")
-    try:
-        while not stop.is_set():
-            if user_cancel.is_set():
-                stop.set()
-                result.cancelled = True
-                break
-            # Keep one request queued behind every busy slot so the server never idles, but let
-            # no more than a bounded window of answers wait behind a slow chunk (memory, journal).
-            while (not exhausted and len(pending) < parallel * 2
-                   and len(pending) + len(finished) < parallel * 2 + REORDER_WINDOW):
-                chunk = next(source, None)
-                if chunk is None:
-                    exhausted = True
-                    break
-                order[submitted] = chunk
-                pending[submitted] = pool.submit(task, chunk)
-                submitted += 1
-            if not pending:
-                break
-            ready, _ = wait(list(pending.values()), timeout=0.05, return_when=FIRST_COMPLETED)
-            for index in [i for i, f in pending.items() if f in ready]:
-                future = pending.pop(index)
-                error = future.exception()
-                finished[index] = error if error is not None else future.result()
-                if isinstance(error, FlashcardError) and is_fatal(error):
-                    emit(order.pop(index), finished.pop(index))  # now, not in order: it stops the job
-            while emitted in finished and not stop.is_set():  # document order
-                emit(order.pop(emitted), finished.pop(emitted))
-                emitted += 1
-        if answer_errors:
-            raise answer_errors[0]
-        if user_cancel.is_set() or result.fatal is not None:
-            # Keep what is done: the cards of chunks that finished behind a slower one (their
-            # failures may be the stop's doing, and are left out).
-            for index, future in list(pending.items()):
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    finished[index] = future.result()
-            for index in sorted(finished):
-                if not isinstance(finished[index], BaseException):
-                    emit(order[index], finished[index])
-    finally:
-        stop.set()
-        # Close the requests still in flight at once (their threads end, not waiting for the
-        # server), and do not wait for them here.
-        backend.abort(stop)
-        pool.shutdown(wait=False, cancel_futures=True)
-    if not total and not result.cancelled:
-        result.chunks_total = result.chunks_done
-    result.tokens = counter.tokens
-    return result
+def run_job(chunks: Iterable[Chunk], backend: Backend, options: JobOptions,
+            listener: Optional[JobListener] = None, cancel: Optional[threading.Event] = None,
+            asks: Optional[AskFor] = None, total_tokens: int = 0) -> JobResult:
+    """``Job(...).run()``: generate cards for every chunk, told to ``listener`` (see ``Job``)."""
+    return Job(chunks, backend, options, listener, cancel, asks, total_tokens).run()
 
 
 def split_chunk(chunk: Chunk) -> List[Chunk]:

@@ -44,7 +44,7 @@ def question_fields(notetype: Dict[str, Any]) -> List[int]:
 
 def plain(html_text: str) -> str:
     """Plain text of a field, cloze deletions read as their answers, spaces folded, cut short."""
-    from ..bulk.writer import fast_key
+    from ..notes.add import fast_key
 
     return fast_key(_CLOZE.sub(r"\1", html_text))[:MAX_CHARS]
 

@@ -319,7 +319,11 @@ def iter_pdf_blocks(source: Any, label: str, limits: Optional[ReadLimits] = None
     """Blocks of a PDF given as a path, bytes or an open binary file, page by page. Raises
     EncryptedSource, NoTextLayer, SourceTooLarge or UnreadableSource. Pages skipped for their
     size or time are appended to ``warnings`` (one sentence each) if it is given, else reported
-    by PartlyRead after the other pages' blocks."""
+    by PartlyRead after the other pages' blocks.
+
+    Long on purpose: one walk over a file that may be hostile, with every bound (pages, time,
+    bytes per page and per document) checked where it applies and each page cleaned (page
+    numbers, running heads, paragraphs across pages) in the order it is read."""
     from .textfix import fix_text
 
     limits = limits or current()

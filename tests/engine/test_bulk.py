@@ -11,7 +11,7 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, Reply, source_text
-from generator.bulk.job import MODE_REVIEW, BulkRun, BulkSpec, prepare, run_headless, start_journal
+from generator.bulk.job import MODE_REVIEW, BulkRun, BulkSpec, RunSetup, prepare, run_headless, start_journal
 from generator.bulk.writer import NoteWriter
 from generator.bulk.reader import Planner
 from generator.bulk.status import DONE, FAILED
@@ -61,7 +61,7 @@ def test_three_files_one_unreadable_all_added_in_order(tmp_path, col):
     with FakeOllama(latency=0.01, slots=2) as srv:
         b = backend_for(srv.url)
         result = run_headless(col, b, str(tmp_path / "j"), spec_for(files, options=options(parallel=2)),
-                              batch_seconds=0)
+                              setup=RunSetup(batch_seconds=0))
     states = [f.state for f in result.files]
     assert states == [DONE, FAILED, DONE]
     assert result.files[1].error and "Failed" in result.files[1].text()
@@ -121,7 +121,7 @@ def test_failed_chunk_is_reported_by_section_and_rerun_alone(tmp_path, col):
         srv.answerer = None  # the model behaves now
         before = len(srv.chat_bodies())
         journal = Journal.open(result.journal_path)
-        rerun = run_headless(col, b, folder, journal=journal, only_failed=True)
+        rerun = run_headless(col, b, folder, journal=journal, setup=RunSetup(only_failed=True))
         texts = asked_texts(srv)[before:]
         n1 = [s.chunks for s in result.sections if s.label() == "Topic A1"][0]
         assert len(texts) == n1 == result.files[0].chunks_failed and "Fact A-1-" in texts[0]
@@ -236,7 +236,7 @@ def test_add_crash_after_commit_is_recovered_without_doubles(tmp_path, col):
         journal.added = crashing_added
         from generator.bulk.writer import DirectAdder
 
-        run = BulkRun(journal, b, DirectAdder(col, writer), batch_seconds=0)
+        run = BulkRun(journal, b, DirectAdder(col, writer), setup=RunSetup(batch_seconds=0))
         with pytest.raises(Crash):
             run.run()
         journal.close()
@@ -274,7 +274,7 @@ def test_add_crash_before_commit_adds_the_batch_on_resume(tmp_path, col, monkeyp
         from generator.bulk.writer import DirectAdder
 
         with pytest.raises(Crash):
-            BulkRun(journal, b, DirectAdder(col, writer), batch_seconds=0).run()
+            BulkRun(journal, b, DirectAdder(col, writer), setup=RunSetup(batch_seconds=0)).run()
         journal.close()
         monkeypatch.setattr(col, "add_notes", real)
         assert col.note_count() == 0
@@ -290,7 +290,7 @@ CHILD = textwrap.dedent("""
     from anki.lang import set_lang
     set_lang("en")
     from generator.notes.add import open_collection, NoteTarget
-    from generator.bulk.job import BulkSpec, run_headless
+    from generator.bulk.job import BulkSpec, RunSetup, run_headless
     from generator.job.run import JobOptions
     from engine_fixtures import backend_for
     col = open_collection({col!r})
@@ -298,7 +298,7 @@ CHILD = textwrap.dedent("""
                     NoteTarget(deck="Bulk", tags=["bulk"]))
     def on_event(kind, data):
         print(kind, flush=True)
-    run_headless(col, backend_for({url!r}), {folder!r}, spec, on_event=on_event, batch_seconds=0)
+    run_headless(col, backend_for({url!r}), {folder!r}, spec, on_event=on_event, setup=RunSetup(batch_seconds=0))
     print("finished", flush=True)
 """)
 
@@ -404,7 +404,8 @@ def test_add_mode_counts_flagged_cards_and_tags_or_skips_them(tmp_path, col, fla
     files = [write_md(tmp_path / "a.md", sections=2, facts=5)]
     with FakeOllama(answerer=answer) as srv:
         spec = spec_for(files, options=options(self_review=SelfReview.OFF), flagged=FlaggedInBulk.parse(flagged))
-        result = run_headless(col, backend_for(srv.url), str(tmp_path / "j"), spec, batch_seconds=0)
+        result = run_headless(col, backend_for(srv.url), str(tmp_path / "j"), spec,
+                              setup=RunSetup(batch_seconds=0))
     chunks = result.files[0].chunks_total
     assert result.files[0].flagged == chunks and "%d flagged" % chunks in result.files[0].text()
     assert "%d flagged by the card checks" % chunks in result.summary()

@@ -9,11 +9,11 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk.job import MODE_REVIEW, BulkSpec, run_headless
+from generator.bulk.job import MODE_REVIEW, BulkSpec, RunSetup, run_headless
 from generator.bulk.figures import figures_folder
 from generator.bulk.writer import NoteWriter
 from generator.bulk.status import DONE, FAILED
-from generator.images.figure import qt_graphics
+from generator.__main__ import qt_graphics
 from generator.job.run import JobOptions
 from generator.bulk.journal import ChunkIndex, Journal, unfinished
 from generator.notes.add import NoteTarget
@@ -45,7 +45,8 @@ def test_a_bulk_job_sends_pictures_and_adds_figure_cards_with_their_media(tmp_pa
     files = sources(tmp_path)
     with FakeOllama(models=("llava:7b", "llama3.2")) as srv:
         folder = str(tmp_path / "j")
-        result = run_headless(col, backend_for(srv.url), folder, spec(files), graphics=qt_graphics())
+        result = run_headless(col, backend_for(srv.url), folder, spec(files),
+                              setup=RunSetup(graphics=qt_graphics()))
     states = {os.path.basename(f.path): f.state for f in result.files}
     assert states == {"cells.pdf": DONE, "leaf.png": DONE, "broken.jpg": FAILED, "notes.md": DONE}
     broken = next(f for f in result.files if f.path.endswith("broken.jpg"))
@@ -67,7 +68,7 @@ def test_review_mode_keeps_the_pictures_beside_the_journal_until_the_cards_are_a
     with FakeOllama(models=("llava:7b",)) as srv:
         folder = str(tmp_path / "j")
         result = run_headless(col, backend_for(srv.url), folder, spec(files, mode=MODE_REVIEW),
-                              graphics=None)  # no Qt: the pictures found in the files, as they are
+                              setup=RunSetup(graphics=None))  # no Qt: the pictures found in the files, as they are
     assert col.note_count() == 0 and result.pending
     # Anki closes (or crashes) before the review: cards and pictures come back from disk
     journal = Journal.open(unfinished(folder)[0])
@@ -91,7 +92,7 @@ def test_a_model_that_cannot_see_reads_the_text_and_says_what_a_picture_gave(tmp
     files = sources(tmp_path)
     with FakeOllama(models=("llava:7b", "llama3.2")) as srv:
         result = run_headless(col, backend_for(srv.url), str(tmp_path / "j"), spec(files, model="llama3.2"),
-                              graphics=qt_graphics())
+                              setup=RunSetup(graphics=qt_graphics()))
     assert srv.images == []
     states = {os.path.basename(f.path): f for f in result.files}
     assert states["cells.pdf"].state == DONE and states["notes.md"].state == DONE

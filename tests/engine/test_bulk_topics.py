@@ -6,7 +6,7 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, source_text
-from generator.bulk.job import BulkSpec, run_headless, start_journal
+from generator.bulk.job import BulkSpec, RunSetup, run_headless, start_journal
 from generator.bulk.topics import chunks_of_files, find_topics_in_files
 from generator.job.run import JobOptions, chunk_budget, prepare_job
 from generator.bulk.journal import Journal, unfinished
@@ -37,8 +37,9 @@ def test_a_resumed_bulk_job_asks_for_the_same_topics_with_the_same_focus(tmp_pat
 
         # first run: stopped after its first chunk
         cancel = threading.Event()
-        first = run_headless(col, b, folder, journal=journal, cancel=cancel, batch_seconds=0,
-                             on_event=lambda kind, data: cancel.set() if kind == "chunk" else None)
+        first = run_headless(col, b, folder, journal=journal, cancel=cancel,
+                             on_event=lambda kind, data: cancel.set() if kind == "chunk" else None,
+                             setup=RunSetup(batch_seconds=0))
         assert first.cancelled and not first.finished
         # the journal holds the topics and the focus
         (path,) = unfinished(folder)
@@ -49,7 +50,7 @@ def test_a_resumed_bulk_job_asks_for_the_same_topics_with_the_same_focus(tmp_pat
             (t.title, t.checked, t.chunks) for t in found.topics]
 
         # resumed: asks the rest, with the same topics and focus; unchosen sections never asked
-        second = run_headless(col, b, folder, journal=reopened, batch_seconds=0)
+        second = run_headless(col, b, folder, journal=reopened, setup=RunSetup(batch_seconds=0))
         b.close()
         bodies = srv.chat_bodies()[asked_before:]
     assert second.finished and not second.fatal

@@ -22,7 +22,7 @@ import pytest
 import hostile_pdf
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk.job import BulkSpec, run_headless
+from generator.bulk.job import BulkSpec, RunSetup, run_headless
 from generator.bulk.status import DONE, FAILED
 from generator.errors import (EmptySource, PartlyRead, SourceTimeout, SourceTooLarge,
                               UnreadableSource, describe)
@@ -162,7 +162,8 @@ def test_a_bulk_job_goes_on_past_special_files(specials, tmp_path, col):
     spec = BulkSpec(files, JobOptions(model="llama3.2", num_ctx=1024, num_predict=256),
                     NoteTarget(deck="Bulk", tags=["bulk"]))
     with FakeOllama() as srv, within(60):
-        result = run_headless(col, backend_for(srv.url), str(tmp_path / "journal"), spec, sync=False)
+        result = run_headless(col, backend_for(srv.url), str(tmp_path / "journal"), spec,
+                              setup=RunSetup(sync=False))
     assert [f.state for f in result.files] == [FAILED, FAILED, FAILED, DONE]
     assert all("not a regular file" in f.error for f in result.files[:3])
     assert col.note_count() >= 1
@@ -277,7 +278,8 @@ def test_a_bulk_job_goes_on_after_a_file_that_never_ends(tmp_path, monkeypatch, 
     spec = BulkSpec([stuck, good], JobOptions(model="llama3.2", num_ctx=1024, num_predict=256),
                     NoteTarget(deck="Bulk", tags=["bulk"]))
     with FakeOllama() as srv, within(45):
-        result = run_headless(col, backend_for(srv.url), str(tmp_path / "journal"), spec, sync=False)
+        result = run_headless(col, backend_for(srv.url), str(tmp_path / "journal"), spec,
+                              setup=RunSetup(sync=False))
     assert [f.state for f in result.files] == [FAILED, DONE]
     assert "stuck.md" in result.files[0].error and "given up" in result.files[0].error
     assert col.note_count() >= 1

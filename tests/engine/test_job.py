@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from engine_fixtures import backend_for
+from engine_fixtures import backend_for, listener
 from fake_ollama import FakeOllama, Reply
 from generator.job.chunk import Chunk
 from generator.errors import ModelNotFound
@@ -76,7 +76,7 @@ def test_results_in_document_order_with_parallel_requests():
         b = backend_for(srv.url)
         seen = []
         result = run_job(make_chunks(6), b, JobOptions(model="llama3.2", parallel=3),
-                         on_chunk=lambda chunk, cards: seen.append(chunk.index))
+                         listener(on_chunk=lambda chunk, cards: seen.append(chunk.index)))
         assert seen == list(range(6))
         assert [c.chunk_id for c in result.cards] == sorted({c.chunk_id for c in result.cards}, key=lambda s: int(s[1:]))
         assert srv.max_active == 3
@@ -99,7 +99,8 @@ def test_cancel_keeps_the_cards_already_made():
                 cancel.set()
                 cancelled_at.append(time.monotonic())
 
-        result = run_job(make_chunks(50), b, JobOptions(model="llama3.2"), on_progress=on_progress, cancel=cancel)
+        result = run_job(make_chunks(50), b, JobOptions(model="llama3.2"), listener(on_progress=on_progress),
+                         cancel=cancel)
         assert result.cancelled
         assert result.chunks_done == 2 and len(result.cards) >= 2
         # it did not wait for the answers in flight (a minute away): it closed the requests
@@ -184,7 +185,7 @@ def test_server_gone_mid_job_stops_and_keeps_cards():
         if len(done) == 2:
             srv.stop()
 
-    result = run_job(make_chunks(10), b, JobOptions(model="llama3.2"), on_chunk=on_chunk)
+    result = run_job(make_chunks(10), b, JobOptions(model="llama3.2"), listener(on_chunk=on_chunk))
     assert len(result.cards) >= 2
     assert result.fatal is not None and "Cannot connect" in result.fatal.message
     assert result.chunks_done < 10
@@ -229,7 +230,7 @@ def test_a_slow_first_chunk_holds_back_only_a_bounded_window():
         b = backend_for(srv.url)
         seen = []
         run_job(make_chunks(60), b, JobOptions(model="llama3.2", parallel=2),
-                on_chunk=lambda chunk, cards: seen.append((chunk.index, len(srv.chat_bodies()))))
+                listener(on_chunk=lambda chunk, cards: seen.append((chunk.index, len(srv.chat_bodies())))))
         assert [i for i, _ in seen] == list(range(60))
         asked_when_first_done = seen[0][1]
         assert asked_when_first_done <= 2 * 2 + 16 + 1  # not all 60 asked while chunk 0 was stuck
@@ -256,8 +257,9 @@ def test_answers_are_handed_over_as_they_arrive_on_their_worker():
 
     with FakeOllama(answerer=answerer, slots=2) as srv:
         b = backend_for(srv.url)
-        result = run_job(make_chunks(6), b, JobOptions(model="llama3.2", parallel=2), on_answer=on_answer,
-                         on_chunk=lambda chunk, cards: seen.append((chunk.index, len(answered))))
+        result = run_job(make_chunks(6), b, JobOptions(model="llama3.2", parallel=2),
+                         listener(on_answer=on_answer,
+                                  on_chunk=lambda chunk, cards: seen.append((chunk.index, len(answered)))))
     assert waited and all(waited)
     assert sorted(i for i, _main, _n in answered[:5]) == [1, 2, 3, 4, 5] and answered[5][0] == 0
     assert not any(main for _i, main, _n in answered)  # on the workers
@@ -271,8 +273,8 @@ def test_what_on_answer_raises_run_job_raises_and_nothing_is_handed_on(server, b
 
     seen = []
     with pytest.raises(OSError):
-        run_job(make_chunks(4), backend, JobOptions(model="llama3.2", parallel=2), on_answer=on_answer,
-                on_chunk=lambda chunk, cards: seen.append(chunk.index))
+        run_job(make_chunks(4), backend, JobOptions(model="llama3.2", parallel=2),
+                listener(on_answer=on_answer, on_chunk=lambda chunk, cards: seen.append(chunk.index)))
     assert seen == []  # no chunk passed on as done that was not kept
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama
-from generator.bulk.job import BulkSpec, run_headless
+from generator.bulk.job import BulkSpec, RunSetup, run_headless
 from generator.bulk.status import DONE
 from generator.errors import SourceTooLarge
 from generator.job.run import JobOptions
@@ -45,7 +45,8 @@ def test_a_folder_of_1000_files_in_one_bulk_job(tmp_path, col):
     tracemalloc.start()
     try:
         with FakeOllama(slots=2) as srv:
-            result = run_headless(col, backend_for(srv.url), str(tmp_path / "journal"), spec, sync=False)
+            result = run_headless(col, backend_for(srv.url), str(tmp_path / "journal"), spec,
+                                  setup=RunSetup(sync=False))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -7,7 +7,7 @@ from typing import List
 
 import pytest
 
-from engine_fixtures import backend_for
+from engine_fixtures import backend_for, listener
 from fake_ollama import FakeOllama, Reply, review_cards
 
 from generator.cards.checks import is_flagged
@@ -39,7 +39,7 @@ def chunk() -> Chunk:
 
 def run(b, mode: SelfReview = SelfReview.FLAGGED, progress: List[Progress] = None):
     options = JobOptions(model="llama3.2", self_review=mode)
-    return run_job([chunk()], b, options, on_progress=None if progress is None else progress.append)
+    return run_job([chunk()], b, options, None if progress is None else listener(on_progress=progress.append))
 
 
 def review_bodies(srv: FakeOllama) -> list:

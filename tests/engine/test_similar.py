@@ -11,7 +11,7 @@ import pytest
 
 from engine_fixtures import backend_for
 from fake_ollama import FakeOllama, fake_embedding
-from generator.bulk.job import BulkSpec, run_headless
+from generator.bulk.job import BulkSpec, RunSetup, run_headless
 from generator.cards.card import Card, SimilarNote
 from generator.similar.cache import EmbedCache, cache_file
 from generator.errors import BackendError
@@ -338,7 +338,7 @@ def test_the_bulk_job_skips_similar_cards_unless_asked_not_to(embed_server, col,
     spec = BulkSpec([str(path)], JobOptions(model="llama3.2", num_ctx=2048), NoteTarget(deck="Bulk"),
                     skip_similar=skip)
     result = run_headless(col, backend_for(embed_server.url), str(tmp_path / "job"), spec,
-                          similar=similar, sync=False, batch_seconds=0)
+                          setup=RunSetup(similar=similar, sync=False, batch_seconds=0))
     fronts = [col.get_note(n)["Front"] for n in result.note_ids]
     assert "Through which process do mitochondria make energy?" in fronts
     assert ("Which cell organelle produces ATP?" in fronts) is (not skip)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine_fixtures import backend_for
+from engine_fixtures import backend_for, listener
 from fake_ollama import FakeOllama, Reply
 from generator.job.answers import build_cards
 from generator.cards.card import Card
@@ -185,7 +185,8 @@ def test_cards_arrive_while_the_server_is_still_writing(protocol):
             with lock:
                 arrived.append((time.monotonic(), card))
 
-        result = run_job([long_chunk()], b, JobOptions(model="llama3.2", max_cards=6), on_card=on_card)
+        result = run_job([long_chunk()], b, JobOptions(model="llama3.2", max_cards=6),
+                         listener(on_card=on_card))
         b.close()
         assert len(result.cards) == 6 and len(arrived) == 6
         assert [c for _t, c in arrived] == result.cards  # the same objects, in the same order
@@ -207,7 +208,7 @@ def test_a_truncated_answer_keeps_the_closed_cards_and_says_so(server, backend):
     server.script(Reply(content=cut, done_reason="length", pieces=9))
     shown = []
     result = run_job([CHUNK], backend, JobOptions(model="llama3.2", num_predict=400, max_cards=5),
-                     on_card=lambda ch, c: shown.append(c))
+                     listener(on_card=lambda ch, c: shown.append(c)))
     assert [c.back for c in result.cards] == ["Mitochondria", "Ribosomes"]
     assert result.cards == shown and not result.failures
     assert len(server.chat_bodies()) == 1  # kept, not asked again (that would repeat them)
@@ -251,6 +252,6 @@ def test_cards_carry_their_check_flags_as_they_arrive(server, backend):
         CARDS[1]], pieces=12))
     seen = []
     result = run_job([CHUNK], backend, JobOptions(model="llama3.2", max_cards=5, self_review="off"),
-                     on_card=lambda ch, c: seen.append((c.front, [check for check, _ in c.flags])))
+                     listener(on_card=lambda ch, c: seen.append((c.front, [check for check, _ in c.flags]))))
     assert seen[0][1] and not seen[1][1]  # flagged the moment it arrived, before its chunk ended
     assert [check for check, _ in result.cards[0].flags] == seen[0][1]

@@ -16,6 +16,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from engine_fixtures import listener
+
 from generator.backends import make_backend
 from generator.sources.document import HEADING, PARAGRAPH, Block, Document
 from generator.errors import BackendError, TruncatedAnswer
@@ -183,7 +185,7 @@ def test_server_killed_mid_job_keeps_the_cards_already_made(own_llm_server, llm_
 
     spy.on_piece = on_piece
     t0 = time.monotonic()
-    result = run_job(chunks, backend, options, on_chunk=on_chunk)
+    result = run_job(chunks, backend, options, listener(on_chunk=on_chunk))
     backend.close()
     elapsed = time.monotonic() - t0
 

@@ -26,7 +26,8 @@ def test_anki_start_imports_only_the_wiring(anki_session):
     """Dialogs and the engine are imported when an action fires, not when Anki starts.
     (The resume check at profile open is allowed its two light modules.)"""
     light = {"ollama_flashcards", "ollama_flashcards.ui", "ollama_flashcards.ui.resume",
-             "ollama_flashcards.generator", "ollama_flashcards.generator.jobfiles"}
+             "ollama_flashcards.generator", "ollama_flashcards.generator.bulk",
+             "ollama_flashcards.generator.bulk.files"}
     assert "ollama_flashcards" in anki_session.modules_at_start
     assert set(anki_session.modules_at_start) <= light, anki_session.modules_at_start
 

@@ -76,3 +76,20 @@ def test_topics_over_the_files_focus_and_rows_streaming_into_review(anki_app, bu
     assert "Edited while the job ran?" in [note["Front"] for note in notes]
     assert all(any(t.startswith(TOPIC_TAG) for t in note.tags) for note in notes)
     json.dumps(header)  # the journal's header is plain JSON
+
+
+def test_closing_while_topics_are_found_stops_the_step_and_then_closes(anki_app, bulk, tmp_path):
+    deck = anki_app.new_deck("BulkTopicsClose")
+    with FakeOllama(rate=20) as srv:  # slow answers: the step is still running at the close
+        dlg = open_bulk(anki_app, bulk, srv.url, deck)
+        dlg.add_paths([write(tmp_path, "rivers.md", MD), write(tmp_path, "volcanoes.txt", TXT)])
+        dlg.topics.find_btn.click()
+        anki_app.wait_until(lambda: srv.chat_bodies(), 20, "the topic step asked nothing")
+        assert dlg.busy and dlg.topics.running
+        dlg.close()  # "stop it and close?" yes: hidden at once, closed once the step has stopped
+        assert not dlg.isVisible()
+        anki_app.wait_until(lambda: dlg.cleaned, 20, "the dialog never finished closing")
+    import aqt
+
+    assert aqt.dialogs._dialogs[bulk.DIALOG_NAME][1] is None  # Anki may open a new one
+    assert not anki_app.errors
