@@ -219,7 +219,8 @@ def _run(args: argparse.Namespace, cfg: Any, col: Any) -> int:
     from ..improve.apply import ApplyOptions, apply_proposals
     from ..improve.diagnose import diagnose_notes
     from ..improve.history import struggling_cards
-    from ..improve.request import FAILED, DuplicateKeys, ImproveStats, base_for, improve, mark_similar
+    from ..improve.request import (FAILED, AnswerChecks, DuplicateKeys, ImproveStats, base_for, improve,
+                                   mark_similar)
     from . import similar as cli_similar
 
     if args.list:
@@ -249,8 +250,9 @@ def _run(args: argparse.Namespace, cfg: Any, col: Any) -> int:
                 err("%d/%d note(s) answered" % (done[0], len(diagnoses)))
 
         with _Interrupts(cancel, err):
-            proposals = improve(diagnoses, backend, base, args.language if args.language is not None
-                                else cfg.language, keys, parallel, cancel, progress, stats)
+            language = args.language if args.language is not None else cfg.language
+            proposals = improve(diagnoses, backend, base, AnswerChecks(language, keys), parallel, cancel,
+                                progress, stats)
         problem = mark_similar(proposals, similar)
         if problem:
             err(problem)

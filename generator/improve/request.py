@@ -409,8 +409,17 @@ class ImproveStats:
                 setattr(self, name, getattr(self, name) + n)
 
 
-def ask_group(ds: Sequence[Diagnosis], backend: Backend, base: ChatRequest, language: str,
-              keys: Optional[DuplicateKeys], cancel: Optional[threading.Event] = None,
+@dataclass
+class AnswerChecks:
+    """What an answer is checked against beside the note itself: the language the cards should
+    be in ("" = the note's) and the collection's first fields (duplicates)."""
+
+    language: str = ""
+    keys: Optional[DuplicateKeys] = None
+
+
+def ask_group(ds: Sequence[Diagnosis], backend: Backend, base: ChatRequest, checks: AnswerChecks,
+              cancel: Optional[threading.Event] = None,
               stats: Optional[ImproveStats] = None) -> List[Proposal]:
     """One request for ``ds`` and a proposal per note. Only ``Cancelled`` and the errors after
     which no request can succeed (server gone, model missing) go on up; any other failure is the
@@ -445,7 +454,7 @@ def ask_group(ds: Sequence[Diagnosis], backend: Backend, base: ChatRequest, lang
     out = []
     for cid, d in ids:
         try:
-            out.append(AnswerReader(d, language, keys).read(decisions.get(cid)))
+            out.append(AnswerReader(d, checks.language, checks.keys).read(decisions.get(cid)))
         except Exception as e:  # one note's odd answer never costs the others
             log.event("improve: answer for one note unusable: %s", type(e).__name__)
             out.append(Proposal(d, FAILED, "The model's answer for this note could not be used: nothing changes."))
@@ -485,8 +494,8 @@ def mark_similar(proposals: Sequence[Proposal], similar: Any, backend: Any = Non
     return ""
 
 
-def improve(diagnoses: Sequence[Diagnosis], backend: Backend, base: ChatRequest, language: str = "",
-            keys: Optional[DuplicateKeys] = None, parallel: int = 1,
+def improve(diagnoses: Sequence[Diagnosis], backend: Backend, base: ChatRequest,
+            checks: Optional[AnswerChecks] = None, parallel: int = 1,
             cancel: Optional[threading.Event] = None,
             on_proposals: Optional[Callable[[List[Proposal]], None]] = None,
             stats: Optional[ImproveStats] = None) -> List[Proposal]:
@@ -495,6 +504,7 @@ def improve(diagnoses: Sequence[Diagnosis], backend: Backend, base: ChatRequest,
     worker thread). A fatal error (server gone) ends the whole call; after a cancel (``cancel``
     set) the notes not asked yet get a ``failed`` proposal that says so."""
     stats = stats if stats is not None else ImproveStats()
+    checks = checks if checks is not None else AnswerChecks()
     by_note: Dict[int, Proposal] = {}
     for d in diagnoses:
         if d.skip:
@@ -507,7 +517,7 @@ def improve(diagnoses: Sequence[Diagnosis], backend: Backend, base: ChatRequest,
         if fatal or (cancel is not None and cancel.is_set()):
             return
         try:
-            got = ask_group(g, backend, base, language, keys, cancel, stats)
+            got = ask_group(g, backend, base, checks, cancel, stats)
         except (Cancelled, FlashcardError) as e:
             with lock:
                 fatal.append(e)

@@ -13,7 +13,8 @@ from history_fixtures import (AGAIN, GOOD, add_basic, add_note, answer, card_ids
 from generator.improve.apply import SPLIT_TAG, UNDO_LABEL, ApplyOptions, apply_proposals
 from generator.improve.diagnose import diagnose_notes
 from generator.improve.history import IMPROVED_TAG, card_histories, struggling_cards
-from generator.improve.request import (FAILED, KEEP, REWRITE, SPLIT, DuplicateKeys, base_for, improve,
+from generator.improve.request import (FAILED, KEEP, REWRITE, SPLIT, AnswerChecks, DuplicateKeys, base_for,
+                                       improve,
                                        parse_decisions)
 
 pytestmark = pytest.mark.timeout(120)
@@ -33,7 +34,7 @@ def run(col, server, backend, nids, *replies, settings=None):
     server.script(*replies)
     diagnoses = diagnose_notes(col, nids, settings)
     base, _ = base_for(backend, {"url": server.url})
-    return improve(diagnoses, backend, base, "", DuplicateKeys(col, diagnoses))
+    return improve(diagnoses, backend, base, AnswerChecks("", DuplicateKeys(col, diagnoses)))
 
 
 def snapshot(col):
