@@ -75,7 +75,7 @@ from .common import (
     splitter_layout,
 )
 from .figure_widgets import FigureChoice, FigureJob, after, figure_sets
-from .generate_runner import FROM_NOTE_TAG, GenerationOutcome, GenerationRunner
+from .generate_runner import FROM_NOTE_TAG, GenerationInput, GenerationOutcome, GenerationRunner
 from .job_dialog import JobDialog
 from .message_bar import Action, MessageBar
 from .model_picker import ModelPicker
@@ -319,9 +319,9 @@ class GenerateDialog(JobDialog):
         similar = CACHE.get(settings)  # duplicates by meaning, when an embed_model is set
         CACHE.start_build(settings)  # new and edited notes, in the background
         self.table.review_rows.uncheck_similar = settings.skip_similar
-        runner = GenerationRunner(settings, options, documents, self.source.note_refs(), self,
-                                  topics=topics, chunks=self.topics.chunks if topics else None,
-                                  similar=similar, figures=self.figure_job)
+        source = GenerationInput(documents, self.source.note_refs(), topics,
+                                 self.topics.chunks if topics else None)
+        runner = GenerationRunner(settings, options, source, self, similar=similar, figures=self.figure_job)
         runner.planned.connect(self._on_planned)
         runner.figure_notes.connect(self._on_figure_notes)
         runner.progress.connect(self._on_progress)

@@ -52,6 +52,18 @@ FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
 
 
 @dataclass
+class GenerationInput:
+    """What one job reads: the ``documents`` (the runner cuts them into chunks, with their
+    pictures) or, topics first, the topic step's ``chunks`` and the ``topics`` chosen;
+    ``note_refs``: the note of the Browser each document was made from, by document name."""
+
+    documents: List[Document]
+    note_refs: Dict[str, NoteId] = field(default_factory=dict)
+    topics: Optional[List[Topic]] = None
+    chunks: Optional[List[Chunk]] = None
+
+
+@dataclass
 class GenerationOutcome:
     options: JobOptions  # as prepared for the model (num_ctx capped, thinking off ...)
     result: JobResult
@@ -70,23 +82,22 @@ class GenerationRunner(QObject, JobListener):
     finished = pyqtSignal(object)  # GenerationOutcome
     failed = pyqtSignal(object)  # BaseException
 
-    def __init__(self, settings: Settings, options: JobOptions, documents: List[Document],
-                 note_refs: Dict[str, NoteId], parent: Optional[QObject] = None,
-                 topics: Optional[List[Topic]] = None, chunks: Optional[List[Chunk]] = None,
-                 duplicates: Optional[LiveDuplicates] = None,
-                 similar: Optional[SimilarNotes] = None, figures: Optional[FigureJob] = None) -> None:
+    def __init__(self, settings: Settings, options: JobOptions, source: GenerationInput,
+                 parent: Optional[QObject] = None, similar: Optional[SimilarNotes] = None,
+                 figures: Optional[FigureJob] = None) -> None:
+        from ..generator.similar.search import SimilarCheck
+
         super().__init__(parent)
         self.figures = figures or FigureJob()
         self.settings = settings
-        self.similar = similar  # duplicates by meaning (None = off)
-        self.similar_error = ""  # why they could not be checked
+        self.similar = SimilarCheck(similar)  # duplicates by meaning (None: off)
         self._backend: Any = None
         self.options = options
-        self.documents = list(documents)
-        self.note_refs = dict(note_refs)
-        self.topics = list(topics) if topics else None
-        self.given_chunks = list(chunks) if chunks else None
-        self.duplicates = duplicates
+        self.documents = list(source.documents)
+        self.note_refs = dict(source.note_refs)
+        self.topics = list(source.topics) if source.topics else None
+        self.given_chunks = list(source.chunks) if source.chunks else None
+        self.duplicates: Optional[LiveDuplicates] = None  # set by the dialog once the keys are read
         self.cancel_event = threading.Event()
         self.queue = MainQueue(self)
 
@@ -105,6 +116,11 @@ class GenerationRunner(QObject, JobListener):
     @property
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
+
+    @property
+    def similar_error(self) -> str:
+        """Why the cards could not be compared with the notes by meaning ("" if they were)."""
+        return self.similar.error
 
     # --- on the worker ------------------------------------------------------------------------
     def _run(self) -> GenerationOutcome:
@@ -159,22 +175,8 @@ class GenerationRunner(QObject, JobListener):
         for card in cards:
             self._tag(chunk, card)
         self.figures.make_thumbnails(cards)
-        self._mark_similar(cards)
+        self.similar.mark(cards, self._backend)  # on this worker, before the rows are shown
         self.queue.put(lambda: self._emit(lambda: self.chunk.emit(chunk, cards)))
-
-    def _mark_similar(self, cards: List[Card]) -> None:
-        """Compare the chunk's cards with the notes by meaning (on this worker, before the rows
-        are shown); a server that cannot embed costs no card."""
-        if self.similar is None or not cards or self.similar_error:
-            return
-        from ..generator import log
-        from ..generator.errors import FlashcardError, describe
-
-        try:
-            self.similar.mark(cards, self._backend)
-        except FlashcardError as e:
-            self.similar_error = describe(e)
-            log.event("similar cards not checked: %s", type(e).__name__)
 
     def _emit(self, emit: Callable[[], None]) -> None:
         """Emit on the main thread, unless the runner is gone (its dialog was closed)."""

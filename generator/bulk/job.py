@@ -28,7 +28,6 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
-from .. import log
 from .figures import BulkPictures
 from .figures import remove_folder as remove_figures_folder
 from .writer import AddOutcome, Adder, DirectAdder, NoteWriter
@@ -54,7 +53,7 @@ from ..job.reports import ChunkWarning, JobListener, Progress
 from ..job.run import JobOptions, chunk_budget, prepare_job, run_job
 from .journal import ChunkIndex, Journal, chunk_from_json
 from ..notes.add import NoteTarget
-from ..similar.search import SimilarNotes
+from ..similar.search import SimilarCheck, SimilarNotes
 from ..job.topics import Topic, TopicPlan
 
 MODE_ADD = BulkMode.ADD  # add the cards as they come
@@ -162,8 +161,7 @@ class BulkRun(JobListener):
         self.journal = journal
         self.graphics = setup.graphics  # images.figure.Graphics for the pictures of files, or None
         self.pictures: Optional[BulkPictures] = None
-        self.similar = setup.similar  # duplicates by meaning (None = off)
-        self.similar_error = ""  # why they could not be checked, once
+        self.similar = SimilarCheck(setup.similar)  # duplicates by meaning
         self.backend = backend
         self.adder = adder
         self.known = known or set()
@@ -301,22 +299,11 @@ class BulkRun(JobListener):
                 f.state = DONE
 
     # -- results ------------------------------------------------------------------------------
-    def _mark_similar(self, cards: List[Card]) -> None:
-        """Mark the cards similar in meaning to a note; a server that cannot embed costs no
-        card (they are added unmarked, and the reason is kept for the summary)."""
-        if self.similar is None or not cards or self.similar_error:
-            return
-        try:
-            self.similar.mark(cards, self.backend)
-        except FlashcardError as e:
-            self.similar_error = describe(e)
-            log.event("similar cards not checked: %s", type(e).__name__)
-
     def on_answer(self, chunk: Chunk, cards: List[Card]) -> None:
         """A chunk's cards, the moment they are ready (on its worker, in any order): into the
         journal at once, so a crash loses only the requests in flight, not answers waiting
         behind a slower chunk."""
-        self._mark_similar(cards)
+        self.similar.mark(cards, self.backend)
         if self.pictures is not None:
             self.pictures.keep(cards)  # on disk before the journal names them
         self.journal.chunk_done(self._file_of.get(chunk.id, 0), chunk, cards)

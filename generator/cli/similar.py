@@ -9,7 +9,7 @@ from typing import Any, List, Optional
 from ..cards.card import Card
 from ..config import ADDON_DIR, Settings
 from ..errors import FlashcardError, describe
-from ..similar.search import SimilarNotes
+from ..similar.search import SimilarCheck, SimilarNotes
 
 DEFAULT_CACHE_DIR = os.path.join(ADDON_DIR, "user_files", "embeddings")
 
@@ -77,12 +77,9 @@ def start(col: Any, collection_path: str, backend: Any, args: argparse.Namespace
 
 
 def mark(similar: Optional[SimilarNotes], cards: List[Card], quiet: bool) -> None:
-    if similar is None or not cards:
-        return
-    try:
-        n = similar.mark(cards)
-    except FlashcardError as e:
-        err("Similar cards are not checked: " + describe(e).replace("\n", " "))
-        return
-    if n and not quiet:
+    check = SimilarCheck(similar)
+    n = check.mark(cards)
+    if check.error:
+        err("Similar cards are not checked: " + check.error.replace("\n", " "))
+    elif n and not quiet:
         err(f"{n} card(s) similar in meaning to a note")

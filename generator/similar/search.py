@@ -170,6 +170,30 @@ class SimilarNotes:
             return [index.nearest_k(vec, k, exclude) if len(vec) == index.dims else [] for vec in vectors]
 
 
+class SimilarCheck:
+    """What a job does with its cards and the notes by meaning: each batch of cards is marked
+    (``SimilarNotes.mark``), and a server that cannot embed costs no card: the first failure
+    ends the checks for the rest of the job, its reason kept (``error``) for the summary, and
+    the cards go on unmarked. ``similar`` None: the check is off."""
+
+    def __init__(self, similar: Optional[SimilarNotes]) -> None:
+        self.similar = similar
+        self.error = ""  # why the cards could not be checked (after the first failure)
+
+    def mark(self, cards: Sequence[Card], backend: Any = None) -> int:
+        """Mark ``cards`` (through ``backend``, see ``SimilarNotes.mark``); how many were marked."""
+        if self.similar is None or not cards or self.error:
+            return 0
+        from ..errors import FlashcardError, describe
+
+        try:
+            return self.similar.mark(cards, backend)
+        except FlashcardError as e:
+            self.error = describe(e)
+            log.event("similar cards not checked: %s", type(e).__name__)
+            return 0
+
+
 def similar_reason(card: Card) -> str:
     """Why a card is held back, for a skipped-card list or a tooltip."""
     s = card.similar_to
