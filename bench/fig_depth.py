@@ -4,7 +4,7 @@ The goals are the bands tests/engine/test_depth.py asserts for every passage; he
 import statistics
 from typing import Any, Dict, List, Tuple
 
-from test_depth import BANDS, asked, passages
+from labelled_sets import BANDS, asked, passages
 
 from generator.config import Depth
 

@@ -4,7 +4,7 @@ per card. The rewrite pass's extra tokens are figure fig_rewrite's."""
 import time
 from typing import Any, Dict, List, Tuple
 
-from test_checks import evaluate, labelled
+from labelled_sets import evaluate, labelled
 
 FIGURES = [
     ("checks_recall", "Q1. Card checks: recall on defective labelled cards", "", ">= 0.85",
@@ -73,7 +73,7 @@ def rewrite_share(tmp: str) -> Dict[str, Any]:
     from generator.job.chunking import estimate_tokens
     from generator.job.chunk import Chunk
     from generator.job.run import JobOptions, run_job
-    from test_depth import passages
+    from labelled_sets import passages
 
     rows = labelled()
     texts = {}

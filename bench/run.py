@@ -45,7 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TESTS = os.path.join(ROOT, "tests")
 TOOLS = os.path.join(ROOT, "tools")
-for _p in (ROOT, TESTS, os.path.join(TESTS, "engine"), TOOLS):  # fig_depth/fig_quality use engine tests' data helpers
+for _p in (ROOT, TESTS, TOOLS):  # tests/: support modules (labelled_sets, anki_app); tools/: fake_ollama
     if _p not in sys.path:
         sys.path.insert(0, _p)
 

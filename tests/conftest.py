@@ -2,10 +2,11 @@
 
 - Tests are grouped by what they exercise: ``engine/`` (generator/ without Qt), ``cli/`` (the
   command line as a subprocess), ``ui/`` (the dialogs in the real Anki app), ``package/`` (the
-  .ankiaddon built and installed). Support modules stay here at tests/; the fake model server is
-  ``tools/fake_ollama.py`` (bench/ and ``make run DEMO=1`` use it too).
-- On sys.path: the repository root (``import generator``), tests/ and its folders (support
-  modules; tests import helpers from each other, e.g. ``from test_cli import cli``), and tools/.
+  .ankiaddon built and installed). Helpers shared by tests live in support modules here at tests/
+  (``dialogs``, ``cli_run``, ``html_safety``, ``labelled_sets``, ``timing``, ...); a test module
+  never imports another test module. The fake model server is ``tools/fake_ollama.py`` (bench/
+  and ``make run DEMO=1`` use it too).
+- On sys.path: the repository root (``import generator``), tests/ and its folders, and tools/.
 - ``anki_app`` / ``anki_session`` / ``qapp``: the real Anki main window, headless, with the
   add-on installed (tests/anki_app.py). aqt is imported only when a test asks for them.
 - Marker ``app``: a test that starts the real Anki app. Set here for every test using one of those

@@ -1,4 +1,5 @@
-"""Fixtures for engine tests: the fake Ollama server, a backend on it, a fresh collection."""
+"""Fixtures for engine tests: the fake Ollama server, a backend on it, a fresh collection; a
+listener for a job's reports; a Markdown file of numbered facts (``write_md``)."""
 import os
 import shutil
 import tempfile
@@ -53,3 +54,12 @@ def listener(**handlers):
             raise TypeError(f"a job reports no {name!r}")
         setattr(heard, name, handler)
     return heard
+
+
+def write_md(path, sections=4, facts=40, tag="A"):
+    with open(path, "w", encoding="utf-8") as f:
+        for s in range(sections):
+            f.write("# Topic %s%d\n\n" % (tag, s))
+            f.write(" ".join("Fact %s-%d-%d says that item %d weighs %d grams exactly." % (tag, s, k, k, k)
+                             for k in range(facts)) + "\n\n")
+    return str(path)

@@ -1,12 +1,14 @@
 """Small PDFs written byte by byte for the figure tests (nothing large is committed): pages with
 text (Helvetica, one of the standard fonts every reader has), vector drawings, JPEG images
 (DCTDecode, the bytes as given), raw gray/RGB images (FlateDecode, streamed so a declared
-10,000 x 10,000 image costs ~100 KB), and an RC4-encrypted variant (pypdf's writer).
+10,000 x 10,000 image costs ~100 KB), and an RC4-encrypted variant (pypdf's writer). Also the
+images themselves: drawn with Qt (``qt_image``) or a PNG header declaring any size (``png_declaring``).
 
     pdf = PdfMaker()
     pdf.page(text=["Title", "a line"], jpeg=jpeg_bytes, drawing=40)
     data = pdf.build()
 """
+import struct
 import zlib
 from typing import List, Optional, Sequence, Tuple
 
@@ -148,3 +150,14 @@ def slide_deck(pages: int, jpegs: Sequence[bytes], size: Tuple[int, int] = (400,
         pdf.page(text=[f"Slide {n}: the cell cycle, phase {n}", f"- checkpoint {n} guards the phase",
                        "- cyclins rise and fall"], images=[(xid, (120, 60, 552, 400))])
     return pdf.build()
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def png_declaring(width: int, height: int, pixels: bytes = b"\x00\x00") -> bytes:
+    """A grey PNG that declares ``width`` x ``height`` whatever ``pixels`` (its compressed data) holds."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(pixels))
+            + png_chunk(b"IEND", b""))

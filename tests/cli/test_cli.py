@@ -1,28 +1,11 @@
 """The CLI as a script would run it: a real process, the fake server, a real collection file."""
 import json
 import os
-import subprocess
-import sys
 
+from cli_run import cli, collection_notes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEEDS = os.path.join(ROOT, "seeds")
-
-
-def cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
-def collection_notes(path):
-    from anki.collection import Collection
-
-    col = Collection(path)
-    try:
-        return [col.get_note(n) for n in col.find_notes("")], col
-    except Exception:
-        col.close()
-        raise
 
 
 def test_generate_into_collection(server, tmp_path):

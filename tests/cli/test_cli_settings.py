@@ -5,7 +5,7 @@ import json
 import pytest
 
 from fake_ollama import FakeOllama
-from test_cli import cli, collection_notes
+from cli_run import cli, collection_notes
 
 TEXT = "Mitochondria produce most of the cell's ATP through cellular respiration.\n"
 

@@ -9,10 +9,8 @@ import os
 
 import aqt
 from aqt.qt import QPainter, QPoint
+from dialogs import TEXT, action_named, editor_menu, editor_ready, focused_field_point, select_first_field
 
-from test_ui_entry_points import (action_named, editor_menu, editor_ready, focused_field_point,
-                                  select_first_field)
-from test_ui_generate import TEXT
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from engine_fixtures import backend_for
+from engine_fixtures import backend_for, write_md
 from fake_ollama import FakeOllama, Reply, source_text
 from generator.bulk.job import MODE_REVIEW, BulkRun, BulkSpec, RunSetup, prepare, run_headless, start_journal
 from generator.bulk.writer import NoteWriter
@@ -22,15 +22,6 @@ from generator.notes.add import NoteTarget
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TESTS = os.path.join(ROOT, "tests")
 TOOLS = os.path.join(ROOT, "tools")
-
-
-def write_md(path, sections=4, facts=40, tag="A"):
-    with open(path, "w", encoding="utf-8") as f:
-        for s in range(sections):
-            f.write("# Topic %s%d\n\n" % (tag, s))
-            f.write(" ".join("Fact %s-%d-%d says that item %d weighs %d grams exactly." % (tag, s, k, k, k)
-                             for k in range(facts)) + "\n\n")
-    return str(path)
 
 
 def options(**kw):

@@ -11,7 +11,7 @@ from generator.bulk.topics import chunks_of_files, find_topics_in_files
 from generator.job.run import JobOptions, chunk_budget, prepare_job
 from generator.bulk.journal import Journal, unfinished
 from generator.notes.add import NoteTarget
-from test_bulk import write_md
+from engine_fixtures import write_md
 
 FOCUS = "only the weights"
 

@@ -1,15 +1,13 @@
 """The card checks (generator/cards/checks.py): every check with a card that has the defect
 and one that does not, in each listed language; the labelled set's recall and false flags."""
-import json
-import os
 from typing import List
 
 import pytest
 
 from generator.cards.card import Card
 from generator.cards.checks import Check, check_card, check_cards, detect_language, expectation, is_flagged, words
+from labelled_sets import evaluate, labelled
 
-DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "labelled_cards.json")
 
 
 def basic(front: str, back: str, asked: str = "English", kind: str = "basic") -> List[str]:
@@ -116,36 +114,6 @@ def test_reasons_are_sentences_a_user_understands() -> None:
     assert flags
     for flag in flags:
         assert flag.reason[0].isupper() and flag.reason.endswith((".", "!")) and 15 < len(flag.reason) < 160
-
-
-def labelled() -> List[dict]:
-    with open(DATA, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def evaluate(rows: List[dict]) -> dict:
-    """Recall on defective cards (the expected flag is among the card's flags) and the share of
-    good cards that get any flag that is not informational."""
-    found = defective = good = false = 0
-    misses = []
-    for row in rows:
-        card = Card(kind=row["kind"], front=row.get("front", ""), back=row.get("back", ""),
-                    text=row.get("text", ""), extra=row.get("extra", ""))
-        check_cards([card], expectation(row["asked"]))
-        got = {c for c, _ in card.flags}
-        if row["expect"]:
-            defective += 1
-            if set(row["expect"]) <= got:
-                found += 1
-            else:
-                misses.append((row, sorted(got)))
-        else:
-            good += 1
-            if is_flagged(card):
-                false += 1
-                misses.append((row, sorted(got)))
-    return {"recall": found / defective, "false_rate": false / good, "defective": defective, "good": good,
-            "misses": misses}
 
 
 def test_labelled_set_recall_and_false_flags() -> None:

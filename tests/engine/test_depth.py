@@ -1,9 +1,7 @@
 """Depth: the number of cards asked of a text follows its content. The passages in
 tests/data/depth_passages.json (en, de, fr, es; dense and sparse prose, lists, tables) carry
 their facts and key ideas counted by hand; the count asked for lands within a band of them."""
-import json
-import os
-from typing import Dict, List, Tuple
+from typing import List
 
 import pytest
 
@@ -12,25 +10,7 @@ from generator.config import Depth, SelfReview, Settings
 from generator.job.depth import ANSWER_TOKENS_PER_CARD
 from generator.job.run import JobOptions, cards_for_chunk, chunk_budget, run_job
 from generator.job.prompts import user_prompt
-
-DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "depth_passages.json")
-
-# (hand count to compare with, lowest ratio, highest ratio): a ceiling below the hand count
-# would cut the model short; far above it would invite padding.
-BANDS: Dict[Depth, Tuple[str, float, float]] = {
-    Depth.KEY_IDEAS: ("key_ideas", 0.8, 3.0),
-    Depth.EVERY_FACT: ("facts", 0.8, 2.0),
-    Depth.EXHAUSTIVE: ("facts", 1.0, 3.0),
-}
-
-
-def passages() -> List[dict]:
-    with open(DATA, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def asked(text: str, depth: Depth, **kw) -> int:
-    return cards_for_chunk(Chunk(id="p", document="p.txt", text=text), JobOptions(model="m", depth=depth, **kw), 0)
+from labelled_sets import BANDS, asked, passages
 
 
 def test_the_passages_cover_languages_and_shapes() -> None:

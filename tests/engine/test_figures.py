@@ -210,7 +210,7 @@ def test_image_files_are_sources(tmp_path):
 ])
 def test_bad_image_files_are_refused_with_a_message(tmp_path, name, data, error):
     if data is None:
-        from test_images import png_declaring
+        from pdf_maker import png_declaring
 
         data = png_declaring(50_000, 50_000)
     with pytest.raises(error) as e:

@@ -3,7 +3,7 @@ import pytest
 
 from generator.cards.formatting import markdown_inline_to_html, to_field_html
 from generator.cards.sanitize import sanitize_html
-from test_sanitize import CORPUS, assert_safe_html
+from html_safety import CORPUS, assert_safe_html
 from timing import assert_linear
 
 

@@ -3,7 +3,6 @@ and the Qt adapter (ui/pdf_render.py): bombs, damaged files, SVG and other forma
 with a message naming the image; nothing is decoded before it is checked."""
 import struct
 import time
-import zlib
 
 import pytest
 
@@ -20,17 +19,7 @@ from generator.images.safety import (
     png_from_rows,
 )
 from generator.cards.sanitize import html_to_text, sanitize_html
-from pdf_maker import qt_image
-
-
-def chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-
-def png_declaring(width: int, height: int, pixels: bytes = b"\x00\x00") -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(pixels))
-            + chunk(b"IEND", b""))
+from pdf_maker import png_declaring, qt_image
 
 
 GIF_1X1 = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"

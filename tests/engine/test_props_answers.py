@@ -10,7 +10,7 @@ from generator.job.answers import build_cards, parse_json
 from generator.job.chunk import Chunk
 from generator.cards.cloze import CLOZE_RE
 from generator.errors import AnswerError
-from test_sanitize import CORPUS, assert_safe_html
+from html_safety import CORPUS, assert_safe_html
 
 SCALE = float(os.environ.get("HYPOTHESIS_SCALE", "1"))
 CHUNK = Chunk(id="c", document="doc.md", text="Mitochondria produce most of the cell's ATP. "

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from generator.cards.cloze import CLOZE_RE, ensure_cloze, normalize_cloze
 from generator.cards.formatting import _DISPLAY_DOLLAR_RE, _INLINE_DOLLAR_RE, to_field_html
 from generator.cards.sanitize import html_to_text, sanitize_html
-from test_sanitize import CORPUS, assert_safe_html
+from html_safety import CORPUS, assert_safe_html
 
 
 # HYPOTHESIS_SCALE=10 for a long local run.

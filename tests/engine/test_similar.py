@@ -349,7 +349,7 @@ def test_the_bulk_job_skips_similar_cards_unless_asked_not_to(embed_server, col,
 def test_cli_names_the_similar_note_and_skips_it(embed_server, tmp_path):
     from anki.collection import Collection
     from fake_ollama import Reply
-    from test_cli import cli
+    from cli_run import cli
 
     path = str(tmp_path / "collection.anki2")
     col = Collection(path)
@@ -378,7 +378,7 @@ def test_cli_names_the_similar_note_and_skips_it(embed_server, tmp_path):
 
 @pytest.mark.timeout(120)
 def test_cli_without_the_embedding_model_still_adds_the_cards(tmp_path):
-    from test_cli import cli
+    from cli_run import cli
 
     with FakeOllama() as srv:  # no embedding model on this server
         path = str(tmp_path / "collection.anki2")

@@ -13,7 +13,7 @@ from generator.backends import make_backend
 from generator.job.run import JobOptions, plan_chunks, prepare_job, run_job
 from generator.job.topics import TOPIC_TAG, TopicPlan, find_topics, topic_schema
 
-from test_engine_llm import SECTIONS, Spy, document
+from llm_support import SECTIONS, Spy, document
 
 
 def test_the_topic_step_with_the_real_model(llm_config):

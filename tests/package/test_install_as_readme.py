@@ -21,7 +21,8 @@ for _p in (str(HERE), str(ROOT / "tests"), str(ROOT / "tools")):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from test_package import ADDON, PDF_LINES, RESULT, _block_outside_copies, _start, load_tool, pdf_with_text  # noqa: E402
+from installed_addon import (  # noqa: E402
+    ADDON, PDF_LINES, RESULT, block_outside_copies, load_tool, pdf_with_text, start_anki)
 
 DECK = "Lecture::Biology"
 
@@ -38,7 +39,7 @@ def _capture_messages(modules):
 
 def step_install(base: Path, package: Path) -> dict:
     """A fresh Anki: Tools → Add-ons → Install from file… → the package."""
-    harness, app, _started = _start(base)
+    harness, app, _started = start_anki(base)
     import aqt
     import aqt.addons
     import aqt.utils
@@ -70,8 +71,8 @@ def step_install(base: Path, package: Path) -> dict:
 
 def step_generate(base: Path, server_url: str, pdf: Path) -> dict:
     """Anki restarted: Tools → Generate Flashcards… → Open file… → deck → Generate → Add."""
-    _block_outside_copies(base)  # pypdf & co. only from the installed add-on, as in a stock Anki
-    harness, app, _started = _start(base)
+    block_outside_copies(base)  # pypdf & co. only from the installed add-on, as in a stock Anki
+    harness, app, _started = start_anki(base)
     import traceback
 
     import aqt

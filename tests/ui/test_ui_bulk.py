@@ -2,40 +2,11 @@
 server: files of several types and a broken one, cancel and resume, review mode, retry of
 failed sections, server down."""
 import os
-import shutil
 import threading
 import time
 
-import pytest
-
+from dialogs import HTML, MD, TXT, bulk, deck_notes, open_bulk, wait_finished, write  # noqa: F401  (bulk: a fixture)
 from fake_ollama import FakeOllama, Reply, source_text
-
-MD = """# Rivers
-
-## The Nile
-The Nile is the longest river in Africa and flows north into the Mediterranean Sea.
-Its two main branches are called the White Nile and the Blue Nile.
-
-## The Amazon
-The Amazon carries more water than any other river on Earth.
-Its basin covers about seven million square kilometres of South America.
-"""
-
-TXT = """Volcanoes
-
-A volcano is an opening in the crust of a planet through which molten rock escapes.
-Magma that reaches the surface of the Earth is called lava by geologists.
-Shield volcanoes have gentle slopes built from runny basaltic lava flows.
-"""
-
-HTML = """<html><head><title>Cells</title></head><body>
-<h1>Cells</h1>
-<p>The cell membrane controls which substances enter and leave the cell.</p>
-<h2>Organelles</h2>
-<p>Mitochondria release energy from glucose during cellular respiration.</p>
-<p>Ribosomes build proteins from amino acids following instructions in messenger RNA.</p>
-</body></html>
-"""
 
 
 def long_md(sections=30, tag="S"):
@@ -44,40 +15,6 @@ def long_md(sections=30, tag="S"):
             "Statement %s-%d-%d tells that the lake number %d holds %d fish in spring." % (tag, i, k, k, k)
             for k in range(16)))
         for i in range(sections))
-
-
-@pytest.fixture
-def bulk(anki_app):
-    """The add-on's bulk module, with this profile's journals cleared."""
-    mod = anki_app.module("ui.bulk")
-    shutil.rmtree(mod.bulk_folder(), ignore_errors=True)
-    anki_app.module("ui.resume")._offered.clear()
-    yield mod
-    shutil.rmtree(mod.bulk_folder(), ignore_errors=True)
-
-
-def open_bulk(app, bulk, url, deck, **config):
-    app.write_config(url=url, **config)
-    app.tools_action("Bulk Generate from Files…").trigger()
-    dlg = app.wait_for_window(bulk.BulkDialog)
-    app.wait_until(dlg.idle, 10, "the dialog did not settle")
-    dlg.options.deck_chooser.selected_deck_id = app.col.decks.id_for_name(deck)
-    return dlg
-
-
-def write(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
-def deck_notes(col, deck):
-    return col.find_notes('"deck:%s"' % deck)
-
-
-def wait_finished(app, dlg, timeout=30):
-    app.wait_until(lambda: not dlg.busy and dlg.last_result is not None, timeout, "the job did not finish")
-    app.wait_until(dlg.idle, 10)
 
 
 def test_three_file_types_and_a_broken_file(anki_app, bulk, server, tmp_path):

@@ -4,10 +4,10 @@ import json
 import re
 
 from fake_ollama import FakeOllama
-from test_ui_bulk import HTML, MD, TXT, bulk, deck_notes, open_bulk, wait_finished, write  # noqa: F401
+from dialogs import HTML, MD, TXT, bulk, deck_notes, open_bulk, wait_finished, write  # noqa: F401  (bulk: a fixture)
 
-# The texts of test_ui_bulk with every sentence made this test's own, so the cards this test adds
-# are no duplicates of the ones test_ui_bulk adds to the shared collection (and the other way).
+# The bulk texts of dialogs.py with every sentence made this test's own, so the cards this test
+# adds are no duplicates of the ones test_ui_bulk adds to the shared collection (and the other way).
 MD, TXT, HTML = (re.sub(r"(?m)(?:^|(?<=[.!?] )|(?<=<p>))(?=[A-Z])", "Zq ", t) for t in (MD, TXT, HTML))
 
 TOPIC_TAG = "ollama-flashcards::topic::"

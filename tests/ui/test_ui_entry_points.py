@@ -3,83 +3,9 @@ the Bulk entry, and the add-on's Config button — all in the real Anki main win
 import aqt
 from aqt import gui_hooks
 from aqt.qt import QPoint
+from dialogs import (action_named, editor_menu, editor_ready, focused_field_point, free_port, generate,
+                     open_dialog, select_first_field, text_for, wait_for_generate_dialog)
 
-from test_ui_generate import generate, open_dialog, text_for
-
-
-def wait_for_generate_dialog(app):
-    dlg = app.wait_for_window(app.module("ui.generate").GenerateDialog)
-    app.wait_until(dlg.idle, 10)
-    return dlg
-
-
-def editor_ready(app, editor):
-    res = {}
-
-    def ready():
-        editor.web.evalWithCallback(
-            "!!(window.require && require('anki/NoteEditor').instances[0]"
-            " && require('anki/NoteEditor').instances[0].fields.length)",
-            lambda r: res.__setitem__("ready", r))
-        app.pump(0.05)
-        return res.get("ready")
-
-    app.wait_until(ready, 20, "the editor did not load")
-
-
-def select_first_field(app, editor):
-    editor.web.eval("""(async () => {
-        const ne = require("anki/NoteEditor").instances[0];
-        await ne.fields[0].editingArea.focus();
-        document.execCommand("selectAll");
-    })()""")
-    return app.wait_until(lambda: editor.web.selectedText(), 15, "nothing selected")
-
-
-def focused_field_point(app, editor):
-    """Where the focused field's first line of text is, in the web view's pixels."""
-    res = {}
-    editor.web.evalWithCallback("""(() => {
-        let el = document.activeElement;
-        while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
-        if (!el) return null;
-        const r = el.getBoundingClientRect();
-        return [r.left + 12, r.top + 8];
-    })()""", lambda r: res.__setitem__("p", r))
-    app.wait_until(lambda: "p" in res, 15)
-    if not res["p"]:
-        return QPoint(40, 40)
-    zoom = editor.web.zoomFactor()
-    return QPoint(int(res["p"][0] * zoom), int(res["p"][1] * zoom))
-
-
-def editor_menu(app, editor, point=None):
-    """The editor's real context menu: a right click on the web view (Chromium asks for the
-    menu, EditorWebView.contextMenuEvent builds it and runs the hooks)."""
-    from PyQt6.QtTest import QTest
-    from aqt.qt import Qt
-
-    menus = []
-
-    def grab(_webview, menu):
-        menus.append(menu)
-
-    gui_hooks.editor_will_show_context_menu.append(grab)
-    try:
-        target = editor.web.focusProxy() or editor.web
-        QTest.mouseClick(target, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier,
-                         point or QPoint(40, 40))
-        app.wait_until(lambda: menus, 15, "no context menu")
-    finally:
-        gui_hooks.editor_will_show_context_menu.remove(grab)
-    return menus[0]
-
-
-def action_named(menu, text):
-    for action in menu.actions():
-        if action.text() == text:
-            return action
-    raise LookupError("%r not in %r" % (text, [a.text() for a in menu.actions()]))
 
 
 def test_editor_selection_opens_the_dialog_with_the_notes_deck_and_type(anki_app, server):
@@ -249,7 +175,6 @@ def test_config_button_opens_the_settings_dialog(anki_app, server):
 
 
 def test_settings_test_connection_shows_the_error_inline(anki_app):
-    from test_ui_generate import free_port
 
     settings = anki_app.module("ui.settings")
     dlg = settings.SettingsDialog(anki_app.mw)
@@ -284,10 +209,7 @@ def test_new_svelte_editor_selection_too(anki_app, server):
         anki_app.pump(0.1)
         return info.get("r")
 
-    try:
-        anki_app.wait_until(ready, 20)
-    except TimeoutError:
-        pytest.skip("the new editor's page did not load headless")
+    anki_app.wait_until(ready, 20, "the new editor's page did not load")
     # Select text in the page is version-specific here; what matters is our hook's handling:
     web = editor.web
     web.selectedText = lambda: "Mitochondria make most of the ATP of the cell."  # type: ignore

@@ -12,8 +12,7 @@ from aqt.qt import QImage, QMimeData, QPoint, QUrl
 
 from fake_ollama import FakeOllama, Reply
 from pdf_maker import qt_image, slide_deck
-from test_ui_entry_points import action_named, wait_for_generate_dialog
-from test_ui_generate import generate, open_dialog
+from dialogs import action_named, generate, open_dialog, wait_for_generate_dialog
 
 COLORS = ["#d62728", "#2ca02c", "#1f77b4"]
 

@@ -1,31 +1,8 @@
 """The Generate dialog end to end in the real Anki main window (headless), against the fake
 Ollama server (tools/fake_ollama.py): generate, edit, add in one undo step, undo; cancel;
 server down; missing model and pull; failing chunks; closing with unsaved cards."""
-import socket
-
-
+from dialogs import TEXT, free_port, generate, open_dialog, text_for
 from fake_ollama import FakeOllama, Reply
-
-TEXT = """Photosynthesis
-
-Photosynthesis is the process by which green plants turn light energy into chemical energy.
-It takes in carbon dioxide and water and releases oxygen as a by-product.
-
-Chloroplasts are the organelles where photosynthesis happens in plant cells.
-The green pigment chlorophyll absorbs red and blue light most strongly.
-
-The Calvin cycle uses ATP and NADPH to fix carbon dioxide into sugar molecules.
-"""
-
-
-def text_for(label: str) -> str:
-    """TEXT with every sentence made unique to one test (a short token first), so the cards
-    one test adds and keeps are no duplicates in another test sharing the collection."""
-    import re
-    import zlib
-
-    token = "Q%04x" % (zlib.crc32(label.encode()) & 0xFFFF)
-    return re.sub(r"(?m)^(?=[A-Z][a-z]* [A-Za-z])", token + " ", TEXT)
 
 
 def long_text(paragraphs: int = 24) -> str:
@@ -37,30 +14,6 @@ def long_text(paragraphs: int = 24) -> str:
                      "Fishermen catch trout and salmon in the cold clear water of river %d."
                      % (i, i, i, i))
     return "\n\n".join(parts)
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def open_dialog(app, url, **config):
-    config.setdefault("max_cards", 4)  # the short TEXT would give 1 card on "Auto"
-    app.write_config(url=url, **config)
-    app.tools_action("Generate Flashcards…").trigger()
-    dlg = app.wait_for_window(app.module("ui.generate").GenerateDialog)
-    app.wait_until(dlg.idle, 10, "the model list did not load")
-    return dlg
-
-
-def generate(app, dlg, timeout=20):
-    assert dlg.generate_btn.isEnabled()
-    dlg.generate_btn.click()
-    app.wait_until(lambda: dlg.busy or dlg.message.text(), 15)
-    app.wait_until(dlg.idle, timeout, "generation did not finish")
 
 
 def set_deck(app, dlg, name):

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from fake_ollama import Reply
-from test_ui_generate import generate, open_dialog, text_for
+from dialogs import generate, open_dialog, text_for
 
 LAN = "http://192.168.1.5:11434"
 INTERNET = "https://llm.example.com"

@@ -5,7 +5,7 @@ screenshot of flagged cards (docs/review-flagged.png with OF_SCREENSHOTS=1)."""
 import pytest
 
 from fake_ollama import Reply, review_cards
-from test_ui_generate import TEXT, generate, open_dialog
+from dialogs import TEXT, generate, open_dialog
 
 CARDS = [
     {"front": "What does photosynthesis turn light energy into?", "back": "Chemical energy.",

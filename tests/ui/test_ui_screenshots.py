@@ -13,7 +13,7 @@ import contextlib
 import pytest
 
 from fake_ollama import Reply
-from test_ui_generate import TEXT, generate, open_dialog
+from dialogs import TEXT, generate, open_dialog
 
 # What a good model answers for TEXT (the fake server's own cards are made for tests, not looks).
 CARDS = [

@@ -5,7 +5,7 @@ import aqt
 import pytest
 
 from fake_ollama import FakeOllama, Reply
-from test_ui_generate import generate, open_dialog
+from dialogs import generate, open_dialog
 
 EMBED = "all-minilm:latest"
 NOTE = "Which gas do plants take in for photosynthesis?"

@@ -4,7 +4,7 @@ cards), the focus in every request, rows streaming in while the job runs (edited
 deleted rows stay deleted, Add while running)."""
 
 from fake_ollama import FakeOllama, title_of
-from test_ui_generate import free_port, open_dialog, text_for
+from dialogs import TEXT, free_port, open_dialog, text_for
 
 TOPIC_TAG = "ollama-flashcards::topic::"
 
@@ -141,7 +141,7 @@ def test_rows_arrive_while_the_model_writes_and_edits_survive(anki_app):
     dlg.table.set_all_checked(False)
 
 
-# What a good model answers for test_ui_generate.TEXT (the fake server's own answers are made for
+# What a good model answers for dialogs.TEXT (the fake server's own answers are made for
 # tests, not looks): the README's screenshots of the checklist and of rows arriving.
 TOPICS = [
     {"title": "What photosynthesis does", "section": "Photosynthesis", "cards": 2,
@@ -178,7 +178,6 @@ def test_screenshots_of_the_checklist_and_of_rows_arriving(anki_app, server):
     import json
 
     from fake_ollama import Reply
-    from test_ui_generate import TEXT
 
     dlg = open_dialog(anki_app, server.url, max_cards=0)
     anki_app.resize(dlg, 1100, 780)
