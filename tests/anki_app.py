@@ -302,20 +302,65 @@ class AnkiTestApp:
 
     def screenshot(self, widget: Any, name: str) -> Path:
         """Save ``widget.grab()`` as docs/<name>.png (only when OF_SCREENSHOTS=1, so a normal test
-        run does not rewrite committed files) and always under the temp base folder."""
+        run does not rewrite committed files) and always under the temp base folder. Fails unless
+        the file holds the widget as drawn: its size in device pixels, and not one flat colour."""
+        from aqt.qt import QImage
+
         self.pump(0.05)
         out = self.base / "screenshots" / (name + ".png")
         out.parent.mkdir(parents=True, exist_ok=True)
         pixmap = widget.grab()
-        pixmap.save(str(out))
+        ratio = pixmap.devicePixelRatio()
+        size = (round(widget.width() * ratio), round(widget.height() * ratio))
+        assert (pixmap.width(), pixmap.height()) == size, (name, pixmap.size(), size)
+        assert pixmap.save(str(out)), "could not write %s" % out
+        saved = QImage(str(out))
+        assert (saved.width(), saved.height()) == size, (name, saved.size(), size)
+        assert colour_count(saved) >= 3, "%s is blank (%d colours)" % (name, colour_count(saved))
         if os.environ.get("OF_SCREENSHOTS") == "1":
             docs = ADDON_DIR / "docs" / (name + ".png")
             docs.parent.mkdir(parents=True, exist_ok=True)
             pixmap.save(str(docs))
         return out
 
+    def lightness(self, path: Path) -> float:
+        """The mean lightness of a saved screenshot, 0 (black) to 1 (white): a dark theme's
+        window is below one half, a light theme's above."""
+        from aqt.qt import QImage
+
+        return mean_lightness(QImage(str(path)))
+
     def _next_answer(self) -> Any:
         return self.answers.pop(0) if self.answers else self.default_answer
+
+
+def _pixels(image: Any) -> "memoryview":
+    """The image's pixels as 32-bit words (0xAARRGGBB), one per pixel."""
+    from aqt.qt import QImage
+
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    bits = rgb.constBits()
+    bits.setsize(rgb.sizeInBytes())
+    words = memoryview(bytes(bits)).cast("I")
+    per_line = rgb.bytesPerLine() // 4
+    if per_line == rgb.width():
+        return words
+    return memoryview(b"".join(words[y * per_line:y * per_line + rgb.width()].tobytes()
+                               for y in range(rgb.height()))).cast("I")
+
+
+def colour_count(image: Any) -> int:
+    return len(set(_pixels(image)))
+
+
+def mean_lightness(image: Any) -> float:
+    """Mean of (max + min) / 2 of the channels over every 7th pixel, 0 to 1."""
+    total = n = 0
+    for word in _pixels(image)[::7]:
+        r, g, b = (word >> 16) & 255, (word >> 8) & 255, word & 255
+        total += max(r, g, b) + min(r, g, b)
+        n += 1
+    return total / (510 * n) if n else 0.0
 
 
 # --- replacing blocking calls --------------------------------------------------------------------

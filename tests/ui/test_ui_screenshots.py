@@ -58,6 +58,13 @@ def fill_review(app, dlg, server):
     dlg.table.selectRow(0)
 
 
+def rows_shown(app, table):
+    """(front, back) of every row as the review table shows them."""
+    review = app.module("ui.review")
+    return [(table.item(r, review.COL_FRONT).text(), table.item(r, review.COL_BACK).text())
+            for r in range(table.rowCount())]
+
+
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_generate_and_review_screenshots(anki_app, server, dark):
     with theme(anki_app, dark):
@@ -67,10 +74,14 @@ def test_generate_and_review_screenshots(anki_app, server, dark):
         dlg.source.edit.setPlainText(TEXT)
         dlg.options.tags_edit.setText("biology ollama-flashcards")
         anki_app.pump(0.1)
-        anki_app.screenshot(dlg, "generate-dialog" + suffix)
+        shot = anki_app.screenshot(dlg, "generate-dialog" + suffix)
+        assert (anki_app.lightness(shot) < 0.5) is dark  # the theme the file name says
+        assert dlg.generate_btn.isVisible() and dlg.generate_btn.isEnabled()
         fill_review(anki_app, dlg, server)
-        anki_app.screenshot(dlg, "review" + suffix)
-        assert dlg.add_btn.isVisible() and dlg.add_btn.text().startswith("Add ")
+        shot = anki_app.screenshot(dlg, "review" + suffix)
+        assert (anki_app.lightness(shot) < 0.5) is dark
+        assert rows_shown(anki_app, dlg.table) == [(c["front"], c["back"]) for c in CARDS]
+        assert dlg.add_btn.isVisible() and dlg.add_btn.text() == "Add 4 cards"  # the duplicate unchecked
         dlg.table.set_all_checked(False)  # close without asking
 
 
@@ -85,7 +96,9 @@ def test_small_window_stacks_and_keeps_the_buttons(anki_app, server):
     for b in (dlg.generate_btn, dlg.add_btn, dlg.close_btn):
         assert b.isVisible()
         assert dlg.rect().contains(b.geometry().translated(b.parentWidget().mapTo(dlg, b.pos()) - b.pos()))
-    anki_app.screenshot(dlg, "generate-small")
+    shot = anki_app.screenshot(dlg, "generate-small")
+    assert anki_app.lightness(shot) > 0.5  # the light theme
+    assert [front for front, _back in rows_shown(anki_app, dlg.table)] == [c["front"] for c in CARDS]
     anki_app.resize(dlg, 1000, 650)
     anki_app.pump(0.1)
     assert dlg.splitter.orientation() == Qt.Orientation.Horizontal
@@ -100,5 +113,11 @@ def test_settings_screenshots(anki_app, dark):
         anki_app.resize(dlg, 640, 760)
         dlg.show()
         anki_app.pump(0.1)
-        anki_app.screenshot(dlg, "settings" + ("-dark" if dark else ""))
+        shot = anki_app.screenshot(dlg, "settings" + ("-dark" if dark else ""))
+        assert (anki_app.lightness(shot) < 0.5) is dark
+        # the stored settings, as a user reads them on the Server page
+        cfg = anki_app.config()
+        assert dlg.url.text() == cfg["url"] and dlg.model.currentText() == cfg["model"]
+        assert dlg.values()["url"] == cfg["url"]
+        assert dlg.buttons.isVisible() and dlg.test_btn.isVisible()
         dlg.reject()
