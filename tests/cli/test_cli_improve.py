@@ -6,7 +6,7 @@ import pytest
 
 from fake_ollama import Reply
 from history_fixtures import add_basic, card_ids, deck, forget, remember, revlog
-from test_cli import cli
+from cli_run import cli
 
 pytestmark = pytest.mark.timeout(180)
 
