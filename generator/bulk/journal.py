@@ -57,7 +57,8 @@ def card_to_json(card: Card) -> Dict[str, Any]:
         "kind": card.kind, "front": card.front, "back": card.back, "text": card.text,
         "extra": card.extra, "quote": card.quote, "grounded": card.grounded,
         "source": {"document": card.source.document, "location": card.source.location,
-                   "heading_path": list(card.source.heading_path)},
+                   "heading_path": list(card.source.heading_path), "page": card.source.page,
+                   "line": card.source.line, "path": card.source.path},
         "chunk_id": card.chunk_id, "tags": list(card.tags), "topic": card.topic,
         "flags": [list(f) for f in card.flags], "original": dict(card.original),
         "figure": card.figure,
@@ -72,7 +73,8 @@ def card_from_json(d: Dict[str, Any]) -> Card:
         extra=str(d.get("extra") or ""), quote=str(d.get("quote") or ""),
         grounded=bool(d.get("grounded", True)),
         source=SourceRef(str(src.get("document") or ""), str(src.get("location") or ""),
-                         tuple(src.get("heading_path") or ())),
+                         tuple(src.get("heading_path") or ()), _count(src.get("page")),
+                         _count(src.get("line")), str(src.get("path") or "")),
         chunk_id=str(d.get("chunk_id") or ""), tags=list(d.get("tags") or []),
         topic=str(d.get("topic") or ""),
         flags=[(str(f[0]), str(f[1])) for f in d.get("flags") or [] if isinstance(f, list) and len(f) == 2],
@@ -80,6 +82,22 @@ def card_from_json(d: Dict[str, Any]) -> Card:
         similar_to=similar_from_json(d.get("similar_to")),
         figure=_figure_name(d.get("figure")),
     )
+
+
+def _count(value: Any) -> int:
+    """A page or line number as the journal keeps it (0 for anything else)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1 << 31 else 0
+
+
+def _marks(value: Any) -> tuple:
+    """A chunk's marks as the journal keeps them: lists of four numbers, in order of offset."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for m in value[:100_000]:
+        if isinstance(m, list) and len(m) == 4 and all(isinstance(x, int) and x >= 0 for x in m):
+            out.append((m[0], m[1], m[2], m[3]))
+    return tuple(sorted(out))
 
 
 def _figure_name(value: Any) -> str:
@@ -99,13 +117,13 @@ def similar_from_json(d: Any) -> Optional[SimilarNote]:
 def chunk_to_json(chunk: Chunk) -> Dict[str, Any]:
     return {"id": chunk.id, "document": chunk.document, "text": chunk.text,
             "heading_path": list(chunk.heading_path), "location": chunk.location,
-            "index": chunk.index}
+            "index": chunk.index, "marks": [list(m) for m in chunk.marks], "path": chunk.path}
 
 
 def chunk_from_json(d: Dict[str, Any]) -> Chunk:
     return Chunk(id=str(d["id"]), document=str(d.get("document") or ""), text=str(d.get("text") or ""),
                  heading_path=tuple(d.get("heading_path") or ()), location=str(d.get("location") or ""),
-                 index=int(d.get("index") or 0))
+                 index=int(d.get("index") or 0), marks=_marks(d.get("marks")), path=str(d.get("path") or ""))
 
 
 # --- the journal's state, as read back ---------------------------------------------------------

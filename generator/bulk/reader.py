@@ -79,7 +79,8 @@ class Planner:
             planned = self.pictures.chunks_for(path, self.budget) if self.pictures is not None else None
             with open(self._spool(i), "w", encoding="utf-8") as spool:
                 for chunk in planned if planned is not None else \
-                        iter_chunks(iter_blocks_path(path), document_name(path), self.budget):
+                        iter_chunks(iter_blocks_path(path), document_name(path), self.budget,
+                                    os.path.abspath(path)):
                     if self._stop:
                         return
                     spool.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")

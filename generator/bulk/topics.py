@@ -5,6 +5,7 @@ and so into its journal: a resumed job asks for the same topics, with the same f
 
 The topic step holds the chunks' text in memory (the job itself streams it): it is meant for a
 job of some documents, not for a library. Never imports aqt or Qt."""
+import os
 import threading
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -30,7 +31,8 @@ def chunks_of_files(files: Sequence[str], budget: int,
             break
         try:
             before = len(chunks)
-            chunks.extend(iter_chunks(iter_blocks_path(path), document_name(path), budget))
+            chunks.extend(iter_chunks(iter_blocks_path(path), document_name(path), budget,
+                                      os.path.abspath(path)))
             if len(chunks) == before:
                 raise EmptySource("The file has no text to make cards from.")
         except Exception as e:  # any failure is this file's, never the step's

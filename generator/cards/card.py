@@ -15,14 +15,41 @@ class SourceRef:
     document: str  # file name (or "pasted text", "selection", ...)
     location: str = ""  # page/section as the reader knew it
     heading_path: Tuple[str, ...] = ()
+    page: int = 0  # the page the card's sentence is on (PDF, DOCX); 0 = not known
+    line: int = 0  # the line it starts on in a text or Markdown file; 0 = not known
+    path: str = ""  # the file's absolute path, when it was read from a file
+
+    def place(self) -> str:
+        """Where in the document: "p. 12", "line 40", or the reader's own location (an EPUB
+        chapter); "" when nothing is known."""
+        if self.page:
+            return f"p. {self.page}"
+        if self.line and self.path:  # a line of pasted text or a note means nothing to look up
+            return f"line {self.line}"
+        return self.location
 
     def label(self) -> str:
-        parts = [self.document]
+        """The source line of a card: "lecture3.pdf · p. 12 · Glycolysis"."""
+        parts = [self.document, self.place()]
+        if self.location and self.location != parts[1] and not self.location.startswith("page "):
+            if not self.heading_path or self.location != self.heading_path[0]:
+                parts.append(self.location)  # an EPUB chapter beside a page is still news
         if self.heading_path:
             parts.append(" › ".join(self.heading_path))
-        if self.location:
-            parts.append(self.location)
-        return " · ".join(p for p in parts if p)
+        seen = []
+        for p in parts:
+            if p and p not in seen:
+                seen.append(p)
+        return " · ".join(seen)
+
+    def link(self) -> str:
+        """A link that opens the document at this place, where the viewer can: a ``file:`` URL
+        of the file, with ``#page=N`` for a PDF (browsers' PDF viewers and most others go to
+        the page); "" when the card was not made from a file. Built only from the path the
+        add-on read (see ``sanitize.is_source_link`` for the one form allowed)."""
+        from .sanitize import source_link
+
+        return source_link(self.path, self.page) if self.path else ""
 
 
 @dataclass
@@ -77,7 +104,10 @@ class Card:
             "document": self.source.document,
             "location": self.source.location,
             "heading_path": list(self.source.heading_path),
+            "page": self.source.page,
+            "line": self.source.line,
             "label": self.source.label(),
+            "link": self.source.link(),
         }
         d["flags"] = [{"check": check, "reason": reason} for check, reason in self.flags]
         d["rewritten"] = self.rewritten

@@ -16,6 +16,10 @@ Decisions:
   card template's CSS or scripts; Anki adds its own ``cloze`` class at render time).
 * Links keep only absolute ``http``/``https``/``mailto`` URLs and get ``rel="noopener noreferrer"``;
   relative URLs are meaningless in a card. An ``a`` without a usable ``href`` keeps only its text.
+  A ``file:`` link (a card's link to the document it came from) passes only when it is in
+  ``links``, the links the add-on built from a path it read, and has the one form
+  ``source_link`` makes (``is_source_link``): a model can never write one. Clicking a ``file:``
+  link opens the file with the system's default program, so any other would be a way to run one.
 * ``h1``-``h6`` become ``<div><b>…</b></div>`` so headings do not blow up a card's layout;
   other block elements (section, article, dl, ...) become ``div`` so text does not run together;
   ``strike``/``del`` become ``s`` and ``ins`` becomes ``u``.
@@ -29,7 +33,8 @@ from html import escape
 from html.parser import HTMLParser
 from typing import AbstractSet, Dict, FrozenSet, List, Optional, Tuple
 
-__all__ = ["sanitize_html", "html_to_text", "safe_href", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES"]
+__all__ = ["sanitize_html", "html_to_text", "safe_href", "source_link", "is_source_link", "ALLOWED_TAGS",
+           "ALLOWED_ATTRIBUTES"]
 
 ALLOWED_TAGS: FrozenSet[str] = frozenset(
     "b strong i em u s sub sup code pre kbd br p div span ul ol li blockquote hr "
@@ -93,6 +98,34 @@ def safe_href(value: str) -> Optional[str]:
     return url
 
 
+# The one form of a link to a source document: an absolute path, every character but letters,
+# digits and "/._~-" percent-encoded (a Windows drive letter aside), and at most a page number.
+_SOURCE_LINK_RE = re.compile(r"^file:///(?:[A-Za-z]:/)?[A-Za-z0-9%/._~-]{1,4000}(?:#page=[1-9][0-9]{0,5})?$")
+
+
+def source_link(path: str, page: int = 0) -> str:
+    """The ``file:`` URL of the document at ``path`` (absolute), with ``#page=N`` for a PDF page;
+    "" if the path cannot be written in the one safe form."""
+    import os
+    from pathlib import Path
+
+    if not path or not os.path.isabs(path) or _CONTROL_RE.search(path):
+        return ""
+    try:
+        url = Path(path).as_uri()
+    except ValueError:
+        return ""
+    if page and path.lower().endswith(".pdf"):
+        url += "#page=%d" % page
+    return url if is_source_link(url) else ""
+
+
+def is_source_link(url: str) -> bool:
+    """``url`` has the form ``source_link`` makes (nothing that could smuggle a script, a query
+    or another scheme)."""
+    return bool(_SOURCE_LINK_RE.match(url)) and "%00" not in url and "/../" not in url + "/"
+
+
 def _clean_text(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
@@ -100,9 +133,10 @@ def _clean_text(text: str) -> str:
 class _Sanitizer(HTMLParser):
     """Event handler that rebuilds the document from allowed pieces only."""
 
-    def __init__(self, images: AbstractSet[str] = frozenset()) -> None:
+    def __init__(self, images: AbstractSet[str] = frozenset(), links: AbstractSet[str] = frozenset()) -> None:
         super().__init__(convert_charrefs=True)
         self.images = images
+        self.links = links
         self.out: List[str] = []
         # Open output elements: (input tag name, closing html to emit).
         self.stack: List[Tuple[str, str]] = []
@@ -136,6 +170,8 @@ class _Sanitizer(HTMLParser):
         elif tag == "a":
             href = next((v for k, v in attrs if k == "href" and v is not None), None)
             url = safe_href(href) if href is not None else None
+            if href is not None and href in self.links and is_source_link(href):
+                url = href
             if url is not None and not any(name == "a" for name, _ in self.stack):
                 self._open("a", "a", '<a href="%s" rel="noopener noreferrer">' % escape(url), "</a>")
         elif tag in ALLOWED_TAGS:
@@ -221,16 +257,18 @@ class _Sanitizer(HTMLParser):
         return "".join(self.out)
 
 
-def sanitize_html(html: str, images: AbstractSet[str] = frozenset()) -> str:
+def sanitize_html(html: str, images: AbstractSet[str] = frozenset(),
+                  links: AbstractSet[str] = frozenset()) -> str:
     """Return ``html`` reduced to the allow-list: balanced, escaped, idempotent. ``images``:
-    media file names the add-on wrote, which ``<img src>`` may show (nothing else may)."""
+    media file names the add-on wrote, which ``<img src>`` may show (nothing else may);
+    ``links``: ``file:`` links to source documents the add-on built (``source_link``)."""
     if not html:
         return ""
     # Raw control characters never belong in a field, and tokenizers disagree about them
     # (``<script\x00>``): remove them before parsing.
     html = _clean_text(html)
     try:
-        s = _Sanitizer(images)
+        s = _Sanitizer(images, links)
         s.feed(html)
         return s.result()
     except Exception:  # the stdlib parser gave up on some odd construct: keep it all as text

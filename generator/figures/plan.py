@@ -249,7 +249,7 @@ class _Planner:
                                                        "Install PyQt6, or save the picture as a smaller PNG or JPEG."))
             return []
         digest = hashlib.sha1(figure.data).hexdigest()
-        return [Chunk(_chunk_id(doc.name, digest), doc.name, "", (), "", 0, images=(part,))]
+        return [Chunk(_chunk_id(doc.name, digest), doc.name, "", (), "", 0, images=(part,), path=doc.path)]
 
     def pdf(self, doc: Document, figset: FigureSet) -> List[Chunk]:
         pages = figset.pages
@@ -312,7 +312,7 @@ class _Planner:
             return []
         for block in blocks_by_page.get(0, []):  # text the reader could not place on a page
             chunks.extend(replace(c, id=_chunk_id(c.id, "unplaced")) for c in
-                          chunk_document(Document(doc.name, [block]), self.budget))
+                          chunk_document(Document(doc.name, [block], path=doc.path), self.budget))
         return [replace(c, index=i) for i, c in enumerate(chunks)]
 
     def page_chunks(self, doc: Document, page: PageStats, blocks: List[Block],
@@ -328,13 +328,14 @@ class _Planner:
         if tokens <= room:
             first_text, more = text, []
         else:
-            pieces = chunk_document(Document(doc.name, blocks), room)
+            pieces = chunk_document(Document(doc.name, blocks, path=doc.path), room)
             first_text = pieces[0].text if pieces else ""
             more = pieces[1:]
         if not first_text.strip() and not taken:
             return []
+        marks = ((0, page.number, 0, 1 if heading else 0),)
         chunks = [Chunk(_chunk_id(doc.name, location, first_text), doc.name, first_text, heading,
-                        location, 0, images=tuple(taken))]
+                        location, 0, images=tuple(taken), marks=marks, path=doc.path)]
         chunks.extend(replace(c, location=location, heading_path=heading,
                               id=_chunk_id(doc.name, location, c.text, str(i))) for i, c in enumerate(more))
         while rest:  # pictures beyond max_images: a chunk of their own, same page
@@ -342,14 +343,15 @@ class _Planner:
             if not taken:
                 break
             chunks.append(Chunk(_chunk_id(doc.name, location, "pictures", str(len(chunks))), doc.name,
-                                "", heading, location, 0, images=tuple(taken)))
+                                "", heading, location, 0, images=tuple(taken), marks=((0, page.number, 0, 0),),
+                                path=doc.path))
         return chunks
 
     def with_pictures(self, doc: Document, chunks: List[Chunk], figures: List[Figure],
                       renderer: Optional[SharedRenderer] = None,
                       drawn: Sequence[PageStats] = ()) -> List[Chunk]:
         if not chunks:  # no text at all (a note that is only pictures): the pictures alone
-            chunks = [Chunk(_chunk_id(doc.name, "pictures"), doc.name, "", (), "", 0)]
+            chunks = [Chunk(_chunk_id(doc.name, "pictures"), doc.name, "", (), "", 0, path=doc.path)]
         assigned: Dict[int, List[ImagePart]] = {}
         starts = [_page_of(c.location) for c in chunks]
         paged = any(starts)
@@ -385,9 +387,10 @@ class _Planner:
                     break
                 n += 1
                 label = chunk.heading_label()
+                location = taken[0].location or chunk.location
                 out.append(Chunk(_chunk_id(chunk.id, "pictures", str(n)), chunk.document,
-                                 label, chunk.heading_path, taken[0].location or chunk.location,
-                                 0, images=tuple(taken)))
+                                 label, chunk.heading_path, location, 0, images=tuple(taken),
+                                 marks=((0, _page_of(location), 0, 0),), path=chunk.path))
         out = [c for c in out if c.text.strip() or c.images]
         return [replace(c, index=i) for i, c in enumerate(out)]
 

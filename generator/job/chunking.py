@@ -10,7 +10,8 @@ Rules:
 - A block longer than the budget is split by sentences, then by words, and as a very last
   resort (a "word" longer than the budget) by characters.
 - ``heading_path`` holds the headings that enclose everything in the chunk; ``location`` is
-  the location of the chunk's first block; ``id`` is deterministic (sha1 of document name,
+  the location of the chunk's first block; ``marks`` say where each block starts in the text,
+  with its page and line (``Chunk.mark_at``); ``id`` is deterministic (sha1 of document name,
   heading path and text) and unique within the document.
 
 ``estimate_tokens(chunk.text) <= max_tokens`` holds for every chunk.
@@ -19,7 +20,7 @@ import hashlib
 import re
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
-from .chunk import Chunk
+from .chunk import Chunk, Mark
 from ..sources.document import HEADING, LIST_ITEM, Block, Document
 
 _CJK_PATTERN = (
@@ -119,19 +120,22 @@ def _common_prefix(a: Tuple[str, ...], b: Tuple[str, ...]) -> Tuple[str, ...]:
 class _Pending:
     """A closed chunk before it gets its id and index."""
 
-    __slots__ = ("text", "tokens", "path", "location", "top_level")
+    __slots__ = ("text", "tokens", "path", "location", "top_level", "marks")
 
-    def __init__(self, text: str, tokens: int, path: Tuple[str, ...], location: str, top_level: int) -> None:
+    def __init__(self, text: str, tokens: int, path: Tuple[str, ...], location: str, top_level: int,
+                 marks: List[Mark]) -> None:
         self.text = text
         self.tokens = tokens
         self.path = path
         self.location = location
         self.top_level = top_level
+        self.marks = marks
 
 
 class _Builder:
-    def __init__(self, name: str, max_tokens: int) -> None:
+    def __init__(self, name: str, max_tokens: int, file_path: str = "") -> None:
         self.name = name
+        self.file_path = file_path
         self.max = max(1, int(max_tokens))
         # A chunk smaller than this runs on into the next section under the same parent: a
         # request per paragraph-sized section would spend more tokens on the fixed prompt
@@ -139,6 +143,8 @@ class _Builder:
         self.tiny = max(1, min(self.max // 4, 256))
         self.stack: List[Tuple[int, str]] = []
         self.parts: List[str] = []
+        self.length = 0  # characters in parts
+        self.marks: List[Mark] = []
         self.tokens = 0
         self.path: Tuple[str, ...] = ()
         self.location = ""
@@ -158,6 +164,8 @@ class _Builder:
 
     def _open(self, location: str, top_level: int, by_heading: bool = False) -> None:
         self.parts = []
+        self.length = 0
+        self.marks = []
         self.tokens = 0
         self.path = self._stack_path()
         self.location = location
@@ -172,13 +180,18 @@ class _Builder:
         chunk is held back until the next one is known. Returns a chunk ready to emit, if any."""
         if not self.parts:
             return None
-        closed = _Pending("".join(self.parts), self.tokens, self.path, self.location, self.top_level)
+        closed = _Pending("".join(self.parts), self.tokens, self.path, self.location, self.top_level,
+                          self.marks)
         self.parts = []
+        self.length = 0
+        self.marks = []
         self.tokens = 0
         held = self.held
         if held is not None and self.by_heading and closed.tokens < self.tiny \
                 and closed.top_level >= held.top_level \
                 and held.tokens + SEPARATOR_TOKENS + closed.tokens <= self.max:
+            shift = len(held.text) + len(SEPARATOR)
+            held.marks.extend((m[0] + shift, m[1], m[2], m[3]) for m in closed.marks)
             held.text += SEPARATOR + closed.text
             held.tokens += SEPARATOR_TOKENS + closed.tokens
             held.path = _common_prefix(held.path, closed.path)
@@ -198,7 +211,8 @@ class _Builder:
                 digest = hashlib.sha1((key + "\x1d" + str(n)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
             self.repeats[base] = n
         self.seen.add(digest)
-        chunk = Chunk(digest, self.name, text, pending.path, pending.location, self.index)
+        chunk = Chunk(digest, self.name, text, pending.path, pending.location, self.index,
+                      marks=tuple(pending.marks), path=self.file_path)
         self.index += 1
         return chunk
 
@@ -206,11 +220,17 @@ class _Builder:
         extra = SEPARATOR_TOKENS if self.parts else 0
         return self.tokens + extra + tokens <= self.max
 
-    def _append(self, text: str, tokens: int, kind: str) -> None:
+    def _append(self, text: str, tokens: int, block: Block) -> None:
+        kind = block.kind
         if self.parts:
             self.tokens += SEPARATOR_TOKENS
-            text = ("\n" if kind == LIST_ITEM and self.last_kind == LIST_ITEM else SEPARATOR) + text
+            sep = "\n" if kind == LIST_ITEM and self.last_kind == LIST_ITEM else SEPARATOR
+            self.marks.append((self.length + len(sep), block.page, block.line, 1 if kind == HEADING else 0))
+            text = sep + text
+        else:
+            self.marks.append((0, block.page, block.line, 1 if kind == HEADING else 0))
         self.parts.append(text)
+        self.length += len(text)
         self.tokens += tokens
         self.last_kind = kind
 
@@ -230,23 +250,23 @@ class _Builder:
                     self.path = _common_prefix(self.path, self._stack_path())
                 else:  # headings only so far ("Title" then "Chapter 1"): the deeper path
                     self.path = self._stack_path()
-                self._append(text, tokens, HEADING)
+                self._append(text, tokens, block)
                 return
             chunk = self._close()
             if chunk:
                 out.append(chunk)
         self._open(block.location, level, by_heading=True)
         if tokens <= self.max:
-            self._append(text, tokens, HEADING)
+            self._append(text, tokens, block)
         else:
-            self._split(text, block.location, out, HEADING)
+            self._split(text, block, out)
 
     def content(self, block: Block, text: str, tokens: int, out: List[Chunk]) -> None:
         """A paragraph or list item, already rendered (``text``) and estimated (``tokens``)."""
         if not self.parts:
             self._open(block.location, (self.stack[-1][0] + 1) if self.stack else 1)
         if self._room(tokens):
-            self._append(text, tokens, block.kind)
+            self._append(text, tokens, block)
             self.has_content = True
             return
         if tokens <= self.max and self.has_content:
@@ -254,13 +274,14 @@ class _Builder:
             if chunk:
                 out.append(chunk)
             self._open(block.location, (self.stack[-1][0] + 1) if self.stack else 1)
-            self._append(text, tokens, block.kind)
+            self._append(text, tokens, block)
             self.has_content = True
             return
-        self._split(text, block.location, out, block.kind)
+        self._split(text, block, out)
 
-    def _split(self, text: str, location: str, out: List[Chunk], kind: str) -> None:
+    def _split(self, text: str, block: Block, out: List[Chunk]) -> None:
         """Pack an over-long block sentence by sentence, filling the open chunk first."""
+        location = block.location
         start = end = None
         piece_tokens = 0
         for s, e, tokens in _units(text, self.max):
@@ -273,23 +294,28 @@ class _Builder:
                 piece_tokens += tokens
                 continue
             if start is not None:
-                self._commit(text[start:end], piece_tokens, kind)
+                self._commit(text[start:end], piece_tokens, block)
             chunk = self._close()
             if chunk:
                 out.append(chunk)
             self._open(location, (self.stack[-1][0] + 1) if self.stack else 1)
             start, end, piece_tokens = s, e, tokens
         if start is not None:
-            self._commit(text[start:end], piece_tokens, kind)
+            self._commit(text[start:end], piece_tokens, block)
 
-    def _commit(self, piece: str, tokens: int, kind: str) -> None:
+    def _commit(self, piece: str, tokens: int, block: Block) -> None:
+        kind = block.kind
         piece = piece.strip()
         if not piece:
             return
         # ``tokens`` already includes the separator when the chunk was not empty
+        sep = ""
         if self.parts:
-            piece = ("\n" if kind == LIST_ITEM and self.last_kind == LIST_ITEM else SEPARATOR) + piece
+            sep = "\n" if kind == LIST_ITEM and self.last_kind == LIST_ITEM else SEPARATOR
+            piece = sep + piece
+        self.marks.append((self.length + len(sep), block.page, block.line, 1 if kind == HEADING else 0))
         self.parts.append(piece)
+        self.length += len(piece)
         self.tokens += tokens
         self.last_kind = kind
         if kind != HEADING:
@@ -304,9 +330,10 @@ class _Builder:
             self.held = None
 
 
-def iter_chunks(blocks: Iterable[Block], name: str, max_tokens: int) -> Iterator[Chunk]:
-    """Chunks of a stream of blocks, produced as they are ready (bounded memory)."""
-    b = _Builder(name, max_tokens)
+def iter_chunks(blocks: Iterable[Block], name: str, max_tokens: int, path: str = "") -> Iterator[Chunk]:
+    """Chunks of a stream of blocks, produced as they are ready (bounded memory). ``path``: the
+    file they were read from (kept on the chunks, for the cards' link to it)."""
+    b = _Builder(name, max_tokens, path)
     out: List[Chunk] = []
     limit = b.max - SEPARATOR_TOKENS
     for block in blocks:
@@ -328,9 +355,13 @@ def iter_chunks(blocks: Iterable[Block], name: str, max_tokens: int) -> Iterator
             # Fast path: the block fits into the open chunk.
             if parts and b.tokens + tokens <= limit:
                 if kind == LIST_ITEM and b.last_kind == LIST_ITEM:
+                    b.marks.append((b.length + 1, block.page, block.line, 0))
                     parts.append("\n" + text)
+                    b.length += len(text) + 1
                 else:
+                    b.marks.append((b.length + 2, block.page, block.line, 0))
                     parts.append(SEPARATOR + text)
+                    b.length += len(text) + 2
                 b.tokens += tokens + SEPARATOR_TOKENS
                 b.last_kind = kind
                 b.has_content = True
@@ -345,4 +376,4 @@ def iter_chunks(blocks: Iterable[Block], name: str, max_tokens: int) -> Iterator
 
 def chunk_document(doc: Document, max_tokens: int) -> List[Chunk]:
     """All chunks of a document, in document order (``index`` counts from 0)."""
-    return list(iter_chunks(doc.blocks, doc.name, max_tokens))
+    return list(iter_chunks(doc.blocks, doc.name, max_tokens, doc.path))

@@ -206,13 +206,27 @@ def set_duplicates(cards: Sequence[Card], keys: Sequence[str], norms: Sequence[s
         seen.add(norm)
 
 
-def source_tag(document: str) -> str:
-    slug = re.sub(r"[\s\"]+", "_", document.strip()).strip("_:") or "text"
-    return f"{ADDON_TAG}::source::{slug[:80]}"
+def source_tag(document: str, page: int = 0) -> str:
+    """The tag naming a card's document: ``ollama-flashcards::source::lecture3.pdf``, and its page
+    as a child when known (``…::lecture3.pdf::p12``): in the Browser, ``tag:`` of the document
+    finds its cards from every page, and of the page those from that page."""
+    slug = re.sub(r"[\s\"]+", "_", document.strip()).replace("::", "_").strip("_:") or "text"
+    tag = f"{ADDON_TAG}::source::{slug[:80]}"
+    return f"{tag}::p{page}" if page > 0 else tag
 
 
 def source_html(card: Card) -> str:
-    return html.escape(card.source.label()) if card.source.document else ""
+    """The card's source line as HTML: its label, as a link that opens the document at the
+    place (``SourceRef.link``) when it was read from a file; sanitized with that one link."""
+    if not card.source.document:
+        return ""
+    from ..cards.sanitize import sanitize_html
+
+    label = html.escape(card.source.label())
+    link = card.source.link()
+    if not link:
+        return label
+    return sanitize_html(f'<a href="{html.escape(link)}">{label}</a>', links={link})
 
 
 def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) -> None:
@@ -235,7 +249,7 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
             # Cards are clean when the engine makes them; a journal from before, a file name or
             # an edit may still bring a character no note can store (a lone surrogate).
             note[name] = clean_chars(value)
-    all_tags = (list(tags) + list(card.tags) + [source_tag(card.source.document)]
+    all_tags = (list(tags) + list(card.tags) + [source_tag(card.source.document, card.source.page)]
                 + ([UNGROUNDED_TAG] if not card.grounded else [])
                 + ([FLAGGED_TAG] if is_flagged(card) else []))
     note.tags = list(dict.fromkeys(t for t in (clean_chars(str(t)) for t in all_tags) if t))

@@ -16,6 +16,8 @@ class Block:
     text: str  # plain text, whitespace-normalised within the block, no markup
     level: int = 0  # heading level 1..6 (0 for other blocks)
     location: str = ""  # e.g. "page 3", "chapter2.xhtml"; empty when the format has none
+    page: int = 0  # the page it starts on (PDF, DOCX when Word saved its page breaks); 0 = unknown
+    line: int = 0  # the line it starts on, from 1 (plain text and Markdown files); 0 = unknown
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Document:
     figures: Optional["FigureSet"] = None  # its pictures, when read with figures (figures.py)
     # what was not read, for the user (e.g. "page 7 was skipped: ..."); the rest is usable
     warnings: List[str] = field(default_factory=list)
+    path: str = ""  # the file's absolute path when read from a file (the card's link to it)
 
     def text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks)

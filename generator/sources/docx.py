@@ -5,7 +5,9 @@ Paragraph styles "Title" and "Heading N" (also localised ones, found through sty
 outline levels) become headings; numbered or bulleted paragraphs (w:numPr) become list items,
 numbered ones keeping their number; a table of simple cells reads one row per paragraph
 ("cell | cell"). Deleted text of tracked changes, field codes and fallback copies of text
-boxes are skipped.
+boxes are skipped. A block's ``page`` is known when Word saved where it broke the pages
+(``w:lastRenderedPageBreak``); a file without them (written by a program that lays out no
+pages) has none.
 """
 import io
 import re
@@ -200,14 +202,51 @@ def _is_toc(sdt: ET.Element) -> bool:
     return False
 
 
+def _page_breaks(el: ET.Element) -> Tuple[int, int]:
+    """The page breaks Word rendered inside ``el`` (``w:lastRenderedPageBreak``, written where a
+    page ended when the file was last saved): (before any text, after some)."""
+    before = after = 0
+    text = False
+    for child in el.iter():
+        tag = _local(child.tag)
+        if tag == "t":
+            text = text or bool(child.text and child.text.strip())
+        elif tag == "lastRenderedPageBreak":
+            if text:
+                after += 1
+            else:
+                before += 1
+    return before, after
+
+
 class _Reader:
-    def __init__(self, styles: Dict[str, _Style], ordered: Dict[Tuple[str, int], bool]) -> None:
+    def __init__(self, styles: Dict[str, _Style], ordered: Dict[Tuple[str, int], bool],
+                 paged: bool = False) -> None:
         self.styles = styles
         self.ordered = ordered
         self.counters: Dict[str, List[int]] = {}
         self.titled = False  # a Title paragraph came first: headings sit one level below it
+        # The page the next paragraph starts on, when the file says where Word broke its pages
+        # (0 when it does not: a file written by a program that does not lay out pages).
+        self.page = 1 if paged else 0
+
+    def _paged(self, el: ET.Element) -> int:
+        """The page ``el`` starts on (0 = not known); counts the page breaks inside it."""
+        if not self.page:
+            return 0
+        before, after = _page_breaks(el)
+        page = self.page + before
+        self.page = page + after
+        return page
 
     def paragraph(self, p: ET.Element) -> Optional[Block]:
+        block = self._paragraph(p)
+        page = self._paged(p)
+        if block is not None:
+            block.page = page
+        return block
+
+    def _paragraph(self, p: ET.Element) -> Optional[Block]:
         text = _text(p)
         if not text:
             return None
@@ -270,6 +309,7 @@ class _Reader:
             elif tag in ("sdt", "customXml"):
                 rows.extend(r for r in child.iter() if _local(r.tag) == "tr")
         for row in rows:
+            page = self._paged(row)
             cells: List[str] = []
             for cell in row:
                 if _local(cell.tag) != "tc":
@@ -283,7 +323,7 @@ class _Reader:
                 if texts:
                     cells.append(" ".join(texts))
             if cells:
-                yield Block(PARAGRAPH, " | ".join(cells))
+                yield Block(PARAGRAPH, " | ".join(cells), page=page)
 
     def body(self, el: ET.Element) -> Iterator[Block]:
         for child in el:
@@ -323,7 +363,7 @@ def docx_blocks(source: Union[str, bytes], label: str) -> List[Block]:
         ordered = _numbering(_parse(numbering_data, label, "numbering.xml") if numbering_data else None)
         data = z.read(main)
         check_xml(data, label, main)
-        reader = _Reader(styles, ordered)
+        reader = _Reader(styles, ordered, b"lastRenderedPageBreak" in data)
         blocks: List[Block] = []
         try:
             depth = 0

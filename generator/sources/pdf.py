@@ -1,6 +1,7 @@
 """PDF to blocks with pypdf (bundled in the add-on's vendor folder, loaded lazily).
 
-Pages are read one at a time. Each block's location is "page N" (of its first line). Headings
+Pages are read one at a time. Each block's location is "page N" and its ``page`` N (of its
+first line). Headings
 are recognised cheaply from font size (text drawn clearly larger than the page's body text);
 paragraphs end at blank lines or at a short line that ends a sentence; lines starting with a
 bullet or a number are list items; words hyphenated across lines are joined; page numbers and
@@ -266,6 +267,7 @@ class _Paragraphs:
         self.lines: List[str] = []
         self.kind = PARAGRAPH
         self.location = ""
+        self.page = 0
         self.width = 0
 
     def flush(self, out: List[Block]) -> None:
@@ -280,26 +282,29 @@ class _Paragraphs:
         self.lines = []
         text = " ".join(text.split())
         if text:
-            out.append(Block(self.kind, text, 0, self.location))
+            out.append(Block(self.kind, text, 0, self.location, page=self.page))
 
-    def add(self, line: str, location: str, width: int, big: Dict[str, int], out: List[Block]) -> None:
+    def add(self, line: str, location: str, width: int, big: Dict[str, int], out: List[Block],
+            page: int = 0) -> None:
         level = _heading_level(line, big)
         if level:
             self.flush(out)
             text = " ".join(line.split()).rstrip(":").rstrip()
             if text:
-                out.append(Block(HEADING, text, level, location))
+                out.append(Block(HEADING, text, level, location, page=page))
             return
         m = _BULLET.match(line)
         if m:
             self.flush(out)
             self.kind = LIST_ITEM
             self.location = location
+            self.page = page
             self.lines = [(m.group(2) + " " if m.group(2) else "") + m.group(3)]
             return
         if not self.lines:
             self.kind = PARAGRAPH
             self.location = location
+            self.page = page
         self.lines.append(line)
         # A short line that ends a sentence ends the paragraph.
         if line[-1] in _SENTENCE_END and len(line) < 0.75 * width:
@@ -432,7 +437,7 @@ def iter_pdf_blocks(source: Any, label: str, limits: Optional[ReadLimits] = None
                 key = _key(line)
                 if any(key.startswith(start) for start in starts):
                     paragraphs.flush(out)
-            paragraphs.add(line, location, width, big, out)
+            paragraphs.add(line, location, width, big, out, index + 1)
         if out:
             yield from out
             out.clear()

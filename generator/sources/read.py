@@ -556,8 +556,10 @@ def read_path(path: str, max_bytes: Optional[int] = _DEFAULT,
     path = os.fspath(path)
     label = display_name(path)
     got, cap = _limits_for(max_bytes, limits)
-    return call_with_deadline(lambda: _guard(label, lambda: _read_path(path, label, cap, got)),
-                              got.seconds, lambda: _timeout(label, got.seconds))
+    doc = call_with_deadline(lambda: _guard(label, lambda: _read_path(path, label, cap, got)),
+                             got.seconds, lambda: _timeout(label, got.seconds))
+    doc.path = os.path.abspath(path)
+    return doc
 
 
 def _read_path(path: str, label: str, max_bytes: Optional[int],

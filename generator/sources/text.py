@@ -154,14 +154,17 @@ class LineParser:
         self.last_heading_level = 0
         self.front_matter: Optional[List[str]] = [] if markdown else None
         self.started = False
+        self.lineno = 0  # lines read so far (the current line's number, from 1)
+        self.first = 0  # the line the open paragraph or list item started on
+        self.code_first = 0  # the line after the open code fence
 
     # -- output ----------------------------------------------------------------------------
 
-    def _emit(self, out: List[Block], kind: str, text: str, level: int = 0) -> None:
+    def _emit(self, out: List[Block], kind: str, text: str, level: int = 0, line: int = 0) -> None:
         self.blocks_out += 1
         if kind == HEADING:
             self.last_heading_level = level
-        out.append(Block(kind, text, level, self.location))
+        out.append(Block(kind, text, level, self.location, 0, line or self.lineno))
 
     def _flush(self, out: List[Block]) -> None:
         lines = self.lines
@@ -185,14 +188,14 @@ class LineParser:
                 if first == "**" or first == "__":
                     if _BOLD_LINE.match(lines[0]) and len(text) <= 100:
                         level = min(6, self.last_heading_level + 1) if self.last_heading_level else 2
-                        self._emit(out, HEADING, _clean_heading(text) or text, level)
+                        self._emit(out, HEADING, _clean_heading(text) or text, level, self.first)
                         return
             elif _plain_title(text):
                 level = _plain_level(text, self.blocks_out == 0)
-                self._emit(out, HEADING, _clean_heading(text) or text, level)
+                self._emit(out, HEADING, _clean_heading(text) or text, level, self.first)
                 return
         self.blocks_out += 1
-        out.append(Block(kind, text, 0, self.location))
+        out.append(Block(kind, text, 0, self.location, 0, self.first))
 
     def _flush_code(self, out: List[Block]) -> None:
         code = self.code
@@ -203,8 +206,9 @@ class LineParser:
         start = 0
         while start < len(code) and not code[start].strip():
             start += 1
+        first, self.code_first = self.code_first + start, self.lineno + 1
         if start < len(code):
-            self._emit(out, PARAGRAPH, "\n".join(code[start:]))
+            self._emit(out, PARAGRAPH, "\n".join(code[start:]), 0, first)
 
     def _overflow(self, out: List[Block]) -> None:
         """The open paragraph is too long: emit it now; the rest continues as a new block."""
@@ -218,19 +222,26 @@ class LineParser:
         """Consume one line (no trailing newline); append finished blocks to ``out``."""
         self.feed_lines((line,), out)
 
-    def feed_lines(self, lines: Iterable[str], out: List[Block]) -> None:
-        """Consume lines (no trailing newlines); append finished blocks to ``out``."""
+    def feed_lines(self, lines: Iterable[str], out: List[Block], count: int = 1) -> None:
+        """Consume lines (no trailing newlines); append finished blocks to ``out``. ``count``:
+        0 when the lines are read again (a quote's inside, front matter replayed), so that
+        line numbers stay those of the file."""
         it = iter(lines)
         if self.front_matter is not None:
             for line in it:
+                self.lineno += count
                 if not self._front_matter(line, out):
-                    self._line(line, out)
+                    self.lineno -= count
+                    self._line(line, out, count)
                 if self.front_matter is None:
                     break
         special_first = _SPECIAL_FIRST
         item_match = _ITEM.match
-        for line in it:
+        n = self.lineno
+        numbered = enumerate(it, n + 1) if count else ((n, line) for line in it)
+        for n, line in numbered:
             if self.fence is not None:
+                self.lineno = n
                 self._code_line(line, out)
                 continue
             s = line.strip()
@@ -247,6 +258,7 @@ class LineParser:
                 else:
                     c = "special"
             if c == "special":
+                self.lineno = n
                 s0 = s[0]
                 # Fast path for the commonest special line, a list item ("- x", "1. x").
                 if s0 not in "-*_" or s.strip("-*_ \t"):
@@ -264,15 +276,19 @@ class LineParser:
                 self.hard = False
             if "  " in s or "\t" in s:
                 s = " ".join(s.split())
-            self.lines.append(s)
+            lines = self.lines
+            if not lines:
+                self.first = n
+            lines.append(s)
             self.chars += len(s)
             if self.chars > MAX_BLOCK_CHARS:
                 self._overflow(out)
+        self.lineno = n
 
-    def _line(self, line: str, out: List[Block]) -> None:
+    def _line(self, line: str, out: List[Block], count: int = 1) -> None:
         """Process one line normally (front matter handling is over)."""
         self.front_matter = None
-        self.feed_lines((line,), out)
+        self.feed_lines((line,), out, count)
 
     def _code_line(self, line: str, out: List[Block]) -> None:
         fence = self.fence
@@ -282,6 +298,8 @@ class LineParser:
             self.fence = None
             self._flush_code(out)
             return
+        if not self.code:
+            self.code_first = self.lineno
         self.code.append(line.rstrip())
         self.code_chars += len(line)
         if self.code_chars > MAX_BLOCK_CHARS:
@@ -294,6 +312,8 @@ class LineParser:
             self.hard = False
         if "  " in s or "\t" in s:
             s = " ".join(s.split())
+        if not self.lines:
+            self.first = self.lineno
         self.lines.append(s)
         self.chars += len(s)
         if self.chars > MAX_BLOCK_CHARS:
@@ -311,6 +331,7 @@ class LineParser:
             self._flush(out)
         self.kind = LIST_ITEM
         self.hard = False
+        self.first = self.lineno
         self.lines.append(text)
         self.chars = len(text)
 
@@ -348,7 +369,7 @@ class LineParser:
                     text = strip_inline(text)
                 text = _clean_heading(text)
                 if text:
-                    self._emit(out, HEADING, text, 1 if s[0] == "=" else 2)
+                    self._emit(out, HEADING, text, 1 if s[0] == "=" else 2, self.first)
                 return
             if group == "dash":  # "-" or "--" alone is just text
                 self._text_line(s, out)
@@ -367,7 +388,7 @@ class LineParser:
                 self._flush(out)
                 self.kind, self.hard = PARAGRAPH, False
                 return
-            self.feed_lines((inner,), out)
+            self.feed_lines((inner,), out, 0)
             return
         if group == "pipe":
             if not markdown:
@@ -380,6 +401,8 @@ class LineParser:
                 self._flush(out)
                 self.kind = PARAGRAPH
                 self.hard = True
+            if not self.lines:
+                self.first = self.lineno
             self.lines.append(row)
             self.chars += len(row)
             if self.chars > MAX_BLOCK_CHARS:
@@ -411,7 +434,10 @@ class LineParser:
         buf = self.front_matter or []
         self.front_matter = None
         self._flush(out)  # the opening "---" is a rule
+        now = self.lineno
+        self.lineno = now - len(buf) + 1  # the lines after the "---", read again
         self.feed_lines(buf[1:], out)
+        self.lineno = now
 
     def finish(self, out: List[Block]) -> None:
         if self.front_matter:

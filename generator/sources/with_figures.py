@@ -126,13 +126,15 @@ def read_source_path(path: str, mode: FigureMode = FigureMode.AUTO) -> Document:
                 data = f.read(MAX_IMAGE_BYTES + 1)  # check_image refuses more, by its size
         except (OSError, FlashcardError):
             return read_path(path)  # the readers' messages for files that cannot be read
-        return _image_document(data, label, mode)
+        doc = _image_document(data, label, mode)
+        doc.path = os.path.abspath(path)
+        return doc
     kind = _kind_of(head, label) if head else None
     if kind is SourceKind.PDF and mode is not FigureMode.OFF:
         try:
             doc = read_path(path)
         except NoTextLayer as err:
-            doc = Document(label, [])
+            doc = Document(label, [], path=os.path.abspath(path))
             doc.figures = FigureSet(SourceKind.PDF, path, no_text=err)
             return doc
     else:

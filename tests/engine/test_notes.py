@@ -25,7 +25,7 @@ def test_basic_cards_land_with_fields_deck_tags_and_one_undo_step(col):
     note = next(n for n in notes if n["Front"] == cards[0].front)
     assert note.note_type()["originalStockKind"] == 1
     assert note["Back"].startswith("Gradients of the loss<br>")
-    assert "Source: ml notes.txt · Backpropagation › Process · page 2" in note["Back"]
+    assert "Source: ml notes.txt · page 2 · Backpropagation › Process" in note["Back"]
     assert set(note.tags) >= {"ai", "ollama-flashcards", "ollama-flashcards::source::ml_notes.txt"}
     ungrounded = next(n for n in notes if n["Front"] == cards[1].front)
     assert "ollama-flashcards::ungrounded" in ungrounded.tags
@@ -80,7 +80,7 @@ def test_user_note_type_with_field_mapping_and_source_field(col):
     add_cards(col, [basic("photosynthesis", "making sugar from light")], target)
     note = notes_in(col, "Vocab")[0]
     assert note["Word"] == "photosynthesis" and note["Meaning"] == "making sugar from light"
-    assert note["Source"] == "ml notes.txt · Backpropagation › Process · page 2"
+    assert note["Source"] == "ml notes.txt · page 2 · Backpropagation › Process"
     assert note["Example"] == ""
 
 
