@@ -54,9 +54,30 @@ class Reply:
         return Reply(content=json.dumps({"cards": items}), **kw)
 
 
-def source_text(user_message: str) -> str:
+def marked_text(user_message: str) -> str:
+    """The text of a request as sent: each sentence after its marker "[n] "."""
     m = re.search(r"<<<\n(.*)\n>>>", user_message, re.DOTALL)
     return m.group(1) if m else user_message
+
+
+def source_text(user_message: str) -> str:
+    """The text of a request without its sentence markers (the chunk's own text)."""
+    return re.sub(r"\[\d{1,6}\] ", "", marked_text(user_message))
+
+
+def numbered_sentences(user_message: str) -> List[tuple]:
+    """(number, sentence) for every marked sentence of a request's text."""
+    text = marked_text(user_message)
+    out = []
+    for m in re.finditer(r"\[(\d{1,6})\] (.*?)(?=\s*\[\d{1,6}\] |\n|$)", text):
+        out.append((int(m.group(1)), m.group(2).strip()))
+    return out
+
+
+def image_markers(user_message: str) -> List[int]:
+    """The markers of the pictures a request lists ("Images attached, in order: [7] page 1; ...")."""
+    m = re.search(r"Images attached, in order: (.*)", user_message)
+    return [int(x) for x in re.findall(r"\[(\d{1,6})\]", m.group(1))] if m else []
 
 
 def schema_of(body: Dict[str, Any]) -> Dict[str, Any]:
@@ -87,20 +108,22 @@ def sentences_of(text: str) -> List[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.split()) >= 4]
 
 
+def cited_sentences(user: str) -> List[tuple]:
+    """(number, sentence) of the request's sentences a default answer makes something of (four
+    words or more, as a model would)."""
+    return [(n, s) for n, s in numbered_sentences(user) if len(s.split()) >= 4]
+
+
 def title_of(sentence: str) -> str:
     """The topic the default answerers give a sentence: its first three words."""
     return " ".join(sentence.split()[:3]).rstrip(",:;.")
 
 
 def default_topics(user: str) -> Dict[str, Any]:
-    """A topic per sentence of the chunk (at most 8), with a verbatim quote."""
-    m = re.search(r"^Source: .*? — (.*)$", user, re.MULTILINE)
-    section = m.group(1).strip() if m else ""
+    """A topic per sentence of the chunk (at most 8), citing the sentence by its number."""
     topics = []
-    for sentence in sentences_of(source_text(user))[:8]:
-        words = sentence.split()
-        topics.append({"title": title_of(sentence), "section": section, "summary": sentence,
-                       "cards": 1, "quote": " ".join(words[: min(8, len(words))])})
+    for number, sentence in cited_sentences(user)[:8]:
+        topics.append({"n": number, "title": title_of(sentence), "summary": sentence, "cards": 1})
     return {"topics": topics}
 
 
@@ -109,8 +132,10 @@ def wanted_count(user_message: str) -> int:
     return int(m.group(1)) if m else 3
 
 
-def is_review_request(system: str) -> bool:
-    return system.startswith("You review flashcards")  # generator/review_pass.REVIEW_MARK
+def is_review_request(message: str) -> bool:
+    """A rewrite pass's request (generator/job/rewrite.REVIEW_MARK, in its user message after the
+    text)."""
+    return "\nYou review flashcards" in message or message.startswith("You review flashcards")
 
 
 def review_cards(user: str) -> List[Dict[str, Any]]:
@@ -143,18 +168,18 @@ def default_improve(user: str) -> Dict[str, Any]:
 
 def default_cards(system: str, user: str, topics: Optional[List[str]] = None, images: int = 0,
                   figure: bool = False) -> Dict[str, Any]:
-    """Cards made from the chunk's own sentences, so tests can check grounding and fields.
-    With ``topics`` (a request by topic), only sentences on one of them, each card naming it: a
-    sentence is on a topic when the topic is its title_of, or holds one of the topic's words.
-    With pictures (and a schema with "figure"), first one card per picture that asks to show it."""
-    text = source_text(user)
-    sentences = sentences_of(text)
+    """Cards made from the chunk's own sentences, each citing its sentence's number, so tests can
+    check grounding and fields. With ``topics`` (a request by topic), only sentences on one of
+    them, each card naming it: a sentence is on a topic when the topic is its title_of, or holds
+    one of the topic's words. With pictures (and a schema with "figure"), first one card per
+    picture that cites its marker and asks to show it."""
+    sentences = cited_sentences(user)
     cloze = "{{c1::" in system
     cards = []
     on_topic: Dict[str, str] = {}
     if topics is not None:
-        own = {title_of(s) for s in sentences}
-        for sentence in sentences:
+        own = {title_of(s) for _, s in sentences}
+        for _, sentence in sentences:
             words = {w.lower().strip(".,;:") for w in sentence.split()}
             if title_of(sentence) in topics:
                 on_topic[sentence] = title_of(sentence)
@@ -163,31 +188,31 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None, im
                 if title not in own and any(len(w) > 4 and w.lower() in words for w in title.split()):
                     on_topic[sentence] = title
                     break
-        sentences = [s for s in sentences if s in on_topic]
-    for sentence in sentences[: wanted_count(user)]:
+        sentences = [(n, s) for n, s in sentences if s in on_topic]
+    for number, sentence in sentences[: wanted_count(user)]:
         words = sentence.split()
-        quote = " ".join(words[: min(10, len(words))])
         if cloze:
             term = max(WORD.findall(sentence) or [words[-1]], key=len)
-            cards.append({"text": sentence.replace(term, "{{c1::" + term + "}}", 1), "extra": "",
-                          "quote": quote})
+            cards.append({"n": number, "text": sentence.replace(term, "{{c1::" + term + "}}", 1)})
         else:
             topic = " ".join(words[:4 if len(words) >= 8 else 3]).rstrip(",:;")
             front = f"Complete the statement: “{topic} …”"
             if any(c["front"] == front for c in cards):
                 continue  # a model does not write the same question twice
-            cards.append({"front": front, "back": sentence, "quote": quote})
+            cards.append({"n": number, "front": front, "back": sentence})
         if sentence in on_topic:
             cards[-1]["topic"] = on_topic[sentence]
     if figure:
         for card in cards:
             card["figure"] = ""
-        for i in range(images, 0, -1):  # cards about the pictures first
-            cards.insert(0, {"front": f"What does image {i} of “{source_name(user)}” show?",
-                             "back": f"The figure numbered {i}.", "quote": "", "figure": str(i)}
+        markers = image_markers(user) or list(range(1, images + 1))
+        for i in range(min(images, len(markers)), 0, -1):  # cards about the pictures first
+            marker = markers[i - 1]
+            cards.insert(0, {"n": marker, "front": f"What does image {i} of “{source_name(user)}” show?",
+                             "back": f"The figure numbered {i}.", "figure": str(marker)}
                          if not cloze else
-                         {"text": f"Image {i} of “{source_name(user)}” shows {{{{c1::figure {i}}}}}.",
-                          "extra": "", "quote": "", "figure": str(i)})
+                         {"n": marker, "text": f"Image {i} of “{source_name(user)}” shows {{{{c1::figure {i}}}}}.",
+                          "figure": str(marker)})
     return {"cards": cards}
 
 
@@ -605,7 +630,7 @@ class FakeOllama:
                 first_user = next((m for m in messages if m.get("role") == "user"), {})
                 user = text_of(first_user.get("content"))
                 content = reply.content
-                if content is None and is_review_request(system):
+                if content is None and (is_review_request(system) or is_review_request(user)):
                     content = json.dumps(default_review(user))
                 if content is None and is_improve_request(system):
                     content = json.dumps(default_improve(user))

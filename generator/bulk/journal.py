@@ -61,7 +61,7 @@ def card_to_json(card: Card) -> Dict[str, Any]:
                    "line": card.source.line, "path": card.source.path},
         "chunk_id": card.chunk_id, "tags": list(card.tags), "topic": card.topic,
         "flags": [list(f) for f in card.flags], "original": dict(card.original),
-        "figure": card.figure,
+        "figure": card.figure, "sentences": list(card.sentences),
     }
 
 
@@ -81,6 +81,7 @@ def card_from_json(d: Dict[str, Any]) -> Card:
         original={str(k): str(v) for k, v in (d.get("original") or {}).items()},
         similar_to=similar_from_json(d.get("similar_to")),
         figure=_figure_name(d.get("figure")),
+        sentences=[n for n in (d.get("sentences") or [])[:8] if _count(n)],
     )
 
 

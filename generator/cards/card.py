@@ -71,7 +71,7 @@ class Card:
     back: str = ""
     text: str = ""
     extra: str = ""
-    quote: str = ""
+    quote: str = ""  # the text it rests on: its cited sentence(s) (or a quote the model copied)
     grounded: bool = True
     source: SourceRef = field(default_factory=lambda: SourceRef(""))
     chunk_id: str = ""
@@ -79,6 +79,7 @@ class Card:
     tags: List[str] = field(default_factory=list)
     topic: str = ""  # the chosen topic the card belongs to (topics first), "" when none
     figure: str = ""  # media file name of the picture the card shows (vision.attach_figures)
+    sentences: List[int] = field(default_factory=list)  # the numbered sentences it cites (job/sentences.py)
     # (check, reason) pairs from generator/checks.py; see checks.is_flagged.
     flags: List[Tuple[str, str]] = field(default_factory=list)
     # The card the rewrite pass replaced (its fields and "reasons"); empty = not rewritten.

@@ -18,7 +18,7 @@ from ..cards.fields import (
 )
 from .chunk import Chunk
 from ..errors import InvalidAnswer
-from ..cards.grounding import is_grounded, normalise
+from ..cards.grounding import normalise
 from .prompts import PLACEHOLDERS
 
 _THINK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL | re.IGNORECASE)
@@ -159,32 +159,58 @@ class CardMaker:
 
     Every field goes through ``cardtext.field_html`` (bounded, cleaned of what no note can
     store, formatted, sanitized, cut, Anki's markup escaped); a side a reader would see as empty
-    drops the card, and a cloze is judged on its deletions as they are after sanitizing."""
+    drops the card, and a cloze is judged on its deletions as they are after sanitizing. The
+    card is grounded from the sentence number(s) it cites (``citations.Grounder``; an old-style
+    quote is read too), and its source is the place of that sentence."""
 
     def __init__(self, chunk: Chunk, kind: str, with_topic: bool = False) -> None:
+        from .citations import Grounder
+
         self.chunk = chunk
         self.kind = kind
         self.with_topic = with_topic  # keep the item's "topic" (raw; the caller maps it)
-        self.source = SourceRef(chunk.document, chunk.location, chunk.heading_path)
-        self.norm_chunk = normalise(chunk.text)
+        self.grounder = Grounder(chunk)
+        self._norm_chunk: Optional[str] = None
+
+    @property
+    def norm_chunk(self) -> str:
+        if self._norm_chunk is None:
+            self._norm_chunk = normalise(self.chunk.text)
+        return self._norm_chunk
 
     def card(self, item: Dict[str, Any]) -> Optional[Card]:
+        from .citations import citation_value
+
         item = lowered_keys(item)  # looked up once for all its fields
-        quote = pick(item, "quote", item)[:QUOTE_LIMIT]
+        value, key = citation_value(item)
+        cited = self.grounder.citation(value) if key else []
+        quote = "" if cited else pick_quote(item)
         notes: List[str] = []
-        card = Card(kind=self.kind, quote=quote, source=self.source, chunk_id=self.chunk.id,
-                    grounded=is_grounded(quote, self.norm_chunk),
+        card = Card(kind=self.kind, chunk_id=self.chunk.id,
                     topic=pick(item, "topic", item)[:200] if self.with_topic else "",
                     figure=pick(item, "figure", item)[:8] if self.chunk.images else "", warnings=notes)
         if self.kind == CLOZE:
-            return card if self._cloze(card, item, notes) else None
-        front, received = pick_raw(item, "front", item)
-        card.front = field_html(front, FRONT_LIMIT, "front", notes, received)
-        back, received = pick_raw(item, "back", item)
-        card.back = field_html(back, BACK_LIMIT, "back", notes, received)
-        if is_blank(card.front) or is_blank(card.back) or normalise(card.front) == normalise(card.back):
-            return None
+            if not self._cloze(card, item, notes):
+                return None
+        else:
+            front, received = pick_raw(item, "front", item)
+            card.front = field_html(front, FRONT_LIMIT, "front", notes, received)
+            back, received = pick_raw(item, "back", item)
+            card.back = field_html(back, BACK_LIMIT, "back", notes, received)
+            if is_blank(card.front) or is_blank(card.back) or normalise(card.front) == normalise(card.back):
+                return None
+        self.ground(card, cited, quote)
         return card
+
+    def ground(self, card: Card, cited: List[int], quote: str = "") -> None:
+        """Set the card's grounding, sentences, quote and source from what it cited."""
+        found = self.grounder.ground(answer_of(card), cited, quote)
+        card.grounded = found.grounded
+        card.sentences = found.numbers
+        card.quote = (found.quote or quote)[:QUOTE_LIMIT]
+        page, line, path = self.grounder.place(found.numbers)
+        chunk = self.chunk
+        card.source = SourceRef(chunk.document, chunk.location, path, page, line, chunk.path)
 
     @staticmethod
     def _cloze(card: Card, item: Dict[str, Any], notes: List[str]) -> bool:
@@ -212,5 +238,20 @@ class CardMaker:
 
 
 def required_fields(kind: str) -> Tuple[str, ...]:
-    return ("text", "quote") if kind == CLOZE else ("front", "back", "quote")
+    return ("n", "text") if kind == CLOZE else ("n", "front", "back")
+
+
+def pick_quote(item: Dict[str, Any]) -> str:
+    """An old-style quote (the text copied from the source) under our old name or an alias."""
+    return pick(item, "quote", item)[:QUOTE_LIMIT]
+
+
+def answer_of(card: Card) -> str:
+    """What a card's answer says, as plain text: a cloze's deleted terms, else its back."""
+    from ..cards.checks import plain
+    from ..cards.cloze import CLOZE_RE
+
+    if card.kind == CLOZE:
+        return " ".join(m.group(2) for m in CLOZE_RE.finditer(plain(card.text)))
+    return plain(card.back)
 

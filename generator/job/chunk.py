@@ -51,4 +51,4 @@ class Chunk:
         marks = [(m[0] - begin, m[1], m[2], m[3]) for m in inside]
         if before is not None and (not marks or marks[0][0] > 0):
             marks.insert(0, (0, before[1], before[2], 0))
-        return replace(self, text=text, marks=tuple(marks), **changes)  # type: ignore[arg-type]
+        return replace(self, text=text, marks=tuple(marks), **changes)

@@ -254,15 +254,20 @@ def figure_schema(schema: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def images_note(chunk: Chunk, count: int) -> str:
-    labels = [f"{i + 1} = {part.label}" + (f" ({shown(part.caption, 100)})" if part.caption else "")
+    """What the user message says of its pictures: each with its own marker, numbered after the
+    text's last sentence, which a card cites as its "n" and names in "figure" to show it."""
+    from .sentences import numbered
+
+    first = numbered(chunk).image_marker(0)
+    labels = [f"[{first + i}] {part.label}" + (f" ({shown(part.caption, 100)})" if part.caption else "")
               for i, part in enumerate(chunk.images[:count])]
     only = "" if chunk.text.strip() else " There is no text besides the images: they are the material."
     return (
         f"\nImages attached, in order: {'; '.join(labels)}.{only}\n"
-        "Use what the images show (labels, diagrams, tables, formulas) as material too. A card about "
-        'an image that needs the picture to be understood may show it: set "figure" to the image\'s '
-        'number (e.g. "1"); otherwise set "figure" to "". For a card that comes from an image rather '
-        'than the text, "quote" is the words on the image it relies on, or "".'
+        "Use what the images show (labels, diagrams, tables, formulas) as material too. A card that "
+        'comes from an image cites its number as "n". A card about an image that needs the picture '
+        'to be understood may show it: set "figure" to the image\'s number (e.g. '
+        f'"{first}"); otherwise set "figure" to "".'
     )
 
 
@@ -306,6 +311,11 @@ def attach_figure(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Car
     from ..cards.sanitize import sanitize_html
 
     index = _number(card.figure) if prepared else 0
+    if index:
+        from .sentences import numbered
+
+        marker = numbered(chunk).image_of(index, len(prepared))
+        index = marker + 1 if marker >= 0 else index  # the image's marker, or (before) its place
     card.figure = ""
     if 1 <= index <= len(prepared):
         picture = prepared[index - 1]
@@ -320,13 +330,40 @@ def attach_figure(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Car
                 card.front = sanitize_html(card.front + html, images={name})
             card.grounded = True
             location = part.location or chunk.location
-            card.source = SourceRef(card.source.document, location, card.source.heading_path)
+            card.source = SourceRef(card.source.document, location, card.source.heading_path,
+                                    _page_number(location) or card.source.page, 0, card.source.path)
             return card
     parts = chunk.images
     by_page = any(p.kind is PartKind.PAGE for p in parts) or (bool(parts) and not chunk.text.strip())
     if by_page and not card.grounded:
         card.grounded = True  # the page's image is the evidence; the page is the reference
+    cited = _cited_picture(card, chunk, prepared)
+    if cited is not None and cited.part is not None:
+        card.grounded = True  # it cites a picture: the picture is the evidence, its page the place
+        location = cited.part.location or chunk.location
+        card.source = SourceRef(card.source.document, location, card.source.heading_path,
+                                _page_number(location) or card.source.page, 0, card.source.path)
     return card
+
+
+def _cited_picture(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Optional[Prepared]:
+    """The picture whose marker the card cites as its "n", if any."""
+    from .sentences import numbered
+
+    marks = numbered(chunk)
+    for n in card.sentences:
+        i = marks.image_of(n, len(prepared))
+        if i >= 0:
+            return prepared[i]
+    return None
+
+
+_PAGE = re.compile(r"^page (\d{1,6})$")
+
+
+def _page_number(location: str) -> int:
+    m = _PAGE.match(location or "")
+    return int(m.group(1)) if m else 0
 
 
 def attach_figures(cards: List[Card], chunk: Chunk, prepared: Sequence[Prepared]) -> List[Card]:

@@ -3,10 +3,13 @@ from typing import Any, Dict, Tuple
 
 from ..cards.card import CLOZE
 
-# The fields of one card, per kind. Every field is a required string: no $ref, anyOf,
-# nullable types or patterns (they have broken Ollama's grammar conversion).
-BASIC_FIELDS: Tuple[str, ...] = ("front", "back", "quote")
-CLOZE_FIELDS: Tuple[str, ...] = ("text", "extra", "quote")
+# The fields of one card, per kind: "n" is the number of the sentence the card rests on
+# (job/sentences.py), an integer; the others are strings. Every field is required but a cloze's
+# "extra" (most cloze cards have none, and an empty field still costs the model its key): no
+# $ref, anyOf, nullable types or patterns (they have broken Ollama's grammar conversion).
+BASIC_FIELDS: Tuple[str, ...] = ("n", "front", "back")
+CLOZE_FIELDS: Tuple[str, ...] = ("n", "text", "extra")
+OPTIONAL_FIELDS = frozenset({"extra"})
 
 
 def card_fields(kind: str) -> Tuple[str, ...]:
@@ -22,8 +25,8 @@ def answer_schema(kind: str) -> Dict[str, Any]:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "properties": {name: {"type": "string"} for name in fields},
-                    "required": list(fields),
+                    "properties": {name: {"type": "integer" if name == "n" else "string"} for name in fields},
+                    "required": [name for name in fields if name not in OPTIONAL_FIELDS],
                 },
             }
         },

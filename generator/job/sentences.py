@@ -10,8 +10,8 @@ the prompt, the answer's parser and a resumed job all see the same numbers:
   a line of code; other lines (paragraphs) are split into sentences after ``.``, ``!``, ``?``
   (and their CJK forms) when what follows does not start in lower case ("e.g. the" stays whole);
   a piece of fewer than three words joins the next ("Fig. 3 shows ...");
-- in the text as sent, a "- " bullet is replaced by the marker (its line says it is an item);
-  every other unit gets the marker in front.
+- in the text as sent, every unit gets its marker in front (after a list item's bullet), so
+  taking the markers out gives the text back.
 
 ``Numbered.place(n)`` gives a unit's page and line (from ``Chunk.marks``), ``heading_of(n)``
 the heading it stands under within the chunk."""
@@ -21,7 +21,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .chunk import Chunk
 
-__all__ = ["Sentence", "Numbered", "numbered", "parse_citation", "MAX_CITED"]
+__all__ = ["Sentence", "Numbered", "numbered", "parse_citation", "unmarked", "MAX_CITED"]
 
 MAX_CITED = 8  # sentence numbers kept from one card's citation
 _END = re.compile("[.!?][\"'\u201d\u2019)\\]]*\\s+(?=[^a-z\\s])|[\u3002\uff01\uff1f]+\\s*")
@@ -131,6 +131,15 @@ def _split_line(line: str) -> List[Tuple[int, int]]:
     return merged
 
 
+_LITERAL = re.compile(r"\[(\d{1,6})\]")
+
+
+def _own(text: str) -> str:
+    """The text's own words as sent: a bracketed number it has itself (a reference in a paper,
+    "[12]") becomes "(12)", so that it cannot pass for a marker."""
+    return _LITERAL.sub(r"(\1)", text) if "[" in text else text
+
+
 def split(chunk: Chunk) -> Numbered:
     text = chunk.text
     headings = _headings(chunk)
@@ -151,10 +160,10 @@ def split(chunk: Chunk) -> Numbered:
         if whole:
             number = len(sentences) + 1
             bullet = _BULLET.match(stripped)
-            body = stripped[bullet.end():] if bullet else stripped
-            start = begin + (bullet.end() if bullet else 0)
-            sentences.append(Sentence(number, start, line_start + len(raw.rstrip()), body, is_heading))
-            out.append(raw[:lead] + "[%d] " % number + body)
+            cut = bullet.end() if bullet else 0
+            body = stripped[cut:]
+            sentences.append(Sentence(number, begin + cut, line_start + len(raw.rstrip()), body, is_heading))
+            out.append(raw[:lead + cut] + "[%d] " % number + _own(raw[lead + cut:]))
             continue
         parts: List[str] = [raw[:lead]]
         last = 0
@@ -166,9 +175,9 @@ def split(chunk: Chunk) -> Numbered:
             front = len(piece) - len(piece.lstrip())
             sentences.append(Sentence(number, begin + s + front, begin + s + front + len(stripped_piece),
                                       stripped_piece))
-            parts.append(body[last:s + front] + "[%d] " % number)
+            parts.append(_own(body[last:s + front]) + "[%d] " % number)
             last = s + front
-        parts.append(body[last:])
+        parts.append(_own(body[last:]))
         out.append("".join(parts))
     return Numbered(chunk, sentences, "\n".join(out))
 
@@ -225,6 +234,15 @@ def parse_citation(value: object, limit: int) -> List[int]:
     for m in _NUMBERS.finditer(text):
         add(int(m.group()))
     return found
+
+
+_MARKER = re.compile(r"\[\d{1,6}\] ")
+
+
+def unmarked(marked: str) -> str:
+    """The text as sent with its markers taken out: the chunk's own text (but for bracketed
+    numbers of its own, sent in parentheses)."""
+    return _MARKER.sub("", marked)
 
 
 def markers_of(sentences: Sequence[Sentence]) -> int:

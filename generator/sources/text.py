@@ -288,7 +288,10 @@ class LineParser:
     def _line(self, line: str, out: List[Block], count: int = 1) -> None:
         """Process one line normally (front matter handling is over)."""
         self.front_matter = None
-        self.feed_lines((line,), out, count)
+        if count:
+            self.feed_lines((line,), out)
+        else:
+            self.feed_lines((line,), out, count=0)
 
     def _code_line(self, line: str, out: List[Block]) -> None:
         fence = self.fence
@@ -388,7 +391,7 @@ class LineParser:
                 self._flush(out)
                 self.kind, self.hard = PARAGRAPH, False
                 return
-            self.feed_lines((inner,), out, 0)
+            self.feed_lines((inner,), out, count=0)
             return
         if group == "pipe":
             if not markdown:

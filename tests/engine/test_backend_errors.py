@@ -180,7 +180,7 @@ def test_request_shape(server, backend):
     assert body["messages"][0] == {"role": "system", "content": "SYS"}
     assert body["messages"][1] == {"role": "user", "content": "USER"}
     assert body["stream"] is True
-    assert body["format"]["properties"]["cards"]["items"]["required"] == ["text", "extra", "quote"]
+    assert body["format"]["properties"]["cards"]["items"]["required"] == ["n", "text"]
     assert body["options"] == {"temperature": 0.3, "num_ctx": 3072, "num_predict": 700, "seed": 7}
     assert body["keep_alive"] == "3m" and body["think"] is False
 

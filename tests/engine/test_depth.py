@@ -56,7 +56,7 @@ def test_an_explicit_number_of_cards_wins() -> None:
     (Depth.KEY_IDEAS, "key idea"), (Depth.EVERY_FACT, "every distinct fact"), (Depth.EXHAUSTIVE, "every fact and detail"),
 ])
 def test_prompt_asks_one_card_per_fact_of_the_depth_as_a_ceiling(depth: Depth, words: str) -> None:
-    line = user_prompt(Chunk(id="p", document="p.txt", text="x"), 7, "", depth).split("\n")[0]
+    line = user_prompt(Chunk(id="p", document="p.txt", text="x"), 7, "", depth).split("\n")[-1]  # after the text
     assert words in line and "up to 7 cards" in line and "fewer" in line
 
 

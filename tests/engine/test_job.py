@@ -43,10 +43,13 @@ def test_system_prompt_first_and_identical_for_every_chunk(server, backend):
     assert "One fact per card" in system and "yes/no" in system
     for i, b in enumerate(bodies):
         user = b["messages"][1]["content"]
-        assert user.endswith(f"Fact number {i} is that item {i} weighs {i} grams exactly.\n>>>")
-        assert f"Section › Part {i}" in user
+        # the text first (numbered by sentence), what is asked after it
+        assert user.startswith(f"Source: doc.txt — Section › Part {i}\nText:\n<<<\n"
+                               f"[1] Fact number {i} is that item {i} weighs {i} grams exactly.\n>>>\n\n")
+        assert "Write one card for every distinct fact" in user.split(">>>")[1]
         assert b["options"]["num_ctx"] == bodies[0]["options"]["num_ctx"]
-        assert b["format"]["properties"]["cards"]["items"]["required"] == ["front", "back", "quote"]
+        items = b["format"]["properties"]["cards"]["items"]
+        assert items["required"] == ["n", "front", "back"] and items["properties"]["n"] == {"type": "integer"}
 
 
 def test_cards_are_grounded_and_carry_their_source(server, backend):
@@ -219,7 +222,9 @@ def test_cards_copying_the_prompts_format_example_are_dropped(server, backend):
                                 "quote": "verbatim excerpt"}]))
     result = run_job(make_chunks(1), backend, JobOptions(model="llama3.2"))
     assert [c.front for c in result.cards] == ["How much does item 0 weigh?"]
-    assert result.cards[0].grounded is False  # the placeholder quote does not count
+    # the placeholder quote cites nothing; the answer stands in sentence 1, so it rests there
+    card = result.cards[0]
+    assert card.grounded and card.sentences == [1] and card.quote.startswith("Fact number 0 is")
 
 
 def test_a_slow_first_chunk_holds_back_only_a_bounded_window():

@@ -77,7 +77,8 @@ def test_schema_is_flat_and_simple():
     text = json.dumps(schema)
     assert "$ref" not in text and "anyOf" not in text and "pattern" not in text
     items = schema["properties"]["topics"]["items"]
-    assert items["required"] == ["title", "section", "summary", "cards", "quote"]
+    assert items["required"] == ["n", "title", "summary", "cards"]
+    assert items["properties"]["n"] == {"type": "integer"} and items["properties"]["cards"] == {"type": "integer"}
 
 
 # --- finding topics --------------------------------------------------------------------------------
@@ -143,8 +144,10 @@ def test_schema_ignored_prose_fences_and_other_key_names(server, backend):
          "count": "3", "excerpt": "Mitochondria produce most of the cell's ATP"},
         {"topic": "Translation", "about": "Ribosomes make proteins", "number_of_cards": 2.0}]) + "\n```\nEnjoy!"))
     result = find_topics(chunks_of()[:1], backend, OPTIONS)
+    # the old form (a quote) is read; a topic citing nothing is placed where its title stands
     assert [(t.title, t.section, t.cards, t.grounded) for t in result.topics] == [
-        ("ATP synthesis", "Cells", 3, True), ("Translation", "Biology › Cells", 2, False)]
+        ("ATP synthesis", "Cells", 3, True), ("Translation", "Biology › Cells", 2, True)]
+    assert result.topics[1].quote == "Ribosomes translate messenger RNA into proteins."
     assert len(server.chat_bodies()) == 1
 
 

@@ -1,0 +1,200 @@
+"""Grounding from the citation: a card cites the numbered sentence(s) it rests on
+(``sentences``), and is grounded when its answer's names, numbers and terms stand in them
+(``cards.grounding.unsupported``, the one check of an answer against its support).
+
+- The cited sentences support the answer: grounded there.
+- They do not (a wrong number), but a neighbour does with them, or another sentence (or two
+  adjacent ones) of the piece does: grounded there, and the citation is corrected to it (the
+  nearest to what was cited).
+- An answer in the old form (a copied quote instead of a number) is cited where the quote
+  stands, then checked the same way.
+- A citation of a picture's marker: grounded by the picture (its page is the place).
+- Otherwise not grounded ("Not in source"); the citation, if it named real sentences, is kept
+  so the user sees what the model pointed at.
+
+What the user sees is as before: the card's ``quote`` is the text of the sentence(s) it rests on
+(on hover in the review table, in ``--json`` and the journal); ``Card.sentences`` has their
+numbers and the card's source its page or line."""
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .chunk import Chunk
+from ..cards.grounding import answer_terms, is_grounded, missing_terms, normalise, stem
+from .sentences import MAX_CITED, Numbered, numbered, parse_citation
+
+__all__ = ["Grounded", "Grounder", "CITATION_KEYS", "citation_value"]
+
+# Key names models use for the sentence number(s), ours ("n") first.
+CITATION_KEYS: Tuple[str, ...] = ("n", "sentence", "sentences", "source", "sources", "ref", "refs", "cite",
+                                  "cites", "citation", "citations", "s", "src", "number", "sentence_number")
+
+
+def citation_value(item: Dict[str, Any]) -> Tuple[Any, str]:
+    """(the citation the item gives, the key it was under); (None, "") when none. A string is a
+    citation only when it is mostly numbers ("3", "[3, 4]", "sentence 3"): a longer one under
+    "source" or "citation" is an old-style quote, read as such."""
+    for key in CITATION_KEYS:
+        value = item.get(key)
+        if value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float, list, tuple)):
+            return value, key
+        if isinstance(value, str) and _looks_numeric(value):
+            return value, key
+    return None, ""
+
+
+def _looks_numeric(text: str) -> bool:
+    text = text.strip()[:80]
+    if not text or not any(c.isdigit() for c in text):
+        return False
+    letters = sum(1 for c in text if c.isalpha())
+    return letters <= 12 and len(text.split()) <= 6
+
+
+@dataclass
+class Grounded:
+    grounded: bool
+    numbers: List[int]  # the sentences (and picture markers) it rests on, corrected
+    quote: str  # their text
+    by_picture: int = -1  # the picture (index from 0) it cites, or -1
+    corrected: bool = False  # the model cited other sentences (or none)
+
+
+class Grounder:
+    """Grounds answers in one chunk's numbered sentences (reused for all its cards)."""
+
+    def __init__(self, chunk: Chunk, pictures: Optional[int] = None) -> None:
+        self.chunk = chunk
+        self.numbered: Numbered = numbered(chunk)
+        self.pictures = len(chunk.images) if pictures is None else pictures
+        self._padded: Dict[Tuple[int, ...], str] = {}
+        self._norm_chunk: Optional[str] = None
+
+    @property
+    def limit(self) -> int:
+        """The highest number a card may cite (sentences, then pictures)."""
+        return len(self.numbered) + self.pictures
+
+    def citation(self, value: Any) -> List[int]:
+        return parse_citation(value, self.limit)
+
+    def padded(self, numbers: Sequence[int]) -> str:
+        key = tuple(numbers)
+        got = self._padded.get(key)
+        if got is None:
+            got = " " + " ".join(self.numbered.norm(n) for n in numbers) + " "
+            if len(self._padded) < 4096:
+                self._padded[key] = got
+        return got
+
+    def cited_by_quote(self, quote: str) -> List[int]:
+        """The sentences an old-style quote was copied from (none when it is not in the text)."""
+        norm = normalise(quote)
+        if len(norm.split()) < 3:
+            return []
+        hits = [s.number for s in self.numbered.sentences if is_grounded(quote, self.numbered.norm(s.number))]
+        if hits:
+            return hits[:MAX_CITED]
+        # a quote over two sentences
+        for s in self.numbered.sentences[:-1]:
+            pair = (s.number, s.number + 1)
+            if is_grounded(quote, self.padded(pair).strip()):
+                return list(pair)
+        return []
+
+    def ground(self, answer: str, cited: List[int], quote: str = "") -> Grounded:
+        """Where the answer ``answer`` (plain text: a basic card's back, a cloze's deleted terms)
+        stands, given what the card cited (numbers, or an old-style ``quote``)."""
+        count = len(self.numbered)
+        for n in cited:
+            index = self.numbered.image_of(n, self.pictures)
+            if index >= 0:
+                return Grounded(True, [n], "", by_picture=index)
+        text_cited = [n for n in cited if n <= count]
+        if not text_cited and quote:
+            text_cited = self.cited_by_quote(quote)
+        numbers, words = answer_terms(answer)
+        if text_cited and not missing_terms(numbers, words, self.padded(text_cited)):
+            return Grounded(True, text_cited, self.numbered.text_of(text_cited))
+        found = self._search(numbers, words, text_cited)
+        if found:
+            return Grounded(True, found, self.numbered.text_of(found), corrected=True)
+        if not text_cited and quote and not cited:
+            # an old-style quote that is nowhere in the text: as before, "Not in source"
+            return Grounded(False, [], "")
+        return Grounded(False, text_cited, self.numbered.text_of(text_cited), corrected=bool(cited))
+
+    def _search(self, numbers: List[str], words: List[str], near: List[int]) -> List[int]:
+        """The sentence (or two adjacent ones) that holds the answer, nearest to ``near``."""
+        count = len(self.numbered)
+        if not count or (not numbers and not words):
+            return []
+        if near:
+            first, last = min(near), max(near)
+            for pair in ((first - 1, last), (first, last + 1)):
+                if pair[0] >= 1 and pair[1] <= count and pair[1] - pair[0] < MAX_CITED:
+                    span = list(range(pair[0], pair[1] + 1))
+                    if not missing_terms(numbers, words, self.padded(span)):
+                        return span
+        centre = near[0] if near else 1
+        order = sorted(range(1, count + 1), key=lambda n: (abs(n - centre), n))
+        for n in order:
+            if not missing_terms(numbers, words, self.padded((n,))):
+                return [n]
+        for n in order:
+            if n < count and not missing_terms(numbers, words, self.padded((n, n + 1))):
+                return [n, n + 1]
+        return []
+
+    def place(self, numbers: Sequence[int]) -> Tuple[int, int, Tuple[str, ...]]:
+        """(page, line, heading path) of the first cited sentence; the chunk's own when none."""
+        text_numbers = [n for n in numbers if n <= len(self.numbered)]
+        chunk = self.chunk
+        if not text_numbers:
+            return chunk.page(), (chunk.marks[0][2] if chunk.marks else 0), chunk.heading_path
+        first = min(text_numbers)
+        page, line = self.numbered.place(first)
+        return page, line, self.heading_path(first)
+
+    def heading_path(self, n: int) -> Tuple[str, ...]:
+        """The chunk's heading path, made precise by the heading sentence ``n`` stands under."""
+        path = self.chunk.heading_path
+        heading = self.numbered.heading_of(n)
+        if not heading:
+            return path
+        if heading in path:
+            return path[: path.index(heading) + 1]
+        # A chunk's path is what encloses all of it: a heading inside it that is not on the
+        # path stands below the path's end (a sibling of that end would have cut it off).
+        return path + (heading,)
+
+    def ground_topic(self, title: str, cited: List[int], quote: str = "") -> Grounded:
+        """Where a topic is: the sentence it cites and the two after it (a topic spans some
+        sentences) name it, by its numbers and at least half its words; else the first place
+        that does (the citation corrected); else not grounded. A title names a subject rather
+        than stating a fact, so the test is looser than an answer's."""
+        text_cited = [n for n in cited if n <= len(self.numbered)]
+        if not text_cited and quote:
+            text_cited = self.cited_by_quote(quote)
+        numbers, words = answer_terms(title)
+
+        def names(start: int, width: int = 3) -> bool:
+            span = [k for k in range(start, start + width) if k <= len(self.numbered)]
+            padded = self.padded(span)
+            if any(f" {normalise(x)} " not in padded for x in numbers):
+                return False
+            found = sum(1 for w in words if " " + stem(w) in padded)
+            return found * 2 >= len(words) and (found > 0 or not words)
+
+        if text_cited and names(text_cited[0]):
+            first = text_cited[0]
+            return Grounded(True, [first], self.numbered.text_of([first]))
+        if numbers or words:
+            centre = text_cited[0] if text_cited else 1
+            order = sorted(range(1, len(self.numbered) + 1), key=lambda k: (abs(k - centre), k))
+            for width in (1, 3):  # the sentence that names it, else the start of a few that do
+                for n in order:
+                    if names(n, width):
+                        return Grounded(True, [n], self.numbered.text_of([n]), corrected=True)
+        return Grounded(False, text_cited[:1], self.numbered.text_of(text_cited[:1]), corrected=bool(cited))
