@@ -9,6 +9,7 @@ as it is), lazily, in the worker thread that sends the request. ``with_images`` 
 bytes go into the job's ``FigureStore`` under a content-hash name, and the card's first field
 gets ``<img src="name">`` (the sanitizer lets through exactly the names the store holds).
 """
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from enum import Enum
