@@ -59,8 +59,8 @@ DUPLICATE_TEXT = {
              "(case, accents or punctuation differ)."),
     "batch": ("Duplicate in batch", "Another generated card in this list has the same front."),
 }
-UNGROUNDED_TEXT = ("Not in source", "The passage the model quoted for this card was not found "
-                   "in the source: check the card before adding it.")
+UNGROUNDED_TEXT = ("Not in source", "The card's answer was not found in the sentence it cites, nor "
+                   "anywhere else in the source: check the card before adding it.")
 SIMILAR_TIP = ("Note %d asks this in other words (similarity %.2f): “%s”. Check the card to add "
                "it anyway.")
 # The card checks' flags (generator/checks.py) as short marks; the reason is the tooltip.

@@ -38,7 +38,7 @@ def is_grounded(quote: str, normalised_source: str) -> bool:
 # The one check of "names, numbers and terms of the answer are in the sentence it rests on".
 # (Until the card checks have their own unsupported-answer check, this is it; both ask the same.)
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")  # a number of its own, not the 2 of "CO2"
 _TERM_SHARE = 0.6  # of the answer's other content words, at least this share must be there
 
 

@@ -169,25 +169,29 @@ class Grounder:
         # path stands below the path's end (a sibling of that end would have cut it off).
         return path + (heading,)
 
-    def ground_topic(self, title: str, cited: List[int], quote: str = "") -> Grounded:
+    def ground_topic(self, title: str, cited: List[int], quote: str = "", summary: str = "") -> Grounded:
         """Where a topic is: the sentence it cites and the two after it (a topic spans some
-        sentences) name it, by its numbers and at least half its words; else the first place
-        that does (the citation corrected); else not grounded. A title names a subject rather
-        than stating a fact, so the test is looser than an answer's."""
+        sentences) name it (its numbers and at least half its words: a title names a subject
+        rather than stating a fact, so the test is looser than an answer's) or say what its
+        summary says (as an answer is checked); else the first place whose sentence names it
+        (the citation corrected); else not grounded."""
         text_cited = [n for n in cited if n <= len(self.numbered)]
         if not text_cited and quote:
             text_cited = self.cited_by_quote(quote)
         numbers, words = answer_terms(title)
+        said = answer_terms(summary) if summary else ([], [])
 
-        def names(start: int, width: int = 3) -> bool:
+        def names(start: int, width: int = 3, by_summary: bool = False) -> bool:
             span = [k for k in range(start, start + width) if k <= len(self.numbered)]
             padded = self.padded(span)
+            if by_summary and (said[0] or said[1]) and not missing_terms(said[0], said[1], padded):
+                return True
             if any(f" {normalise(x)} " not in padded for x in numbers):
                 return False
             found = sum(1 for w in words if " " + stem(w) in padded)
             return found * 2 >= len(words) and (found > 0 or not words)
 
-        if text_cited and names(text_cited[0]):
+        if text_cited and names(text_cited[0], by_summary=True):
             first = text_cited[0]
             return Grounded(True, [first], self.numbered.text_of([first]))
         if numbers or words:

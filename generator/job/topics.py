@@ -333,14 +333,14 @@ class TopicMaker:
         value, key = citation_value({str(k).lower(): v for k, v in item.items()})
         cited = self.grounder.citation(value) if key else []
         quote = "" if cited else clean(pick(item, "quote"), QUOTE_CHARS)
-        found = self.grounder.ground_topic(title, cited, quote)
+        summary = clean(pick(item, "summary"), SUMMARY_CHARS)
+        found = self.grounder.ground_topic(title, cited, quote, summary)
         n = card_count(pick(item, "cards"))
         section = clean(pick(item, "section"), SECTION_CHARS)  # (asked for no more; some models say it)
         if found.numbers and not section:
             section = " › ".join(self.grounder.heading_path(found.numbers[0]))
         return Topic(title=title, section=section or self.section,
-                     summary=clean(pick(item, "summary"), SUMMARY_CHARS), cards=n,
-                     quote=clean(found.quote or quote, QUOTE_CHARS), grounded=found.grounded,
+                     summary=summary, cards=n, quote=clean(found.quote or quote, QUOTE_CHARS), grounded=found.grounded,
                      chunks=[self.chunk.id], document=self.chunk.document,
                      counts={self.chunk.id: n})
 

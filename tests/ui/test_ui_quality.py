@@ -9,16 +9,17 @@ from dialogs import TEXT, generate, open_dialog
 
 CARDS = [
     {"front": "What does photosynthesis turn light energy into?", "back": "Chemical energy.",
-     "quote": "turn light energy into chemical energy"},
+     "n": 2},
     {"front": "Does chlorophyll absorb red and blue light most strongly?", "back": "Yes.",
-     "quote": "chlorophyll absorbs red and blue light most strongly"},
+     "n": 5},
     {"front": "What does it release as a by-product?", "back": "Oxygen.",
-     "quote": "releases oxygen as a by-product"},
-    {"front": "What does the Calvin cycle do?", "back": "It uses ATP and NADPH, fixes carbon dioxide, "
-     "and makes sugar molecules, which the plant then uses for energy, for growth and for storage in many forms such as starch and cellulose.",
-     "quote": "uses ATP and NADPH to fix carbon dioxide into sugar molecules"},
+     "n": 3},
+    {"front": "What does the Calvin cycle do?", "back": "It uses ATP and NADPH to fix carbon dioxide "
+     "into sugar molecules; the ATP and the NADPH come from the first stage, and the sugar molecules that the cycle "
+     "makes are used by the whole plant.",
+     "n": 6},
     {"front": "In which organelles does photosynthesis happen?", "back": "In the chloroplasts.",
-     "quote": "Chloroplasts are the organelles where photosynthesis happens"},
+     "n": 4},
 ]
 REWRITE = {"front": "Which colours of light does chlorophyll absorb most strongly?", "back": "Red and blue light."}
 

@@ -18,15 +18,15 @@ from dialogs import TEXT, generate, open_dialog
 # What a good model answers for TEXT (the fake server's own cards are made for tests, not looks).
 CARDS = [
     {"front": "What does photosynthesis turn light energy into?", "back": "Chemical energy.",
-     "quote": "turn light energy into chemical energy"},
+     "n": 2},
     {"front": "Which gas do plants release during photosynthesis?",
-     "back": "Oxygen, as a by-product.", "quote": "releases oxygen as a by-product"},
+     "back": "Oxygen, as a by-product.", "n": 3},
     {"front": "In which organelles does photosynthesis happen?", "back": "In the chloroplasts.",
-     "quote": "Chloroplasts are the organelles where photosynthesis happens"},
+     "n": 4},
     {"front": "Which colours of light does chlorophyll absorb most strongly?",
-     "back": "Red and blue light.", "quote": "absorbs red and blue light most strongly"},
+     "back": "Red and blue light.", "n": 5},
     {"front": "What does the Calvin cycle use to fix carbon dioxide?",
-     "back": "ATP and NADPH.", "quote": "uses ATP and NADPH to fix carbon dioxide"},
+     "back": "ATP and NADPH.", "n": 6},
 ]
 
 

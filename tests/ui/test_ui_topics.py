@@ -144,33 +144,26 @@ def test_rows_arrive_while_the_model_writes_and_edits_survive(anki_app):
 # What a good model answers for dialogs.TEXT (the fake server's own answers are made for
 # tests, not looks): the README's screenshots of the checklist and of rows arriving.
 TOPICS = [
-    {"title": "What photosynthesis does", "section": "Photosynthesis", "cards": 2,
-     "summary": "Green plants turn light energy into chemical energy.",
-     "quote": "turn light energy into chemical energy"},
-    {"title": "Inputs and outputs", "section": "Photosynthesis", "cards": 2,
-     "summary": "Carbon dioxide and water in; oxygen out as a by-product.",
-     "quote": "takes in carbon dioxide and water and releases oxygen"},
-    {"title": "Chloroplasts", "section": "Photosynthesis", "cards": 1,
-     "summary": "The organelles where photosynthesis happens.",
-     "quote": "Chloroplasts are the organelles where photosynthesis happens"},
-    {"title": "Chlorophyll and light colours", "section": "Photosynthesis", "cards": 2,
-     "summary": "Chlorophyll absorbs red and blue light most strongly.",
-     "quote": "chlorophyll absorbs red and blue light most strongly"},
-    {"title": "Calvin cycle", "section": "Photosynthesis", "cards": 2,
-     "summary": "Uses ATP and NADPH to fix carbon dioxide into sugar.",
-     "quote": "The Calvin cycle builds glucose in the stroma"},  # not in the text: marked
+    {"n": 2, "title": "What photosynthesis does", "summary": "Green plants turn light energy into chemical energy.",
+     "cards": 2},
+    {"n": 3, "title": "Inputs and outputs", "summary": "Carbon dioxide and water in; oxygen out.", "cards": 2},
+    {"n": 4, "title": "Chloroplasts", "summary": "The organelles where photosynthesis happens.", "cards": 1},
+    {"n": 5, "title": "Chlorophyll and light colours", "summary": "It absorbs red and blue light most strongly.",
+     "cards": 2},
+    {"n": 6, "title": "Photorespiration", "summary": "RuBisCO binds oxygen instead of carbon dioxide.",
+     "cards": 2},  # the text never names it: marked
 ]
 CARDS = [
-    {"front": "What does photosynthesis turn light energy into?", "back": "Chemical energy.",
-     "quote": "turn light energy into chemical energy", "topic": "What photosynthesis does"},
-    {"front": "Which organisms carry out photosynthesis?", "back": "Green plants.",
-     "quote": "green plants turn light energy", "topic": "What photosynthesis does"},
-    {"front": "In which organelles does photosynthesis happen?", "back": "In the chloroplasts.",
-     "quote": "Chloroplasts are the organelles where photosynthesis happens", "topic": "Chloroplasts"},
-    {"front": "Which colours of light does chlorophyll absorb most strongly?", "back": "Red and blue.",
-     "quote": "absorbs red and blue light most strongly", "topic": "Chlorophyll and light colours"},
-    {"front": "What does the Calvin cycle use to fix carbon dioxide?", "back": "ATP and NADPH.",
-     "quote": "uses ATP and NADPH to fix carbon dioxide", "topic": "Calvin cycle"},
+    {"n": 2, "front": "What does photosynthesis turn light energy into?", "back": "Chemical energy.",
+     "topic": "What photosynthesis does"},
+    {"n": 2, "front": "Which organisms carry out photosynthesis?", "back": "Green plants.",
+     "topic": "What photosynthesis does"},
+    {"n": 4, "front": "In which organelles does photosynthesis happen?", "back": "In the chloroplasts.",
+     "topic": "Chloroplasts"},
+    {"n": 5, "front": "Which colours of light does chlorophyll absorb most strongly?", "back": "Red and blue.",
+     "topic": "Chlorophyll and light colours"},
+    {"n": 6, "front": "What does the Calvin cycle use to fix carbon dioxide?", "back": "ATP and NADPH.",
+     "topic": "Photorespiration"},
 ]
 
 
