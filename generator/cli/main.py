@@ -7,7 +7,7 @@ import sys
 import threading
 from typing import Any, List, Optional, Sequence
 
-from . import live as cli_live, similar as cli_similar
+from . import live as cli_live, similar as cli_similar, update as cli_update
 from ..backends import make_backend
 from ..cards.fields import card_label
 from .options import ranged
@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     cli_live.add_arguments(p)
     cli_similar.add_arguments(p)
+    cli_update.add_arguments(p)
     return _with_defaults(p)
 
 
@@ -296,6 +297,8 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
     resizes pictures, asked for only when pictures will be sent (see ``generator.__main__``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.update and cli_update.usage_problem(args):
+        parser.error(cli_update.usage_problem(args))
     if not args.dry_run and not args.collection and not args.topics_only:
         parser.error("--collection is required (or use --dry-run)")
     problems: list = []
@@ -304,6 +307,8 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
         options = command_options(args, cfg)
         mapping = parse_mapping(args.field)
         topics = cli_live.load_topics(args.topics) if args.topics else None
+        if args.update:
+            return cli_update.run(args, cfg, options, lambda opts: note_target(args, cfg, opts, mapping))
         documents = read_documents(args.sources, options.figures, problems, cfg)
     except FlashcardError as e:
         err(said(e))
@@ -339,7 +344,8 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
         with Interrupts(cancel, err):  # Ctrl-C: keep what is done; twice: abort
             result = run_job(chunks, backend, options, live, cancel,
                              asks=plan.ask if plan is not None else None)
-            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
+            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems),
+                              sources_of(args.sources, documents))
     except FlashcardError as e:
         err(said(e))
         return e.exit_code
@@ -354,8 +360,39 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
                 err("The collection was not closed cleanly: %s" % shown(e))
 
 
+def note_target(args: argparse.Namespace, cfg: Settings, options: Any, mapping: dict) -> Any:
+    """Where the notes go and how they are filled, from the options and the settings."""
+    from ..notes.add import NoteTarget
+
+    if args.note_type is None and cfg.note_type:  # the user's own type, as set in Anki
+        mapping = dict(cfg.field_mapping, **mapping)
+    return NoteTarget(
+        deck=args.deck or cfg.deck,
+        kind=options.kind,
+        notetype=args.note_type if args.note_type is not None else cfg.note_type,
+        field_mapping=mapping,
+        tags=list(args.tags if args.tags is not None else cfg.tags),
+        topic_subdecks=args.topic_subdecks,
+    )
+
+
+def sources_of(paths: Sequence[str], documents: Sequence[Any]) -> List[Any]:
+    """(absolute path, document) of the documents read from files (not standard input)."""
+    from ..sources.read import display_name
+
+    left = [p for p in paths if p != "-"]
+    out = []
+    for doc in documents:
+        for path in left:
+            if display_name(path) == doc.name:
+                out.append((os.path.abspath(path), doc))
+                left.remove(path)
+                break
+    return out
+
+
 def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result: Any,
-               figure_plan: Any, similar: Any, problems: bool) -> int:
+               figure_plan: Any, similar: Any, problems: bool, sources: Sequence[Any] = ()) -> int:
     """After the job (finished or cancelled): report, add (or print) the cards, the exit code."""
     for failure in result.failures:
         where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
@@ -394,6 +431,7 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
             err(f"The {len(result.cards)} card(s) are printed on stdout as JSON.")
             return EXIT_WRITE
         added = len(outcome.note_ids)
+        cli_update.record_sources(col, sources, outcome.added, figure_plan.chunks, target)
         for card, why in outcome.skipped:
             err(f"skipped: {card_label(card)!r}: {shown(why)}")
     if args.json:
