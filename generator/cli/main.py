@@ -310,6 +310,7 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
         if args.update:
             return cli_update.run(args, cfg, options, lambda opts: note_target(args, cfg, opts, mapping))
         documents = read_documents(args.sources, options.figures, problems, cfg)
+        args.files_read = sources_of(args.sources, documents)  # recorded with their notes
     except FlashcardError as e:
         err(said(e))
         return EXIT_USAGE
@@ -344,8 +345,7 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
         with Interrupts(cancel, err):  # Ctrl-C: keep what is done; twice: abort
             result = run_job(chunks, backend, options, live, cancel,
                              asks=plan.ask if plan is not None else None)
-            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems),
-                              sources_of(args.sources, documents))
+            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
     except FlashcardError as e:
         err(said(e))
         return e.exit_code
@@ -358,22 +358,6 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
                 col.close()
             except Exception as e:  # a full disk may fail the close too; the file stays intact
                 err("The collection was not closed cleanly: %s" % shown(e))
-
-
-def note_target(args: argparse.Namespace, cfg: Settings, options: Any, mapping: dict) -> Any:
-    """Where the notes go and how they are filled, from the options and the settings."""
-    from ..notes.add import NoteTarget
-
-    if args.note_type is None and cfg.note_type:  # the user's own type, as set in Anki
-        mapping = dict(cfg.field_mapping, **mapping)
-    return NoteTarget(
-        deck=args.deck or cfg.deck,
-        kind=options.kind,
-        notetype=args.note_type if args.note_type is not None else cfg.note_type,
-        field_mapping=mapping,
-        tags=list(args.tags if args.tags is not None else cfg.tags),
-        topic_subdecks=args.topic_subdecks,
-    )
 
 
 def sources_of(paths: Sequence[str], documents: Sequence[Any]) -> List[Any]:
@@ -392,7 +376,7 @@ def sources_of(paths: Sequence[str], documents: Sequence[Any]) -> List[Any]:
 
 
 def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result: Any,
-               figure_plan: Any, similar: Any, problems: bool, sources: Sequence[Any] = ()) -> int:
+               figure_plan: Any, similar: Any, problems: bool) -> int:
     """After the job (finished or cancelled): report, add (or print) the cards, the exit code."""
     for failure in result.failures:
         where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
@@ -431,7 +415,8 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
             err(f"The {len(result.cards)} card(s) are printed on stdout as JSON.")
             return EXIT_WRITE
         added = len(outcome.note_ids)
-        cli_update.record_sources(col, sources, outcome.added, figure_plan.chunks, target)
+        cli_update.record_sources(col, getattr(args, "files_read", ()), outcome.added, figure_plan.chunks,
+                                  target)
         for card, why in outcome.skipped:
             err(f"skipped: {card_label(card)!r}: {shown(why)}")
     if args.json:

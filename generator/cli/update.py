@@ -7,7 +7,8 @@ import argparse
 import os
 import sys
 import threading
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, List
 
 from ..config import ADDON_DIR, Settings
 from ..errors import FlashcardError, describe
@@ -76,89 +77,114 @@ def add_counts(total: Dict[str, int], counts: Dict[str, int]) -> None:
         total[key] = total.get(key, 0) + value
 
 
+@dataclass
+class _Update:
+    """What every document's update shares."""
+
+    args: argparse.Namespace
+    col: Any
+    backend: Any
+    options: Any
+    target: Any
+    folder: str
+    embed: Any
+    cancel: threading.Event = field(default_factory=threading.Event)
+    entries: List[Dict[str, Any]] = field(default_factory=list)
+    total: Dict[str, int] = field(default_factory=dict)
+    partial: bool = False
+    stopped: bool = False  # the server is gone or Ctrl-C: the next documents are not tried
+
+
+def _not_applied(u: _Update, name: str, generated: Any) -> None:
+    """A document whose changed parts did not all get an answer is left as it is: the notes of
+    a part without an answer would be taken for removed."""
+    u.partial = True
+    result = generated.result
+    for failure in result.failures:
+        where = failure.chunk.heading_label() or f"part {failure.chunk.index + 1}"
+        err(f"failed: {shown(name, 120)} · {shown(where, 120)}: "
+            f"{shown(failure.message, 1000, keep_newlines=True)}")
+    err(f"{shown(name, 120)} was not updated: not every changed part has its answer. "
+        "Run the same --update again: the answers so far are kept and not asked again.")
+    generated.close()
+    u.stopped = result.fatal is not None or result.cancelled
+
+
+def _one(u: _Update, path: str, doc: Any) -> None:
+    from ..update.apply import apply_update, planned_counts, propose
+    from ..update.match import plain
+    from ..update.plan import plan_update
+    from ..update.run import generate
+    from . import live as cli_live
+    from .run import Interrupts
+
+    args = u.args
+    plan = plan_update(u.col, path, doc)
+    counts = plan.counts()
+    known = "recorded" if plan.record is not None else "not recorded before: every part is new"
+    if not args.quiet:
+        err(f"{shown(doc.name, 120)} ({known}): {counts['unchanged']} part(s) unchanged, "
+            f"{counts['changed']} changed, {counts['new']} new, {counts['removed']} removed; "
+            f"{len(plan.sent_units())} to send")
+    with Interrupts(u.cancel, err):
+        generated = generate(plan, u.backend, u.options, u.folder,
+                             cli_live.LivePrinter(args.jsonl, args.quiet, 0, None), u.cancel)
+    if generated.reused and not args.quiet:
+        err(f"{generated.reused} answer(s) kept from an update that did not finish")
+    if not generated.complete:
+        _not_applied(u, doc.name, generated)
+        return
+    proposal = propose(u.col, plan, generated.cards, generated.chunks, u.target, u.embed)
+    u.entries.extend(entry.to_json(doc.name) for entry in proposal.entries)
+    for entry in proposal.entries:
+        if entry.action == "kept-edit" and not args.quiet:
+            err(f"kept your edit of note {entry.note_id}; the source now says: "
+                f"{shown(' / '.join(plain(v) for v in entry.new.values() if plain(v)), 300)}")
+    if args.dry_run:
+        add_counts(u.total, planned_counts(proposal))
+        generated.close()  # the answers stay for the real run
+        return
+    outcome = apply_update(u.col, proposal, suspend_removed=args.suspend_removed,
+                           skip_duplicates=not args.keep_duplicates)
+    generated.finish()
+    for card, why in outcome.skipped:
+        err(f"not added: {shown(card.key_text(), 80)!r}: {shown(why)}")
+    add_counts(u.total, outcome.counts)
+
+
 def run(args: argparse.Namespace, cfg: Settings, options: Any, target_of: Any) -> int:
     """The whole ``--update`` (after the options were checked); ``target_of(options)`` makes the
     note target as a normal run does."""
     from ..backends import make_backend
     from ..job.run import prepare_job
     from ..notes.add import open_collection
-    from ..update.apply import apply_update, planned_counts, propose, summary
-    from ..update.plan import plan_update
-    from ..update.run import generate, journal_folder, read_document
-    from . import live as cli_live
-    from .run import Interrupts, json_text, write_stdout
+    from ..update.apply import summary
+    from ..update.run import journal_folder, read_document
+    from .run import json_text, write_stdout
+    from .similar import embed_model
 
-    documents = []
     try:
-        for path in args.sources:
-            documents.append((os.path.abspath(path), read_document(path, cfg)))
+        documents = [(os.path.abspath(path), read_document(path, cfg)) for path in args.sources]
     except FlashcardError as e:
         err(said(e))
         return EXIT_USAGE
     col = None
     backend = make_backend(cfg)
-    partial = False
-    entries: List[Dict[str, Any]] = []
-    total: Dict[str, int] = {}
     try:
         col = open_collection(args.collection)
         options = prepare_job(backend, options)
-        target = target_of(options)
-        folder = journal_folder(args.journal_dir or DEFAULT_JOURNAL_DIR, args.collection)
-        from .similar import embed_model
-
-        embed = embedder(backend, embed_model(args, cfg))
-        cancel = threading.Event()
+        u = _Update(args, col, backend, options, target_of(options),
+                    journal_folder(args.journal_dir or DEFAULT_JOURNAL_DIR, args.collection),
+                    embedder(backend, embed_model(args, cfg)))
         for path, doc in documents:
-            plan = plan_update(col, path, doc)
-            counts = plan.counts()
-            sent = plan.sent_units()
-            known = "recorded" if plan.record is not None else "not recorded before: every part is new"
-            if not args.quiet:
-                err(f"{shown(doc.name, 120)} ({known}): {counts['unchanged']} part(s) unchanged, "
-                    f"{counts['changed']} changed, {counts['new']} new, {counts['removed']} removed; "
-                    f"{len(sent)} to send")
-            listener = cli_live.LivePrinter(args.jsonl, args.quiet, 0, None)
-            with Interrupts(cancel, err):
-                generated = generate(plan, backend, options, folder, listener, cancel)
-            if generated.reused and not args.quiet:
-                err(f"{generated.reused} answer(s) kept from an update that did not finish")
-            if not generated.complete:
-                partial = True
-                result = generated.result
-                assert result is not None
-                for failure in result.failures:
-                    where = failure.chunk.heading_label() or f"part {failure.chunk.index + 1}"
-                    err(f"failed: {shown(doc.name, 120)} · {shown(where, 120)}: "
-                        f"{shown(failure.message, 1000, keep_newlines=True)}")
-                err(f"{shown(doc.name, 120)} was not updated: not every changed part has its answer. "
-                    "Run the same --update again: the answers so far are kept and not asked again.")
-                generated.close()
-                if result.fatal is not None or result.cancelled:
-                    break
-                continue
-            proposal = propose(col, plan, generated.cards, generated.chunks, target, embed)
-            entries.extend(entry.to_json(doc.name) for entry in proposal.entries)
-            for entry in proposal.entries:
-                if entry.action == "kept-edit" and not args.quiet:
-                    err(f"kept your edit of note {entry.note_id}; the source now says: "
-                        f"{shown(' / '.join(v for v in entry.new.values() if v), 300)}")
-            if args.dry_run:
-                add_counts(total, planned_counts(proposal))
-                generated.close()  # the answers stay for the real run
-                continue
-            outcome = apply_update(col, proposal, suspend_removed=args.suspend_removed,
-                                   skip_duplicates=not args.keep_duplicates)
-            generated.finish()
-            for card, why in outcome.skipped:
-                err(f"not added: {shown(card.key_text(), 80)!r}: {shown(why)}")
-            add_counts(total, outcome.counts)
+            if not u.stopped:
+                _one(u, path, doc)
         if args.json:
-            write_stdout(json_text(entries))
+            write_stdout(json_text(u.entries))
         if not args.quiet:
-            err(f"update of {len(documents)} document(s){' (dry run, nothing changed)' if args.dry_run else ''}: "
-                f"{summary(total)}.")
-        return EXIT_PARTIAL if partial else EXIT_OK
+            err(f"update of {len(documents)} document(s)"
+                f"{' (dry run, nothing changed)' if args.dry_run else ''}: {summary(u.total)}.")
+        return EXIT_PARTIAL if u.partial else EXIT_OK
     except FlashcardError as e:
         err(said(e))
         return e.exit_code

@@ -10,7 +10,7 @@ update left unchecked is kept as it is (and tagged like a kept edit), a kept edi
 overwritten, an add left unchecked is not added."""
 import html
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..cards.card import CLOZE, Card
 from ..cards.checks import is_flagged
@@ -297,8 +297,7 @@ def planned_counts(proposal: Proposal) -> Dict[str, int]:
 
 
 def apply_update(col: Any, proposal: Proposal, accepted: Optional[Set[int]] = None,
-                 suspend_removed: bool = False, skip_duplicates: bool = True,
-                 on_step: Optional[Callable[[str], None]] = None) -> ApplyResult:
+                 suspend_removed: bool = False, skip_duplicates: bool = True) -> ApplyResult:
     """Apply the proposal in one undo step (``UNDO_LABEL``): ``accepted`` holds the indexes of
     the entries you checked (None: each entry's default). The notes and the document's record
     change together; a failure changes nothing. Run it where collection work belongs (a
@@ -314,56 +313,9 @@ def apply_update(col: Any, proposal: Proposal, accepted: Optional[Set[int]] = No
         return result
     types = NoteTypes(col, proposal.target)
     record = proposal.record
-    by_id = {n.id: n for n in proposal.plan.notes}
     pos = col.add_custom_undo_entry(UNDO_LABEL)
     try:
-        notes: List[Any] = []
-        kept: List[int] = []
-        adds: List[Tuple[int, Entry]] = []
-        suspend: List[int] = []
-        for index, entry in enumerate(proposal.entries):
-            take = index in accepted
-            if entry.action == UNCHANGED:
-                counts["unchanged"] += 1
-                continue
-            if entry.action == ADD:
-                if take:
-                    adds.append((index, entry))
-                else:
-                    counts["not_added"] += 1
-                continue
-            assert entry.note_id is not None
-            tracked = by_id.get(entry.note_id)
-            try:
-                note = col.get_note(entry.note_id)
-            except Exception:
-                counts["gone"] += 1  # deleted since the plan was made
-                continue
-            if entry.action == SOURCE_REMOVED:
-                counts["source_removed"] += 1
-                if take and SOURCE_REMOVED_TAG not in note.tags:
-                    note.tags = note.tags + [SOURCE_REMOVED_TAG]
-                    notes.append(note)
-                    counts["tagged"] += 1
-                if take and suspend_removed:
-                    suspend.extend(note.card_ids())
-                continue
-            if take and tracked is not None and entry.card is not None:  # update, or overwrite your edit
-                scratch = filled(types, tracked, entry.card, record, entry.unit)
-                for name in scratch.names:
-                    if name in note and note[name] != scratch[name]:
-                        note[name] = scratch[name]
-                note.tags = scratch.tags
-                notes.append(note)
-                counts["updated"] += 1
-                result.updated.append(int(note.id))
-                continue
-            kept.append(entry.note_id)  # your edit (or an update you did not take) stays
-            counts["kept"] += 1
-            if SOURCE_CHANGED_TAG not in note.tags:
-                note.tags = note.tags + [SOURCE_CHANGED_TAG]
-                notes.append(note)
-                counts["tagged"] += 1
+        notes, kept, adds, suspend = _entries(col, proposal, accepted, suspend_removed, types, result)
         if notes:
             col.update_notes(notes)
         if adds:
@@ -384,6 +336,63 @@ def apply_update(col: Any, proposal: Proposal, accepted: Optional[Set[int]] = No
         raise add_error(e, "Nothing was changed.",
                         "Nothing was changed. Check the deck and note type, then try again.") from e
     return result
+
+
+def _entries(col: Any, proposal: Proposal, accepted: Set[int], suspend_removed: bool, types: NoteTypes,
+             result: ApplyResult) -> Tuple[List[Any], List[int], List[Tuple[int, Entry]], List[int]]:
+    """Inside the undo step: the notes to write (updated, tagged), the notes kept as they are,
+    the entries to add, the cards to suspend; ``result.counts`` counted as it goes."""
+    counts = result.counts
+    record = proposal.record
+    by_id = {n.id: n for n in proposal.plan.notes}
+    notes: List[Any] = []
+    kept: List[int] = []
+    adds: List[Tuple[int, Entry]] = []
+    suspend: List[int] = []
+    for index, entry in enumerate(proposal.entries):
+        take = index in accepted
+        if entry.action == UNCHANGED:
+            counts["unchanged"] += 1
+            continue
+        if entry.action == ADD:
+            if take:
+                adds.append((index, entry))
+            else:
+                counts["not_added"] += 1
+            continue
+        assert entry.note_id is not None
+        tracked = by_id.get(entry.note_id)
+        try:
+            note = col.get_note(entry.note_id)
+        except Exception:
+            counts["gone"] += 1  # deleted since the plan was made
+            continue
+        if entry.action == SOURCE_REMOVED:
+            counts["source_removed"] += 1
+            if take and SOURCE_REMOVED_TAG not in note.tags:
+                note.tags = note.tags + [SOURCE_REMOVED_TAG]
+                notes.append(note)
+                counts["tagged"] += 1
+            if take and suspend_removed:
+                suspend.extend(note.card_ids())
+            continue
+        if take and tracked is not None and entry.card is not None:  # update, or overwrite your edit
+            scratch = filled(types, tracked, entry.card, record, entry.unit)
+            for name in scratch.names:
+                if name in note and note[name] != scratch[name]:
+                    note[name] = scratch[name]
+            note.tags = scratch.tags
+            notes.append(note)
+            counts["updated"] += 1
+            result.updated.append(int(note.id))
+            continue
+        kept.append(entry.note_id)  # your edit (or an update you did not take) stays
+        counts["kept"] += 1
+        if SOURCE_CHANGED_TAG not in note.tags:
+            note.tags = note.tags + [SOURCE_CHANGED_TAG]
+            notes.append(note)
+            counts["tagged"] += 1
+    return notes, kept, adds, suspend
 
 
 def _add(col: Any, types: NoteTypes, proposal: Proposal, adds: List[Tuple[int, Entry]],

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from fake_ollama import FakeOllama, Reply, source_text
-from test_cli import ROOT, cli
-from update_helpers import DOC, answer_all, sent_texts, snapshot, write
+from cli_run import ROOT, cli
+from update_support import DOC, answer_all, sent_texts, snapshot, write
 
 pytestmark = pytest.mark.timeout(180)
 

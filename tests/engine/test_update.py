@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from update_helpers import (DOC, answer_all, card_normally, options_for, sent_texts, snapshot,
+from update_support import (DOC, answer_all, card_normally, options_for, sent_texts, snapshot,
                             target_for, write)
 
 pytestmark = pytest.mark.timeout(120)
