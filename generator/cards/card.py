@@ -78,7 +78,7 @@ class Card:
     duplicate: Optional[str] = None  # None, "batch", "collection" or "near"
     tags: List[str] = field(default_factory=list)
     topic: str = ""  # the chosen topic the card belongs to (topics first), "" when none
-    figure: str = ""  # media file name of the picture the card shows (vision.attach_figures)
+    figure: str = ""  # media file name of the figure the card shows (vision.attach_figures)
     sentences: List[int] = field(default_factory=list)  # the numbered sentences it cites (job/sentences.py)
     # (check, reason) pairs from generator/checks.py; see checks.is_flagged.
     flags: List[Tuple[str, str]] = field(default_factory=list)

@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="0 = most literal, higher = more varied")
     p.add_argument("--timeout", type=ranged("--timeout"), default=None, help="seconds to wait for the model's answer")
     p.add_argument("--figures", choices=[m.value for m in FigureMode], default=None,
-                   help="pictures for models that can see: auto, off, or slides (every PDF "
+                   help="figures for models that can see: auto, off, or slides (every PDF "
                         "page by page, as image and text)")
     p.add_argument("--deadline", type=float, default=None,
                    help="the most seconds one model request may take")
@@ -219,7 +219,7 @@ def read_documents(sources: Sequence[str], figures: str = "auto", problems: Opti
         except (ImageRejected, ImageTooLarge) as e:
             if problems is None or len(sources) == 1:
                 raise
-            problems.append(e)  # one bad picture among several sources: said, and the rest go on
+            problems.append(e)  # one bad image among several sources: said, and the rest go on
             err(said(e))
             continue
         for warning in doc.warnings:  # e.g. a PDF page skipped for its size
@@ -294,7 +294,7 @@ def note_target(args: argparse.Namespace, cfg: Settings, options: JobOptions, ma
 
 def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -> int:
     """Generate (and add) cards; ``graphics`` makes the adapter that renders PDF pages and
-    resizes pictures, asked for only when pictures will be sent (see ``generator.__main__``)."""
+    resizes images, asked for only when images will be sent (see ``generator.__main__``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.update and cli_update.usage_problem(args):
@@ -333,7 +333,7 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
             return EXIT_USAGE
         if not args.quiet:
             err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {shown(options.model, 80)}"
-                f"{', ' + str(figure_plan.images) + ' picture(s)' if figure_plan.images else ''}")
+                f"{', ' + str(figure_plan.images) + ' image(s)' if figure_plan.images else ''}")
         similar = cli_similar.start(col, args.collection, backend, args, cfg)
         cancel = threading.Event()
         if args.topics_only:
@@ -434,8 +434,8 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
 
 def main(argv: Optional[List[str]] = None, graphics: Optional[MakeGraphics] = None) -> int:
     """The command line. ``graphics``: what makes the graphics adapter (``images.figure.Graphics``)
-    when pictures will be sent; the program's composition root (``generator.__main__``) hands in
-    the Qt one. Without it, pictures are sent as the source holds them where they may be."""
+    when images will be sent; the program's composition root (``generator.__main__``) hands in
+    the Qt one. Without it, images are sent as the source holds them where they may be."""
     argv = list(sys.argv[1:] if argv is None else argv)
     for stream in (sys.stdout, sys.stderr):  # a C/ASCII locale must not turn a "·" into a traceback
         reconfigure = getattr(stream, "reconfigure", None)

@@ -1,2 +1,2 @@
-"""Figures of a document as cards: which pictures go with which piece of text, and the slides mode
-(``plan``), and writing the pictures that cards show into the collection's media (``media``)."""
+"""Figures of a document as cards: which figures go with which piece of text, and the slides mode
+(``plan``), and writing the figures that cards show into the collection's media (``media``)."""

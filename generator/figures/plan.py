@@ -1,18 +1,18 @@
-"""Planning a job whose sources have figures: which chunks carry which pictures.
+"""Planning a job whose sources have figures: which chunks carry which figures.
 
     plan = plan_with_figures(documents, options, graphics)   # graphics: figures.Graphics or None
     run_job(plan.chunks, ...); plan.warnings; plan.store; plan.close()
 
 - The model cannot see (``options.vision`` is not True), or figures are off: the text is
-  planned as ``plan_chunks`` does, and a source that has pictures gets a warning saying they
-  are not used; a source that is only pictures (an image file, a scanned PDF) gives nothing
+  planned as ``plan_chunks`` does, and a source that has figures gets a warning saying they
+  are not used; a source that is only figures (an image file, a scanned PDF) gives nothing
   and says why (``plan.skipped``).
-- Slides: a PDF whose pages are mostly pictures and short text (or every PDF with
+- Slides: a PDF whose pages are mostly figures and short text (or every PDF with
   ``--figures slides``), and a PDF without a text layer, is read page by page: one chunk per
-  page with the page rendered (or, without a renderer, the pictures found on it) and the
+  page with the page rendered (or, without a renderer, the figures found on it) and the
   page's own text.
-- Other documents: chunks as usual, a little smaller so that a picture fits beside the text;
-  each picture goes with the chunk that holds the text before it (in a PDF: its page), as many
+- Other documents: chunks as usual, a little smaller so that a figure fits beside the text;
+  each figure goes with the chunk that holds the text before it (in a PDF: its page), as many
   as the context and ``options.max_images`` allow; what does not fit gets a chunk of its own.
 """
 import hashlib
@@ -52,7 +52,7 @@ VISUAL_AREA = 0.2  # a page whose images cover this share is "mostly figure"
 VISUAL_DRAWINGS = 25  # ... or that paints this many vector paths
 SLIDES_SPARSE_SHARE = 0.7
 SLIDES_VISUAL_SHARE = 0.4
-MIN_TEXT_BUDGET = 120  # tokens of text a chunk with pictures keeps at least
+MIN_TEXT_BUDGET = 120  # tokens of text a chunk with images keeps at least
 
 _PAGE = re.compile(r"^page (\d+)$")
 
@@ -63,7 +63,7 @@ class FigurePlan:
     warnings: List[str] = field(default_factory=list)
     skipped: List[SourceError] = field(default_factory=list)  # documents that give nothing
     store: FigureStore = field(default_factory=FigureStore)
-    images: int = 0  # pictures the chunks carry
+    images: int = 0  # images the chunks carry
     slides: List[str] = field(default_factory=list)  # documents read page by page
     renderers: List[SharedRenderer] = field(default_factory=list)
 
@@ -74,7 +74,7 @@ class FigurePlan:
 
 
 def can_see(options: Any) -> bool:
-    """Pictures are sent when the server says the model can see, or, when the server does not
+    """Images are sent when the server says the model can see, or, when the server does not
     say, the user asked for slides."""
     vision = getattr(options, "vision", None)
     mode = figure_mode(getattr(options, "figures", "auto"))
@@ -83,8 +83,8 @@ def can_see(options: Any) -> bool:
     return vision is True or (vision is None and mode is FigureMode.SLIDES)
 
 
-def probe_pictures(figset: FigureSet) -> bool:
-    """Cheap: does the source hold pictures at all (without reading them)?"""
+def probe_figures(figset: FigureSet) -> bool:
+    """Cheap: does the source hold figures at all (without reading them)?"""
     if figset.kind is SourceKind.IMAGE or figset.no_text is not None or figset.figures:
         return True
     origin = figset.origin
@@ -134,12 +134,14 @@ def _page_of(location: str) -> int:
 
 
 def _chunk_id(*parts: str) -> str:
+    """A chunk's id from its parts. Ids are stored (a bulk job's journal, the chunks a collection
+    already holds), so the words in them ("pictures") stay as they are."""
     key = "\x1f".join(parts)
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def context_room(options: Any) -> int:
-    """Tokens a request may hold besides the fixed prompt and the answer: text and pictures.
+    """Tokens a request may hold besides the fixed prompt and the answer: text and images.
     (``job.chunk_budget`` is the text's share, which the depth may keep smaller.)"""
     from ..job.run import fixed_prompt_tokens
 
@@ -148,7 +150,7 @@ def context_room(options: Any) -> int:
 
 
 def is_slides(pages: Sequence[PageStats]) -> bool:
-    """Mostly pictures and short text, page after page."""
+    """Mostly figures and short text, page after page."""
     if not pages:
         return False
     n = len(pages)
@@ -169,20 +171,20 @@ class _Planner:
         self.graphics = graphics
         self.plan = plan
         self.budget = chunk_budget(options)  # tokens of text per chunk
-        self.room = max(self.budget, context_room(options))  # tokens of text and pictures per request
+        self.room = max(self.budget, context_room(options))  # tokens of text and images per request
         self.max_images = max(0, int(getattr(options, "max_images", 4) or 0))
         self.max_side = IMAGE_MAX_SIDE
         self.without_qt: Dict[str, int] = {}
 
     # -- parts ----------------------------------------------------------------------------
 
-    def picture_part(self, figure: Figure, label: str) -> Optional[ImagePart]:
+    def figure_part(self, figure: Figure, label: str) -> Optional[ImagePart]:
         if self.graphics is None:
             why = sendable_without_graphics(figure, self.max_side)
             if why:
                 self.without_qt[why] = self.without_qt.get(why, 0) + 1
                 return None
-        return ImagePart(PartKind.PICTURE, label, figure.location,
+        return ImagePart(PartKind.FIGURE, label, figure.location,
                          part_tokens(figure.info.width, figure.info.height, self.max_side),
                          self.plan.store, PartSource(figure=figure, graphics=self.graphics),
                          max_side=self.max_side, caption=figure.caption)
@@ -201,7 +203,7 @@ class _Planner:
             opened = None
         if opened is None:
             self.plan.warnings.append(f"'{shown(label, 120)}': its pages could not be rendered; the "
-                                      "pictures found in it are used instead.")
+                                      "figures found in it are used instead.")
             return None
         shared = SharedRenderer(opened)
         self.plan.renderers.append(shared)
@@ -223,7 +225,7 @@ class _Planner:
     def document(self, doc: Document) -> List[Chunk]:
         figset = doc.figures
         assert figset is not None
-        from ..sources.pictures import load_figures
+        from ..sources.figures import load_figures
 
         if figset.kind is SourceKind.IMAGE:
             return self.image_document(doc, figset)
@@ -231,10 +233,10 @@ class _Planner:
         self.plan.warnings.extend(figset.notes)
         if figset.kind is SourceKind.PDF:
             return self.pdf(doc, figset)
-        return self.with_pictures(doc, chunk_document(doc, self.text_budget(figset)), figset.figures)
+        return self.with_figures(doc, chunk_document(doc, self.text_budget(figset)), figset.figures)
 
     def text_budget(self, figset: FigureSet) -> int:
-        """Room for one picture beside the text, when the document has pictures."""
+        """Room for one image beside the text, when the document has figures."""
         if not figset.figures or not self.max_images:
             return self.budget
         reserve = min(part_tokens(f.info.width, f.info.height, self.max_side) for f in figset.figures)
@@ -242,11 +244,11 @@ class _Planner:
 
     def image_document(self, doc: Document, figset: FigureSet) -> List[Chunk]:
         figure = figset.figures[0]
-        part = self.picture_part(figure, f"the picture '{shown(doc.name, 80)}'")
+        part = self.figure_part(figure, f"the image '{shown(doc.name, 80)}'")
         if part is None or not self.max_images:
-            why = next(iter(self.without_qt), "no pictures may be sent (max_images_per_request is 0)")
+            why = next(iter(self.without_qt), "no images may be sent (max_images_per_request is 0)")
             self.plan.skipped.append(UnsupportedSource(f"'{shown(doc.name, 120)}': {why}.",
-                                                       "Install PyQt6, or save the picture as a smaller PNG or JPEG."))
+                                                       "Install PyQt6, or save the image as a smaller PNG or JPEG."))
             return []
         digest = hashlib.sha1(figure.data).hexdigest()
         return [Chunk(_chunk_id(doc.name, digest), doc.name, "", (), "", 0, images=(part,), path=doc.path)]
@@ -278,7 +280,7 @@ class _Planner:
             budget = max(MIN_TEXT_BUDGET, min(self.budget, self.room - part_tokens(drawn[0].width,
                                                                                    drawn[0].height)))
         chunks = chunk_document(doc, budget)
-        return self.with_pictures(doc, chunks, figures, renderer, drawn if renderer is not None else ())
+        return self.with_figures(doc, chunks, figures, renderer, drawn if renderer is not None else ())
 
     def slides(self, doc: Document, figset: FigureSet) -> List[Chunk]:
         renderer = self.renderer_for(figset, doc.name)
@@ -299,13 +301,13 @@ class _Planner:
                 if renderer is not None:
                     huge.append(page.number)
                 for figure in figures_by_page.get(page.number, []):
-                    part = self.picture_part(figure, f"the picture on page {page.number}")
+                    part = self.figure_part(figure, f"the figure on page {page.number}")
                     if part is not None:
                         parts.append(part)
             chunks.extend(self.page_chunks(doc, page, blocks, parts))
         if huge:
             self.plan.warnings.append(
-                f"'{shown(doc.name, 120)}': page(s) {', '.join(map(str, huge[:10]))} hold a picture "
+                f"'{shown(doc.name, 120)}': page(s) {', '.join(map(str, huge[:10]))} hold an image "
                 f"larger than {MAX_PIXELS // 1_000_000} megapixels and are not rendered (only their "
                 "text is used).")
         if not any(c.images for c in chunks):
@@ -338,7 +340,7 @@ class _Planner:
                         location, 0, images=tuple(taken), marks=marks, path=doc.path)]
         chunks.extend(replace(c, location=location, heading_path=heading,
                               id=_chunk_id(doc.name, location, c.text, str(i))) for i, c in enumerate(more))
-        while rest:  # pictures beyond max_images: a chunk of their own, same page
+        while rest:  # images beyond max_images: a chunk of their own, same page
             taken, rest = self.fit(rest, 0)
             if not taken:
                 break
@@ -347,10 +349,10 @@ class _Planner:
                                 path=doc.path))
         return chunks
 
-    def with_pictures(self, doc: Document, chunks: List[Chunk], figures: List[Figure],
+    def with_figures(self, doc: Document, chunks: List[Chunk], figures: List[Figure],
                       renderer: Optional[SharedRenderer] = None,
                       drawn: Sequence[PageStats] = ()) -> List[Chunk]:
-        if not chunks:  # no text at all (a note that is only pictures): the pictures alone
+        if not chunks:  # no text at all (a note that is only figures): the figures alone
             chunks = [Chunk(_chunk_id(doc.name, "pictures"), doc.name, "", (), "", 0, path=doc.path)]
         assigned: Dict[int, List[ImagePart]] = {}
         starts = [_page_of(c.location) for c in chunks]
@@ -358,8 +360,8 @@ class _Planner:
         norm = [normalise(c.text) for c in chunks] if not paged else []
         position = 0
         for figure in figures:
-            part = self.picture_part(figure, (f"the picture on page {figure.page}" if figure.page
-                                              else "a picture" + (f" ('{figure.caption[:60]}')" if figure.caption else "")))
+            part = self.figure_part(figure, (f"the figure on page {figure.page}" if figure.page
+                                             else "a figure" + (f" ('{figure.caption[:60]}')" if figure.caption else "")))
             if part is None:
                 continue
             index = self._by_page(starts, figure.page) if paged and figure.page else \
@@ -422,8 +424,8 @@ def plan_with_figures(documents: Sequence[Document], options: Any,
                       graphics: Optional[Graphics] = None,
                       store: Optional[FigureStore] = None,
                       text_budget: Optional[int] = None) -> FigurePlan:
-    """Chunks for ``documents``, with pictures where the model can see them (module doc).
-    ``store``: where the pictures cards show are kept (a dialog keeps one across its runs)."""
+    """Chunks for ``documents``, with figures where the model can see them (module doc).
+    ``store``: where the figures cards show are kept (a dialog keeps one across its runs)."""
     from ..job.run import chunk_budget
 
     plan = FigurePlan([], store=store or FigureStore())
@@ -436,29 +438,29 @@ def plan_with_figures(documents: Sequence[Document], options: Any,
     if mode is FigureMode.OFF:
         why = "figures are switched off ('figures' in the settings, or --figures off)"
     elif not planner.max_images:
-        why = "no pictures may be sent ('max_images_per_request' is 0)"
+        why = "no images may be sent ('max_images_per_request' is 0)"
     else:
         why = _cannot_see_text(options)
     for doc in documents:
         figset = doc.figures
         if figset is None or not sees:
-            if figset is not None and not doc.blocks:  # only pictures: nothing to read
-                if figset.no_text is not None and not probe_pictures(figset):
+            if figset is not None and not doc.blocks:  # only figures: nothing to read
+                if figset.no_text is not None and not probe_figures(figset):
                     plan.skipped.append(figset.no_text)
                 else:
-                    what = "is a picture" if figset.kind is SourceKind.IMAGE else "has only pictures"
+                    what = "is an image" if figset.kind is SourceKind.IMAGE else "has only figures"
                     hint = figset.no_text.hint if figset.no_text is not None else ""
                     plan.skipped.append(SourceError(f"'{shown(doc.name, 120)}' {what}, but {why}.", hint))
                 continue
-            if figset is not None and mode is not FigureMode.OFF and probe_pictures(figset):
-                plan.warnings.append(f"'{shown(doc.name, 120)}' has pictures, but {why}.")
+            if figset is not None and mode is not FigureMode.OFF and probe_figures(figset):
+                plan.warnings.append(f"'{shown(doc.name, 120)}' has figures, but {why}.")
             chunks = chunk_document(doc, text_budget or chunk_budget(options))
         else:
             chunks = planner.document(doc)
         plan.chunks.extend(chunks)
     if planner.without_qt:
         for why, count in planner.without_qt.items():
-            plan.warnings.append(f"{count} picture(s) not used: {why}.")
+            plan.warnings.append(f"{count} image(s) not used: {why}.")
     plan.images = sum(len(c.images) for c in plan.chunks)
     plan.warnings = list(dict.fromkeys(plan.warnings))
     return plan
@@ -469,7 +471,7 @@ MakeGraphics = Callable[[], Optional[Graphics]]  # makes the adapter (may import
 
 def wanted_graphics(documents: Sequence[Document], options: Any,
                     make: Optional[MakeGraphics]) -> Optional[Graphics]:
-    """The adapter ``make`` gives, made only when pictures will be sent (making it may cost the
+    """The adapter ``make`` gives, made only when images will be sent (making it may cost the
     import of a graphics library)."""
     if make is None or not can_see(options) or not any(d.figures is not None for d in documents):
         return None

@@ -1,11 +1,11 @@
-"""Figures: the pictures of a source (image files, images in PDF/DOCX/EPUB/HTML, rendered PDF
+"""Figures: the figures of a source (image files, images in PDF/DOCX/EPUB/HTML, rendered PDF
 pages) as data, and the adapter through which the engine renders and resizes them without
 importing Qt: the caller that composes the parts hands it in (the dialogs, and
 ``python -m generator`` through ``generator.__main__``).
 
 Sources are read with their figures by ``sources.with_figures`` (``Document.figures`` is a
-``FigureSet``). A ``FigureSet`` is filled lazily (``sources.pictures.load_figures``), only when
-a job will send images: reading a PDF for its pictures costs a second pass over its pages.
+``FigureSet``). A ``FigureSet`` is filled lazily (``sources.figures.load_figures``), only when
+a job will send images: reading a PDF for its figures costs a second pass over its pages.
 """
 from dataclasses import dataclass, field
 from enum import Enum
@@ -16,7 +16,7 @@ from ..errors import SourceError
 from .safety import ImageInfo
 
 
-# An encoded picture as the adapter hands it back: (bytes, "png" | "jpeg", width, height).
+# An encoded image as the adapter hands it back: (bytes, "png" | "jpeg", width, height).
 Encoded = Tuple[bytes, str, int, int]
 
 
@@ -38,7 +38,7 @@ class SourceKind(Enum):
 
 @dataclass
 class Figure:
-    """One picture of a document, checked (``images.check_image``) but never decoded."""
+    """One figure of a document, checked (``images.check_image``) but never decoded."""
 
     data: bytes
     info: ImageInfo

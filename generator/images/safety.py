@@ -4,7 +4,7 @@ Nothing here decodes pixels. The format is found by its magic bytes, the declare
 from the header, and the file's structure is checked cheaply (PNG chunk CRCs and a bounded
 inflate of its pixel stream, JPEG and GIF markers, the WebP RIFF frame), so that a damaged
 image, a decompression bomb (a small file declaring a huge canvas) or a format we do not send
-(SVG above all: it is a document that can load and run things, never a picture to pass on) is
+(SVG above all: it is a document that can load and run things, never an image to pass on) is
 refused with a message naming the image, before Qt or a model server ever sees it.
 
     info = check_image(data, "diagram.png")   # ImageInfo(format, width, height) or ImageRejected
@@ -323,13 +323,13 @@ def check_image(data: bytes, label: str, max_bytes: int = MAX_IMAGE_BYTES,
                         _DAMAGED_HINT)
     width, height = size
     if width <= 0 or height <= 0:
-        raise _rejected(label, f"declares an empty picture ({width} x {height} pixels).", _DAMAGED_HINT)
+        raise _rejected(label, f"declares an empty image ({width} x {height} pixels).", _DAMAGED_HINT)
     if width > MAX_SIDE or height > MAX_SIDE or width * height > max_pixels:
         raise ImageTooLarge(
             f"Image '{label}' declares {width:,} x {height:,} pixels "
             f"({width * height / 1e6:.0f} megapixels); at most {max_pixels / 1e6:.0f} megapixels "
             "are read (larger ones are how decompression bombs exhaust memory).",
-            "If it is a real picture, save it at a smaller size and use that.",
+            "If it is a real image, save it at a smaller size and use that.",
         )
     info = ImageInfo(fmt, width, height)
     problem = structure_problem(data, info)
@@ -373,7 +373,7 @@ _MEDIA_NAME_RE = re.compile(r"^ollama-flashcards-[0-9a-f]{16}\.(?:png|jpg|webp|g
 
 
 def media_name(data: bytes, fmt: ImageFormat) -> str:
-    """The collection media file name for an image: from its content hash, so the same picture
+    """The collection media file name for an image: from its content hash, so the same image
     is stored once however often it is used."""
     return MEDIA_PREFIX + hashlib.sha256(data).hexdigest()[:16] + fmt.extension
 
@@ -383,7 +383,7 @@ _FIGURE_SRC = re.compile(r'<img src="(%s[0-9a-f]{16}\.\w{3,4})">' % re.escape(ME
 
 def figure_key(field_html: str) -> str:
     """The figure a field shows, as part of its duplicate key: the same question about two
-    different pictures is not a duplicate (only the add-on's own pictures count)."""
+    different images is not a duplicate (only the add-on's own images count)."""
     if MEDIA_PREFIX not in field_html:
         return ""
     return "".join(f" [{name}]" for name in _FIGURE_SRC.findall(field_html))

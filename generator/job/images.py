@@ -1,11 +1,11 @@
 """Images in requests and on cards.
 
-A chunk that carries pictures holds ``ImagePart``s (``Chunk.images``): each knows how to make
-its picture ready to send (``prepare``: a PDF page rendered, or an embedded picture resized
+A chunk that carries images holds ``ImagePart``s (``Chunk.images``): each knows how to make
+its image ready to send (``prepare``: a PDF page rendered, or a figure of the document resized
 and re-encoded through the ``Graphics`` adapter; without one, a PNG/JPEG within the size limit
 as it is), lazily, in the worker thread that sends the request. ``with_images`` puts them on a
 ``ChatRequest`` (raw base64, the schema's "figure" field, a note in the user message);
-``attach_figures`` turns a card's "figure": "2" into the picture on the card: the prepared
+``attach_figures`` turns a card's "figure": "2" into the figure on the card: the prepared
 bytes go into the job's ``FigureStore`` under a content-hash name, and the card's first field
 gets ``<img src="name">`` (the sanitizer lets through exactly the names the store holds).
 """
@@ -35,17 +35,17 @@ from ..outside import shown
 IMAGE_MAX_SIDE = 1024  # px, the long side of an image as sent
 MAX_SEND_BYTES = 8 * 1024 * 1024  # one prepared image
 TEXT_TOKENS_PER_IMAGE = 360  # an image counts like this much text when cards are shared out
-STORE_LIMIT = 256 * 1024 * 1024  # pictures a job keeps for its cards
+STORE_LIMIT = 256 * 1024 * 1024  # bytes of the figures a job keeps for its cards
 
-# One picture is made ready at a time in the whole process (rendering, decoding, encoding are
+# One image is made ready at a time in the whole process (rendering, decoding, encoding are
 # CPU-bound): with several requests in flight the others wait, and the machine's other core
 # stays free for Anki's main thread.
-PICTURE_WORK = threading.Lock()
+IMAGE_WORK = threading.Lock()
 
 
 class PartKind(Enum):
     PAGE = "page"  # a PDF page rendered (slides, scanned pages, vector diagrams)
-    PICTURE = "picture"  # a picture found in the document, or an image file
+    FIGURE = "figure"  # a figure found in the document, or an image file
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Prepared:
 
 
 class FigureStore:
-    """The pictures a job's cards show, by media file name (thread-safe, bounded)."""
+    """The figures a job's cards show, by media file name (thread-safe, bounded)."""
 
     def __init__(self, limit: int = STORE_LIMIT) -> None:
         self._lock = threading.Lock()
@@ -110,7 +110,7 @@ class SharedRenderer:
 
 @dataclass(frozen=True)
 class PartSource:
-    """Where a part's picture comes from: page ``page_index`` (0-based) of a shared renderer,
+    """Where a part's image comes from: page ``page_index`` (0-based) of a shared renderer,
     or a figure of the document, resized through ``graphics`` when there is one."""
 
     figure: Optional[Figure] = None
@@ -120,13 +120,13 @@ class PartSource:
 
 
 class ImagePart:
-    """One picture of a request, made ready on first use."""
+    """One image of a request, made ready on first use."""
 
     def __init__(self, kind: PartKind, label: str, location: str, tokens: int, store: FigureStore,
                  source: PartSource, max_side: int = IMAGE_MAX_SIDE, caption: str = "") -> None:
         self.kind = kind
-        self.label = label  # "page 4", "the picture 'cell.png'"
-        self.location = location  # the card's source location when it shows this picture
+        self.label = label  # "page 4", "the image 'cell.png'"
+        self.location = location  # the card's source location when it shows this figure
         self.tokens = tokens
         self.store = store
         self.source = source
@@ -135,10 +135,10 @@ class ImagePart:
         self.problem = ""
 
     def prepare(self) -> Optional[Prepared]:
-        """The picture as it is sent, or None (``problem`` says why). Not cached: a chunk
-        prepares its pictures once per request; the store keeps those cards use."""
+        """The image as it is sent, or None (``problem`` says why). Not cached: a chunk
+        prepares its images once per request; the store keeps those cards use."""
         self.problem = ""
-        with PICTURE_WORK:
+        with IMAGE_WORK:
             return self._prepare()
 
     def _prepare(self) -> Optional[Prepared]:
@@ -151,14 +151,14 @@ class ImagePart:
                     return None
                 return self._checked(encoded[0])
             if source.figure is not None:
-                return self._picture(source.figure)
+                return self._figure(source.figure)
         except MemoryError:
             self.problem = f"{self.label} needs more memory than is available"
         except Exception as err:  # an adapter's failure must not cost the chunk
             self.problem = f"{self.label} could not be prepared ({type(err).__name__})"
         return None
 
-    def _picture(self, figure: Figure) -> Optional[Prepared]:
+    def _figure(self, figure: Figure) -> Optional[Prepared]:
         info = figure.info
         if self.source.graphics is not None:
             encoded = self.source.graphics.resize(figure.data, self.max_side)
@@ -191,12 +191,12 @@ class ImagePart:
 
 
 def sendable_without_graphics(figure: Figure, max_side: int = IMAGE_MAX_SIDE) -> str:
-    """"" if the picture can be sent as it is; else why not (for the plan's warnings)."""
+    """"" if the figure can be sent as it is; else why not (for the plan's warnings)."""
     info = figure.info
     if info.format not in (ImageFormat.PNG, ImageFormat.JPEG):
-        return f"{info.format.value.upper()} pictures are sent only after conversion with Qt (PyQt6)"
+        return f"{info.format.value.upper()} images are sent only after conversion with Qt (PyQt6)"
     if info.long_side > max_side or len(figure.data) > MAX_SEND_BYTES:
-        return (f"pictures larger than {max_side} pixels cannot be made smaller without Qt (PyQt6) "
+        return (f"images larger than {max_side} pixels cannot be made smaller without Qt (PyQt6) "
                 f"(one is {info.width} x {info.height})")
     return ""
 
@@ -206,24 +206,24 @@ def part_tokens(width: float, height: float, max_side: int = IMAGE_MAX_SIDE) -> 
     return image_tokens(w, h)
 
 
-CARDS_PER_PICTURE = 3  # asked of each picture when the number of cards is automatic
+CARDS_PER_IMAGE = 3  # asked of each image when the number of cards is automatic
 
 
-def picture_cards(chunk: Chunk) -> int:
-    """Cards to ask for the chunk's pictures, beside those for its text."""
-    return CARDS_PER_PICTURE * len(chunk.images)
+def image_cards(chunk: Chunk) -> int:
+    """Cards to ask for the chunk's images, beside those for its text."""
+    return CARDS_PER_IMAGE * len(chunk.images)
 
 
 def content_tokens(chunk: Chunk) -> int:
-    """The chunk's weight when cards are shared out: its text, and its pictures as text."""
+    """The chunk's weight when cards are shared out: its text, and its images as text."""
     return estimate_tokens(chunk.text) + TEXT_TOKENS_PER_IMAGE * len(chunk.images)
 
 
 # --- requests --------------------------------------------------------------------------------
 
 def prepare_images(chunk: Chunk) -> List[Prepared]:
-    """The chunk's pictures ready to send (in the worker thread). Pictures that cannot be
-    prepared are left out and logged; a chunk with neither text nor a picture left fails with
+    """The chunk's images ready to send (in the worker thread). Images that cannot be
+    prepared are left out and logged; a chunk with neither text nor an image left fails with
     a message saying which."""
     prepared: List[Prepared] = []
     missing: List[str] = []
@@ -231,7 +231,7 @@ def prepare_images(chunk: Chunk) -> List[Prepared]:
         p = part.prepare()
         if p is None:
             missing.append(part.problem or part.label)
-            log.event("chunk %s: picture left out: %s", chunk.id, part.problem)
+            log.event("chunk %s: image left out: %s", chunk.id, part.problem)
         else:
             prepared.append(replace(p, part=part))
     if chunk.images and not prepared and not chunk.text.strip():
@@ -255,7 +255,7 @@ def figure_schema(schema: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def images_note(chunk: Chunk, count: int) -> str:
-    """What the user message says of its pictures: each with its own marker, numbered after the
+    """What the user message says of its images: each with its own marker, numbered after the
     text's last sentence, which a card cites as its "n" and names in "figure" to show it."""
     from .sentences import numbered
 
@@ -266,14 +266,14 @@ def images_note(chunk: Chunk, count: int) -> str:
     return (
         f"\nImages attached, in order: {'; '.join(labels)}.{only}\n"
         "Use what the images show (labels, diagrams, tables, formulas) as material too. A card that "
-        'comes from an image cites its number as "n". A card about an image that needs the picture '
-        'to be understood may show it: set "figure" to the image\'s number (e.g. '
+        'comes from an image cites its number as "n". A card about an image that needs the image '
+        'itself to be understood may show it: set "figure" to the image\'s number (e.g. '
         f'"{first}"); otherwise set "figure" to "".'
     )
 
 
 def with_images(request: Any, chunk: Chunk, prepared: Sequence[Prepared]) -> Any:
-    """``request`` (a ChatRequest) with the pictures and the "figure" field in its schema (the
+    """``request`` (a ChatRequest) with the images and the "figure" field in its schema (the
     user message gets its note from ``user_text``)."""
     if not prepared:
         return request
@@ -282,7 +282,7 @@ def with_images(request: Any, chunk: Chunk, prepared: Sequence[Prepared]) -> Any
 
 
 def user_text(text: str, chunk: Chunk, prepared: Sequence[Prepared]) -> str:
-    """The user message with the note on the pictures it carries."""
+    """The user message with the note on the images it carries."""
     return text + images_note(chunk, len(prepared)) if prepared else text
 
 
@@ -298,7 +298,7 @@ def figure_html(name: str) -> str:
 
 
 def with_figure(html: str, name: str) -> str:
-    """``html`` (a card side) with the picture ``name`` after it, sanitized (the picture is the
+    """``html`` (a card side) with the figure ``name`` after it, sanitized (the figure is the
     only image allowed)."""
     from ..cards.sanitize import sanitize_html
 
@@ -306,7 +306,7 @@ def with_figure(html: str, name: str) -> str:
 
 
 def attach_figure(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Card:
-    """A card that asked for a picture gets it (and is grounded by its place); a card of a page
+    """A card that asked for a figure gets it (and is grounded by its place); a card of a page
     read as an image is grounded by the page. Anything else the model put in "figure" is
     dropped."""
     from ..cards.sanitize import sanitize_html
@@ -319,10 +319,10 @@ def attach_figure(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Car
         index = marker + 1 if marker >= 0 else index  # the image's marker, or (before) its place
     card.figure = ""
     if 1 <= index <= len(prepared):
-        picture = prepared[index - 1]
-        part = picture.part
-        name = picture.name
-        if part is not None and part.store.put(name, picture.data):
+        image = prepared[index - 1]
+        part = image.part
+        name = image.name
+        if part is not None and part.store.put(name, image.data):
             card.figure = name
             html = figure_html(name)
             if card.kind == CLOZE:
@@ -338,17 +338,17 @@ def attach_figure(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Car
     by_page = any(p.kind is PartKind.PAGE for p in parts) or (bool(parts) and not chunk.text.strip())
     if by_page and not card.grounded:
         card.grounded = True  # the page's image is the evidence; the page is the reference
-    cited = _cited_picture(card, chunk, prepared)
+    cited = _cited_image(card, chunk, prepared)
     if cited is not None and cited.part is not None:
-        card.grounded = True  # it cites a picture: the picture is the evidence, its page the place
+        card.grounded = True  # it cites an image: the image is the evidence, its page the place
         location = cited.part.location or chunk.location
         card.source = SourceRef(card.source.document, location, card.source.heading_path,
                                 _page_number(location) or card.source.page, 0, card.source.path)
     return card
 
 
-def _cited_picture(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Optional[Prepared]:
-    """The picture whose marker the card cites as its "n", if any."""
+def _cited_image(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Optional[Prepared]:
+    """The image whose marker the card cites as its "n", if any."""
     from .sentences import numbered
 
     marks = numbered(chunk)
@@ -373,7 +373,7 @@ def attach_figures(cards: List[Card], chunk: Chunk, prepared: Sequence[Prepared]
 
 def figure_finish(then: Optional[Callable[[Card], Optional[Card]]], chunk: Chunk,
                   prepared: Sequence[Prepared]) -> Optional[Callable[[Card], Optional[Card]]]:
-    """The per-card step of a chunk with pictures (``attach_figure``), before ``then``."""
+    """The per-card step of a chunk with images (``attach_figure``), before ``then``."""
     if not chunk.images:
         return then
 

@@ -40,7 +40,7 @@ from .stream import CardStream, with_checks
 from .images import (
     content_tokens,
     figure_finish,
-    picture_cards,
+    image_cards,
     prepare_images,
     user_text,
     with_images,
@@ -166,7 +166,7 @@ def cards_for_chunk(chunk: Chunk, options: JobOptions, total_tokens: int) -> int
         wanted = max(1, math.ceil(share))
         return min(wanted, options.max_cards)
     room = answer_room_cards(options.num_predict, options.num_ctx)
-    return min(room, ceiling(chunk.text, options.depth, room) + picture_cards(chunk))
+    return min(room, ceiling(chunk.text, options.depth, room) + image_cards(chunk))
 
 
 class _Counter:

@@ -3,4 +3,4 @@
 refusing what is not a regular file); one module per format (``text``, ``html``, ``pdf``,
 ``docx``, ``epub``, ``archive`` for zip containers); the text repair only readers use
 (``charset``, ``mojibake``, ``textfix``); ``bounded`` and ``limits`` cap what a read may cost;
-``pictures``, ``pdf_figures`` and ``with_figures`` read a source's figures beside its text."""
+``figures``, ``pdf_figures`` and ``with_figures`` read a source's figures beside its text."""

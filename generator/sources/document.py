@@ -24,7 +24,7 @@ class Block:
 class Document:
     name: str  # file name shown to the user and used for the source tag
     blocks: List[Block] = field(default_factory=list)
-    figures: Optional["FigureSet"] = None  # its pictures, when read with figures (figures.py)
+    figures: Optional["FigureSet"] = None  # its figures, when read with them (with_figures.py)
     # what was not read, for the user (e.g. "page 7 was skipped: ..."); the rest is usable
     warnings: List[str] = field(default_factory=list)
     path: str = ""  # the file's absolute path when read from a file (the card's link to it)

@@ -1,4 +1,4 @@
-"""The pictures of a PDF, without rendering: per page the share covered by images and the
+"""The figures of a PDF, without rendering: per page the share covered by images and the
 number of painted vector paths (from the content stream), and the images that can be passed on
 as they are: JPEG streams (DCTDecode, handed over byte for byte) and 8-bit gray/RGB Flate
 images (turned into a PNG after a bounded inflate). Other encodings (JPEG 2000, fax, JBIG2,
@@ -265,7 +265,7 @@ def load_pdf_figures(figset: FigureSet, label: str, seconds: float = ANALYSIS_SE
     try:
         reader, handle = _open(figset.origin)  # type: ignore[arg-type]
     except Exception as err:
-        figset.notes.append(f"The pictures of '{label}' could not be read "
+        figset.notes.append(f"The figures of '{label}' could not be read "
                             f"({shown(getattr(err, 'message', None) or type(err).__name__, 160)}).")
         return
     try:
@@ -280,13 +280,13 @@ def _load(reader: Any, figset: FigureSet, label: str, seconds: float) -> None:
     try:
         count = min(len(reader.pages), MAX_PAGES)
     except Exception as err:
-        figset.notes.append(f"The pictures of '{label}' could not be read ({type(err).__name__}).")
+        figset.notes.append(f"The figures of '{label}' could not be read ({type(err).__name__}).")
         return
     scans: List[Tuple[PageStats, List[Tuple[Any, Any, float]]]] = []
     uses: Dict[Any, Set[int]] = {}
     for index in range(count):
         if time.monotonic() > deadline:
-            figset.notes.append(f"'{label}': pages after {index} were not searched for pictures "
+            figset.notes.append(f"'{label}': pages after {index} were not searched for figures "
                                 f"(it took longer than {seconds:.0f} s).")
             break
         try:
@@ -327,7 +327,7 @@ def _load(reader: Any, figset: FigureSet, label: str, seconds: float) -> None:
                                f"{MAX_PIXELS // 1_000_000} megapixels): not used.")
                 continue
             if len(figset.figures) >= MAX_FIGURES:
-                skipped.append(f"'{label}' has more than {MAX_FIGURES} pictures; the rest are not used.")
+                skipped.append(f"'{label}' has more than {MAX_FIGURES} figures; the rest are not used.")
                 break
             try:
                 data = _image_bytes(obj, w, h)
@@ -343,7 +343,7 @@ def _load(reader: Any, figset: FigureSet, label: str, seconds: float) -> None:
                 skipped.append(f"{where}: {problem}")
                 continue
             if total + len(data) > MAX_FIGURE_BYTES:
-                skipped.append(f"'{label}': pictures beyond {MAX_FIGURE_BYTES // (1024 * 1024)} MB "
+                skipped.append(f"'{label}': images beyond {MAX_FIGURE_BYTES // (1024 * 1024)} MB "
                                "are not used.")
                 break
             seen.add(digest)

@@ -147,8 +147,8 @@ def read_source_path(path: str, mode: FigureMode = FigureMode.AUTO) -> Document:
 
 
 def figure_set_for_path(path: str) -> Optional[FigureSet]:
-    """An unread ``FigureSet`` for a file that can hold pictures (by its first bytes and name),
-    e.g. to ask ``figure_plan.probe_pictures`` before a bulk job; None for other files."""
+    """An unread ``FigureSet`` for a file that can hold figures (by its first bytes and name),
+    e.g. to ask ``figures.plan.probe_figures`` before a bulk job; None for other files."""
     from .read import display_name, open_regular
 
     label = display_name(path)

@@ -43,7 +43,7 @@ def test_a_slide_deck_gives_figure_cards_with_their_pictures_in_the_collection(s
     path = str(tmp_path / "collection.anki2")
     r = cli(deck, "--collection", path, "--url", server.url, "--model", "llava:7b", "--json")
     assert r.returncode == 0, r.stderr
-    assert "4 picture(s)" in r.stderr
+    assert "4 image(s)" in r.stderr
     bodies = chat_bodies(server)
     assert len(bodies) == 4
     for body in bodies:

@@ -18,7 +18,7 @@ from generator.images.figure import FigureMode, SourceKind
 from generator.sources.with_figures import read_source_bytes, read_source_path
 from generator.images.safety import ImageRejected, ImageTooLarge
 from generator.job.run import JobOptions, chunk_budget
-from generator.sources.pictures import load_figures
+from generator.sources.figures import load_figures
 from generator.job.images import PartKind, prepare_images
 from pdf_maker import PdfMaker, encrypted, qt_image, slide_deck
 
@@ -90,7 +90,7 @@ def test_a_slide_deck_is_read_page_by_page_with_each_page_rendered(tmp_path, jpe
 def test_without_a_renderer_a_deck_sends_the_pictures_found_on_its_pages(tmp_path, jpegs):
     path = write(tmp_path, "cells.pdf", slide_deck(4, jpegs))
     plan = plan_with_figures([read_source_path(path)], sees(), None)
-    assert plan.images == 4 and all(p.kind is PartKind.PICTURE for c in plan.chunks for p in c.images)
+    assert plan.images == 4 and all(p.kind is PartKind.FIGURE for c in plan.chunks for p in c.images)
     data = prepare_images(plan.chunks[0])[0].data
     assert data == jpegs[0]  # a JPEG stream handed over as it is
 
@@ -251,8 +251,8 @@ def test_html_pictures_come_only_from_the_documents_folder_or_data_urls(tmp_path
     assert [f.caption for f in figures] == ["A plant cell", ""]
     assert figures[0].info.width == 200 and figures[1].info.width == 120
     notes = " ".join(doc.figures.notes)
-    assert "SVG" in notes and "5 picture(s) on the web or outside the document" in notes
-    assert "embedded picture" in notes
+    assert "SVG" in notes and "5 image(s) on the web or outside the document" in notes
+    assert "embedded image" in notes
     plan = plan_with_figures([read_source_path(str(path))], sees(), None)
     located = [(c.text.split("\n")[0], len(c.images)) for c in plan.chunks]
     assert sum(n for _, n in located) == 2

@@ -77,9 +77,9 @@ def test_a_jpeg_declaring_a_huge_frame():
     ("noend.jpg", None, "cut off"),
     ("header.jpg", b"\xff\xd8\xff\xe0\x00", "header"),
     ("trailer.gif", GIF_1X1[:-1], "cut off"),
-    ("random.png", b"this is not a picture at all" * 10, "not an image"),
+    ("random.png", b"this is not an image at all" * 10, "not an image"),
     ("empty.png", b"", "empty"),
-    ("zero.png", None, "empty picture"),
+    ("zero.png", None, "empty image"),
 ])
 def test_damaged_images_are_refused_with_a_message_naming_them(name, data, words):
     png = qt_image(40, 30, "PNG")
@@ -107,7 +107,7 @@ def test_damaged_images_are_refused_with_a_message_naming_them(name, data, words
 ])
 def test_svg_and_other_formats_are_refused(data, what):
     with pytest.raises(ImageRejected) as e:
-        check_image(data, "picture")
+        check_image(data, "image")
     assert what in e.value.message
 
 

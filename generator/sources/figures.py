@@ -1,4 +1,4 @@
-"""The pictures of DOCX, EPUB and HTML documents (and the dispatch for PDFs).
+"""The figures of DOCX, EPUB and HTML documents (and the dispatch for PDFs).
 
 An image comes only from inside the document: a part of the DOCX/EPUB archive (its path
 normalised; nothing that climbs out with ``..``), a file in the HTML file's own folder (the
@@ -54,7 +54,7 @@ class _Collector:
             return
         if len(self.figset.figures) >= MAX_FIGURES or self.total + len(data) > MAX_FIGURE_BYTES:
             self.full = True
-            self.note(f"'{self.label}' has more pictures than are used (at most {MAX_FIGURES}, "
+            self.note(f"'{self.label}' has more figures than are used (at most {MAX_FIGURES}, "
                       f"{MAX_FIGURE_BYTES // (1024 * 1024)} MB); the rest are skipped.")
             return
         key = hash(data)
@@ -74,8 +74,8 @@ class _Collector:
 
     def finish(self) -> None:
         if self.remote:
-            self.note(f"'{self.label}': {self.remote} picture(s) on the web or outside the document "
-                      "are not loaded (only pictures inside the document or its folder are).")
+            self.note(f"'{self.label}': {self.remote} image(s) on the web or outside the document "
+                      "are not loaded (only images inside the document or its folder are).")
 
 
 # --- HTML and EPUB ---------------------------------------------------------------------------
@@ -122,15 +122,15 @@ def _html_images(html: str, resolve: Callable[[str], Optional[bytes]], out: _Col
         if src.lower().startswith("data:"):
             data = decode_data_url(src)
             if data is None:
-                out.note(f"In '{out.label}': an embedded (data:) picture is damaged or too large; skipped.")
+                out.note(f"In '{out.label}': an embedded (data:) image is damaged or too large; skipped.")
                 continue
-            out.add(data, "embedded picture", _previous_text(tag), _caption(tag))
+            out.add(data, "embedded image", _previous_text(tag), _caption(tag))
             continue
         if _SCHEME.match(src) or src.startswith(("//", "\\\\")):
             out.skip_remote()
             continue
         if name.lower().endswith((".svg", ".svgz")):
-            out.note(f"In '{out.label}': SVG pictures ('{shown(name, 60)}') are never read or sent.")
+            out.note(f"In '{out.label}': SVG images ('{shown(name, 60)}') are never read or sent.")
             continue
         data = resolve(src)
         if data is None:
@@ -159,14 +159,14 @@ def _local_file(base_dir: str, out: _Collector) -> Callable[[str], Optional[byte
             return None
         try:
             if not os.path.isfile(path):
-                out.note(f"In '{out.label}': the picture '{shown(rel, 80)}' is not in the document's folder.")
+                out.note(f"In '{out.label}': the image '{shown(rel, 80)}' is not in the document's folder.")
                 return None
             from .read import open_regular
 
             with open_regular(path) as f:  # never blocks on a FIFO put in its place
                 return f.read(MAX_IMAGE_BYTES + 1)
         except (OSError, FlashcardError):
-            out.note(f"In '{out.label}': the picture '{shown(rel, 80)}' cannot be read.")
+            out.note(f"In '{out.label}': the image '{shown(rel, 80)}' cannot be read.")
             return None
 
     return resolve
@@ -185,12 +185,12 @@ def _in_archive(z: Any, part: str, out: _Collector) -> Callable[[str], Optional[
             out.skip_remote()
             return None
         if z.find(name) is None:
-            out.note(f"In '{out.label}': the picture '{shown(rel, 80)}' is missing from the file.")
+            out.note(f"In '{out.label}': the image '{shown(rel, 80)}' is missing from the file.")
             return None
         try:
             return z.read(name)
         except Exception as err:
-            out.note(f"In '{out.label}': the picture '{shown(rel, 80)}' cannot be read "
+            out.note(f"In '{out.label}': the image '{shown(rel, 80)}' cannot be read "
                      f"({shown(getattr(err, 'message', err), 120)}).")
             return None
 
@@ -318,21 +318,21 @@ def _docx_figures(figset: FigureSet, label: str) -> None:
                         continue
                     name = posixpath.basename(target)
                     if name.lower().endswith((".svg", ".svgz")):
-                        out.note(f"In '{label}': SVG pictures ('{shown(name, 60)}') are never read or sent.")
+                        out.note(f"In '{label}': SVG images ('{shown(name, 60)}') are never read or sent.")
                         continue
                     out.add(resolve(target), name, last_text, captions[i] if i < len(captions) else "")
                 el.clear()
                 if out.full:
                     break
         except ET.ParseError:
-            out.note(f"The pictures of '{label}' could not be found (its text is not valid XML).")
+            out.note(f"The figures of '{label}' could not be found (its text is not valid XML).")
     finally:
         z.close()
     out.finish()
 
 
 def figures_from_html(html: str, folder: str, label: str) -> Optional[FigureSet]:
-    """The pictures of an HTML fragment whose images are files in ``folder`` (the fields of an
+    """The figures of an HTML fragment whose images are files in ``folder`` (the fields of an
     Anki note and the collection's media folder), or None when it has none."""
     if "<img" not in html.lower():
         return None
@@ -340,8 +340,8 @@ def figures_from_html(html: str, folder: str, label: str) -> Optional[FigureSet]
     out = _Collector(figset, label)
     try:
         _html_images(html, _local_file(folder, out), out)
-    except Exception as err:  # a picture problem never costs the note its text
-        figset.notes.append(f"The pictures of '{label}' could not be read ({type(err).__name__}).")
+    except Exception as err:  # a bad image never costs the note its text
+        figset.notes.append(f"The figures of '{label}' could not be read ({type(err).__name__}).")
     out.finish()
     return figset if figset.figures or figset.notes else None
 
@@ -356,7 +356,7 @@ _LOADERS: Dict[SourceKind, Callable[[FigureSet, str], None]] = {
 
 
 def load_figures(figset: FigureSet, label: str) -> None:
-    """Fill ``figset`` (once). Problems with pictures never fail the document: they become
+    """Fill ``figset`` (once). Problems with figures never fail the document: they become
     notes, and the text goes on as it is."""
     if figset.loaded:
         return
@@ -371,7 +371,7 @@ def load_figures(figset: FigureSet, label: str) -> None:
         if loader is not None:
             loader(figset, label)
     except MemoryError:
-        figset.notes.append(f"The pictures of '{label}' need more memory than is available; skipped.")
+        figset.notes.append(f"The figures of '{label}' need more memory than is available; skipped.")
     except Exception as err:
-        figset.notes.append(f"The pictures of '{label}' could not be read "
+        figset.notes.append(f"The figures of '{label}' could not be read "
                             f"({shown(getattr(err, 'message', None) or type(err).__name__, 160)}).")
