@@ -1,9 +1,9 @@
-"""Figures in the dialogs: the pictures choice and its "this model cannot see" line
-(``FigureChoice``, in both dialogs), a text box that takes pasted and dropped pictures and files
-(``SourceEdit``), a row of thumbnails of the pictures a source holds (``PicturePreview``), and
-the small pictures of figure cards in the review table (``Thumbnails``).
+"""Figures in the dialogs: the figures choice and its "this model cannot see" line
+(``FigureChoice``, in both dialogs), a text box that takes pasted and dropped images and files
+(``SourceEdit``), a row of thumbnails of the images a source is made of (``ImagePreview``), and
+the thumbnails of figure cards in the review table (``Thumbnails``).
 
-Decoding and scaling pictures (``Thumbnails.make``, pasted images) runs on worker threads: QImage
+Decoding and scaling images (``Thumbnails.make``, pasted images) runs on worker threads: QImage
 works in any thread; only the QPixmap a widget shows is made on the main thread, from a small
 image. The engine gets the Qt adapter (``graphics()``, ui/pdf_render.py) to render PDF pages on
 the job's workers."""
@@ -44,15 +44,15 @@ PREVIEW = 96  # px, in the source panel
 MAX_PREVIEWS = 8
 
 MODE_TITLES = (
-    (FigureMode.AUTO, "Pictures: when the model can see"),
-    (FigureMode.OFF, "Pictures: off (text only)"),
-    (FigureMode.SLIDES, "Slides: every PDF page as a picture"),
+    (FigureMode.AUTO, "Figures: when the model can see"),
+    (FigureMode.OFF, "Figures: off (text only)"),
+    (FigureMode.SLIDES, "Slides: every PDF page as an image"),
 )
 MODE_TIPS = {
-    FigureMode.AUTO: "Pictures in the source (images, figures in PDF/Word/EPUB/HTML, slides, "
+    FigureMode.AUTO: "Figures in the source (image files, figures in PDF/Word/EPUB/HTML, slides, "
                      "scanned pages) go to the model with the text when it can see.",
     FigureMode.OFF: "Only the text is used.",
-    FigureMode.SLIDES: "Every PDF is read page by page: each page as a picture, with its own text.",
+    FigureMode.SLIDES: "Every PDF is read page by page: each page as an image, with its own text.",
 }
 
 
@@ -62,7 +62,7 @@ def graphics() -> Optional[Graphics]:
         from .pdf_render import QtGraphics
 
         return QtGraphics(strips=4)  # short GIL holds: the main thread stays responsive
-    except Exception:  # a Qt build without QtPdf: the engine sends the pictures it finds
+    except Exception:  # a Qt build without QtPdf: the engine sends the images it finds
         return None
 
 
@@ -73,10 +73,10 @@ def png_bytes(image: QImage) -> bytes:
 
 
 def scaled_image(data: bytes, side: int) -> Optional[QImage]:
-    """``data`` (a checked picture) decoded straight to at most ``side`` px (any thread)."""
-    from .pdf_render import picture_format
+    """``data`` (a checked image) decoded straight to at most ``side`` px (any thread)."""
+    from .pdf_render import image_format
 
-    fmt = picture_format(data)
+    fmt = image_format(data)
     if fmt is None:
         return None
     array = QByteArray(data)
@@ -95,9 +95,9 @@ def scaled_image(data: bytes, side: int) -> Optional[QImage]:
 # --- the choice ------------------------------------------------------------------------------
 
 class FigureChoice(QWidget):
-    """auto / off / slides, and a line when the chosen model cannot see the source's pictures.
+    """auto / off / slides, and a line when the chosen model cannot see the source's figures.
     ``check(settings, model, figsets)`` asks the server about the model (once per model) and
-    looks for pictures in the sources, in the background."""
+    looks for figures in the sources, in the background."""
 
     changed = pyqtSignal()
 
@@ -109,7 +109,7 @@ class FigureChoice(QWidget):
         for mode, title in MODE_TITLES:
             self.combo.addItem(title, mode.value)
             self.combo.setItemData(self.combo.count() - 1, MODE_TIPS[mode], Qt.ItemDataRole.ToolTipRole)
-        self.combo.setToolTip("Pictures for models that can see (their capabilities include 'vision')")
+        self.combo.setToolTip("Figures for models that can see (their capabilities include 'vision')")
         v.addWidget(self.combo)
         self.warning = QLabel("")
         self.warning.setWordWrap(True)
@@ -134,7 +134,7 @@ class FigureChoice(QWidget):
         return {"figures": self.mode().value}
 
     def check(self, settings: Settings, model: str, figsets: Sequence[Tuple[str, FigureSet]]) -> None:
-        """Say (in ``warning``) whether ``model`` will see the pictures of these sources."""
+        """Say (in ``warning``) whether ``model`` will see the figures of these sources."""
         self._asked += 1
         asked = self._asked
         if not model or not figsets or self.mode() is FigureMode.OFF:
@@ -146,10 +146,10 @@ class FigureChoice(QWidget):
         self.checking = True
 
         def op() -> Tuple[Optional[bool], List[str]]:
-            from ..generator.figures.plan import probe_pictures
+            from ..generator.figures.plan import probe_figures
 
             sees = self._sees.get(key) if known else _ask_vision(settings, model)
-            names = [name for name, figset in figsets if probe_pictures(figset)]
+            names = [name for name, figset in figsets if probe_figures(figset)]
             return sees, names
 
         def done(result: Tuple[Optional[bool], List[str]]) -> None:
@@ -161,12 +161,12 @@ class FigureChoice(QWidget):
             if not names or sees is True or (sees is None and self.mode() is FigureMode.SLIDES):
                 self._show("")
             elif sees is None:
-                self._show("The server does not say whether <b>%s</b> can see: the pictures in %s "
-                           "are not used (choose <i>Slides</i> to send page pictures anyway)."
+                self._show("The server does not say whether <b>%s</b> can see: the figures in %s "
+                           "are not used (choose <i>Slides</i> to send the pages as images anyway)."
                            % (esc(model), _names(names)))
             else:
                 self._show("<b>%s</b> cannot see (its capabilities do not include “vision”): the "
-                           "pictures in %s are not used. Choose a model that can see to use them."
+                           "figures in %s are not used. Choose a model that can see to use them."
                            % (esc(model), _names(names)))
 
         def failed(_err: Exception) -> None:  # the model list says what is wrong with the server
@@ -201,7 +201,7 @@ def _ask_vision(settings: Settings, model: str) -> Optional[bool]:
 # --- the source's text box -------------------------------------------------------------------
 
 class SourceEdit(QPlainTextEdit):
-    """The source text box: a picture pasted or dropped into it becomes ``image_pasted``; files
+    """The source text box: an image pasted or dropped into it becomes ``image_pasted``; files
     dropped onto it (from a file manager) become ``files_dropped``; text is text."""
 
     image_pasted = pyqtSignal(object)  # QImage
@@ -234,7 +234,7 @@ def _local_files(source: QMimeData) -> List[str]:
 
 
 def read_pasted(image: QImage, name: str) -> Document:
-    """A pasted picture as a document (on a worker: encoding a screenshot takes a while)."""
+    """A pasted image as a document (on a worker: encoding a screenshot takes a while)."""
     from ..generator.images.figure import FigureMode as Mode
     from ..generator.sources.with_figures import read_source_bytes
 
@@ -243,8 +243,8 @@ def read_pasted(image: QImage, name: str) -> Document:
 
 # --- thumbnails ------------------------------------------------------------------------------
 
-class PicturePreview(QWidget):
-    """Small pictures of the source's image documents and pasted pictures (the text box shows
+class ImagePreview(QWidget):
+    """Thumbnails of the source's image files and pasted images (the text box shows
     their text, which they do not have)."""
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
@@ -256,13 +256,13 @@ class PicturePreview(QWidget):
         self.hide()
 
     def show_documents(self, documents: Sequence[Document]) -> None:
-        """Thumbnails of the documents that are pictures (made in the background)."""
-        pictures = [(d.name, d.figures.figures[0].data) for d in documents
-                    if d.figures is not None and is_picture(d) and d.figures.figures]
+        """Thumbnails of the documents that are images (made in the background)."""
+        images = [(d.name, d.figures.figures[0].data) for d in documents
+                    if d.figures is not None and is_image(d) and d.figures.figures]
         self.clear()
-        if not pictures:
+        if not images:
             return
-        shown = pictures[:MAX_PREVIEWS]
+        shown = images[:MAX_PREVIEWS]
 
         def op() -> List[Tuple[str, Optional[QImage]]]:
             return [(name, scaled_image(data, PREVIEW)) for name, data in shown]
@@ -279,8 +279,8 @@ class PicturePreview(QWidget):
                     label.setText(esc(name))
                 self.row.insertWidget(self.row.count() - 1, label)
                 self.labels.append(label)
-            if len(pictures) > len(shown):
-                more = QLabel("+%d" % (len(pictures) - len(shown)))
+            if len(images) > len(shown):
+                more = QLabel("+%d" % (len(images) - len(shown)))
                 self.row.insertWidget(self.row.count() - 1, more)
                 self.labels.append(more)
             self.show()
@@ -295,7 +295,7 @@ class PicturePreview(QWidget):
 
 
 class Thumbnails:
-    """Small pictures of figure cards by media name: ``make`` on any thread (decodes once),
+    """Thumbnails of figure cards by media name: ``make`` on any thread (decodes once),
     ``icon`` on the main thread."""
 
     def __init__(self) -> None:
@@ -304,14 +304,14 @@ class Thumbnails:
         self._lock = threading.Lock()
 
     def make(self, name: str, data: Optional[bytes]) -> None:
-        from ..generator.job.images import PICTURE_WORK
+        from ..generator.job.images import IMAGE_WORK
 
         if not name or data is None:
             return
         with self._lock:
             if name in self._images:
                 return
-        with PICTURE_WORK:
+        with IMAGE_WORK:
             image = scaled_image(data, THUMB)
         if image is not None:
             with self._lock:
@@ -332,8 +332,8 @@ class Thumbnails:
         return QSize(THUMB, THUMB)
 
 
-def is_picture(document: Document) -> bool:
-    """An image file or a pasted picture (a document that is one picture)."""
+def is_image(document: Document) -> bool:
+    """An image file or a pasted image (a document that is one image)."""
     figures = document.figures
     return figures is not None and figures.kind.value == "image"
 
@@ -352,7 +352,7 @@ def after(widget: QWidget, ms: int, fn: Callable[[], None]) -> QTimer:
 
 
 class FigureJob:
-    """A dialog's pictures across its runs: the store of the pictures its cards show, their
+    """A dialog's figures across its runs: the store of the figures its cards show, their
     thumbnails, the Qt adapter, and the open PDFs of its plans (kept for regenerating a card
     of a page; closed with the dialog)."""
 
@@ -384,13 +384,13 @@ class FigureJob:
         return plan
 
     def make_thumbnails(self, cards: Sequence[Any]) -> None:
-        """Thumbnails of the cards' pictures (worker)."""
+        """Thumbnails of the cards' figures (worker)."""
         for card in cards:
             if getattr(card, "figure", ""):
                 self.thumbnails.make(card.figure, self.store.get(card.figure))
 
     def write(self, col: Any, cards: Sequence[Any]) -> List[str]:
-        """The pictures of ``cards`` into the collection's media (inside the add's CollectionOp)."""
+        """The figures of ``cards`` into the collection's media (inside the add's CollectionOp)."""
         from ..generator.figures.media import write_figures
 
         return write_figures(col, cards, self.store)

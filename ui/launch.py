@@ -123,12 +123,12 @@ def _open_for_selection(text: str, notetype: Dict[str, Any], deck_id: Optional[i
 # --- browser -------------------------------------------------------------------------------
 
 def note_documents(col: Collection, nids: Sequence[NoteId]) -> Tuple[List[Document], Dict[str, NoteId], Optional[int]]:
-    """The notes' fields as documents (HTML to text, with the pictures of the fields from the
+    """The notes' fields as documents (HTML to text, with the figures of the fields from the
     collection's media), the document name -> note id map, and the deck of the first note's
     first card. Runs in the background (reads the collection)."""
     from ..generator.errors import SourceError
     from ..generator.sources.read import read_html
-    from ..generator.sources.pictures import figures_from_html
+    from ..generator.sources.figures import figures_from_html
 
     docs: List[Document] = []
     refs: Dict[str, NoteId] = {}
@@ -144,14 +144,14 @@ def note_documents(col: Collection, nids: Sequence[NoteId]) -> Tuple[List[Docume
             continue
         name = _unique(_short(fields[0]) or "note %d" % nid, refs)
         body = "".join("<p>%s</p>" % f for f in fields)
-        pictures = figures_from_html(body, col.media.dir(), name)
+        figures = figures_from_html(body, col.media.dir(), name)
         try:
             doc = read_html(body, name)
         except SourceError:
-            if pictures is None or not pictures.figures:
-                continue  # an empty note, or one whose media are not pictures: nothing to learn from
-            doc = Document(name, [])  # pictures only
-        doc.figures = pictures
+            if figures is None or not figures.figures:
+                continue  # an empty note, or one whose media are not images: nothing to learn from
+            doc = Document(name, [])  # figures only
+        doc.figures = figures
         docs.append(doc)
         refs[doc.name] = nid
     return docs, refs, deck_id

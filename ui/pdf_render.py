@@ -1,5 +1,5 @@
 """The engine's graphics adapter (``generator.images.figure.Graphics``) on Qt: PDF pages rendered with
-QtPdf (``QPdfDocument.render``) and pictures decoded, scaled down and re-encoded with
+QtPdf (``QPdfDocument.render``) and images decoded, scaled down and re-encoded with
 ``QImageReader``/``QImage``.
 
 This module imports only PyQt6 and the standard library (never aqt, never the engine), so the
@@ -7,7 +7,7 @@ headless CLI can use it too: ``python -m generator`` (``generator/__main__.py``)
 PyQt6 is there. It needs no QApplication: rendering and image codecs work without one, in any thread.
 
 Bounds: a page is rendered at most ``max_side`` pixels on its long side whatever size the page
-claims; a picture is decoded straight to its scaled size (``QImageReader.setScaledSize``, so a
+claims; an image is decoded straight to its scaled size (``QImageReader.setScaledSize``, so a
 large JPEG is never held at full size), only in the format its magic bytes name (never SVG or
 PDF through Qt's plugins), under Qt's allocation limit; transparent areas become white.
 
@@ -39,7 +39,7 @@ _FORMATS = ((b"\x89PNG\r\n\x1a\n", b"png"), (b"\xff\xd8\xff", b"jpeg"), (b"GIF87
             (b"GIF89a", b"gif"))
 
 
-def picture_format(data: bytes) -> Optional[bytes]:
+def image_format(data: bytes) -> Optional[bytes]:
     for magic, name in _FORMATS:
         if data.startswith(magic):
             return name
@@ -182,7 +182,7 @@ class QtGraphics:
         return QtPageRenderer(document, buffer, array, self.strips)
 
     def resize(self, data: bytes, max_side: int) -> Optional[Encoded]:
-        fmt = picture_format(data)
+        fmt = image_format(data)
         if fmt is None:
             return None  # never let Qt guess: it would read SVG and PDF too
         array = QByteArray(data)

@@ -181,9 +181,9 @@ MODEL = Page("Model", (
             tip="How long Ollama keeps the model loaded after a request (e.g. 10m, 1h, 0 to "
                 "unload at once, -1 forever)"),
     )),
-    Section("Pictures", (
-        Row("figures", "Pictures", titles=_titles(MODE_TITLES, MODE_TIPS)),
-        Row("max_images_per_request", "Pictures per request", tip="At most this many pictures in "
+    Section("Figures", (
+        Row("figures", "Figures", titles=_titles(MODE_TITLES, MODE_TIPS)),
+        Row("max_images_per_request", "Images per request", tip="At most this many images in "
             "one request; each costs context (about 600 to 1,400 tokens), so the text beside it is "
             "shorter"),
     )),

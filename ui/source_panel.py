@@ -8,8 +8,8 @@ API: ``set_text(text, name, label)``, ``set_documents(documents, label, note_ref
 engine's ``SourceError`` for an empty text), ``note_refs()`` the document → note id map of
 notes from the Browser, ``has_source()``. Signals: ``changed`` (the source changed),
 ``busy_changed`` (a file read started or ended), ``problem(html)`` (a file could not be read).
-Pictures are sources too: image files opened or dropped, and pictures pasted into the text box
-(``SourceEdit``), become documents of their own, shown as thumbnails (``PicturePreview``);
+Images are sources too: image files opened or dropped, and images pasted into the text box
+(``SourceEdit``), become documents of their own, shown as thumbnails (``ImagePreview``);
 files are read with their figures (``generator.sources.with_figures``)."""
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -19,7 +19,7 @@ from aqt.qt import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWi
 
 from ..generator.sources.document import Document
 from .common import button, error_text, esc, get_settings, is_alive, plural, run_network, save_config
-from .figure_widgets import PicturePreview, SourceEdit, is_picture, read_pasted
+from .figure_widgets import ImagePreview, SourceEdit, is_image, read_pasted
 
 PREVIEW_CHARS = 20000
 PASTED = "pasted text"
@@ -50,14 +50,14 @@ class SourcePanel(QGroupBox):
         v.addLayout(row)
         self.edit = SourceEdit()
         self.edit.setPlaceholderText("Paste or type the text to make flashcards from, or open a "
-                                     "file; pictures can be pasted or dropped here too.")
+                                     "file; images can be pasted or dropped here too.")
         self.edit.setMinimumHeight(90)
         self.edit.textChanged.connect(self._on_text_changed)
-        self.edit.image_pasted.connect(self.add_picture)
+        self.edit.image_pasted.connect(self.add_image)
         self.edit.files_dropped.connect(self.load_files)
         v.addWidget(self.edit, 1)
-        self.pictures = PicturePreview()
-        v.addWidget(self.pictures)
+        self.images = ImagePreview()
+        v.addWidget(self.images)
         self._update_label()
 
     # --- setting the source -------------------------------------------------------------------
@@ -65,7 +65,7 @@ class SourcePanel(QGroupBox):
         """Editable text (``name`` is its document name, e.g. "selection")."""
         self._documents = None
         self._note_refs = {}
-        self.pictures.clear()
+        self.images.clear()
         self.edit.setReadOnly(False)
         if text:
             self.edit.setPlainText(text)
@@ -85,7 +85,7 @@ class SourcePanel(QGroupBox):
         self.edit.setPlainText(preview[:PREVIEW_CHARS])
         self.edit.blockSignals(False)
         self.edit.setReadOnly(True)
-        self.pictures.show_documents(docs)
+        self.images.show_documents(docs)
         self._name = docs[0].name if docs else PASTED
         self._label = label or (docs[0].name if len(docs) == 1 else plural(len(docs), "document"))
         self._update_label()
@@ -95,7 +95,7 @@ class SourcePanel(QGroupBox):
         self._note_refs = {}
         self._label = ""
         self._name = PASTED
-        self.pictures.clear()
+        self.images.clear()
         self.edit.setReadOnly(False)
         self.edit.clear()
         self._update_label()
@@ -113,7 +113,7 @@ class SourcePanel(QGroupBox):
         return dict(self._note_refs)
 
     def has_documents(self) -> bool:
-        """The source is documents (files, notes, pictures), not typed text."""
+        """The source is documents (files, notes, images), not typed text."""
         return self._documents is not None
 
     def has_source(self) -> bool:
@@ -132,7 +132,7 @@ class SourcePanel(QGroupBox):
             self.load_files(paths)
 
     def load_files(self, paths: Sequence[str]) -> None:
-        """Read the files (with their pictures) in the background, then show them as the source."""
+        """Read the files (with their figures) in the background, then show them as the source."""
         from ..generator.sources.read import display_name
         from ..generator.sources.with_figures import read_source_path as read_path
 
@@ -172,15 +172,15 @@ class SourcePanel(QGroupBox):
 
         run_network(self, op, done, failed)
 
-    def add_picture(self, image: object) -> None:
-        """A pasted or dropped picture: one more document of the source (typed text stays, as
+    def add_image(self, image: object) -> None:
+        """A pasted or dropped image: one more document of the source (typed text stays, as
         a document of its own)."""
         if self.reading:
             return
         keep = list(self._documents or [])
         typed = self.edit.toPlainText() if self._documents is None else ""
-        n = sum(1 for d in keep if d.name.startswith("pasted picture")) + 1
-        name = "pasted picture %d.png" % n if n > 1 else "pasted picture.png"
+        n = sum(1 for d in keep if d.name.startswith("pasted image")) + 1
+        name = "pasted image %d.png" % n if n > 1 else "pasted image.png"
         self._set_reading(True)
 
         def op() -> List[Document]:
@@ -211,9 +211,9 @@ class SourcePanel(QGroupBox):
     def _update_label(self) -> None:
         if self._documents is not None:
             words = sum(len(d.text().split()) for d in self._documents)
-            pictures = sum(1 for d in self._documents if is_picture(d))
+            images = sum(1 for d in self._documents if is_image(d))
             self.label.setText("<b>%s</b> · %s%s" % (esc(self._label), plural(words, "word"),
-                                                    " · " + plural(pictures, "picture") if pictures else ""))
+                                                    " · " + plural(images, "image") if images else ""))
             self.clear_btn.setEnabled(True)
         else:
             words = len(self.edit.toPlainText().split())

@@ -40,8 +40,8 @@ def test_an_image_file_gives_figure_cards_with_thumbnails_and_media(anki_app, vi
     dlg = open_dialog(anki_app, vision_server.url, model="llava:7b")
     try:
         load(anki_app, dlg, [png])
-        assert "mitosis.png" in dlg.source.label.text() and "1 picture" in dlg.source.label.text()
-        anki_app.wait_until(lambda: dlg.source.pictures.labels, 15, "no thumbnail of the picture")
+        assert "mitosis.png" in dlg.source.label.text() and "1 image" in dlg.source.label.text()
+        anki_app.wait_until(lambda: dlg.source.images.labels, 15, "no thumbnail of the image")
         generate(anki_app, dlg)
         assert len(vision_server.images) == 1
         figure_cards = [c for c in dlg.table.cards if c.figure]
@@ -79,11 +79,11 @@ def test_a_pasted_picture_and_dropped_files_become_sources(anki_app, vision_serv
         dlg.source.edit.insertFromMimeData(mime)
         anki_app.wait_until(dlg.idle, 10)
         names = [d.name for d in dlg.source.documents()]
-        assert names == ["pasted text", "pasted picture.png"]  # the typed text stays
-        assert "1 picture" in dlg.source.label.text()
+        assert names == ["pasted text", "pasted image.png"]  # the typed text stays
+        assert "1 image" in dlg.source.label.text()
         generate(anki_app, dlg)
         assert len(vision_server.images) == 1
-        assert {c.source.document for c in dlg.table.cards} == {"pasted text", "pasted picture.png"}
+        assert {c.source.document for c in dlg.table.cards} == {"pasted text", "pasted image.png"}
 
         deck = tmp_path / "cells.pdf"
         deck.write_bytes(slide_deck(2, [qt_image(400, 300, "JPEG", c) for c in COLORS]))
