@@ -1,7 +1,7 @@
 """Figures: rendering a slide deck's pages.
 
 F1. Pages rendered per second: a 200-page slide deck (generated: a title, two bullets and a
-    picture per page, landscape) planned in slides mode and every page made ready to send as the
+    figure per page, landscape) planned in slides mode and every page made ready to send as the
     job's workers do it (QtPdf render at 1024 px on the long side, on white, PNG), 2 workers.
     Measured in a child process, after the deck is planned (the plan's own pass over the pages,
     pypdf, is printed beside it).
@@ -102,7 +102,7 @@ def run(tmp: str, quick: bool) -> Tuple[Dict[str, float], Dict[str, Any], List[s
                                     d["mean_png_kb"])]
     app = app_stall(tmp, path)
     details["app"] = app
-    lines.append("      in the app: %d pages, %d cards (%d with their picture) in %.1f s; p99 lateness "
+    lines.append("      in the app: %d pages, %d cards (%d with their figure) in %.1f s; p99 lateness "
                  "%.1f ms; main thread's own CPU in the worst gap %.1f ms (most in any gap %.1f ms); "
                  "the idle app's own worst %.1f ms" % (
                      pages, app["cards"], app["figure_cards"], app["seconds"], app["p99_ms"] or 0,

@@ -1,9 +1,9 @@
 """``python -m generator``: the program's composition root, the one module of generator/ that
 names the add-on's ui/. The engine takes a graphics adapter from its caller (``images.figure.
 Graphics``); here the CLI gets the Qt one, ui/pdf_render.py beside the engine (it imports only
-PyQt6 and the standard library), loaded from its file when pictures will be sent, so that no
+PyQt6 and the standard library), loaded from its file when images will be sent, so that no
 other module called ``ui`` on sys.path can stand in for it. Without PyQt6 or QtPdf there is no
-adapter, and the pictures are sent as the sources hold them, where they may be."""
+adapter, and the images are sent as the sources hold them, where they may be."""
 import importlib.util
 import os
 import sys

@@ -125,7 +125,7 @@ class BulkMode(Choice):
 
 
 class FigureMode(Choice):
-    """Pictures for models that can see (generator/figure_plan.py)."""
+    """Figures for models that can see (generator/figures/plan.py)."""
 
     AUTO = "auto"  # on when the model can see
     OFF = "off"  # text only

@@ -120,7 +120,7 @@ def encrypted(data: bytes, user_password: str = "secret") -> bytes:
 
 
 def qt_image(width: int, height: int, fmt: str = "PNG", color: str = "#3366cc", label: bool = True) -> bytes:
-    """A picture made with Qt (no QApplication needed): a coloured box with a diagonal."""
+    """An image made with Qt (no QApplication needed): a coloured box with a diagonal."""
     from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QPoint
     from PyQt6.QtGui import QColor, QImage, QPainter, QPen
 
@@ -141,7 +141,7 @@ def qt_image(width: int, height: int, fmt: str = "PNG", color: str = "#3366cc", 
 
 def slide_deck(pages: int, jpegs: Sequence[bytes], size: Tuple[int, int] = (400, 300),
                shared: bool = False) -> bytes:
-    """Landscape slides: a title and two short bullets beside a picture, page after page. Each
+    """Landscape slides: a title and two short bullets beside a figure, page after page. Each
     page has its own image object (``jpegs`` in turn), or all share one (``shared``)."""
     pdf = PdfMaker(792, 612)
     one = pdf.jpeg_image(jpegs[0], *size) if shared else 0

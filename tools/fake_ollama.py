@@ -171,8 +171,8 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None, im
     """Cards made from the chunk's own sentences, each citing its sentence's number, so tests can
     check grounding and fields. With ``topics`` (a request by topic), only sentences on one of
     them, each card naming it: a sentence is on a topic when the topic is its title_of, or holds
-    one of the topic's words. With pictures (and a schema with "figure"), first one card per
-    picture that cites its marker and asks to show it."""
+    one of the topic's words. With images (and a schema with "figure"), first one card per
+    image that cites its marker and asks to show it."""
     sentences = cited_sentences(user)
     cloze = "{{c1::" in system
     cards = []
@@ -206,7 +206,7 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None, im
         for card in cards:
             card["figure"] = ""
         markers = image_markers(user) or list(range(1, images + 1))
-        for i in range(min(images, len(markers)), 0, -1):  # cards about the pictures first
+        for i in range(min(images, len(markers)), 0, -1):  # cards about the images first
             marker = markers[i - 1]
             cards.insert(0, {"n": marker, "front": f"What does image {i} of “{source_name(user)}” show?",
                              "back": f"The figure numbered {i}.", "figure": str(marker)}
@@ -222,7 +222,7 @@ def source_name(user_message: str) -> str:
 
 
 def image_problem(body: Dict[str, Any], openai: bool) -> str:
-    """What is wrong with the pictures of a chat request, by each protocol's documented form
+    """What is wrong with the images of a chat request, by each protocol's documented form
     ("" if nothing): Ollama wants raw base64 strings in the user message's "images"; the OpenAI
     path wants "image_url" content parts with data: URLs."""
     for message in body.get("messages") or []:
@@ -240,8 +240,8 @@ def image_problem(body: Dict[str, Any], openai: bool) -> str:
 
 
 def message_images(message: Dict[str, Any], openai: bool) -> Optional[List[Optional[bytes]]]:
-    """The decoded pictures of one message (None for an undecodable one); None if the message
-    carries pictures in a form the protocol does not know."""
+    """The decoded images of one message (None for an undecodable one); None if the message
+    carries images in a form the protocol does not know."""
     import base64
 
     def decode(text: Any) -> Optional[bytes]:
@@ -349,7 +349,7 @@ class FakeOllama:
         self.context_length = context_length
         self.thinking_models = set(thinking_models)
         self.vision_models = set(vision_models)
-        self.images: List[bytes] = []  # every picture received, decoded
+        self.images: List[bytes] = []  # every image received, decoded
         self.families = dict(families or {})
         self.parsers = dict(parsers or {})
         self.embedding_models = set(embedding_models)
@@ -590,13 +590,13 @@ class FakeOllama:
                 if not openai:
                     server.load(str(model), (body.get("options") or {}).get("num_ctx"))
                 problem = image_problem(body, openai)
-                pictures = [d for m in body.get("messages") or [] for d in message_images(m, openai) or []]
-                if not problem and pictures and model not in server.vision_models:
+                sent = [d for m in body.get("messages") or [] for d in message_images(m, openai) or []]
+                if not problem and sent and model not in server.vision_models:
                     problem = f"model '{model}' does not support image input"
                 if problem:
                     return self._json({"error": {"message": problem}} if openai else {"error": problem}, 400)
                 with server._lock:
-                    server.images.extend(d for d in pictures if d)
+                    server.images.extend(d for d in sent if d)
                 if server.slots is not None:
                     server.slots.acquire()
                 start = time.monotonic()

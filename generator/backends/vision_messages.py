@@ -1,4 +1,4 @@
-"""The user message of a chat request with pictures, in each protocol's documented form.
+"""The user message of a chat request with images, in each protocol's documented form.
 
 Ollama (/api/chat): ``{"role": "user", "content": text, "images": [raw base64, ...]}`` (no
 ``data:`` prefix). OpenAI-compatible (/v1/chat/completions): ``content`` is a list of parts,

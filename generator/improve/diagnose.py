@@ -218,7 +218,7 @@ def diagnose_notes(col: Any, note_ids: Sequence[int], settings: Optional[Setting
         d.reasons.extend(checks)
         for logical in nc.media_fields:
             name = nc.shape.mapping.get(logical, logical)
-            d.reasons.append(Reason("media", f"The field “{name}” holds a picture or sound: it is kept as it is."))
+            d.reasons.append(Reason("media", f"The field “{name}” holds an image or a sound: it is kept as it is."))
         d.source = reader.source_of(nc, d.origin)
         d.reasons.append(Reason("source", d.source.said))
         out.append(d)

@@ -6,7 +6,7 @@ for cloze), by its note type's shape and the settings' field mapping, and where 
   the settings' ``field_mapping``; any other type maps its first field to the question and its
   second to the answer (a field called like "Source" is left alone).
 - Image occlusion notes are not changed (their fields are masks, not text).
-- A field that holds a picture or a sound is shown to the model as text but never rewritten
+- A field that holds an image or a sound is shown to the model as text but never rewritten
   (the media would be lost).
 - The add-on's source line (``<div class="ollama-flashcards-source">`` at the end of the back or
   the extra) is taken off before the note is checked or sent, and put back after a rewrite.

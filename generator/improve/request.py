@@ -16,7 +16,7 @@ near, and by meaning when an embedding model is set) and with the note's own tex
 (an answer whose words are not there is "not grounded"). Any of these starts the proposal
 unchecked, with the reason. What cannot be used — a broken, empty or cut answer, a server error,
 an unknown action, an id that was not asked, a rewrite that would change which cards the note
-has (a cloze number, a field that was empty), a field with a picture — changes nothing: the
+has (a cloze number, a field that was empty), a field with an image — changes nothing: the
 note's proposal says so and stays as it was."""
 import json
 import threading
@@ -296,7 +296,7 @@ class AnswerReader:
         given = {n: pick_raw(item, n, lowered)[0] for n in fields_of(self.kind)}
         for name in list(given):
             if given[name] and name in nc.media_fields:
-                p.notes.append("“%s” holds a picture or sound and is kept as it is." % nc.shape.mapping.get(name, name))
+                p.notes.append("“%s” holds an image or a sound and is kept as it is." % nc.shape.mapping.get(name, name))
                 given[name] = ""
             elif given[name] and not nc.value(name).strip():
                 # Filling an empty field can add a card (a template shown only when it is filled).

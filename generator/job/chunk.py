@@ -17,7 +17,7 @@ class Chunk:
     heading_path: Tuple[str, ...] = ()
     location: str = ""
     index: int = 0  # position in the document, from 0
-    # pictures sent with the text (vision.ImagePart), made ready in the worker that sends them
+    # images sent with the text (job.images.ImagePart), made ready in the worker that sends them
     images: Tuple[Any, ...] = field(default=(), compare=False, repr=False)
     # the blocks' places, in order of offset (empty for a chunk made without a reader's blocks)
     marks: Tuple[Mark, ...] = field(default=(), compare=False, repr=False)

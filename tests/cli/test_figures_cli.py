@@ -1,5 +1,5 @@
 """Figures end to end: the CLI as a script runs it, the fake server (which knows which models can
-see and checks that pictures come in each protocol's documented form), a real collection."""
+see and checks that images come in each protocol's documented form), a real collection."""
 import base64
 import json
 import os
@@ -39,7 +39,7 @@ def chat_bodies(server):
 
 
 @pytest.mark.timeout(120)
-def test_a_slide_deck_gives_figure_cards_with_their_pictures_in_the_collection(server, deck, tmp_path):
+def test_a_slide_deck_gives_figure_cards_with_their_figures_in_the_collection(server, deck, tmp_path):
     path = str(tmp_path / "collection.anki2")
     r = cli(deck, "--collection", path, "--url", server.url, "--model", "llava:7b", "--json")
     assert r.returncode == 0, r.stderr
@@ -70,16 +70,16 @@ def test_a_slide_deck_gives_figure_cards_with_their_pictures_in_the_collection(s
             name = re.search(r'<img src="([^"]+)">', note["Front"]).group(1)
             assert re.fullmatch(r"ollama-flashcards-[0-9a-f]{16}\.png", name)
             data = open(os.path.join(col.media.dir(), name), "rb").read()
-            assert data.startswith(b"\x89PNG") and data in server.images  # the picture the model saw
+            assert data.startswith(b"\x89PNG") and data in server.images  # the image the model saw
             assert "page" in note["Back"]  # the source line names the page
     finally:
         col.close()
     again = cli(deck, "--collection", path, "--url", server.url, "--model", "llava:7b")
-    assert again.returncode == 0 and again.stderr.count("duplicate") >= 4  # same picture: a duplicate
+    assert again.returncode == 0 and again.stderr.count("duplicate") >= 4  # same figure: a duplicate
 
 
 @pytest.mark.timeout(120)
-def test_figures_off_and_models_that_cannot_see_send_no_pictures(server, deck):
+def test_figures_off_and_models_that_cannot_see_send_no_images(server, deck):
     r = cli(deck, "--dry-run", "--url", server.url, "--model", "llava:7b", "--figures", "off")
     assert r.returncode == 0, r.stderr
     r = cli(deck, "--dry-run", "--url", server.url, "--model", "llama3.2")

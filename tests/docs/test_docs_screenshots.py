@@ -1,4 +1,4 @@
-"""The README's pictures of the two context-menu ways in, taken from the real app: the editor's
+"""The README's screenshots of the two context-menu ways in, taken from the real app: the editor's
 menu on a selection and the Browser's menu on notes, each drawn over its window where it opens.
 
 Written under the temp base folder on every run; with OF_SCREENSHOTS=1 also to docs/:
@@ -20,21 +20,21 @@ def save_with_menu(app, window, menu, at, action, name):
     menu.setActiveAction(action)
     menu.adjustSize()
     app.pump(0.1)
-    picture = window.grab()
-    painter = QPainter(picture)
+    shot = window.grab()
+    painter = QPainter(shot)
     try:
         painter.drawPixmap(at, menu.grab())
     finally:
         painter.end()
     out = app.base / "screenshots" / (name + ".png")
     out.parent.mkdir(parents=True, exist_ok=True)
-    assert picture.save(str(out))
+    assert shot.save(str(out))
     if os.environ.get("OF_SCREENSHOTS") == "1":
-        assert picture.save(os.path.join(ROOT, "docs", name + ".png"))
-    return out, picture
+        assert shot.save(os.path.join(ROOT, "docs", name + ".png"))
+    return out, shot
 
 
-def test_editor_menu_picture(anki_app):
+def test_editor_menu_screenshot(anki_app):
     add = aqt.dialogs.open("AddCards", anki_app.mw)
     anki_app.resize(add, 900, 520)
     editor = add.editor
@@ -47,14 +47,14 @@ def test_editor_menu_picture(anki_app):
     menu = editor_menu(anki_app, editor, point)
     action = action_named(menu, "Generate flashcards from selection")
     at = editor.web.mapTo(add, point) + QPoint(60, 70)
-    out, picture = save_with_menu(anki_app, add, menu, at, action, "editor-menu")
+    out, shot = save_with_menu(anki_app, add, menu, at, action, "editor-menu")
     menu.close()
     add.close()
     anki_app.pump(0.2)
-    assert picture.width() >= 800 and out.stat().st_size > 10000
+    assert shot.width() >= 800 and out.stat().st_size > 10000
 
 
-def test_browser_menu_picture(anki_app):
+def test_browser_menu_screenshot(anki_app):
     col = anki_app.col
     deck = "Biology"  # this module's Anki has a collection of its own
     did = col.decks.id(deck, create=True)
@@ -82,7 +82,7 @@ def test_browser_menu_picture(anki_app):
     action = action_named(menu, "Generate flashcards from 3 notes")
     view = browser.table._view
     at = view.viewport().mapTo(browser, QPoint(120, 50))
-    out, picture = save_with_menu(anki_app, browser, menu, at, action, "browser-menu")
+    out, shot = save_with_menu(anki_app, browser, menu, at, action, "browser-menu")
     browser.close()
     anki_app.pump(0.2)
-    assert picture.width() >= 1000 and out.stat().st_size > 10000
+    assert shot.width() >= 1000 and out.stat().st_size > 10000

@@ -79,7 +79,7 @@ def test_every_relative_link_and_image_resolves():
     assert problems == []
 
 
-def test_the_readme_shows_pictures_that_exist():
+def test_the_readme_shows_images_that_exist():
     images = [t for line in prose_lines((ROOT / "README.md").read_text(encoding="utf-8"))
               for t in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", line)]
     assert len(images) >= 5  # one at the top and one per way in

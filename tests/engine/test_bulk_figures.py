@@ -1,5 +1,5 @@
 """Figures in a headless bulk job: a slide deck, image files (one broken) and a text file with a
-model that can see; the cards' pictures reach the collection's media; in review mode they wait
+model that can see; the cards' figures reach the collection's media; in review mode they wait
 beside the journal (as after a crash) until the cards are added; a model that cannot see gets
 the text, and an image file says why it gave nothing."""
 import os
@@ -41,7 +41,7 @@ def spec(files, model="llava:7b", **kw):
 
 
 @pytest.mark.timeout(120)
-def test_a_bulk_job_sends_pictures_and_adds_figure_cards_with_their_media(tmp_path, col):
+def test_a_bulk_job_sends_images_and_adds_figure_cards_with_their_media(tmp_path, col):
     files = sources(tmp_path)
     with FakeOllama(models=("llava:7b", "llama3.2")) as srv:
         folder = str(tmp_path / "j")
@@ -63,32 +63,32 @@ def test_a_bulk_job_sends_pictures_and_adds_figure_cards_with_their_media(tmp_pa
 
 
 @pytest.mark.timeout(120)
-def test_review_mode_keeps_the_pictures_beside_the_journal_until_the_cards_are_added(tmp_path, col):
+def test_review_mode_keeps_the_figures_beside_the_journal_until_the_cards_are_added(tmp_path, col):
     files = sources(tmp_path)[:2]
     with FakeOllama(models=("llava:7b",)) as srv:
         folder = str(tmp_path / "j")
         result = run_headless(col, backend_for(srv.url), folder, spec(files, mode=MODE_REVIEW),
-                              setup=RunSetup(graphics=None))  # no Qt: the pictures found in the files, as they are
+                              setup=RunSetup(graphics=None))  # no Qt: the images found in the files, as they are
     assert col.note_count() == 0 and result.pending
-    # Anki closes (or crashes) before the review: cards and pictures come back from disk
+    # Anki closes (or crashes) before the review: cards and figures come back from disk
     journal = Journal.open(unfinished(folder)[0])
     pending = journal.state.pending_cards()
-    with_pictures = [c for c in pending if c.figure]
-    assert with_pictures
-    pictures = figures_folder(journal.path)
-    assert sorted(os.listdir(pictures)) == sorted({c.figure for c in with_pictures})
+    with_figures = [c for c in pending if c.figure]
+    assert with_figures
+    folder = figures_folder(journal.path)
+    assert sorted(os.listdir(folder)) == sorted({c.figure for c in with_figures})
     header = BulkSpec.from_header(journal.state.header)
     writer = NoteWriter(journal, header.target, header.skip_duplicates,
                         ChunkIndex(os.path.join(folder, "added-chunks.jsonl")))
     outcome = writer.add_reviewed(col, pending, [r.id for r in journal.state.pending_chunks()])
     assert outcome.note_ids
-    for card in with_pictures:
+    for card in with_figures:
         assert os.path.exists(os.path.join(col.media.dir(), card.figure))
     journal.close()
 
 
 @pytest.mark.timeout(120)
-def test_a_model_that_cannot_see_reads_the_text_and_says_what_a_picture_gave(tmp_path, col):
+def test_a_model_that_cannot_see_reads_the_text_and_says_what_a_figure_gave(tmp_path, col):
     files = sources(tmp_path)
     with FakeOllama(models=("llava:7b", "llama3.2")) as srv:
         result = run_headless(col, backend_for(srv.url), str(tmp_path / "j"), spec(files, model="llama3.2"),

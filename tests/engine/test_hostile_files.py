@@ -138,7 +138,7 @@ def test_a_file_swapped_for_a_fifo_after_the_check_does_not_block(tmp_path, monk
 
 @pytest.mark.timeout(60)
 def test_special_files_through_the_cli(specials, tmp_path, server):
-    png_pipe = str(tmp_path / "picture.png")  # the figure reader opens images itself
+    png_pipe = str(tmp_path / "image.png")  # the figure reader opens images itself
     os.mkfifo(png_pipe)
     config_pipe = str(tmp_path / "settings.json")
     os.mkfifo(config_pipe)

@@ -346,10 +346,10 @@ def test_user_note_type_by_the_settings_field_mapping(col, server, backend):
     assert after["Example"] == "Je mange" and after["Source"] == "book p. 3"
 
 
-def test_picture_field_is_never_rewritten(col, server, backend):
+def test_image_field_is_never_rewritten(col, server, backend):
     nid = add_basic(col, "P", 'What does this show? <img src="cell.png">', "A cell")
-    (p,) = run(col, server, backend, [nid], answer_with(decision(front="Which picture?", back="A plant cell")))
-    assert set(p.changed) == {"back"} and any("picture" in n for n in p.notes)
+    (p,) = run(col, server, backend, [nid], answer_with(decision(front="Which image?", back="A plant cell")))
+    assert set(p.changed) == {"back"} and any("image" in n for n in p.notes)
 
 
 def test_note_edited_meanwhile_is_skipped(col, server, backend):

@@ -1,7 +1,7 @@
-"""Figures in the real app (headless): an image file, a pasted picture and dropped files as
-sources of the Generate dialog; the pictures choice and the "cannot see" line; figure cards in
-the review table (thumbnail, mark) and in the collection (media); pictures in the fields of notes
-picked in the Browser. The fake server knows which models can see and checks the pictures'
+"""Figures in the real app (headless): an image file, a pasted image and dropped files as
+sources of the Generate dialog; the figures choice and the "cannot see" line; figure cards in
+the review table (thumbnail, mark) and in the collection (media); figures in the fields of notes
+picked in the Browser. The fake server knows which models can see and checks the images'
 form on the wire. The README's screenshot of figure cards is made here (OF_SCREENSHOTS=1)."""
 import os
 import re
@@ -49,7 +49,7 @@ def test_an_image_file_gives_figure_cards_with_thumbnails_and_media(anki_app, vi
         card = figure_cards[0]
         assert "Shows picture" in dlg.table.marks_of(card)
         assert front_cell(anki_app, dlg, card).data(0x1) is not None  # DecorationRole: the thumbnail
-        # editing the question keeps the picture
+        # editing the question keeps the figure
         dlg.table.edit_cell(card, anki_app.module("ui.review").COL_FRONT, "What phase is shown?")
         assert card.front.startswith("What phase is shown?") and ('<img src="%s">' % card.figure) in card.front
         dlg.table.set_all_checked(False)
@@ -67,7 +67,7 @@ def test_an_image_file_gives_figure_cards_with_thumbnails_and_media(anki_app, vi
 
 
 @pytest.mark.timeout(120)
-def test_a_pasted_picture_and_dropped_files_become_sources(anki_app, vision_server, tmp_path):
+def test_a_pasted_image_and_dropped_files_become_sources(anki_app, vision_server, tmp_path):
     dlg = open_dialog(anki_app, vision_server.url, model="llava:7b")
     try:
         dlg.source.edit.setPlainText("Cells divide by mitosis into two daughter cells of equal size.")
@@ -98,7 +98,7 @@ def test_a_pasted_picture_and_dropped_files_become_sources(anki_app, vision_serv
 
 
 @pytest.mark.timeout(120)
-def test_the_pictures_choice_and_the_cannot_see_line(anki_app, vision_server, tmp_path):
+def test_the_figures_choice_and_the_cannot_see_line(anki_app, vision_server, tmp_path):
     deck = tmp_path / "cells.pdf"
     deck.write_bytes(slide_deck(3, [qt_image(400, 300, "JPEG", c) for c in COLORS]))
     dlg = open_dialog(anki_app, vision_server.url, model="llama3.2", figures="auto", max_cards=0)
@@ -139,19 +139,19 @@ def test_the_pictures_choice_and_the_cannot_see_line(anki_app, vision_server, tm
 
 
 @pytest.mark.timeout(120)
-def test_pictures_in_the_fields_of_notes_from_the_browser(anki_app, vision_server):
+def test_figures_in_the_fields_of_notes_from_the_browser(anki_app, vision_server):
     col = anki_app.col
     anki_app.write_config(url=vision_server.url, model="llava:7b")
-    deck = anki_app.new_deck("Pictures")
+    deck = anki_app.new_deck("Figures")
     did = col.decks.id_for_name(deck)
     basic = next(m for m in col.models.all() if m.get("originalStockKind") == 1)
-    picture = col.media.write_data("cell-diagram.png", qt_image(300, 200, "PNG", "#2ca02c"))
+    image = col.media.write_data("cell-diagram.png", qt_image(300, 200, "PNG", "#2ca02c"))
     note = col.new_note(basic)
     note.fields = ["The plant cell", 'Its wall is made of cellulose fibres laid in layers. <img src="%s">'
-                   % picture]
+                   % image]
     col.add_note(note, did)
     only = col.new_note(basic)
-    only.fields = ['<img src="%s">' % picture, '<img src="../../etc/passwd">']
+    only.fields = ['<img src="%s">' % image, '<img src="../../etc/passwd">']
     col.add_note(only, did)
 
     browser = aqt.dialogs.open("Browser", anki_app.mw, search=('"deck:%s"' % deck,))
@@ -166,7 +166,7 @@ def test_pictures_in_the_fields_of_notes_from_the_browser(anki_app, vision_serve
         docs = dlg.source.documents()
         assert len(docs) == 2 and all(d.figures is not None and d.figures.figures for d in docs)
         generate(anki_app, dlg)
-        assert len(vision_server.images) == 2  # one picture per note (the same file)
+        assert len(vision_server.images) == 2  # one image per note (the same file)
         assert any(c.figure for c in dlg.table.cards)
         assert any("outside the document" in line for line in dlg.figure_notes)  # ../../etc/passwd
     finally:
@@ -210,7 +210,7 @@ def test_screenshot_of_figure_cards_in_the_review_table(anki_app, vision_server,
 
 
 @pytest.mark.timeout(180)
-def test_the_bulk_dialog_has_the_pictures_choice_and_sends_pictures(anki_app, vision_server, tmp_path):
+def test_the_bulk_dialog_has_the_figures_choice_and_sends_images(anki_app, vision_server, tmp_path):
     import shutil
 
     bulk = anki_app.module("ui.bulk")
@@ -225,7 +225,7 @@ def test_the_bulk_dialog_has_the_pictures_choice_and_sends_pictures(anki_app, vi
     dlg = anki_app.wait_for_window(bulk.BulkDialog)
     try:
         anki_app.wait_until(dlg.idle, 10)
-        deck = anki_app.new_deck("BulkPictures")
+        deck = anki_app.new_deck("BulkFigures")
         dlg.options.deck_chooser.selected_deck_id = anki_app.col.decks.id_for_name(deck)
         assert dlg.add_paths([str(deck_file), str(photo)]) == 2
         dlg.check_figures()
@@ -243,9 +243,9 @@ def test_the_bulk_dialog_has_the_pictures_choice_and_sends_pictures(anki_app, vi
         assert len(vision_server.images) == 4 and anki_app.config()["figures"] == "slides"
         col = anki_app.col
         notes = [col.get_note(n) for n in col.find_notes('"deck:%s"' % deck)]
-        pictures = [re.search(r'<img src="([^"]+)">', n["Front"]).group(1) for n in notes if "<img" in n["Front"]]
-        assert len(pictures) == 4
-        assert all(os.path.exists(os.path.join(col.media.dir(), p)) for p in pictures)
+        shown = [re.search(r'<img src="([^"]+)">', n["Front"]).group(1) for n in notes if "<img" in n["Front"]]
+        assert len(shown) == 4
+        assert all(os.path.exists(os.path.join(col.media.dir(), p)) for p in shown)
     finally:
         dlg.close()
         anki_app.write_config(figures="auto")
