@@ -75,7 +75,7 @@ def numbered_sentences(user_message: str) -> List[tuple]:
 
 
 def image_markers(user_message: str) -> List[int]:
-    """The markers of the pictures a request lists ("Images attached, in order: [7] page 1; ...")."""
+    """The markers of the images a request lists ("Images attached, in order: [7] page 1; ...")."""
     m = re.search(r"Images attached, in order: (.*)", user_message)
     return [int(x) for x in re.findall(r"\[(\d{1,6})\]", m.group(1))] if m else []
 

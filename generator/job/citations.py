@@ -8,7 +8,7 @@
   nearest to what was cited).
 - An answer in the old form (a copied quote instead of a number) is cited where the quote
   stands, then checked the same way.
-- A citation of a picture's marker: grounded by the picture (its page is the place).
+- A citation of an image's marker: grounded by the image (its page is the place).
 - Otherwise not grounded ("Not in source"); the citation, if it named real sentences, is kept
   so the user sees what the model pointed at.
 
@@ -55,26 +55,26 @@ def _looks_numeric(text: str) -> bool:
 @dataclass
 class Grounded:
     grounded: bool
-    numbers: List[int]  # the sentences (and picture markers) it rests on, corrected
+    numbers: List[int]  # the sentences (and image markers) it rests on, corrected
     quote: str  # their text
-    by_picture: int = -1  # the picture (index from 0) it cites, or -1
+    by_image: int = -1  # the image (index from 0) it cites, or -1
     corrected: bool = False  # the model cited other sentences (or none)
 
 
 class Grounder:
     """Grounds answers in one chunk's numbered sentences (reused for all its cards)."""
 
-    def __init__(self, chunk: Chunk, pictures: Optional[int] = None) -> None:
+    def __init__(self, chunk: Chunk, images: Optional[int] = None) -> None:
         self.chunk = chunk
         self.numbered: Numbered = numbered(chunk)
-        self.pictures = len(chunk.images) if pictures is None else pictures
+        self.images = len(chunk.images) if images is None else images
         self._padded: Dict[Tuple[int, ...], str] = {}
         self._norm_chunk: Optional[str] = None
 
     @property
     def limit(self) -> int:
-        """The highest number a card may cite (sentences, then pictures)."""
-        return len(self.numbered) + self.pictures
+        """The highest number a card may cite (sentences, then images)."""
+        return len(self.numbered) + self.images
 
     def citation(self, value: Any) -> List[int]:
         return parse_citation(value, self.limit)
@@ -108,9 +108,9 @@ class Grounder:
         stands, given what the card cited (numbers, or an old-style ``quote``)."""
         count = len(self.numbered)
         for n in cited:
-            index = self.numbered.image_of(n, self.pictures)
+            index = self.numbered.image_of(n, self.images)
             if index >= 0:
-                return Grounded(True, [n], "", by_picture=index)
+                return Grounded(True, [n], "", by_image=index)
         text_cited = [n for n in cited if n <= count]
         if not text_cited and quote:
             text_cited = self.cited_by_quote(quote)

@@ -1,7 +1,7 @@
 """Numbered sentences: the text of a request is sent with each sentence, list item, table row
 and heading preceded by a marker ``[n]``, numbered from 1 within the request, and the model
 answers with the number(s) of the sentence(s) a card rests on instead of copying a quote.
-Pictures sent with the text get their own markers after the last sentence.
+Images sent with the text get their own markers after the last sentence.
 
 The split is a pure function of the chunk's text (and its marks, for headings and places), so
 the prompt, the answer's parser and a resumed job all see the same numbers:
@@ -92,11 +92,11 @@ class Numbered:
         return ""
 
     def image_marker(self, index: int) -> int:
-        """The marker of the chunk's picture ``index`` (from 0): after the last unit."""
+        """The marker of the chunk's image ``index`` (from 0): after the last unit."""
         return len(self.sentences) + 1 + index
 
     def image_of(self, n: int, count: int) -> int:
-        """The index (from 0) of the picture whose marker is ``n``, or -1."""
+        """The index (from 0) of the image whose marker is ``n``, or -1."""
         i = n - len(self.sentences) - 1
         return i if 0 <= i < count else -1
 
