@@ -66,3 +66,100 @@ def test_second_update_of_unchanged_document_sends_and_changes_nothing(col, serv
     assert plan.counts()["unchanged"] == len(plan.units)
     assert not result.changed and result.counts["unchanged"] == len(before)
     assert snapshot(col) == before
+
+
+def test_undo_takes_back_the_notes_and_the_record_together(col, server, backend, tmp_path):
+    from generator.update.record import load_index, load
+
+    path = write(tmp_path / "cells.md", DOC)
+    options, target = options_for(backend), target_for()
+    card_normally(col, backend, path, options, target)
+    answer_all(col)
+    before = snapshot(col)
+    (doc_id,) = load_index(col)
+    record_before = load(col, doc_id).to_config()
+    write(path, DOC.replace("small genome", "genome of 37 genes"))
+    folder = str(tmp_path / "j")
+    _plan, _proposal, result = update_once(col, backend, path, options, target, folder)
+    assert result.counts["updated"] == 1
+    assert load(col, doc_id).to_config() != record_before
+    assert col.undo_status().undo == "Update Flashcards from Source"
+    col.undo()
+    now = snapshot(col)
+    for nid in before:  # fields, cards and review history as before the update
+        assert now[nid]["fields"] == before[nid]["fields"] and now[nid]["revlog"] == before[nid]["revlog"]
+    assert load(col, doc_id).to_config() == record_before
+    server.requests.clear()
+    _plan, proposal, result = update_once(col, backend, path, options, target, folder)
+    assert len(sent_texts(server)) == 1  # the change is seen again: nothing was left half done
+    assert result.counts["updated"] == 1 and result.counts["kept"] == 0
+
+
+def test_a_deleted_note_is_not_added_again_and_a_moved_paragraph_is_not_sent(col, server, backend, tmp_path):
+    path = write(tmp_path / "cells.md", DOC)
+    options, target = options_for(backend), target_for()
+    card_normally(col, backend, path, options, target)
+    (gone,) = col.find_notes('"Back:*Ribosomes translate*"')
+    col.remove_notes([gone])
+    before = snapshot(col)
+    moved = DOC.replace("## Membranes", "## Membranes\n\nMembranes also hold receptors that bind hormones.")
+    ribosomes = "## Ribosomes\n\nRibosomes translate messenger RNA into proteins. Free ribosomes float in the cytosol of the cell.\n\n"
+    moved = moved.replace(ribosomes, "") + "\n" + ribosomes  # the Ribosomes section moved to the end
+    write(path, moved)
+    server.requests.clear()
+    plan, proposal, result = update_once(col, backend, path, options, target, str(tmp_path / "j"))
+    sent = sent_texts(server)
+    assert len(sent) == 1 and "receptors that bind hormones" in sent[0] and "Ribosomes" not in sent[0]
+    assert plan.counts()["new"] == 1 and plan.counts()["changed"] == 0
+    assert result.counts["added"] == 1 and result.counts["updated"] == 0
+    after = snapshot(col)
+    assert gone not in after
+    assert all(after[n] == before[n] for n in before)
+
+
+def test_matching_by_meaning_pairs_what_words_miss(server_with_embeddings):
+    from generator.update.match import Side, pair
+
+    server, backend = server_with_embeddings
+    old = [Side("Which cell organelles produce the energy?", "Mitochondria", False, 0)]
+    new = [Side("Which organelle produces energy for a cell?", "The mitochondrion", False, 0)]
+    assert pair(new, old) == []  # by words alone: not the same fact
+    found = pair(new, old, embed=lambda texts: backend.embed("all-minilm", texts))
+    assert [(i, j) for i, j, _s in found] == [(0, 0)]
+    assert any(r["path"] == "/api/embed" for r in server.requests)
+
+
+@pytest.fixture
+def server_with_embeddings():
+    from engine_fixtures import backend_for
+    from fake_ollama import FakeOllama
+
+    with FakeOllama(models=("llama3.2", "all-minilm"), embedding_models=("all-minilm",)) as server:
+        backend = backend_for(server.url)
+        yield server, backend
+        backend.close()
+
+
+def test_fingerprints_forgive_spacing_and_quotes_not_words():
+    from generator.sources.document import Block
+    from generator.update.fingerprint import fingerprint, units_of
+
+    assert fingerprint("A “quoted”  word —\nhere") == fingerprint("A \"quoted\" word - here")
+    assert fingerprint("The value is 37.") != fingerprint("The value is 38.")
+    units = units_of([Block("heading", "Title", 1), Block("paragraph", "One."), Block("list_item", "a"),
+                      Block("list_item", "b"), Block("paragraph", "x | y"), Block("paragraph", "1 | 2"),
+                      Block("paragraph", "Two.")])
+    assert [u.kind for u in units] == ["heading", "paragraph", "list", "table", "paragraph"]
+    assert units[2].text == "- a\n- b" and units[4].heading_path == ("Title",)
+
+
+def test_a_record_from_outside_is_checked():
+    from generator.update.record import DocRecord
+
+    good = DocRecord("0123abcd", "/x/doc.md", "doc.md", ["00000001", "ffffffff"], moved={5: "00000001"})
+    assert DocRecord.from_config("0123abcd", good.to_config()) == good
+    assert DocRecord.from_config("0123abcd", {"units": "not base64!!"}) is None
+    assert DocRecord.from_config("0123abcd", {"units": "AAA="}) is None  # not whole fingerprints
+    assert DocRecord.from_config("../../x", good.to_config()) is None
+    odd = DocRecord.from_config("0123abcd", dict(good.to_config(), moved={"x": "zz", "7": 5}, path=["a"]))
+    assert odd is not None and odd.moved == {} and odd.path == "['a']"
