@@ -89,7 +89,7 @@ def rewrite_share(tmp: str) -> Dict[str, Any]:
     def answer(body: Dict[str, Any]) -> Reply:
         system = body["messages"][0]["content"]
         user = body["messages"][1]["content"]
-        if is_review_request(system):
+        if is_review_request(user):
             good = [r for r in current["rows"] if not r["expect"]]
             decisions: Dict[str, Any] = {}
             for i, card in enumerate(review_cards(user)):

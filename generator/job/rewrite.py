@@ -5,9 +5,13 @@ With ``self_review`` = ``flagged`` (default) one more request sends the flagged 
 reasons (and the chunk) and asks the model, per card id, to rewrite the card or drop it; with
 ``all`` every card goes, and the model may also keep one as it is. Rules:
 
-- a rewrite gives only the fields it changes (no quote: that would cost tokens); it is
-  validated, sanitized, grounded (the original's quote must be in the chunk, and so must most
-  of the rewritten answer's words) and checked again, and one that repeats another card of the chunk is
+- the request is ordered for the server's prompt cache: the job's own system prompt, then the
+  user message starting with the chunk's numbered text exactly as the card request sent it, and
+  only then the instructions and the cards (a server that keeps a prompt's prefix, as Ollama and
+  llama.cpp do, evaluates the text once);
+- a rewrite gives only the fields it changes (no sentence number: it is the original's); it is
+  validated, sanitized, grounded in the sentence the original cites (its answer's names,
+  numbers and terms there, or elsewhere in the chunk, as a new card is) and checked again, and one that repeats another card of the chunk is
   treated as a drop; a rewrite that is still flagged is kept, flagged, and never sent again:
   there is one pass, not a loop;
 - the model never removes a card the checks did not flag (a "drop" of one is ignored);
@@ -29,6 +33,7 @@ from ..cards.checks import INFORMATIONAL, check_cards, expectation, is_flagged, 
 from .chunk import Chunk
 from ..config import SelfReview
 from .depth import ANSWER_TOKENS_PER_CARD
+from .prompts import system_prompt, text_block
 from ..errors import Cancelled, FlashcardError
 from ..cards.grounding import normalise
 
@@ -37,7 +42,7 @@ __all__ = ["review_chunk", "ReviewPass", "ReviewStats", "review_request", "REVIE
 # Says "this is a rewrite request" (the fake server in tests keys on it).
 REVIEW_MARK = "You review flashcards"
 
-REVIEW_RULES = REVIEW_MARK + """ written from a text and fix the ones with problems.
+REVIEW_RULES = REVIEW_MARK + """ written from the text above and fix the ones with problems.
 For every card below (by its "id") answer with one "action":
 - "rewrite": a better card for the same fact of the text, without the problems listed. Give only
   the fields you change and leave the others "" (empty).
@@ -65,27 +70,36 @@ def review_schema(kind: str) -> Dict[str, Any]:
     }
 
 
-def review_system(kind: str) -> str:
+def review_instructions(kind: str) -> str:
     example = {"id": "1", "action": "rewrite"}
     example.update({f: "" for f in _fields(kind)})
     return REVIEW_RULES + "Answer with JSON only: " + json.dumps({"cards": [example]})
 
 
 def review_user(chunk: Chunk, cards: List[Tuple[str, Card]]) -> str:
+    """The chunk's text as the card request sent it (``prompts.text_block``: the same prefix),
+    then what to do and the cards (each with the sentence it cites)."""
     lines = []
     for cid, card in cards:
         item: Dict[str, Any] = {"id": cid}
+        if card.sentences:
+            item["n"] = card.sentences[0] if len(card.sentences) == 1 else list(card.sentences)
         for name in _fields(card.kind):
             item[name] = plain(getattr(card, name))
         item["problems"] = [reason for check, reason in card.flags if check not in INFORMATIONAL]
         lines.append(json.dumps(item, ensure_ascii=False))
-    return ("Text:\n<<<\n" + chunk.text + "\n>>>\n\nCards:\n" + "\n".join(lines))
+    return text_block(chunk) + review_instructions(cards[0][1].kind if cards else "basic") + \
+        "\n\nCards:\n" + "\n".join(lines)
 
 
 def review_request(chunk: Chunk, cards: List[Tuple[str, Card]], kind: str, base: ChatRequest) -> ChatRequest:
+    """The rewrite request: ``base`` is the job's (its model, options and system prompt: the
+    card request's, so the server's cached prefix holds; the card system prompt of ``kind``
+    when ``base`` has none)."""
     room = 60 + len(cards) * ANSWER_TOKENS_PER_CARD
-    return replace(base, system=review_system(kind), user=review_user(chunk, cards), schema=review_schema(kind),
-                   num_predict=max(64, min(base.num_predict, room)), extra_messages=[])
+    return replace(base, system=base.system or system_prompt(kind), user=review_user(chunk, cards),
+                   schema=review_schema(kind), num_predict=max(64, min(base.num_predict, room)),
+                   extra_messages=[], images=[])
 
 
 @dataclass
@@ -193,7 +207,7 @@ def _apply(cards: List[Card], ids: List[Tuple[str, Card]], decisions: Dict[str, 
         reasons = "; ".join(r for c, r in card.flags if c not in INFORMATIONAL)
         original = {n: getattr(card, n) for n in _fields(card.kind)}
         original["reasons"] = reasons
-        for name in _fields(card.kind) + ("quote", "grounded", "flags"):
+        for name in _fields(card.kind) + ("quote", "grounded", "flags", "sentences", "source"):
             setattr(card, name, getattr(fresh, name))
         card.original = original
         keys[key] = card
@@ -203,26 +217,19 @@ def _apply(cards: List[Card], ids: List[Tuple[str, Card]], decisions: Dict[str, 
     return [c for c in cards if id(c) not in drop]
 
 
-def _in_text(answer: str, norm_chunk: str) -> bool:
-    """Most of the answer's longer words (cloze: of its text) stand in the chunk."""
-    words = [w for w in normalise(answer).split() if len(w) >= 4 or w.isdigit()]
-    if not words:
-        return True
-    padded = f" {norm_chunk} "
-    return sum(1 for w in words if f" {w}" in padded) >= 0.6 * len(words)
-
-
 def _rewrite(card: Card, changed: Dict[str, str], maker: CardMaker) -> Optional[Card]:
-    """The rewritten card: changed fields from the model, the others as they were."""
-    item: Dict[str, str] = {}
+    """The rewritten card: changed fields from the model, the others as they were, grounded
+    from the sentence(s) the original cites (or its quote, for a card of the old form)."""
+    item: Dict[str, Any] = {}
     for name, value in changed.items():
         item[name] = value or plain(getattr(card, name))
-    item["quote"] = card.quote
+    if card.sentences:
+        item["n"] = list(card.sentences)
+    else:
+        item["quote"] = card.quote
     fresh = maker.card(item)
     if fresh is None:
         return None
-    answer = plain(fresh.text if fresh.kind == CLOZE else fresh.back)
-    fresh.grounded = fresh.grounded and _in_text(answer, maker.norm_chunk)
     for name, value in changed.items():
         if not value:
             setattr(fresh, name, getattr(card, name))  # unchanged: keep its formatting

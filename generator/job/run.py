@@ -384,7 +384,10 @@ class Job:
         self.result = JobResult(chunks_total=self.known_total)
         self.counter = _Counter()
         self.limit = options.max_cards if options.max_cards > 0 else None
-        self.review = ReviewPass(base_request(options), options.language, options.self_review,
+        # the rewrite pass sends the job's system prompt, so the server's cached prefix holds
+        review_base = replace(base_request(options),
+                              system=system_prompt(options.kind, options.prompt_additions, options.focus))
+        self.review = ReviewPass(review_base, options.language, options.self_review,
                                  self.result.review, self.counter.add_review_tokens)
         self._source: Iterator[Chunk] = iter(chunks)
         self._pending: Dict[int, "Future[List[Card]]"] = {}  # by submission index
@@ -555,7 +558,8 @@ def run_job(chunks: Iterable[Chunk], backend: Backend, options: JobOptions,
 
 def split_chunk(chunk: Chunk) -> List[Chunk]:
     """Two halves of a chunk, cut at the paragraph, line or sentence break nearest its middle;
-    both keep the chunk's id and place, so their cards point at the same source."""
+    both keep the chunk's id and place, so their cards point at the same source (each half's
+    marks moved along, so a card's page and line are still its sentence's)."""
     text = chunk.text
     middle = len(text) // 2
     for sep in ("\n\n", "\n", ". ", " "):
@@ -566,8 +570,8 @@ def split_chunk(chunk: Chunk) -> List[Chunk]:
             parts = [text[:cut].strip(), text[cut:].strip()]
             if all(parts):
                 # pictures go with the first half only: the halves share one place in the source
-                return [replace(chunk, text=part, images=chunk.images if i == 0 else ())
-                        for i, part in enumerate(parts)]
+                return [chunk.piece(0, cut, images=chunk.images),
+                        chunk.piece(cut, len(text), images=())]
     return [chunk]
 
 

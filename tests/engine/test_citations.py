@@ -245,3 +245,13 @@ def test_only_the_add_ons_own_file_links_pass_the_sanitizer(tmp_path):
     evil = 'file:///x.pdf#page=1"><script>alert(1)</script>'
     assert not is_source_link(evil) and "href" not in sanitize_html('<a href=\'%s\'>x</a>' % evil, links={evil})
     assert source_link("relative/x.pdf") == "" and source_link("/x/y.txt", 4) == "file:///x/y.txt"
+
+
+def test_a_chunk_halved_for_a_small_context_keeps_its_sentences_pages(tmp_path):
+    from generator.job.run import split_chunk
+
+    chunk = chunk_document(read_path(pdf_of_pages(tmp_path)), 500)[0]
+    first, second = split_chunk(chunk)
+    assert first.text + "\n\n" + second.text == chunk.text
+    assert numbered(first).place(1)[0] == 1 and numbered(second).place(1)[0] == 2
+    assert numbered(second).get(1).text == "Protein synthesis" and numbered(second).get(1).heading

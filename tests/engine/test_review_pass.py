@@ -8,7 +8,7 @@ from typing import List
 import pytest
 
 from engine_fixtures import backend_for, listener
-from fake_ollama import FakeOllama, Reply, review_cards
+from fake_ollama import FakeOllama, Reply, review_cards, source_text
 
 from generator.cards.checks import is_flagged
 from generator.job.chunk import Chunk
@@ -43,7 +43,7 @@ def run(b, mode: SelfReview = SelfReview.FLAGGED, progress: List[Progress] = Non
 
 
 def review_bodies(srv: FakeOllama) -> list:
-    return [b for b in srv.chat_bodies() if b["messages"][0]["content"].startswith("You review flashcards")]
+    return [b for b in srv.chat_bodies() if "\nYou review flashcards" in user_of(b)]
 
 
 def user_of(body: dict) -> str:
@@ -62,8 +62,15 @@ def test_a_flagged_card_is_rewritten_once_with_its_reasons_and_the_chunk(setup) 
     (body,) = review_bodies(srv)
     sent = review_cards(user_of(body))
     assert [c["front"] for c in sent] == ["Do mitochondria produce ATP?"]  # only the flagged card
-    assert any("yes/no" in p for p in sent[0]["problems"]) and TEXT in user_of(body)
+    assert any("yes/no" in p for p in sent[0]["problems"]) and source_text(user_of(body)) == TEXT
+    assert sent[0]["n"] == 1  # the sentence the card cites
     assert body.get("format") or body.get("response_format")  # a JSON Schema answer
+    # ordered for the server's prompt cache: the card request's system prompt and, first in the
+    # user message, its text exactly as the card request sent it
+    card_body = srv.chat_bodies()[0]
+    assert body["messages"][0] == card_body["messages"][0]
+    prefix = user_of(card_body).split(">>>\n\n")[0] + ">>>\n\n"
+    assert prefix.startswith("Source: bio.md\nText:\n<<<\n[1] Mitochondria") and user_of(body).startswith(prefix)
     rewritten, good = result.cards
     assert rewritten.front == "What do mitochondria produce through oxidative phosphorylation?"
     assert rewritten.back == "ATP" and rewritten.flags == [] and rewritten.grounded

@@ -237,8 +237,8 @@ def test_the_rewrite_pass_runs_once_with_the_real_model(llm_config):
     result = run_job(chunks, backend, options)
     backend.close()
     assert result.fatal is None and not result.failures, [f.message for f in result.failures]
-    generation = [c for c in spy.calls if not c[0].system.startswith(REVIEW_MARK)]
-    reviews = [c for c in spy.calls if c[0].system.startswith(REVIEW_MARK)]
+    generation = [c for c in spy.calls if REVIEW_MARK not in c[0].user]
+    reviews = [c for c in spy.calls if REVIEW_MARK in c[0].user]
     assert len(reviews) == 1 and result.review.requests == 1  # one pass, never a second
     request, answer = reviews[0]
     assert not isinstance(answer, BaseException), answer
