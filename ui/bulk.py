@@ -17,17 +17,15 @@ tab as they are written, marked "Arriving…" until their chunk ends (``Streamed
 checked, edited and deleted while the job runs, and are added when it has ended."""
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
 from aqt import mw
 from aqt.qt import (
     QCheckBox,
-    QHBoxLayout,
     QPushButton,
     QRadioButton,
-    QResizeEvent,
     QSpinBox,
     QTabWidget,
     QTimer,
@@ -36,24 +34,22 @@ from aqt.qt import (
 )
 from aqt.utils import askUser, tooltip
 
-from ..generator.bulk.job import BulkSpec
-from ..generator.bulk.writer import AddOutcome, NoteWriter
-from ..generator.bulk.status import BulkProgress, BulkResult, FileStatus
-from ..generator.config import BulkMode
-from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
 from ..generator.bulk.files import unfinished
+from ..generator.bulk.job import BulkSpec
 from ..generator.bulk.journal import Journal
+from ..generator.bulk.status import BulkProgress, BulkResult, FileStatus
+from ..generator.bulk.writer import AddOutcome, NoteWriter
+from ..generator.config import BulkMode, Settings
+from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
 from . import resume
 from .bulk_files import FileList
 from .bulk_report import RESUME, RETRY_FAILED, SETTINGS, SHOW_ADDED, SHOW_SUMMARY, CoverageView, report
 from .bulk_review import ReviewPane
 from .bulk_runner import BulkRunner, read_closed
 from .card_options import CardOptions
-from .figure_widgets import FigureChoice, after
 from .common import (
     error_text,
     esc,
-    fit_splitter,
     get_settings,
     is_alive,
     plural,
@@ -61,19 +57,17 @@ from .common import (
     run_with_collection,
     save_config,
     show_in_browser,
-    splitter_layout,
 )
-from .job_dialog import JobDialog
-from .message_bar import Action, MessageBar
-from .model_picker import ModelPicker
-from .progress_row import ProgressRow
+from .job_dialog import DialogSpec, JobDialog, OpenSettings
+from .message_bar import Action
 from .stream_rows import StreamedRows
-from .topic_step import TopicStep
+
+if TYPE_CHECKING:
+    from ..generator.images.figure import FigureSet
 
 DIALOG_NAME = "OllamaFlashcardsBulk"
 TITLE = "Bulk Generate from Files"
 TAB_FILES, TAB_TOPICS, TAB_SUMMARY, TAB_REVIEW = range(4)
-OpenSettings = Callable[[QWidget, Callable[[], None]], Any]
 
 
 def bulk_folder() -> str:
@@ -89,13 +83,15 @@ def clock(seconds: float) -> str:
 
 
 class BulkDialog(JobDialog):
+    SPEC = DialogSpec(DIALOG_NAME, "ollamaFlashcardsBulk", (900, 600), 760,
+                      "Stop within a second; what is done is kept and can be resumed",
+                      "Stopping… (what is done is kept)", of_files=True, close_when_stopped=True)
+
     def __init__(self, parent: Optional[QWidget], open_settings: OpenSettings) -> None:
-        super().__init__(parent or mw, DIALOG_NAME, "ollamaFlashcardsBulk")
-        self.setWindowTitle(TITLE)
-        self.setObjectName("OllamaFlashcardsBulk")
         settings = get_settings()
+        super().__init__(parent or mw, open_settings, settings, model_messages=False)
+        self.setWindowTitle(TITLE)
         self.col: Collection = mw.col
-        self._open_settings = open_settings
         self.folder = bulk_folder()
         self.runner: Optional[BulkRunner] = None
         self.journal: Optional[Journal] = None  # the shown job's journal
@@ -103,103 +99,61 @@ class BulkDialog(JobDialog):
         self.offered: Optional[str] = None  # journal path offered for resuming
         self.review_chunks: List[str] = []  # chunks whose cards wait in the Review tab
         self.review_writer: Optional[NoteWriter] = None  # adds them
-        self.pending = 0  # other background calls (adding reviewed cards, offers ...)
-        self.closing = False
-        self.close_callbacks: List[Callable[[], Any]] = []
-
-        outer, self.splitter = splitter_layout(self)
-        self.message = MessageBar(self)
-        self.progress = ProgressRow("Stop within a second; what is done is kept and can be resumed")
         self.tabs = QTabWidget(self)
         self.files = FileList()
         self.coverage = CoverageView()
         self.review = ReviewPane()
-        self.topics = TopicStep(self.progress, self.message, of_files=True)
         self.stream = StreamedRows(self.review.table, lambda: 0)
+        self.options = CardOptions(self.col, settings, with_language_and_count=False)
+        self.parallel_spin, self.mode_add, self.mode_review, self.skip_known = _job_rows(settings)
+        self.start_btn = QPushButton("Generate")
+        self.close_btn = QPushButton("Close")
+        self._lay_out()
+        self._connect()
+        self.restore_geometry()
+        self.update_buttons()
+        self.models.refresh()
+        self.check_unfinished()
+
+    # ==== setting up ===========================================================================
+    def _lay_out(self) -> None:
+        """The tabs beside the job's options (the card options with the dialog's own rows)."""
         self.tabs.addTab(self.files, "Files")
         self.tabs.addTab(self.topics, "Topics")
         self.tabs.addTab(self.coverage, "Summary")
         self.tabs.addTab(self.review, "Review")
         self.splitter.addWidget(self.tabs)
-
-        self.options = CardOptions(self.col, settings, with_language_and_count=False)
-        self.models = ModelPicker(None, self.open_settings)
-        self.models.set_model(settings.model)
         self.options.add_row("Model", self.models)
-        self.parallel_spin = QSpinBox()
-        self.parallel_spin.setRange(1, 16)
-        self.parallel_spin.setValue(settings.parallel_requests)
-        self.parallel_spin.setToolTip(
-            "How many requests the model server gets at once. Ollama answers one at a time unless "
-            "it was started with OLLAMA_NUM_PARALLEL; raise this to match that number.")
         self.options.add_row("Requests at once", self.parallel_spin)
-        self.figures = FigureChoice(settings)
         self.options.add_row("Pictures", self.figures)
         mode_box = QWidget()
         mv = QVBoxLayout(mode_box)
         mv.setContentsMargins(0, 0, 0, 0)
-        self.mode_add = QRadioButton("Add cards as they come")
-        self.mode_add.setToolTip("Each batch of cards is added while the job runs (one undo step per batch)")
-        self.mode_review = QRadioButton("Review all cards before adding")
-        self.mode_review.setToolTip("Nothing is added until you have checked the cards")
-        (self.mode_review if settings.bulk_mode == BulkMode.REVIEW else self.mode_add).setChecked(True)
         mv.addWidget(self.mode_add)
         mv.addWidget(self.mode_review)
         self.options.add_row("Adding", mode_box)
-        self.skip_known = QCheckBox("Skip sections already added")
-        self.skip_known.setToolTip("Sections an earlier job already made notes from (and whose "
-                                   "notes still exist) are not sent to the model again")
-        self.skip_known.setChecked(settings.bulk_skip_known)
         self.options.add_row("", self.skip_known)
         self.splitter.addWidget(self.options)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([640, 260])
-
-        outer.addWidget(self.progress)
-        outer.addWidget(self.message)
-        hb = QHBoxLayout()
-        hb.addStretch(1)
-        self.start_btn = QPushButton("Generate")
         self.start_btn.setDefault(True)
-        self.start_btn.clicked.connect(lambda _c=False: self.start())
-        self.close_btn = QPushButton("Close")
         self.close_btn.setAutoDefault(False)
-        self.close_btn.clicked.connect(lambda _c=False: self.close())
-        hb.addWidget(self.start_btn)
-        hb.addWidget(self.close_btn)
-        outer.addLayout(hb)
+        self.lay_out_bottom([], [self.start_btn, self.close_btn])
 
-        # -- wiring
+    def _connect(self) -> None:
+        self.connect_parts(self.files.edited)
+        self.start_btn.clicked.connect(lambda _c=False: self.start())
+        self.close_btn.clicked.connect(lambda _c=False: self.close())
         self.files.edited.connect(self._leave_finished_job)
-        self.files.edited.connect(self._on_files_edited)
-        self.topics.find_requested.connect(self.find_topics)
-        self.topics.changed.connect(self._update_buttons)
-        self.topics.ended.connect(self._on_topics_ended)
-        self.topics.failed.connect(self._on_error)
-        self.files.selection_changed.connect(self._update_buttons)
-        self.coverage.retry_requested.connect(self.retry_failed)
+        self.files.selection_changed.connect(self.update_buttons)
+        self.coverage.retry_requested.connect(lambda: self.resume(only_failed=True))
         self.review.add_requested.connect(self.add_reviewed)
         self.review.discard_requested.connect(self.discard_review)
-        self.review.table.checked_changed.connect(self._update_buttons)
+        self.review.table.checked_changed.connect(self.update_buttons)
         self.tabs.currentChanged.connect(self._on_tab_changed)
-        self.progress.cancel_requested.connect(self.cancel_job)
-        self.models.changed.connect(self._update_buttons)
-        self._figure_check = after(self, 400, self.check_figures)
-        for signal in (self.models.changed, self.files.edited, self.figures.changed):
-            signal.connect(self._figure_check.start)
-
-        self.restore_geometry(900, 600)
-        self._update_buttons()
-        self.models.refresh()
-        self.check_unfinished()
 
     # ==== the job's settings ====================================================================
-    @property
-    def busy(self) -> bool:
-        """A job (or its preparation, or the topic step) is in progress."""
-        return self.runner is not None or self.topics.running
-
     @property
     def run(self) -> Any:
         """The ``BulkRun`` in progress (None before it starts and after it ends)."""
@@ -228,19 +182,11 @@ class BulkDialog(JobDialog):
         save_config({"bulk_mode": self.mode().value, "bulk_skip_known": self.skip_known.isChecked(),
                      "parallel_requests": self.parallel_spin.value(), **self.figures.choices()})
 
-    def open_settings(self) -> None:
-        self._open_settings(self, self.models.refresh)
-
-    def check_figures(self) -> None:
-        """Whether the chosen model will see the pictures in the chosen files (background)."""
-        if not is_alive(self):
-            return
+    def figure_sets(self) -> Optional[List[Tuple[str, "FigureSet"]]]:
         from ..generator.sources.with_figures import figure_set_for_path
 
-        paths = list(self.files.paths)
-        self.figures.check(get_settings(), self.models.model(),
-                           [(os.path.basename(p), fs) for p in paths[:200]
-                            for fs in [figure_set_for_path(p)] if fs is not None])
+        return [(os.path.basename(p), fs) for p in list(self.files.paths)[:200]
+                for fs in [figure_set_for_path(p)] if fs is not None]
 
     # ==== files ================================================================================
     def add_paths(self, paths: List[str]) -> int:
@@ -254,14 +200,8 @@ class BulkDialog(JobDialog):
             self.message.show_message("No new files with text to add (supported: %s)."
                                       % esc(", ".join(supported_extensions())), "info")
         self.tabs.setCurrentIndex(TAB_FILES)
-        self._update_buttons()
+        self.update_buttons()
         return n
-
-    def status_texts(self) -> List[str]:
-        return self.files.status_texts()
-
-    def _on_files_edited(self) -> None:
-        self.topics.source_changed()
 
     def _ready_to_ask(self) -> bool:
         """No job running, some files and a model chosen; else say what is missing."""
@@ -277,25 +217,6 @@ class BulkDialog(JobDialog):
             return False
         return True
 
-    # ==== topics first =========================================================================
-    def find_topics(self) -> None:
-        """The optional first step: the model lists the files' key topics (a checklist)."""
-        if not self._ready_to_ask():
-            return
-        self.tabs.setCurrentIndex(TAB_TOPICS)
-        self.topics.ask(get_settings(), self.spec().options, self.models.model(),
-                         files=list(self.files.paths))
-        self._update_buttons()
-
-    def _on_topics_ended(self) -> None:
-        """The topic step ended: the buttons follow, or a closing dialog finishes closing."""
-        self._update_buttons()
-        if self.closing:
-            callbacks, self.close_callbacks = self.close_callbacks, []
-            self.cleanup()
-            for cb in callbacks:
-                cb()
-
     def _leave_finished_job(self) -> None:
         """Editing the file list after a job starts a new one."""
         if self.last_result is not None or self.offered:
@@ -303,7 +224,20 @@ class BulkDialog(JobDialog):
             self.offered = None
             self.journal = None
             self.message.clear()
-        self._update_buttons()
+        self.update_buttons()
+
+    # ==== topics first =========================================================================
+    def find_topics(self) -> None:
+        """The optional first step: the model lists the files' key topics (a checklist)."""
+        if not self._ready_to_ask():
+            return
+        self.tabs.setCurrentIndex(TAB_TOPICS)
+        self.topics.ask(get_settings(), self.spec().options, self.models.model(),
+                        files=list(self.files.paths))
+        self.update_buttons()
+
+    def topics_failed(self, err: BaseException) -> None:
+        self._on_error(err)
 
     # ==== running ==============================================================================
     def start(self) -> None:
@@ -318,7 +252,7 @@ class BulkDialog(JobDialog):
         self.remember()
         spec = self.spec()
         self.offered = None
-        self._begin("Connecting to the model server…").start(spec)
+        self._begin("Connecting to the model server…").start_job(spec)
 
     def resume(self, only_failed: bool = False) -> None:
         """Resume the offered (or the last) job; ``only_failed`` re-runs just its failed chunks."""
@@ -331,31 +265,18 @@ class BulkDialog(JobDialog):
         self._begin("Resuming…" if not only_failed else "Retrying the failed sections…") \
             .resume(path, only_failed)
 
-    def retry_failed(self) -> None:
-        self.resume(only_failed=True)
-
     def _begin(self, label: str) -> BulkRunner:
         runner = BulkRunner(self.folder, get_settings(), self)
-        runner.job_shown.connect(self._on_job_shown)
-        runner.progress.connect(self._on_progress)
-        runner.card.connect(self._on_card)
-        runner.chunk.connect(self._on_chunk)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_error)
+        runner.wire(job_shown=self._on_job_shown, progress=self._on_progress, card=self._on_card,
+                    chunk=self._on_chunk, finished=self._on_finished, failed=self._on_error)
         self.runner = runner
         self.last_result = None
         self.stream.reset()
         self.message.clear()
         self.progress.begin(label)
         self.tabs.setCurrentIndex(TAB_FILES)
-        self._update_buttons()
+        self.update_buttons()
         return runner
-
-    def cancel_job(self) -> None:
-        if self.runner is not None and not self.runner.cancelled:
-            self.runner.cancel()
-            self.progress.stopping("Stopping… (what is done is kept)")
-        self.topics.cancel()
 
     def _on_card(self, chunk: Any, card: Any) -> None:
         """Review mode: a card just written, a row in the Review tab at once (arriving)."""
@@ -380,34 +301,16 @@ class BulkDialog(JobDialog):
 
     def _on_progress(self, files: List[FileStatus], p: BulkProgress) -> None:
         self.files.show_statuses(files)
-        if self.runner is None or self.runner.cancelled:
-            return
-        parts = []
-        if p.chunks_total:
-            parts.append("%d of %d%s chunks" % (p.chunks_done, p.chunks_total, "+" if p.reading else ""))
-        else:
-            parts.append("Reading…")
-        parts.append(plural(p.cards, "card"))
-        if p.added:
-            parts.append("%d added" % p.added)
-        if p.chunks_failed:
-            parts.append("%d failed" % p.chunks_failed)
-        parts.append(clock(p.elapsed) + " elapsed")
-        if p.remaining is not None and p.chunks_done < p.chunks_total:
-            parts.append("about %s left" % clock(p.remaining))
-        self.progress.show_progress(p.chunks_done, p.chunks_total, " · ".join(parts))
+        if self.runner is not None and not self.runner.cancelled:
+            self.progress.show_progress(p.chunks_done, p.chunks_total, progress_line(p))
 
     def _end(self) -> Optional[BulkRunner]:
         runner, self.runner = self.runner, None
         if runner is not None:
             runner.deleteLater()
         self.progress.end()
-        self._update_buttons()
-        callbacks, self.close_callbacks = self.close_callbacks, []
-        if self.closing:
-            self.cleanup()
-        for cb in callbacks:
-            cb()
+        self.update_buttons()
+        self.finish_closing()
         return runner
 
     def _on_error(self, err: BaseException) -> None:
@@ -449,7 +352,8 @@ class BulkDialog(JobDialog):
         deck = str((self.journal.state.header.get("target") or {}).get("deck") or "") if self.journal else ""
         shown = report(result, deck)
         bound: Dict[str, Callable[[], Any]] = {
-            RESUME: self.resume, SETTINGS: self.open_settings, RETRY_FAILED: self.retry_failed,
+            RESUME: self.resume, SETTINGS: self.open_settings,
+            RETRY_FAILED: lambda: self.resume(only_failed=True),
             SHOW_SUMMARY: lambda: self.tabs.setCurrentIndex(TAB_SUMMARY), SHOW_ADDED: self.show_added}
         self.message.show_message(shown.html, shown.level, [(t, bound[t]) for t in shown.actions])
         if result.note_ids and not result.pending and not result.cancelled and result.fatal is None:
@@ -457,7 +361,7 @@ class BulkDialog(JobDialog):
         if result.pending and self.journal is not None \
                 and self.journal.state.header.get("mode") == BulkMode.REVIEW.value:
             self._show_review(result, runner)
-        self._update_buttons()
+        self.update_buttons()
 
     def show_added(self) -> None:
         show_in_browser([NoteId(n) for n in self.last_result.note_ids] if self.last_result is not None else [])
@@ -498,7 +402,7 @@ class BulkDialog(JobDialog):
             self.review.label.setText("%s from %s. Check the ones to keep, double-click to edit."
                                       % (plural(len(cards), "card"), plural(len(spec.files), "file")))
             self.tabs.setCurrentIndex(TAB_REVIEW)
-            self._update_buttons()
+            self.update_buttons()
 
         self.pending += 1
         run_with_collection(self, op, shown, lambda _err: shown())
@@ -544,13 +448,13 @@ class BulkDialog(JobDialog):
             tooltip(text, parent=self)
             self.message.show_message(esc(text), "success" if n else "info",
                                       [("Show in Browser", self.show_added)] if n else [])
-            self._update_buttons()
+            self.update_buttons()
 
         def failed(err: Exception) -> None:
             self.pending -= 1
             if is_alive(self):
                 self.message.show_message(esc(error_text(err)), "error")
-                self._update_buttons()
+                self.update_buttons()
 
         self.pending += 1
         CollectionOp(parent=self, op=op).success(done).failure(failed).run_in_background(initiator=self)
@@ -567,7 +471,7 @@ class BulkDialog(JobDialog):
         self.review_chunks = []
         self.review.table.clear_cards()
         self.message.show_message("Discarded the cards.", "info")
-        self._update_buttons()
+        self.update_buttons()
 
     # ==== an unfinished job ====================================================================
     def check_unfinished(self) -> None:
@@ -607,7 +511,7 @@ class BulkDialog(JobDialog):
         text = "An unfinished bulk job from %s (%s): %s." % (
             esc(when), plural(s["files"], "file"), esc(", ".join(parts)))
         self.message.show_message(text, "info", [("Resume", self.resume), ("Discard", self.discard_offered)])
-        self._update_buttons()
+        self.update_buttons()
 
     def discard_offered(self) -> None:
         if not self.offered or self.journal is None:
@@ -619,11 +523,11 @@ class BulkDialog(JobDialog):
         self.journal = None
         self.offered = None
         self.message.clear()
-        self._update_buttons()
+        self.update_buttons()
         self.check_unfinished()
 
     # ==== state ================================================================================
-    def _update_buttons(self, *_args: Any) -> None:
+    def update_buttons(self, *_args: Any) -> None:
         idle = not self.busy
         self.files.set_editable(idle)
         self.files.hint.setVisible(not self.files.paths)
@@ -641,14 +545,6 @@ class BulkDialog(JobDialog):
         if self.topics.has_topics() and self.last_result is None:
             self.start_btn.setText("Generate for %s" % plural(self.topics.checked_count(), "topic"))
 
-    def idle(self) -> bool:
-        """Nothing running in the background for this dialog (tests wait for this)."""
-        return not self.busy and self.pending == 0 and not self.models.busy() and not self.figures.checking
-
-    def resizeEvent(self, event: Optional[QResizeEvent]) -> None:
-        fit_splitter(self.splitter, self.width(), 760)
-        super().resizeEvent(event)
-
     # ==== closing (JobDialog) ==================================================================
     def may_close(self) -> bool:
         if self.busy:
@@ -661,30 +557,6 @@ class BulkDialog(JobDialog):
                     % plural(len(self.review.table.cards), "card"), parent=mw)
         return True
 
-    def close_later(self) -> bool:
-        if self.busy:  # stopping: finish closing when the job has stopped (within a second)
-            self.closing = True
-            self.hide()
-            return True
-        return False
-
-    def closeWithCallback(self, callback: Callable[[], Any]) -> None:
-        """Anki closes the profile: stop the job without asking (it can be resumed)."""
-        if self.busy:
-            self.closing = True
-            self.close_callbacks.append(callback)
-            self.cancel_job()
-            self.hide()
-            return
-        self.cleanup()
-        callback()
-
-    def stop_background(self) -> None:
-        self.models.cancel_pull()
-        if self.runner is not None:
-            self.runner.cancel()
-        self.topics.cancel()
-
     def release(self) -> None:
         self.options.cleanup()
 
@@ -692,3 +564,41 @@ class BulkDialog(JobDialog):
         if not self.busy:
             self.options.refill_kinds()
             self.check_unfinished()
+
+
+def _job_rows(settings: Settings) -> Tuple[QSpinBox, QRadioButton, QRadioButton, QCheckBox]:
+    """The dialog's own rows of the job's options: requests at once, the adding mode, skip known."""
+    parallel = QSpinBox()
+    parallel.setRange(1, 16)
+    parallel.setValue(settings.parallel_requests)
+    parallel.setToolTip(
+        "How many requests the model server gets at once. Ollama answers one at a time unless "
+        "it was started with OLLAMA_NUM_PARALLEL; raise this to match that number.")
+    mode_add = QRadioButton("Add cards as they come")
+    mode_add.setToolTip("Each batch of cards is added while the job runs (one undo step per batch)")
+    mode_review = QRadioButton("Review all cards before adding")
+    mode_review.setToolTip("Nothing is added until you have checked the cards")
+    (mode_review if settings.bulk_mode == BulkMode.REVIEW else mode_add).setChecked(True)
+    skip_known = QCheckBox("Skip sections already added")
+    skip_known.setToolTip("Sections an earlier job already made notes from (and whose "
+                          "notes still exist) are not sent to the model again")
+    skip_known.setChecked(settings.bulk_skip_known)
+    return parallel, mode_add, mode_review, skip_known
+
+
+def progress_line(p: BulkProgress) -> str:
+    """The progress row's text while a job runs: chunks, cards, added, failed, time."""
+    parts = []
+    if p.chunks_total:
+        parts.append("%d of %d%s chunks" % (p.chunks_done, p.chunks_total, "+" if p.reading else ""))
+    else:
+        parts.append("Reading…")
+    parts.append(plural(p.cards, "card"))
+    if p.added:
+        parts.append("%d added" % p.added)
+    if p.chunks_failed:
+        parts.append("%d failed" % p.chunks_failed)
+    parts.append(clock(p.elapsed) + " elapsed")
+    if p.remaining is not None and p.chunks_done < p.chunks_total:
+        parts.append("about %s left" % clock(p.remaining))
+    return " · ".join(parts)

@@ -8,7 +8,8 @@ its failed sections, reporting to the main thread through signals:
   card (a copy the table may edit) and ``chunk(Chunk, cards)`` when a chunk's final cards are
   in the journal (``generator.job.stream.reconcile`` maps the early ones to them); through a
   ``MainQueue``, in order and in slices of a few milliseconds;
-- ``finished(BulkResult)`` or ``failed(error)``: once, at the end (after every card and chunk).
+- ``finished(BulkResult)`` or ``failed(error)``: once, at the end (after every card and chunk;
+  ``JobRunner``).
 
 Steps: ask the server (fails early: no server, no model) and write the journal → in a
 collection op, settle adds a crash left in doubt and find sections already in the collection
@@ -33,9 +34,9 @@ from ..generator.config import BulkMode, Settings
 from ..generator.job.reports import JobListener
 from ..generator.bulk.files import INDEX_NAME
 from ..generator.bulk.journal import ChunkIndex, Journal
-from .common import is_alive, on_main, run_long, run_network, run_with_collection
+from .common import is_alive, on_main, run_network, run_with_collection
 from .figure_widgets import graphics
-from .main_queue import MainQueue
+from .job_runner import JobRunner
 
 REFRESH_MS = 250  # how often the job's state is shown while it runs
 
@@ -90,32 +91,30 @@ class QtAdder(Adder):
             return self._cond.wait_for(lambda: self._pending == 0, timeout)
 
 
-class BulkRunner(QObject, JobListener):
+class BulkRunner(JobRunner, JobListener):
     """In review mode, the job's watcher too (``on_card``, ``on_answer``): its cards go to the
-    main thread as the ``card`` and ``chunk`` signals."""
+    main thread as the ``card`` and ``chunk`` signals. Once the steps before it are done, the
+    run itself is the ``JobRunner``'s work."""
 
     job_shown = pyqtSignal(object)  # Journal
     progress = pyqtSignal(object, object)  # List[FileStatus], BulkProgress
     card = pyqtSignal(object, object)  # Chunk, Card (a copy), in review mode
     chunk = pyqtSignal(object, object)  # Chunk, List[Card], in review mode
-    finished = pyqtSignal(object)  # BulkResult
-    failed = pyqtSignal(object)  # BaseException
 
     def __init__(self, folder: str, settings: Settings, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
         self.folder = folder
         self.settings = settings
-        self.cancel_event = threading.Event()
         self.journal: Optional[Journal] = None
         self.run: Optional[BulkRun] = None
         self.writer: Optional[NoteWriter] = None
+        self.backend: Any = None  # the run's, closed when it ends
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self._tick)
-        self.queue = MainQueue(self)
 
     # --- starting -----------------------------------------------------------------------------
-    def start(self, spec: BulkSpec) -> None:
+    def start_job(self, spec: BulkSpec) -> None:
         """A new job on ``spec``'s files."""
         from ..generator.backends import make_backend
         from ..generator.bulk.job import start_journal
@@ -138,13 +137,6 @@ class BulkRunner(QObject, JobListener):
         run_network(self._parent_widget(), lambda: read_closed(path),
                     lambda j: self._prepare(j, only_failed), self._fail)
 
-    def cancel(self) -> None:
-        self.cancel_event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
-
     # --- the steps ----------------------------------------------------------------------------
     def _prepare(self, journal: Journal, only_failed: bool) -> None:
         """Collection step: settle adds left in doubt by a crash, find sections already in the
@@ -157,13 +149,13 @@ class BulkRunner(QObject, JobListener):
         self.journal = journal
         self.job_shown.emit(journal)
         if self.cancelled:
-            self.finished.emit(None)
+            self.end(self.finished, None)
             return
         index = self.index()
         run_with_collection(self._parent_widget(), lambda col: prepare(col, journal, index),
-                            lambda known: self._run(journal, index, known, only_failed), self._fail)
+                            lambda known: self._begin_run(journal, index, known, only_failed), self._fail)
 
-    def _run(self, journal: Journal, index: ChunkIndex, known: Any, only_failed: bool) -> None:
+    def _begin_run(self, journal: Journal, index: ChunkIndex, known: Any, only_failed: bool) -> None:
         from ..generator.backends import make_backend
 
         if not is_alive(self):
@@ -182,43 +174,39 @@ class BulkRunner(QObject, JobListener):
                       setup=RunSetup(only_failed=only_failed, similar=similar, graphics=graphics()))
         self.run = run
         self.writer = writer
+        self.backend = backend
         self._tick()
         self.timer.start()
-        self.queue.start()
+        self.start()
 
-        def op() -> BulkResult:
-            try:
-                return run.run()
-            finally:
-                backend.close()
-                journal.close()
-
-        run_long(op, lambda result: self.queue.put(lambda: self._done(result)),
-                 lambda err: self.queue.put(lambda: self._fail(err)))
+    def work(self) -> BulkResult:
+        """The run itself, on a worker."""
+        assert self.run is not None and self.journal is not None
+        try:
+            return self.run.run()
+        finally:
+            self.backend.close()
+            self.journal.close()
 
     def on_card(self, chunk: Any, card: Card) -> None:  # on the job's thread
         shown = copy.deepcopy(card)
-        self.queue.put(lambda: self.card.emit(chunk, shown) if is_alive(self) else None)
+        self.post(lambda: self.card.emit(chunk, shown))
 
     def on_answer(self, chunk: Any, cards: List[Card]) -> None:  # on the job's thread
-        self.queue.put(lambda: self.chunk.emit(chunk, cards) if is_alive(self) else None)
+        self.post(lambda: self.chunk.emit(chunk, cards))
 
     def _tick(self) -> None:
         if self.run is not None and is_alive(self):
             files, p = self.run.snapshot()
             self.progress.emit(files, p)
 
-    def _done(self, result: BulkResult) -> None:
-        if is_alive(self):
-            self.timer.stop()
-            self.queue.stop()
-            self.finished.emit(result)
-
     def _fail(self, err: BaseException) -> None:
-        if is_alive(self):
-            self.timer.stop()
-            self.queue.stop()
-            self.failed.emit(err)
+        """A step before the run failed (on the main thread)."""
+        self.end(self.failed, err)
+
+    def stopped(self) -> None:
+        self.timer.stop()
+        super().stopped()
 
     def index(self) -> ChunkIndex:
         return ChunkIndex(os.path.join(self.folder, INDEX_NAME))

@@ -13,7 +13,7 @@ for each) on a worker thread, reporting to the main thread through signals:
   authoritative list (``generator.job.stream.reconcile`` maps the early cards to it; cards
   made from notes of the Browser already carry their ``from-note`` tag);
 - ``finished(GenerationOutcome)`` or ``failed(error)``: once, at the end, after every card and
-  chunk signal.
+  chunk signal (``JobRunner``: start, cancel, end).
 
 Cards, chunks and the end reach the main thread through a ``MainQueue``, in order and in
 slices of a few milliseconds, so hundreds of cards streaming in never stall the window.
@@ -25,9 +25,8 @@ reaches nobody."""
 from __future__ import annotations
 
 import copy
-import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from anki.notes import NoteId
 from aqt.qt import QObject, pyqtSignal
@@ -36,9 +35,8 @@ from ..generator.cards.card import Card
 from ..generator.job.chunk import Chunk
 from ..generator.config import Settings
 from ..generator.job.reports import JobListener
-from .common import is_alive, run_long
 from .figure_widgets import FigureJob
-from .main_queue import MainQueue
+from .job_runner import JobRunner
 
 if TYPE_CHECKING:
     from ..generator.job.reports import Progress
@@ -70,7 +68,7 @@ class GenerationOutcome:
     chunks: Dict[str, Chunk] = field(default_factory=dict)  # chunk id -> chunk, to regenerate one
 
 
-class GenerationRunner(QObject, JobListener):
+class GenerationRunner(JobRunner, JobListener):
     """The job's listener too (``on_progress``, ``on_card``, ``on_chunk``): what it hears goes
     to the main thread as its signals."""
 
@@ -79,8 +77,6 @@ class GenerationRunner(QObject, JobListener):
     progress = pyqtSignal(object)  # Progress
     card = pyqtSignal(object, object)  # Chunk, Card (a copy)
     chunk = pyqtSignal(object, object)  # Chunk, List[Card]
-    finished = pyqtSignal(object)  # GenerationOutcome
-    failed = pyqtSignal(object)  # BaseException
 
     def __init__(self, settings: Settings, options: JobOptions, source: GenerationInput,
                  parent: Optional[QObject] = None, similar: Optional[SimilarNotes] = None,
@@ -98,24 +94,6 @@ class GenerationRunner(QObject, JobListener):
         self.topics = list(source.topics) if source.topics else None
         self.given_chunks = list(source.chunks) if source.chunks else None
         self.duplicates: Optional[LiveDuplicates] = None  # set by the dialog once the keys are read
-        self.cancel_event = threading.Event()
-        self.queue = MainQueue(self)
-
-    def start(self) -> None:
-        self.queue.start()
-        run_long(self._run, lambda outcome: self.queue.put(lambda: self._end(self.finished, outcome)),
-                 lambda err: self.queue.put(lambda: self._end(self.failed, err)))
-
-    def _end(self, signal: Any, value: Any) -> None:
-        self.queue.stop()
-        self._emit(lambda: signal.emit(value))
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
 
     @property
     def similar_error(self) -> str:
@@ -123,7 +101,7 @@ class GenerationRunner(QObject, JobListener):
         return self.similar.error
 
     # --- on the worker ------------------------------------------------------------------------
-    def _run(self) -> GenerationOutcome:
+    def work(self) -> GenerationOutcome:
         from ..generator.backends import make_backend
         from ..generator.job.run import prepare_job, run_job
         from ..generator.job.topics import TopicPlan
@@ -133,7 +111,7 @@ class GenerationRunner(QObject, JobListener):
         try:
             opts = prepare_job(backend, self.options)
             chunks = self.given_chunks or self._plan(opts)
-            self.queue.put(lambda: self._emit(lambda: self.planned.emit(len(chunks))))
+            self.post(lambda: self.planned.emit(len(chunks)))
             plan = TopicPlan.for_options(self.topics, opts, chunks) if self.topics else None
             result = run_job(chunks, backend, opts, self, self.cancel_event,
                              asks=plan.ask if plan is not None else None)
@@ -151,12 +129,12 @@ class GenerationRunner(QObject, JobListener):
             raise plan.skipped[0]
         notes = [describe(e) for e in plan.skipped] + plan.warnings
         if notes:
-            self.queue.put(lambda: self._emit(lambda: self.figure_notes.emit(notes)))
+            self.post(lambda: self.figure_notes.emit(notes))
         chunks: List[Chunk] = plan.chunks
         return chunks
 
     def on_progress(self, p: Progress) -> None:
-        self.queue.put(lambda: self._emit(lambda: self.progress.emit(p)))
+        self.post(lambda: self.progress.emit(p))
 
     def _tag(self, chunk: Chunk, card: Card) -> None:
         nid = self.note_refs.get(chunk.document)
@@ -169,16 +147,11 @@ class GenerationRunner(QObject, JobListener):
         shown = copy.deepcopy(card)  # the table's own: the user may edit it while the engine goes on
         self._tag(chunk, shown)
         self.figures.make_thumbnails([shown])  # decoded here, on the worker
-        self.queue.put(lambda: self._emit(lambda: self.card.emit(chunk, shown)))
+        self.post(lambda: self.card.emit(chunk, shown))
 
     def on_chunk(self, chunk: Chunk, cards: List[Card]) -> None:
         for card in cards:
             self._tag(chunk, card)
         self.figures.make_thumbnails(cards)
         self.similar.mark(cards, self._backend)  # on this worker, before the rows are shown
-        self.queue.put(lambda: self._emit(lambda: self.chunk.emit(chunk, cards)))
-
-    def _emit(self, emit: Callable[[], None]) -> None:
-        """Emit on the main thread, unless the runner is gone (its dialog was closed)."""
-        if is_alive(self):
-            emit()
+        self.post(lambda: self.chunk.emit(chunk, cards))

@@ -1,47 +1,178 @@
-"""``JobDialog``: how the Generate and Bulk dialogs close. Esc closes; a close asks first
-(``may_close``), may finish later once a job has stopped (``close_later``), and cleans up
-exactly once (``cleanup``: stop background work, remember the choices, save the geometry,
-let Anki forget the dialog, delete it). Subclasses override the hooks, nothing else."""
-from typing import Any, Callable, Optional
+"""``JobDialog``: what the Generate and the Bulk dialogs share.
+
+The parts both compose: a splitter over the message bar, the progress row and the buttons
+(``lay_out_bottom``), the ``ModelPicker`` (``models``), the pictures choice (``figures``, checked
+against the model and the source a moment after either changed: ``figure_sets``), the topic
+step (``topics``), and the job's runner (``runner``: ``busy``, ``cancel_job``). ``connect_parts``
+wires them to the dialog's hooks (``find_topics``, ``update_buttons``, ``topics_ended``,
+``topics_failed``). ``idle`` says nothing runs in the background (tests wait for it).
+
+How they close: Esc closes; a close asks first (``may_close``), may finish later once a job
+has stopped (``close_later``, ``finish_closing``: ``DialogSpec.close_when_stopped``), and cleans up exactly once (``cleanup``: stop background work,
+remember the choices, save the geometry, let Anki forget the dialog, delete it). Subclasses
+set their ``SPEC`` and override the hooks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 import aqt
-from aqt.qt import QCloseEvent, QDialog, Qt, QWidget
+from aqt.qt import QCloseEvent, QDialog, QHBoxLayout, QResizeEvent, Qt, QWidget
 from aqt.utils import restoreGeom, saveGeom
+
+from ..generator.config import Settings
+from .common import fit_splitter, get_settings, is_alive, splitter_layout
+from .figure_widgets import FigureChoice, after
+from .job_runner import JobRunner
+from .message_bar import MessageBar
+from .model_picker import ModelPicker
+from .progress_row import ProgressRow
+from .topic_step import TopicStep
+
+if TYPE_CHECKING:
+    from ..generator.images.figure import FigureSet
+
+OpenSettings = Callable[[QWidget, Callable[[], None]], Any]
+
+
+@dataclass(frozen=True)
+class DialogSpec:
+    """What tells the job dialogs apart."""
+
+    name: str  # the object name, and the name aqt.dialogs knows the dialog by
+    geometry: str  # the key its size is saved under
+    size: Tuple[int, int]  # its first size
+    stack_below: int  # a narrower window stacks the splitter's sides
+    stop_tip: str  # the Stop button's tip
+    stopping: str  # the progress line once Stop was pressed
+    of_files: bool = False  # the topic step reads files (Bulk), not one source
+    close_when_stopped: bool = False  # a job stops within a second: close once it has (Bulk)
 
 
 class JobDialog(QDialog):
     silentlyClose = False
+    SPEC = DialogSpec("", "", (1000, 680), 800, "", "Stopping…")
 
-    def __init__(self, parent: Optional[QWidget], dialog_name: str, geometry_key: str) -> None:
+    def __init__(self, parent: Optional[QWidget], open_settings: OpenSettings, settings: Settings,
+                 model_messages: bool = True) -> None:
         super().__init__(parent, Qt.WindowType.Window)
-        self.dialog_name = dialog_name
-        self.geometry_key = geometry_key
+        self.setObjectName(self.SPEC.name)
+        self._open_settings = open_settings
         self.cleaned = False
+        self.closing = False  # closed while a job ran: it finishes closing once the job stopped
+        self.close_callbacks: List[Callable[[], Any]] = []  # Anki's, when it closes the profile
+        self.runner: Optional[JobRunner] = None  # the job running now
+        self.pending = 0  # other background calls still running (adding, checks, offers ...)
+        self.outer, self.splitter = splitter_layout(self)
+        self.message = MessageBar(self)
+        self.progress = ProgressRow(self.SPEC.stop_tip)
+        self.topics = TopicStep(self.progress, self.message, self.SPEC.of_files)
+        self.models = ModelPicker(self.message if model_messages else None, self.open_settings)
+        self.models.set_model(settings.model)
+        self.figures = FigureChoice(settings)
+        self.figure_check = after(self, 400, self.check_figures)
 
-    def restore_geometry(self, width: int, height: int) -> None:
-        restoreGeom(self, self.geometry_key, adjustSize=False)
+    def lay_out_bottom(self, left: Sequence[QWidget], right: Sequence[QWidget]) -> None:
+        """Under the splitter: the progress row, the message bar, and a row of buttons."""
+        self.outer.addWidget(self.progress)
+        self.outer.addWidget(self.message)
+        row = QHBoxLayout()
+        for b in left:
+            row.addWidget(b)
+        row.addStretch(1)
+        for b in right:
+            row.addWidget(b)
+        self.outer.addLayout(row)
+
+    def connect_parts(self, source_changed: Any) -> None:
+        """The shared parts to the dialog's hooks; ``source_changed`` is the signal of the
+        source (Generate) or the file list (Bulk)."""
+        self.topics.find_requested.connect(self.find_topics)
+        self.topics.changed.connect(self.update_buttons)
+        self.topics.ended.connect(self.topics_ended)
+        self.topics.failed.connect(self.topics_failed)
+        source_changed.connect(self.topics.source_changed)
+        self.models.changed.connect(self.update_buttons)
+        self.progress.cancel_requested.connect(self.cancel_job)
+        for signal in (self.models.changed, source_changed, self.figures.changed):
+            signal.connect(self.figure_check.start)
+
+    def restore_geometry(self) -> None:
+        restoreGeom(self, self.SPEC.geometry, adjustSize=False)
         if self.width() < 400:
-            self.resize(width, height)
+            self.resize(*self.SPEC.size)
+
+    # --- the job ------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """A job (or the topic step) is running."""
+        return self.runner is not None or self.topics.running
+
+    def idle(self) -> bool:
+        """Nothing running in the background for this dialog (tests wait for this)."""
+        return (not self.busy and self.pending == 0 and not self.models.busy()
+                and not self.figures.checking)
+
+    def cancel_job(self) -> None:
+        if self.runner is not None and not self.runner.cancelled:
+            self.runner.cancel()
+            self.progress.stopping(self.SPEC.stopping)
+        self.topics.cancel()
+
+    def check_figures(self) -> None:
+        """Whether the chosen model will see the source's pictures (in the background)."""
+        sets = self.figure_sets() if is_alive(self) else None
+        if sets is not None:
+            self.figures.check(get_settings(), self.models.model(), sets)
+
+    def open_settings(self) -> None:
+        self._open_settings(self, self.settings_saved)
 
     # --- hooks --------------------------------------------------------------------------------
+    def figure_sets(self) -> Optional[List[Tuple[str, FigureSet]]]:
+        """The source's pictures by document (None: not now, e.g. while it is read)."""
+        return []
+
+    def find_topics(self) -> None:
+        """"Find topics" was pressed: check what is needed, then ``topics.ask``."""
+
+    def update_buttons(self, *_args: Any) -> None:
+        """What can be done now."""
+
+    def topics_ended(self) -> None:
+        self.update_buttons()
+        self.finish_closing()
+
+    def topics_failed(self, err: BaseException) -> None:
+        """The topic step could not run (no server, no model ...)."""
+
+    def settings_saved(self) -> None:
+        if is_alive(self):
+            self.models.refresh()
+
     def may_close(self) -> bool:
         """Ask before closing (a running job, cards not added); False keeps the dialog open."""
         return True
 
-    def close_later(self) -> bool:
-        """True to finish closing later (e.g. once a job has stopped); the close is ignored."""
-        return False
 
-    def stop_background(self) -> None:
-        """Stop what runs in the background for this dialog (at clean-up)."""
-
-    def remember(self) -> None:
+    def remember(self) -> Any:
         """Store the user's choices (at clean-up)."""
 
     def release(self) -> None:
         """Let go of parts that hold on to Anki (e.g. a deck chooser's hooks)."""
 
     # --- closing ------------------------------------------------------------------------------
+    def stop_background(self) -> None:
+        """Stop what runs in the background for this dialog (at clean-up)."""
+        self.models.cancel_pull()
+        if self.runner is not None:
+            self.runner.cancel()
+        self.topics.cancel()
+
+    def resizeEvent(self, event: Optional[QResizeEvent]) -> None:
+        fit_splitter(self.splitter, self.width(), self.SPEC.stack_below)
+        super().resizeEvent(event)
+
     def reject(self) -> None:  # Esc
         self.close()
 
@@ -55,12 +186,37 @@ class JobDialog(QDialog):
         self.cleanup()
         super().closeEvent(event)
 
+    def close_later(self) -> bool:
+        """A job that stops within a second is stopped, the dialog hidden, and closed when the
+        job has stopped (``finish_closing``): True, the close is ignored for now."""
+        if self.SPEC.close_when_stopped and self.busy:
+            self.closing = True
+            self.hide()
+            return True
+        return False
+
     def closeWithCallback(self, callback: Callable[[], Any]) -> None:
-        """Anki closes the profile (aqt.dialogs)."""
-        if self.may_close():
+        """Anki closes the profile (aqt.dialogs): a job that stops within a second is stopped
+        without asking (it can be resumed), else the dialog asks first."""
+        if self.SPEC.close_when_stopped and self.busy:
+            self.closing = True
+            self.close_callbacks.append(callback)
+            self.cancel_job()
+            self.hide()
+            return
+        if not self.SPEC.close_when_stopped and not self.may_close():
+            return
+        self.cleanup()
+        QDialog.close(self)
+        callback()
+
+    def finish_closing(self) -> None:
+        """The job has stopped: a dialog closed meanwhile finishes closing, and Anki hears so."""
+        callbacks, self.close_callbacks = self.close_callbacks, []
+        if self.closing:
             self.cleanup()
-            QDialog.close(self)
-            callback()
+        for cb in callbacks:
+            cb()
 
     def cleanup(self) -> None:
         if self.cleaned:
@@ -71,8 +227,8 @@ class JobDialog(QDialog):
             self.remember()
         except Exception as e:  # remembering must never keep a dialog from closing
             print("ollama-flashcards: could not remember the choices:", e)
-        saveGeom(self, self.geometry_key)
+        saveGeom(self, self.SPEC.geometry)
         self.release()
-        aqt.dialogs.markClosed(self.dialog_name)
+        aqt.dialogs.markClosed(self.SPEC.name)
         self.hide()
         self.deleteLater()

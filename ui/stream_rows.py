@@ -6,7 +6,7 @@ chunk's final list (authoritative) and shows what ``Arrivals.plan_settle`` (ui/r
 the rules are) decides: rows that now show their final card, rows withdrawn, new rows; an edited
 row is never overwritten, a deleted row stays deleted, an added row is left alone.
 ``leftovers()`` ends the rows of chunks that never ended (cancelled, failed)."""
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 from aqt.qt import QTimer
 
@@ -17,10 +17,12 @@ from .review_rows import Arrivals, Settling
 
 
 class StreamedRows(Arrivals):
-    def __init__(self, table: ReviewTable, run: Callable[[], int]) -> None:
+    def __init__(self, table: ReviewTable, run: Callable[[], int],
+                 on_refresh: Optional[Callable[[], None]] = None) -> None:
         super().__init__()
         self.table = table
         self.run = run  # the run (generation) new rows belong to
+        self.on_refresh = on_refresh  # e.g. the progress line, with the rows streamed so far
         self._refresh_due = False
 
     def card(self, chunk: Chunk, card: Card) -> int:
@@ -34,7 +36,7 @@ class StreamedRows(Arrivals):
 
     def _refresh_soon(self) -> None:
         """Count the checked rows at most every 100 ms while cards stream (a pass over every
-        row, and the dialog's buttons follow)."""
+        row, and the dialog's buttons follow), then ``on_refresh``."""
         if self._refresh_due:
             return
         self._refresh_due = True
@@ -45,6 +47,8 @@ class StreamedRows(Arrivals):
 
             if is_alive(self.table):
                 self.table.emit_checked()
+                if self.on_refresh is not None:
+                    self.on_refresh()
 
         QTimer.singleShot(100, refresh)
 

@@ -54,12 +54,9 @@ class TopicStep(TopicChecklist):
     def ask(self, settings: Settings, options: JobOptions, model: str,
              documents: Optional[List[Document]] = None, files: Optional[List[str]] = None) -> None:
         runner = TopicRunner(settings, options, documents=documents, files=files, parent=self)
-        runner.planned.connect(lambda n: self.progress.show_progress(
-            0, max(1, n), "Finding topics · part 1 of %d" % n))
-        runner.topic.connect(self.add_topic)
-        runner.chunk_done.connect(self._on_chunk)
-        runner.finished.connect(self._on_done)
-        runner.failed.connect(self._on_failed)
+        runner.wire(planned=lambda n: self.progress.show_progress(
+            0, max(1, n), "Finding topics · part 1 of %d" % n), topic=self.add_topic,
+            chunk_done=self._on_chunk, finished=self._on_done, failed=self._on_failed)
         self.runner = runner
         self.chunks = None
         self.files = len(files or [])

@@ -24,10 +24,10 @@ def test_three_file_types_and_a_broken_file(anki_app, bulk, server, tmp_path):
              write(tmp_path, "broken.pdf", "this is not a PDF at all, just some words"),
              write(tmp_path, "cells.html", HTML)]
     assert dlg.add_paths(files) == 4
-    assert dlg.status_texts() == ["Waiting"] * 4
+    assert dlg.files.status_texts() == ["Waiting"] * 4
     dlg.start_btn.click()
     wait_finished(anki_app, dlg)
-    statuses = dlg.status_texts()
+    statuses = dlg.files.status_texts()
     assert [s.split(" ")[0] for s in statuses] == ["Done", "Done", "Failed:", "Done"], statuses
     assert "broken.pdf" in statuses[2] or "PDF" in statuses[2]
     result = dlg.last_result
@@ -83,7 +83,7 @@ def test_cancel_stops_at_once_and_resume_finishes_without_doubles(anki_app, bulk
         assert "Stopped" in dlg.message.text() and "Resume" in dlg.message.action_titles()
         kept = len(deck_notes(anki_app.col, deck))
         assert kept == len(result.note_ids) > 0  # the cards made before the cancel were added
-        assert any(s.startswith("Stopped at chunk") for s in dlg.status_texts())
+        assert any(s.startswith("Stopped at chunk") for s in dlg.files.status_texts())
         anki_app.resize(dlg, 900, 600)
         anki_app.screenshot(dlg, "bulk-cancelled")
         dlg.close()
@@ -93,7 +93,7 @@ def test_cancel_stops_at_once_and_resume_finishes_without_doubles(anki_app, bulk
         anki_app.module("ui.resume").offer_resume(anki_app.mw, anki_app.module("ui.launch").open_bulk)
         dlg = anki_app.wait_for_window(bulk.BulkDialog, 10)
         anki_app.wait_until(lambda: "unfinished bulk job" in dlg.message.text(), 10)
-        assert dlg.status_texts() and len(dlg.status_texts()) == 2
+        assert dlg.files.status_texts() and len(dlg.files.status_texts()) == 2
         dlg.message.trigger("Resume")
         wait_finished(anki_app, dlg, 60)
         final = dlg.last_result
@@ -106,7 +106,7 @@ def test_cancel_stops_at_once_and_resume_finishes_without_doubles(anki_app, bulk
         nids = deck_notes(col, deck)
         fronts = [col.get_note(n)["Back"] for n in nids]
         assert len(nids) == len(set(fronts)) == sum(f.cards for f in final.files) == len(final.note_ids)
-        assert all(s.startswith("Done") for s in dlg.status_texts())
+        assert all(s.startswith("Done") for s in dlg.files.status_texts())
 
 
 def test_review_mode_adds_only_the_checked_cards(anki_app, bulk, server, tmp_path):
@@ -146,7 +146,7 @@ def test_failed_sections_are_shown_and_retried_alone(anki_app, bulk, tmp_path):
         dlg.start_btn.click()
         wait_finished(anki_app, dlg)
         assert "Retry failed sections" in dlg.message.action_titles()
-        assert "failed" in dlg.status_texts()[0]
+        assert "failed" in dlg.files.status_texts()[0]
         failed = dlg.last_result.failed_sections()
         assert failed and "Part F1" in failed[0].label()
         assert dlg.coverage.retry_btn.isEnabled()

@@ -37,9 +37,9 @@ def test_editor_selection_opens_the_dialog_with_the_notes_deck_and_type(anki_app
     generate(anki_app, dlg)
     assert dlg.table.cards
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10)
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10)
     notes = [col.get_note(n) for n in col.find_notes('"deck:%s"' % deck)]
-    assert len(notes) == len(dlg.last_added) > 0
+    assert len(notes) == len(dlg.adder.last_added) > 0
     assert all(n.mid == cloze["id"] for n in notes)
     assert all("ollama-flashcards::source::selection" in n.tags for n in notes)
 
@@ -90,8 +90,8 @@ def test_browser_notes_become_the_source_and_cards_point_back(anki_app, server):
     assert {c.source.document for c in cards} == {"Mitochondria", "Ribosomes"}
     assert not any(str(nid) in c.source.label() for c in cards for nid in nids)
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10)
-    added = [col.get_note(n) for n in dlg.last_added]
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10)
+    added = [col.get_note(n) for n in dlg.adder.last_added]
     refs = set()
     for note in added:
         tags = [t for t in note.tags if t.startswith("ollama-flashcards::from-note::")]
@@ -99,7 +99,7 @@ def test_browser_notes_become_the_source_and_cards_point_back(anki_app, server):
         refs.add(int(tags[0].rsplit("::", 1)[1]))
     assert refs == set(nids)  # every generated note points back to the note it came from
     # and the reference is searchable from the Browser
-    assert set(col.find_notes("tag:ollama-flashcards::from-note::%d" % nids[0])) <= set(dlg.last_added)
+    assert set(col.find_notes("tag:ollama-flashcards::from-note::%d" % nids[0])) <= set(dlg.adder.last_added)
 
     dlg.source.clear_btn.click()
     assert not dlg.source.edit.isReadOnly() and not dlg.source.edit.toPlainText()

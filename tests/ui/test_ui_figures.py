@@ -55,8 +55,8 @@ def test_an_image_file_gives_figure_cards_with_thumbnails_and_media(anki_app, vi
         dlg.table.set_all_checked(False)
         dlg.table.set_checked(dlg.table.row_of(card), True)
         dlg.add_btn.click()
-        anki_app.wait_until(lambda: dlg.last_added, 10)
-        note = anki_app.col.get_note(dlg.last_added[0])
+        anki_app.wait_until(lambda: dlg.adder.last_added, 10)
+        note = anki_app.col.get_note(dlg.adder.last_added[0])
         name = re.search(r'<img src="([^"]+)">', note["Front"]).group(1)
         assert name == card.figure
         path = os.path.join(anki_app.col.media.dir(), name)

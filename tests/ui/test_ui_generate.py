@@ -67,10 +67,10 @@ def test_generate_edit_add_and_undo_in_one_step(anki_app, server):
     assert dlg.add_btn.text() == "Add %d cards" % wanted
 
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10, "cards were not added")
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10, "cards were not added")
     anki_app.wait_until(dlg.idle, 15)
     nids = col.find_notes('"deck:%s"' % deck)
-    assert sorted(nids) == sorted(dlg.last_added) and len(nids) == wanted
+    assert sorted(nids) == sorted(dlg.adder.last_added) and len(nids) == wanted
     notes = [col.get_note(n) for n in nids]
     assert all(note_type_kind(col, n) == 1 for n in notes)  # Anki's stock Basic
     fronts = {n.fields[0] for n in notes}
@@ -119,7 +119,7 @@ def test_cloze_kind_adds_cloze_notes(anki_app, server):
     cards = list(dlg.table.cards)
     assert cards and all("{{c1::" in c.text for c in cards)
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10)
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10)
     notes = [col.get_note(n) for n in col.find_notes('"deck:%s"' % deck)]
     assert len(notes) == len(cards)
     assert all(n.note_type()["type"] == 1 for n in notes)
@@ -147,7 +147,7 @@ def test_user_note_type_with_field_mapping(anki_app, server):
     set_deck(anki_app, dlg, deck)
     generate(anki_app, dlg)
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10)
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10)
     notes = [col.get_note(n) for n in col.find_notes('"deck:%s"' % deck)]
     assert notes and all(n.note_type()["name"] == name for n in notes)
     assert all(n["Question"] and n["Answer"] and "pasted text" in n["Source"] for n in notes)
@@ -306,7 +306,7 @@ def test_duplicates_are_marked_and_unchecked(anki_app, server):
     generate(anki_app, dlg)
     first_round = len(dlg.table.cards)
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10)
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10)
     anki_app.wait_until(dlg.idle, 15)
     generate(anki_app, dlg)  # the same text again: the same fronts
     cards = dlg.table.cards
@@ -375,8 +375,8 @@ def test_marks_and_the_quote_on_hover(anki_app, server):
     deck = anki_app.new_deck("Marks")
     set_deck(anki_app, dlg, deck)
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10)
-    tags = {t for n in dlg.last_added for t in anki_app.col.get_note(n).tags}
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10)
+    tags = {t for n in dlg.adder.last_added for t in anki_app.col.get_note(n).tags}
     assert "ollama-flashcards::ungrounded" in tags
 
 
@@ -440,11 +440,11 @@ def test_cards_cannot_be_added_as_the_wrong_kind(anki_app, server):
     dlg.add_btn.click()
     anki_app.pump(0.1)
     assert "made as question/answer cards" in dlg.message.text()
-    assert len(dlg.table.cards) == n and not dlg.last_added
+    assert len(dlg.table.cards) == n and not dlg.adder.last_added
     dlg.options.select_kind("reversed")  # same fields as basic: fine
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10)
-    note = anki_app.col.get_note(dlg.last_added[0])
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10)
+    note = anki_app.col.get_note(dlg.adder.last_added[0])
     assert len(note.cards()) == 2  # front→back and back→front (Anki 23.10 mislabels the type's kind)
 
 
@@ -501,12 +501,12 @@ def test_undo_after_add_keeps_the_rows_so_they_can_be_added_again(anki_app, serv
     generate(anki_app, dlg)
     cards = list(dlg.table.cards)
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10)
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10)
     anki_app.wait_until(dlg.idle, 15)
     # the added cards stay in the list, marked and unchecked, not counted as to review
     assert len(dlg.table.rows) == len(cards) and not dlg.table.cards
     assert all(dlg.table.marks_of(c) == ["Added"] for c in cards)
-    assert dlg.add_btn.text() == "Add 0 cards" and not dlg.unsaved_count()
+    assert dlg.add_btn.text() == "Add 0 cards" and not dlg.table.checked_cards()
 
     anki_app.wait_until(lambda: "Generate Flashcards" in anki_app.mw.form.actionUndo.text(), 15)
     anki_app.mw.undo()
@@ -518,9 +518,9 @@ def test_undo_after_add_keeps_the_rows_so_they_can_be_added_again(anki_app, serv
     review = anki_app.module("ui.review")
     dlg.table.edit_cell(cards[0], review.COL_FRONT, "A corrected question?")
     dlg.table.set_all_checked(True)
-    dlg.last_added = []
+    dlg.adder.last_added = []
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10, "the corrected cards were not added")
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10, "the corrected cards were not added")
     fronts = {col.get_note(n).fields[0] for n in col.find_notes('"deck:%s"' % deck)}
     assert len(fronts) == len(cards) and "A corrected question?" in fronts
 

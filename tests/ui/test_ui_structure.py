@@ -77,33 +77,48 @@ def test_no_import_circles():
             visit(n)
 
 
+def _self_attributes(fn):
+    """The attributes of ``self`` a function assigns (``self.x = ``, ``self.x += ``, tuples)."""
+    out = set()
+    for node in ast.walk(fn):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for t in targets:
+            for el in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                if isinstance(el, ast.Attribute) and isinstance(el.value, ast.Name) and el.value.id == "self":
+                    out.add(el.attr)
+    return out
+
+
 def test_classes_have_at_most_three_bases_and_state_only_from_init():
-    for name, tree in modules().items():
-        for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
-            assert len(cls.bases) <= 3, "%s.%s" % (name, cls.name)
-            if not name.startswith("ui."):
-                continue
-            made_in_init = set()
-            assigned = {}
-            for fn in [n for n in cls.body if isinstance(n, ast.FunctionDef)]:
-                for node in ast.walk(fn):
-                    targets = []
-                    if isinstance(node, ast.Assign):
-                        targets = node.targets
-                    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                        targets = [node.target]
-                    for t in targets:
-                        for el in (t.elts if isinstance(t, ast.Tuple) else [t]):
-                            if isinstance(el, ast.Attribute) and isinstance(el.value, ast.Name) \
-                                    and el.value.id == "self":
-                                if fn.name == "__init__":
-                                    made_in_init.add(el.attr)
-                                else:
-                                    assigned.setdefault(el.attr, fn.name)
-            class_level = {t.id for n in cls.body if isinstance(n, ast.Assign) for t in n.targets
-                           if isinstance(t, ast.Name)}
-            stray = {a: f for a, f in assigned.items() if a not in made_in_init | class_level}
-            assert not stray, "%s.%s sets state outside __init__: %s" % (name, cls.name, stray)
+    """State is made in ``__init__`` (the class's own, or a base's in ui/ that it builds on)."""
+    classes = [(name, cls) for name, tree in modules().items()
+               for cls in ast.walk(tree) if isinstance(cls, ast.ClassDef)]
+    made = {}  # class name -> attributes its __init__ (or its class body) makes, in ui/
+    for name, cls in classes:
+        if name.startswith("ui."):
+            init = [f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"]
+            made[cls.name] = (set().union(*map(_self_attributes, init))
+                              | {t.id for n in cls.body if isinstance(n, ast.Assign) for t in n.targets
+                                 if isinstance(t, ast.Name)})
+    for name, cls in classes:
+        assert len(cls.bases) <= 3, "%s.%s" % (name, cls.name)
+        if not name.startswith("ui."):
+            continue
+        known = set(made[cls.name])
+        bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in cls.bases]
+        while bases:
+            base = bases.pop()
+            known |= made.get(base, set())
+            parent = next((c for n, c in classes if c.name == base and n.startswith("ui.")), None)
+            if parent is not None:
+                bases += [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in parent.bases]
+        stray = {a: f.name for f in cls.body if isinstance(f, ast.FunctionDef) and f.name != "__init__"
+                 for a in _self_attributes(f) if a not in known}
+        assert not stray, "%s.%s sets state outside __init__: %s" % (name, cls.name, stray)
 
 
 def test_the_generate_dialog_imports_no_heavy_engine_module_at_import_time():

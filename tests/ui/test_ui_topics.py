@@ -73,9 +73,9 @@ def test_checked_topics_only_with_an_edited_title_and_one_of_the_users_own(anki_
     assert all("Write cards only about these topics" in b["messages"][1]["content"] for b in asked)
 
     dlg.add_btn.click()
-    anki_app.wait_until(lambda: dlg.last_added, 10, "cards were not added")
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10, "cards were not added")
     anki_app.wait_until(dlg.idle, 15)
-    tags = [anki_app.col.get_note(n).tags for n in dlg.last_added]
+    tags = [anki_app.col.get_note(n).tags for n in dlg.adder.last_added]
     assert all(any(t.startswith(TOPIC_TAG) for t in note_tags) for note_tags in tags)
     assert any(TOPIC_TAG + "calvin-cycle" in note_tags for note_tags in tags)
 
@@ -120,9 +120,9 @@ def test_rows_arrive_while_the_model_writes_and_edits_survive(anki_app):
         deleted_back = rows[1].card.back
         assert dlg.add_btn.isEnabled() and dlg.busy
         dlg.add_btn.click()
-        anki_app.wait_until(lambda: dlg.last_added, 10, "the add while running did not happen")
+        anki_app.wait_until(lambda: dlg.adder.last_added, 10, "the add while running did not happen")
         assert dlg.busy, "the job should go on while the checked cards are added"
-        early_added = list(dlg.last_added)
+        early_added = list(dlg.adder.last_added)
 
         anki_app.wait_until(dlg.idle, 30, "generation did not finish")
     fronts = [r.card.front for r in dlg.table.rows]

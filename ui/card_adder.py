@@ -1,0 +1,121 @@
+"""``CardAdder``: adding the Generate dialog's checked cards, and what follows.
+
+``add(cards, target)`` adds them in one undo step (a ``CollectionOp``; the pictures the cards
+show are written to the media first), then marks their rows "Added" (or says why a card was
+not added) and offers "Show in Browser". The user's checkboxes decide: a checked duplicate was
+checked on purpose. After any change to the notes (e.g. Edit → Undo), added rows whose notes
+are gone can be added again (``on_operation``). ``keep_in_reach`` puts the cards added while a
+job ran back into a later message, with "Show in Browser"."""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+
+from anki.collection import Collection, OpChanges
+from anki.notes import NoteId
+from aqt import gui_hooks, mw
+from aqt.qt import QWidget
+from aqt.utils import tooltip
+
+from ..generator.cards.card import Card
+from .common import error_text, esc, is_alive, plural, show_in_browser
+from .figure_widgets import FigureJob
+from .message_bar import Action, MessageBar
+from .review import ReviewTable
+
+if TYPE_CHECKING:
+    from ..generator.notes.add import AddResult, NoteTarget
+
+
+class CardAdder:
+    def __init__(self, parent: QWidget, table: ReviewTable, message: MessageBar,
+                 figure_job: FigureJob, changed: Callable[[], None]) -> None:
+        self.parent = parent
+        self.table = table
+        self.message = message
+        self.figure_job = figure_job
+        self.changed = changed  # what can be done changed (the dialog's buttons follow)
+        self.adding = False  # an add is in progress
+        self.last_added: List[NoteId] = []  # note ids of the last add
+        self.added_at = 0.0  # when (time.monotonic()) the last add was done
+        gui_hooks.operation_did_execute.append(self.on_operation)
+
+    def close(self) -> None:
+        gui_hooks.operation_did_execute.remove(self.on_operation)
+
+    def add(self, cards: List[Card], target: NoteTarget) -> None:
+        from aqt.operations import CollectionOp
+
+        from ..generator.notes.add import add_cards
+
+        holder: Dict[str, Any] = {}
+        self.adding = True
+        self.changed()
+
+        def op(col: Collection) -> OpChanges:
+            holder["pictures"] = self.figure_job.write(col, cards)  # before the notes that show them
+            result = add_cards(col, cards, target, skip_duplicates=False)
+            holder["result"] = result
+            return result.changes
+
+        def done(_changes: OpChanges) -> None:
+            self.adding = False
+            result = holder.get("result")
+            if result is not None and is_alive(self.parent):
+                self._added(result, target, holder.get("pictures") or [])
+
+        def failed(err: Exception) -> None:
+            self.adding = False
+            if is_alive(self.parent):
+                self.changed()
+                self.message.show_message(esc(error_text(err)), "error")
+
+        CollectionOp(parent=self.parent, op=op).success(done).failure(failed) \
+            .run_in_background(initiator=self.parent)
+
+    def _added(self, result: AddResult, target: NoteTarget, pictures: List[str]) -> None:
+        self.table.mark_added([(card, NoteId(nid)) for card, nid in result.added])
+        for card, reason in result.skipped:
+            self.table.set_not_added(card, reason)
+        self.last_added = [NoteId(n) for n in result.note_ids]
+        self.added_at = time.monotonic()
+        n = len(result.note_ids)
+        text = "Added %s to <b>%s</b>." % (plural(n, "card"), esc(target.deck))
+        if result.skipped:
+            text += " %s not added (see the list)." % plural(len(result.skipped), "card was", "cards were")
+        for line in pictures:
+            text += "<br>" + esc(line)
+        tooltip("Added %s to %s." % (plural(n, "card"), esc(target.deck)), parent=self.parent)
+        actions: List[Action] = [("Show in Browser", self.show_added)] if n else []
+        self.message.show_message(text, "success" if n else "warning", actions)
+        self.changed()
+
+    def show_added(self) -> None:
+        show_in_browser(self.last_added)
+
+    def keep_in_reach(self, since: float) -> None:
+        """Cards added after ``since`` (while a job ran) stay one click away when a later message
+        (the job's end, its duplicate check) takes the bar: their count and "Show in Browser"."""
+        if (self.last_added and self.added_at >= since
+                and "Show in Browser" not in self.message.action_titles()):
+            self.message.extend(" Added %s." % plural(len(self.last_added), "card"),
+                                [("Show in Browser", self.show_added)])
+
+    def on_operation(self, changes: OpChanges, handler: Optional[object]) -> None:
+        """After any change to the notes (e.g. Edit → Undo): added rows whose notes are gone
+        can be added again."""
+        if not is_alive(self.parent) or not changes.note:
+            return
+        added = self.table.review_rows.added_note_ids()
+        if not added or mw.col is None:
+            return
+        existing = set(mw.col.find_notes("nid:" + ",".join(str(n) for n in added)))
+        gone = [n for n in added if n not in existing]
+        if gone:
+            undone = set(gone)
+            self.last_added = [n for n in self.last_added if n not in undone]
+        if gone and self.table.unmark_added(gone):
+            self.message.show_message(
+                "%s no longer in your collection (undone): back in the list to add again."
+                % plural(len(gone), "added card is", "added cards are"), "info")
+            self.changed()
