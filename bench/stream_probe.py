@@ -141,7 +141,7 @@ def main() -> None:
             mods = {m: importlib.import_module(ADDON_NAME + ".ui." + m)
                     for m in ("main_queue", "generate", "stream_rows", "review", "progress_row")}
             timed(mods["main_queue"].MainQueue, "drain")
-            for n in ("_update_buttons", "_on_progress", "_on_job_done", "_on_card", "_on_chunk"):
+            for n in ("update_buttons", "_on_progress", "_on_job_done", "_on_card", "_on_chunk"):
                 timed(mods["generate"].GenerateDialog, n)
             timed(mods["stream_rows"].StreamedRows, "card")
             timed(mods["stream_rows"].StreamedRows, "settle")

@@ -151,3 +151,48 @@ def test_the_plain_ui_modules_import_no_qt_and_no_anki():
                     assert top in PLAIN, "ui/%s.py imports ui/%s.py" % (part, top)
                 else:
                     assert top not in QT, "ui/%s.py imports %s" % (part, name)
+
+
+MAX_METHODS = 40
+MAX_FUNCTION_LINES = 80
+MAX_PARAMETERS = 8  # self and cls not counted
+DIALOG_INIT_LINES = 40  # a dialog's __init__ makes its parts and calls its named setup steps
+
+
+def _ui_functions():
+    for name, tree in modules().items():
+        if name.startswith("ui."):
+            for fn in ast.walk(tree):
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield name, fn
+
+
+def _parameters(fn):
+    a = fn.args
+    names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+    names += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+    return [n for n in names if n not in ("self", "cls")]
+
+
+def test_no_class_in_ui_with_more_than_forty_methods():
+    sizes = {"%s.%s" % (name, cls.name): sum(isinstance(x, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                             for x in cls.body)
+             for name, tree in modules().items() if name.startswith("ui.")
+             for cls in ast.walk(tree) if isinstance(cls, ast.ClassDef)}
+    assert sizes["ui.generate.GenerateDialog"] and sizes["ui.bulk.BulkDialog"]  # measured
+    assert {c: n for c, n in sizes.items() if n > MAX_METHODS} == {}
+
+
+def test_no_function_in_ui_over_eighty_lines_or_with_more_than_eight_parameters():
+    long = {"%s.%s" % (name, fn.name): fn.end_lineno - fn.lineno + 1 for name, fn in _ui_functions()
+            if fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES}
+    crowded = {"%s.%s" % (name, fn.name): len(_parameters(fn)) for name, fn in _ui_functions()
+               if len(_parameters(fn)) > MAX_PARAMETERS}
+    assert long == {} and crowded == {}
+
+
+def test_the_dialogs_init_is_a_few_setup_steps():
+    inits = {name: fn.end_lineno - fn.lineno + 1 for name, fn in _ui_functions()
+             if fn.name == "__init__" and name in ("ui.generate", "ui.bulk", "ui.settings")}
+    assert set(inits) == {"ui.generate", "ui.bulk", "ui.settings"}
+    assert {n: lines for n, lines in inits.items() if lines > DIALOG_INIT_LINES} == {}
