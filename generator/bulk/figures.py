@@ -1,7 +1,7 @@
-"""Figures in a bulk job: the reader plans each file that can hold pictures (PDF, DOCX, EPUB,
+"""Figures in a bulk job: the reader plans each file that can hold figures (PDF, DOCX, EPUB,
 HTML, image files) with ``figure_plan.plan_with_figures`` instead of streaming its text; the
-chunks go through the spool as usual and get their pictures back by id when generation reads
-them (``attach``). The pictures that cards show are kept next to the job's journal
+chunks go through the spool as usual and get their images back by id when generation reads
+them (``attach``). The figures that cards show are kept next to the job's journal
 (``<job>.figures/``) the moment their chunk is journaled, so a job resumed after a crash still
 has them, and are written into the collection's media just before their notes are added
 (``write_media``, called by the note writer). The folder goes when the job is done.
@@ -22,13 +22,13 @@ from ..images.figure import Graphics, figure_mode
 from .files import DONE_SUFFIX, SUFFIX
 from ..job.images import FigureStore
 
-# Files planned with their pictures; anything else is streamed as text.
-PICTURE_EXTENSIONS = (".pdf", ".docx", ".epub", ".html", ".htm", ".xhtml", ".png", ".jpg", ".jpeg",
+# Files planned with their figures; anything else is streamed as text.
+FIGURE_EXTENSIONS = (".pdf", ".docx", ".epub", ".html", ".htm", ".xhtml", ".png", ".jpg", ".jpeg",
                       ".webp", ".gif")
 
 
 def figures_folder(journal_path: str) -> str:
-    """Where a job keeps the pictures its cards show: beside its journal."""
+    """Where a job keeps the figures its cards show: beside its journal."""
     base = journal_path
     for suffix in (DONE_SUFFIX, SUFFIX):
         if base.endswith(suffix):
@@ -37,8 +37,8 @@ def figures_folder(journal_path: str) -> str:
     return base + ".figures"
 
 
-class BulkPictures:
-    """One bulk run's pictures (see the module doc). Thread-safe: the reader thread plans,
+class BulkFigures:
+    """One bulk run's figures (see the module doc). Thread-safe: the reader thread plans,
     generation attaches, the run keeps."""
 
     def __init__(self, options: Any, graphics: Optional[Graphics], journal_path: str,
@@ -56,14 +56,14 @@ class BulkPictures:
 
     @classmethod
     def for_run(cls, options: Any, graphics: Optional[Graphics], journal_path: str,
-                on_note: Optional[Callable[[str, str], None]] = None) -> Optional["BulkPictures"]:
+                on_note: Optional[Callable[[str, str], None]] = None) -> Optional["BulkFigures"]:
         if figure_mode(getattr(options, "figures", "auto")) is FigureMode.OFF:
             return None
         return cls(options, graphics, journal_path, on_note)
 
     # -- reading --------------------------------------------------------------------------
     def chunks_for(self, path: str, budget: int = 0) -> Optional[List[Chunk]]:
-        """The file's chunks with their pictures (text pieces of ``budget`` tokens, as the job's
+        """The file's chunks with their images (text pieces of ``budget`` tokens, as the job's
         other files), or None when it is read as a stream of text, as without figures (a model
         that cannot see reads a document's text as before; an image file gives its error)."""
         from ..figures.plan import can_see, plan_with_figures
@@ -71,7 +71,7 @@ class BulkPictures:
         from ..sources.with_figures import read_source_path
 
         low = path.lower()
-        if not low.endswith(PICTURE_EXTENSIONS) or not (can_see(self.options) or low.endswith(IMAGE_EXTENSIONS)):
+        if not low.endswith(FIGURE_EXTENSIONS) or not (can_see(self.options) or low.endswith(IMAGE_EXTENSIONS)):
             return None
         doc = read_source_path(path, figure_mode(self.options.figures))
         if doc.figures is None:
@@ -90,7 +90,7 @@ class BulkPictures:
         return [replace(c, images=()) for c in plan.chunks]  # the spool holds the text only
 
     def attach(self, chunk: Chunk, path: str = "") -> Chunk:
-        """``chunk`` with its pictures again (a failed chunk run again: its file is planned once
+        """``chunk`` with its images again (a failed chunk run again: its file is planned once
         more to find them)."""
         with self._lock:
             parts = self._parts.pop(chunk.id, None)
@@ -98,15 +98,15 @@ class BulkPictures:
         if parts is None and path and not planned:
             try:
                 self.chunks_for(path, self.budget)
-            except Exception as e:  # the chunk goes without its pictures; the text still counts
-                log.event("pictures of a file not found again: %s", type(e).__name__)
+            except Exception as e:  # the chunk goes without its images; the text still counts
+                log.event("figures of a file not found again: %s", type(e).__name__)
             with self._lock:
                 parts = self._parts.pop(chunk.id, None)
         return replace(chunk, images=parts) if parts else chunk
 
     # -- keeping and writing ---------------------------------------------------------------
     def keep(self, cards: Sequence[Card]) -> None:
-        """The pictures of ``cards`` onto disk beside the journal, before the journal names them."""
+        """The figures of ``cards`` onto disk beside the journal, before the journal names them."""
         for card in cards:
             name = card.figure
             if not name:
@@ -136,8 +136,8 @@ class BulkPictures:
 
 
 def write_media(col: Any, cards: Sequence[Card], journal_path: str) -> List[str]:
-    """Before a batch of a bulk job's notes is added: the pictures its cards show, from beside
-    the journal into the collection's media. Cards whose picture is gone lose it (a message)."""
+    """Before a batch of a bulk job's notes is added: the figures its cards show, from beside
+    the journal into the collection's media. Cards whose figure is gone lose it (a message)."""
     if not any(c.figure for c in cards):
         return []
     from ..figures.media import write_figures
@@ -150,10 +150,10 @@ def write_media(col: Any, cards: Sequence[Card], journal_path: str) -> List[str]
                 with open(os.path.join(folder, os.path.basename(card.figure)), "rb") as f:
                     store.put(card.figure, f.read())
             except OSError:
-                pass  # write_figures takes the picture off the card and says so
+                pass  # write_figures takes the figure off the card and says so
     return write_figures(col, cards, store)
 
 
 def remove_folder(journal_path: str) -> None:
-    """The job is done: its pictures are in the collection (or were not wanted)."""
+    """The job is done: its figures are in the collection (or were not wanted)."""
     shutil.rmtree(figures_folder(journal_path), ignore_errors=True)

@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
-from .figures import BulkPictures
+from .figures import BulkFigures
 from .figures import remove_folder as remove_figures_folder
 from .writer import AddOutcome, Adder, DirectAdder, NoteWriter
 from .reader import Planner, document_name
@@ -141,7 +141,7 @@ class RunSetup:
     batch_seconds: float = BATCH_SECONDS  # add at most this often
     spool_dir: Optional[str] = None  # where the reader spools chunks (None: a temporary folder)
     similar: Optional[SimilarNotes] = None  # duplicates by meaning (None = off)
-    graphics: Any = None  # images.figure.Graphics for the pictures of files, or None
+    graphics: Any = None  # images.figure.Graphics for the figures of files, or None
     sync: bool = True  # journal and index written through to the disk (``run_headless``)
 
 
@@ -159,8 +159,8 @@ class BulkRun(JobListener):
                  watcher: Optional[JobListener] = None, setup: Optional[RunSetup] = None) -> None:
         setup = setup or RunSetup()
         self.journal = journal
-        self.graphics = setup.graphics  # images.figure.Graphics for the pictures of files, or None
-        self.pictures: Optional[BulkPictures] = None
+        self.graphics = setup.graphics  # images.figure.Graphics for the figures of files, or None
+        self.figures: Optional[BulkFigures] = None
         self.similar = SimilarCheck(setup.similar)  # duplicates by meaning
         self.backend = backend
         self.adder = adder
@@ -248,8 +248,8 @@ class BulkRun(JobListener):
                 if self.cancel.is_set():
                     return
                 chunk = chunk_from_json(rec.chunk)
-                if self.pictures is not None and 0 <= rec.file < len(self.spec.files):
-                    chunk = self.pictures.attach(chunk, self.spec.files[rec.file])
+                if self.figures is not None and 0 <= rec.file < len(self.spec.files):
+                    chunk = self.figures.attach(chunk, self.spec.files[rec.file])
                 with self._lock:
                     self._file_of[chunk.id] = rec.file
                     self.files[rec.file].in_flight += 1
@@ -304,8 +304,8 @@ class BulkRun(JobListener):
         journal at once, so a crash loses only the requests in flight, not answers waiting
         behind a slower chunk."""
         self.similar.mark(cards, self.backend)
-        if self.pictures is not None:
-            self.pictures.keep(cards)  # on disk before the journal names them
+        if self.figures is not None:
+            self.figures.keep(cards)  # on disk before the journal names them
         self.journal.chunk_done(self._file_of.get(chunk.id, 0), chunk, cards)
         self.watcher.on_answer(chunk, cards)
 
@@ -375,8 +375,8 @@ class BulkRun(JobListener):
             self._maybe_file_done(i)
         self.on_event("failed", i)
 
-    def _on_picture_note(self, path: str, text: str) -> None:
-        """What planning a file with its pictures said (a picture refused, a model that cannot
+    def _on_figure_note(self, path: str, text: str) -> None:
+        """What planning a file with its figures said (an image refused, a model that cannot
         see): shown with the file's first section."""
         i = self.spec.files.index(path) if path in self.spec.files else 0
         with self._lock:
@@ -442,12 +442,12 @@ class BulkRun(JobListener):
                 self._batch_ids = [r.id for r in pending]
                 self._batch_cards = self._addable([card_from_json(c) for r in pending for c in r.cards])
                 self._flush()
-        self.pictures = BulkPictures.for_run(options, self.graphics, self.journal.path, self._on_picture_note)
-        if self.pictures is not None:
-            self.pictures.budget = self.budget
+        self.figures = BulkFigures.for_run(options, self.graphics, self.journal.path, self._on_figure_note)
+        if self.figures is not None:
+            self.figures.budget = self.budget
         if not self.only_failed:
             self.planner = Planner(self.spec.files, self.budget, self.spool_dir, self._on_reader,
-                                   self.pictures).start()
+                                   self.figures).start()
         try:
             plan = TopicPlan.for_options(self.spec.topics, options) if self.spec.topics else None
             result = run_job(self._chunks(), self.backend, options, self, self.cancel,
@@ -459,8 +459,8 @@ class BulkRun(JobListener):
         finally:
             if self.planner is not None:
                 self.planner.close()
-            if self.pictures is not None:
-                self.pictures.close()
+            if self.figures is not None:
+                self.figures.close()
         self._flush()
         if self.adder is not None:
             self.adder.wait(60)  # the last batches (a collection op each, in Anki)

@@ -102,7 +102,7 @@ def _marks(value: Any) -> tuple:
 
 
 def _figure_name(value: Any) -> str:
-    """A card's picture as the journal names it: only a name the add-on gives (vision)."""
+    """A card's figure as the journal names it: only a name the add-on gives (vision)."""
     from ..images.safety import is_media_name
 
     name = str(value or "")

@@ -28,9 +28,9 @@ class Planner:
 
     def __init__(self, paths: Sequence[str], budget: int, spool_dir: Optional[str] = None,
                  on_event: Optional[Callable[[int, str, Any], None]] = None,
-                 pictures: Any = None) -> None:
+                 figures: Any = None) -> None:
         self.paths = list(paths)
-        self.pictures = pictures  # bulk_figures.BulkPictures: files planned with their pictures
+        self.figures = figures  # bulk.figures.BulkFigures: files planned with their figures
         self.budget = budget
         self._own_spool = spool_dir is None
         self.spool_dir = spool_dir or tempfile.mkdtemp(prefix="of-spool-")
@@ -76,7 +76,7 @@ class Planner:
         path = self.paths[i]
         self.on_event(i, READING, None)
         try:
-            planned = self.pictures.chunks_for(path, self.budget) if self.pictures is not None else None
+            planned = self.figures.chunks_for(path, self.budget) if self.figures is not None else None
             with open(self._spool(i), "w", encoding="utf-8") as spool:
                 for chunk in planned if planned is not None else \
                         iter_chunks(iter_blocks_path(path), document_name(path), self.budget,
@@ -123,7 +123,7 @@ class Planner:
                         line = f.readline()
                         read += 1
                         chunk = chunk_from_json(json.loads(line))
-                        yield self.pictures.attach(chunk) if self.pictures is not None else chunk
+                        yield self.figures.attach(chunk) if self.figures is not None else chunk
                 elif finished:
                     return
         finally:

@@ -47,7 +47,7 @@ class NoteWriter:
         self._exact: Set[str] = set()
         self._near: Set[str] = set()
         self._keys_ready = False
-        self.picture_notes: List[str] = []  # what writing the last batch's pictures said
+        self.figure_notes: List[str] = []  # what writing the last batch's figures said
 
     def _resolve(self, col: Any) -> None:
         from ..notes.add import resolve_notetype
@@ -90,7 +90,7 @@ class NoteWriter:
             norms = self.mark(col, cards, keys)
         from .figures import write_media
 
-        self.picture_notes = write_media(col, [c for c in cards if not (
+        self.figure_notes = write_media(col, [c for c in cards if not (
             self.skip_duplicates and c.duplicate)], self.journal.path)  # before the notes that show them
         batch = self.journal.next_batch()
         try:

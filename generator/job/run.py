@@ -70,7 +70,7 @@ class JobOptions:
     depth: Depth = Depth.EVERY_FACT  # how many cards when max_cards is 0 (generator/depth.py)
     self_review: SelfReview = SelfReview.FLAGGED  # the rewrite pass (generator/review_pass.py)
     figures: str = "auto"  # config.FigureMode: auto | off | slides
-    max_images: int = 4  # pictures per request at most
+    max_images: int = 4  # images per request at most
     vision: Optional[bool] = None  # set by prepare_job: the model can see (None: the server does not say)
 
     @classmethod
@@ -204,7 +204,7 @@ class ChunkReports:
 
 def chunk_user_text(chunk: Chunk, options: JobOptions, ask: ChunkAsk, images: Sequence[Any],
                     wanted: int) -> str:
-    """The user message asking ``wanted`` cards of the chunk (with its pictures' note and what
+    """The user message asking ``wanted`` cards of the chunk (with its images' note and what
     the plan adds)."""
     return user_text(user_prompt(chunk, wanted, options.language, auto_depth(options)), chunk, images) + (
         "\n" + ask.instructions if ask.instructions else "")
@@ -213,7 +213,7 @@ def chunk_user_text(chunk: Chunk, options: JobOptions, ask: ChunkAsk, images: Se
 def chunk_request(chunk: Chunk, options: JobOptions, ask: ChunkAsk, images: Sequence[Any],
                   wanted: int) -> ChatRequest:
     """The chunk's own request: the job's model and options, the card schema (with the topics
-    and the pictures' "figure" field where they apply), and the pictures."""
+    and the images' "figure" field where they apply), and the images."""
     schema = answer_schema(options.kind)
     request = ChatRequest(
         model=options.model,
@@ -569,7 +569,7 @@ def split_chunk(chunk: Chunk) -> List[Chunk]:
             cut = min(cuts, key=lambda i: abs(i - middle)) + len(sep)
             parts = [text[:cut].strip(), text[cut:].strip()]
             if all(parts):
-                # pictures go with the first half only: the halves share one place in the source
+                # images go with the first half only: the halves share one place in the source
                 return [chunk.piece(0, cut, images=chunk.images),
                         chunk.piece(cut, len(text), images=())]
     return [chunk]

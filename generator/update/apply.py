@@ -216,7 +216,7 @@ def propose(col: Any, plan: UpdatePlan, cards: Sequence[Card], chunks: Sequence[
             region = old_region.get(note.unit, -1)
             question = old.get(mapping.get("text" if cloze else "front", ""), "")
             if "<img" in question and region in first_new:
-                # a picture's card: an update sends text only, so it cannot be asked again; it
+                # a figure's card: an update sends text only, so it cannot be asked again; it
                 # stays with its changed unit (it goes when the unit goes)
                 proposal.entries.append(Entry(UNCHANGED, note.id, unit=first_new[region], old=old,
                                               where=labels.get(first_new[region], "")))

@@ -32,7 +32,7 @@ def journal_folder(base: str, collection_path: str) -> str:
 
 
 def read_document(path: str, settings: Any = None) -> Document:
-    """The document as an update reads it: its text (pictures are not sent again)."""
+    """The document as an update reads it: its text (images are not sent again)."""
     from ..sources.limits import configure
     from ..sources.read import read_path
 
