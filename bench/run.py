@@ -524,6 +524,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     ap.add_argument("--only", nargs="*",
                     help="figures to run: numbers 1-7 and/or the names of bench/fig_*.py modules")
+    ap.add_argument("--merge", action="store_true",
+                    help="with --only: write the figures run into bench/results.json, keeping the others")
     args = ap.parse_args(argv)
     q = args.quick
     only = set(args.only) if args.only else None
@@ -649,7 +651,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                                                    for k, _t, _u, g, c in FIGURES + extra_figures
                                                    if k in values},
               "details": details}
-    if not q and not args.only:
+    if not q and args.only and args.merge:
+        with open(RESULTS, encoding="utf-8") as f:
+            kept = json.load(f)
+        kept["figures"].update(record["figures"])
+        kept["details"].update(record["details"])
+        kept.setdefault("merged", {}).update({k: record["date"] for k in record["figures"]})
+        record = kept
+    if not q and (not args.only or args.merge):
         with open(RESULTS + ".tmp", "w", encoding="utf-8") as f:
             json.dump(record, f, indent=2)
         os.replace(RESULTS + ".tmp", RESULTS)

@@ -9,8 +9,9 @@ under a second).
 - the card's lapses are at or above its deck's leech threshold (the deck options' "Leech
   threshold", ``lapse.leechFails``; a card in a filtered deck counts by its home deck);
 - with FSRS on: its difficulty is at least ``HIGH_DIFFICULTY`` (90 % on the scale of Anki's
-  Browser column), or its retrievability now is below ``LOW_RETRIEVABILITY`` (70 %) — both read
-  from the memory state Anki keeps in the card (``cards.data``).
+  Browser column), or its retrievability now is below ``LOW_RETRIEVABILITY`` (70 %; suspended
+  cards left out) — found by Anki's own search (``prop:d>=0.9``, ``prop:r<0.7``), and read from
+  the memory state Anki keeps in the card (``cards.data``) for the figures shown.
 
 Worst first: by ``score`` (lapses relative to the threshold, plus the share of answers that were
 "Again", plus FSRS difficulty and how far the card is forgotten). Notes already improved by the
@@ -259,14 +260,20 @@ def struggling_cards(col: Any, limit: int = 500, now: Optional[float] = None) ->
     fsrs = fsrs_on(col)
     today = int(col.sched.today)
     lowest = min(thresholds.values()) if thresholds else DEFAULT_LEECH_FAILS
+    by_search = fsrs_by_search(col) if fsrs else {}
     # One pass over the cards that can qualify: enough lapses for the most demanding deck, a
-    # note tagged leech, or (FSRS) a memory state. Tags are stored as " tag1 tag2 ".
+    # note tagged leech, or (FSRS) what Anki's own search finds (else every memory state).
+    # Tags are stored as " tag1 tag2 ".
+    select = f"select {_CARD_COLUMNS}, n.tags from cards c join notes n on n.id = c.nid "
     where = ["c.lapses >= ?", "n.tags like ?"]
-    if fsrs:
+    if fsrs and by_search is None:
         where.append("c.data like '%\"s\":%'")
-    rows = col.db.all(
-        f"select {_CARD_COLUMNS}, n.tags from cards c join notes n on n.id = c.nid "
-        f"where {' or '.join(where)}", lowest, f"% {LEECH_TAG} %")
+    rows = col.db.all(select + f"where {' or '.join(where)}", lowest, f"% {LEECH_TAG} %")
+    if by_search:
+        seen = {int(r[0]) for r in rows}
+        wanted = sorted(set().union(*by_search.values()) - seen)
+        for ids in _chunks(wanted):
+            rows.extend(col.db.all(select + f"where c.id in ({ids})"))
     candidates: Dict[int, CardHistory] = {}
     why: Dict[int, List[str]] = {}
     tagged: Dict[int, List[CardHistory]] = {}  # note id -> its cards (notes tagged leech)
@@ -278,11 +285,13 @@ def struggling_cards(col: Any, limit: int = 500, now: Optional[float] = None) ->
         reasons: List[str] = []
         if h.lapses >= h.leech_threshold:
             reasons.append("lapses")
-        if fsrs and h.difficulty is not None and h.difficulty >= HIGH_DIFFICULTY:
-            reasons.append("difficulty")
-        if fsrs and h.retrievability is not None and h.retrievability < LOW_RETRIEVABILITY \
-                and not h.suspended:
-            reasons.append("retrievability")
+        if by_search:
+            reasons.extend(why for why, ids in by_search.items() if h.card_id in ids)
+        elif fsrs:
+            if h.difficulty is not None and h.difficulty >= HIGH_DIFFICULTY:
+                reasons.append("difficulty")
+            if h.retrievability is not None and h.retrievability < LOW_RETRIEVABILITY and not h.suspended:
+                reasons.append("retrievability")
         if _has_tag(tags, LEECH_TAG):
             tagged.setdefault(h.note_id, []).append(h)
         if reasons:
@@ -304,6 +313,19 @@ def struggling_cards(col: Any, limit: int = 500, now: Optional[float] = None) ->
     shown = listed[:max(0, limit)]
     _fill_names(col, shown)
     return StrugglingList(shown, total, fsrs, time.perf_counter() - started)
+
+
+def fsrs_by_search(col: Any) -> Optional[Dict[str, Set[int]]]:
+    """The FSRS criteria as Anki's own search states them ("difficulty" -> card ids of
+    ``prop:d>=0.9``, "retrievability" -> of ``prop:r<0.7``, suspended cards left out), found by
+    Anki in its own code; None when this Anki's search has no such properties."""
+    try:
+        return {
+            "difficulty": {int(c) for c in col.find_cards(f"prop:d>={HIGH_DIFFICULTY}")},
+            "retrievability": {int(c) for c in col.find_cards(f"prop:r<{LOW_RETRIEVABILITY} -is:suspended")},
+        }
+    except Exception:
+        return None
 
 
 def score_of(h: CardHistory) -> float:

@@ -14,8 +14,7 @@ from generator.improve.apply import SPLIT_TAG, UNDO_LABEL, ApplyOptions, apply_p
 from generator.improve.diagnose import diagnose_notes
 from generator.improve.history import IMPROVED_TAG, card_histories, struggling_cards
 from generator.improve.request import (FAILED, KEEP, REWRITE, SPLIT, AnswerChecks, DuplicateKeys, base_for,
-                                       improve,
-                                       parse_decisions)
+                                       improve, parse_decisions)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -99,7 +98,7 @@ def test_leech_tag_and_threshold_each_count(col):
     assert found[tagged_only].why == ["leech"] and found[untagged].why == ["lapses"]
 
 
-def test_fsrs_difficulty_and_retrievability(col):
+def test_fsrs_difficulty_and_retrievability(col, monkeypatch):
     col.set_config("fsrs", True)
     deck(col, "F", leech_fails=20)
     hard = add_basic(col, "F", "Often forgotten?", "Yes")
@@ -119,6 +118,12 @@ def test_fsrs_difficulty_and_retrievability(col):
     found = {s.note_id: s for s in struggling_cards(col).cards}
     assert easy in found and "retrievability" in found[easy].why
     assert set(col.find_cards("prop:r<0.7")) <= {s.card_id for s in found.values()}
+    # An Anki whose search has no FSRS properties: the memory states are read instead, same list.
+    import generator.improve.history as history
+
+    monkeypatch.setattr(history, "fsrs_by_search", lambda col: None)
+    again = {s.note_id: s.why for s in struggling_cards(col).cards}
+    assert again == {nid: s.why for nid, s in found.items()}
 
 
 # --- diagnosis ----------------------------------------------------------------------------------
