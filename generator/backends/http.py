@@ -1,11 +1,14 @@
 """HTTP plumbing shared by both protocols: one session, every request bounded (an overall
 deadline kept by a watchdog, caps on bytes and lines, no unbounded decompression, redirects
 not followed for model requests) and every failure mapped to a typed error."""
+import codecs
 import http.client
+import json
+import re
 import socket
 import threading
 import time
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
 from .. import safejson
@@ -341,10 +344,16 @@ class Exchange:
         return b"".join(parts)[:cap]
 
     def lines(self, cap: Optional[int] = -1, max_line: Optional[int] = None,
-              max_lines: Optional[int] = None) -> Iterator[str]:
+              max_lines: Optional[int] = None,
+              on_overflow: Optional[Callable[[memoryview], None]] = None) -> Iterator[str]:
         """The body's non-blank lines, decoded and stripped. In all at most ``cap`` bytes (-1:
         the answer cap; None: no total cap) and ``max_lines`` lines, blank ones included (None:
-        no limit); no line longer than ``max_line`` bytes (default: the answer cap)."""
+        no limit); no line longer than ``max_line`` bytes (default: the answer cap).
+
+        The lines before a cap is passed are all given. When a byte cap stops the body in the
+        middle of a line, ``on_overflow`` sees that line's start (at most ``max_line`` bytes, a
+        view valid during the call) before the error is raised: a reader can take from it what
+        closed before the cap."""
         limits = self.http.limits
         if cap is not None and cap < 0:
             cap = limits.answer_bytes
@@ -356,7 +365,8 @@ class Exchange:
             for data in self._chunks(cap or limits.answer_bytes):
                 size += len(data)
                 if cap is not None and size > cap:
-                    raise TooLarge("answer", cap)
+                    # Only the part within the cap is split: its whole lines are still given.
+                    data = data[:max(0, len(data) - (size - cap))]
                 if (cancel is not None and cancel.is_set()) or (
                         deadline is not None and time.monotonic() >= deadline):
                     break  # _check_stop says why
@@ -368,18 +378,60 @@ class Exchange:
                     raw = raw.strip()
                     if raw:
                         yield raw.decode("utf-8", errors="replace")
+                if cap is not None and size > cap:
+                    raise self._overflow(TooLarge("answer", cap), splitter, on_overflow)
+                if splitter.overlong:
+                    raise self._overflow(TooLarge("line", splitter.max_line), splitter, on_overflow)
             rest = splitter.rest().strip()
+        except TooLarge as e:
+            if e.what == "decompressed":
+                raise self._overflow(e, splitter, on_overflow) from None
+            raise self.failure(e) from None
+        except FlashcardError as e:
+            raise self.failure(e) from None
         except Exception as e:
             raise self.failure(e) from None
         self._check_stop()
         if rest:
             yield rest.decode("utf-8", errors="replace")
 
+    def _overflow(self, e: TooLarge, splitter: LineSplitter,
+                  on_overflow: Optional[Callable[[memoryview], None]]) -> FlashcardError:
+        """The error for a byte cap passed in the middle of a line, after ``on_overflow`` had
+        the line's start (a reader's trouble with it does not hide the cap)."""
+        if on_overflow is not None:
+            begun = splitter.begun()
+            try:
+                if len(begun):
+                    on_overflow(begun)
+            except FlashcardError as inner:
+                if not isinstance(inner, AnswerTooLarge):
+                    return inner
+            except Exception:
+                pass
+            finally:
+                begun.release()
+        return self.failure(e)
+
     def add_chars(self, n: int) -> None:
         """Count ``n`` characters of answer text; past the cap the answer ends with an error."""
         self.chars += n
         if self.chars > self.http.limits.answer_chars:
-            raise answer_too_large(f"{self.http.limits.answer_chars:,} characters")
+            raise self.too_many_chars()
+
+    def within_chars(self, text: str) -> str:
+        """Count ``text`` as answer text and give the part of it within the character cap (all
+        of it while there is room): what a reader may still use before it raises
+        ``too_many_chars``."""
+        room = self.chars_left()
+        self.chars += len(text)
+        return text if len(text) <= room else text[:room]
+
+    def chars_left(self) -> int:
+        return max(0, self.http.limits.answer_chars - self.chars)
+
+    def too_many_chars(self) -> AnswerTooLarge:
+        return answer_too_large(f"{self.http.limits.answer_chars:,} characters")
 
     def _chunks(self, cap: int) -> Iterator[bytes]:
         """The body's bytes as they arrive, decompressed (at most ``cap`` bytes of output)."""
@@ -411,13 +463,13 @@ class Exchange:
         if isinstance(e, TooLarge):
             if e.what == "body":
                 return AnswerTooLarge(
-                    f"The model server's reply is larger than {e.limit / MB:g} MB, more than "
+                    f"The model server's reply is larger than {e.limit / MB:.3g} MB, more than "
                     "a model server sends here.",
                     "Check the server URL in the settings; if it is right, the server misbehaves.",
                 )
             if e.what == "lines":
                 return answer_too_large(f"{e.limit:,} lines")
-            return answer_too_large(f"{e.limit / MB:g} MB")
+            return answer_too_large(f"{e.limit / MB:.3g} MB")
         if isinstance(e, BadEncoding):
             if e.damaged:
                 return StreamBroken(
@@ -569,6 +621,33 @@ def loads_line(line: str) -> Optional[Dict[str, Any]]:
     except ValueError:
         return None
     return obj if isinstance(obj, dict) else None
+
+
+_KEY_VALUE = r'"%s"\s*:\s*"'
+KEY_WITHIN = 64 * 1024  # where in a cut line its text's key is looked for (it comes early)
+_ODD_BACKSLASHES_AT_END = re.compile(r'(?<!\\)(\\\\)*\\(u[0-9a-fA-F]{0,3})?$')
+
+
+def begun_string(data: Union[bytes, memoryview], key: str, max_chars: int) -> str:
+    """The first ``max_chars`` characters of the string value of the first ``"key"`` (within
+    the first ``KEY_WITHIN`` bytes) in JSON that was cut off in the middle (a line over a cap):
+    the text of an answer that came as one huge line, up to where it was cut. An escape or a
+    character cut in two is dropped. It reads at most the bytes ``max_chars`` characters take."""
+    m = re.search((_KEY_VALUE % re.escape(key)).encode(), data[:KEY_WITHIN])
+    if m is None or max_chars <= 0:
+        return ""
+    # A character takes at most 6 bytes of JSON (\uXXXX; a pair of them for 2 characters).
+    # A character cut in two at the end is left out (final=False), not replaced.
+    raw = codecs.getincrementaldecoder("utf-8")("replace").decode(
+        data[m.end():m.end() + 6 * max_chars + 6], final=False)
+    raw = _ODD_BACKSLASHES_AT_END.sub(lambda t: t.group(0)[:len(t.group(0)) - len(t.group(2) or "") - 1],
+                                      raw)
+    try:
+        text, _ = json.decoder.scanstring(raw + '"', 0, False)  # type: ignore[attr-defined]
+    except ValueError:
+        return ""
+    text = text[:max_chars]
+    return text[:-1] if text and "\ud800" <= text[-1] <= "\udbff" else text  # half a pair
 
 
 # -- shapes of server JSON: a field of the wrong type counts as absent -------------------------

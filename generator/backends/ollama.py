@@ -13,6 +13,7 @@ from .http import (
     as_dict,
     as_int,
     as_str,
+    begun_string,
     context_error,
     is_context_error,
     loads_line,
@@ -82,7 +83,16 @@ class OllamaBackend(Backend):
         pieces = 0
         with self.http.post_stream("/api/chat", chat_body(request), model=request.model, cancel=cancel,
                                    seconds=self.http.chat_deadline(request.num_predict)) as answer:
-            for line in answer.lines(max_lines=self.http.line_budget(request.num_predict)):
+
+            def overflow(begun: memoryview) -> None:
+                # A line too long to read whole (an answer sent as one line): the cards that
+                # closed in its text before the cap are still made.
+                text = answer.within_chars(begun_string(begun, "content", answer.chars_left()))
+                if on_text is not None and text:
+                    on_text(text)
+
+            for line in answer.lines(max_lines=self.http.line_budget(request.num_predict),
+                                     on_overflow=overflow):
                 obj = loads_line(line)
                 if obj is None:
                     if pieces == 0:
@@ -96,10 +106,12 @@ class OllamaBackend(Backend):
                 if isinstance(message, dict):
                     text = message.get("content")
                     if isinstance(text, str) and text:
-                        content.append(text)
-                        answer.add_chars(len(text))
-                        if on_text is not None:
-                            on_text(text)
+                        kept = answer.within_chars(text)  # the part within the cap is read
+                        content.append(kept)
+                        if on_text is not None and kept:
+                            on_text(kept)
+                        if len(kept) < len(text):
+                            raise answer.too_many_chars()
                     text = message.get("thinking")
                     if isinstance(text, str) and text:
                         thinking.append(text)

@@ -8,7 +8,7 @@ from ..errors import BackendError, Cancelled, ModelNotFound, ServerFailed, Strea
 from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TextCallback, TokenCallback
 from .embeddings import embed_openai
 from ..outside import shown
-from .http import Http, as_dict, as_int, as_str, loads_line, not_a_server
+from .http import Http, as_dict, as_int, as_str, begun_string, loads_line, not_a_server
 from .ollama import model_names
 from .server_facts import find_model
 from .vision_messages import openai_user_message
@@ -86,7 +86,16 @@ class OpenAIBackend(Backend):
         with self.http.post_stream("/v1/chat/completions", chat_body(request, style),
                                    model=request.model, cancel=cancel,
                                    seconds=self.http.chat_deadline(request.num_predict)) as answer:
-            for line in answer.lines(max_lines=self.http.line_budget(request.num_predict)):
+
+            def overflow(begun: memoryview) -> None:
+                # A line too long to read whole (an answer sent as one event): the cards that
+                # closed in its text before the cap are still made.
+                text = answer.within_chars(begun_string(begun, "content", answer.chars_left()))
+                if on_text is not None and text:
+                    on_text(text)
+
+            for line in answer.lines(max_lines=self.http.line_budget(request.num_predict),
+                                     on_overflow=overflow):
                 if line.startswith(":"):
                     continue  # SSE comment / keep-alive
                 payload = line[5:].strip() if line.startswith("data:") else line
@@ -112,13 +121,15 @@ class OpenAIBackend(Backend):
                     delta = as_dict(choice.get("delta") or choice.get("message"))
                     text = delta.get("content")
                     if isinstance(text, str) and text:
-                        content.append(text)
-                        answer.add_chars(len(text))
+                        kept = answer.within_chars(text)  # the part within the cap is read
+                        content.append(kept)
                         pieces += 1
                         if on_token is not None:
                             on_token(pieces)
-                        if on_text is not None:
-                            on_text(text)
+                        if on_text is not None and kept:
+                            on_text(kept)
+                        if len(kept) < len(text):
+                            raise answer.too_many_chars()
                     if as_str(choice.get("finish_reason")):
                         finish = shown(choice["finish_reason"], 40)
         if cancel is not None and cancel.is_set():

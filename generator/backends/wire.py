@@ -323,6 +323,9 @@ class Decoder:
             self.started = True
             self.out += len(piece)
             if self.out > self.cap:
+                within = piece[:len(piece) - (self.out - self.cap)]
+                if within:
+                    yield within  # what came before the cap is still read
                 raise TooLarge("decompressed", self.cap)
             data = d.unconsumed_tail
             if d.eof:
@@ -343,13 +346,20 @@ class Decoder:
 class LineSplitter:
     """Lines of a byte stream in linear time (new bytes are searched once; a partial line is
     split once, when its newline comes), a line longer than ``max_line`` bytes refused. Lines
-    come without their "\n" and may be blank."""
+    come without their "\n" and may be blank.
+
+    A line over the cap sets ``overlong`` rather than raising, so the whole lines that came
+    with it are still returned; the caller stops there, and ``begun()`` shows the start of the
+    overlong line (its first ``max_line`` bytes), from which a reader may salvage what it can."""
 
     def __init__(self, max_line: int) -> None:
         self.max_line = max_line
         self.buf = bytearray()  # a line begun, without its newline yet
+        self.overlong = False
 
     def feed(self, data: bytes) -> List[Any]:
+        if self.overlong:
+            raise TooLarge("line", self.max_line)
         if not self.buf and data.endswith(b"\n") and len(data) <= self.max_line:
             # the usual case (whole lines, each shorter than the cap): no copy
             lines: List[Any] = data.split(b"\n")
@@ -357,16 +367,19 @@ class LineSplitter:
             return lines
         if b"\n" not in data:
             self.buf += data
-            if len(self.buf) > self.max_line:
-                raise TooLarge("line", self.max_line)
+            self.overlong = len(self.buf) > self.max_line
             return []
         buf = self.buf
         buf += data
         lines = buf.split(b"\n")
         self.buf = lines.pop()
-        if len(self.buf) > self.max_line:
-            raise TooLarge("line", self.max_line)
+        self.overlong = len(self.buf) > self.max_line
         return lines
+
+    def begun(self) -> memoryview:
+        """The line begun and not ended (at most ``max_line`` bytes of it), not copied: release
+        the view before feeding again."""
+        return memoryview(self.buf)[:self.max_line]
 
     def rest(self) -> bytes:
         """What is left after the last newline (a last line without its end)."""

@@ -47,6 +47,7 @@ from hostile_server import (
     hang,
     nested,
     ollama_lines,
+    openai_lines,
     redirect,
     reply_bytes,
     reply_json,
@@ -250,8 +251,17 @@ def test_line_splitter_splits_like_split():
             for i in range(0, len(data), size):
                 lines += [bytes(x) for x in splitter.feed(data[i:i + size])]
             assert lines + [splitter.rest()] == data.split(b"\n")
+    # A line over the cap: the whole lines that came with it are given, the overlong one is
+    # marked (its start kept for a reader), and feeding more is refused.
+    splitter = LineSplitter(max_line=100)
+    assert [bytes(x) for x in splitter.feed(b"a\nb\n" + b"x" * 150)] == [b"a", b"b"]
+    assert splitter.overlong and splitter.begun() == b"x" * 100
     with pytest.raises(TooLarge):
-        LineSplitter(max_line=100).feed(b"x" * 101)
+        splitter.feed(b"more")
+    splitter = LineSplitter(max_line=100)
+    assert splitter.feed(b"x" * 100) == [] and not splitter.overlong
+    splitter.feed(b"y")
+    assert splitter.overlong
 
 
 @pytest.mark.timeout(30)
@@ -687,3 +697,148 @@ def test_cli_ctrl_c_with_a_request_hanging_exits_at_once():
         proc.stderr.close()
     assert took < 3, f"the CLI took {took:.1f} s to exit after Ctrl-C"
     assert proc.returncode != 0 and "Traceback" not in err
+
+
+# --- an answer past a cap keeps the cards that closed before it, however it is framed ------------
+
+FLOOD_TEXT = "The sky is blue because of Rayleigh scattering."
+
+
+def flood_content(n):
+    """A model in a loop: ``n`` cards, each its own closed object, in one JSON list."""
+    return json.dumps({"cards": [{"front": f"Why is the sky blue? ({k})",
+                                  "back": "Because of Rayleigh scattering.",
+                                  "quote": FLOOD_TEXT} for k in range(n)]})
+
+
+def closed_before(text, limit):
+    """How many card objects of the answer ``text`` close within its first ``limit`` characters."""
+    from generator.job.stream import ObjectStream
+
+    got = []
+    ObjectStream(got.append).feed(text[:limit])
+    return len(got)
+
+
+def one_line_body(content, backend, pieces=1):
+    """The answer's body in ``pieces`` lines of either protocol (1: the whole text on one line)."""
+    lines = openai_lines(content, pieces) if backend == "openai" else ollama_lines(content, pieces)
+    return b"".join(lines)
+
+
+def send_body(body, gzip_it=False):
+    def run(conn, req):
+        data = body
+        headers = [("Content-Type", "application/x-ndjson"), ("Transfer-Encoding", "chunked")]
+        if gzip_it:
+            import gzip
+            data = gzip.compress(body)
+            headers.append(("Content-Encoding", "gzip"))
+        conn.head(200, headers)
+        for i in range(0, len(data), 65536):
+            conn.chunk(data[i:i + 65536])
+        conn.end_chunks()
+    return run
+
+
+def cards_before_a_cap(h, backend, **caps):
+    """What a chat against ``h`` hands on before it ends with AnswerTooLarge: its cards."""
+    from generator.job.stream import CardStream
+
+    chunk = Chunk(id="c1", document="sky.md", text=FLOOD_TEXT)
+    stream = CardStream(chunk, "basic", 10_000)
+    path = OPENAI_CHAT if backend == "openai" else CHAT
+    cfg = dict(caps, backend=backend, read_timeout=10)
+    if backend == "openai":
+        cfg["response_format"] = "json_schema"
+    b = backend_for(h.url, **cfg)
+    try:
+        with within(20):
+            with pytest.raises(AnswerTooLarge) as e:
+                b.chat(request(), on_text=stream.feed)
+    finally:
+        b.close()
+    assert [r for r in h.requests if r.path == path.split()[1]]
+    return stream.cards, e.value
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("backend", ["ollama", "openai"])
+@pytest.mark.parametrize("pieces", [1, 7, 400], ids=["one-line", "7-lines", "400-lines"])
+def test_an_answer_over_the_character_cap_keeps_its_closed_cards(backend, pieces):
+    content = flood_content(2000)  # ~230,000 characters
+    cap = 50_000
+    with Hostile() as h:
+        h.route(OPENAI_CHAT if backend == "openai" else CHAT,
+                send_body(one_line_body(content, backend, pieces)))
+        cards, err = cards_before_a_cap(h, backend, max_answer_chars=cap)
+    assert "50,000 characters" in err.message
+    assert len(cards) == closed_before(content, cap) > 300
+    assert cards[-1].front == f"Why is the sky blue? ({len(cards) - 1})"
+
+
+def body_offsets(body, content):
+    """For each card of ``content``, the offset in ``body`` just past its encoded object."""
+    ends, pos = [], 0
+    for item in json.loads(content)["cards"]:
+        encoded = json.dumps(json.dumps(item))[1:-1].encode()  # as it sits inside a JSON string
+        at = body.index(encoded, pos)
+        pos = at + len(encoded)
+        ends.append(pos)
+    return ends
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("backend", ["ollama", "openai"])
+@pytest.mark.parametrize("gzip_it", [False, True], ids=["plain", "gzip"])
+def test_a_line_over_the_byte_cap_keeps_the_cards_that_closed_within_it(backend, gzip_it):
+    """One line longer than the whole answer may be (here 0.1 MB of a 0.7 MB line): what closed
+    in its first 0.1 MB is read, instead of the line being thrown away whole."""
+    content = flood_content(5000)
+    body = one_line_body(content, backend, 1)
+    cap = int(0.1 * 1024 * 1024)
+    assert len(body) > 5 * cap
+    with Hostile() as h:
+        h.route(OPENAI_CHAT if backend == "openai" else CHAT, send_body(body, gzip_it))
+        cards, err = cards_before_a_cap(h, backend, max_answer_mb=0.1, max_answer_chars=10_000_000)
+    assert "0.1 MB" in err.message and "max_answer_mb" in err.hint
+    expected = sum(1 for end in body_offsets(body, content) if end <= cap)
+    assert expected > 300
+    assert len(cards) == expected
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("backend", ["ollama", "openai"])
+def test_lines_before_an_overlong_line_are_all_read(backend):
+    """Whole lines that arrive in the same read as the start of an overlong one still count."""
+    content = flood_content(40)
+    head = one_line_body(content[:len(content) // 2], backend, 3)
+    if backend == "openai":
+        head = b"".join(x for x in head.split(b"\n\n") if b"[DONE]" not in x and b"finish_reason\": \"stop" not in x
+                        for x in (x + b"\n\n",))
+    else:
+        head = b"".join(x + b"\n" for x in head.split(b"\n") if x and b'"done": true' not in x)
+    junk = b'{"message": {"role": "assistant", "content": "' + b"z" * (200 * 1024)
+    with Hostile() as h:
+        h.route(OPENAI_CHAT if backend == "openai" else CHAT, send_body(head + junk))
+        cards, err = cards_before_a_cap(h, backend, max_answer_mb=0.1)
+    assert len(cards) == closed_before(content[:len(content) // 2], 10 ** 9) >= 15
+    assert "0.1 MB" in err.message
+
+
+def test_the_start_of_a_cut_json_string_is_read_back_exactly():
+    from generator.backends.http import begun_string
+
+    text = 'Q "1" \\ é 😀 \n\t end \u2028 \x01'
+    for ascii_only in (True, False):
+        line = json.dumps({"message": {"role": "assistant", "content": text}},
+                          ensure_ascii=ascii_only).encode()
+        start = line.index(b'"content": "') + len(b'"content": "')
+        for cut in range(start, len(line)):
+            # every character whose encoding lies whole within the cut, and nothing more
+            whole = max(k for k in range(len(text) + 1)
+                        if len(json.dumps(text[:k], ensure_ascii=ascii_only).encode()) - 2 <= cut - start)
+            assert begun_string(line[:cut], "content", 1000) == text[:whole], cut
+    assert begun_string(line, "content", 1000) == text
+    assert begun_string(line, "content", 3) == text[:3]
+    assert begun_string(b'{"thinking": "a", "other": 1}', "content", 100) == ""
