@@ -27,7 +27,7 @@ import unicodedata
 from typing import Any, Dict, List, Optional, Tuple
 
 __all__ = ["FRONT_LIMIT", "BACK_LIMIT", "QUOTE_LIMIT", "RAW_FACTOR", "clean_chars", "bound_raw",
-           "visible_text", "is_blank", "escape_anki_markup", "cut_visible", "field_html",
+           "visible_text", "is_blank", "says_nothing", "escape_anki_markup", "cut_visible", "field_html",
            "clean_json", "card_label"]
 
 FRONT_LIMIT = 2000  # visible characters of a front, or of a cloze's text
@@ -114,6 +114,20 @@ def is_blank(html: str) -> bool:
     """True if a reader would see nothing in the field: only markup (``<b> </b>``, ``<br>``),
     ``&nbsp;`` or invisible characters (U+200B, U+200E, ...)."""
     return not visible_text(html)
+
+
+_ASCII_WORD_CHAR = re.compile("[A-Za-z0-9]")
+
+
+def says_nothing(html: str) -> bool:
+    """True if a card's side holds no letter and no digit once its markup is gone: blank, or
+    only punctuation and symbols (``**  **`` left by Markdown bold around spaces, ``...``,
+    ``?``, ``→``), which no question or answer is. A cloze deletion is judged by ``is_blank``
+    instead: deleting a lone ``+`` of a formula is a card."""
+    text = visible_text(html)
+    if text.isascii():
+        return _ASCII_WORD_CHAR.search(text) is None
+    return not any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
 def escape_anki_markup(html: str) -> str:

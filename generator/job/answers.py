@@ -15,6 +15,7 @@ from ..cards.fields import (
     clean_chars,
     field_html,
     is_blank,
+    says_nothing,
 )
 from .chunk import Chunk
 from ..errors import InvalidAnswer
@@ -159,9 +160,10 @@ class CardMaker:
 
     Every field goes through ``cardtext.field_html`` (bounded, cleaned of what no note can
     store, formatted, sanitized, cut, Anki's markup escaped); a side a reader would see as empty
-    drops the card, and a cloze is judged on its deletions as they are after sanitizing. The
-    card is grounded from the sentence number(s) it cites (``citations.Grounder``; an old-style
-    quote is read too), and its source is the place of that sentence."""
+    drops the card, and so does one with no letter or digit (``says_nothing``); a cloze is judged
+    on its deletions as they are after sanitizing. The card is grounded from the sentence
+    number(s) it cites (``citations.Grounder``; an old-style quote is read too), and its source
+    is the place of that sentence."""
 
     def __init__(self, chunk: Chunk, kind: str, with_topic: bool = False) -> None:
         from .citations import Grounder
@@ -197,7 +199,7 @@ class CardMaker:
             card.front = field_html(front, FRONT_LIMIT, "front", notes, received)
             back, received = pick_raw(item, "back", item)
             card.back = field_html(back, BACK_LIMIT, "back", notes, received)
-            if is_blank(card.front) or is_blank(card.back) or normalise(card.front) == normalise(card.back):
+            if says_nothing(card.front) or says_nothing(card.back) or normalise(card.front) == normalise(card.back):
                 return None
         self.ground(card, cited, quote)
         return card
@@ -225,14 +227,16 @@ class CardMaker:
         # Validity after sanitizing: a deletion that held only a script or markup is gone now.
         card.text = drop_blank_deletions(field_html(raw, FRONT_LIMIT, "cloze text", notes, received), is_blank)
         if not CLOZE_RE.search(card.text):
-            rescued = ensure_cloze(card.text, hint) if hint and not is_blank(card.text) else None
+            rescued = ensure_cloze(card.text, hint) if hint and not says_nothing(card.text) else None
             card.text = drop_blank_deletions(rescued, is_blank) if rescued else ""
             if not CLOZE_RE.search(card.text):
                 return False
+        if says_nothing(CLOZE_RE.sub(lambda m: m.group(2), card.text)):  # "{{c1::...}} ?"
+            return False
         extra, received = pick_raw(item, "extra", item)
         if extra and extra != text:
             card.extra = field_html(extra, BACK_LIMIT, "extra", notes, received)
-            if is_blank(card.extra):
+            if says_nothing(card.extra):
                 card.extra = ""
         return True
 

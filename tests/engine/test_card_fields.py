@@ -12,7 +12,7 @@ from fake_ollama import Reply
 from generator.job.answers import build_cards
 from generator.cards.card import Card, SourceRef
 from generator.cards.fields import (BACK_LIMIT, FRONT_LIMIT, clean_chars, cut_visible, is_blank,
-                                visible_text)
+                                    says_nothing, visible_text)
 from generator.job.chunk import Chunk
 from generator.errors import InvalidAnswer
 from generator.job.run import JobOptions, run_job
@@ -223,6 +223,59 @@ def test_a_side_a_reader_sees_as_empty_drops_the_card(blank):
 def test_visible_text_counts_letters_digits_punctuation_symbols():
     assert not is_blank("?") and not is_blank("<b>0</b>") and not is_blank("→") and not is_blank("日本")
     assert is_blank("") and all(is_blank(b) for b in ("<b> </b>", "&nbsp;\u200b", "\u2800"))
+
+
+# A side made only of punctuation, symbols and markup says nothing: Markdown bold around spaces
+# (left as "**  **"), an empty code span, ellipses, arrows, a lone question mark, a rule...
+SAYS_NOTHING = ["**  **", "** **", "__ __", "``  ``", "*", "...", "…", "?", "¿?", "→", "—", "- - -",
+                "***", "# ", "> ", "$ $", "()", "[]", "«»", "<b>?</b>", "&amp;", "&#8230;",
+                "**&nbsp;**", "💡", "✓", "¡!"]
+# ... and one letter or digit of any script is enough.
+SAYS_SOMETHING = ["0", "x", "**x**", "Ω", "日", "ж", "٣", "½", "ǅ", "2+2", "C++", "…a", "**1**"]
+
+
+@pytest.mark.parametrize("side", SAYS_NOTHING)
+def test_a_side_with_no_letter_or_digit_drops_the_card(side):
+    content = answer({"front": "Real question?", "back": side, "quote": "x"},
+                     {"front": side, "back": "Real answer", "quote": "x"},
+                     {"front": "Kept?", "back": "0", "quote": "x"})
+    cards = build_cards(content, CHUNK, "basic", 5)
+    assert [(c.front, c.back) for c in cards] == [("Kept?", "0")]
+    # A cloze made of such text, or whose only deletion is such text, is no card either; as an
+    # extra it is left out.
+    with pytest.raises(InvalidAnswer):
+        build_cards(answer({"text": "{{c1::%s}} %s" % (side, side), "quote": "x"}), CHUNK, "cloze", 5)
+    card = build_cards(answer({"text": "Leaves are {{c1::green}}", "extra": side, "quote": "x"}),
+                       CHUNK, "cloze", 5)[0]
+    assert card.extra == ""
+
+
+@pytest.mark.parametrize("side", SAYS_SOMETHING)
+def test_a_side_with_one_letter_or_digit_of_any_script_is_a_card(side):
+    cards = build_cards(answer({"front": "Q? " + side, "back": side, "quote": "x"}), CHUNK, "basic", 5)
+    assert len(cards) == 1
+    assert says_nothing(cards[0].back) is False
+
+
+def test_a_cloze_deletion_of_a_symbol_in_a_sentence_is_still_a_card():
+    card = build_cards(answer({"text": "2 {{c1::+}} 2 = 4", "quote": "x"}), CHUNK, "cloze", 5)[0]
+    assert card.text == "2 {{c1::+}} 2 = 4"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("backend_name", ["ollama", "openai"])
+def test_a_punctuation_side_never_becomes_a_note(server, col, backend_name):
+    """Through the server and the add: the note a user would have found (question "**")."""
+    server.script(Reply(content=answer({"front": "**  **", "back": "Sugar", "quote": "x"},
+                                       {"front": "What do leaves make?", "back": "**  **", "quote": "x"},
+                                       {"front": "What colour is chlorophyll?", "back": "Green",
+                                        "quote": "Chlorophyll is green."})))
+    backend = backend_for(server.url, backend=backend_name, response_format="json_schema")
+    result = run_job([CHUNK], backend, JobOptions(model="llama3.2", max_cards=3))
+    backend.close()
+    added = add_cards(col, result.cards, NoteTarget("D"))
+    assert len(added.note_ids) == 1
+    assert [n["Front"] for n in stored_notes(col)] == ["What colour is chlorophyll?"]
 
 
 # --- cloze validity after sanitizing -------------------------------------------------------------
