@@ -343,6 +343,7 @@ class FakeOllama:
         embedding_models: Sequence[str] = (),  # models that answer /api/embed (with fake_embedding)
         loaded_context: int = 4096,  # the context the server loads a model with when not told
         ps_context: bool = True,  # False: /api/ps without context_length (older servers)
+        missing_paths: Sequence[str] = (),  # answered with Go's plain "404 page not found"
     ) -> None:
         self.models = list(models)
         self.version = version
@@ -355,6 +356,7 @@ class FakeOllama:
         self.embedding_models = set(embedding_models)
         self.default_loaded_context = loaded_context
         self.ps_context = ps_context
+        self.missing_paths = set(missing_paths)
         self.loaded: Dict[str, int] = {}  # model -> context it is loaded with (for /api/ps)
         self.loads: List[tuple] = []  # (model, context) of every (re)load
         self.embedded: List[str] = []  # every text /api/embed or /v1/embeddings was asked for
@@ -461,9 +463,20 @@ class FakeOllama:
                                             "headers": dict(self.headers)})
                 return body
 
+            def _plain_404(self) -> None:
+                """What Go's HTTP mux answers for a path it does not route."""
+                data = b"404 page not found\n"
+                self.send_response(404)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_GET(self) -> None:
                 self._body()
-                if self.path == "/api/version":
+                if self.path in server.missing_paths:
+                    self._plain_404()
+                elif self.path == "/api/version":
                     self._json({"version": server.version})
                 elif self.path == "/api/tags":
                     self._json({"models": [{"name": m, "model": m, "size": 2_000_000_000,
@@ -488,6 +501,8 @@ class FakeOllama:
 
             def do_POST(self) -> None:
                 body = self._body()
+                if self.path in server.missing_paths:
+                    return self._plain_404()
                 if self.path == "/api/show":
                     name = body.get("model") or body.get("name")
                     if not server.has(name):

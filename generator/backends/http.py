@@ -577,7 +577,7 @@ def error_for_status(status: int, text: str, base_url: str, model: str) -> Backe
     if is_context_error(low):
         return context_error(text)
     if status == 404:
-        if model and ("model" in low or "not found" in low):
+        if model and names_a_missing_model(low, model):
             return ModelNotFound(model)
         return not_a_server(base_url)
     if status in (401, 403):
@@ -599,6 +599,18 @@ def error_for_status(status: int, text: str, base_url: str, model: str) -> Backe
         f"The model server rejected the request ({said}).",
         "Check the model name and settings; if this persists, report it with the server's log.",
     )
+
+
+def names_a_missing_model(low_text: str, model: str) -> bool:
+    """A 404's text says that a model is missing: it names ``model`` (Ollama: "model 'x' not
+    found"; vLLM, OpenAI: "The model `x` does not exist"), or says "model ... not found". A
+    bare "404 page not found" is a path the server does not have, not a missing model."""
+    name = model.strip().lower()
+    base = name[:-len(":latest")] if name.endswith(":latest") else name
+    # The name as a whole word ("llama3.2" is not named by "llama3.2-vision").
+    if base and re.search(r"(?<![\w.:/-])%s(?::latest)?(?![\w.:/-])" % re.escape(base), low_text):
+        return True
+    return "model" in low_text and ("not found" in low_text or "does not exist" in low_text)
 
 
 def is_context_error(low_text: str) -> bool:

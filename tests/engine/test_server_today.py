@@ -93,6 +93,56 @@ def test_auto_on_a_server_that_does_not_say_sends_the_safe_default():
 
 
 @pytest.mark.timeout(30)
+@pytest.mark.parametrize("missing", [("/api/generate",), ("/api/generate", "/api/ps")],
+                         ids=["no-preload", "no-preload-no-ps"])
+def test_auto_on_a_server_without_the_preload_plans_with_the_fallback(missing):
+    """A plain 404 ("404 page not found") on /api/generate is a server that lacks the call, not
+    a missing model: /api/tags and /api/show list it, and the job runs with the safe default."""
+    with FakeOllama(missing_paths=missing, loaded_context=32768) as srv:
+        b = backend_for(srv.url)
+        options = prepare_job(b, auto_options(model="llama3.2"))
+        assert options.num_ctx == AUTO_FALLBACK_CTX and not options.num_ctx_auto
+        result = run_job([chunk()], b, options)
+        assert result.cards and not result.failures
+        assert srv.chat_bodies()[0]["options"]["num_ctx"] == AUTO_FALLBACK_CTX
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("body, content_type, missing", [
+    (b"404 page not found\n", "text/plain", False),
+    (b'{"error": "404 page not found"}', "application/json", False),
+    (b'{"error": "not found"}', "application/json", False),
+    (b"<html><body><h1>404 Not Found</h1></body></html>", "text/html", False),
+    (b"", "text/plain", False),
+    (b'{"error": "route /api/generate not found"}', "application/json", False),
+    (b'{"error": "llama3.2-vision is loading"}', "application/json", False),
+    (b'{"error": "model \'llama3.2\' not found"}', "application/json", True),
+    (b'{"error": "model \'llama3.2:latest\' not found, try pulling it first"}', "application/json", True),
+    (b'{"error": {"message": "The model `llama3.2` does not exist."}}', "application/json", True),
+    (b'{"error": "model not found"}', "application/json", True),
+], ids=["go-plain", "go-json", "bare-not-found", "html", "empty", "route", "other-model",
+        "ollama", "ollama-old", "openai", "model-not-found"])
+def test_only_a_404_that_names_a_missing_model_means_model_missing(body, content_type, missing):
+    from hostile_server import Hostile, status_body
+
+    with Hostile() as h:
+        h.route("POST /api/generate", status_body(404, body, content_type))
+        h.route("POST /api/chat", status_body(404, body, content_type))
+        b = backend_for(h.url)
+        if missing:
+            with pytest.raises(ModelNotFound):
+                prepare_job(b, auto_options(model="llama3.2"))
+        else:
+            assert prepare_job(b, auto_options(model="llama3.2")).num_ctx == AUTO_FALLBACK_CTX
+        # the same 404 on the chat itself: a missing model only when it says so
+        from generator.backends.base import ChatRequest
+        from generator.errors import NotAModelServer
+        with pytest.raises(ModelNotFound if missing else NotAModelServer):
+            b.chat(ChatRequest(model="llama3.2", system="s", user="u", schema={}))
+        b.close()
+
+
+@pytest.mark.timeout(30)
 def test_auto_is_capped_by_the_models_own_context():
     with FakeOllama(loaded_context=4096, context_length=2048) as srv:
         options = prepare_job(backend_for(srv.url), auto_options(model="llama3.2"))
