@@ -21,12 +21,13 @@ The build is portable, never ``GGML_NATIVE=ON``: ``-march=native`` on a Xeon wit
 AVX512-VNNI defines ``__AMX_INT8__``, which compiles in ggml's AMX backend. It repacks the Q4_1
 weights into AMX tiles and multiplies a batch of more than one token with tile instructions on
 the worker threads (one token at a time takes its AVX512-VNNI path), and that tile path dies
-with SIGSEGV on such CPUs (llama.cpp issue 20824; pull request 26954 sets the tile
-permission and configuration up per thread; Ollama stopped shipping that backend). Hence a
-one-token ``Llama(...)("Hello")`` works and the first chat request, a prompt of dozens of
-tokens, kills the server. So on x86-64 the wheel is built for a fixed set that x86-64 CPUs of
-the last ten years have (SSE4.2, AVX, AVX2, BMI2, FMA, F16C) with AVX-512, AVX-VNNI and AMX
-off, or for SSE4.2 alone on a CPU without AVX2; elsewhere (arm64) for the compiler's default.
+with SIGSEGV on such CPUs (reported to llama.cpp as a segfault in ggml_backend_amx_mul_mat;
+the fix under review sets the tile permission and configuration up in every worker thread;
+Ollama stopped shipping that backend). Hence a one-token ``Llama(...)("Hello")`` works and the
+first chat request, a prompt of dozens of tokens, kills the server. So on x86-64 the wheel is
+built for a fixed set that x86-64 CPUs of the last ten years have (SSE4.2, AVX, AVX2, BMI2,
+FMA, F16C) with AVX-512, AVX-VNNI and AMX off, or for SSE4.2 alone on a CPU without AVX2;
+elsewhere (arm64) for the compiler's default.
 
 The server venv (``.venv-llm`` in the repo, git-ignored) holds only the server; the tests run in
 the project's own venv and talk to the server over HTTP.

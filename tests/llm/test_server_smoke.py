@@ -109,3 +109,17 @@ def test_prompt_over_the_context_is_a_400(llm_url):
     r = chat(llm_url, max_tokens=5, messages=[{"role": "user", "content": "word " * 5000}])
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "context_length_exceeded"
+
+
+def test_the_server_runs_the_portable_build(llm_server_proc):
+    """llama.cpp prints the instruction sets it was built with: on x86-64 the portable set,
+    never AVX-512 or AMX (whose ggml backend crashed the server on CPUs that have them)."""
+    import platform
+    import re
+
+    log = llm_server_proc.log_tail(200_000)
+    features = re.findall(r"\b([A-Z0-9_]+) = 1\b", log)
+    assert features, "the server printed no system info:\n" + log[-2000:]
+    assert not [f for f in features if f.startswith(("AVX512", "AMX", "AVX_VNNI"))], features
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert {"AVX", "AVX2", "FMA", "F16C"} <= set(features), features
