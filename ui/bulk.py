@@ -125,7 +125,7 @@ class BulkDialog(JobDialog):
         self.splitter.addWidget(self.tabs)
         self.options.add_row("Model", self.models)
         self.options.add_row("Requests at once", self.parallel_spin)
-        self.options.add_row("Pictures", self.figures)
+        self.options.add_row("Figures", self.figures)
         mode_box = QWidget()
         mv = QVBoxLayout(mode_box)
         mv.setContentsMargins(0, 0, 0, 0)

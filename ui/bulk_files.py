@@ -90,7 +90,7 @@ class FileList(QWidget):
     def choose_files(self) -> None:
         from ..generator.images.safety import IMAGE_EXTENSIONS
 
-        # pictures may be chosen one by one (a folder gives its documents only: not its icons)
+        # images may be chosen one by one (a folder gives its documents only: not its icons)
         exts = " ".join("*" + e for e in supported_extensions() + IMAGE_EXTENSIONS)
         paths, _ = QFileDialog.getOpenFileNames(
             self, "Add files", get_settings().last_folder or os.path.expanduser("~"),

@@ -1,6 +1,6 @@
 """``CardAdder``: adding the Generate dialog's checked cards, and what follows.
 
-``add(cards, target)`` adds them in one undo step (a ``CollectionOp``; the pictures the cards
+``add(cards, target)`` adds them in one undo step (a ``CollectionOp``; the figures the cards
 show are written to the media first), then marks their rows "Added" (or says why a card was
 not added) and offers "Show in Browser". The user's checkboxes decide: a checked duplicate was
 checked on purpose. After any change to the notes (e.g. Edit → Undo), added rows whose notes
@@ -53,7 +53,7 @@ class CardAdder:
         self.changed()
 
         def op(col: Collection) -> OpChanges:
-            holder["pictures"] = self.figure_job.write(col, cards)  # before the notes that show them
+            holder["figures"] = self.figure_job.write(col, cards)  # before the notes that show them
             result = add_cards(col, cards, target, skip_duplicates=False)
             holder["result"] = result
             return result.changes
@@ -62,7 +62,7 @@ class CardAdder:
             self.adding = False
             result = holder.get("result")
             if result is not None and is_alive(self.parent):
-                self._added(result, target, holder.get("pictures") or [])
+                self._added(result, target, holder.get("figures") or [])
 
         def failed(err: Exception) -> None:
             self.adding = False
@@ -73,7 +73,7 @@ class CardAdder:
         CollectionOp(parent=self.parent, op=op).success(done).failure(failed) \
             .run_in_background(initiator=self.parent)
 
-    def _added(self, result: AddResult, target: NoteTarget, pictures: List[str]) -> None:
+    def _added(self, result: AddResult, target: NoteTarget, figure_messages: List[str]) -> None:
         self.table.mark_added([(card, NoteId(nid)) for card, nid in result.added])
         for card, reason in result.skipped:
             self.table.set_not_added(card, reason)
@@ -83,7 +83,7 @@ class CardAdder:
         text = "Added %s to <b>%s</b>." % (plural(n, "card"), esc(target.deck))
         if result.skipped:
             text += " %s not added (see the list)." % plural(len(result.skipped), "card was", "cards were")
-        for line in pictures:
+        for line in figure_messages:
             text += "<br>" + esc(line)
         tooltip("Added %s to %s." % (plural(n, "card"), esc(target.deck)), parent=self.parent)
         actions: List[Action] = [("Show in Browser", self.show_added)] if n else []

@@ -7,8 +7,8 @@ add. It only composes and connects its parts:
 - ``ModelPicker`` (``models``): the server's models, status line, pull offer;
 - ``TopicStep`` (``topics``): "Find topics" (its own ``TopicRunner``), then a checklist of the
   source's key topics; Generate then writes cards for the checked ones only;
-- ``FigureChoice`` (``figures``): pictures auto / off / slides, and whether the model can see
-  the source's pictures; a ``FigureJob`` (``figure_job``) keeps the pictures cards show;
+- ``FigureChoice`` (``figures``): figures auto / off / slides, and whether the model can see
+  the source's figures; a ``FigureJob`` (``figure_job``) keeps the figures cards show;
 - ``ReviewTable`` (``table``), ``ProgressRow`` (``progress``), ``MessageBar`` (``message``);
 - a ``GenerationRunner`` per job.
 
@@ -114,7 +114,7 @@ class GenerateDialog(JobDialog):
         self.end_message = -1  # MessageBar.serial of the last job's own message
         self.last_result: Optional[JobResult] = None
         self.last_progress: Optional[Progress] = None  # repainted as streamed rows arrive
-        self.figure_notes: List[str] = []  # what the last job's plan said about the pictures
+        self.figure_notes: List[str] = []  # what the last job's plan said about the figures
         self.source = SourcePanel()
         self.options = CardOptions(self.col, settings)
         self.table = ReviewTable()

@@ -2,7 +2,7 @@
 for each) on a worker thread, reporting to the main thread through signals:
 
 - ``planned(n)``: the text is cut into n chunks;
-- ``figure_notes(list)``: what the plan says about the source's pictures (refused ones, a model
+- ``figure_notes(list)``: what the plan says about the source's figures (refused ones, a model
   that cannot see them), before the first chunk (without topics, the plan is
   ``generator.figures.plan``'s, through the dialog's ``FigureJob``);
 - ``progress(Progress)``: after each chunk (chunk k of n, cards, tokens/s, failures);
@@ -52,7 +52,7 @@ FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
 @dataclass
 class GenerationInput:
     """What one job reads: the ``documents`` (the runner cuts them into chunks, with their
-    pictures) or, topics first, the topic step's ``chunks`` and the ``topics`` chosen;
+    figures) or, topics first, the topic step's ``chunks`` and the ``topics`` chosen;
     ``note_refs``: the note of the Browser each document was made from, by document name."""
 
     documents: List[Document]
@@ -120,7 +120,7 @@ class GenerationRunner(JobRunner, JobListener):
             backend.close()
 
     def _plan(self, opts: JobOptions) -> List[Chunk]:
-        """The chunks, with the pictures the model can see; what the plan says goes to the
+        """The chunks, with the images the model can see; what the plan says goes to the
         dialog (``figure_notes``)."""
         from ..generator.errors import describe
 

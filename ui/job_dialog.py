@@ -1,7 +1,7 @@
 """``JobDialog``: what the Generate and the Bulk dialogs share.
 
 The parts both compose: a splitter over the message bar, the progress row and the buttons
-(``lay_out_bottom``), the ``ModelPicker`` (``models``), the pictures choice (``figures``, checked
+(``lay_out_bottom``), the ``ModelPicker`` (``models``), the figures choice (``figures``, checked
 against the model and the source a moment after either changed: ``figure_sets``), the topic
 step (``topics``), and the job's runner (``runner``: ``busy``, ``cancel_job``). ``connect_parts``
 wires them to the dialog's hooks (``find_topics``, ``update_buttons``, ``topics_ended``,
@@ -120,7 +120,7 @@ class JobDialog(QDialog):
         self.topics.cancel()
 
     def check_figures(self) -> None:
-        """Whether the chosen model will see the source's pictures (in the background)."""
+        """Whether the chosen model will see the source's figures (in the background)."""
         sets = self.figure_sets() if is_alive(self) else None
         if sets is not None:
             self.figures.check(get_settings(), self.models.model(), sets)
@@ -130,7 +130,7 @@ class JobDialog(QDialog):
 
     # --- hooks --------------------------------------------------------------------------------
     def figure_sets(self) -> Optional[List[Tuple[str, FigureSet]]]:
-        """The source's pictures by document (None: not now, e.g. while it is read)."""
+        """The source's figures by document (None: not now, e.g. while it is read)."""
         return []
 
     def find_topics(self) -> None:

@@ -74,8 +74,8 @@ FLAG_TEXT: Dict[str, str] = {
 }
 REWRITTEN_TEXT = "Rewritten"
 ADDED_TEXT = ("Added", "This card is in your collection. If you undo the add, it can be added again.")
-PICTURE_TEXT = ("Shows picture", "The card shows the picture it is about (on its first side); the "
-                "picture is stored in the collection's media when the card is added.")
+FIGURE_TEXT = ("Shows figure", "The card shows the figure it is about (on its first side); the "
+               "figure is stored in the collection's media when the card is added.")
 ARRIVING_TEXT = ("Arriving…", "The model is still writing this part of the text: the card may still "
                  "change when its part ends (unless you edit it). You can check, edit or delete it now.")
 
@@ -140,7 +140,7 @@ class ReviewTable(QTableWidget):
         self.review_rows = ReviewRows()
         self.kind = "basic"
         self._filling = False
-        self.thumbnails: Optional[Thumbnails] = None  # small pictures of figure cards (the dialog's)
+        self.thumbnails: Optional[Thumbnails] = None  # thumbnails of figure cards (the dialog's)
         self.setItemDelegate(_CellEditor(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -400,7 +400,7 @@ class ReviewTable(QTableWidget):
                 if added:
                     item.setForeground(QColor(theme_color("FG_DISABLED")))
                 if col == COL_FRONT and card.figure:
-                    self._show_picture(item, card.figure)
+                    self._show_figure(item, card.figure)
                 self.setItem(row, col, item)
             source = QTableWidgetItem(card.source.label() if card.source else "")
             source.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
@@ -430,7 +430,7 @@ class ReviewTable(QTableWidget):
         finally:
             self._filling = was
 
-    def _show_picture(self, item: QTableWidgetItem, name: str) -> None:
+    def _show_figure(self, item: QTableWidgetItem, name: str) -> None:
         pixmap = self.thumbnails.pixmap(name) if self.thumbnails is not None else None
         if pixmap is not None:
             item.setData(Qt.ItemDataRole.DecorationRole, pixmap)
@@ -476,7 +476,7 @@ def _sides(card: Card) -> Tuple[str, str]:
 
 
 def _set_side(card: Card, col: int, text: str) -> None:
-    """A side the user typed, as escaped text (line breaks as <br>); the picture stays with
+    """A side the user typed, as escaped text (line breaks as <br>); the figure stays with
     the side that shows it."""
     value = plain_to_html(text)
     if col == COL_FRONT and card.figure:
@@ -523,7 +523,7 @@ def marks(row: Optional[Row], card: Card, state: ReviewRows) -> List[str]:
     if id(card) in state.not_added:
         out.append("Not added: " + state.not_added[id(card)])
     if card.figure:
-        out.append(PICTURE_TEXT[0])
+        out.append(FIGURE_TEXT[0])
     return out
 
 
@@ -545,7 +545,7 @@ def _mark_tips(row: Row, card: Card) -> List[str]:
     if card.rewritten:
         tips.append(rewritten_tip(card))
     if card.figure:
-        tips.append(PICTURE_TEXT[1])
+        tips.append(FIGURE_TEXT[1])
     return tips
 
 

@@ -47,7 +47,7 @@ def test_an_image_file_gives_figure_cards_with_thumbnails_and_media(anki_app, vi
         figure_cards = [c for c in dlg.table.cards if c.figure]
         assert figure_cards, dlg.message.text()
         card = figure_cards[0]
-        assert "Shows picture" in dlg.table.marks_of(card)
+        assert "Shows figure" in dlg.table.marks_of(card)
         assert front_cell(anki_app, dlg, card).data(0x1) is not None  # DecorationRole: the thumbnail
         # editing the question keeps the figure
         dlg.table.edit_cell(card, anki_app.module("ui.review").COL_FRONT, "What phase is shown?")
