@@ -1,4 +1,4 @@
-"""Figures: the figures of a source (image files, images in PDF/DOCX/EPUB/HTML, rendered PDF
+"""Figures: the figures of a source (image files, those inside PDF/DOCX/EPUB/HTML, rendered PDF
 pages) as data, and the adapter through which the engine renders and resizes them without
 importing Qt: the caller that composes the parts hands it in (the dialogs, and
 ``python -m generator`` through ``generator.__main__``).
