@@ -1,28 +1,39 @@
-"""Card quality: the checks on the project's labelled set (tests/data/labelled_cards.json):
-recall on the cards with a known defect, the share of good cards flagged, and the checks' cost
-per card. The rewrite pass's extra tokens are figure fig_rewrite's."""
+"""Card quality: the checks on two labelled sets, kept apart. The tuned set
+(tests/data/labelled_cards.json) was written by the engineer of the checks: it measures
+regressions. The untuned set (tests/data/untuned/cards.json) was written by someone who never
+read the checks: it measures how they hold on cards nobody tuned them to. For each: recall on
+the cards with a known defect (in all, per language, per defect kind) and the share of good cards
+flagged (per language); and the checks' cost per card. The rewrite pass's extra tokens are Q4."""
 import time
 from typing import Any, Dict, List, Tuple
 
-from labelled_sets import evaluate, labelled
+from labelled_sets import evaluate, labelled, untuned
 
 FIGURES = [
-    ("checks_recall", "Q1. Card checks: recall on defective labelled cards", "", ">= 0.85",
+    ("checks_recall", "Q1. Card checks, tuned set: recall on defective cards", "", ">= 0.85",
      lambda v: v >= 0.85),
-    ("checks_false_rate", "Q2. Card checks: good labelled cards flagged", "", "<= 0.05",
-     lambda v: v <= 0.05),
+    ("checks_false_rate", "Q2. Card checks, tuned set: good cards flagged", "", "<= 0.02",
+     lambda v: v <= 0.02),
     ("checks_ms_per_card", "Q3. Card checks: cost per card", "ms", "<= 0.2 ms", lambda v: v <= 0.2),
+    ("checks_untuned_recall", "Q5. Card checks, untuned set: recall on defective cards", "", ">= 0.85",
+     lambda v: v >= 0.85),
+    ("checks_untuned_min_lang_recall", "Q6. Card checks, untuned set: recall, weakest language", "",
+     ">= 0.85", lambda v: v >= 0.85),
+    ("checks_untuned_false_rate", "Q7. Card checks, untuned set: good cards flagged", "", "<= 0.02",
+     lambda v: v <= 0.02),
 ]
 
 
 def cost_per_card(rows: List[dict], rounds: int) -> float:
+    """CPU ms per card of check_card with the card's support text (its index built once per
+    text, as a chunk's is: ``index_ms_per_kchar`` is that cost)."""
     from generator.cards.card import Card
     from generator.cards.checks import check_card, expectation
 
     groups = []
     for asked in sorted({r["asked"] for r in rows}):
-        cards = [Card(kind=r["kind"], front=r.get("front", ""), back=r.get("back", ""), text=r.get("text", ""),
-                      extra=r.get("extra", "")) for r in rows if r["asked"] == asked]
+        cards = [(Card(kind=r["kind"], front=r.get("front", ""), back=r.get("back", ""), text=r.get("text", ""),
+                       extra=r.get("extra", "")), r.get("support", "")) for r in rows if r["asked"] == asked]
         groups.append((cards, expectation(asked)))
     n = sum(len(cards) for cards, _ in groups) * rounds
     best = float("inf")
@@ -30,23 +41,64 @@ def cost_per_card(rows: List[dict], rounds: int) -> float:
         t = time.process_time()
         for _ in range(rounds):
             for cards, expected in groups:
-                for card in cards:  # check_card, not check_cards: no remembered result counts
-                    card.flags = [f.pair() for f in check_card(card, expected)]
+                for card, support in cards:  # check_card, not check_cards: no remembered result counts
+                    card.flags = [f.pair() for f in check_card(card, expected, support)]
         best = min(best, time.process_time() - t)
     return best / n * 1000
 
 
+def index_ms_per_kchar(rows: List[dict]) -> float:
+    """CPU ms to index 1,000 characters of support text (once per chunk)."""
+    from generator.cards.grounding import Support
+
+    texts = sorted({r.get("support", "") for r in rows if r.get("support")})
+    chars = sum(len(t) for t in texts) * 20
+    t = time.process_time()
+    for _ in range(20):
+        for text in texts:
+            Support(text)
+    return (time.process_time() - t) / max(1, chars) * 1e6
+
+
+def _table(result: Dict[str, Any]) -> Dict[str, Any]:
+    return {"cards": result["defective"] + result["good"], "defective": result["defective"], "good": result["good"],
+            "recall": round(result["recall"], 3), "false_rate": round(result["false_rate"], 3),
+            "recall_by_lang": {k: [v[0], v[1]] for k, v in sorted(result["by_lang"].items())},
+            "recall_by_kind": {k: [v[0], v[1]] for k, v in sorted(result["by_kind"].items())},
+            "false_by_lang": {k: [v[0], v[1]] for k, v in sorted(result["false_by_lang"].items())},
+            "misses": [[r.get("id") or r.get("front") or r.get("text"), r.get("defect") or r.get("expect"), got]
+                       for r, got in result["misses"]]}
+
+
+def _lines(name: str, t: Dict[str, Any]) -> List[str]:
+    def share(d: Dict[str, List[int]]) -> str:
+        return ", ".join("%s %d/%d" % (k, v[0], v[1]) for k, v in d.items())
+
+    return ["%s: %d cards (%d with one known defect, %d good): recall %.3f, good cards flagged %.3f"
+            % (name, t["cards"], t["defective"], t["good"], t["recall"], t["false_rate"]),
+            "  caught per language: " + share(t["recall_by_lang"]),
+            "  good cards flagged per language: " + share(t["false_by_lang"]),
+            "  caught per kind: " + share(t["recall_by_kind"])]
+
+
 def run(tmp: str, quick: bool) -> Tuple[Dict[str, float], Dict[str, Any], List[str]]:
     rows = labelled()
-    result = evaluate(rows)
-    ms = cost_per_card(rows, 5 if quick else 30)
-    values = {"checks_recall": result["recall"], "checks_false_rate": result["false_rate"],
-              "checks_ms_per_card": ms}
-    details = {"checks": {"cards": len(rows), "defective": result["defective"], "good": result["good"],
-                          "misses": [[r.get("front") or r.get("text"), r["expect"], got]
-                                     for r, got in result["misses"]]}}
-    lines = ["     labelled set: %d cards (%d with one known defect, %d good), en/de/fr/es, basic/reversed/cloze"
-             % (len(rows), result["defective"], result["good"])]
+    tuned = _table(evaluate(rows))
+    fresh = untuned()
+    ms = cost_per_card(rows + fresh, 5 if quick else 30)
+    values = {"checks_recall": tuned["recall"], "checks_false_rate": tuned["false_rate"], "checks_ms_per_card": ms}
+    details: Dict[str, Any] = {"checks": tuned, "checks_index_ms_per_kchar": index_ms_per_kchar(rows + fresh)}
+    lines = _lines("tuned set (tests/data/labelled_cards.json)", tuned)
+    if fresh:
+        t = _table(evaluate(fresh))
+        details["checks_untuned"] = t
+        values["checks_untuned_recall"] = t["recall"]
+        values["checks_untuned_min_lang_recall"] = min(v[0] / v[1] for v in t["recall_by_lang"].values())
+        values["checks_untuned_false_rate"] = t["false_rate"]
+        lines += _lines("untuned set (tests/data/untuned/cards.json)", t)
+    else:
+        lines.append("untuned set: tests/data/untuned/cards.json is not there yet: figures Q5-Q7 not measured")
+    lines.append("support text indexed once per chunk: %.3f ms per 1,000 characters" % details["checks_index_ms_per_kchar"])
     return values, details, lines
 
 
@@ -57,14 +109,21 @@ FIGURES.append(("rewrite_token_share", "Q4. Rewrite pass (flagged): its answer t
 
 # The field a model rewrites for each check (the others it leaves "" = unchanged).
 _FIX = {"yes_no_question": "front", "missing_antecedent": "front", "answer_in_question": "front",
-        "several_facts": "back", "answer_too_long": "back", "wrong_language": "both"}
+        "several_facts": "back", "answer_too_long": "back", "wrong_language": "both",
+        "ambiguous_question": "front", "negative_question": "front", "answer_not_in_text": "back"}
+
+
+ORIGINAL_SET = 137
 
 
 def rewrite_share(tmp: str) -> Dict[str, Any]:
-    """Every (language, kind) group of the labelled set is one chunk: the fake server answers the
-    generation with the group's cards (each with a quote, as models write them) and the rewrite
-    request with a rewrite of each flagged card in the same language: the fields its flags call
-    for, taken from a good card of the group. Tokens are estimated from the answers' text."""
+    """Every (language, kind) group of the labelled set's first 137 cards (the set this figure's
+    goal was set on: 43% of them defective; the cards added since are mostly defective and would
+    only measure that share) is one chunk, its text the language's labelled passages: the fake
+    server answers the generation with the group's cards (each with a quote, as models write
+    them) and the rewrite request with a rewrite of each flagged card in the same language: the
+    fields its flags call for, taken from a good card of the group. Tokens are estimated from the
+    answers' text."""
     import json as _json
 
     from fake_ollama import FakeOllama, Reply, is_review_request, review_cards
@@ -73,12 +132,11 @@ def rewrite_share(tmp: str) -> Dict[str, Any]:
     from generator.job.chunking import estimate_tokens
     from generator.job.chunk import Chunk
     from generator.job.run import JobOptions, run_job
-    from labelled_sets import passages
-
-    rows = labelled()
-    texts = {}
-    for p in passages():
-        texts[p["lang"]] = texts.get(p["lang"], "") + p["text"] + "\n\n"
+    rows = labelled()[:ORIGINAL_SET]
+    texts: Dict[str, str] = {}
+    for r in rows:
+        if r["support"] and r["support"] not in texts.get(r["lang"], ""):
+            texts[r["lang"]] = texts.get(r["lang"], "") + r["support"] + "\n\n"
     counted = {"generation": 0, "review": 0}
     groups: Dict[Tuple[str, str], List[dict]] = {}
     for r in rows:
@@ -125,7 +183,7 @@ def rewrite_share(tmp: str) -> Dict[str, Any]:
                 from generator.cards.checks import check_card, expectation
 
                 current.update(rows=group, kind=kind, text=texts[lang], checks={
-                    r.get("front", ""): [f.check.value for f in check_card(_card(r), expectation(r["asked"]))]
+                    r.get("front", ""): [f.check.value for f in check_card(_card(r), expectation(r["asked"]), r["support"])]
                     for r in group})
                 run_job([Chunk(id=f"{lang}-{kind}", document="labelled", text=texts[lang])], backend,
                         JobOptions(model="llama3.2", kind=kind, language=group[0]["asked"]))

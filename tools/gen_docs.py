@@ -266,9 +266,7 @@ def details_line(name: str) -> str:
     """A few of results.json's details, where the prose needs a number."""
     d = load_results()["details"]
     if name == "checks":
-        c = d["checks"]
-        return ("The labelled set: %d cards, %d with a known defect and %d good ones; defects the "
-                "checks missed: %d." % (c["cards"], c["defective"], c["good"], len(c["misses"])))
+        return checks_tables(d)
     if name == "depth":
         lines = ["| Passage | key ideas | every fact | exhaustive |", "|---|---|---|---|"]
         for passage in d["depth_every_fact"]:
@@ -276,6 +274,37 @@ def details_line(name: str) -> str:
                 "%.2f" % d[k][passage] for k in ("depth_key_ideas", "depth_every_fact", "depth_exhaustive"))))
         return "\n".join(lines)
     raise KeyError(name)
+
+
+def _share(pair: List[int]) -> str:
+    return "%d/%d (%.2f)" % (pair[0], pair[1], pair[0] / pair[1]) if pair[1] else "—"
+
+
+def checks_tables(d: Dict[str, Any]) -> str:
+    """Both labelled sets' figures: in all, per language and per defect kind (the untuned set's
+    first measurement beside its latest)."""
+    tuned, fresh, first = d["checks"], d.get("checks_untuned"), d.get("checks_untuned_first")
+    lines = ["The tuned set: %d cards, %d with a known defect and %d good ones; defects the checks "
+             "missed: %d, good cards flagged: %d." % (
+                 tuned["cards"], tuned["defective"], tuned["good"],
+                 sum(1 for m in tuned["misses"] if m[1]), sum(1 for m in tuned["misses"] if not m[1]))]
+    if not fresh:
+        return "\n".join(lines + ["", "The untuned set (tests/data/untuned/cards.json) was not there."])
+    lines += ["The untuned set: %d cards, %d with a known defect and %d good ones." % (
+        fresh["cards"], fresh["defective"], fresh["good"]), ""]
+    lines += ["| Language | untuned: defects caught | untuned: good cards flagged | first measurement: "
+              "caught, flagged | tuned: caught, flagged |", "|---|---|---|---|---|"]
+    for lang in sorted(fresh["recall_by_lang"]):
+        lines.append("| %s | %s | %s | %s, %s | %s, %s |" % (
+            lang, _share(fresh["recall_by_lang"][lang]), _share(fresh["false_by_lang"].get(lang, [0, 0])),
+            _share(first["recall_by_lang"][lang]) if first else "—",
+            _share(first["false_by_lang"][lang]) if first else "—",
+            _share(tuned["recall_by_lang"].get(lang, [0, 0])), _share(tuned["false_by_lang"].get(lang, [0, 0]))))
+    lines += ["", "| Defect kind (untuned set) | caught | first measurement |", "|---|---|---|"]
+    for kind in sorted(fresh["recall_by_kind"]):
+        lines.append("| %s | %s | %s |" % (kind, _share(fresh["recall_by_kind"][kind]),
+                                          _share(first["recall_by_kind"][kind]) if first else "—"))
+    return "\n".join(lines)
 
 
 # --- the README's estimate ------------------------------------------------------------------------

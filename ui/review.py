@@ -70,7 +70,8 @@ FLAG_TEXT: Dict[str, str] = {
     "answer_too_long": "Answer too long", "front_equals_back": "Front = back", "empty_side": "Empty side",
     "cloze_filler_deletion": "Filler word hidden", "cloze_hides_everything": "Hides everything",
     "cloze_hint_gives_answer": "Hint gives answer", "cloze_too_many_deletions": "Too many gaps",
-    "wrong_language": "Wrong language",
+    "wrong_language": "Wrong language", "ambiguous_question": "Many answers",
+    "negative_question": "Negative question", "answer_not_in_text": "Answer not in text",
 }
 REWRITTEN_TEXT = "Rewritten"
 ADDED_TEXT = ("Added", "This card is in your collection. If you undo the add, it can be added again.")

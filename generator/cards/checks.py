@@ -16,22 +16,46 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from .card import CLOZE, REVERSED, Card
 from .cloze import CLOZE_RE
+from .grounding import unsupported_terms
 from .wordlists import (
     AND,
+    ANY_OF_EXCEPT,
+    ANY_OF_VERBS,
+    ANY_ONE,
+    ANY_SEVERAL,
     CONTEXT_PHRASES,
+    DETECT_ONLY,
+    EACH_PHRASES,
+    EXPLAIN_WORDS,
+    FR_IMPERSONAL,
+    GENERIC,
     LANGUAGE_LABELS,
+    LETTERS,
+    MEMBER_ARTICLES,
+    MEMBER_LINKS,
+    MEMBER_NOUNS,
+    MEMBER_ONE,
+    MEMBER_VERBS,
     NAMES,
+    NAMING_PHRASES,
+    NEGATION_GUARDS,
+    NEGATIONS,
+    ONE_OF_PHRASES,
     OR,
+    PLACEHOLDERS,
     PRONOUN_AT_START_ONLY,
     PRONOUNS,
     QUESTION_WORDS,
+    RELATIVES,
+    SOURCE_PHRASES,
     STOP,
+    TEXT_REFERENCES,
     YES_NO_ANSWERS,
     YES_NO_OPENERS,
 )
 
 __all__ = ["Check", "Flag", "Expectation", "check_card", "check_cards", "expectation",
-           "detect_language", "is_flagged", "INFORMATIONAL"]
+           "detect_language", "is_flagged", "unsupported_terms", "INFORMATIONAL"]
 
 
 class Check(Enum):
@@ -47,6 +71,9 @@ class Check(Enum):
     CLOZE_HINT = "cloze_hint_gives_answer"
     CLOZE_TOO_MANY = "cloze_too_many_deletions"
     WRONG_LANGUAGE = "wrong_language"
+    AMBIGUOUS = "ambiguous_question"
+    NEGATION = "negative_question"
+    UNSUPPORTED = "answer_not_in_text"
     NO_WORD_LIST = "no_word_list"  # informational: only language-free checks ran
 
 
@@ -74,9 +101,10 @@ MAX_ANSWER_WORDS = 25
 MAX_ANSWER_SENTENCES = 2
 MAX_DELETION_WORDS = 8
 MAX_SAME_NUMBER = 2  # blanks on one card
-MAX_NUMBERS = 5  # cards from one cloze sentence
+MAX_NUMBERS = 4  # cards from one cloze sentence (five deletions of a sentence: split it)
 LIST_ITEMS = 3  # an answer listing this many short items holds several facts
 LIST_ITEM_WORDS = 4
+PARALLEL_ITEM_WORDS = 8  # items of a list that all start alike ("the A in X, the B in Y and …")
 
 _TAG = re.compile(r"<[^<>]*>")
 _BREAK_TAG = re.compile(r"<(?:br|/?li|/?p|/?div|/?tr|/?td)\b[^<>]*>", re.I)
@@ -92,6 +120,16 @@ _DISTINCT: Dict[str, FrozenSet[str]] = {
     code: frozenset(w for w in words if (len(w) > 1 or not w.isascii())
                     and not any(w in other for c, other in STOP.items() if c != code))
     for code, words in STOP.items()
+}
+
+
+# The function words of every language the wrong-language check can name, and the words of each
+# that no other of them has.
+_ALL_LISTS: Dict[str, FrozenSet[str]] = {**STOP, **DETECT_ONLY}
+_OWN: Dict[str, FrozenSet[str]] = {
+    code: frozenset(w for w in words if (len(w) > 1 or not w.isascii())
+                    and not any(w in other for c, other in _ALL_LISTS.items() if c != code))
+    for code, words in _ALL_LISTS.items()
 }
 
 
@@ -124,7 +162,7 @@ def words(text: str) -> List[str]:
 def _scores(tokens: Sequence[str]) -> Tuple[str, int, int]:
     """The listed language whose own function words the tokens use most, its hits and the
     runner-up's hits."""
-    scores = sorted(((sum(1 for t in tokens if t in distinct), code) for code, distinct in _DISTINCT.items()),
+    scores = sorted(((sum(map(distinct.__contains__, tokens)), code) for code, distinct in _DISTINCT.items()),
                     reverse=True)
     return scores[0][1], scores[0][0], scores[1][0]
 
@@ -186,6 +224,11 @@ def _gives_away(answer: Sequence[str], question: Sequence[str]) -> bool:
     if not answer:
         return False
     hits = _covered(answer, question)
+    if hits < len(answer):  # a word inside a compound of the question: "Sauerstoff" in "sauerstoffreich"
+        long_words = [q for q in question if len(q) >= 8]
+        if long_words:
+            hits += sum(1 for a in answer if len(a) >= 5 and not _covered([a], question)
+                        and any(a in q for q in long_words))
     return hits == len(answer) if len(answer) <= 2 else hits >= 0.8 * len(answer)
 
 
@@ -195,8 +238,13 @@ def _fr_uninvert(folded: str) -> str:
     m = _FR_INVERTED.search(folded)
     if not m:
         return folded
+    if m.group(1) == "il" and m.group(0).split("-")[0] in FR_IMPERSONAL:
+        return folded[:m.start()] + folded[m.end():]  # impersonal "il": "que se passe-t-il"
     before = [t for t in words(folded[:m.start()]) if t not in STOP["fr"] and t not in QUESTION_WORDS["fr"]]
     return folded[:m.start()] + ("" if before else m.group(1)) + folded[m.end():]
+
+
+_DE_EXPLETIVE = frozenset(("gibt", "gab", "geht", "ging", "handelt", "handelte"))
 
 
 def _missing_antecedent(text: str, lang: str) -> str:
@@ -210,14 +258,29 @@ def _missing_antecedent(text: str, lang: str) -> str:
     for phrase, folded_phrase in _PHRASES.get(lang, ()):
         if folded_phrase in padded:
             return f"It refers to “{phrase}”, which the card does not carry: name the subject instead."
+    source = _vague_source(folded, lang)
+    if source:
+        return f"It refers to “{source}”, which the card does not carry: name the source or the subject."
     pronouns = PRONOUNS.get(lang, frozenset())
     stop = STOP.get(lang, frozenset())
     questions = QUESTION_WORDS.get(lang, frozenset())
+    # An impersonal or cleft pronoun refers to nothing: "il y a", "es gibt", "it was X who …".
+    dummy: Set[int] = set()
+    for k, t in enumerate(tokens):
+        before, after = tokens[k - 1] if k else "", tokens[k + 1:k + 3]
+        if lang == "fr" and t == "il" and after and (after[0] in FR_IMPERSONAL or after[0] == "y"
+                                                     or after[:2] == ["s", "agit"]):
+            dummy.add(k)
+        elif lang == "de" and t == "es" and ((after and after[0] in _DE_EXPLETIVE) or before in _DE_EXPLETIVE):
+            dummy.add(k)
+        elif lang == "en" and t == "it" and after[:1] in (["is"], ["was"]) \
+                and any(w in ("that", "who", "which", "to") for w in tokens[k + 2:]):
+            dummy.add(k)
     # A pronoun needs a noun before it; in a question, a single content word before it is most
     # likely the verb ("What causes it?", "Was produziert es?", "Comment s'appelle ce …").
     content: List[int] = []
     for i, t in enumerate(tokens):
-        if t in pronouns and not (t in PRONOUN_AT_START_ONLY and i > 0):
+        if t in pronouns and i not in dummy and not (t in PRONOUN_AT_START_ONLY and i > 0):
             if not content or (len(content) == 1 and tokens[0] in questions):
                 return f"“{t}” refers to something the card does not name: say what it is."
             return ""
@@ -253,7 +316,57 @@ def _several_questions(front: str, tokens: List[str], lang: str) -> bool:
     if front.count("?") >= 2:
         return True
     ands, qwords = AND.get(lang, frozenset()), QUESTION_WORDS.get(lang, frozenset())
-    return any(t in ands and tokens[i + 1] in qwords for i, t in enumerate(tokens[:-1]))
+    stop = STOP.get(lang, frozenset())
+    for i, t in enumerate(tokens[:-1]):
+        if t in ands:
+            # "… and who …", "… and in which year …"
+            for u in tokens[i + 1:i + 4]:
+                if u in qwords:
+                    return True
+                if u not in stop:
+                    break
+    return False
+
+
+_BRACKETED = re.compile(r"^\s*[(\[{⟨].*[)\]}⟩]\s*\.?\s*$", re.S)
+_NUMERIC = re.compile(r"^[\d\s.,:/%°+\-−–]+[^\W\d_]{0,3}\.?$", re.UNICODE)
+
+
+def _items(text: str, lang: str) -> List[str]:
+    """The items of a list written on one line ("A, B and C", "A; B; C"); one item when it is
+    not a list."""
+    parts = [p for p in _ITEM_SPLIT.split(text.strip().rstrip(".")) if p.strip()]
+    if parts:
+        last = parts[-1].split()
+        ands = AND.get(lang, frozenset()) | OR.get(lang, frozenset())
+        for i, w in enumerate(_fold(parts[-1]).split()):
+            if w in ands and 0 < i < len(last) - 1:
+                parts[-1:] = [" ".join(last[:i]), " ".join(last[i + 1:])]
+                break
+    return parts
+
+
+def _one_value(text: str) -> bool:
+    """A tuple or a value written with commas ("(700, 10, 10)", "3, 4, 5"), or maths: one answer."""
+    if _BRACKETED.match(text) or "\\(" in text or "\\[" in text or "=" in text:
+        return True
+    parts = [p for p in _ITEM_SPLIT.split(text.strip()) if p.strip()]
+    return len(parts) > 1 and all(_NUMERIC.match(p.strip()) for p in parts)
+
+
+def _listed(parts: List[str], lang: str, sentence: bool) -> bool:
+    """Parts that are several items of a list: short ones, or up to eight words each when they
+    all start alike (all with a function word, or with the same word)."""
+    if len(parts) < LIST_ITEMS:
+        return False
+    sizes = [len(p.split()) for p in parts]
+    if all(n <= LIST_ITEM_WORDS for n in sizes) and not sentence:
+        return True
+    if all(n <= PARALLEL_ITEM_WORDS for n in sizes) and sum(1 for n in sizes if n >= 2) >= 2:
+        firsts = [_fold(p.split()[0]) for p in parts]
+        stop = STOP.get(lang, frozenset())
+        return len(set(firsts)) == 1 or all(f in stop for f in firsts)
+    return False
 
 
 def _list_answer(back_html: str, back: str, lang: str) -> int:
@@ -264,39 +377,236 @@ def _list_answer(back_html: str, back: str, lang: str) -> int:
     lines = [ln for ln in back.split("\n") if ln.strip()]
     if len(lines) >= LIST_ITEMS:
         return len(lines)
-    if back.rstrip().endswith(".") and len(back.split()) >= 8:
-        return 0  # a sentence (its commas separate clauses, not items)
-    parts = [p for p in _ITEM_SPLIT.split(back.strip().rstrip(".")) if p.strip()]
-    if parts:
-        last = parts[-1].split()
-        ands = AND.get(lang, frozenset()) | OR.get(lang, frozenset())
-        for i, w in enumerate(last):
-            if _fold(w) in ands and 0 < i < len(last) - 1:
-                parts[-1:] = [" ".join(last[:i]), " ".join(last[i + 1:])]
-                break
-    if len(parts) >= LIST_ITEMS and all(len(p.split()) <= LIST_ITEM_WORDS for p in parts):
-        return len(parts)
-    return 0
+    if _one_value(back):
+        return 0
+    # A sentence (its commas separate clauses, not items) lists only parallel items.
+    sentence = back.rstrip().endswith(".") and len(back.split()) >= 8
+    parts = _items(back, lang)
+    return len(parts) if _listed(parts, lang, sentence) else 0
+
+
+def _front_list(front: str, tokens: List[str], back: str, lang: str) -> bool:
+    """The front names three things or more and the answer has one part per thing ("What do
+    the mitochondria, the ribosomes and the nucleus do?"), or it asks about each of them."""
+    padded = " %s " % " ".join(tokens)
+    if any(" %s " % p in padded for p in EACH_PHRASES.get(lang, ())):
+        return True
+    parts = _items(front.rstrip("?？ "), lang)
+    if len(parts) < LIST_ITEMS or not all(len(p.split()) <= 3 for p in parts[1:-1]):
+        return False
+    return len(_items(back, lang)) >= 2 or back.count("\n") >= 1
+
+
+_POLITE = frozenset(("please", "bitte", "sil", "svp", "por", "favor"))
+_PRONOUN_AFTER_VERB = frozenset(("sie", "mir", "uns", "moi", "nous", "me", "us", "nos"))
+
+
+def _ambiguous(tokens: List[str], lang: str) -> Tuple[str, bool]:
+    """The words that make a question one with many right answers ("name a", "one use of",
+    "an example of") and whether it asks for several of them ("name two"); ("", False) if none."""
+    if not tokens or lang not in ANY_OF_VERBS:
+        return "", False
+    i = 0
+    while i < len(tokens) - 1 and tokens[i] in _POLITE:
+        i += 1
+    if tokens[i] in ANY_OF_VERBS[lang]:
+        j = i + 1
+        if j < len(tokens) and tokens[j] in _PRONOUN_AFTER_VERB:
+            j += 1
+        if j < len(tokens) and (tokens[j] in ANY_ONE[lang] or tokens[j] in ANY_SEVERAL[lang]) \
+                and not (j + 1 < len(tokens) and tokens[j + 1] in ANY_OF_EXCEPT):
+            return " ".join(tokens[i:j + 2]), tokens[j] in ANY_SEVERAL[lang]
+    verbs, nouns, links = MEMBER_VERBS[lang], MEMBER_NOUNS[lang], MEMBER_LINKS[lang]
+    articles, one = MEMBER_ARTICLES[lang], MEMBER_ONE.get(lang, frozenset())
+    for i, t in enumerate(tokens):
+        if t in articles and ((i > 0 and tokens[i - 1] in verbs) or t in one):
+            for j in range(i + 1, min(i + 4, len(tokens) - 1)):
+                if tokens[j] in nouns and tokens[j + 1] in links:
+                    return " ".join(tokens[i:j + 2]), False
+    padded = " %s " % " ".join(tokens)
+    questions = QUESTION_WORDS.get(lang, frozenset())
+    for phrase in ONE_OF_PHRASES[lang]:
+        at = padded.find(" %s " % phrase)
+        if at >= 0:
+            after = padded[at + len(phrase) + 2:].split()
+            if after and after[0] not in questions:  # "What is photosynthesis an example of?"
+                return phrase, False
+    return "", False
+
+
+_CONDITION_OR_CONTRAST_END = frozenset(("only", "nur", "seulement", "solo", "sólo", "just", "merely"))
+_EN_NOT = frozenset("isn aren wasn weren don doesn didn can couldn won wouldn shouldn hasn haven hadn mustn".split())
+
+
+_ATTACHED_NEGATION = re.compile(r"\b(not|non|nicht|no|nie)-\w", re.I)
+_ARTICLES: Dict[str, FrozenSet[str]] = {
+    "en": frozenset("the a an".split()), "de": frozenset("der die das den dem des ein eine einer einen einem".split()),
+    "fr": frozenset("le la les l un une".split()), "es": frozenset("el la los las lo un una".split()),
+}
+
+
+def _negative(front: str, tokens: List[str], lang: str) -> str:
+    """The negation a question picks its answer by ("Which … is NOT …"), or "". Not in a
+    "why"/"how" question, a condition ("if … not") or a contrast ("but not")."""
+    negations = NEGATIONS.get(lang)
+    if not negations or not tokens or tokens[0] in EXPLAIN_WORDS[lang] or negations.isdisjoint(tokens):
+        return ""
+    # "nicht-euklidisch", "non-metal", "la no violencia": a word's prefix, not the question's.
+    attached = {_fold(m.group(1)) for m in _ATTACHED_NEGATION.finditer(front)}
+    guards, relatives = NEGATION_GUARDS[lang], RELATIVES[lang]
+    padded = " %s " % " ".join(tokens)
+    if any(" %s " % p in padded for p in NAMING_PHRASES[lang]):
+        return ""  # "What is a metal that does not rust called?" defines a thing
+    # German puts a comma before a relative clause and uses its pronouns as articles too.
+    relative_after_comma = any(words(part)[:1] and words(part)[0] in relatives for part in front.split(",")[1:])
+    for k, t in enumerate(tokens):
+        if t in guards or (lang != "de" and k > 1 and t in relatives) or t in EXPLAIN_WORDS[lang]:
+            return ""
+        if t in negations and (relative_after_comma or t in attached
+                               or (k > 0 and tokens[k - 1] in _ARTICLES[lang] and t != "t")):
+            return ""
+        if t not in negations:
+            continue
+        if t == "t" and not (k > 0 and tokens[k - 1] in _EN_NOT):
+            continue
+        if lang == "fr" and t == "pas" and not any(w in ("ne", "n") for w in tokens[:k]):
+            continue
+        if k + 1 < len(tokens) and tokens[k + 1] in _CONDITION_OR_CONTRAST_END:
+            return ""
+        return "not" if t in ("t", "cannot") else t
+    return ""
+
+
+_GAP = "qqgapqq"  # a word no text has
+CLOZE_WINDOW = 6  # words either side of a gap that say what it is
+
+
+def _ambiguous_cloze(text: str, lang: str) -> str:
+    """"{{c1::Neon}} is an example of a noble gas": the words beside a gap that make it one of
+    many right answers, or ""."""
+    if lang not in ANY_OF_VERBS:
+        return ""
+    tokens = words(CLOZE_RE.sub(" %s " % _GAP, text))
+    for i, t in enumerate(tokens):
+        if t == _GAP:
+            window = tokens[max(0, i - CLOZE_WINDOW):i + CLOZE_WINDOW + 1]
+            phrase, _ = _ambiguous(["x"] + window, lang)  # "x": never an imperative opener
+            if phrase:
+                return phrase
+    return ""
+
+
+def _names_nothing(tokens: List[str], lang: str) -> bool:
+    """A question made only of function words, question words and words that name nothing
+    ("What happened next?", "Was geschah danach?")."""
+    generic = GENERIC.get(lang)
+    if not generic or not tokens:
+        return False
+    stop, questions = STOP[lang], QUESTION_WORDS[lang]
+    return all(t in stop or t in questions or t in generic for t in tokens)
+
+
+_SOURCE_END = re.compile(r"[,;:?!¿¡]")
+
+
+def _vague_source(folded: str, lang: str) -> str:
+    """"According to …" before the text, its author or a pronoun (not before a named subject:
+    "according to the Brønsted–Lowry definition"): the phrase, or ""."""
+    padded = " %s " % folded.replace("'", " ").replace("-", " ")
+    for phrase in SOURCE_PHRASES.get(lang, ()):
+        at = padded.find(" %s " % phrase)
+        if at < 0:
+            continue
+        rest = padded[at + len(phrase) + 2:]
+        end = _SOURCE_END.search(rest)
+        named = _WORD.findall(rest[:end.start()] if end else rest)[:5]
+        content = [w for w in named if w not in STOP[lang] or w in TEXT_REFERENCES[lang]]
+        if not content or any(w in TEXT_REFERENCES[lang] for w in content[:3]):
+            return "%s %s" % (phrase, " ".join(named[:3])) if named else phrase
+    return ""
+
+
+_HINT_MASK = re.compile(r"[_*…]|\.\.|\?\?|--|—")
+
+
+def _hint_leaks(answer: str, hint: str, lang: str) -> bool:
+    """The hint shows the answer's first or last letters ("Mar…", "14__", "…berra"), its initials
+    ("M. C.", "M. de C.") or the answer with letters masked ("M_r_e C_r_e")."""
+    a_words = words(_plain_bare(answer))
+    a = "".join(a_words)
+    h = _plain_bare(hint).strip()
+    h_tokens = words(h)
+    shown = "".join(h_tokens)
+    if not a or not shown:
+        return False
+    masked = bool(_HINT_MASK.search(h))
+    if a.startswith(shown) and (masked or len(shown) < len(a)):
+        return True
+    if masked and len(shown) < len(a) and a.endswith(shown):
+        return True
+    if len(a_words) >= 2 and shown == "".join(w[0] for w in a_words):
+        return True
+    if len(a_words) >= 2 and len(h_tokens) == len(a_words) and h_tokens != a_words \
+            and all(a_w.startswith(h_w) for h_w, a_w in zip(h_tokens, a_words)):
+        return True  # "M. de C." for "Miguel de Cervantes", "Marie C." for "Marie Curie"
+    first, last = a_words[0], h_tokens[-1]
+    if len(h_tokens) > 1 and len(last) <= 4 and len(last) < len(first) and first.startswith(last) \
+            and last not in STOP.get(lang, frozenset()):
+        return True  # "starts with M", "beginnt mit Bau"
+    if masked:
+        h_chars = [c for c in h if not c.isspace()]
+        a_chars = [c for c in _plain_bare(answer) if not c.isspace()]
+        if abs(len(h_chars) - len(a_chars)) <= 1:
+            revealed = [(c, a_chars[i]) for i, c in enumerate(h_chars[:len(a_chars)]) if c.isalnum()]
+            if revealed and all(c == x for c, x in revealed):
+                return True
+    return False
+
+
+def _plain_bare(text: str) -> str:
+    """Folded, without accents: hints and answers compared letter by letter."""
+    folded = _fold(text)
+    if folded.isascii():
+        return folded
+    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+
+
+def _blank(side: str) -> bool:
+    """Nothing a reader could learn: no letter or digit, or a placeholder ("N/A", "TBD")."""
+    return not _WORD.search(side) or (len(side) < 16 and _fold(side.strip()) in PLACEHOLDERS)
 
 
 def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     front, back = plain(card.front), plain(card.back)
-    if not front.strip() or not back.strip():
-        flags.append(Flag(Check.EMPTY_SIDE, "One side of the card is empty."))
+    if _blank(front) or _blank(back):
+        flags.append(Flag(Check.EMPTY_SIDE, "One side of the card is empty (or only a placeholder)."))
         return
     ft, bt = words(front), words(back)
+    fc, bc = _content(ft, lang), _content(bt, lang)
     if ft == bt:
         flags.append(Flag(Check.SAME_SIDES, "Front and back say the same thing."))
         return
-    fc, bc = _content(ft, lang), _content(bt, lang)
-    if _gives_away(bc, fc):
+    leak = _gives_away(bc, fc)
+    if leak and fc and _gives_away(fc, bc):
+        flags.append(Flag(Check.SAME_SIDES, "The back says what the front says: give the fact it asks for."))
+    if leak:
         flags.append(Flag(Check.ANSWER_IN_QUESTION, "The question already contains the answer."))
     elif card.kind == REVERSED and _gives_away(fc, bc):
         flags.append(Flag(Check.ANSWER_IN_QUESTION,
                           "The back repeats the front, so the reverse card gives the answer away."))
     if _yes_no(front, bt, lang):
         flags.append(Flag(Check.YES_NO, "A yes/no question: ask for the fact itself instead."))
+    phrase, several = _ambiguous(ft, lang) if card.kind != REVERSED else ("", False)
+    if phrase:
+        flags.append(Flag(Check.AMBIGUOUS, f"“{phrase} …” has many right answers: ask for the one "
+                                           "the text gives (its main use, the first cause, …)."))
+    negation = _negative(front, ft, lang) if card.kind != REVERSED else ""
+    if negation:
+        flags.append(Flag(Check.NEGATION, f"A question by what is “{negation}”: ask what the thing "
+                                          "is or does instead."))
     why = _missing_antecedent(front, lang)
+    if not why and card.kind != REVERSED and _names_nothing(ft, lang):
+        why = "The question names nothing (“what happened next?”): say who or what it is about."
     if why:
         flags.append(Flag(Check.MISSING_CONTEXT, why))
     items = _list_answer(card.back, back, lang)
@@ -305,6 +615,11 @@ def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     elif items:
         flags.append(Flag(Check.SEVERAL_FACTS,
                           f"The answer lists {items} items: make one card (or one cloze) per item."))
+    elif several:
+        flags.append(Flag(Check.SEVERAL_FACTS, "The front asks for several things: make one card for each."))
+    elif card.kind != REVERSED and _front_list(front, ft, back, lang):
+        flags.append(Flag(Check.SEVERAL_FACTS,
+                          "The front asks about several things at once: make one card for each."))
     sentences = len(_SENTENCE_END.findall(back.strip() + " "))
     if len(bt) > MAX_ANSWER_WORDS or sentences > MAX_ANSWER_SENTENCES:
         flags.append(Flag(Check.LONG_ANSWER,
@@ -322,7 +637,8 @@ def _cloze_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     numbers: Dict[str, int] = {}
     for m in deletions:
         numbers[m.group(1)] = numbers.get(m.group(1), 0) + 1
-    filler = hint_gives = long_one = given = False
+    filler = hint_gives = hint_leaks = long_one = given = False
+    listed = 0
     for m in deletions:
         answer, hint = m.group(2), m.group(3) or ""
         at = words(answer)
@@ -330,11 +646,18 @@ def _cloze_checks(card: Card, lang: str, flags: List[Flag]) -> None:
             filler = True
         if len(at) > MAX_DELETION_WORDS:
             long_one = True
+        if not _one_value(answer):
+            # A deletion is a term: three parts of up to eight words each are a list.
+            parts = _items(answer, lang)
+            if len(parts) >= LIST_ITEMS and all(len(p.split()) <= PARALLEL_ITEM_WORDS for p in parts):
+                listed = max(listed, len(parts))
         if hint.strip():
             ht = words(hint)
             ac = _content(at, lang) or at
             if " ".join(at) and (" ".join(at) in " ".join(ht) or _gives_away(ac, _content(ht, lang) or ht)):
                 hint_gives = True
+            elif _hint_leaks(answer, hint, lang):
+                hint_leaks = True
         # What this card shows: its own deletions hidden, the other numbers' answers visible.
         visible = CLOZE_RE.sub(lambda d: " " if d.group(1) == m.group(1) else d.group(2), text)
         if _gives_away(_content(at, lang), _content(words(visible), lang)):
@@ -347,11 +670,22 @@ def _cloze_checks(card: Card, lang: str, flags: List[Flag]) -> None:
         flags.append(Flag(Check.CLOZE_WHOLE, "The deletions hide (nearly) the whole text: nothing is left to cue the answer."))
     if hint_gives:
         flags.append(Flag(Check.CLOZE_HINT, "The hint contains the answer."))
+    elif hint_leaks:
+        flags.append(Flag(Check.CLOZE_HINT, "The hint shows the answer's first letters or initials: "
+                                            "give a category (“year”, “organelle”) or no hint."))
+    vague = _ambiguous_cloze(text, lang)
+    if vague:
+        flags.append(Flag(Check.AMBIGUOUS, f"“{vague}” makes the gap one of many right answers: hide "
+                                           "what only one answer fits."))
+    if listed:
+        flags.append(Flag(Check.SEVERAL_FACTS, f"One deletion hides a list of {listed} items: hide each "
+                                               "item in its own deletion (c1, c2, …)."))
     most = max(numbers.values())
     if most > MAX_SAME_NUMBER:
         flags.append(Flag(Check.CLOZE_TOO_MANY, f"One card hides {most} gaps at once: a puzzle, not a fact."))
-    elif len(numbers) > MAX_NUMBERS:
-        flags.append(Flag(Check.CLOZE_TOO_MANY, f"{len(numbers)} deletions in one sentence: split it."))
+    elif len(numbers) > MAX_NUMBERS or len(deletions) > MAX_NUMBERS:
+        flags.append(Flag(Check.CLOZE_TOO_MANY, f"{len(deletions)} deletions in one sentence: split it "
+                                                "into cards of one or two facts."))
     if given:
         flags.append(Flag(Check.ANSWER_IN_QUESTION, "The hidden answer can be read elsewhere in the text."))
     if long_one:
@@ -361,11 +695,41 @@ def _cloze_checks(card: Card, lang: str, flags: List[Flag]) -> None:
         flags.append(Flag(Check.MISSING_CONTEXT, why))
 
 
-def check_card(card: Card, expected: Optional[Expectation] = None) -> List[Flag]:
-    """The flags of one card, in a stable order; empty when nothing is wrong."""
+def _other_language(tokens: Sequence[str], text: str, expected: str) -> str:
+    """A language the card is in when its function words are too few for ``detect_language``:
+    none of the expected language's own words, at least two function words of another language,
+    one of them (or a letter) that language's own, and more of its words than of the expected
+    one's ("¿Cuál es la capital?" in an English set, "Qual é a capital?" in a Spanish one)."""
+    if expected not in _ALL_LISTS or len(tokens) < 3 \
+            or any(t in _DISTINCT.get(expected, _OWN[expected]) for t in tokens):
+        return ""
+    hits_expected = sum(1 for t in tokens if t in _ALL_LISTS[expected])
+    best, code = 2 * hits_expected, ""
+    for other, stop in _ALL_LISTS.items():
+        if other == expected:
+            continue
+        hits = sum(1 for t in tokens if t in stop)
+        own = any(t in _OWN[other] for t in tokens) or any(c in text for c in LETTERS.get(other, ""))
+        if hits >= 2 and own and hits > best:
+            best, code = hits, other
+    return code
+
+
+def _answers(card: Card) -> List[str]:
+    """What a learner must recall: the back, or each cloze deletion."""
+    if card.kind == CLOZE:
+        return [m.group(2) for m in CLOZE_RE.finditer(plain(card.text))]
+    return [plain(card.back)]
+
+
+def check_card(card: Card, expected: Optional[Expectation] = None, support: str = "") -> List[Flag]:
+    """The flags of one card, in a stable order; empty when nothing is wrong. ``support`` is the
+    text the card was written from (its chunk): with it, the answer's names, numbers and terms
+    are looked up there (a card that shows a figure is not: the figure is its evidence)."""
     expected = expected or Expectation()
     fields = (card.text, card.extra) if card.kind == CLOZE else (card.front, card.back)
-    tokens = words(plain(" ".join(fields)))
+    joined = plain(" ".join(fields))
+    tokens = words(joined)
     code, best, second = _scores(tokens)
     found = code if best >= 2 and best >= 2 * second else ""
     # The word lists of the language the card is clearly in, else of the one asked for, else
@@ -376,6 +740,19 @@ def check_card(card: Card, expected: Optional[Expectation] = None) -> List[Flag]
         _cloze_checks(card, lang, flags)
     else:
         _basic_checks(card, lang, flags)
+    if support.strip() and not card.figure:
+        missing: List[str] = []
+        question = plain(card.front) if card.kind != CLOZE else ""
+        for answer in _answers(card):
+            missing.extend(t for t in unsupported_terms(answer, support, lang, question) if t not in missing)
+        if missing:
+            shown = ", ".join("“%s”" % t for t in missing[:3])
+            flags.append(Flag(Check.UNSUPPORTED, f"{shown} {'is' if len(missing) == 1 else 'are'} not in the "
+                                                 "text the card was written from: check the answer against it."))
+    if not found and expected.code:
+        found = _other_language(tokens, joined, expected.code)
+        if found:
+            best = 3
     if found and expected.code and found != expected.code and (expected.code in STOP or best >= 3):
         asked = expected.label or expected.code
         flags.append(Flag(Check.WRONG_LANGUAGE,
@@ -387,20 +764,21 @@ def check_card(card: Card, expected: Optional[Expectation] = None) -> List[Flag]
     return flags
 
 
-def check_cards(cards: Sequence[Card], expected: Optional[Expectation] = None) -> None:
-    """Set every card's ``flags`` (the pairs (check, reason) the card carries)."""
+def check_cards(cards: Sequence[Card], expected: Optional[Expectation] = None, support: str = "") -> None:
+    """Set every card's ``flags`` (the pairs (check, reason) the card carries). ``support``: the
+    text the cards were written from (see ``check_card``)."""
     for card in cards:
-        card.flags = list(_pairs(card.kind, card.front, card.back, card.text, card.extra,
-                                 expected or Expectation()))
+        card.flags = list(_pairs(card.kind, card.front, card.back, card.text, card.extra, bool(card.figure),
+                                 expected or Expectation(), support))
 
 
 @functools.lru_cache(maxsize=256)  # the cards of a few chunks in flight
-def _pairs(kind: str, front: str, back: str, text: str, extra: str,
-           expected: Expectation) -> Tuple[Tuple[str, str], ...]:
+def _pairs(kind: str, front: str, back: str, text: str, extra: str, figure: bool,
+           expected: Expectation, support: str) -> Tuple[Tuple[str, str], ...]:
     """The flags of a card with these fields (what ``check_card`` reads of it), remembered: a
     card checked as it streams in is checked again with its chunk's list, at no cost then."""
-    card = Card(kind=kind, front=front, back=back, text=text, extra=extra)
-    return tuple(f.pair() for f in check_card(card, expected))
+    card = Card(kind=kind, front=front, back=back, text=text, extra=extra, figure="figure" if figure else "")
+    return tuple(f.pair() for f in check_card(card, expected, support))
 
 
 def is_flagged(card: Card) -> bool:

@@ -1,9 +1,13 @@
 """Is a card grounded in its text? ``is_grounded``: a quote (the old answer form) occurs in the
-text; ``unsupported``: the answer's names, numbers and terms stand in the sentence(s) it rests
-on. Cards that are neither are marked "Not in source"."""
+text; ``unsupported_terms``: the answer's names, numbers and terms that the sentence(s) it rests
+on, or the whole text it was written from, do not have (the one check of an answer against its
+text: the citations' grounding and the card check "answer not in the text" both use it). Cards
+that are not grounded are marked "Not in source"."""
+import functools
 import re
 import unicodedata
-from typing import List, Tuple
+from decimal import Decimal
+from typing import Dict, List, Set, Tuple, Union
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -34,9 +38,9 @@ def is_grounded(quote: str, normalised_source: str) -> bool:
     return False
 
 
-# --- is the answer in the supporting text? -----------------------------------------------------
-# The one check of "names, numbers and terms of the answer are in the sentence it rests on".
-# (Until the card checks have their own unsupported-answer check, this is it; both ask the same.)
+# --- does a topic's title stand in its text? ------------------------------------------------------
+# A title names a subject rather than stating a fact, so its test is looser than an answer's
+# (``unsupported_terms`` below, the one check of an answer against its text).
 
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")  # a number of its own, not the 2 of "CO2"
 _TERM_SHARE = 0.6  # of the answer's other content words, at least this share must be there
@@ -72,17 +76,18 @@ def _stop_words() -> frozenset:
     return _STOP[0]
 
 
-def unsupported(answer: str, support: str) -> str:
-    """"" when the answer's numbers all stand in ``support`` (a sentence or a few) and most of its
-    content words do (inflected or not); else what is missing, for a reason to show. An answer
-    with no number and no content word has nothing to check and is supported."""
-    numbers, words = answer_terms(answer)
-    return missing_terms(numbers, words, " " + normalise(support) + " ")
+def unsupported(answer: str, support: str, lang: str = "") -> str:
+    """"" when ``support`` (a sentence or a few, or a whole text) backs the answer
+    (``unsupported_terms``); else what is missing, for a reason to show."""
+    missing = unsupported_terms(answer, support, lang)
+    if not missing:
+        return ""
+    return "%s %s not in it" % (", ".join("“%s”" % t for t in missing[:3]), "is" if len(missing) == 1 else "are")
 
 
 def missing_terms(numbers: List[str], words: List[str], padded_support: str) -> str:
-    """``unsupported`` for terms found already (``answer_terms``) and a support normalised and
-    padded with a space at each end (many supports are tried for one answer)."""
+    """What of a title's terms (``answer_terms``) a support (normalised and padded with a space at
+    each end: many supports are tried for one title) does not have; "" when it has them."""
     if not numbers and not words:
         return ""
     missing = [n for n in numbers if f" {normalise(n)} " not in padded_support]
@@ -94,3 +99,264 @@ def missing_terms(numbers: List[str], words: List[str], padded_support: str) -> 
             absent = [w for w in words if w not in found]
             return "“%s” is not in it" % " ".join(absent[:3])
     return ""
+
+
+# --- is the answer in the text? ------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
+# A number as written: "1492", "300,000", "3.14", "10 000" (a narrow or no-break space groups).
+_NUMERAL = re.compile(r"\d+(?:[.,'\u00a0\u202f\u2009]\d+)*")
+_MATHS = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\$\$.*?\$\$", re.S)
+_OPENERS = frozenset(".!?:;•\n(\"“«¿¡")  # after these a capital starts a sentence, not a name
+MIN_SOFT = 4  # letters of the shortest common word that is looked up (shorter ones carry no fact)
+
+
+def _bare(text: str) -> str:
+    """Folded, accents and umlauts off (``normalise`` keeps them): "Ósmosis" = "osmosis",
+    "Bäume" = "baume"."""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_bare_word = functools.lru_cache(maxsize=4096)(_bare)  # an answer's words recur across cards
+
+
+_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+def _powers(text: str) -> str:
+    """"10²³" as "10^23" (NFKC would make it "1023", another number)."""
+    if text.isascii():
+        return text
+    return _SUPERSCRIPT.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPT_DIGITS), text)
+
+
+def _digits(number: str) -> str:
+    return "".join(c for c in number if c.isdigit()).lstrip("0") or "0"
+
+
+_SPACED = re.compile(r"\d{1,3}(?: \d{3})+(?!\d)")  # "10 000" grouped with a plain space
+_ROMAN = re.compile(r"\b([IVXLCDM]{2,8}|[IVXLCDM](?=e\b|er\b|ème\b|º))")  # "XIV", "XVIIIe", "Ve"
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+# Words that multiply the number before them: "3 million", "2,5 Millionen", "dos mil".
+SCALES: Dict[str, int] = {
+    "hundred": 100, "hundert": 100, "cent": 100, "cents": 100, "cien": 100, "cientos": 100,
+    "thousand": 1000, "tausend": 1000, "mille": 1000, "mil": 1000,
+    "million": 10 ** 6, "millions": 10 ** 6, "millionen": 10 ** 6, "mio": 10 ** 6, "millon": 10 ** 6,
+    "millones": 10 ** 6, "billion": 10 ** 9, "billions": 10 ** 9, "milliarde": 10 ** 9, "milliarden": 10 ** 9,
+    "milliard": 10 ** 9, "milliards": 10 ** 9, "mrd": 10 ** 9,
+}
+
+
+def _canonical(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _values(number: str) -> Set[Decimal]:
+    """What a number as written may stand for: "300,000" = 300000, "3,5" = 3.5, "1.500" = 1500 or
+    1.5 (the reading depends on the language, so both count)."""
+    groups = re.split(r"[^\d]", number)
+    seps = [c for c in number if not c.isdigit()]
+    out: Set[Decimal] = {Decimal("".join(groups))}
+    if not seps:
+        return out
+    kinds = set(seps)
+    if len(kinds) == 1:
+        if len(seps) == 1 and seps[0] in ",.":
+            out.add(Decimal(groups[0] + "." + groups[1]))
+        if not all(len(g) == 3 for g in groups[1:]):
+            out.discard(Decimal("".join(groups)))
+    elif len(kinds) == 2:
+        last = max(number.rfind(","), number.rfind("."))
+        out = {Decimal(re.sub(r"[^\d]", "", number[:last]) + "." + re.sub(r"[^\d]", "", number[last + 1:]))}
+    return out
+
+
+def _roman(numeral: str) -> int:
+    total, prev = 0, 0
+    for c in reversed(numeral):
+        v = _ROMAN_VALUES[c]
+        total += -v if v < prev else v
+        prev = max(prev, v)
+    return total
+
+
+def _number_keys(number: str, scale: int = 1) -> Set[str]:
+    """The keys a number is indexed and looked up by: its digits and its values (times a scale
+    word after it)."""
+    keys = {_digits(number)}
+    for value in _values(number):
+        keys.add(_canonical(value))
+        if scale > 1:
+            keys.add(_canonical(value * scale))
+    return keys
+
+
+def _scale_after(text: str, end: int) -> int:
+    m = _TOKEN.match(text, end + 1) if end < len(text) and text[end] == " " else None
+    return SCALES.get(_bare(m.group(0)), 1) if m else 1
+
+
+@functools.lru_cache(maxsize=1)
+def _number_words() -> Dict[str, int]:
+    """Every listed language's number words (bare), with their values."""
+    from .wordlists import NUMBER_WORDS
+
+    out: Dict[str, int] = {}
+    for words in NUMBER_WORDS.values():
+        for w, n in words.items():
+            out.setdefault(_bare(w), n)
+    return out
+
+
+class Support:
+    """A text, indexed for ``unsupported_terms``: its words (bare), the first five letters of its
+    longer words, its numbers (digits, values, numbers written as words or in Roman numerals) and
+    its words joined by spaces (for a word inside a compound: "Membran" in "Zellmembran")."""
+
+    def __init__(self, text: str) -> None:
+        text = _powers(text)
+        bare = _bare(text)
+        tokens = _TOKEN.findall(bare)
+        self.words = frozenset(tokens)
+        self.joined = " " + " ".join(tokens) + " "
+        self.prefixes: Dict[str, Set[int]] = {}
+        for t in self.words:
+            if len(t) >= 5:
+                self.prefixes.setdefault(t[:5], set()).add(len(t))
+        numbers: Set[str] = set()
+        for pattern in (_NUMERAL, _SPACED):
+            for m in pattern.finditer(bare):
+                numbers.update(_number_keys(m.group(0), _scale_after(bare, m.end())))
+                numbers.update(_digits(run) for run in re.findall(r"\d+", m.group(0)))
+        for w in self.words.intersection(_number_words()):
+            n = _number_words()[w]
+            numbers.add(str(n))
+            for m in re.finditer(r"\b%s\b" % re.escape(w), bare):
+                numbers.add(str(n * _scale_after(bare, m.end())))
+        plain_text = unicodedata.normalize("NFKC", text)
+        numbers.update(str(_roman(m.group(1))) for m in _ROMAN.finditer(plain_text))
+        self.numbers = frozenset(numbers)
+
+    def has_word(self, word: str) -> bool:
+        """The (bare) word, or an inflected form of it, stands in the text."""
+        if word in self.words:
+            return True
+        n = len(word)
+        if n >= 5 and any(abs(n - k) <= 4 for k in self.prefixes.get(word[:5], ())):
+            return True  # inflection: "synthesise" / "synthesis", "Chloroplasten" / "chloroplast"
+        if n >= 4 and f" {word}" in self.joined:
+            return True  # "cell" / "cells", "membran" / "membranes"
+        if n >= 6 and word in self.joined:
+            return True  # inside a compound: "membran" / "zellmembran"
+        return n >= 7 and f" {word[:n - 3]}" in self.joined  # "aminosäuren" / "aminosäure"
+
+
+_DE_PARTICLES = ("zuruck", "heraus", "herein", "her", "hin", "an", "auf", "aus", "ab", "ein", "mit",
+                 "zu", "vor", "nach", "fest", "dar", "weg", "bei", "um")
+
+
+def _separable(word: str, index: "Support") -> bool:
+    """German separable verbs: "herstellen" is "stellen … her" in the text."""
+    for particle in _DE_PARTICLES:
+        if word.startswith(particle) and len(word) - len(particle) >= 4 and index.has_word(word[len(particle):]):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=16)  # the texts of the chunks in flight
+def support_index(text: str) -> Support:
+    return Support(text)
+
+
+def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "", context: str = "") -> List[str]:
+    """The terms of ``answer`` that ``support`` (the text a card was written from, or the
+    sentences it cites; a ``Support`` when one text is tried for many answers) does not back, as written in the answer; empty when it is backed.
+
+    Numbers (digits or number words), names (a capitalised word inside a sentence, or a run of
+    them: "Marie Curie") and abbreviations ("DNA", "RuBisCO") must each be in the text; an
+    inflected form counts ("Chloroplasten" for "chloroplast"), a different number never does.
+    The answer's other words (not function words; ``lang`` picks the list) may be paraphrased:
+    they make the answer unsupported only when most of them are not in the text. Maths
+    (\\(…\\)) is not compared. ``context`` (the card's question) backs the other words too: an
+    answer may repeat its question's wording. Answers and texts are plain text."""
+    from .wordlists import NUMBER_WORDS, STOP
+
+    index = support_index(support) if isinstance(support, str) else support
+    if not _DIGIT.search(answer) and all(t in index.words for t in _TOKEN.findall(_bare(answer))):
+        return []  # every word of it stands in the text as it is (most answers)
+    asked = frozenset(_TOKEN.findall(_bare(context))) if context else frozenset()
+    answer = _MATHS.sub(" ", answer)
+    if not answer.isascii():
+        answer = unicodedata.normalize("NFKC", _powers(answer))  # as the index reads its text
+    stop = STOP.get(lang)
+    number_words = NUMBER_WORDS.get(lang, {})
+    hard: List[Tuple[int, str]] = []  # (where in the answer, the term)
+    soft: List[Tuple[int, str, bool]] = []
+    backed = 0
+    scaled: Set[int] = set()  # where a scale word follows a number ("3 million"): looked up with it
+    spaced = [m for m in _SPACED.finditer(answer) if _number_keys(m.group(0)) & index.numbers]
+    for m in _NUMERAL.finditer(answer):
+        if m.start() and answer[m.start() - 1].isalpha():
+            continue  # part of a formula or a code: "CO2" is looked up whole below
+        if any(s.start() <= m.start() < s.end() for s in spaced):
+            continue  # "10 000" found as one number
+        scale = _scale_after(answer, m.end())
+        if scale > 1:
+            scaled.add(m.end() + 1)
+        if not _number_keys(m.group(0), scale) & index.numbers:
+            hard.append((m.start(), m.group(0)))
+    tokens = list(_TOKEN.finditer(answer))
+    capital = [t.group(0)[0].isupper() for t in tokens]
+    for i, m in enumerate(tokens):
+        raw = m.group(0)
+        if not raw.isalpha():
+            if not raw[0].isdigit() and not raw.isdigit() and _bare_word(raw) not in index.words:
+                hard.append((m.start(), raw))  # "CO2", "H2O": looked up whole (numbers above)
+            continue
+        folded = raw.casefold()
+        if m.start() in scaled:
+            continue  # the "million" of "3 million"
+        if folded in number_words and (stop is None or folded not in stop or number_words[folded] >= 2):
+            n = number_words[folded]
+            scale = _scale_after(answer, m.end())
+            if scale > 1:
+                scaled.add(m.end() + 1)
+            if (n >= 2 or scale > 1) and not {str(n), str(n * scale)} & index.numbers:
+                hard.append((m.start(), raw))
+            continue
+        if stop is not None and folded in stop:
+            continue
+        if _ROMAN.fullmatch(raw) and str(_roman(raw)) in index.numbers:
+            continue  # "XVIII" for "18e"
+        if len(raw) < MIN_SOFT and not (raw.isupper() and len(raw) >= 2):
+            continue
+        word = _bare_word(raw)
+        acronym = raw.isupper() or sum(1 for c in raw if c.isupper()) >= 2
+        name = acronym
+        if capital[i] and not name:
+            # A name: capitalised inside a sentence, or beside another capitalised word. German
+            # capitalises every noun, so there only an abbreviation or a run counts.
+            before = answer[:m.start()].rstrip()
+            starts = not before or before[-1] in _OPENERS
+            name = (not starts and lang != "de") or (
+                i > 0 and capital[i - 1] and not answer[tokens[i - 1].end():m.start()].strip(" -–")) or (
+                i + 1 < len(tokens) and capital[i + 1] and not answer[m.end():tokens[i + 1].start()].strip(" -–"))
+        found = index.has_word(word) or (lang == "de" and _separable(word, index))
+        if name:
+            if found:
+                backed += 1
+            else:
+                hard.append((m.start(), raw))
+        else:
+            soft.append((m.start(), raw, found or word in asked or (len(word) >= 5 and any(
+                a[:5] == word[:5] for a in asked))))
+    missing_soft = [(at, raw) for at, raw, found in soft if not found]
+    # The words it shares with the text back it too: "ATP herstellen" for "stellen ATP her".
+    if missing_soft and len(missing_soft) * 2 > len(soft) + backed:
+        hard.extend(missing_soft)
+    return list(dict.fromkeys(raw for _, raw in sorted(hard)))

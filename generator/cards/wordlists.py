@@ -86,10 +86,12 @@ PRONOUNS: Dict[str, FrozenSet[str]] = {
     "en": _words("it its it's this these those they them their he him his she her that"),
     "de": _words(
         """es er sie ihn ihm ihr ihre ihren ihrem ihrer sein seine seinen seinem seiner dies
-        diese dieser dieses diesen diesem deren dessen"""
+        diese dieser dieses diesen diesem deren dessen jener jene jenes dabei dadurch dafür
+        daraus darin darauf davon dazu damals dort"""
     ),
-    "fr": _words("il elle ils elles cela ceci ça ce cet cette ces celui celle ceux celles son sa ses leur leurs"),
-    "es": _words("él ella ellos ellas esto este esta estos estas eso ese esa esos esas su sus"),
+    "fr": _words("il elle ils elles cela ceci ça ce cet cette ces celui celle ceux celles son sa ses leur leurs là"),
+    "es": _words("""él ella ellos ellas esto este esta estos estas eso ese esa esos esas su sus aquel
+        aquella aquellos aquellas dicho dicha dichos dichas allí ahí"""),
 }
 # Words that are also articles or relative pronouns: a pronoun only when nothing precedes them
 # (German "das"/"die" and English "that" start many good questions as articles or relatives).
@@ -99,26 +101,27 @@ PRONOUN_AT_START_ONLY: FrozenSet[str] = _words("that das")
 CONTEXT_PHRASES: Dict[str, Tuple[str, ...]] = {
     "en": ("the text", "this text", "the passage", "this passage", "the author", "the authors",
            "the article", "this article", "the chapter", "this chapter", "the section",
-           "this section", "the document", "this document", "according to", "mentioned above",
+           "this section", "the document", "this document", "mentioned above",
            "described above", "the above", "the excerpt", "the reading", "the study described",
            "in the example"),
     "de": ("der text", "den text", "dem text", "des textes", "im text", "dieser text", "diesem text",
            "der autor", "die autorin", "des autors", "dem autor", "der abschnitt", "im abschnitt",
-           "dieser abschnitt", "im artikel", "der artikel", "laut ", "gemäß", "oben genannt",
+           "dieser abschnitt", "im artikel", "der artikel", "oben genannt",
            "oben beschrieben", "im kapitel", "das kapitel", "im dokument"),
     "fr": ("le texte", "ce texte", "du texte", "dans le texte", "l auteur", "l autrice", "le passage",
            "ce passage", "l article", "cet article", "le chapitre", "ce chapitre", "la section",
-           "le document", "selon ", "d après", "ci dessus", "mentionné", "mentionnée", "l extrait"),
+           "le document", "ci dessus", "mentionné", "mentionnée", "l extrait"),
     "es": ("el texto", "este texto", "del texto", "en el texto", "el autor", "la autora", "del autor",
            "el pasaje", "el artículo", "este artículo", "el capítulo", "este capítulo", "la sección",
-           "el documento", "según ", "mencionado", "mencionada", "arriba", "el fragmento"),
+           "el documento", "mencionado", "mencionada", "arriba", "el fragmento"),
 }
 
 # Question words; "<and> <question word>" joins two questions in one front.
 QUESTION_WORDS: Dict[str, FrozenSet[str]] = {
     "en": _words("what which who whom whose when where why how"),
-    "de": _words("was welche welcher welches welchen wer wen wem wann wo warum wieso weshalb wie wodurch womit wofür"),
-    "fr": _words("que quoi quel quelle quels quelles qui quand où pourquoi comment combien"),
+    "de": _words("""was welche welcher welches welchen welchem wer wen wem wessen wann wo woher wohin warum
+        wieso weshalb weswegen wie wodurch womit wofür woraus worin worauf wovon wozu"""),
+    "fr": _words("que qu quoi quel quelle quels quelles qui quand où pourquoi comment combien"),
     "es": _words("qué cuál cuáles quién quiénes cuándo dónde por cómo cuánto cuánta cuántos cuántas"),
 }
 AND: Dict[str, FrozenSet[str]] = {
@@ -135,7 +138,8 @@ OR: Dict[str, FrozenSet[str]] = {
     "es": _words("o u"),
 }
 
-LANGUAGE_LABELS: Dict[str, str] = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
+LANGUAGE_LABELS: Dict[str, str] = {"en": "English", "de": "German", "fr": "French", "es": "Spanish",
+                                   "it": "Italian", "pt": "Portuguese", "nl": "Dutch"}
 
 # What a user may type as the card language, folded, mapped to a code (lists above or not).
 NAMES: Dict[str, str] = {}
@@ -154,3 +158,228 @@ for _code, _names in {
 }.items():
     for _name in _names.split():
         NAMES[_name] = _code
+
+# --- questions with many right answers ("Name a …", "What is one use of …") -------------------
+# Imperatives that ask for any member of a set, followed by an indefinite word.
+ANY_OF_VERBS: Dict[str, FrozenSet[str]] = {
+    "en": _words("name give list mention state identify provide cite suggest"),
+    "de": _words("nenne nennen nennt gib geben gebt zähle zählen zählt"),
+    "fr": _words("citez cite citer nommez nomme nommer donnez donne donner mentionnez indiquez proposez"),
+    "es": _words("nombra nombre nombrar menciona mencione cita cite da dé indica indique enumera"),
+}
+# The indefinite words after such a verb: one of many ("a", "any") ...
+ANY_ONE: Dict[str, FrozenSet[str]] = {
+    "en": _words("a an one any something anything"),
+    "de": _words("ein eine einen einem einer eines irgendein irgendeine irgendeinen etwas"),
+    "fr": _words("un une quelque"),
+    "es": _words("un una uno algún alguna algo"),
+}
+# ... or several of many ("two", "some"): also several facts in one card.
+ANY_SEVERAL: Dict[str, FrozenSet[str]] = {
+    "en": _words("two three four five some several"),
+    "de": _words("zwei drei vier fünf einige mehrere"),
+    "fr": _words("deux trois quatre cinq quelques plusieurs des"),
+    "es": _words("dos tres cuatro cinco algunos algunas varios varias unos unas"),
+}
+# What such a verb may ask for with an indefinite word and still have one answer.
+ANY_OF_EXCEPT: FrozenSet[str] = _words(
+    "definition description explanation summary definition erklärung beschreibung zusammenfassung "
+    "définition explication description résumé definición explicación descripción resumen")
+# Nouns that name one member of a set: "What is a feature of …", "one use of …".
+MEMBER_NOUNS: Dict[str, FrozenSet[str]] = {
+    "en": _words(
+        """example use feature property advantage disadvantage benefit drawback reason cause
+        effect consequence application characteristic type kind form symptom source risk factor
+        component member trait sign method way problem limitation function role purpose
+        instance aspect difference similarity result outcome goal"""),
+    "de": _words(
+        """beispiel anwendung verwendung verwendungszweck eigenschaft merkmal vorteil nachteil
+        grund ursache folge wirkung funktion art form symptom quelle bestandteil mitglied aufgabe
+        faktor methode möglichkeit risiko problem einsatzgebiet kennzeichen unterschied ziel
+        auswirkung anwendungsbereich"""),
+    "fr": _words(
+        """exemple utilisation usage application caractéristique propriété avantage inconvénient
+        raison cause conséquence effet fonction type forme sorte symptôme source rôle facteur
+        composant membre méthode moyen risque problème différence objectif but"""),
+    "es": _words(
+        """ejemplo uso aplicación característica propiedad ventaja desventaja razón causa
+        consecuencia efecto función tipo forma síntoma fuente papel factor componente miembro
+        método manera riesgo problema diferencia objetivo"""),
+}
+# The indefinite word before such a noun, after "is": "What is a feature of …".
+MEMBER_ARTICLES: Dict[str, FrozenSet[str]] = {
+    "en": _words("a an one"),
+    "de": _words("ein eine einer eines einen"),
+    "fr": _words("un une"),
+    "es": _words("un una uno"),
+}
+# "one" alone (not "a"): "What is one use of …" wherever it stands.
+MEMBER_ONE: Dict[str, FrozenSet[str]] = {"en": _words("one")}
+# What joins the noun to its set: "a feature OF …".
+MEMBER_LINKS: Dict[str, FrozenSet[str]] = {
+    "en": _words("of for"),
+    "de": _words("von vom für der des eines einer"),
+    "fr": _words("de du des d pour"),
+    "es": _words("de del para"),
+}
+# The verb before the indefinite word in "What IS a feature of …".
+MEMBER_VERBS: Dict[str, FrozenSet[str]] = {
+    "en": _words("is are was were s be"),
+    "de": _words("ist sind war waren wäre"),
+    "fr": _words("est sont était étaient serait"),
+    "es": _words("es son era eran fue sería"),
+}
+# Phrases that pick one of many wherever they stand ("one of the", "an example of"), folded.
+ONE_OF_PHRASES: Dict[str, Tuple[str, ...]] = {
+    "en": ("one of the", "one of its", "one of their", "one of his", "one of her", "an example of",
+           "one example of", "some of the", "any of the", "name of a",
+           "name of an", "name of one", "is something", "is anything"),
+    "de": ("einer der", "eine der", "eines der", "einen der", "einem der", "ein beispiel für",
+           "ein beispiel von", "einige der", "namen eines", "namen einer",
+           "namen eine"),
+    "fr": ("l un des", "l une des", "un des", "une des", "un exemple de", "un exemple d",
+           "quelques uns", "certains des", "nom d un", "nom d une", "quelque chose"),
+    "es": ("uno de los", "una de las", "uno de sus", "una de sus", "un ejemplo de",
+           "alguno de", "alguna de", "algunos de", "algunas de", "nombre de un", "nombre de una"),
+}
+
+# --- negative questions ("Which … is NOT …") -------------------------------------------------
+NEGATIONS: Dict[str, FrozenSet[str]] = {
+    "en": _words("not never except cannot none t"),  # "t" of "isn't", "doesn't"
+    "de": _words("nicht kein keine keinen keinem keiner keines nie niemals außer ausser"),
+    "fr": _words("pas jamais aucun aucune sauf excepté hormis"),
+    "es": _words("no nunca ningún ninguno ninguna excepto salvo"),
+}
+# Question words that ask for an explanation: "Why does oil not mix with water?" is a good card.
+EXPLAIN_WORDS: Dict[str, FrozenSet[str]] = {
+    "en": _words("why how explain describe"),
+    "de": _words("warum wieso weshalb weswegen wozu wie erkläre erklären erklärt beschreibe beschreiben"),
+    "fr": _words("pourquoi comment expliquez explique expliquer décrivez décris"),
+    "es": _words("por porqué cómo explica explique describe describa"),
+}
+# Words before a negation that make it a condition or a contrast, not the question's point:
+# "What happens if ATP is not available?", "… found in plants but not in animals?".
+NEGATION_GUARDS: Dict[str, FrozenSet[str]] = {
+    "en": _words("if when unless whether but only without because although though since"),
+    "de": _words("wenn falls ob aber sondern nur ohne weil obwohl obgleich da"),
+    "fr": _words("si quand lorsque mais seulement sans parce puisque bien quoique"),
+    "es": _words("si cuando pero sino solo sólo sin porque aunque pues ya"),
+}
+
+# --- questions that name nothing ("What happened next?") ---------------------------------------
+# Words that carry no subject: a question of only these (and function words) leans on a context.
+GENERIC: Dict[str, FrozenSet[str]] = {
+    "en": _words(
+        """happen happened happens occur occurred occurs next then after afterwards afterward
+        later before earlier previously following follow followed follows come came result
+        results consequence outcome effect cause reason purpose problem solution conclusion
+        answer example idea point step event process thing things main first second last final
+        take took place go went do did done say said mean means meant"""),
+    "de": _words(
+        """geschah geschieht geschehen passierte passiert dann danach anschließend nächstes
+        nächste nächsten vorher später folgte folgt daraufhin tat taten getan ereignete
+        ergebnis folge ursache grund zweck problem lösung schluss beispiel idee punkt schritt
+        ereignis vorgang ding erste zweite letzte statt fand findet kam kommt bedeutet heißt"""),
+    "fr": _words(
+        """passé passe passa arriva arrivé arrive ensuite puis après suivant suivante suite
+        avant tard fit firent fait résultat conséquence cause raison but problème solution
+        conclusion exemple idée point étape événement processus chose premier première
+        dernier dernière produit produisit lieu veut dire signifie"""),
+    "es": _words(
+        """pasó pasa ocurrió ocurre sucedió sucede después luego entonces siguiente antes
+        tarde hizo hicieron hecho resultado consecuencia causa razón propósito problema
+        solución conclusión ejemplo idea punto paso evento proceso cosa primero primera
+        último última lugar significa quiere decir"""),
+}
+# "According to …": fine before a named subject ("according to the Brønsted–Lowry definition"),
+# not before the text, its author or a pronoun.
+SOURCE_PHRASES: Dict[str, Tuple[str, ...]] = {
+    "en": ("according to", "as stated by", "in the view of"),
+    "de": ("laut", "gemäß", "nach ansicht", "zufolge"),
+    "fr": ("selon", "d après"),
+    "es": ("según", "de acuerdo con", "conforme a"),
+}
+TEXT_REFERENCES: Dict[str, FrozenSet[str]] = {
+    "en": _words(
+        """text passage author authors writer article chapter section document excerpt study
+        studies source sources researchers research book paper lecture speaker teacher reading
+        above story narrator report survey experiment it this that these those they them him
+        her he she"""),
+    "de": _words(
+        """text textes autor autorin autors autoren verfasser verfasserin artikel artikels
+        abschnitt abschnitts kapitel dokument dokuments studie quelle forscher forscherin buch
+        vortrag auszug bericht ihm ihr ihnen ihm diesem dieser diesen dies ihm"""),
+    "fr": _words(
+        """texte auteur auteurs autrice article chapitre section document extrait étude source
+        chercheurs chercheur livre passage récit rapport lui elle eux elles cela ceci"""),
+    "es": _words(
+        """texto autor autora autores artículo capítulo sección documento fragmento estudio
+        fuente investigadores libro pasaje relato informe él ella ellos ellas esto eso"""),
+}
+
+# --- several facts -----------------------------------------------------------------------------
+# "What does each of …", "… respectively": one question per item.
+EACH_PHRASES: Dict[str, Tuple[str, ...]] = {
+    "en": ("each of", "each one of", "respectively", "each do", "each does"),
+    "de": ("jeweils", "jede der", "jeder der", "jedes der", "jedem der", "jeden der"),
+    "fr": ("chacun des", "chacune des", "chacun de", "chacune de", "respectivement"),
+    "es": ("cada uno de", "cada una de", "respectivamente"),
+}
+
+# --- numbers written as words (the unsupported-answer check compares them with digits) ---------
+NUMBER_WORDS: Dict[str, Dict[str, int]] = {}
+for _code, _numbers, _more in (
+    ("en", "zero one two three four five six seven eight nine ten eleven twelve",
+     "twenty:20 thirty:30 hundred:100 thousand:1000 million:1000000"),
+    ("de", "null eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf",
+     "zwanzig:20 dreißig:30 hundert:100 tausend:1000 million:1000000"),
+    ("fr", "zéro un deux trois quatre cinq six sept huit neuf dix onze douze",
+     "vingt:20 trente:30 cent:100 mille:1000 million:1000000"),
+    ("es", "cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce",
+     "veinte:20 treinta:30 cien:100 ciento:100 mil:1000 millón:1000000"),
+):
+    NUMBER_WORDS[_code] = {w: n for n, w in enumerate(_numbers.split())}
+    NUMBER_WORDS[_code].update((w, int(n)) for w, n in (p.split(":") for p in _more.split()))
+
+# Letters that mark a language where its function words are too few to tell (short cards).
+LETTERS: Dict[str, str] = {"de": "ßäöü", "fr": "çœèêàùâîôûëï", "es": "ñ¿¡áíóú"}
+
+# Questions that ask for a name: a negation there defines the thing ("What is a substance that
+# does not conduct called?"), it does not pick one of many.
+NAMING_PHRASES: Dict[str, Tuple[str, ...]] = {
+    "en": ("what is the name", "what is the term", "what term", "what is called", "what are called",
+           "what is it called", "how is", "what do we call", "what do you call"),
+    "de": ("wie heißt", "wie heissen", "wie heißen", "wie nennt man", "wie bezeichnet man", "wie wird",
+           "welcher begriff", "welchen begriff"),
+    "fr": ("comment s appelle", "comment appelle t on", "comment nomme t on", "quel est le nom",
+           "quel terme", "comment se nomme"),
+    "es": ("cómo se llama", "cómo se denomina", "cómo se llaman", "qué nombre", "qué término",
+           "cuál es el nombre"),
+}
+# Relative pronouns: a negation after one is part of a description ("the gas that does not react").
+RELATIVES: Dict[str, FrozenSet[str]] = {
+    "en": _words("that which who whose whom where"),
+    "de": _words("der die das dem den deren dessen welche welcher welches wo"),
+    "fr": _words("qui que qu dont où lequel laquelle"),
+    "es": _words("que quien quienes cuyo cuya donde cual"),
+}
+# A side that says nothing: a placeholder instead of a text (never a word that can be an answer:
+# "Na" is sodium, "null" zero in German, "todo" everything in Spanish).
+PLACEHOLDERS: FrozenSet[str] = frozenset((
+    "n/a", "n.a.", "tbd", "tba", "to do", "xxx", "(empty)", "[empty]", "(blank)", "(leer)", "[leer]", "k.a.",
+    "k. a.", "(vide)", "[vide]", "à compléter", "(vacío)", "[vacío]", "lorem ipsum"))
+
+# Function words of languages without the lists above: they tell a card in such a language from
+# one in a listed language (the wrong-language check), nothing else runs on them.
+DETECT_ONLY: Dict[str, FrozenSet[str]] = {
+    "it": _words("il lo gli della dello degli delle nel nella nei sul sulla che chi è sono della gli "
+                 "di da per con non una uno del al alla quale quali perché come dove quando"),
+    "pt": _words("o os as um uma uns umas do da dos das no na nos nas ao à pelo pela que é são não "
+                 "com por para qual quais porque como onde quando seu sua"),
+    "nl": _words("de het een van en in is op te dat die niet met voor zijn aan er maar om ook als "
+                 "wat wie welke waar wanneer waarom hoe"),
+}
+
+# French verbs whose inverted "il" is impersonal ("Que se passe-t-il …", "Qu'arrive-t-il …"): no
+# antecedent needed.
+FR_IMPERSONAL: FrozenSet[str] = _words("passe agit faut a reste suffit existe manque arrive produit peut")

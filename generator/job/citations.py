@@ -1,6 +1,7 @@
 """Grounding from the citation: a card cites the numbered sentence(s) it rests on
 (``sentences``), and is grounded when its answer's names, numbers and terms stand in them
-(``cards.grounding.unsupported``, the one check of an answer against its support).
+(``cards.grounding.unsupported_terms``, the one check of an answer against its support, which
+the card check "answer not in the text" uses too).
 
 - The cited sentences support the answer: grounded there.
 - They do not (a wrong number), but a neighbour does with them, or another sentence (or two
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .chunk import Chunk
-from ..cards.grounding import answer_terms, is_grounded, missing_terms, normalise, stem
+from ..cards.grounding import Support, answer_terms, is_grounded, missing_terms, normalise, stem, unsupported_terms
 from .sentences import MAX_CITED, Numbered, numbered, parse_citation
 
 __all__ = ["Grounded", "Grounder", "CITATION_KEYS", "citation_value"]
@@ -69,7 +70,11 @@ class Grounder:
         self.numbered: Numbered = numbered(chunk)
         self.images = len(chunk.images) if images is None else images
         self._padded: Dict[Tuple[int, ...], str] = {}
+        self._supports: Dict[Tuple[int, ...], Support] = {}
         self._norm_chunk: Optional[str] = None
+        from ..cards.checks import expectation
+
+        self.lang = expectation("", chunk.text).code  # the word lists the answers are read with
 
     @property
     def limit(self) -> int:
@@ -87,6 +92,16 @@ class Grounder:
             if len(self._padded) < 4096:
                 self._padded[key] = got
         return got
+
+    def backs(self, answer: str, numbers: Sequence[int]) -> bool:
+        """The sentences ``numbers`` hold the answer's names, numbers and terms."""
+        key = tuple(numbers)
+        support = self._supports.get(key)
+        if support is None:
+            support = Support(self.numbered.text_of(list(numbers)))
+            if len(self._supports) < 4096:
+                self._supports[key] = support
+        return not unsupported_terms(answer, support, self.lang)
 
     def cited_by_quote(self, quote: str) -> List[int]:
         """The sentences an old-style quote was copied from (none when it is not in the text)."""
@@ -114,10 +129,9 @@ class Grounder:
         text_cited = [n for n in cited if n <= count]
         if not text_cited and quote:
             text_cited = self.cited_by_quote(quote)
-        numbers, words = answer_terms(answer)
-        if text_cited and not missing_terms(numbers, words, self.padded(text_cited)):
+        if text_cited and self.backs(answer, text_cited):
             return Grounded(True, text_cited, self.numbered.text_of(text_cited))
-        found = self._search(numbers, words, text_cited)
+        found = self._search(answer, text_cited)
         if found:
             return Grounded(True, found, self.numbered.text_of(found), corrected=True)
         if not text_cited and quote and not cited:
@@ -125,25 +139,25 @@ class Grounder:
             return Grounded(False, [], "")
         return Grounded(False, text_cited, self.numbered.text_of(text_cited), corrected=bool(cited))
 
-    def _search(self, numbers: List[str], words: List[str], near: List[int]) -> List[int]:
+    def _search(self, answer: str, near: List[int]) -> List[int]:
         """The sentence (or two adjacent ones) that holds the answer, nearest to ``near``."""
         count = len(self.numbered)
-        if not count or (not numbers and not words):
-            return []
+        if not count or answer_terms(answer) == ([], []):
+            return []  # nothing in it to look for
         if near:
             first, last = min(near), max(near)
             for pair in ((first - 1, last), (first, last + 1)):
                 if pair[0] >= 1 and pair[1] <= count and pair[1] - pair[0] < MAX_CITED:
                     span = list(range(pair[0], pair[1] + 1))
-                    if not missing_terms(numbers, words, self.padded(span)):
+                    if self.backs(answer, span):
                         return span
         centre = near[0] if near else 1
         order = sorted(range(1, count + 1), key=lambda n: (abs(n - centre), n))
         for n in order:
-            if not missing_terms(numbers, words, self.padded((n,))):
+            if self.backs(answer, (n,)):
                 return [n]
         for n in order:
-            if n < count and not missing_terms(numbers, words, self.padded((n, n + 1))):
+            if n < count and self.backs(answer, (n, n + 1)):
                 return [n, n + 1]
         return []
 

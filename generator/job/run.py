@@ -34,7 +34,7 @@ from ..errors import (
 )
 from .prompts import retry_prompt, system_prompt, user_prompt
 from .reports import ChunkFailure, ChunkWarning, JobListener, Progress, WarningKind
-from .rewrite import ReviewPass, ReviewStats, review_chunk
+from .rewrite import ReviewPass, ReviewStats, review_chunk, support_of
 from .schema import answer_schema
 from .stream import CardStream, with_checks
 from .images import (
@@ -250,7 +250,8 @@ def generate_for_chunk(
     reports = reports or ChunkReports()
     images = prepare_images(chunk) if chunk.images else []
     request = chunk_request(chunk, options, ask, images, wanted)
-    finish = with_checks(figure_finish(ask.assign, chunk, images), options.language, chunk.text)
+    finish = with_checks(figure_finish(ask.assign, chunk, images), options.language, chunk.text,
+                         support_of(chunk))
     last: Optional[FlashcardError] = None
     for attempt in range(2):
         if cancel is not None and cancel.is_set():

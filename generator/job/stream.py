@@ -261,9 +261,10 @@ class CardStream:
         return cards
 
 
-def with_checks(finish: Optional[CardFinish], language: str, source_text: str) -> CardFinish:
+def with_checks(finish: Optional[CardFinish], language: str, source_text: str, support: str = "") -> CardFinish:
     """``finish`` followed by the card checks (generator/checks.py), so a card shown early carries
-    its flags as it arrives; the chunk's final list is checked again (``review_pass``)."""
+    its flags as it arrives; the chunk's final list is checked again (``review_pass``). ``support``:
+    the text the cards' answers are looked up in (``checks.check_card``)."""
     from ..cards.checks import check_cards, expectation
 
     expected = expectation(language, source_text)
@@ -271,7 +272,7 @@ def with_checks(finish: Optional[CardFinish], language: str, source_text: str) -
     def run(card: Card) -> Optional[Card]:
         out = finish(card) if finish is not None else card
         if out is not None:
-            check_cards([out], expected)  # remembered: the final list's check reuses it
+            check_cards([out], expected, support)  # remembered: the final list's check reuses it
         return out
 
     return run

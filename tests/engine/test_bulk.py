@@ -390,7 +390,7 @@ def test_add_mode_counts_flagged_cards_and_tags_or_skips_them(tmp_path, col, fla
     def answer(body):
         n = len(body["messages"][1]["content"])
         return Reply.cards([{"front": "Is item %d heavy?" % n, "back": "Yes", "quote": "weighs"},
-                            {"front": "How much does item %d weigh?" % n, "back": "%d grams" % n, "quote": "weighs"}])
+                            {"front": "How much does item %d weigh?" % n, "back": "3 grams", "quote": "weighs"}])
 
     files = [write_md(tmp_path / "a.md", sections=2, facts=5)]
     with FakeOllama(answerer=answer) as srv:

@@ -5,17 +5,18 @@ from typing import List
 import pytest
 
 from generator.cards.card import Card
-from generator.cards.checks import Check, check_card, check_cards, detect_language, expectation, is_flagged, words
+from generator.cards.checks import (
+    Check, check_card, check_cards, detect_language, expectation, is_flagged, unsupported_terms, words)
 from labelled_sets import evaluate, labelled
 
 
 
-def basic(front: str, back: str, asked: str = "English", kind: str = "basic") -> List[str]:
-    return [f.check.value for f in check_card(Card(kind=kind, front=front, back=back), expectation(asked))]
+def basic(front: str, back: str, asked: str = "English", kind: str = "basic", support: str = "") -> List[str]:
+    return [f.check.value for f in check_card(Card(kind=kind, front=front, back=back), expectation(asked), support)]
 
 
-def cloze(text: str, asked: str = "English") -> List[str]:
-    return [f.check.value for f in check_card(Card(kind="cloze", text=text), expectation(asked))]
+def cloze(text: str, asked: str = "English", support: str = "") -> List[str]:
+    return [f.check.value for f in check_card(Card(kind="cloze", text=text), expectation(asked), support)]
 
 
 @pytest.mark.parametrize("front, back, asked, check", [
@@ -30,7 +31,7 @@ def cloze(text: str, asked: str = "English") -> List[str]:
     ("What does it produce?", "ATP", "English", Check.MISSING_CONTEXT),
     ("What does the text say about ATP?", "It stores energy", "English", Check.MISSING_CONTEXT),
     ("What is the main claim of the author?", "Trade grew", "English", Check.MISSING_CONTEXT),
-    ("According to Smith, why did trade grow?", "Lower tariffs", "English", Check.MISSING_CONTEXT),
+    ("According to the researchers, why did trade grow?", "Lower tariffs", "English", Check.MISSING_CONTEXT),
     ("Was produziert es?", "ATP", "German", Check.MISSING_CONTEXT),
     ("Was steht im Text über ATP?", "Es speichert Energie", "German", Check.MISSING_CONTEXT),
     ("Que produit-il ?", "De l'ATP", "French", Check.MISSING_CONTEXT),
@@ -116,13 +117,285 @@ def test_reasons_are_sentences_a_user_understands() -> None:
         assert flag.reason[0].isupper() and flag.reason.endswith((".", "!")) and 15 < len(flag.reason) < 160
 
 
+# --- questions with many right answers, negative questions, questions that name nothing --------
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Name a product of photosynthesis.", "Oxygen", "English"),
+    ("What is one use of the printing press?", "Cheaper books", "English"),
+    ("Give an example of a noble gas.", "Neon", "English"),
+    ("What is a feature of noble gases?", "A full outer shell", "English"),
+    ("Who was one of the founders of the company?", "Steve Wozniak", "English"),
+    ("Nenne ein Produkt der Photosynthese.", "Sauerstoff", "German"),
+    ("Was ist ein Vorteil des Buchdrucks?", "Billigere Bücher", "German"),
+    ("Citez un produit de la photosynthèse.", "Le dioxygène", "French"),
+    ("Quelle est une caractéristique des gaz nobles ?", "Ils réagissent peu", "French"),
+    ("Nombra un producto de la fotosíntesis.", "El oxígeno", "Spanish"),
+    ("¿Cuál es una ventaja de la imprenta?", "Libros más baratos", "Spanish"),
+])
+def test_question_with_many_right_answers_is_flagged(front: str, back: str, asked: str) -> None:
+    flags = check_card(Card(kind="basic", front=front, back=back), expectation(asked))
+    ambiguous = [f for f in flags if f.check is Check.AMBIGUOUS]
+    assert ambiguous and "many right answers" in ambiguous[0].reason
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Name the enzyme that fixes carbon dioxide in the Calvin cycle.", "RuBisCO", "English"),
+    ("What is the main use of the printing press?", "Making books cheaper", "English"),
+    ("What is a function in mathematics?", "A rule that maps each input to one output", "English"),
+    ("What is photosynthesis an example of?", "An endothermic process", "English"),
+    ("Nenne die Hauptstadt von Australien.", "Canberra", "German"),
+    ("Was ist eine Funktion?", "Eine Zuordnung", "German"),
+    ("Nommez l'enzyme qui fixe le dioxyde de carbone.", "La RuBisCO", "French"),
+    ("¿Cuál es la función principal de las mitocondrias?", "Producir ATP", "Spanish"),
+])
+def test_question_with_one_answer_is_not_flagged_as_ambiguous(front: str, back: str, asked: str) -> None:
+    assert Check.AMBIGUOUS.value not in basic(front, back, asked)
+
+
+def test_cloze_whose_gap_is_one_of_many() -> None:
+    assert Check.AMBIGUOUS.value in cloze("{{c1::Neon}} is an example of a noble gas.")
+    assert Check.AMBIGUOUS.value in cloze("Le {{c1::néon}} est un exemple de gaz noble.", "French")
+    assert Check.AMBIGUOUS.value not in cloze(
+        "Photosynthesis is one of the most important processes on Earth; it takes place in the leaves' "
+        "{{c1::chloroplasts}}.")
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Which of these gases is NOT a noble gas?", "Oxygen", "English"),
+    ("Which gas doesn't react with water?", "Helium", "English"),
+    ("Welches Gas ist kein Edelgas?", "Sauerstoff", "German"),
+    ("Quel gaz n'est pas un gaz noble ?", "Le dioxygène", "French"),
+    ("¿Qué gas no es un gas noble?", "El oxígeno", "Spanish"),
+])
+def test_negative_question_is_flagged(front: str, back: str, asked: str) -> None:
+    assert Check.NEGATION.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Why does oil not mix with water?", "Oil is non-polar", "English"),
+    ("What happens when a cell does not get oxygen?", "It ferments", "English"),
+    ("What is a substance that does not conduct electricity called?", "An insulator", "English"),
+    ("Which organelle is found in plant cells but not in animal cells?", "The chloroplast", "English"),
+    ("Wie nennt man einen Stoff, der keinen Strom leitet?", "Isolator", "German"),
+    ("Was passiert, wenn eine Zelle keinen Sauerstoff bekommt?", "Sie gärt", "German"),
+    ("Que se passe-t-il si la cellule ne reçoit pas d'oxygène ?", "Elle fermente", "French"),
+    ("¿Por qué las hojas no se ven azules?", "La clorofila absorbe la luz azul", "Spanish"),
+    ("¿Cómo se llama el gas que no reacciona?", "Gas noble", "Spanish"),
+    ("Which geometry is called non-Euclidean?", "Hyperbolic geometry", "English"),
+    ("¿Qué método defendía Gandhi con la no violencia?", "La resistencia pacífica", "Spanish"),
+    ("Explain why the sky is not green.", "Air scatters blue light most", "English"),
+])
+def test_negation_that_describes_or_explains_is_not_flagged(front: str, back: str, asked: str) -> None:
+    assert basic(front, back, asked) == []
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("What happened next?", "Germany was reunified", "English"),
+    ("What was the result?", "Books became cheaper", "English"),
+    ("Was geschah danach?", "Die Wiedervereinigung", "German"),
+    ("Was entsteht dabei?", "Sauerstoff", "German"),
+    ("Que s'est-il passé ensuite ?", "Louis XVI a été exécuté", "French"),
+    ("¿Qué pasó después?", "Se aprobó la Constitución", "Spanish"),
+    ("¿Qué pasó allí?", "Llegó Colón", "Spanish"),
+])
+def test_question_that_names_nothing_is_flagged(front: str, back: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("It was {{c1::Gutenberg}} who developed the printing press.", "English"),
+    ("Il y a {{c1::46}} chromosomes dans une cellule humaine.", "French"),
+    ("Es gibt {{c1::acht}} Planeten im Sonnensystem.", "German"),
+])
+def test_impersonal_or_cleft_pronoun_is_not_a_missing_antecedent(text: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value not in cloze(text, asked)
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("What happened in 1989?", "The Berlin Wall fell", "English"),
+    ("According to the Brønsted–Lowry definition, what is an acid?", "A proton donor", "English"),
+    ("According to Newton's second law, what does force equal?", "Mass times acceleration", "English"),
+    ("Was ist nach der Definition von Brønsted und Lowry eine Säure?", "Ein Protonendonator", "German"),
+    ("Selon la définition de Brønsted et Lowry, qu'est-ce qu'un acide ?", "Un donneur de protons", "French"),
+    ("Según la leyenda, ¿quién fundó Roma?", "Rómulo", "Spanish"),
+])
+def test_front_that_names_its_subject_has_no_missing_context(front: str, back: str, asked: str) -> None:
+    assert basic(front, back, asked) == []
+
+
+# --- lists, tuples, five deletions ----------------------------------------------------------------
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("What did the steam engine power?", "the factories in the towns, the railways across the land and the ships at sea",
+     "English"),
+    ("What do the mitochondria, the ribosomes and the chloroplasts do?",
+     "Mitochondria make ATP; ribosomes make proteins; chloroplasts carry out photosynthesis.", "English"),
+    ("What does each of the two products of photosynthesis do?", "Glucose stores energy", "English"),
+    ("Who printed the first books in Mainz, and in which year?", "Gutenberg, around 1440", "English"),
+    ("Name two causes of the French Revolution.", "Debt and hunger", "English"),
+    ("Was tun die Mitochondrien, die Ribosomen und die Chloroplasten jeweils?", "ATP, Proteine, Photosynthese",
+     "German"),
+    ("Que font respectivement les mitochondries et les ribosomes ?", "L'ATP et les protéines", "French"),
+    ("¿Quién escribió el Quijote y cuándo se publicó?", "Cervantes, en 1605", "Spanish"),
+])
+def test_several_facts_in_one_card_are_flagged(front: str, back: str, asked: str) -> None:
+    assert Check.SEVERAL_FACTS.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("front, back", [
+    ("How is an RGB colour written in the lab's notation?", "(700, 10, 10)"),
+    ("What are the sides of the smallest Pythagorean triple?", "3, 4, 5"),
+    ("Who described the double helix of DNA in 1953?", "Watson and Crick"),
+    ("Which organelle is found in plant cells but not in animal, fungal or bacterial cells?", "The chloroplast"),
+])
+def test_one_value_with_commas_is_not_several_facts(front: str, back: str) -> None:
+    assert Check.SEVERAL_FACTS.value not in basic(front, back)
+
+
+def test_cloze_hiding_a_list_in_one_deletion() -> None:
+    assert Check.SEVERAL_FACTS.value in cloze("Noble gases such as {{c1::helium, neon and argon}} rarely react.")
+    assert Check.SEVERAL_FACTS.value in cloze(
+        "Bolívar lideró la independencia de {{c1::Venezuela, Colombia, Ecuador, Perú y Bolivia}}.", "Spanish")
+    assert Check.SEVERAL_FACTS.value not in cloze("An RGB colour is written as {{c1::(700, 10, 10)}}.")
+    assert cloze("{{c1::Watson and Crick}} described the double helix in {{c2::1953}}.") == []
+
+
+def test_five_deletions_of_unrelated_facts() -> None:
+    assert Check.CLOZE_TOO_MANY.value in cloze(
+        "{{c1::Gutenberg}} built the press in {{c2::1440}} in {{c3::Mainz}}, {{c4::Luther}} wrote in {{c5::1517}}.")
+    assert Check.CLOZE_TOO_MANY.value not in cloze(
+        "{{c1::Gutenberg}} built the press in {{c2::1440}} in {{c3::Mainz}}.")
+
+
+# --- cloze hints that leak --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, asked", [
+    ("The periodic table was published by {{c1::Dmitri Mendeleev::D. M.}}.", "English"),
+    ("Columbus reached the Caribbean in {{c1::1492::14__}}.", "English"),
+    ("Insulin is produced by the {{c1::pancreas::pan...}}.", "English"),
+    ("Radium was discovered by {{c1::Marie Curie::M_r_e C_r_e}}.", "English"),
+    ("The capital of Australia is {{c1::Canberra::starts with C}}.", "English"),
+    ("Den „Faust“ schrieb {{c1::Johann Wolfgang von Goethe::J. W. v. G.}}.", "German"),
+    ("Insulin wird in der {{c1::Bauchspeicheldrüse::beginnt mit Bau}} gebildet.", "German"),
+    ("La capitale de l'Australie est {{c1::Canberra::…berra}}.", "French"),
+    ("«Don Quijote» fue escrito por {{c1::Miguel de Cervantes::M. de C.}}.", "Spanish"),
+])
+def test_hint_showing_letters_of_the_answer_is_flagged(text: str, asked: str) -> None:
+    flags = check_card(Card(kind="cloze", text=text), expectation(asked))
+    hint = [f for f in flags if f.check is Check.CLOZE_HINT]
+    assert hint and "first letters or initials" in hint[0].reason
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("The Treaty of Versailles was signed in {{c1::1919::year}}.", "English"),
+    ("Sodium chloride is held together by {{c1::ionic bonds::type of bond}}.", "English"),
+    ("The SI unit of force is the {{c1::newton::a unit}}.", "English"),
+    ("Die {{c1::Ribosomen::Organellen}} bauen Proteine auf.", "German"),
+    ("Les {{c1::ribosomes::organites}} synthétisent les protéines.", "French"),
+    ("La Constitución de Cádiz se aprobó en {{c1::1812::año}}.", "Spanish"),
+])
+def test_category_hint_is_not_flagged(text: str, asked: str) -> None:
+    assert cloze(text, asked) == []
+
+
+# --- answers the text does not support -------------------------------------------------------------
+
+TEXT = ("The Berlin Wall fell in 1989, and Germany was reunified in 1990. Johannes Gutenberg developed the "
+        "printing press around 1440 in Mainz. The human heart has four chambers. Ribosomes synthesise proteins "
+        "from amino acids. Sodium chloride (NaCl) is held together by ionic bonds.")
+TEXT_DE = ("Mitochondrien stellen ATP her. Die Photosynthese findet in den Chloroplasten statt. "
+           "Die Zellmembran umgibt die Zelle. Das menschliche Herz hat 4 Kammern.")
+
+
+@pytest.mark.parametrize("answer, text, lang, missing", [
+    ("1991", TEXT, "en", ["1991"]),
+    ("In 1440, by Albrecht Dürer", TEXT, "en", ["Albrecht", "Dürer"]),
+    ("Five chambers", TEXT, "en", ["Five"]),
+    ("Hexokinase", TEXT, "en", ["Hexokinase"]),
+    ("C6H12O6", TEXT, "en", ["C6H12O6"]),
+    ("Albrecht Dürer", TEXT_DE, "de", ["Albrecht", "Dürer"]),
+    ("1991", "La Révolution française a commencé en 1789.", "fr", ["1991"]),
+    ("Lope de Vega", "Miguel de Cervantes escribió el Quijote.", "es", ["Lope", "Vega"]),
+])
+def test_unsupported_terms_are_named(answer: str, text: str, lang: str, missing: List[str]) -> None:
+    assert unsupported_terms(answer, text, lang) == missing
+
+
+@pytest.mark.parametrize("answer, text, lang", [
+    ("1989", TEXT, "en"),
+    ("4", TEXT, "en"),  # "four" in the text
+    ("Four", TEXT_DE, "en"),  # "4" in the text
+    ("Gutenberg, around 1440", TEXT, "en"),
+    ("It builds proteins out of amino acids", TEXT, "en"),  # one common word paraphrased
+    ("An ionic bond", TEXT, "en"),  # inflection
+    ("NaCl", TEXT, "en"),
+    ("ATP herstellen", TEXT_DE, "de"),  # a separable verb
+    ("Im Chloroplasten", TEXT_DE, "de"),
+    ("Die Membran", TEXT_DE, "de"),  # inside a compound
+    ("Vier", TEXT_DE, "de"),
+    ("\\(a^2 + b^2 = c^2\\)", TEXT_DE, "de"),  # maths is not compared
+    ("3,000,000", "About 3 million people lived there.", "en"),  # a scale word
+    ("2,5 Millionen", "Dort lebten 2.500.000 Menschen.", "de"),
+    ("6.022 × 10²³", "Avogadro's number is about 6.022 × 10^23.", "en"),  # superscripts
+    ("10 000", "Il y avait 10 000 soldats.", "fr"),
+    ("Au 18e siècle", "Au XVIIIe siècle, la population augmente.", "fr"),  # Roman numerals
+    ("3.50 m", "The wall is 3.5 m high.", "en"),
+    ("dos mil", "Había 2000 soldados.", "es"),
+])
+def test_supported_answers_pass(answer: str, text: str, lang: str) -> None:
+    assert unsupported_terms(answer, text, lang) == []
+
+
+def test_card_whose_answer_is_not_in_its_text_is_flagged_with_the_terms() -> None:
+    flags = check_card(Card(kind="basic", front="In what year did the Berlin Wall fall?", back="1991"),
+                       expectation("English"), TEXT)
+    unsupported = [f for f in flags if f.check is Check.UNSUPPORTED]
+    assert unsupported and "“1991”" in unsupported[0].reason
+    assert cloze("Gutenberg developed the printing press in {{c1::1450}}.", support=TEXT) == [Check.UNSUPPORTED.value]
+    assert cloze("Gutenberg developed the printing press in {{c1::1440}}.", support=TEXT) == []
+    # No text to look in, or a card that shows its figure: not checked.
+    assert basic("In what year did the Berlin Wall fall?", "1991") == []
+    pictured = Card(kind="basic", front="What does the diagram show?", back="Hexokinase", figure="of-abc.png")
+    assert check_card(pictured, expectation("English"), TEXT) == []
+
+
+# --- a card in a third language, sides that say nothing or the same -------------------------------
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("¿Cuál es la capital de Australia?", "Canberra", "English"),
+    ("What did Victor Hugo write?", "Les Misérables", "French"),
+    ("Qual é a capital da Austrália?", "Canberra", "Spanish"),
+])
+def test_card_in_a_third_language_is_flagged(front: str, back: str, asked: str) -> None:
+    assert Check.WRONG_LANGUAGE.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Who wrote Don Quijote de la Mancha?", "Miguel de Cervantes", "English"),
+    ("Que signifie « carpe diem » ?", "Profite du jour présent", "French"),
+    ("Mitosis", "División celular que produce dos células hijas idénticas", "Spanish"),
+])
+def test_foreign_names_and_titles_are_not_a_wrong_language(front: str, back: str, asked: str) -> None:
+    assert Check.WRONG_LANGUAGE.value not in basic(front, back, asked,
+                                                   kind="reversed" if front == "Mitosis" else "basic")
+
+
+def test_placeholder_side_is_empty_and_a_restated_front_is_the_same_side() -> None:
+    assert Check.EMPTY_SIDE.value in basic("What is the capital of Australia?", "N/A")
+    assert Check.EMPTY_SIDE.value in basic("What is the capital of Australia?", "…")
+    assert Check.SAME_SIDES.value in basic("What is the capital of Australia?", "The capital of Australia")
+    assert basic("What is the capital of Australia?", "Canberra") == []
+
+
 def test_labelled_set_recall_and_false_flags() -> None:
     rows = labelled()
     assert len(rows) >= 100
     assert {r["lang"] for r in rows} >= {"en", "de", "fr", "es"}
     assert {r["kind"] for r in rows} >= {"basic", "reversed", "cloze"}
-    every = {c.value for c in Check} - {Check.NO_WORD_LIST.value, Check.SAME_SIDES.value, Check.EMPTY_SIDE.value}
+    every = {c.value for c in Check} - {Check.NO_WORD_LIST.value}
     assert every <= {e for r in rows for e in r["expect"]}  # every check has labelled examples
     result = evaluate(rows)
     assert result["recall"] >= 0.85, result["misses"]
-    assert result["false_rate"] <= 0.05, result["misses"]
+    assert result["false_rate"] <= 0.02, result["misses"]
+    for lang, (found, total) in result["by_lang"].items():
+        assert found >= 0.85 * total, (lang, result["misses"])
