@@ -11,7 +11,7 @@ from . import live as cli_live, similar as cli_similar, update as cli_update
 from ..backends import make_backend
 from ..cards.fields import card_label
 from .options import ranged
-from .run import Interrupts, json_text, write_stdout
+from .run import Interrupts, json_text, say_safely, write_stdout
 from ..config import BackendKind, CardKind, Depth, FigureMode, SelfReview, Settings
 from .settings_file import read_settings_file
 from ..errors import FlashcardError, describe
@@ -28,7 +28,7 @@ EXIT_CODES = (
     (EXIT_USAGE, "bad usage or input (a number out of range names the option and its range)"),
     (EXIT_SERVER, "server unreachable or model missing"),
     (EXIT_WRITE, "the collection could not be written (disk full: nothing was added, the cards "
-                 "are printed on stdout as JSON)"),
+                 "are printed on stdout as JSON, or said to be lost when stdout fails too)"),
     (EXIT_ABORTED, "aborted by a second Ctrl-C"),
 )
 
@@ -171,8 +171,9 @@ def server_config(args: argparse.Namespace) -> Settings:
 
 
 def err(text: str) -> None:
-    """A line on stderr; parts from outside must already have gone through ``shown``."""
-    print(shown(text, 4000, keep_newlines=True), file=sys.stderr, flush=True)
+    """A line on stderr; parts from outside must already have gone through ``shown``. Never
+    raises: a stderr on a full disk cannot be told anything."""
+    say_safely(shown(text, 4000, keep_newlines=True))
 
 
 def said(e: BaseException) -> str:
@@ -324,6 +325,7 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
 
             col = open_collection(args.collection)  # fail before any model time is spent
         options = prepare_job(backend, options)
+        warn_old_server(backend, options)
         figure_plan = plan_with_figures(documents, options, wanted_graphics(documents, options, graphics))
         chunks = figure_plan.chunks
         problems.extend(figure_plan.skipped)
@@ -358,6 +360,22 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
                 col.close()
             except Exception as e:  # a full disk may fail the close too; the file stays intact
                 err("The collection was not closed cleanly: %s" % shown(e))
+
+
+def warn_old_server(backend: Any, options: JobOptions) -> None:
+    """Once, before a job with a thinking model on an Ollama that may ignore the card format
+    for such models (the line ``models`` and the dialogs show): that is when it matters."""
+    from ..backends.server_facts import OLD_SERVER_WARNING, may_ignore_format
+
+    if backend.name != "ollama" or options.think is None:
+        return
+    try:
+        version = backend.server_info().version
+    except FlashcardError:
+        return  # the job itself says what is wrong with the server
+    if may_ignore_format(version):
+        err(f"Ollama {shown(version, 40)}: {OLD_SERVER_WARNING} ({shown(options.model, 80)} is a "
+            "thinking model, whose answers it may let out of the format).")
 
 
 def sources_of(paths: Sequence[str], documents: Sequence[Any]) -> List[Any]:
@@ -409,18 +427,19 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
             failed = write_failure(e)
             if failed is None:
                 raise
-            # Nothing was added: print the cards, so the model's work is not lost.
-            write_stdout(json_text([c.to_json() for c in result.cards]))
-            err(said(failed))
-            err(f"The {len(result.cards)} card(s) are printed on stdout as JSON.")
-            return EXIT_WRITE
+            return print_instead(result.cards, failed)
         added = len(outcome.note_ids)
         cli_update.record_sources(col, getattr(args, "files_read", ()), outcome.added, figure_plan.chunks,
                                   target)
         for card, why in outcome.skipped:
             err(f"skipped: {card_label(card)!r}: {shown(why)}")
     if args.json:
-        write_stdout(json_text([c.to_json() for c in result.cards]))
+        try:
+            write_stdout(json_text([c.to_json() for c in result.cards]))
+        except OSError as e:
+            err(f"{added} note(s) were added, but the {len(result.cards)} card(s) could not be "
+                f"printed on stdout ({why_not_written(e)}).")
+            return EXIT_WRITE
     cli_live.report_cut(result)
     fields_cut = sum(1 for w in result.warnings if w.kind is WarningKind.FIELD_CUT)
     if not args.quiet:
@@ -430,6 +449,26 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
             f"{', ' + str(fields_cut) + ' field(s) cut' if fields_cut else ''}.")
     partial = result.failures or result.cut or result.warnings or result.cancelled or problems
     return EXIT_PARTIAL if partial else EXIT_OK
+
+
+def print_instead(cards: Sequence[Any], failed: FlashcardError) -> int:
+    """Nothing was added: the cards go to stdout as JSON, so the model's work is not lost. When
+    stdout cannot be written either (on the same full disk), that is said, without a traceback."""
+    try:
+        write_stdout(json_text([c.to_json() for c in cards]))
+    except OSError as e:
+        err(said(failed))
+        err(f"The {len(cards)} card(s) could not be printed on stdout either "
+            f"({why_not_written(e)}): they are lost. Free some space (or send stdout elsewhere), "
+            "then run again.")
+        return EXIT_WRITE
+    err(said(failed))
+    err(f"The {len(cards)} card(s) are printed on stdout as JSON.")
+    return EXIT_WRITE
+
+
+def why_not_written(e: OSError) -> str:
+    return shown(e.strerror or type(e).__name__, 120)
 
 
 def main(argv: Optional[List[str]] = None, graphics: Optional[MakeGraphics] = None) -> int:

@@ -14,7 +14,7 @@ import sys
 import threading
 from typing import Any, Callable, Optional
 
-__all__ = ["Interrupts", "json_text", "write_stdout"]
+__all__ = ["Interrupts", "json_text", "write_stdout", "silence", "say_safely"]
 
 # Left raw by json.dumps(ensure_ascii=False), but a terminal may act on them.
 _RISKY = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -55,14 +55,47 @@ def json_text(value: Any, indent: Optional[int] = 2) -> str:
 
 
 def write_stdout(text: str, stream: Optional[Any] = None) -> None:
-    """``text`` and a newline to stdout as UTF-8, whatever the locale says."""
+    """``text`` and a newline to stdout as UTF-8, whatever the locale says. A failed write (a
+    full disk under a redirected stdout) raises ``OSError`` after stdout is pointed at the null
+    device, so the bytes left in its buffer do not fail again, with a traceback, at exit."""
     out = stream or sys.stdout
-    out.flush()
     data = (text + "\n").encode("utf-8", "replace")
     buffer = getattr(out, "buffer", None)
-    if buffer is not None:
-        buffer.write(data)
-        buffer.flush()
-    else:
-        out.write(data.decode("utf-8"))
+    try:
         out.flush()
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:
+            out.write(data.decode("utf-8"))
+            out.flush()
+    except OSError:
+        silence(out)
+        raise
+
+
+def silence(stream: Any) -> None:
+    """Point ``stream``'s file descriptor at the null device (what is still buffered goes there)."""
+    import os
+
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        os.dup2(null, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(null)
+
+
+def say_safely(text: str, stream: Optional[Any] = None) -> None:
+    """A line on stderr that never raises: when stderr cannot be written either (the same full
+    disk), there is no one left to tell, and the exit code says it."""
+    out = stream or sys.stderr
+    try:
+        print(text, file=out, flush=True)
+    except OSError:
+        silence(out)

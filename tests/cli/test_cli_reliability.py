@@ -300,6 +300,63 @@ def test_collection_write_fails_past_the_file_size_limit(server, tmp_path):
     assert notes_in(path) == []
 
 
+def full_output_file(path, limit):
+    """A file already at the size limit: every write to it fails with EFBIG."""
+    with open(path, "wb") as f:
+        f.write(b"x" * limit)
+    return open(path, "ab")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("stderr_full", [False, True], ids=["stdout-full", "stdout-and-stderr-full"])
+def test_collection_and_stdout_both_unwritable_says_so_and_exits_4(server, tmp_path, stderr_full):
+    """The disk that holds the collection also holds the redirected stdout (and stderr): the
+    fallback that prints the cards fails too. Said once, no traceback, exit 4, nothing added."""
+    path = str(tmp_path / "collection.anki2")
+    from anki.collection import Collection
+
+    Collection(path).close()
+    limit = os.path.getsize(path) + 65536
+    server.script(BIG_CARDS)
+    out = full_output_file(tmp_path / "out.json", limit)
+    err_path = tmp_path / "err.txt"
+    errors = full_output_file(err_path, limit) if stderr_full else open(err_path, "wb")
+    with out, errors:
+        r = subprocess.run([sys.executable, "-m", "generator", "-", "--collection", path, "--url", server.url,
+                            "--model", "llama3.2", "--max-cards", "40"], cwd=ROOT,
+                           input=b"Leaves turn light into sugar.\n", stdout=out, stderr=errors,
+                           timeout=120, preexec_fn=_limit_file_size(limit))
+    assert r.returncode == 4
+    assert notes_in(path) == []
+    said = err_path.read_bytes()[limit if stderr_full else 0:].decode("utf-8", "replace")
+    if stderr_full:
+        assert said == ""  # nothing can be told; the exit code tells it
+        return
+    assert "Traceback" not in said and "Exception ignored" not in said, said
+    assert "The collection could not be written" in said and "Nothing was added" in said
+    assert "The 40 card(s) could not be printed on stdout either (File too large): they are lost" in said
+    assert "are printed on stdout as JSON" not in said
+    assert said.count("could not be printed") == 1
+
+
+@pytest.mark.timeout(120)
+def test_a_json_print_that_fails_after_the_notes_were_added_says_what_was_kept(server, tmp_path):
+    path = str(tmp_path / "collection.anki2")
+    from anki.collection import Collection
+
+    Collection(path).close()
+    server.script(Reply.cards([{"front": "What do leaves make?", "back": "Sugar", "quote": "leaves"}]))
+    limit = os.path.getsize(path) + 4 * 65536  # room for the collection, none for stdout
+    with full_output_file(tmp_path / "out.json", limit) as out:
+        r = subprocess.run([sys.executable, "-m", "generator", "-", "--collection", path, "--url", server.url,
+                            "--model", "llama3.2", "--json"], cwd=ROOT, input=b"Leaves turn light into sugar.\n",
+                           stdout=out, stderr=subprocess.PIPE, timeout=120, preexec_fn=_limit_file_size(limit))
+    said = r.stderr.decode("utf-8", "replace")
+    assert r.returncode == 4 and "Traceback" not in said and "Exception ignored" not in said, said
+    assert "1 note(s) were added, but the 1 card(s) could not be printed on stdout (File too large)" in said
+    assert len(notes_in(path)) == 1
+
+
 def test_write_failures_are_recognised_in_every_form():
     from generator.errors import CollectionWriteFailed, DiskFull
     from generator.writefail import write_failure

@@ -82,3 +82,21 @@ def test_models_command_reads_the_url_from_the_settings_file(tmp_path):
         assert r.returncode == 0, r.stderr
         assert "llama3.2:latest" in r.stdout.split()
         assert "this Ollama may ignore the card format; update it" in r.stderr
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("version, model, backend, warned", [
+    ("0.30.0", "qwen3:4b", "ollama", True),  # an old Ollama, a thinking model: said, once
+    ("v0.31.1-rc2", "qwen3:4b", "ollama", True),
+    ("0.31.2", "qwen3:4b", "ollama", False),  # the version that enforces the format
+    ("0.30.0", "llama3.2", "ollama", False),  # not a thinking model: the format holds
+    ("0.0.0", "qwen3:4b", "ollama", False),  # a development build: its age is unknown
+    ("0.30.0", "qwen3:4b", "openai", False),  # not Ollama's own API
+])
+def test_generating_with_a_thinking_model_on_an_old_ollama_says_so_once(version, model, backend, warned):
+    with FakeOllama(version=version, models=("qwen3:4b", "llama3.2:latest")) as srv:
+        r = cli("-", "--dry-run", "--url", srv.url, "--backend", backend, "--model", model, stdin=TEXT)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("this Ollama may ignore the card format; update it") == (1 if warned else 0), r.stderr
+    if warned:
+        assert f"Ollama {version}:" in r.stderr and "qwen3:4b is a thinking model" in r.stderr
