@@ -16,6 +16,8 @@ MODULE = __name__
 GENERATE_TITLE = "Generate Flashcards…"
 BULK_TITLE = "Bulk Generate from Files…"
 SELECTION_TITLE = "Generate flashcards from selection"
+IMPROVE_TITLE = "Improve with Ollama…"  # the Browser's right-click on notes
+STRUGGLING_TITLE = "Improve struggling cards…"
 GENERATE_ACTION = "ollamaFlashcardsGenerate"  # the Tools menu action's objectName (ui/settings.py)
 
 
@@ -94,6 +96,20 @@ def _on_browser_menu(browser: Any, menu: Any) -> None:
         launch.open_from_notes(browser, nids)
 
     action.triggered.connect(_call(go))
+    improve = menu.addAction(IMPROVE_TITLE)
+
+    def improve_notes() -> None:
+        from .ui import improve as improving
+
+        improving.open_improve(browser, nids)
+
+    improve.triggered.connect(_call(improve_notes))
+
+
+def open_struggling() -> Any:
+    from .ui import improve
+
+    return improve.open_struggling()
 
 
 def _on_profile_open() -> None:
@@ -125,6 +141,10 @@ def _setup(mw: Any) -> None:
     bulk = QAction(BULK_TITLE, mw)
     bulk.triggered.connect(_call(open_bulk_dialog))
     actions.append(bulk)
+
+    struggling = QAction(STRUGGLING_TITLE, mw)
+    struggling.triggered.connect(_call(open_struggling))
+    actions.append(struggling)
 
     mw.form.menuTools.addSeparator()
     for action in actions:

@@ -138,11 +138,13 @@ def _content(text: str) -> Set[str]:
 
 
 class WordIndex:
-    """The notes of some decks by their content words, for similar notes without embeddings."""
+    """The notes of some decks by their content words, for similar notes without embeddings:
+    similar when the questions share most of their words (two cards that ask alike and answer
+    differently are the ones confused), or the whole notes do."""
 
     def __init__(self, col: Any, deck_ids: Sequence[int]) -> None:
-        self.words: Dict[int, Set[str]] = {}
-        self.fields: Dict[int, List[str]] = {}
+        self.words: Dict[int, Set[str]] = {}  # the whole note
+        self.questions: Dict[int, Set[str]] = {}  # its first field
         self.postings: Dict[str, List[int]] = {}
         if not deck_ids:
             return
@@ -151,9 +153,10 @@ class WordIndex:
             "select distinct n.id, n.flds from notes n join cards c on c.nid = n.id "
             f"where c.did in ({ids}) or c.odid in ({ids}) limit ?", MAX_WORD_NOTES)
         for nid, flds in rows:
-            parts = str(flds).split("\x1f")[:2]
-            self.fields[int(nid)] = parts
-            ws = _content(" ".join(plain_text(p) for p in parts))
+            parts = [plain_text(p) for p in str(flds).split("\x1f")[:2]]
+            question = _content(parts[0])
+            ws = question | _content(" ".join(parts[1:]))
+            self.questions[int(nid)] = question
             self.words[int(nid)] = ws
             for w in ws:
                 self.postings.setdefault(w, []).append(int(nid))
@@ -162,22 +165,25 @@ class WordIndex:
         mine = self.words.get(nid)
         if not mine:
             return []
-        counts: Dict[int, int] = {}
+        question = self.questions.get(nid, set())
+        candidates: Set[int] = set()
         for w in mine:
             posting = self.postings.get(w, [])
-            if len(posting) > 2000:
-                continue  # a word most notes share says nothing
-            for other in posting:
-                if other != nid:
-                    counts[other] = counts.get(other, 0) + 1
+            if len(posting) <= 2000:  # a word most notes share says nothing
+                candidates.update(posting)
+        candidates.discard(nid)
         scored = []
-        for other, shared in counts.items():
-            union = len(mine | self.words[other])
-            score = shared / union if union else 0.0
+        for other in candidates:
+            score = max(_jaccard(question, self.questions.get(other, set())), _jaccard(mine, self.words[other]))
             if score >= WORD_SIMILARITY:
                 scored.append((other, score))
         scored.sort(key=lambda x: -x[1])
         return scored[:k]
+
+
+def _jaccard(a: Set[str], b: Set[str]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
 
 
 def _short(text: str, n: int = 120) -> str:

@@ -1,0 +1,481 @@
+"""Improving the cards a learner struggles with, inside Anki.
+
+- ``StrugglingDialog`` (Tools → Improve struggling cards…): the cards the collection calls hard,
+  worst first, with their figures (read in a background collection read: never on the main
+  thread); the worst ``PRESELECT`` start checked; *Improve N notes…* opens the next dialog.
+- ``ImproveDialog`` (also the Browser's right-click → Improve with Ollama…): each note's
+  diagnosis (a background collection read), then the model's proposals as they come (worker
+  threads, no collection), before → after with the reasons, checked by default when the change
+  passed the checks; *Apply* changes the checked ones in ONE undo step (a ``CollectionOp``:
+  Edit → Undo Improve with Ollama). Nothing is changed before Apply. Options: reset the
+  scheduling of rewritten cards, suspend the original of a split note (both off).
+
+``open_improve`` and ``open_struggling`` are what the menus call."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import aqt
+from anki.collection import Collection, OpChanges
+from anki.notes import NoteId
+from aqt import gui_hooks, mw
+from aqt.qt import QCheckBox, QCloseEvent, QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget, Qt
+from aqt.utils import restoreGeom, saveGeom, tooltip
+
+from .common import (button, ensure_log, error_text, esc, get_settings, is_alive, on_main, plural,
+                     register_dialog, run_long, run_with_collection, show_in_browser)
+from .improve_tables import ProposalTable, StrugglingTable
+from .message_bar import MessageBar
+from .model_picker import ModelPicker
+from .progress_row import ProgressRow
+
+IMPROVE_NAME = "OllamaFlashcardsImprove"
+STRUGGLING_NAME = "OllamaFlashcardsStruggling"
+PRESELECT = 10  # struggling cards checked when the list opens
+LIST_LIMIT = 500
+
+
+class _Window(QDialog):
+    """A window of its own that saves its size and lets Anki forget it when closed."""
+
+    NAME = ""
+    SIZE = (1000, 640)
+
+    def __init__(self, parent: Optional[QWidget], title: str) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName(self.NAME)
+        self.setWindowTitle(title)
+        self.cleaned = False
+        self.layout_ = QVBoxLayout(self)
+        self.message = MessageBar(self)
+        restoreGeom(self, self.NAME, adjustSize=False)
+        if self.width() < 400:
+            self.resize(*self.SIZE)
+
+    def stop_background(self, keep_hook: bool = False) -> None:
+        """Stop what runs for this window (it is closing)."""
+
+    def closeEvent(self, event: Optional[QCloseEvent]) -> None:
+        self.cleanup()
+        super().closeEvent(event)
+
+    def reject(self) -> None:  # Esc
+        self.close()
+
+    def closeWithCallback(self, callback: Any) -> None:
+        """Anki closes the profile (aqt.dialogs)."""
+        self.cleanup()
+        QDialog.close(self)
+        callback()
+
+    def cleanup(self) -> None:
+        if self.cleaned:
+            return
+        self.cleaned = True
+        self.stop_background()
+        saveGeom(self, self.NAME)
+        aqt.dialogs.markClosed(self.NAME)
+        self.hide()
+        self.deleteLater()
+
+
+# --- the struggling cards ----------------------------------------------------------------------
+
+class StrugglingDialog(_Window):
+    NAME = STRUGGLING_NAME
+    SIZE = (1000, 560)
+
+    def __init__(self, parent: Optional[QWidget]) -> None:
+        super().__init__(parent, "Struggling cards")
+        self.loading = False
+        self.total = 0
+        self.fsrs = False
+        self.intro = QLabel("Reading the review history…")
+        self.intro.setWordWrap(True)
+        self.table = StrugglingTable(self)
+        self.improve_btn = button("Improve notes…", self.improve)
+        self.browse_btn = button("Show in Browser", self.show_checked)
+        self._lay_out()
+        self.table.checked_changed.connect(self.update_buttons)
+        self.load()
+
+    def _lay_out(self) -> None:
+        self.layout_.addWidget(self.intro)
+        self.layout_.addWidget(self.table, 1)
+        self.layout_.addWidget(self.message)
+        row = QHBoxLayout()
+        row.addWidget(self.browse_btn)
+        row.addWidget(button("Check all", lambda: self.table.set_all_checked(True)))
+        row.addWidget(button("Check none", lambda: self.table.set_all_checked(False)))
+        row.addStretch(1)
+        row.addWidget(self.improve_btn)
+        row.addWidget(button("Close", self.close))
+        self.layout_.addLayout(row)
+        self.improve_btn.setDefault(True)
+        self.update_buttons()
+
+    def load(self) -> None:
+        from ..generator.improve.history import struggling_cards
+
+        self.loading = True
+        run_with_collection(self, lambda col: struggling_cards(col, limit=LIST_LIMIT), self._loaded, self._failed)
+
+    def _loaded(self, found: Any) -> None:
+        self.loading = False
+        if not is_alive(self):
+            return
+        self.total, self.fsrs = found.total, found.fsrs
+        criteria = "tagged leech, or lapses at or above their deck's leech threshold"
+        if found.fsrs:
+            criteria += ", or (FSRS) a difficulty of 90% or more or a chance to recall them below 70%"
+        shown = "" if found.total <= len(found.cards) else " (the worst %d shown)" % len(found.cards)
+        self.intro.setText("%s your collection calls hard%s: %s. Worst first; read in %.2f s." % (
+            plural(found.total, "card"), shown, criteria, found.seconds))
+        self.table.show_cards(found.cards, PRESELECT, found.fsrs)
+        if not found.cards:
+            self.message.show_message("No struggling cards: nothing needs improving. To improve other notes, "
+                                      "select them in the Browser and right-click → Improve with Ollama…",
+                                      "success")
+
+    def _failed(self, err: Exception) -> None:
+        self.loading = False
+        if is_alive(self):
+            self.message.show_message(esc(error_text(err)), "error")
+
+    def update_buttons(self) -> None:
+        n = len(self.table.checked_notes())
+        self.improve_btn.setText("Improve %s…" % plural(n, "note") if n else "Improve notes…")
+        self.improve_btn.setEnabled(n > 0)
+        self.browse_btn.setEnabled(n > 0)
+
+    def show_checked(self) -> None:
+        show_in_browser([NoteId(n) for n in self.table.checked_notes()])
+
+    def improve(self) -> None:
+        nids = self.table.checked_notes()
+        if nids:
+            open_improve_dialog(nids, self)
+
+
+# --- improving notes ---------------------------------------------------------------------------
+
+class ImproveDialog(_Window):
+    NAME = IMPROVE_NAME
+    SIZE = (1150, 700)
+
+    def __init__(self, parent: Optional[QWidget], note_ids: Sequence[int]) -> None:
+        super().__init__(parent, "Improve with Ollama")
+        settings = get_settings()
+        self.note_ids = [int(n) for n in note_ids]
+        self.diagnoses: List[Any] = []
+        self.keys: Any = None
+        self.asking = False
+        self.reading = False
+        self.applying = False
+        self.answered = 0
+        self.run = 0  # counts reads and asks: a late answer of an earlier one is ignored
+        self.cancel = threading.Event()
+        self.backend: Any = None
+        self.last_applied: Dict[str, Any] = {}
+        self.models = ModelPicker(self.message, self.open_settings)
+        self.models.set_model(settings.model)
+        self.reset_box = QCheckBox("Reset the scheduling of rewritten cards (they start again as new "
+                                   "cards; their review history is kept)")
+        self.suspend_box = QCheckBox("Suspend the original of a note that is split")
+        self.table = ProposalTable(self)
+        self.progress = ProgressRow("Stop asking: the notes answered so far stay in the list")
+        self.apply_btn = button("Apply", self.apply)
+        self.ask_btn = button("Ask again", self.ask)
+        self.browse_btn = button("Show in Browser", self.show_notes)
+        self._lay_out()
+        self._connect()
+        self.models.refresh()
+        self.read()
+
+    def _lay_out(self) -> None:
+        self.layout_.addWidget(self.models)
+        options = QHBoxLayout()
+        options.addWidget(self.reset_box)
+        options.addWidget(self.suspend_box)
+        options.addStretch(1)
+        self.layout_.addLayout(options)
+        self.layout_.addWidget(self.table, 1)
+        self.layout_.addWidget(self.progress)
+        self.layout_.addWidget(self.message)
+        row = QHBoxLayout()
+        row.addWidget(self.browse_btn)
+        row.addWidget(self.ask_btn)
+        row.addStretch(1)
+        row.addWidget(self.apply_btn)
+        row.addWidget(button("Close", self.close))
+        self.layout_.addLayout(row)
+        self.apply_btn.setDefault(True)
+        self.update_buttons()
+
+    def _connect(self) -> None:
+        self.table.checked_changed.connect(self.update_buttons)
+        self.models.changed.connect(self.update_buttons)
+        self.progress.cancel_requested.connect(self.stop)
+        gui_hooks.operation_did_execute.append(self._on_operation)
+
+    def reopen(self, _parent: Any, note_ids: Sequence[int]) -> None:
+        """Opened again from a menu: start over with these notes (what runs is stopped)."""
+        if self.applying:
+            tooltip("Wait until the changes are applied.", parent=self)
+            return
+        self.stop_background(keep_hook=True)
+        self.note_ids = [int(n) for n in note_ids]
+        self.diagnoses = []
+        self.last_applied = {}
+        self.asking = False
+        self.message.clear()
+        self.read()
+
+    def idle(self) -> bool:
+        """Nothing runs in the background for this dialog (tests wait for it)."""
+        return not (self.reading or self.asking or self.applying or self.models.busy())
+
+    # --- reading: the diagnosis --------------------------------------------------------------
+    def read(self) -> None:
+        from .similar_cache import CACHE
+
+        settings = get_settings()
+        similar = CACHE.get(settings)
+        if similar is not None:
+            CACHE.start_build(settings)  # new and edited notes; what is cached is used meanwhile
+        nids = list(self.note_ids)
+        self.run += 1
+        run = self.run
+        self.reading = True
+        self.progress.begin("Reading %s…" % plural(len(nids), "note"))
+
+        def op(col: Collection) -> Tuple[List[Any], Any]:
+            from ..generator.improve.diagnose import diagnose_notes
+            from ..generator.improve.request import DuplicateKeys
+
+            diagnoses = diagnose_notes(col, nids, settings, similar)
+            return diagnoses, DuplicateKeys(col, diagnoses)
+
+        run_with_collection(self, op, lambda result: self._read(result, run), lambda e: self._failed(e, run))
+
+    def _read(self, result: Tuple[List[Any], Any], run: int) -> None:
+        if not is_alive(self) or run != self.run:
+            return
+        self.reading = False
+        self.diagnoses, self.keys = result
+        self.table.show_diagnoses(self.diagnoses)
+        if not self.diagnoses:
+            self.progress.end()
+            self.message.show_message("The notes no longer exist.", "warning")
+            return
+        self.ask()
+
+    # --- asking: the proposals -----------------------------------------------------------------
+    def ask(self) -> None:
+        from ..generator.backends import make_backend
+
+        if self.asking or not self.diagnoses:
+            return
+        settings = get_settings().replace(model=self.models.model() or get_settings().model)
+        self.cancel = cancel = threading.Event()
+        self.backend = backend = make_backend(settings)
+        self.run += 1
+        run = self.run
+        self.asking = True
+        self.answered = 0
+        self.table.show_diagnoses(self.diagnoses)
+        self.message.clear()
+        sent = [d for d in self.diagnoses if not d.skip]
+        self.progress.begin("Asking %s about %s…" % (esc(settings.model), plural(len(sent), "note")))
+        self.update_buttons()
+        ds, keys = list(self.diagnoses), self.keys
+
+        def op() -> Any:
+            from ..generator.improve.request import AnswerChecks, base_for, improve, mark_similar
+            from .similar_cache import CACHE
+
+            base, parallel = base_for(backend, settings)
+            proposals = improve(ds, backend, base, AnswerChecks(settings.language, keys), parallel, cancel,
+                                lambda got: on_main(lambda: self._answered(got, len(sent), run)))
+            problem = mark_similar(proposals, CACHE.get(settings), backend)
+            return proposals, problem
+
+        run_long(op, lambda result: self._asked(result, run), lambda e: self._failed(e, run))
+
+    def _answered(self, got: List[Any], total: int, run: int) -> None:
+        if not is_alive(self) or run != self.run:
+            return
+        self.answered += len(got)
+        self.table.show_proposals(got)
+        self.progress.show_progress(self.answered, total, "%d of %s answered" % (
+            self.answered, plural(total, "note")))
+
+    def _asked(self, result: Tuple[List[Any], str], run: int) -> None:
+        if not is_alive(self) or run != self.run:
+            return
+        self.asking = False
+        self._close_backend()
+        proposals, problem = result
+        self.progress.end()
+        self.table.show_proposals(proposals)  # with the marks of similar notes, and the cancelled
+        changes = sum(1 for p in proposals if p.changes_something)
+        held = sum(1 for p in proposals if p.changes_something and not p.checked)
+        text = "%s proposed for %s" % (plural(changes, "change"), plural(len(proposals), "note"))
+        if held:
+            text += "; %s unchecked: look at the ⚠ first" % plural(held, "is", "are")
+        text += ". Nothing is changed until you press Apply."
+        if problem:
+            text += "<br>" + esc(problem)
+        self.message.show_message(text, "warning" if problem else "info")
+        self.update_buttons()
+
+    def stop(self) -> None:
+        self.cancel.set()
+        if self.backend is not None:
+            self.backend.abort(self.cancel)
+        self.progress.stopping("Stopping…")
+
+    def _close_backend(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            backend.close()
+
+    def _failed(self, err: Exception, run: int) -> None:
+        if not is_alive(self) or run != self.run:
+            return
+        self.reading = self.asking = False
+        self._close_backend()
+        self.progress.end()
+        self.message.show_message(esc(error_text(err)) + "<br>Nothing was changed.", "error")
+        self.update_buttons()
+
+    # --- applying ------------------------------------------------------------------------------
+    def apply(self) -> None:
+        from aqt.operations import CollectionOp
+
+        from ..generator.improve.apply import ApplyOptions, apply_proposals
+
+        chosen = self.table.checked_proposals()
+        if not chosen or self.applying:
+            return
+        options = ApplyOptions(self.reset_box.isChecked(), self.suspend_box.isChecked())
+        holder: Dict[str, Any] = {}
+        self.applying = True
+        self.update_buttons()
+
+        def op(col: Collection) -> OpChanges:
+            holder["applied"] = apply_proposals(col, chosen, options)
+            return holder["applied"].changes or OpChanges()
+
+        CollectionOp(parent=self, op=op).success(lambda _c: self._applied(holder.get("applied"))) \
+            .failure(self._apply_failed).run_in_background(initiator=self)
+
+    def _applied(self, applied: Any) -> None:
+        self.applying = False
+        if applied is None or not is_alive(self):
+            return
+        self.last_applied = {"rewritten": list(applied.rewritten), "added": dict(applied.added)}
+        done: Dict[int, str] = {nid: "Rewritten" for nid in applied.rewritten}
+        done.update({nid: "Split into %s" % plural(len(ids), "note") for nid, ids in applied.added.items()})
+        self.table.mark_applied(done)
+        text = "Done: %s. Edit → Undo Improve with Ollama takes it back." % esc(applied.summary())
+        for nid, why in applied.skipped:
+            text += "<br>Note %d was not changed: %s." % (nid, esc(why))
+        tooltip("Improved: %s." % esc(applied.summary()), parent=self)
+        self.message.show_message(text, "warning" if applied.skipped else "success",
+                                  [("Show in Browser", self.show_notes)])
+        self.update_buttons()
+
+    def _apply_failed(self, err: Exception) -> None:
+        self.applying = False
+        if is_alive(self):
+            self.message.show_message(esc(error_text(err)), "error")
+            self.update_buttons()
+
+    def _on_operation(self, changes: OpChanges, handler: Optional[object]) -> None:
+        """After an undo (or any change to the notes): applied rows whose change is gone are
+        offered again."""
+        if not is_alive(self) or handler is self or not changes.note or not self.table.applied:
+            return
+        col = mw.col
+        if col is None:
+            return
+        gone = []
+        from ..generator.improve.history import IMPROVED_TAG
+
+        for nid in list(self.table.applied):
+            added = self.last_applied.get("added", {}).get(nid)
+            if added:
+                if not col.find_notes("nid:" + ",".join(str(n) for n in added)):
+                    gone.append(nid)
+            elif not col.find_notes("nid:%d tag:%s" % (nid, IMPROVED_TAG)):
+                gone.append(nid)
+        if gone and self.table.unmark_applied(gone):
+            self.message.show_message("%s undone: checked again to apply." % plural(len(gone), "change"), "info")
+            for nid in gone:
+                self.table.set_checked(nid, True)
+            self.update_buttons()
+
+    # --- the rest ------------------------------------------------------------------------------
+    def update_buttons(self, *_args: Any) -> None:
+        n = len(self.table.checked_proposals())
+        self.apply_btn.setText("Apply %s" % plural(n, "change") if n else "Apply")
+        self.apply_btn.setEnabled(n > 0 and not self.asking and not self.applying)
+        self.ask_btn.setEnabled(not self.asking and not self.reading and not self.applying
+                                and bool(self.diagnoses) and self.models.server_ok)
+
+    def show_notes(self) -> None:
+        ids = list(self.note_ids)
+        for added in self.last_applied.get("added", {}).values():
+            ids.extend(added)
+        show_in_browser([NoteId(n) for n in ids])
+
+    def open_settings(self) -> None:
+        from .launch import open_settings
+
+        open_settings(self, self.models.refresh)
+
+    def stop_background(self, keep_hook: bool = False) -> None:
+        self.cancel.set()
+        if self.backend is not None:
+            self.backend.abort(self.cancel)
+            self._close_backend()
+        if not keep_hook:
+            try:
+                gui_hooks.operation_did_execute.remove(self._on_operation)
+            except ValueError:
+                pass
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+def open_improve_dialog(note_ids: Sequence[int], parent: Optional[QWidget] = None) -> ImproveDialog:
+    """The Improve dialog for these notes (an open one starts over with them)."""
+    ensure_log()
+
+    def create(parent: Any, note_ids: Sequence[int]) -> ImproveDialog:
+        dialog = ImproveDialog(parent, note_ids)
+        dialog.show()
+        return dialog
+
+    register_dialog(IMPROVE_NAME, create)
+    return aqt.dialogs.open(IMPROVE_NAME, parent or mw, note_ids=list(note_ids))
+
+
+def open_improve(browser: Any, note_ids: Sequence[int]) -> ImproveDialog:
+    """The Browser's right-click on selected notes."""
+    return open_improve_dialog(note_ids, browser)
+
+
+def open_struggling() -> StrugglingDialog:
+    """Tools → Improve struggling cards… (or the open list brought forward)."""
+    ensure_log()
+
+    def create(parent: Any) -> StrugglingDialog:
+        dialog = StrugglingDialog(parent)
+        dialog.show()
+        return dialog
+
+    register_dialog(STRUGGLING_NAME, create)
+    return aqt.dialogs.open(STRUGGLING_NAME, mw)
