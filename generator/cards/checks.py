@@ -438,6 +438,7 @@ _CONDITION_OR_CONTRAST_END = frozenset(("only", "nur", "seulement", "solo", "só
 _EN_NOT = frozenset("isn aren wasn weren don doesn didn can couldn won wouldn shouldn hasn haven hadn mustn".split())
 
 
+_DE_COPULA = frozenset("ist sind war waren wird werden wurde wurden wäre".split())
 _ATTACHED_NEGATION = re.compile(r"\b(not|non|nicht|no|nie)-\w", re.I)
 _ARTICLES: Dict[str, FrozenSet[str]] = {
     "en": frozenset("the a an".split()), "de": frozenset("der die das den dem des ein eine einer einen einem".split()),
@@ -449,6 +450,10 @@ def _negative(front: str, tokens: List[str], lang: str) -> str:
     """The negation a question picks its answer by ("Which … is NOT …"), or "". Not in a
     "why"/"how" question, a condition ("if … not") or a contrast ("but not")."""
     negations = NEGATIONS.get(lang)
+    if lang == "de" and negations:
+        # "ist kein Edelgas" is "is not a noble gas"; "hat keinen Zellkern" names a property
+        negations = negations | {t for k, t in enumerate(tokens) if t.startswith("kein") and k > 0
+                                 and tokens[k - 1] in _DE_COPULA}
     if not negations or not tokens or tokens[0] in EXPLAIN_WORDS[lang] or negations.isdisjoint(tokens):
         return ""
     # "nicht-euklidisch", "non-metal", "la no violencia": a word's prefix, not the question's.

@@ -201,6 +201,21 @@ def _scale_after(text: str, end: int) -> int:
     return SCALES.get(_bare(m.group(0)), 1) if m else 1
 
 
+_YEAR = re.compile(r"(?<![\d.,])(1\d{3}|20\d{2})(?![\d.,]\d)")
+_SENTENCE = re.compile(r"[^.!?\n]+")
+
+
+def _from_years(bare: str) -> Set[str]:
+    """What a card may work out from the years of a text: their centuries (1347: the 14th) and,
+    within a sentence, the time between two of them ("from 1337 to 1453": 116 years)."""
+    out: Set[str] = set()
+    for sentence in _SENTENCE.findall(bare):
+        years = sorted({int(y) for y in _YEAR.findall(sentence)})
+        out.update(str(y // 100 + 1) for y in years)
+        out.update(str(b - a) for i, a in enumerate(years) for b in years[i + 1:i + 6])
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def _number_words() -> Dict[str, int]:
     """Every listed language's number words (bare), with their values."""
@@ -228,6 +243,7 @@ class Support:
         for t in self.words:
             if len(t) >= 5:
                 self.prefixes.setdefault(t[:5], set()).add(len(t))
+        self.stems4 = frozenset(t[:4] for t in self.words if len(t) >= 5)  # names' derived forms
         numbers: Set[str] = set()
         for pattern in (_NUMERAL, _SPACED):
             for m in pattern.finditer(bare):
@@ -240,6 +256,7 @@ class Support:
                 numbers.add(str(n * _scale_after(bare, m.end())))
         plain_text = unicodedata.normalize("NFKC", text)
         numbers.update(str(_roman(m.group(1))) for m in _ROMAN.finditer(plain_text))
+        numbers.update(_from_years(bare))
         self.numbers = frozenset(numbers)
 
     def has_word(self, word: str) -> bool:
@@ -310,6 +327,8 @@ def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "",
             scaled.add(m.end() + 1)
         if not _number_keys(m.group(0), scale) & index.numbers:
             hard.append((m.start(), m.group(0)))
+        else:
+            backed += 1
     tokens = list(_TOKEN.finditer(answer))
     capital = [t.group(0)[0].isupper() for t in tokens]
     for i, m in enumerate(tokens):
@@ -347,7 +366,8 @@ def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "",
                 i > 0 and capital[i - 1] and not answer[tokens[i - 1].end():m.start()].strip(" -–")) or (
                 i + 1 < len(tokens) and capital[i + 1] and not answer[m.end():tokens[i + 1].start()].strip(" -–"))
         found = index.has_word(word) or (lang == "de" and _separable(word, index))
-        if name:
+        if capital[i] and not found and len(word) >= 5 and word[:4] in index.stems4:
+            found = True  # a name's derived form: "British" for "Britain", "Chinese" for "China"
             if found:
                 backed += 1
             else:
@@ -356,7 +376,8 @@ def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "",
             soft.append((m.start(), raw, found or word in asked or (len(word) >= 5 and any(
                 a[:5] == word[:5] for a in asked))))
     missing_soft = [(at, raw) for at, raw, found in soft if not found]
-    # The words it shares with the text back it too: "ATP herstellen" for "stellen ATP her".
+    # The names and numbers it shares with the text back it too: "ATP herstellen" for "stellen
+    # ATP her", "the 14th century" for "in 1347".
     if missing_soft and len(missing_soft) * 2 > len(soft) + backed:
         hard.extend(missing_soft)
     return list(dict.fromkeys(raw for _, raw in sorted(hard)))

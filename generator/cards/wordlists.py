@@ -244,11 +244,13 @@ ONE_OF_PHRASES: Dict[str, Tuple[str, ...]] = {
 }
 
 # --- negative questions ("Which … is NOT …") -------------------------------------------------
+# Words that negate the question's verb (not "no"/"kein"/"aucun" before a noun: "Which cells have
+# no nucleus?" names a property, in every language alike).
 NEGATIONS: Dict[str, FrozenSet[str]] = {
-    "en": _words("not never except cannot none t"),  # "t" of "isn't", "doesn't"
-    "de": _words("nicht kein keine keinen keinem keiner keines nie niemals außer ausser"),
-    "fr": _words("pas jamais aucun aucune sauf excepté hormis"),
-    "es": _words("no nunca ningún ninguno ninguna excepto salvo"),
+    "en": _words("not never except cannot t"),  # "t" of "isn't", "doesn't"
+    "de": _words("nicht nie niemals außer ausser"),
+    "fr": _words("pas jamais sauf excepté hormis"),
+    "es": _words("no nunca excepto salvo"),
 }
 # Question words that ask for an explanation: "Why does oil not mix with water?" is a good card.
 EXPLAIN_WORDS: Dict[str, FrozenSet[str]] = {
