@@ -120,10 +120,12 @@ def title_of(sentence: str) -> str:
 
 
 def default_topics(user: str) -> Dict[str, Any]:
-    """A topic per sentence of the chunk (at most 8), citing the sentence by its number."""
+    """A topic per sentence of the chunk (at most 8), citing the sentence by its number; its
+    summary is the sentence's first words (the prompt asks for at most 12)."""
     topics = []
     for number, sentence in cited_sentences(user)[:8]:
-        topics.append({"n": number, "title": title_of(sentence), "summary": sentence, "cards": 1})
+        topics.append({"n": number, "title": title_of(sentence), "summary": " ".join(sentence.split()[:12]),
+                       "cards": 1})
     return {"topics": topics}
 
 

@@ -255,7 +255,7 @@ def figures_table(keys: Callable[[str], bool]) -> str:
     return "\n".join(lines)
 
 
-QUALITY_KEYS = ("checks_", "rewrite_", "depth_")
+QUALITY_KEYS = ("checks_", "rewrite_", "depth_", "grounding_")
 
 
 def is_quality(key: str) -> bool:

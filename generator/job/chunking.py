@@ -14,7 +14,9 @@ Rules:
   with its page and line (``Chunk.mark_at``); ``id`` is deterministic (sha1 of document name,
   heading path and text) and unique within the document.
 
-``estimate_tokens(chunk.text) <= max_tokens`` holds for every chunk.
+``estimate_tokens(chunk.text) <= max_tokens`` holds for every chunk. The budget counts the text
+as it is sent, with a marker before each sentence (job/sentences.py): ``MARKER_TOKENS`` for each
+sentence, list item, table row and heading of a block (``markers``).
 """
 import hashlib
 import re
@@ -35,6 +37,14 @@ _ORDERED = re.compile(r"^(?:\d{1,3}[.)]|[a-zA-Z]\)|\(\d{1,3}\)|\([a-zA-Z]\))\s")
 
 SEPARATOR = "\n\n"
 SEPARATOR_TOKENS = 1  # an upper bound for estimate_tokens(SEPARATOR)
+MARKER_TOKENS = 2  # an upper bound for estimate_tokens("[1234] "), the marker of a sentence
+
+
+def markers(text: str) -> int:
+    """The tokens of the markers a block's text is sent with: one per sentence (an upper bound:
+    every ". ", "? ", "! " counts), line (table rows, code) or the block itself."""
+    units = 1 + text.count(". ") + text.count("? ") + text.count("! ") + text.count("\n")
+    return MARKER_TOKENS * units
 
 
 def estimate_tokens(text: str) -> int:
@@ -73,7 +83,7 @@ def _units(text: str, max_tokens: int) -> Iterator[Tuple[int, int, int]]:
         if end <= pos:
             continue
         piece = text[pos:end]
-        tokens = estimate_tokens(piece)
+        tokens = estimate_tokens(piece) + MARKER_TOKENS
         if tokens <= max_tokens:
             yield pos, end, tokens
         else:
@@ -242,7 +252,7 @@ class _Builder:
         while self.stack and self.stack[-1][0] >= level:
             self.stack.pop()
         self.stack.append((level, text))
-        tokens = estimate_tokens(text)
+        tokens = estimate_tokens(text) + MARKER_TOKENS
         if self.parts:
             runs_on = not self.has_content or (self.tokens < self.tiny and level >= self.top_level)
             if runs_on and self._room(tokens):
@@ -350,7 +360,7 @@ def iter_chunks(blocks: Iterable[Block], name: str, max_tokens: int, path: str =
             text = text.strip()
             if not text:
                 continue
-            tokens = (len(text) + 3) >> 2 if text.isascii() else estimate_tokens(text)
+            tokens = ((len(text) + 3) >> 2 if text.isascii() else estimate_tokens(text)) + markers(text)
             parts = b.parts
             # Fast path: the block fits into the open chunk.
             if parts and b.tokens + tokens <= limit:

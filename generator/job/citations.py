@@ -140,10 +140,16 @@ class Grounder:
         return Grounded(False, text_cited, self.numbered.text_of(text_cited), corrected=bool(cited))
 
     def _search(self, answer: str, near: List[int]) -> List[int]:
-        """The sentence (or two adjacent ones) that holds the answer, nearest to ``near``."""
+        """The sentence that holds the answer, nearest to ``near``; else the cited sentences with
+        a neighbour; else two adjacent sentences, nearest first."""
         count = len(self.numbered)
         if not count or answer_terms(answer) == ([], []):
             return []  # nothing in it to look for
+        centre = near[0] if near else 1
+        order = sorted(range(1, count + 1), key=lambda n: (abs(n - centre), n))
+        for n in order:
+            if self.backs(answer, (n,)):
+                return [n]
         if near:
             first, last = min(near), max(near)
             for pair in ((first - 1, last), (first, last + 1)):
@@ -151,11 +157,6 @@ class Grounder:
                     span = list(range(pair[0], pair[1] + 1))
                     if self.backs(answer, span):
                         return span
-        centre = near[0] if near else 1
-        order = sorted(range(1, count + 1), key=lambda n: (abs(n - centre), n))
-        for n in order:
-            if self.backs(answer, (n,)):
-                return [n]
         for n in order:
             if n < count and self.backs(answer, (n, n + 1)):
                 return [n, n + 1]

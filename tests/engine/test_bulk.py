@@ -6,6 +6,7 @@ import sys
 import textwrap
 import threading
 import time
+import zlib
 
 import pytest
 
@@ -388,7 +389,7 @@ def test_add_mode_counts_flagged_cards_and_tags_or_skips_them(tmp_path, col, fla
     from generator.notes.add import FLAGGED_TAG
 
     def answer(body):
-        n = len(body["messages"][1]["content"])
+        n = zlib.crc32(body["messages"][1]["content"].encode()) % 100000  # one item per chunk
         return Reply.cards([{"front": "Is item %d heavy?" % n, "back": "Yes", "quote": "weighs"},
                             {"front": "How much does item %d weigh?" % n, "back": "3 grams", "quote": "weighs"}])
 

@@ -41,8 +41,11 @@ def test_the_ceiling_respects_the_answer_room() -> None:
     long_text = " ".join(r["text"] for r in passages() if r["shape"] == "dense prose") * 6
     assert asked(long_text, Depth.EXHAUSTIVE, num_predict=400, num_ctx=4096) == 400 // ANSWER_TOKENS_PER_CARD
     # and the text is cut so that a piece's cards fit: fewer tokens per piece at a deeper level
-    opts = {d: JobOptions(model="m", depth=d) for d in Depth}
+    # (with a context where the answer's room binds; at 4,096 the context does for all but one)
+    opts = {d: JobOptions(model="m", depth=d, num_ctx=16384) for d in Depth}
     assert chunk_budget(opts[Depth.KEY_IDEAS]) > chunk_budget(opts[Depth.EVERY_FACT]) > chunk_budget(opts[Depth.EXHAUSTIVE])
+    small = {d: chunk_budget(JobOptions(model="m", depth=d)) for d in Depth}
+    assert small[Depth.KEY_IDEAS] >= small[Depth.EVERY_FACT] > small[Depth.EXHAUSTIVE]
 
 
 def test_an_explicit_number_of_cards_wins() -> None:
