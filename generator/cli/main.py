@@ -401,7 +401,7 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
         err(f"failed: {shown(failure.chunk.document, 120)} · {shown(where, 120)}: "
             f"{shown(failure.message, 1000, keep_newlines=True)}")
     for warning in result.warnings:  # (answers cut short are said by report_cut, below)
-        if warning.kind is WarningKind.FIELD_CUT:
+        if warning.kind in (WarningKind.FIELD_CUT, WarningKind.OVER_BOUND):
             where = warning.chunk.heading_label() or f"chunk {warning.chunk.index + 1}"
             err(f"warning: {shown(warning.chunk.document, 120)} · {shown(where, 120)}: "
                 f"{shown(warning.message, 1000)}")

@@ -93,6 +93,20 @@ def estimate_facts(text: str) -> float:
     return facts
 
 
+# What a piece of text can hold, whatever was asked: with no number of cards set by the user,
+# the cards kept per piece stay within this (the rest is left out, and said). A bound on a
+# model in a loop, not a target: the estimate errs (a hand count was up to 1.6 times it on the
+# labelled passages) and a model may write good cards beyond the facts, so the bound is twice
+# what the exhaustive depth asks, and never below HOLD_MIN.
+HOLD_FACTOR = 2 * FACTOR[Depth.EXHAUSTIVE]
+HOLD_MIN = 10
+
+
+def text_holds(text: str) -> int:
+    """The most cards ``text`` can give (see ``HOLD_FACTOR``)."""
+    return max(HOLD_MIN, math.ceil(estimate_facts(text) * HOLD_FACTOR))
+
+
 def answer_room_cards(num_predict: int, num_ctx: int) -> int:
     """How many cards fit in one answer."""
     return max(1, min(num_predict, num_ctx // 2) // ANSWER_TOKENS_PER_CARD)

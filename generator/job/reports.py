@@ -9,6 +9,7 @@ from typing import List
 from ..cards.card import Card
 from ..errors import FlashcardError
 from .chunk import Chunk
+from ..notes.accounting import Reason
 
 
 @dataclass
@@ -36,6 +37,7 @@ class ChunkFailure:
 class WarningKind(Enum):
     ANSWER_CUT = "answer_cut"  # the answer broke off: only its complete cards were kept
     FIELD_CUT = "field_cut"  # a card's field was longer than a card may be, and was cut
+    OVER_BOUND = "over_bound"  # more cards than the text can hold: the rest were left out
 
 
 @dataclass
@@ -65,7 +67,11 @@ class JobListener:
     - ``on_chunk``: a finished chunk's cards, in document order, on the job's thread: a journal
       or a UI can keep what is done even if the job is cancelled or dies later.
     - ``on_failure``: a chunk that failed, like ``on_chunk`` (same order, same thread).
-    - ``on_progress``: at the start and after every chunk, on the job's thread."""
+    - ``on_progress``: at the start and after every chunk, on the job's thread.
+    - ``on_left_out``: cards a chunk made that the job left out, how many and why
+      (``notes.accounting.Reason``: over what the text can hold, flagged and dropped by the
+      rewrite pass, on its worker just before ``on_answer``; over the number of cards set, on
+      the job's thread before ``on_chunk``). Made = the chunk's cards + these."""
 
     def on_card(self, chunk: Chunk, card: Card) -> None:
         pass
@@ -83,4 +89,7 @@ class JobListener:
         pass
 
     def on_progress(self, progress: Progress) -> None:
+        pass
+
+    def on_left_out(self, chunk: Chunk, reason: Reason, count: int) -> None:
         pass

@@ -17,7 +17,7 @@ from .chunking import chunk_document, estimate_tokens
 from .chunk import Chunk
 from ..config import CardKind, Depth, SelfReview, Settings, as_settings
 from .context_size import MAX_CHUNK_TOKENS, job_context, parse_num_ctx
-from .depth import answer_room_cards, ceiling, text_budget
+from .depth import answer_room_cards, ceiling, text_budget, text_holds
 from ..sources.document import Document
 from ..errors import (
     AnswerError,
@@ -34,6 +34,7 @@ from ..errors import (
 )
 from .prompts import retry_prompt, system_prompt, user_prompt
 from .reports import ChunkFailure, ChunkWarning, JobListener, Progress, WarningKind
+from ..notes.accounting import CardAccount, Reason
 from .rewrite import ReviewPass, ReviewStats, review_chunk, support_of
 from .schema import answer_schema
 from .stream import CardStream, with_checks
@@ -112,6 +113,9 @@ class JobResult:
     warnings: List[ChunkWarning] = field(default_factory=list)  # cut answers and cut fields, to show
     tokens: int = 0  # answer tokens of the generation
     review: ReviewStats = field(default_factory=ReviewStats)  # the rewrite pass (its tokens apart)
+    # Cards made and those left out on the way (over the text's bound, over the number set,
+    # dropped by the rewrite pass); ``account.waiting`` is ``len(cards)``, for the add to settle.
+    account: CardAccount = field(default_factory=CardAccount)
 
     @property
     def flagged(self) -> int:
@@ -195,11 +199,14 @@ class _Counter:
 class ChunkReports:
     """What one chunk's request reports while it runs, each on the thread that sends it:
     answer tokens (``on_tokens``), each card as soon as its object in the streamed answer closes
-    (``on_card``), and an answer that broke off after some cards (``on_cut``: they are kept)."""
+    (``on_card``), an answer that broke off after some cards (``on_cut``: they are kept), and
+    the cards its answer held past the chunk's limit (``on_beyond``)."""
 
     on_tokens: Optional[Callable[[int], None]] = None
     on_card: Optional[Callable[[Card], None]] = None
     on_cut: Optional[Callable[[FlashcardError], None]] = None
+    # cards the answer held past the chunk's limit, not made (``chunk_limit``)
+    on_beyond: Optional[Callable[[int], None]] = None
 
 
 def chunk_user_text(chunk: Chunk, options: JobOptions, ask: ChunkAsk, images: Sequence[Any],
@@ -257,10 +264,8 @@ def generate_for_chunk(
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         log.content(f"prompt for chunk {chunk.id}", request.user)
-        # Only the user's own limit cuts the answer: extra good cards are kept.
-        limit = wanted if options.max_cards > 0 else MAX_CARDS_PER_ANSWER
-        stream = CardStream(chunk, options.kind, limit, reports.on_card, finish,
-                            with_topic=bool(ask.topics), allow_empty=ask.allow_empty)
+        stream = CardStream(chunk, options.kind, chunk_limit(chunk, options, wanted), reports.on_card,
+                            finish, with_topic=bool(ask.topics), allow_empty=ask.allow_empty)
         try:
             result = backend.chat(request, cancel=cancel, on_text=stream.feed)
         except BackendError as e:
@@ -268,6 +273,8 @@ def generate_for_chunk(
             if stream.cards:  # shown already: keep them rather than ask again
                 if reports.on_cut is not None:
                     reports.on_cut(cut_error(len(stream.cards), e.message, "Try again for the rest."))
+                if stream.beyond and reports.on_beyond is not None:
+                    reports.on_beyond(stream.beyond)
                 return list(stream.cards)
             if not e.retryable or attempt == 1:
                 raise
@@ -282,6 +289,8 @@ def generate_for_chunk(
             cards = stream.settle(answer_text(result))
             if stream.cut and reports.on_cut is not None:
                 reports.on_cut(cut_error(len(cards), *cut_reason(result, request.num_predict)))
+            if stream.beyond and reports.on_beyond is not None:
+                reports.on_beyond(stream.beyond)
             return cards
         except AnswerError as e:
             log.event("chunk %s attempt %d: unusable answer: %s", chunk.id, attempt + 1, e.message)
@@ -304,6 +313,23 @@ def generate_for_chunk(
             ])
     assert last is not None
     raise last
+
+
+def chunk_limit(chunk: Chunk, options: JobOptions, wanted: int) -> int:
+    """The most cards kept of one answer: the chunk's share of the number the user set; without
+    one, what its text can hold (``depth.text_holds``, room for good cards beyond those asked),
+    so a model in a loop does not flood the deck. Never more than ``MAX_CARDS_PER_ANSWER``."""
+    if options.max_cards > 0:
+        return wanted
+    return min(MAX_CARDS_PER_ANSWER, max(wanted, text_holds(chunk.text) + image_cards(chunk)))
+
+
+def beyond_warning(chunk: Chunk, n: int, kept: int) -> ChunkWarning:
+    """The cards left out past what a chunk's text can hold, said."""
+    return ChunkWarning(chunk, WarningKind.OVER_BOUND, "The model wrote %s more card%s than this "
+                        "text can hold (%d kept); %s left out. To keep more, set the number of "
+                        "cards." % (format(n, ","), "" if n == 1 else "s", kept,
+                                    "it was" if n == 1 else "they were"))
 
 
 def chunk_warnings(chunk: Chunk, cards: Sequence[Card], cut: Optional[FlashcardError]) -> List[ChunkWarning]:
@@ -397,6 +423,7 @@ class Job:
         self._submitted = self._emitted = 0
         self._exhausted = False
         self._cuts: Dict[str, FlashcardError] = {}  # chunk id -> why its answer broke off
+        self._left: Dict[str, Dict[Reason, int]] = {}  # chunk id -> cards its worker left out, why
         self._shown = 0  # cards handed to on_card so far
         self._shown_lock = threading.Lock()
         self._answer_errors: List[BaseException] = []
@@ -492,10 +519,20 @@ class Job:
         result = self.result
         cards = outcome if self.limit is None else outcome[: max(0, self.limit - len(result.cards))]
         result.cards.extend(cards)
+        left = self._left.pop(chunk.id, {})
+        account = CardAccount(made=len(outcome) + sum(left.values()))
+        for reason, n in left.items():
+            account.leave(reason, n)
+        if len(outcome) > len(cards):  # past the number of cards set for the whole job
+            account.leave(Reason.CUT, len(outcome) - len(cards))
+            self.listener.on_left_out(chunk, Reason.CUT, len(outcome) - len(cards))
+        result.account.take(account)
         cut = self._cuts.pop(chunk.id, None)
         if cut is not None:
             result.cut.append(ChunkFailure(chunk, cut))
         found = chunk_warnings(chunk, cards, cut)
+        if left.get(Reason.BOUND):
+            found.insert(0, beyond_warning(chunk, left[Reason.BOUND], len(outcome)))
         result.warnings.extend(found)
         for warning in found:
             self.listener.on_warning(warning)
@@ -510,8 +547,12 @@ class Job:
 
     # -- the workers ---------------------------------------------------------------------------
     def _task(self, chunk: Chunk) -> List[Card]:
-        cards = self._work(chunk)
+        left: Dict[Reason, int] = {}
+        cards = self._work(chunk, left)
+        self._left[chunk.id] = left
         try:
+            for reason, n in left.items():
+                self.listener.on_left_out(chunk, reason, n)
             self.listener.on_answer(chunk, cards)
         except BaseException as e:  # (e.g. a journal that cannot write): raised by run()
             self._answer_errors.append(e)
@@ -519,24 +560,33 @@ class Job:
             raise
         return cards
 
-    def _work(self, chunk: Chunk, depth: int = 0) -> List[Card]:
+    def _work(self, chunk: Chunk, left: Dict[Reason, int], depth: int = 0) -> List[Card]:
+        """The chunk's cards; ``left`` counts, by reason, the cards made and left out here."""
         wanted = cards_for_chunk(chunk, self.options, self.total_tokens)
         ask = self.asks(chunk, wanted) if self.asks is not None else None
         if ask is not None and ask.skip:
             return []
         wanted = ask.wanted if ask is not None and ask.wanted > 0 else wanted
+        beyond = Reason.CUT if self.options.max_cards > 0 else Reason.BOUND
+
+        def past_the_limit(n: int) -> None:
+            left[beyond] = left.get(beyond, 0) + n
+
         reports = ChunkReports(self.counter.add_tokens, lambda card: self._show(chunk, card),
-                               lambda e: self._cut(chunk, e))
+                               lambda e: self._cut(chunk, e), past_the_limit)
         try:
             cards = generate_for_chunk(chunk, self.backend, self.options, wanted, self.stop, ask, reports)
-            # The checks, and the one rewrite pass (job/rewrite.py).
-            return review_chunk(cards, chunk, self.backend, self.review, self.stop)
+            # The checks, and the one rewrite pass (job/rewrite.py), which may drop flagged cards.
+            kept = review_chunk(cards, chunk, self.backend, self.review, self.stop)
+            if len(kept) < len(cards):
+                left[Reason.FLAGGED] = left.get(Reason.FLAGGED, 0) + len(cards) - len(kept)
+            return kept
         except ContextExceeded:
             # The server's window is smaller than we were told: halve the chunk and go on.
             halves = split_chunk(chunk)
             if depth >= MAX_SPLITS or len(halves) < 2:
                 raise
-            return [card for half in halves for card in self._work(half, depth + 1)]
+            return [card for half in halves for card in self._work(half, left, depth + 1)]
 
     def _show(self, chunk: Chunk, card: Card) -> None:
         # No more early cards than the job's limit lets through (the final lists are cut to it).

@@ -189,6 +189,9 @@ class CardStream:
         # where making it raised: the final parse takes these instead of making them again.
         self._made: List[Optional[Tuple[Dict[str, Any], Optional[Card]]]] = []
         self.cut = False  # set by settle: the answer broke off; the cards before the break were kept
+        # Items of the answer past ``limit``, not made into cards: counted, so they can be said
+        # (the streamed ones until settle, then the final parse's).
+        self.beyond = 0
         self.objects = ObjectStream(self._on_object)
 
     def feed(self, delta: str) -> None:
@@ -202,6 +205,7 @@ class CardStream:
 
     def _on_object(self, item: Dict[str, Any]) -> None:
         if len(self.cards) >= self.limit:
+            self.beyond += 1
             return
         try:
             card = self._make(item)
@@ -225,25 +229,31 @@ class CardStream:
         the break (and sets ``cut``)."""
         from ..errors import AnswerError
 
+        streamed = self.beyond
         try:
             final = self._final(content)
         except AnswerError:
             if self.cards and self.objects.broken:
                 self.cut = True
+                self.beyond = streamed
                 return list(self.cards)
             raise
         if self.cards and self.objects.broken:
             # The tolerant parse of a cut answer finds only its first object; the stream saw more.
             self.cut = True
-            return list(self.cards) if len(self.cards) >= len(final) else final
+            if len(self.cards) >= len(final):
+                self.beyond = streamed
+                return list(self.cards)
         return final
 
     def _final(self, content: str) -> List[Card]:
         items = card_items(parse_json(content))
         cards: List[Card] = []
         made = self._made
+        self.beyond = 0
         for k, item in enumerate(items):
             if len(cards) >= self.limit:
+                self.beyond = len(items) - k
                 break
             # The stream made this very item already (the usual case: the final list is the
             # streamed list): its card is taken as it is, not made a second time.

@@ -7,7 +7,9 @@ import pytest
 
 from generator.job.chunk import Chunk
 from generator.config import Depth, SelfReview, Settings
-from generator.job.depth import ANSWER_TOKENS_PER_CARD
+from generator.job.depth import ANSWER_TOKENS_PER_CARD, HOLD_MIN, text_holds
+from generator.job.reports import WarningKind
+from generator.notes.accounting import Reason
 from generator.job.run import JobOptions, cards_for_chunk, chunk_budget, run_job
 from generator.job.prompts import user_prompt
 from labelled_sets import BANDS, asked, passages
@@ -70,19 +72,56 @@ def test_depth_setting_reaches_the_job() -> None:
     assert Settings.from_dict({"depth": "everything"}, problems).depth is Depth.EVERY_FACT and problems
 
 
+def test_what_a_text_can_hold_leaves_room_for_every_hand_counted_fact_twice() -> None:
+    """The bound on cards kept without a number set is no target: on every labelled passage
+    it is at least twice the facts counted by hand (a model's good extra cards fit), and above
+    what the deepest level asks."""
+    for row in passages():
+        holds = text_holds(row["text"])
+        assert holds >= 2 * row["facts"], (row["id"], holds, row["facts"])
+        assert holds > asked(row["text"], Depth.EXHAUSTIVE), row["id"]
+    assert text_holds("Hydrogen has atomic number 1.") == HOLD_MIN
+    dense = next(r["text"] for r in passages() if r["shape"] == "dense prose")
+    assert text_holds(dense * 3) > 2.5 * text_holds(dense)  # it follows the text
+
+
+def atomic_cards(n):
+    return [{"front": f"What is the atomic number of element {i}?", "back": str(i), "quote": "atomic number"}
+            for i in range(1, n + 1)]
+
+
 @pytest.mark.timeout(30)
-def test_extra_good_cards_are_kept(server, backend) -> None:
-    """The model writes more cards than the ceiling: without a limit of the user's, all are kept."""
+def test_extra_good_cards_are_kept_up_to_what_the_text_can_hold(server, backend) -> None:
+    """The model writes more cards than asked: without a number of the user's, those within what
+    the text can hold are kept; the rest are left out, counted and said once."""
     from fake_ollama import Reply
 
-    cards = [{"front": f"What is the atomic number of element {i}?", "back": str(i), "quote": "atomic number"}
-             for i in range(1, 31)]
-    server.script(Reply.cards(cards))
+    server.script(Reply.cards(atomic_cards(30)))
     chunk = Chunk(id="c", document="d.txt", text="Hydrogen has atomic number 1.")
     options = JobOptions(model="llama3.2", self_review=SelfReview.OFF)
-    assert cards_for_chunk(chunk, options, 0) < 30
+    assert cards_for_chunk(chunk, options, 0) < text_holds(chunk.text) < 30
     result = run_job([chunk], backend, options)
-    assert len(result.cards) == 30
-    server.script(Reply.cards(cards))
+    assert len(result.cards) == text_holds(chunk.text)
+    assert result.account.made == 30 and result.account.left == {Reason.BOUND: 30 - len(result.cards)}
+    said = [w for w in result.warnings if w.kind is WarningKind.OVER_BOUND]
+    assert len(said) == 1 and "20 more cards than this text can hold (10 kept)" in said[0].message
+    # A number of the user's: that many, the rest over the number set (not a warning).
+    server.script(Reply.cards(atomic_cards(30)))
     limited = run_job([chunk], backend, JobOptions(model="llama3.2", self_review=SelfReview.OFF, max_cards=4))
     assert len(limited.cards) == 4
+    assert limited.account.made == 30 and limited.account.left == {Reason.CUT: 26}
+    assert not [w for w in limited.warnings if w.kind is WarningKind.OVER_BOUND]
+
+
+@pytest.mark.timeout(30)
+def test_a_denser_text_keeps_more_extra_cards(server, backend) -> None:
+    from fake_ollama import Reply
+
+    dense = next(r["text"] for r in passages() if r["shape"] == "dense prose")
+    chunk = Chunk(id="c", document="d.txt", text=dense)
+    options = JobOptions(model="llama3.2", self_review=SelfReview.OFF)
+    extra = cards_for_chunk(chunk, options, 0) + 5  # more than asked, within the bound
+    assert extra <= text_holds(dense)
+    server.script(Reply.cards(atomic_cards(extra)))
+    result = run_job([chunk], backend, options)
+    assert len(result.cards) == extra and result.account.left == {} and not result.warnings

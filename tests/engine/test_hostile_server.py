@@ -30,6 +30,7 @@ from generator.errors import (
     ServerFailed,
     StreamBroken,
 )
+from generator.config import SelfReview
 from generator.job.run import JobOptions, run_job
 from generator.job.schema import answer_schema
 from hostile_server import (
@@ -842,3 +843,46 @@ def test_the_start_of_a_cut_json_string_is_read_back_exactly():
     assert begun_string(line, "content", 1000) == text
     assert begun_string(line, "content", 3) == text[:3]
     assert begun_string(b'{"thinking": "a", "other": 1}', "content", 100) == ""
+
+
+SIX_SENTENCES = ("The sky is blue because of Rayleigh scattering. Sunlight holds every colour. "
+                 "Air molecules scatter short wavelengths most. Blue light is scattered more than red. "
+                 "At sunset the light crosses more air. Then red and orange remain.")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("backend", ["ollama", "openai"])
+@pytest.mark.parametrize("pieces", [1, 3000], ids=["one-line", "4KB-lines"])
+def test_a_model_in_a_loop_does_not_flood_the_deck(backend, pieces, col):
+    """100,000 cards streamed for a six-sentence text, no number of cards set: the cards kept
+    stay within what the text can hold, the others are counted as such and said once."""
+    from generator.job.depth import text_holds
+    from generator.job.reports import WarningKind
+    from generator.notes.accounting import Reason
+    from generator.notes.add import NoteTarget, add_cards
+
+    content = json.dumps({"cards": [{"front": f"Why is the sky blue? ({k})",
+                                     "back": "Because of Rayleigh scattering.",
+                                     "quote": "The sky is blue because of Rayleigh scattering."}
+                                    for k in range(100_000)]})
+    chunk = Chunk(id="sky", document="sky.md", text=SIX_SENTENCES)
+    with Hostile() as h:
+        h.route(OPENAI_CHAT if backend == "openai" else CHAT,
+                send_body(one_line_body(content, backend, pieces)))
+        b = backend_for(h.url, backend=backend, response_format="json_schema", read_timeout=10)
+        try:
+            with within(60):
+                result = run_job([chunk], b, JobOptions(model="llama3.2", self_review=SelfReview.OFF))
+        finally:
+            b.close()
+    holds = text_holds(SIX_SENTENCES)
+    assert 10 <= holds <= 40
+    assert len(result.cards) == holds
+    over = result.account.left[Reason.BOUND]
+    assert over > 5000  # all the cards that closed before the answer's cap, less those kept
+    assert result.account.made == holds + over and set(result.account.left) == {Reason.BOUND}
+    said = [w for w in result.warnings if w.kind is WarningKind.OVER_BOUND]
+    assert len(said) == 1 and f"({holds} kept)" in said[0].message
+    assert len(result.cut) == 1  # the answer itself ended at the character cap
+    added = add_cards(col, result.cards, NoteTarget("Sky"))
+    assert len(added.note_ids) == holds == col.note_count()
