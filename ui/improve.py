@@ -98,6 +98,7 @@ class StrugglingDialog(_Window):
         self.browse_btn = button("Show in Browser", self.show_checked)
         self._lay_out()
         self.table.checked_changed.connect(self.update_buttons)
+        self.table.filled.connect(self._filled)
         self.load()
 
     def _lay_out(self) -> None:
@@ -122,7 +123,6 @@ class StrugglingDialog(_Window):
         run_with_collection(self, lambda col: struggling_cards(col, limit=LIST_LIMIT), self._loaded, self._failed)
 
     def _loaded(self, found: Any) -> None:
-        self.loading = False
         if not is_alive(self):
             return
         self.total, self.fsrs = found.total, found.fsrs
@@ -132,11 +132,15 @@ class StrugglingDialog(_Window):
         shown = "" if found.total <= len(found.cards) else " (the worst %d shown)" % len(found.cards)
         self.intro.setText("%s your collection calls hard%s: %s. Worst first; read in %.2f s." % (
             plural(found.total, "card"), shown, criteria, found.seconds))
-        self.table.show_cards(found.cards, PRESELECT, found.fsrs)
+        self.table.show_cards(found.cards, PRESELECT, found.fsrs)  # in batches: ``_filled`` at the end
         if not found.cards:
             self.message.show_message("No struggling cards: nothing needs improving. To improve other notes, "
                                       "select them in the Browser and right-click → Improve with Ollama…",
                                       "success")
+
+    def _filled(self) -> None:
+        self.loading = False
+        self.update_buttons()
 
     def _failed(self, err: Exception) -> None:
         self.loading = False

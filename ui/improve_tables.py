@@ -10,7 +10,7 @@
   the answers come."""
 from typing import Dict, List, Optional, Sequence
 
-from aqt.qt import QAbstractItemView, QHeaderView, Qt, QTableWidget, QTableWidgetItem, QWidget, pyqtSignal
+from aqt.qt import QAbstractItemView, QHeaderView, Qt, QTableWidget, QTableWidgetItem, QTimer, QWidget, pyqtSignal
 
 from ..generator.improve.diagnose import Diagnosis
 from ..generator.improve.history import StrugglingCard
@@ -49,50 +49,80 @@ def _pct(x: Optional[float]) -> str:
 
 
 class StrugglingTable(QTableWidget):
-    """The struggling cards, worst first; ``checked_notes`` are the notes of the checked rows."""
+    """The struggling cards, worst first; ``checked_notes`` are the notes of the checked rows.
+    Rows are filled ``BATCH`` at a time, one batch per turn of the event loop, so that a long
+    list never holds the main thread (``filled`` says when all are in)."""
 
     checked_changed = pyqtSignal()
+    filled = pyqtSignal()
     HEADERS = ("", "Question", "Deck", "Lapses", "Answers", "Again", "Time", "Difficulty", "Recall", "Why")
+    WIDTHS = (28, 380, 150, 60, 64, 56, 52, 72, 60, 230)
+    BATCH = 60
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(0, len(self.HEADERS), parent)
         self.rows: List[StrugglingCard] = []
+        self.done = 0  # rows filled so far
+        self.checked_first = 0
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(0)
+        self.timer.timeout.connect(self._fill_batch)
         self.setHorizontalHeaderLabels(list(self.HEADERS))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()  # type: ignore[union-attr]
         header = self.horizontalHeader()
         assert header is not None
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # sizing to contents reads every cell
+        header.setStretchLastSection(True)
+        for col, width in enumerate(self.WIDTHS):
+            self.setColumnWidth(col, width)
         self.itemChanged.connect(lambda _item: self.checked_changed.emit())
 
     def show_cards(self, cards: Sequence[StrugglingCard], checked: int, fsrs: bool = False) -> None:
         """Fill the table; the first ``checked`` rows start checked; the FSRS columns only with
         FSRS on (or a card that has a memory state)."""
-        self.blockSignals(True)
         memory = fsrs or any(s.history.difficulty is not None for s in cards)
         self.setColumnHidden(7, not memory)
         self.setColumnHidden(8, not memory)
         self.rows = list(cards)
+        self.done = 0
+        self.checked_first = checked
         self.setRowCount(len(self.rows))
-        for row, s in enumerate(self.rows):
-            h = s.history
-            self.setItem(row, 0, _check(row < checked))
-            self.setItem(row, 1, _item(s.question, "%s\n\nNote %d, card %d" % (s.question, s.note_id, s.card_id)))
-            self.setItem(row, 2, _item(s.deck))
-            lapses = _item(str(h.lapses), "The deck calls a card a leech at %d lapses." % h.leech_threshold)
-            self.setItem(row, 3, lapses)
-            self.setItem(row, 4, _item(str(h.answers)))
-            self.setItem(row, 5, _item(_pct(h.again_rate) if h.answers else ""))
-            self.setItem(row, 6, _item("%.0f s" % h.mean_seconds if h.answers else ""))
-            self.setItem(row, 7, _item(_pct(h.difficulty)))
-            self.setItem(row, 8, _item(_pct(h.retrievability)))
-            why = [WHY_TEXT.get(w, w) for w in s.why] + (["suspended"] if h.suspended else []) + (
-                ["improved before"] if s.improved else [])
-            self.setItem(row, 9, _item(", ".join(why)))
+        self._fill_batch()
+
+    @property
+    def filling(self) -> bool:
+        return self.done < len(self.rows)
+
+    def _fill_batch(self) -> None:
+        self.blockSignals(True)
+        end = min(len(self.rows), self.done + self.BATCH)
+        for row in range(self.done, end):
+            self._fill_row(row, self.rows[row])
+        self.done = end
         self.blockSignals(False)
-        self.checked_changed.emit()
+        if self.filling:
+            self.timer.start()
+        else:
+            self.checked_changed.emit()
+            self.filled.emit()
+
+    def _fill_row(self, row: int, s: StrugglingCard) -> None:
+        h = s.history
+        self.setItem(row, 0, _check(row < self.checked_first))
+        self.setItem(row, 1, _item(s.question, "%s\n\nNote %d, card %d" % (s.question, s.note_id, s.card_id)))
+        self.setItem(row, 2, _item(s.deck))
+        self.setItem(row, 3, _item(str(h.lapses), "The deck calls a card a leech at %d lapses." % h.leech_threshold))
+        self.setItem(row, 4, _item(str(h.answers)))
+        self.setItem(row, 5, _item(_pct(h.again_rate) if h.answers else ""))
+        self.setItem(row, 6, _item("%.0f s" % h.mean_seconds if h.answers else ""))
+        self.setItem(row, 7, _item(_pct(h.difficulty)))
+        self.setItem(row, 8, _item(_pct(h.retrievability)))
+        why = [WHY_TEXT.get(w, w) for w in s.why] + (["suspended"] if h.suspended else []) + (
+            ["improved before"] if s.improved else [])
+        self.setItem(row, 9, _item(", ".join(why)))
 
     def is_checked(self, row: int) -> bool:
         item = self.item(row, 0)
@@ -108,7 +138,7 @@ class StrugglingTable(QTableWidget):
         self.checked_changed.emit()
 
     def checked_notes(self) -> List[int]:
-        return list(dict.fromkeys(s.note_id for row, s in enumerate(self.rows) if self.is_checked(row)))
+        return list(dict.fromkeys(s.note_id for row, s in enumerate(self.rows[:self.done]) if self.is_checked(row)))
 
 
 ACTION_TEXT = {KEEP: "Keep as it is", REWRITE: "Rewrite", SPLIT: "Split", FAILED: "Not improved",

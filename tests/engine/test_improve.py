@@ -408,3 +408,89 @@ def test_learning_only_history_is_said(col):
     answer(col, card_ids(col, nid)[0], GOOD)
     (d,) = diagnose_notes(col, [nid])
     assert any("forgotten 1 time in 3 answers" in t for t in d.texts())
+
+
+# --- the source, similar notes by meaning, requests ---------------------------------------------
+
+def test_source_sentences_from_the_linked_file(col, tmp_path):
+    doc = tmp_path / "cells.md"
+    filler = " ".join("Unrelated sentence number %d about rivers and mountains." % i for i in range(80))
+    doc.write_text("# Cells\n\n%s Mitochondria make ATP by oxidative phosphorylation. %s" % (filler, filler),
+                   encoding="utf-8")
+    link = '<a href="file://%s">cells.md · line 3</a>' % doc
+    line = '<div class="ollama-flashcards-source"><small>Source: %s</small></div>' % link
+    nid = add_basic(col, "Src", "What do mitochondria make?", "ATP<br>" + line,
+                    tags=["ollama-flashcards", "ollama-flashcards::source::cells.md"])
+    (d,) = diagnose_notes(col, [nid])
+    assert "Mitochondria make ATP by oxidative phosphorylation." in d.source.text
+    assert len(d.source.text) <= 1500 and "the sentences it was made from are sent" in d.source.said
+    assert d.origin.label == "cells.md · line 3" and d.origin.file_path == str(doc)
+    doc.unlink()
+    (d,) = diagnose_notes(col, [nid])
+    assert not d.source.text and "no longer there" in d.source.said
+
+
+def test_similar_notes_by_meaning_and_split_repeating_another_note(col, tmp_path):
+    from fake_ollama import FakeOllama
+    from engine_fixtures import backend_for
+    from generator.improve.request import mark_similar
+    from generator.similar.question import collection_questions
+    from generator.similar.search import SimilarNotes
+
+    deck(col, "M", leech_fails=3)
+    a = add_basic(col, "M", "Which organelle produces ATP in the cell?", "The mitochondrion")
+    b = add_basic(col, "M", "Which cell organelle is where ATP is produced?", "Mitochondria")
+    add_basic(col, "M", "What is the capital of Australia?", "Canberra")
+    forget(col, card_ids(col, a)[0], 3)
+    forget(col, card_ids(col, b)[0], 3)
+    with FakeOllama(models=("llama3.2:latest", "all-minilm:latest"), embedding_models=("all-minilm",)) as srv:
+        backend = backend_for(srv.url)
+        similar = SimilarNotes.for_collection(backend, "all-minilm", str(tmp_path / "emb"), col.path, 0.5)
+        similar.update(collection_questions(col))
+        (d,) = diagnose_notes(col, [a], similar=similar)
+        assert [s.note_id for s in d.similar][:1] == [b] and d.similar[0].by == "meaning"
+        assert any(r.kind == "interference" and "in meaning" in r.text for r in d.reasons)
+        srv.script(answer_with(decision("split", split=[
+            {"front": "Which cell organelle is where ATP is produced?", "back": "Mitochondria"},
+            {"front": "What is the main product of the mitochondrion?", "back": "ATP"}])))
+        base, _ = base_for(backend, {"url": srv.url})
+        (p,) = improve([d], backend, base, AnswerChecks("", DuplicateKeys(col, [d])))
+        assert p.action == SPLIT
+        assert mark_similar([p], similar) == ""
+        assert any("note %d asks this in other words" % b in x for x in p.problems)
+        assert any("same front" in x for x in p.problems)  # exactly note b's front: a duplicate too
+        assert not p.checked
+        backend.close()
+
+
+def test_notes_of_one_source_share_a_request(col, server, backend):
+    origin = add_basic(col, "O", "Mitochondria make ATP. Ribosomes make proteins. Nuclei hold DNA.", "")
+    tags = ["ollama-flashcards", "ollama-flashcards::from-note::%d" % origin]
+    made = [add_basic(col, "O", q, a, tags=tags) for q, a in
+            [("What do mitochondria make?", "ATP"), ("What do ribosomes make?", "Proteins")]]
+    other = add_basic(col, "O", "Capital of Peru?", "Lima")
+    proposals = run(col, server, backend, made + [other])
+    assert [p.action for p in proposals] == ["keep", "keep", "keep"]
+    bodies = server.chat_bodies()
+    assert len(bodies) == 2
+    shared = bodies[0]["messages"][-1]["content"]
+    assert "Note 1:" in shared and "Note 2:" in shared and shared.count("Source sentences") == 1
+    assert "Mitochondria make ATP." in shared
+
+
+def test_cancel_keeps_what_was_answered(col, server, backend):
+    import threading
+
+    nids = [add_basic(col, "X", "Question %d about a topic?" % i, "Answer %d" % i) for i in range(3)]
+    diagnoses = diagnose_notes(col, nids)
+    base, _ = base_for(backend, {"url": server.url})
+    cancel = threading.Event()
+    got = []
+
+    def on(ps):
+        got.extend(ps)
+        cancel.set()  # the user pressed Stop after the first answer
+
+    proposals = improve(diagnoses, backend, base, AnswerChecks(), 1, cancel, on)
+    assert [p.action for p in proposals] == ["keep", "failed", "failed"]
+    assert "cancelled" in proposals[1].reason and len(server.chat_bodies()) == 1
