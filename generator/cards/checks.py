@@ -28,7 +28,9 @@ from .wordlists import (
     EACH_PHRASES,
     EXPLAIN_WORDS,
     FR_IMPERSONAL,
+    DEFINITE,
     GENERIC,
+    GENERIC_NOUNS,
     LANGUAGE_LABELS,
     LETTERS,
     MEMBER_ARTICLES,
@@ -205,29 +207,29 @@ def _same_word(a: str, b: str) -> bool:
 def _covered(needles: Sequence[str], haystack: Sequence[str]) -> int:
     """How many needles are ``_same_word`` as a word of the haystack (words of five letters or
     more are looked up by their first five, so this stays linear)."""
+    return sum(_covered_each(needles, haystack))
+
+
+def _covered_each(needles: Sequence[str], haystack: Sequence[str]) -> List[bool]:
     hay = set(haystack)
     lengths: Dict[str, Set[int]] = {}
     for h in hay:
         if len(h) >= 5:
             lengths.setdefault(h[:5], set()).add(len(h))
-    hits = 0
-    for n in needles:
-        if n in hay:
-            hits += 1
-        elif len(n) >= 5 and any(abs(len(n) - k) <= 4 for k in lengths.get(n[:5], ())):
-            hits += 1
-    return hits
+    return [n in hay or (len(n) >= 5 and any(abs(len(n) - k) <= 4 for k in lengths.get(n[:5], ())))
+            for n in needles]
 
 
 def _gives_away(answer: Sequence[str], question: Sequence[str]) -> bool:
     """Most of the answer's content words already stand in the question."""
-    if not answer:
+    if not answer or not question:
         return False
-    hits = _covered(answer, question)
+    each = _covered_each(answer, question)
+    hits = sum(each)
     if hits < len(answer):  # a word inside a compound of the question: "Sauerstoff" in "sauerstoffreich"
         long_words = [q for q in question if len(q) >= 8]
         if long_words:
-            hits += sum(1 for a in answer if len(a) >= 5 and not _covered([a], question)
+            hits += sum(1 for a, hit in zip(answer, each) if not hit and len(a) >= 5
                         and any(a in q for q in long_words))
     return hits == len(answer) if len(answer) <= 2 else hits >= 0.8 * len(answer)
 
@@ -503,12 +505,15 @@ def _ambiguous_cloze(text: str, lang: str) -> str:
 
 def _names_nothing(tokens: List[str], lang: str) -> bool:
     """A question made only of function words, question words and words that name nothing
-    ("What happened next?", "Was geschah danach?")."""
+    ("What happened next?", "Was geschah danach?", "When did the war end?")."""
     generic = GENERIC.get(lang)
     if not generic or not tokens:
         return False
     stop, questions = STOP[lang], QUESTION_WORDS[lang]
-    return all(t in stop or t in questions or t in generic for t in tokens)
+    kinds, definite = GENERIC_NOUNS[lang], DEFINITE[lang]
+    # "When did the war end?": a kind with "the" and nothing that says which one
+    return all(t in stop or t in questions or t in generic
+               or (t in kinds and k > 0 and tokens[k - 1] in definite) for k, t in enumerate(tokens))
 
 
 _SOURCE_END = re.compile(r"[,;:?!¿¡]")
@@ -591,12 +596,14 @@ def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     if ft == bt:
         flags.append(Flag(Check.SAME_SIDES, "Front and back say the same thing."))
         return
-    leak = _gives_away(bc, fc)
-    if leak and fc and _gives_away(fc, bc):
+    leak, echo = _gives_away(bc, fc), _gives_away(fc, bc)
+    # The back repeats the front, give or take one word ("Photosynthesis" / "The process of
+    # photosynthesis", "What is osmosis?" / "Osmosis").
+    if (leak and (echo or len(set(fc) - set(bc)) <= 1)) or (echo and len(set(bc) - set(fc)) <= 1):
         flags.append(Flag(Check.SAME_SIDES, "The back says what the front says: give the fact it asks for."))
     if leak:
         flags.append(Flag(Check.ANSWER_IN_QUESTION, "The question already contains the answer."))
-    elif card.kind == REVERSED and _gives_away(fc, bc):
+    elif card.kind == REVERSED and echo:
         flags.append(Flag(Check.ANSWER_IN_QUESTION,
                           "The back repeats the front, so the reverse card gives the answer away."))
     if _yes_no(front, bt, lang):

@@ -276,22 +276,33 @@ GENERIC: Dict[str, FrozenSet[str]] = {
         later before earlier previously following follow followed follows come came result
         results consequence outcome effect cause reason purpose problem solution conclusion
         answer example idea point step event process thing things main first second last final
-        take took place go went do did done say said mean means meant"""),
+        take took place go went do did done say said mean means meant end ended ends begin
+        began begun start started win won lose lost sign signed die died live lived rule ruled
+        found founded build built write wrote written discover discovered invent invented lead
+        led become became"""),
     "de": _words(
         """geschah geschieht geschehen passierte passiert dann danach anschließend nächstes
         nächste nächsten vorher später folgte folgt daraufhin tat taten getan ereignete
         ergebnis folge ursache grund zweck problem lösung schluss beispiel idee punkt schritt
-        ereignis vorgang ding erste zweite letzte statt fand findet kam kommt bedeutet heißt"""),
+        ereignis vorgang ding erste zweite letzte statt fand findet kam kommt bedeutet heißt
+        endete endet begann beginnt gewann gewinnt verlor unterzeichnet unterschrieb starb
+        lebte regierte gründete gegründet baute gebaut schrieb geschrieben entdeckte entdeckt
+        erfand erfunden führte"""),
     "fr": _words(
         """passé passe passa arriva arrivé arrive ensuite puis après suivant suivante suite
         avant tard fit firent fait résultat conséquence cause raison but problème solution
         conclusion exemple idée point étape événement processus chose premier première
-        dernier dernière produit produisit lieu veut dire signifie"""),
+        dernier dernière produit produisit lieu veut dire signifie t termina terminé finit fini
+        commença commencé débuta gagna gagné perdit perdu signé signa mourut mort vécut régna
+        fonda fondé construisit construit écrivit écrit découvrit découvert inventa inventé
+        dirigea devint"""),
     "es": _words(
         """pasó pasa ocurrió ocurre sucedió sucede después luego entonces siguiente antes
         tarde hizo hicieron hecho resultado consecuencia causa razón propósito problema
         solución conclusión ejemplo idea punto paso evento proceso cosa primero primera
-        último última lugar significa quiere decir"""),
+        último última lugar significa quiere decir terminó termina comenzó empezó ganó perdió
+        firmó firmado murió vivió reinó fundó fundado construyó escribió escrito descubrió
+        descubierto inventó dirigió"""),
 }
 # "According to …": fine before a named subject ("according to the Brønsted–Lowry definition"),
 # not before the text, its author or a pronoun.
@@ -385,3 +396,44 @@ DETECT_ONLY: Dict[str, FrozenSet[str]] = {
 # French verbs whose inverted "il" is impersonal ("Que se passe-t-il …", "Qu'arrive-t-il …"): no
 # antecedent needed.
 FR_IMPERSONAL: FrozenSet[str] = _words("passe agit faut a reste suffit existe manque arrive produit peut")
+
+# Nouns that name a kind, not a thing: "the war", "the king" on a card with nothing else leans on
+# a context ("When did the war end?"); "the Thirty Years' War" does not.
+GENERIC_NOUNS: Dict[str, FrozenSet[str]] = {
+    "en": _words(
+        """war battle king queen emperor empress president leader ruler army country city state
+        government treaty agreement person man woman people group scientist researcher inventor
+        discovery invention experiment reaction substance method theory model law period place
+        region area system structure phenomenon concept term word name object company ship party
+        revolution movement book work author enzyme molecule protein organ organism species
+        animal plant patient disease drug"""),
+    "de": _words(
+        """krieg schlacht könig königin kaiser kaiserin präsident anführer herrscher armee land
+        stadt staat regierung vertrag abkommen person mann frau leute gruppe wissenschaftler
+        forscher erfinder entdeckung erfindung experiment reaktion stoff substanz methode theorie
+        modell gesetz zeit zeitraum ort region gebiet system struktur phänomen begriff wort name
+        objekt firma unternehmen schiff partei revolution bewegung buch werk autor enzym molekül
+        protein organ organismus art tier pflanze patient krankheit medikament"""),
+    "fr": _words(
+        """guerre bataille roi reine empereur impératrice président chef souverain armée pays
+        ville état gouvernement traité accord personne homme femme gens groupe scientifique
+        chercheur inventeur découverte invention expérience réaction substance méthode théorie
+        modèle loi période lieu région zone système structure phénomène concept terme mot nom
+        objet entreprise navire parti révolution mouvement livre œuvre auteur enzyme molécule
+        protéine organe organisme espèce animal plante patient maladie médicament"""),
+    "es": _words(
+        """guerra batalla rey reina emperador emperatriz presidente líder gobernante ejército país
+        ciudad estado gobierno tratado acuerdo persona hombre mujer gente grupo científico
+        investigador inventor descubrimiento invención experimento reacción sustancia método
+        teoría modelo ley período periodo lugar región zona sistema estructura fenómeno concepto
+        término palabra nombre objeto empresa barco partido revolución movimiento libro obra autor
+        enzima molécula proteína órgano organismo especie animal planta paciente enfermedad
+        medicamento"""),
+}
+# Definite articles: "the war" points at one war the card must name.
+DEFINITE: Dict[str, FrozenSet[str]] = {
+    "en": _words("the"),
+    "de": _words("der die das den dem des"),
+    "fr": _words("le la les l du des au aux"),
+    "es": _words("el la los las lo del al"),
+}

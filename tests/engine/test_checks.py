@@ -199,6 +199,10 @@ def test_negation_that_describes_or_explains_is_not_flagged(front: str, back: st
     ("Que s'est-il passé ensuite ?", "Louis XVI a été exécuté", "French"),
     ("¿Qué pasó después?", "Se aprobó la Constitución", "Spanish"),
     ("¿Qué pasó allí?", "Llegó Colón", "Spanish"),
+    ("When did the war end?", "In 1648", "English"),
+    ("Wer war der Anführer?", "Spartakus", "German"),
+    ("Quand le traité a-t-il été signé ?", "En 1919", "French"),
+    ("¿Qué hizo el rey?", "Conquistó Granada", "Spanish"),
 ])
 def test_question_that_names_nothing_is_flagged(front: str, back: str, asked: str) -> None:
     assert Check.MISSING_CONTEXT.value in basic(front, back, asked)
@@ -215,6 +219,9 @@ def test_impersonal_or_cleft_pronoun_is_not_a_missing_antecedent(text: str, aske
 
 @pytest.mark.parametrize("front, back, asked", [
     ("What happened in 1989?", "The Berlin Wall fell", "English"),
+    ("When did the Thirty Years' War end?", "In 1648", "English"),
+    ("What do enzymes do?", "They speed up reactions", "English"),
+    ("Wann endete der Dreißigjährige Krieg?", "1648", "German"),
     ("According to the Brønsted–Lowry definition, what is an acid?", "A proton donor", "English"),
     ("According to Newton's second law, what does force equal?", "Mass times acceleration", "English"),
     ("Was ist nach der Definition von Brønsted und Lowry eine Säure?", "Ein Protonendonator", "German"),
@@ -389,6 +396,9 @@ def test_placeholder_side_is_empty_and_a_restated_front_is_the_same_side() -> No
     assert Check.EMPTY_SIDE.value in basic("What is the capital of Australia?", "N/A")
     assert Check.EMPTY_SIDE.value in basic("What is the capital of Australia?", "…")
     assert Check.SAME_SIDES.value in basic("What is the capital of Australia?", "The capital of Australia")
+    assert Check.SAME_SIDES.value in basic("Photosynthesis", "The process of photosynthesis", kind="reversed")
+    assert Check.SAME_SIDES.value in basic("Was ist Osmose?", "Osmose", "German")
+    assert Check.SAME_SIDES.value not in basic("Photosynthesis", "How plants make sugar from light", kind="reversed")
     assert basic("What is the capital of Australia?", "Canberra") == []
 
 
