@@ -18,6 +18,7 @@ BULK_TITLE = "Bulk Generate from Files…"
 SELECTION_TITLE = "Generate flashcards from selection"
 IMPROVE_TITLE = "Improve with Ollama…"  # the Browser's right-click on notes
 STRUGGLING_TITLE = "Improve struggling cards…"
+UPDATE_TITLE = "Update from source…"
 GENERATE_ACTION = "ollamaFlashcardsGenerate"  # the Tools menu action's objectName (ui/settings.py)
 
 
@@ -104,12 +105,33 @@ def _on_browser_menu(browser: Any, menu: Any) -> None:
         improving.open_improve(browser, nids)
 
     improve.triggered.connect(_call(improve_notes))
+    _add_update_action(browser, menu, nids)
 
 
 def open_struggling() -> Any:
     from .ui import improve
 
     return improve.open_struggling()
+
+
+def _add_update_action(browser: Any, menu: Any, nids: List[Any]) -> None:
+    """"Update from source…" when a selected note was made from a file the add-on follows."""
+    try:
+        from .generator.update.record import marked_documents
+
+        if not marked_documents(browser.mw.col, nids):
+            return
+    except Exception as e:  # a menu must open whatever happens here
+        print("ollama-flashcards: update check failed:", e)
+        return
+    action = menu.addAction(UPDATE_TITLE)
+
+    def go() -> None:
+        from .ui import update
+
+        update.open_from_browser(browser, nids)
+
+    action.triggered.connect(_call(go))
 
 
 def _on_profile_open() -> None:

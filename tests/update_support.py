@@ -24,6 +24,35 @@ The plasma membrane is a lipid bilayer with embedded proteins. It controls what 
 """
 
 
+def doc_for(token: str, text: str = DOC) -> str:
+    """``text`` with every sentence begun by ``token``: its cards are no duplicates of another
+    test's in a collection the tests share (the real app's)."""
+    import re
+
+    out = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            out.append(line)
+            continue
+        head = "- " if line.startswith("- ") else ""
+        body = line[len(head):]
+        out.append(head + re.sub(r"(^|(?<=[.!?] ))(?=[A-Z])", token + " ", body))
+    return "\n".join(out) + "\n"
+
+
+def edited(text: str) -> str:
+    """An edit of DOC (or of ``doc_for``'s): one sentence changed, a list item gone, a section
+    added."""
+    import re
+
+    token = re.search(r"(\S+) Mitochondria produce", text)
+    prefix = token.group(1) + " " if token else ""
+    text = text.replace("float in the cytosol of the cell.", "float in the cytosol and make proteins used there.")
+    text = re.sub(r"(?m)^- .*Active transport uses ATP.*\n", "", text)
+    return text + "\n## Nucleus\n\n%sThe nucleus holds the chromosomes of the cell. %sIts envelope has many pores.\n" % (
+        prefix, prefix)
+
+
 def write(path, text: str) -> str:
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -57,7 +86,7 @@ def card_normally(col, backend, path: str, options, target):
     return outcome
 
 
-def answer_all(col, lapse_every: int = 2) -> None:
+def answer_all(col, lapse_every: int = 2, search: str = "") -> None:
     """Every card answered Easy (it becomes a review card), then every ``lapse_every``-th one
     forgotten (Again: a lapse) and relearned (Good)."""
     from anki.scheduler_pb2 import CardAnswer
@@ -68,7 +97,7 @@ def answer_all(col, lapse_every: int = 2) -> None:
         states = col._backend.get_scheduling_states(card.id)
         col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=rating))
 
-    cids = sorted(col.find_cards(""))
+    cids = sorted(col.find_cards(search))
     for cid in cids:
         answer(cid, CardAnswer.EASY)
     for i, cid in enumerate(cids):
@@ -77,11 +106,11 @@ def answer_all(col, lapse_every: int = 2) -> None:
             answer(cid, CardAnswer.GOOD)
 
 
-def snapshot(col) -> Dict[int, dict]:
-    """Per note: its mod time, its fields, its cards (id -> due, ivl, lapses, reps) and every
-    revlog entry of those cards."""
+def snapshot(col, search: str = "") -> Dict[int, dict]:
+    """Per note (of ``search``): its mod time, its fields, its cards (id -> due, ivl, lapses,
+    reps) and every revlog entry of those cards."""
     out = {}
-    for nid in col.find_notes(""):
+    for nid in col.find_notes(search):
         note = col.get_note(nid)
         cards = {}
         for card in note.cards():

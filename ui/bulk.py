@@ -61,6 +61,7 @@ from .common import (
 from .job_dialog import DialogSpec, JobDialog, OpenSettings
 from .message_bar import Action
 from .stream_rows import StreamedRows
+from .update import offer_update
 
 if TYPE_CHECKING:
     from ..generator.images.figure import FigureSet
@@ -146,6 +147,7 @@ class BulkDialog(JobDialog):
         self.start_btn.clicked.connect(lambda _c=False: self.start())
         self.close_btn.clicked.connect(lambda _c=False: self.close())
         self.files.edited.connect(self._leave_finished_job)
+        self.files.edited.connect(lambda: offer_update(self))  # a file carded before: update it
         self.files.selection_changed.connect(self.update_buttons)
         self.coverage.retry_requested.connect(lambda: self.resume(only_failed=True))
         self.review.add_requested.connect(self.add_reviewed)
@@ -373,7 +375,10 @@ class BulkDialog(JobDialog):
             return
         spec = BulkSpec.from_header(journal.state.header)
         index = runner.index() if runner is not None else BulkRunner(self.folder, get_settings()).index()
-        writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index)
+        from ..generator.update.track import bulk_recording
+
+        writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index,
+                            on_added=bulk_recording(journal, spec.target)[0])  # what the notes came from
         self.review_writer = writer
         self.review_chunks = [r.id for r in journal.state.pending_chunks()]
         table = self.review.table

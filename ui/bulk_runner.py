@@ -163,15 +163,19 @@ class BulkRunner(JobRunner, JobListener):
         from .similar_cache import CACHE
 
         spec = BulkSpec.from_header(journal.state.header)
+        from ..generator.update.track import bulk_recording
+
+        record, read_files = bulk_recording(journal, spec.target)  # what the notes came from
         writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index,
-                            skip_similar=spec.skip_similar)
+                            skip_similar=spec.skip_similar, on_added=record)
         adder = QtAdder(writer) if spec.mode == BulkMode.ADD else None
         backend = make_backend(self.settings)
         similar = CACHE.get(self.settings)  # duplicates by meaning, when an embed_model is set
         CACHE.start_build(self.settings)
         review = spec.mode == BulkMode.REVIEW
         run = BulkRun(journal, backend, adder, known, self.cancel_event, watcher=self if review else None,
-                      setup=RunSetup(only_failed=only_failed, similar=similar, graphics=graphics()))
+                      setup=RunSetup(only_failed=only_failed, similar=similar, graphics=graphics(),
+                                     before_add=read_files))
         self.run = run
         self.writer = writer
         self.backend = backend

@@ -9,7 +9,7 @@ job ran back into a later message, with "Show in Browser"."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
@@ -43,10 +43,14 @@ class CardAdder:
     def close(self) -> None:
         gui_hooks.operation_did_execute.remove(self.on_operation)
 
-    def add(self, cards: List[Card], target: NoteTarget) -> None:
+    def add(self, cards: List[Card], target: NoteTarget, files: Sequence[Any] = (),
+            chunks: Sequence[Any] = ()) -> None:
+        """``files``: (path, document) of the documents read from files, whose cards are then
+        recorded as made from them (``generator.update.track``) in the same undo step."""
         from aqt.operations import CollectionOp
 
         from ..generator.notes.add import add_cards
+        from ..generator.update.track import track_files
 
         holder: Dict[str, Any] = {}
         self.adding = True
@@ -56,6 +60,7 @@ class CardAdder:
             holder["figures"] = self.figure_job.write(col, cards)  # before the notes that show them
             result = add_cards(col, cards, target, skip_duplicates=False)
             holder["result"] = result
+            track_files(col, files, result.added, chunks, target)
             return result.changes
 
         def done(_changes: OpChanges) -> None:

@@ -578,7 +578,7 @@ class GenerateDialog(JobDialog):
                     esc(self.options.kind_title())), "warning")
             return
         self.remember()
-        self.adder.add(cards, target)
+        self.adder.add(cards, target, self.source.files(), list(self.chunks.values()))
 
     # ==== other dialogs and settings ===========================================================
     def settings_saved(self) -> None:

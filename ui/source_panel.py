@@ -37,6 +37,7 @@ class SourcePanel(QGroupBox):
         self._name = PASTED  # the document name of typed text
         self._label = ""  # what the label calls the source ("" = by its kind)
         self._note_refs: Dict[str, NoteId] = {}  # document name -> note id (Browser)
+        self._paths: Dict[str, str] = {}  # document name -> the file it was read from
         self.reading = False
         v = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -65,6 +66,7 @@ class SourcePanel(QGroupBox):
         """Editable text (``name`` is its document name, e.g. "selection")."""
         self._documents = None
         self._note_refs = {}
+        self._paths = {}
         self.images.clear()
         self.edit.setReadOnly(False)
         if text:
@@ -74,11 +76,13 @@ class SourcePanel(QGroupBox):
         self._update_label()
 
     def set_documents(self, documents: Sequence[Document], label: str = "",
-                      note_refs: Optional[Dict[str, NoteId]] = None) -> None:
+                      note_refs: Optional[Dict[str, NoteId]] = None,
+                      paths: Optional[Dict[str, str]] = None) -> None:
         """Documents read elsewhere (files, notes): shown read-only."""
         docs = list(documents)
         self._documents = docs
         self._note_refs = dict(note_refs or {})
+        self._paths = dict(paths or {})
         preview = "\n\n".join(("── %s ──\n%s" % (d.name, d.text())) if len(docs) > 1 else d.text()
                               for d in docs)
         self.edit.blockSignals(True)
@@ -93,6 +97,7 @@ class SourcePanel(QGroupBox):
     def clear(self) -> None:
         self._documents = None
         self._note_refs = {}
+        self._paths = {}
         self._label = ""
         self._name = PASTED
         self.images.clear()
@@ -111,6 +116,11 @@ class SourcePanel(QGroupBox):
 
     def note_refs(self) -> Dict[str, NoteId]:
         return dict(self._note_refs)
+
+    def files(self) -> List[Tuple[str, Document]]:
+        """(path, document) of the documents read from files: their cards follow the file
+        (generator/update)."""
+        return [(self._paths[d.name], d) for d in self._documents or [] if d.name in self._paths]
 
     def has_documents(self) -> bool:
         """The source is documents (files, notes, images), not typed text."""
@@ -141,12 +151,15 @@ class SourcePanel(QGroupBox):
         self.label.setText("Reading %s…" % esc(", ".join(display_name(p) for p in paths)))
         self._set_reading(True)
 
+        read_from: Dict[str, str] = {}
+
         def op() -> Tuple[List[Document], List[Tuple[str, BaseException]]]:
             docs: List[Document] = []
             failed: List[Tuple[str, BaseException]] = []
             for p in paths:
                 try:
                     docs.append(read_path(p))
+                    read_from[docs[-1].name] = os.path.abspath(p)
                 except Exception as e:  # every engine error has a message for the user
                     failed.append((p, e))
             return docs, failed
@@ -157,7 +170,7 @@ class SourcePanel(QGroupBox):
             self._set_reading(False)
             docs, failed = result
             if docs:
-                self.set_documents(docs)
+                self.set_documents(docs, paths=read_from)
             else:
                 self._update_label()
             lines = ["<b>%s</b>: %s" % (esc(display_name(p)), esc(error_text(e))) for p, e in failed]
@@ -192,7 +205,7 @@ class SourcePanel(QGroupBox):
         def done(docs: List[Document]) -> None:
             if is_alive(self):
                 self._set_reading(False)
-                self.set_documents(docs, note_refs=self._note_refs)
+                self.set_documents(docs, note_refs=self._note_refs, paths=self._paths)
                 self.problem.emit("")
 
         def failed(err: Exception) -> None:

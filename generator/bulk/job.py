@@ -143,6 +143,9 @@ class RunSetup:
     similar: Optional[SimilarNotes] = None  # duplicates by meaning (None = off)
     graphics: Any = None  # images.figure.Graphics for the figures of files, or None
     sync: bool = True  # journal and index written through to the disk (``run_headless``)
+    # on the job's thread before a batch goes to the adder: what adding it needs, read off the
+    # collection (the app reads the batch's files for recording what the notes came from)
+    before_add: Optional[Callable[[List[Card]], None]] = None
 
 
 class BulkRun(JobListener):
@@ -169,6 +172,7 @@ class BulkRun(JobListener):
         self.on_event = on_event or (lambda kind, data: None)
         self.only_failed = setup.only_failed
         self.spool_dir = setup.spool_dir
+        self.before_add = setup.before_add
         self.batch_seconds = setup.batch_seconds
         self.watcher = watcher or JobListener()
         self.spec = BulkSpec.from_header(journal.state.header)
@@ -400,6 +404,8 @@ class BulkRun(JobListener):
             return  # (after a failed add the cards stay in the journal for a later run)
         ids, cards = self._batch_ids, self._batch_cards
         self._batch_ids, self._batch_cards = [], []
+        if self.before_add is not None:
+            self.before_add(cards)
         self._last_flush = time.monotonic()
         with self._lock:
             self._adds_in_flight += 1

@@ -36,12 +36,16 @@ class NoteWriter:
     Call only where collection work belongs (a ``CollectionOp`` in Anki)."""
 
     def __init__(self, journal: Journal, target: NoteTarget, skip_duplicates: bool = True,
-                 index: Optional[ChunkIndex] = None, skip_similar: bool = True) -> None:
+                 index: Optional[ChunkIndex] = None, skip_similar: bool = True,
+                 on_added: Optional[Callable[[Any, List[Tuple[Card, int]]], None]] = None) -> None:
         self.journal = journal
         self.target = target
         self.skip_duplicates = skip_duplicates
         self.skip_similar = skip_similar  # cards marked similar_to (by meaning) are not added
         self.index = index
+        # (collection, [(card, note id)]) inside each batch's undo step: e.g. recording what the
+        # notes came from (generator.update.track, handed in by the app)
+        self.on_added = on_added
         self._nt: Any = None
         self._mapping: Dict[str, str] = {}
         self._exact: Set[str] = set()
@@ -104,6 +108,8 @@ class NoteWriter:
         try:
             added, skipped = new_notes(col, self._nt, self._mapping, self.target, cards,
                                        self.skip_duplicates, self.skip_similar)
+            if self.on_added is not None:
+                self.on_added(col, [(cards[i], int(n.id)) for i, n in added])
             changes = col.merge_undo_entries(pos)
         except Exception as e:
             undo_failed_step(col, pos)

@@ -52,26 +52,6 @@ def usage_problem(args: argparse.Namespace) -> str:
     return ""
 
 
-def embedder(backend: Any, model: str) -> Any:
-    """Questions by meaning for matching (None when no embedding model is set). A server that
-    cannot embed costs nothing: matching goes by words, and stderr says so once."""
-    if not model:
-        return None
-    failed: List[str] = []
-
-    def embed(texts: List[str]) -> List[List[float]]:
-        if failed:
-            return []
-        try:
-            return backend.embed(model, texts)
-        except FlashcardError as e:
-            failed.append(describe(e))
-            err("Matching by meaning is off: " + describe(e).replace("\n", " "))
-            return []
-
-    return embed
-
-
 def add_counts(total: Dict[str, int], counts: Dict[str, int]) -> None:
     for key, value in counts.items():
         total[key] = total.get(key, 0) + value
@@ -123,9 +103,9 @@ def _one(u: _Update, path: str, doc: Any) -> None:
     counts = plan.counts()
     known = "recorded" if plan.record is not None else "not recorded before: every part is new"
     if not args.quiet:
+        removed = f", {counts['removed']} removed" if counts["removed"] else ""
         err(f"{shown(doc.name, 120)} ({known}): {counts['unchanged']} part(s) unchanged, "
-            f"{counts['changed']} changed, {counts['new']} new, {counts['removed']} removed; "
-            f"{len(plan.sent_units())} to send")
+            f"{counts['changed'] + counts['new']} changed or new{removed}; {len(plan.sent_units())} to send")
     with Interrupts(u.cancel, err):
         generated = generate(plan, u.backend, u.options, u.folder,
                              cli_live.LivePrinter(args.jsonl, args.quiet, 0, None), u.cancel)
@@ -159,6 +139,7 @@ def run(args: argparse.Namespace, cfg: Settings, options: Any, target_of: Any) -
     from ..job.run import prepare_job
     from ..notes.add import open_collection
     from ..update.apply import summary
+    from ..update.match import embedder
     from ..update.run import journal_folder, read_document
     from .run import json_text, write_stdout
     from .similar import embed_model
@@ -175,7 +156,8 @@ def run(args: argparse.Namespace, cfg: Settings, options: Any, target_of: Any) -
         options = prepare_job(backend, options)
         u = _Update(args, col, backend, options, target_of(options),
                     journal_folder(args.journal_dir or DEFAULT_JOURNAL_DIR, args.collection),
-                    embedder(backend, embed_model(args, cfg)))
+                    embedder(backend, embed_model(args, cfg),
+                             lambda why: err("Matching by meaning is off: " + why.replace("\n", " "))))
         for path, doc in documents:
             if not u.stopped:
                 _one(u, path, doc)

@@ -437,3 +437,27 @@ def describe_entry(entry: Entry) -> str:
 __all__ = ["ACTIONS", "ADD", "ApplyResult", "CollectionError", "Entry", "KEPT_EDIT", "Proposal",
            "SOURCE_CHANGED_TAG", "SOURCE_REMOVED", "SOURCE_REMOVED_TAG", "UNCHANGED", "UNDO_LABEL",
            "UPDATE", "apply_update", "planned_counts", "propose", "summary"]
+
+
+def apply_all(col: Any, proposals: Sequence[Proposal], accepted: Sequence[Optional[Set[int]]],
+              suspend_removed: bool = False, skip_duplicates: bool = True) -> Tuple[List[ApplyResult], Any]:
+    """Several documents' proposals in one undo step (``UNDO_LABEL``): all of them, or (a
+    failure in one) none. Returns each document's result and the step's OpChanges."""
+    pos = col.add_custom_undo_entry(UNDO_LABEL)
+    results: List[ApplyResult] = []
+    try:
+        for proposal, chosen in zip(proposals, accepted):
+            results.append(apply_update(col, proposal, chosen, suspend_removed, skip_duplicates))
+        changes = col.merge_undo_entries(pos)
+    except Exception:
+        _undo_failed(col, pos)
+        raise
+    return results, changes
+
+
+def total_counts(results: Sequence[ApplyResult]) -> Dict[str, int]:
+    out: Dict[str, int] = {}
+    for r in results:
+        for key, value in r.counts.items():
+            out[key] = out.get(key, 0) + value
+    return out

@@ -114,6 +114,29 @@ def _weighted_jaccard(a: Set[str], b: Set[str], idf: Dict[str, float]) -> float:
 Embed = Callable[[List[str]], List[List[float]]]
 
 
+def embedder(backend: Any, model: str, on_error: Optional[Callable[[str], None]] = None) -> Optional[Embed]:
+    """Questions by meaning through ``backend`` (None when no embedding model is set). A server
+    that cannot embed costs nothing: matching goes by words, and ``on_error`` hears why, once."""
+    if not model:
+        return None
+    failed: List[str] = []
+
+    def embed(texts: List[str]) -> List[List[float]]:
+        from ..errors import FlashcardError, describe
+
+        if failed:
+            return []
+        try:
+            return backend.embed(model, texts)
+        except FlashcardError as e:
+            failed.append(describe(e))
+            if on_error is not None:
+                on_error(failed[0])
+            return []
+
+    return embed
+
+
 def _cosines(embed: Optional[Embed], cards: Sequence[Side], notes: Sequence[Side]) -> Optional[List[List[float]]]:
     if embed is None or not cards or not notes:
         return None

@@ -295,3 +295,18 @@ def units_in(records: Iterable[DocRecord]) -> Set[str]:
 def moved_notes(notes: Iterable[Tuple[int, str, str]]) -> Dict[int, str]:
     """(note id, its mark's unit, the unit it belongs to) -> the record's "moved" map."""
     return {nid: unit for nid, marked, unit in notes if unit != marked}
+
+
+def marked_documents(col: Any, nids: Sequence[int], limit: int = 2000) -> List[str]:
+    """The documents (ids) the notes ``nids`` were made from, by their marks, in one query
+    (at most ``limit`` notes looked at: a menu asks this)."""
+    ids = [int(n) for n in list(nids)[:limit]]
+    if not ids:
+        return []
+    found: List[str] = []
+    for flds in col.db.list("select flds from notes where id in (%s) and flds like ?"
+                            % ",".join(map(str, ids)), "%" + MARK_ATTR + "=%"):
+        mark = read_mark(str(flds).split("\x1f"))
+        if mark is not None and mark.doc not in found:
+            found.append(mark.doc)
+    return found
