@@ -243,12 +243,24 @@ def stamp(note: Any, doc_id: str, unit_fp: str, source_field: str = "") -> bool:
         return False
     digest = fields_hash(values)
     attr = ' %s="%s.%s.%s"' % (MARK_ATTR, doc_id, unit_fp, digest)
-    values[where] = _SOURCE_OPEN.sub(lambda m: "<%s%s%s>" % (m.group(1), m.group(2), attr),
-                                     values[where], count=1)
+    values[where] = _with_attr(values[where], attr)
     for name, value in zip(names, values):
         if note[name] != value:
             note[name] = value
     return True
+
+
+def _with_attr(value: str, attr: str) -> str:
+    """The source reference with ``attr`` on its inner ``<small>`` (the line under the back:
+    its ``<div class="ollama-flashcards-source">`` stays as the add-on writes it, which other
+    parts look for), else on the opening tag itself (the span of a source field)."""
+    m = _SOURCE_OPEN.search(value)
+    if m is None:
+        return value
+    inner = re.compile(r"\s*<small\b").match(value, m.end())
+    if m.group(1) == "div" and inner is not None:
+        return value[:inner.end()] + attr + value[inner.end():]
+    return value[:m.start()] + "<%s%s%s>" % (m.group(1), m.group(2), attr) + value[m.end():]
 
 
 @dataclass

@@ -163,3 +163,16 @@ def test_a_record_from_outside_is_checked():
     assert DocRecord.from_config("../../x", good.to_config()) is None
     odd = DocRecord.from_config("0123abcd", dict(good.to_config(), moved={"x": "zz", "7": 5}, path=["a"]))
     assert odd is not None and odd.moved == {} and odd.path == "['a']"
+
+
+def test_the_mark_leaves_the_source_line_as_other_parts_read_it(col, server, backend, tmp_path):
+    from generator.improve.notes import SOURCE_LINE
+    from generator.update.record import read_mark
+
+    path = write(tmp_path / "cells.md", DOC)
+    card_normally(col, backend, path, options_for(backend), target_for())
+    for nid in col.find_notes(""):
+        note = col.get_note(nid)
+        assert read_mark(note.fields) is not None
+        assert SOURCE_LINE.search(note["Back"]), note["Back"]  # the line is found, and cut off whole
+        assert "data-ollama-flashcards" not in SOURCE_LINE.sub("", note["Back"])
