@@ -161,17 +161,17 @@ def same_path(a: str, b: str) -> bool:
         return False
 
 
-def find(col: Any, path: str, units: Sequence[Unit]) -> Optional[DocRecord]:
-    """The record of the document at ``path``: by its path, else (a file renamed, moved, or a
-    new edition under a new name) the record that shares the most units with it, if at least
-    half of the smaller of the two."""
+def find(col: Any, path: str, units: Sequence[Unit], by_units: bool = True) -> Optional[DocRecord]:
+    """The record of the document at ``path``: by its path, else (``by_units``: a file renamed,
+    moved, or a new edition under a new name) the record that shares the most units with it, if
+    at least half of the smaller of the two."""
     index = load_index(col)
     for doc_id, recorded in index.items():
         if same_path(recorded, path):
             rec = load(col, doc_id)
             if rec is not None:
                 return rec
-    return find_by_units(col, units, index)
+    return find_by_units(col, units, index) if by_units else None
 
 
 def find_by_units(col: Any, units: Sequence[Unit], index: Optional[Dict[str, str]] = None) -> Optional[DocRecord]:

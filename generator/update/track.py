@@ -35,7 +35,9 @@ def _track_units(col: Any, path: str, document: Document, units: Sequence[Unit],
     mine = [(card, nid) for card, nid in added if card.source.document == document.name]
     if not mine or not units:
         return None
-    record = find(col, path, units) or DocRecord.new(path, document.name)
+    # by path only: carding a copy of a file must not take over the original's record (an
+    # update recognises a moved file by its units)
+    record = find(col, path, units, by_units=False) or DocRecord.new(path, document.name)
     _nt, mapping = resolve_notetype(col, target)
     source_field = mapping.get("source", "")
     notes: List[Any] = []

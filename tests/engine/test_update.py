@@ -176,3 +176,15 @@ def test_the_mark_leaves_the_source_line_as_other_parts_read_it(col, server, bac
         assert read_mark(note.fields) is not None
         assert SOURCE_LINE.search(note["Back"]), note["Back"]  # the line is found, and cut off whole
         assert "data-ollama-flashcards" not in SOURCE_LINE.sub("", note["Back"])
+
+
+def test_carding_a_copy_makes_its_own_record(col, server, backend, tmp_path):
+    from generator.update.record import load_index, same_path
+
+    first = write(tmp_path / "cells.md", DOC)
+    options, target = options_for(backend), target_for()
+    card_normally(col, backend, first, options, target)
+    copy = write(tmp_path / "cells-copy.md", DOC + "\n## Extra\n\nA paragraph only the copy has holds this fact.\n")
+    card_normally(col, backend, copy, options, target_for(deck="Copy"))
+    paths = list(load_index(col).values())
+    assert len(paths) == 2 and any(same_path(p, first) for p in paths) and any(same_path(p, copy) for p in paths)
