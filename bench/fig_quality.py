@@ -32,8 +32,10 @@ def cost_per_card(rows: List[dict], rounds: int) -> float:
 
     groups = []
     for asked in sorted({r["asked"] for r in rows}):
+        # A chunk's cards one after the other, as a job checks them (the index is built once a text).
         cards = [(Card(kind=r["kind"], front=r.get("front", ""), back=r.get("back", ""), text=r.get("text", ""),
-                       extra=r.get("extra", "")), r.get("support", "")) for r in rows if r["asked"] == asked]
+                       extra=r.get("extra", "")), r.get("support", ""))
+                 for r in sorted(rows, key=lambda r: r.get("support", "")) if r["asked"] == asked]
         groups.append((cards, expectation(asked)))
     n = sum(len(cards) for cards, _ in groups) * rounds
     best = float("inf")

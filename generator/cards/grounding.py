@@ -306,17 +306,16 @@ def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "",
     index = support_index(support) if isinstance(support, str) else support
     if not _DIGIT.search(answer) and all(t in index.words for t in _TOKEN.findall(_bare(answer))):
         return []  # every word of it stands in the text as it is (most answers)
-    asked = frozenset(_TOKEN.findall(_bare(context))) if context else frozenset()
     answer = _MATHS.sub(" ", answer)
     if not answer.isascii():
         answer = unicodedata.normalize("NFKC", _powers(answer))  # as the index reads its text
     stop = STOP.get(lang)
     number_words = NUMBER_WORDS.get(lang, {})
     hard: List[Tuple[int, str]] = []  # (where in the answer, the term)
-    soft: List[Tuple[int, str, bool]] = []
+    soft: List[Tuple[int, str, bool, str]] = []  # (where, the word as written, found, bare)
     backed = 0
     scaled: Set[int] = set()  # where a scale word follows a number ("3 million"): looked up with it
-    spaced = [m for m in _SPACED.finditer(answer) if _number_keys(m.group(0)) & index.numbers]
+    spaced = [m for m in _SPACED.finditer(answer) if _number_keys(m.group(0)) & index.numbers] if " " in answer else []
     for m in _NUMERAL.finditer(answer):
         if m.start() and answer[m.start() - 1].isalpha():
             continue  # part of a formula or a code: "CO2" is looked up whole below
@@ -325,7 +324,9 @@ def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "",
         scale = _scale_after(answer, m.end())
         if scale > 1:
             scaled.add(m.end() + 1)
-        if not _number_keys(m.group(0), scale) & index.numbers:
+        if scale == 1 and _digits(m.group(0)) in index.numbers:
+            backed += 1
+        elif not _number_keys(m.group(0), scale) & index.numbers:
             hard.append((m.start(), m.group(0)))
         else:
             backed += 1
@@ -373,11 +374,15 @@ def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "",
             else:
                 hard.append((m.start(), raw))
         else:
-            soft.append((m.start(), raw, found or word in asked or (len(word) >= 5 and any(
-                a[:5] == word[:5] for a in asked))))
-    missing_soft = [(at, raw) for at, raw, found in soft if not found]
+            soft.append((m.start(), raw, found, word))
+    missing_soft = [(at, raw, word) for at, raw, found, word in soft if not found]
+    if missing_soft and context:
+        asked = frozenset(_TOKEN.findall(_bare(context)))
+        prefixes = {a[:5] for a in asked if len(a) >= 5}
+        missing_soft = [(at, raw, word) for at, raw, word in missing_soft
+                        if word not in asked and not (len(word) >= 5 and word[:5] in prefixes)]
     # The names and numbers it shares with the text back it too: "ATP herstellen" for "stellen
     # ATP her", "the 14th century" for "in 1347".
     if missing_soft and len(missing_soft) * 2 > len(soft) + backed:
-        hard.extend(missing_soft)
+        hard.extend((at, raw) for at, raw, _ in missing_soft)
     return list(dict.fromkeys(raw for _, raw in sorted(hard)))
