@@ -171,7 +171,8 @@ class ImproveDialog(_Window):
     def __init__(self, parent: Optional[QWidget], note_ids: Sequence[int]) -> None:
         super().__init__(parent, "Improve with Ollama")
         settings = get_settings()
-        self.note_ids = [int(n) for n in note_ids]
+        self.left_out = 0  # selected notes beyond MAX_NOTES, not improved this time
+        self.note_ids = self._take(note_ids)
         self.diagnoses: List[Any] = []
         self.keys: Any = None
         self.asking = False
@@ -229,12 +230,20 @@ class ImproveDialog(_Window):
             tooltip("Wait until the changes are applied.", parent=self)
             return
         self.stop_background(keep_hook=True)
-        self.note_ids = [int(n) for n in note_ids]
+        self.note_ids = self._take(note_ids)
         self.diagnoses = []
         self.last_applied = {}
         self.asking = False
         self.message.clear()
         self.read()
+
+    def _take(self, note_ids: Sequence[int]) -> List[int]:
+        """The notes to improve now: at most ``MAX_NOTES`` at a time, and the user is told."""
+        from ..generator.improve.diagnose import MAX_NOTES
+
+        ids = list(dict.fromkeys(int(n) for n in note_ids))
+        self.left_out = max(0, len(ids) - MAX_NOTES)
+        return ids[:MAX_NOTES]
 
     def idle(self) -> bool:
         """Nothing runs in the background for this dialog (tests wait for it)."""
@@ -302,8 +311,11 @@ class ImproveDialog(_Window):
             base, parallel = base_for(backend, settings)
             proposals = improve(ds, backend, base, AnswerChecks(settings.language, keys), parallel, cancel,
                                 lambda got: on_main(lambda: self._answered(got, len(sent), run)))
+            before = {p.note_id: len(p.problems) for p in proposals}
             problem = mark_similar(proposals, CACHE.get(settings), backend)
-            return proposals, problem
+            # what the rows do not show yet: marks of similar notes, notes not asked (cancelled)
+            changed = [p for p in proposals if len(p.problems) != before[p.note_id]]
+            return proposals, changed, problem
 
         run_long(op, lambda result: self._asked(result, run), lambda e: self._failed(e, run))
 
@@ -315,20 +327,25 @@ class ImproveDialog(_Window):
         self.progress.show_progress(self.answered, total, "%d of %s answered" % (
             self.answered, plural(total, "note")))
 
-    def _asked(self, result: Tuple[List[Any], str], run: int) -> None:
+    def _asked(self, result: Tuple[List[Any], List[Any], str], run: int) -> None:
         if not is_alive(self) or run != self.run:
             return
         self.asking = False
         self._close_backend()
-        proposals, problem = result
+        proposals, changed, problem = result
         self.progress.end()
-        self.table.show_proposals(proposals)  # with the marks of similar notes, and the cancelled
+        shown = self.table.proposals
+        again = {p.note_id for p in changed}
+        self.table.show_proposals([p for p in proposals if p.note_id in again or shown.get(p.note_id) is not p])
         changes = sum(1 for p in proposals if p.changes_something)
         held = sum(1 for p in proposals if p.changes_something and not p.checked)
         text = "%s proposed for %s" % (plural(changes, "change"), plural(len(proposals), "note"))
         if held:
             text += "; %s unchecked: look at the ⚠ first" % plural(held, "is", "are")
         text += ". Nothing is changed until you press Apply."
+        if self.left_out:
+            text += " %s more selected %s not asked: at most %d at a time." % (
+                plural(self.left_out, "note"), "was" if self.left_out == 1 else "were", len(self.note_ids))
         if problem:
             text += "<br>" + esc(problem)
         self.message.show_message(text, "warning" if problem else "info")

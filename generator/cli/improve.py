@@ -217,7 +217,7 @@ def _notes(args: argparse.Namespace, col: Any) -> Optional[List[int]]:
 def _run(args: argparse.Namespace, cfg: Any, col: Any) -> int:
     from ..backends import make_backend
     from ..improve.apply import ApplyOptions, apply_proposals
-    from ..improve.diagnose import diagnose_notes
+    from ..improve.diagnose import MAX_NOTES, diagnose_notes
     from ..improve.history import struggling_cards
     from ..improve.request import (FAILED, AnswerChecks, DuplicateKeys, ImproveStats, base_for, improve,
                                    mark_similar)
@@ -229,6 +229,9 @@ def _run(args: argparse.Namespace, cfg: Any, col: Any) -> int:
     nids = _notes(args, col)
     if nids is None:
         return EXIT_USAGE
+    if len(nids) > MAX_NOTES:
+        err("At most %d notes at a time: the first %d are improved." % (MAX_NOTES, MAX_NOTES))
+        nids = nids[:MAX_NOTES]
     if not nids:
         err("No notes to improve.")
         if args.json:
