@@ -8,7 +8,7 @@ Ollama"; in Anki, the ``OpChanges`` go to a ``CollectionOp``).
   rewritten note's cards start again as new cards (Anki's "Reset": position and counters reset,
   the review log kept).
 - **split**: the new notes are added with the original's note type, deck, tags (less ``leech``)
-  and source, tagged ``ollama-flashcards::split-from::<note id>``; with ``suspend_original`` the
+  and source (without the original's update mark), tagged ``ollama-flashcards::split-from::<note id>``; with ``suspend_original`` the
   original's cards are suspended (it stays, with its history).
 
 A failure undoes the whole step (nothing half-applied); a failed write says so as the engine's
@@ -94,8 +94,13 @@ def _split_notes(col: Any, p: Proposal) -> List[Any]:
     nt = col.models.get(nc.mid)
     if nt is None:
         raise CollectionError("The note type of note %d no longer exists." % nc.note_id)
+    from ..update.record import without_mark
+
     mapping = nc.shape.mapping
     base_tags = [t for t in nc.tags if t.lower() not in NOT_CARRIED]
+    # The original's source, without its update mark: that names the original note's fields, and
+    # a note split from it is not followed by Update from source.
+    line = without_mark(nc.source_line)
     notes = []
     for card in p.split:
         note = col.new_note(nt)
@@ -104,12 +109,12 @@ def _split_notes(col: Any, p: Proposal) -> List[Any]:
             if not name:
                 continue
             value = str(getattr(card, logical) or "")
-            if logical in ("back", "extra") and nc.source_line:
-                value += nc.source_line
+            if logical in ("back", "extra") and line:
+                value += line
             _set(note, name, value)
         source = mapping.get("source")
         if source and source in note.keys():
-            _set(note, source, nc.fields.get(source, ""))
+            _set(note, source, without_mark(nc.fields.get(source, "")))
         tags = base_tags + [SPLIT_TAG % nc.note_id] + ([FLAGGED_TAG] if is_flagged(card) else [])
         note.tags = list(dict.fromkeys(clean_chars(t) for t in tags if t))
         if nc.shape.kind == "cloze" and note.fields_check() != 0:  # 0 = NORMAL

@@ -2,6 +2,10 @@
 
 - A note made from another note (Browser → Generate, tag ``ollama-flashcards::from-note::<id>``):
   that note's text, if it still exists.
+- A note whose source reference carries the add-on's mark (``generator/update/record.py``: the
+  document and the unit — paragraph, list, table — it was made from): that unit of the document
+  the collection's record names, if the file is still there and the unit still in it (else the
+  document's sentences nearest the note).
 - A note whose source line links to a file (``file:…#page=N``): that file, if it is still there
   and readable within the reading limits (the page's text when the page is known).
 - Otherwise only the source reference is known (the add-on keeps the document's name and place
@@ -70,6 +74,9 @@ class SourceReader:
                               f"Made from note {origin.from_note}: its sentences are sent with the request.")
             return Source("", f"Made from note {origin.from_note}, which no longer exists: only the note "
                               "itself is sent.")
+        marked = self._marked(nc, about, where)
+        if marked is not None:
+            return marked
         if origin.file_path:
             text = self._file_text(origin.file_path, origin.page)
             if text:
@@ -83,6 +90,35 @@ class SourceReader:
                                   "text, so only the note itself is sent.")
             return Source("", "Made by the add-on, without a source reference: only the note itself is sent.")
         return Source("", "No source: the add-on did not make this note, so only the note itself is sent.")
+
+    def _marked(self, nc: NoteCard, about: str, where: str) -> Optional[Source]:
+        """The unit the note's mark names, from the document the collection recorded; None
+        when the note has no mark (or its record is gone)."""
+        from ..update.fingerprint import units_of
+        from ..update.record import load, read_mark
+
+        mark = read_mark(list(nc.fields.values()))
+        if mark is None:
+            return None
+        try:
+            record = load(self.col, mark.doc)
+        except Exception:  # a record from elsewhere that cannot be read: as if none
+            record = None
+        if record is None or not record.path:
+            return None
+        if record.path not in self._files:
+            self._files[record.path] = self._read(record.path)
+        doc = self._files[record.path]
+        where = where or f" “{record.name}”"
+        if doc is None:
+            why = self._why.get(record.path, "it cannot be read")
+            return Source("", f"Made from{where}, but {why}: only the note itself is sent.")
+        unit = next((u for u in units_of(doc.blocks) if u.fp == mark.unit), None)
+        if unit is not None:
+            return Source(pick_sentences(unit.text, about),
+                          f"Made from{where}: the passage it was made from is sent with the request.")
+        return Source(pick_sentences(doc.text(), about),
+                      f"Made from{where}, which has changed since: its sentences nearest the note are sent.")
 
     def _note_text(self, note_id: int) -> str:
         try:

@@ -494,3 +494,41 @@ def test_cancel_keeps_what_was_answered(col, server, backend):
     proposals = improve(diagnoses, backend, base, AnswerChecks(), 1, cancel, on)
     assert [p.action for p in proposals] == ["keep", "failed", "failed"]
     assert "cancelled" in proposals[1].reason and len(server.chat_bodies()) == 1
+
+
+def test_source_is_the_passage_a_tracked_note_was_made_from(col, server, backend, tmp_path):
+    from update_support import DOC, card_normally, options_for, target_for, write
+
+    path = write(tmp_path / "cells.md", DOC)
+    outcome = card_normally(col, backend, path, options_for(backend), target_for("Cells"))
+    by_front = {col.get_note(nid)["Front"]: nid for _card, nid in outcome.added}
+    nid = next(n for front, n in by_front.items() if "Ribosomes translate" in front)
+    (d,) = diagnose_notes(col, [nid])
+    assert "passage it was made from is sent" in d.source.said
+    assert "Ribosomes translate messenger RNA into proteins." in d.source.text
+    assert "Mitochondria" not in d.source.text  # that unit only, not the whole document
+    write(tmp_path / "cells.md", DOC.replace("Ribosomes translate messenger RNA", "Ribosomes read mRNA"))
+    (d,) = diagnose_notes(col, [nid])
+    assert "has changed since" in d.source.said and "Ribosomes read mRNA" in d.source.text
+
+
+def test_improved_notes_are_never_overwritten_by_an_update(col, server, backend, tmp_path):
+    from update_support import DOC, card_normally, options_for, target_for, write
+    from generator.update.record import MARK_ATTR, edited_by_hand, read_mark
+
+    path = write(tmp_path / "cells.md", DOC)
+    outcome = card_normally(col, backend, path, options_for(backend), target_for("Cells"))
+    nid = outcome.added[0][1]
+    note = col.get_note(nid)
+    assert not edited_by_hand(note.fields, read_mark(note.fields))
+    (p,) = run(col, server, backend, [nid], answer_with(decision(
+        "split", split=[{"front": "What do mitochondria make?", "back": "Most of the cell's ATP"},
+                        {"front": "What do mitochondria keep of their own?", "back": "A small genome"}])))
+    (r,) = run(col, server, backend, [outcome.added[1][1]], answer_with(decision(back="A short answer")))
+    done = apply_proposals(col, [p, r])
+    rewritten = col.get_note(outcome.added[1][1])
+    assert edited_by_hand(rewritten.fields, read_mark(rewritten.fields))  # an update leaves it alone
+    for new in done.added[nid]:
+        fields = col.get_note(new).fields
+        assert read_mark(fields) is None and MARK_ATTR not in "".join(fields)
+        assert "Source:" in fields[1]
