@@ -1,11 +1,16 @@
-"""Small PDFs written byte by byte for the figure tests (nothing large is committed): pages with
-text (Helvetica, one of the standard fonts every reader has), vector drawings, JPEG images
+"""Small PDFs written byte by byte for the figure and highlight tests (nothing large is committed):
+pages with text (Helvetica, one of the standard fonts every reader has, or Courier, whose fixed
+width puts a word at a known place), annotations (highlights over known words: ``word_quad``),
+rotated pages, vector drawings, JPEG images
 (DCTDecode, the bytes as given), raw gray/RGB images (FlateDecode, streamed so a declared
 10,000 x 10,000 image costs ~100 KB), and an RC4-encrypted variant (pypdf's writer). Also the
 images themselves: drawn with Qt (``qt_image``) or a PNG header declaring any size (``png_declaring``).
 
     pdf = PdfMaker()
     pdf.page(text=["Title", "a line"], jpeg=jpeg_bytes, drawing=40)
+    lines = ["Mitochondria make ATP."]
+    mark = pdf.annotation("Highlight", pdf.word_quad(0, lines[0], "make ATP"), contents="why?")
+    pdf.page(text=lines, mono=True, annots=[mark])
     data = pdf.build()
 """
 import struct
@@ -17,6 +22,10 @@ def _escape(text: str) -> bytes:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1", "replace")
 
 
+def _number(value: float) -> bytes:
+    return (b"%d" % value) if float(value).is_integer() and abs(value) < 1e15 else (b"%.4f" % value)
+
+
 class PdfMaker:
     def __init__(self, width: float = 612, height: float = 792) -> None:
         self.width = width
@@ -25,6 +34,7 @@ class PdfMaker:
         self.pages: List[int] = []
         self.font = self._add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
         self.pages_id = self._add(b"")  # filled in build()
+        self.mono_font = 0  # Courier, added by the first page that uses it
 
     def _add(self, body: bytes) -> int:
         self.objects.append(body)
@@ -59,9 +69,15 @@ class PdfMaker:
 
     def page(self, text: Sequence[str] = (), images: Sequence[Tuple[int, Tuple[float, float, float, float]]] = (),
              drawing: int = 0, jpeg: Optional[Tuple[bytes, int, int]] = None,
-             size: Optional[Tuple[float, float]] = None, font_size: float = 14) -> int:
+             size: Optional[Tuple[float, float]] = None, font_size: float = 14, mono: bool = False,
+             annots: Sequence[int] = (), rotate: int = 0, raw_annots: Optional[bytes] = None,
+             raw_ops: bytes = b"") -> int:
         """A page: lines of ``text`` from the top, ``images`` as (xobject id, (x, y, w, h)) in
-        points, ``drawing`` vector boxes, or ``jpeg`` = (data, w, h) drawn over the middle."""
+        points, ``drawing`` vector boxes, or ``jpeg`` = (data, w, h) drawn over the middle;
+        ``mono``: the text in Courier (``word_quad`` finds a word's place); ``annots``: ids of
+        ``annotation`` objects (``raw_annots``: the /Annots value as given, e.g. a reference to
+        an array object); ``rotate``: the page's /Rotate; ``raw_ops``: more content operators, as
+        given (fonts /F1 Helvetica, /F2 Courier when ``mono``)."""
         width, height = size or (self.width, self.height)
         ops: List[bytes] = []
         names = []
@@ -75,18 +91,67 @@ class PdfMaker:
             x = 50 + (i * 37) % (width - 120)
             y = 100 + (i * 53) % (height * 0.5)
             ops.append(b"0 0 1 RG %.1f %.1f 60 30 re S %.1f %.1f m %.1f %.1f l S" % (x, y, x, y, x + 40, y + 60))
+        if mono and not self.mono_font:
+            self.mono_font = self._add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>")
+        font = b"/F2" if mono else b"/F1"
         y = height - 60
         for line in text:
-            ops.append(b"BT /F1 %.1f Tf 56 %.1f Td (%s) Tj ET" % (font_size, y, _escape(line)))
+            ops.append(b"BT %s %.1f Tf 56 %.1f Td (%s) Tj ET" % (font, font_size, y, _escape(line)))
             y -= font_size * 1.5
+        if raw_ops:
+            ops.append(raw_ops)
         content = self._stream(b"", b"\n".join(ops))
-        resources = b"/Font << /F1 %d 0 R >>" % self.font
+        resources = b"/Font << /F1 %d 0 R%s >>" % (self.font, b" /F2 %d 0 R" % self.mono_font if self.mono_font else b"")
         if names:
             resources += b" /XObject << " + b" ".join(names) + b" >>"
+        extra = b""
+        if annots:
+            extra += b" /Annots [%s]" % b" ".join(b"%d 0 R" % a for a in annots)
+        elif raw_annots is not None:
+            extra += b" /Annots " + raw_annots
+        if rotate:
+            extra += b" /Rotate %d" % rotate
         page = self._add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.1f %.1f] /Resources << %s >> "
-                         b"/Contents %d 0 R >>" % (self.pages_id, width, height, resources, content))
+                         b"/Contents %d 0 R%s >>" % (self.pages_id, width, height, resources, content, extra))
         self.pages.append(page)
         return page
+
+    def word_quad(self, line_no: int, line: str, word: str, font_size: float = 14,
+                  occurrence: int = 0, height: Optional[float] = None) -> List[float]:
+        """The QuadPoints (upper-left, upper-right, lower-left, lower-right, as Acrobat writes
+        them) over ``word`` (any run of characters) on line ``line_no`` of a ``mono`` page."""
+        start = -1
+        for _ in range(occurrence + 1):
+            start = line.index(word, start + 1)
+        advance = 0.6 * font_size  # Courier: every glyph 600/1000 em
+        x0 = 56 + start * advance
+        x1 = x0 + len(word) * advance
+        base = (height or self.height) - 60 - line_no * font_size * 1.5
+        top, bottom = base + 0.8 * font_size, base - 0.2 * font_size
+        return [x0, top, x1, top, x0, bottom, x1, bottom]
+
+    def annotation(self, subtype: str, quads: Sequence[float] = (), colour: Sequence[float] = (1, 0.9, 0),
+                   contents: Optional[str] = None, rect: Optional[Sequence[float]] = None,
+                   extra: bytes = b"") -> int:
+        """A markup annotation object (``subtype``: Highlight, Underline, Squiggly, StrikeOut,
+        Text, ...) with its /QuadPoints, /C, /Contents and /Rect (the quads' box unless given)."""
+        if rect is None and quads:
+            xs, ys = quads[0::2], quads[1::2]
+            rect = [min(xs), min(ys), max(xs), max(ys)]
+        body = b"<< /Type /Annot /Subtype /%s" % subtype.encode()
+        if rect is not None:
+            body += b" /Rect [%s]" % b" ".join(_number(v) for v in rect)
+        if quads:
+            body += b" /QuadPoints [%s]" % b" ".join(_number(v) for v in quads)
+        if colour:
+            body += b" /C [%s]" % b" ".join(_number(v) for v in colour)
+        if contents is not None:
+            body += b" /Contents (%s)" % _escape(contents)
+        return self._add(body + extra + b" >>")
+
+    def add_object(self, body: bytes) -> int:
+        """Any object, as given (for hostile files); returns its number."""
+        return self._add(body)
 
     def build(self) -> bytes:
         kids = b" ".join(b"%d 0 R" % p for p in self.pages)

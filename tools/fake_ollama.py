@@ -129,6 +129,16 @@ def default_topics(user: str) -> Dict[str, Any]:
     return {"topics": topics}
 
 
+def highlighted_numbers(user_message: str) -> List[int]:
+    """The sentences a request says the reader highlighted ("The reader highlighted: [3]; [5]
+    (the words ...)", generator/highlights/focus.py), in order; [] for other requests."""
+    m = re.search(r"^The reader highlighted: (.*)$", user_message, re.M)
+    if not m:
+        return []
+    line = re.sub(r"\(the words “.*?”\)", "", m.group(1))
+    return [int(x) for x in re.findall(r"\[(\d{1,6})\]", line)]
+
+
 def wanted_count(user_message: str) -> int:
     m = re.search(r"up to (\d+) card", user_message)
     return int(m.group(1)) if m else 3
@@ -176,6 +186,9 @@ def default_cards(system: str, user: str, topics: Optional[List[str]] = None, im
     one of the topic's words. With images (and a schema with "figure"), first one card per
     image that cites its marker and asks to show it."""
     sentences = cited_sentences(user)
+    marked = highlighted_numbers(user)
+    if marked:  # a request about what the reader highlighted: cards on those sentences, as asked
+        sentences = [(n, s) for n, s in numbered_sentences(user) if n in marked]
     cloze = "{{c1::" in system
     cards = []
     on_topic: Dict[str, str] = {}

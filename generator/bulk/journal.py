@@ -116,15 +116,32 @@ def similar_from_json(d: Any) -> Optional[SimilarNote]:
 
 
 def chunk_to_json(chunk: Chunk) -> Dict[str, Any]:
-    return {"id": chunk.id, "document": chunk.document, "text": chunk.text,
-            "heading_path": list(chunk.heading_path), "location": chunk.location,
-            "index": chunk.index, "marks": [list(m) for m in chunk.marks], "path": chunk.path}
+    out = {"id": chunk.id, "document": chunk.document, "text": chunk.text,
+           "heading_path": list(chunk.heading_path), "location": chunk.location,
+           "index": chunk.index, "marks": [list(m) for m in chunk.marks], "path": chunk.path}
+    if chunk.focus:
+        out["focus"] = [list(f) for f in chunk.focus]
+    return out
 
 
 def chunk_from_json(d: Dict[str, Any]) -> Chunk:
-    return Chunk(id=str(d["id"]), document=str(d.get("document") or ""), text=str(d.get("text") or ""),
+    text = str(d.get("text") or "")
+    return Chunk(id=str(d["id"]), document=str(d.get("document") or ""), text=text,
                  heading_path=tuple(d.get("heading_path") or ()), location=str(d.get("location") or ""),
-                 index=int(d.get("index") or 0), marks=_marks(d.get("marks")), path=str(d.get("path") or ""))
+                 index=int(d.get("index") or 0), marks=_marks(d.get("marks")), path=str(d.get("path") or ""),
+                 focus=_focus(d.get("focus"), len(text)))
+
+
+def _focus(value: Any, length: int) -> tuple:
+    """A chunk's focus as the journal keeps it: [start, end, note, book, key] within its text."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for f in value[:1000]:
+        if (isinstance(f, list) and len(f) == 5 and all(isinstance(x, int) and not isinstance(x, bool)
+                                                       for x in f[:2]) and 0 <= f[0] < f[1] <= length):
+            out.append((f[0], f[1], str(f[2] or "")[:2000], str(f[3] or "")[:300], str(f[4] or "")[:16]))
+    return tuple(out)
 
 
 # --- the journal's state, as read back ---------------------------------------------------------

@@ -7,7 +7,7 @@ import sys
 import threading
 from typing import Any, List, Optional, Sequence
 
-from . import live as cli_live, similar as cli_similar, update as cli_update
+from . import highlights as cli_highlights, live as cli_live, similar as cli_similar, update as cli_update
 from ..backends import make_backend
 from ..cards.fields import card_label
 from .options import ranged
@@ -16,7 +16,8 @@ from ..config import BackendKind, CardKind, Depth, FigureMode, SelfReview, Setti
 from .settings_file import read_settings_file
 from ..errors import FlashcardError, describe
 from ..figures.plan import MakeGraphics, plan_with_figures, wanted_graphics
-from ..job.run import JobOptions, JobResult, WarningKind, prepare_job, run_job
+from ..highlights.focus import asks_with_focus
+from ..job.run import JobOptions, JobResult, WarningKind, chunk_budget, prepare_job, run_job
 from ..outside import shown
 from ..writefail import write_failure
 
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the cards as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     cli_live.add_arguments(p)
+    cli_highlights.add_arguments(p)
     cli_similar.add_arguments(p)
     cli_update.add_arguments(p)
     return _with_defaults(p)
@@ -202,7 +204,6 @@ def run_models(argv: Sequence[str]) -> int:
 def read_documents(sources: Sequence[str], figures: str = "auto", problems: Optional[list] = None,
                    settings: Optional[Settings] = None):
     from ..images.figure import figure_mode
-    from ..sources.with_figures import read_source_bytes, read_source_path
     from ..images.safety import ImageRejected, ImageTooLarge
     from ..sources.read import read_stream_bytes
     from ..sources.limits import configure
@@ -214,9 +215,9 @@ def read_documents(sources: Sequence[str], figures: str = "auto", problems: Opti
     for src in sources:
         try:
             if src == "-":
-                doc = read_source_bytes(read_stream_bytes(sys.stdin.buffer, "stdin"), "stdin", mode)
+                doc = cli_highlights.read_one("stdin", mode, read_stream_bytes(sys.stdin.buffer, "stdin"))
             else:
-                doc = read_source_path(src, mode)
+                doc = cli_highlights.read_one(src, mode)
         except (ImageRejected, ImageTooLarge) as e:
             if problems is None or len(sources) == 1:
                 raise
@@ -302,6 +303,8 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
         parser.error(cli_update.usage_problem(args))
     if not args.dry_run and not args.collection and not args.topics_only:
         parser.error("--collection is required (or use --dry-run)")
+    if cli_highlights.colour_problem(args):
+        parser.error(cli_highlights.colour_problem(args))
     problems: list = []
     try:
         cfg = command_settings(args)
@@ -326,8 +329,9 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
             col = open_collection(args.collection)  # fail before any model time is spent
         options = prepare_job(backend, options)
         warn_old_server(backend, options)
-        figure_plan = plan_with_figures(documents, options, wanted_graphics(documents, options, graphics))
-        chunks = figure_plan.chunks
+        marked = cli_highlights.plan(documents, args, chunk_budget(options), col, args.files_read)
+        figure_plan = plan_with_figures(marked.rest, options, wanted_graphics(marked.rest, options, graphics))
+        chunks = figure_plan.chunks = marked.chunks + figure_plan.chunks
         problems.extend(figure_plan.skipped)
         for text in [describe(e) for e in figure_plan.skipped] + figure_plan.warnings:
             err(shown(text, 1000, keep_newlines=True))
@@ -336,6 +340,8 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
         if not args.quiet:
             err(f"{len(documents)} document(s), {len(chunks)} chunk(s), model {shown(options.model, 80)}"
                 f"{', ' + str(figure_plan.images) + ' image(s)' if figure_plan.images else ''}")
+            for line in cli_highlights.summary(marked, documents, args):
+                err(line)
         similar = cli_similar.start(col, args.collection, backend, args, cfg)
         cancel = threading.Event()
         if args.topics_only:
@@ -345,8 +351,9 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
         live = cli_live.LivePrinter(args.jsonl, args.quiet, len(chunks),
                                     cli_live.live_duplicates(col, target) if col is not None else None)
         with Interrupts(cancel, err):  # Ctrl-C: keep what is done; twice: abort
+            asks = plan.ask if plan is not None else None
             result = run_job(chunks, backend, options, live, cancel,
-                             asks=plan.ask if plan is not None else None)
+                             asks=asks_with_focus(options, asks) if marked.chunks else asks)
             return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
     except FlashcardError as e:
         err(said(e))
@@ -431,6 +438,7 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
         added = len(outcome.note_ids)
         cli_update.record_sources(col, getattr(args, "files_read", ()), outcome.added, figure_plan.chunks,
                                   target)
+        cli_highlights.remember(col, getattr(args, "files_read", ()), outcome.added, figure_plan.chunks)
         for card, why in outcome.skipped:
             err(f"skipped: {card_label(card)!r}: {shown(why)}")
     if args.json:

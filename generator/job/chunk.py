@@ -7,6 +7,11 @@ from typing import Any, Tuple
 # ``page`` and ``line`` are 0 when the reader did not know them (see sources.document.Block);
 # ``heading`` is 1 for a heading's line, else 0.
 Mark = Tuple[int, int, int, int]
+# What a request about the chunk is to be about (a highlight the reader made): (start, end) of
+# the marked text in ``Chunk.text``, the reader's note on it, the book it is from ("" when the
+# document is the book) and the highlight's key (``highlights.highlight.Highlight.key``). Empty:
+# the whole chunk is to be learned.
+Focus = Tuple[int, int, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class Chunk:
     # the blocks' places, in order of offset (empty for a chunk made without a reader's blocks)
     marks: Tuple[Mark, ...] = field(default=(), compare=False, repr=False)
     path: str = field(default="", compare=False, repr=False)  # the file it was read from, if any
+    focus: Tuple[Focus, ...] = field(default=(), compare=False, repr=False)  # (highlights/focus.py)
 
     def heading_label(self) -> str:
         return " › ".join(self.heading_path)
@@ -51,4 +57,6 @@ class Chunk:
         marks = [(m[0] - begin, m[1], m[2], m[3]) for m in inside]
         if before is not None and (not marks or marks[0][0] > 0):
             marks.insert(0, (0, before[1], before[2], 0))
-        return replace(self, text=text, marks=tuple(marks), **changes)
+        focus = tuple((max(0, f[0] - begin), min(len(text), f[1] - begin), f[2], f[3], f[4]) for f in self.focus
+                      if f[1] > begin and f[0] < begin + len(text))
+        return replace(self, text=text, marks=tuple(marks), focus=focus, **changes)

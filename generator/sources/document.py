@@ -1,6 +1,6 @@
 """What a reader produces: a document as a flat list of structural blocks."""
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 if TYPE_CHECKING:
     from ..images.figure import FigureSet
@@ -28,6 +28,8 @@ class Document:
     # what was not read, for the user (e.g. "page 7 was skipped: ..."); the rest is usable
     warnings: List[str] = field(default_factory=list)
     path: str = ""  # the file's absolute path when read from a file (the card's link to it)
+    # what the reader marked (highlights.highlight.Highlights), when read with its highlights
+    highlights: Any = None
 
     def text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks)

@@ -461,3 +461,13 @@ def iter_pdf_blocks(source: Any, label: str, limits: Optional[ReadLimits] = None
         raise NoTextLayer(
             f"'{label}': this PDF has no text layer (it is scanned images).", _NO_TEXT_HINT
         )
+
+
+# For the other readers of a PDF (its highlights, highlights/pdf.py): the same opening, messages
+# and bounds as the text's.
+open_pdf = _open
+content_bytes = _content_bytes
+PageTooBig = _TooBig
+pypdf_caps = _configured
+caps_reached = _limit_error
+

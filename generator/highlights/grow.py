@@ -1,0 +1,88 @@
+"""Clippings grow: a ``My Clippings.txt`` (or an export, or a PDF) read again later gets cards only
+for the highlights made since.
+
+Which highlights cards were made of is kept beside the document's record of "when the document
+changes" (``update.record``: found by the file's path, or by its content when it moved), in the
+collection's config under ``ollamaFlashcards.hl.<document id>``: the highlights' keys (4 bytes
+each, ``Highlight.key``: its book and its text, so a highlight is the same wherever it moves in
+the file). It is written in the undo step of the notes: undoing the add forgets them again."""
+import base64
+import binascii
+from typing import Any, Dict, Iterable, Sequence, Set, Tuple
+
+from ..sources.document import Document
+
+CONFIG_PREFIX = "ollamaFlashcards.hl."
+MAX_KEYS = 200_000
+
+
+def _record(col: Any, path: str, doc: Document) -> Any:
+    from ..update.fingerprint import units_of
+    from ..update.record import find
+
+    return find(col, path, units_of(doc.blocks), by_units=False)  # as making cards records it
+
+
+def _load(col: Any, doc_id: str) -> Set[str]:
+    raw = col.get_config(CONFIG_PREFIX + doc_id, None)
+    if not isinstance(raw, str):
+        return set()
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return set()
+    if len(data) % 4 or len(data) > MAX_KEYS * 4:
+        return set()
+    hexed = data.hex()
+    return {hexed[i:i + 8] for i in range(0, len(hexed), 8)}
+
+
+def carded_before(col: Any, sources: Sequence[Tuple[str, Document]]) -> Dict[str, Set[str]]:
+    """By document name: the keys of the highlights of (path, document) cards were made of."""
+    out: Dict[str, Set[str]] = {}
+    for path, doc in sources:
+        if doc.highlights is None or not path:
+            continue
+        record = _record(col, path, doc)
+        if record is not None:
+            keys = _load(col, record.id)
+            if keys:
+                out[doc.name] = keys
+    return out
+
+
+def focus_keys(chunks: Iterable[Any], chunk_ids: Iterable[str]) -> Dict[str, Set[str]]:
+    """By document name: the keys of the highlights in the focus of the chunks ``chunk_ids``."""
+    wanted = set(chunk_ids)
+    out: Dict[str, Set[str]] = {}
+    for chunk in chunks:
+        if chunk.focus and chunk.id in wanted:
+            out.setdefault(chunk.document, set()).update(f[4] for f in chunk.focus if f[4])
+    return out
+
+
+def remember(col: Any, sources: Sequence[Tuple[str, Document]], added: Sequence[Tuple[Any, int]],
+             chunks: Sequence[Any], merge: bool = True) -> int:
+    """After cards were added (and their documents recorded, ``update.track``): remember the
+    highlights they were made of, folded into the last undo step (``merge``). Returns how many
+    highlights were new to the record."""
+    made = focus_keys(chunks, {card.chunk_id for card, _nid in added})
+    pos = col.undo_status().last_step if merge else None
+    new = 0
+    for path, doc in sources:
+        keys = made.get(doc.name)
+        if not keys or not path:
+            continue
+        record = _record(col, path, doc)
+        if record is None:
+            continue
+        known = _load(col, record.id)
+        fresh = sorted(k for k in keys if k not in known and len(k) == 8)
+        if not fresh:
+            continue
+        new += len(fresh)
+        packed = bytes.fromhex("".join(sorted(known) + fresh)[: MAX_KEYS * 8])
+        col.set_config(CONFIG_PREFIX + record.id, base64.b64encode(packed).decode("ascii"), undoable=True)
+    if pos and new:
+        col.merge_undo_entries(pos)
+    return new

@@ -1,0 +1,181 @@
+"""Reading a source with its highlights (``Document.highlights``, a ``Highlights``):
+
+    doc = read_with_highlights("paper.pdf", FigureMode.AUTO)
+
+- a PDF is read as always (``sources.with_figures``), and its markup annotations beside it
+  (``pdf.read_pdf_highlights``, bounded by the same time as the text's reading);
+- a text file that is a highlights export (Kindle's ``My Clippings.txt``, a Readwise CSV or
+  Markdown export, Zotero's annotations as Markdown, each recognised by its content) becomes a
+  document of its highlights: a heading per book, a paragraph per highlight (its place as the
+  paragraph's location), so that "ignore highlights" still makes cards of all of it;
+- anything else is read as always, without highlights.
+
+Reading the highlights never costs the document: a PDF whose annotations cannot be read is the
+text alone, with a warning saying so."""
+import os
+from typing import List, Optional
+
+from ..config import FigureMode
+from ..errors import FlashcardError
+from ..sources.document import HEADING, PARAGRAPH, Block, Document
+from .highlight import Highlights
+
+EXPORT_HEAD = 64 * 1024  # what is read of a text file to recognise an export
+
+
+def export_kind(text: str) -> str:
+    """"kindle", "readwise-csv", "readwise-md", "zotero" or "" for the start of a text file."""
+    from . import kindle, readwise, zotero
+
+    if kindle.looks_like(text):
+        return "kindle"
+    if readwise.looks_like_csv(text):
+        return "readwise-csv"
+    if zotero.looks_like(text):
+        return "zotero"
+    if readwise.looks_like_markdown(text):
+        return "readwise-md"
+    return ""
+
+
+def read_export(text: str, kind: str, name: str) -> Highlights:
+    from . import kindle, readwise, zotero
+
+    if kind == "kindle":
+        return kindle.read_clippings(text)
+    if kind == "readwise-csv":
+        return readwise.read_csv(text)
+    if kind == "readwise-md":
+        return readwise.read_markdown(text, name)
+    return zotero.read_annotations(text, name)
+
+
+def export_document(highlights: Highlights, name: str, path: str = "") -> Document:
+    """The document of an export: a heading per book (with its author), a paragraph per
+    highlight (its location and page on the block)."""
+    blocks: List[Block] = []
+    book: Optional[str] = None
+    for h in highlights.items:
+        if h.book != book:
+            book = h.book
+            if book:
+                blocks.append(Block(HEADING, book + (f" ({h.author})" if h.author else ""), 1, h.location, h.page))
+        blocks.append(Block(PARAGRAPH, h.text, 0, h.location, h.page))
+    doc = Document(name, blocks, path=os.path.abspath(path) if path else "")
+    doc.highlights = highlights
+    doc.warnings.extend(highlights.warnings)
+    return doc
+
+
+def _text_head(path: str) -> str:
+    """The start of a file as text ("" when it is not text: a PDF, a ZIP, an image ...)."""
+    from ..sources.read import open_regular
+    from ..sources.textfix import decode_bytes
+
+    try:
+        with open_regular(path) as f:
+            head = f.read(EXPORT_HEAD)
+    except (OSError, FlashcardError):
+        return ""
+    if not head or head.startswith((b"%PDF", b"PK", b"\x89PNG", b"\xff\xd8", b"GIF8")) or b"%PDF-" in head[:1024]:
+        return ""
+    try:
+        return decode_bytes(head)
+    except Exception:  # binary: the readers say what it is
+        return ""
+
+
+def _read_export_file(path: str, kind: str) -> Document:
+    from ..sources.bounded import call_with_deadline
+    from ..sources.limits import current
+    from ..sources.read import _timeout, display_name, open_regular, read_stream_bytes
+    from ..sources.textfix import decode_bytes
+
+    label = display_name(path)
+    limits = current()
+
+    def read() -> Document:
+        with open_regular(path) as f:
+            data = read_stream_bytes(f, label)
+        highlights = read_export(decode_bytes(data), kind, os.path.splitext(label)[0])
+        if not highlights.items:
+            from ..errors import EmptySource
+
+            raise EmptySource(f"'{label}' is a highlights export without a highlight.",
+                              "Check that it is the right file (or export again).")
+        return export_document(highlights, label, path)
+
+    return call_with_deadline(read, limits.seconds, lambda: _timeout(label, limits.seconds))
+
+
+def read_with_highlights(path: str, mode: FigureMode = FigureMode.AUTO) -> Document:
+    """The document at ``path`` with its figures and its highlights (see the module's doc)."""
+    from ..sources.with_figures import read_source_path
+
+    path = os.fspath(path)
+    kind = export_kind(_text_head(path))
+    if kind:
+        return _read_export_file(path, kind)
+    doc = read_source_path(path, mode)
+    add_pdf_highlights(doc, path)
+    return doc
+
+
+def read_bytes_with_highlights(data: bytes, label: str, mode: FigureMode = FigureMode.AUTO) -> Document:
+    """``read_with_highlights`` for bytes (standard input)."""
+    from ..sources.textfix import decode_bytes
+    from ..sources.with_figures import read_source_bytes
+
+    if not data.startswith((b"%PDF", b"PK")) and b"%PDF-" not in data[:1024]:
+        try:
+            text = decode_bytes(data)
+        except Exception:
+            text = ""
+        kind = export_kind(text[:EXPORT_HEAD]) if text else ""
+        if kind:
+            return export_document(read_export(text, kind, label), label)
+    doc = read_source_bytes(data, label, mode)
+    add_pdf_highlights(doc, data)
+    return doc
+
+
+def add_pdf_highlights(doc: Document, source: object) -> None:
+    """Set ``doc.highlights`` from the PDF at ``source`` (a path or bytes) when it has any;
+    what could not be read becomes the document's warnings."""
+    from ..sources.bounded import call_with_deadline
+    from ..sources.limits import current
+    from .pdf import read_pdf_highlights
+
+    head = b""
+    if isinstance(source, bytes):
+        head = source[:1024]
+    elif isinstance(source, str):
+        from ..sources.read import open_regular
+
+        try:
+            with open_regular(source) as f:
+                head = f.read(1024)
+        except (OSError, FlashcardError):
+            return
+    if b"%PDF-" not in head or not doc.blocks:
+        return
+    limits = current()
+
+    def read() -> Highlights:
+        if isinstance(source, bytes):
+            return read_pdf_highlights(source, doc.name, limits)
+        from ..sources.read import open_regular
+
+        with open_regular(str(source)) as f:
+            return read_pdf_highlights(f, doc.name, limits)
+
+    try:
+        found = call_with_deadline(read, limits.seconds, lambda: TimeoutError())
+    except (FlashcardError, TimeoutError, OSError) as err:
+        why = "it took too long" if isinstance(err, TimeoutError) else str(getattr(err, "message", err))
+        doc.warnings.append(f"The highlights of '{doc.name}' could not be read ({why}); its text "
+                            "is read as a whole.")
+        return
+    doc.warnings.extend(found.warnings)
+    if found.items:
+        doc.highlights = found
