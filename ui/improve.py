@@ -303,16 +303,18 @@ class ImproveDialog(_Window):
         self.progress.begin("Asking %s about %s…" % (esc(settings.model), plural(len(sent), "note")))
         self.update_buttons()
         ds, keys = list(self.diagnoses), self.keys
+        from .similar_cache import CACHE
+
+        similar = CACHE.get(settings)  # on the main thread: it may start following the profile
 
         def op() -> Any:
             from ..generator.improve.request import AnswerChecks, base_for, improve, mark_similar
-            from .similar_cache import CACHE
 
             base, parallel = base_for(backend, settings)
             proposals = improve(ds, backend, base, AnswerChecks(settings.language, keys), parallel, cancel,
                                 lambda got: on_main(lambda: self._answered(got, len(sent), run)))
             before = {p.note_id: len(p.problems) for p in proposals}
-            problem = mark_similar(proposals, CACHE.get(settings), backend)
+            problem = mark_similar(proposals, similar, backend)
             # what the rows do not show yet: marks of similar notes, notes not asked (cancelled)
             changed = [p for p in proposals if len(p.problems) != before[p.note_id]]
             return proposals, changed, problem

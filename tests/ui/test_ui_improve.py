@@ -156,6 +156,26 @@ def test_tools_lists_struggling_cards_worst_first_then_improves_the_checked(anki
     assert state(col, nids.values()) == before
 
 
+def test_options_suspend_the_original_and_reset_rewritten_cards(anki_app, server):
+    col = anki_app.col
+    anki_app.write_config(url=server.url)
+    name, nids = struggling_notes(anki_app)
+    answer_by_content(server)
+    cids = {k: card_ids(col, n) for k, n in nids.items()}
+    log_before = revlog(col, [c for cs in cids.values() for c in cs])
+    dlg = open_from_browser(anki_app, name, 3)
+    wait_for_proposals(anki_app, dlg, 3)
+    dlg.suspend_box.setChecked(True)
+    dlg.reset_box.setChecked(True)
+    dlg.apply_btn.click()
+    anki_app.wait_until(lambda: dlg.table.applied and dlg.idle(), 15)
+    assert all(col.get_card(c).queue == -1 for c in cids["split"])  # the split's original
+    rewritten = col.get_card(cids["rewrite"][0])
+    assert rewritten.type == 0 and rewritten.lapses == 0  # starts again as a new card
+    assert col.get_card(cids["keep"][0]).queue != -1  # kept: untouched
+    assert revlog(col, [c for cs in cids.values() for c in cs])[:len(log_before)] == log_before
+
+
 def screenshot_notes(anki_app):
     """What a learner's leeches look like: a card with three facts (made by the add-on from a
     PDF), and two enzymes that are confused with each other."""
