@@ -292,7 +292,8 @@ def support_index(text: str) -> Support:
 
 def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "", context: str = "") -> List[str]:
     """The terms of ``answer`` that ``support`` (the text a card was written from, or the
-    sentences it cites; a ``Support`` when one text is tried for many answers) does not back, as written in the answer; empty when it is backed.
+    sentences it cites; a ``Support`` when one text is tried for many answers) does not back, as
+    written in the answer; empty when it is backed.
 
     Numbers (digits or number words), names (a capitalised word inside a sentence, or a run of
     them: "Marie Curie") and abbreviations ("DNA", "RuBisCO") must each be in the text; an
@@ -301,53 +302,83 @@ def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "",
     they make the answer unsupported only when most of them are not in the text. Maths
     (\\(…\\)) is not compared. ``context`` (the card's question) backs the other words too: an
     answer may repeat its question's wording. Answers and texts are plain text."""
-    from .wordlists import NUMBER_WORDS, STOP
-
     index = support_index(support) if isinstance(support, str) else support
     if not _DIGIT.search(answer) and all(t in index.words for t in _TOKEN.findall(_bare(answer))):
         return []  # every word of it stands in the text as it is (most answers)
     answer = _MATHS.sub(" ", answer)
     if not answer.isascii():
         answer = unicodedata.normalize("NFKC", _powers(answer))  # as the index reads its text
-    stop = STOP.get(lang)
-    number_words = NUMBER_WORDS.get(lang, {})
-    hard: List[Tuple[int, str]] = []  # (where in the answer, the term)
-    soft: List[Tuple[int, str, bool, str]] = []  # (where, the word as written, found, bare)
-    backed = 0
-    scaled: Set[int] = set()  # where a scale word follows a number ("3 million"): looked up with it
-    spaced = [m for m in _SPACED.finditer(answer) if _number_keys(m.group(0)) & index.numbers] if " " in answer else []
+    terms = _Terms()
+    _numerals(answer, index, terms)
+    _words(answer, index, lang, terms)
+    missing_soft = [(at, raw, word) for at, raw, found, word in terms.soft if not found]
+    if missing_soft and context:
+        asked = frozenset(_TOKEN.findall(_bare(context)))
+        prefixes = {a[:5] for a in asked if len(a) >= 5}
+        missing_soft = [(at, raw, word) for at, raw, word in missing_soft
+                        if word not in asked and not (len(word) >= 5 and word[:5] in prefixes)]
+    # The names and numbers it shares with the text back it too: "ATP herstellen" for "stellen
+    # ATP her", "the 14th century" for "in 1347".
+    hard = terms.hard
+    if missing_soft and len(missing_soft) * 2 > len(terms.soft) + terms.backed:
+        hard.extend((at, raw) for at, raw, _ in missing_soft)
+    return list(dict.fromkeys(raw for _, raw in sorted(hard)))
+
+
+class _Terms:
+    """What ``unsupported_terms`` has found so far in one answer."""
+
+    def __init__(self) -> None:
+        self.hard: List[Tuple[int, str]] = []  # (where in the answer, a term that must be there)
+        self.soft: List[Tuple[int, str, bool, str]] = []  # (where, word as written, found, bare)
+        self.backed = 0  # names and numbers found in the text
+        self.scaled: Set[int] = set()  # where a scale word follows a number ("3 million")
+
+
+def _numerals(answer: str, index: "Support", terms: _Terms) -> None:
+    """The answer's numbers written in digits, each looked up by its digits, then its value."""
+    spaced = [m for m in _SPACED.finditer(answer) if _number_keys(m.group(0)) & index.numbers] \
+        if " " in answer else []
     for m in _NUMERAL.finditer(answer):
         if m.start() and answer[m.start() - 1].isalpha():
-            continue  # part of a formula or a code: "CO2" is looked up whole below
+            continue  # part of a formula or a code: "CO2" is looked up whole with the words
         if any(s.start() <= m.start() < s.end() for s in spaced):
             continue  # "10 000" found as one number
         scale = _scale_after(answer, m.end())
         if scale > 1:
-            scaled.add(m.end() + 1)
+            terms.scaled.add(m.end() + 1)
         if scale == 1 and _digits(m.group(0)) in index.numbers:
-            backed += 1
+            terms.backed += 1
         elif not _number_keys(m.group(0), scale) & index.numbers:
-            hard.append((m.start(), m.group(0)))
+            terms.hard.append((m.start(), m.group(0)))
         else:
-            backed += 1
+            terms.backed += 1
+
+
+def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
+    """The answer's words: number words and names must be in the text, other words are soft."""
+    from .wordlists import NUMBER_WORDS, STOP
+
+    stop = STOP.get(lang)
+    number_words = NUMBER_WORDS.get(lang, {})
     tokens = list(_TOKEN.finditer(answer))
     capital = [t.group(0)[0].isupper() for t in tokens]
     for i, m in enumerate(tokens):
         raw = m.group(0)
         if not raw.isalpha():
             if not raw[0].isdigit() and not raw.isdigit() and _bare_word(raw) not in index.words:
-                hard.append((m.start(), raw))  # "CO2", "H2O": looked up whole (numbers above)
+                terms.hard.append((m.start(), raw))  # "CO2", "H2O": looked up whole
             continue
         folded = raw.casefold()
-        if m.start() in scaled:
+        if m.start() in terms.scaled:
             continue  # the "million" of "3 million"
         if folded in number_words and (stop is None or folded not in stop or number_words[folded] >= 2):
             n = number_words[folded]
             scale = _scale_after(answer, m.end())
             if scale > 1:
-                scaled.add(m.end() + 1)
+                terms.scaled.add(m.end() + 1)
             if (n >= 2 or scale > 1) and not {str(n), str(n * scale)} & index.numbers:
-                hard.append((m.start(), raw))
+                terms.hard.append((m.start(), raw))
             continue
         if stop is not None and folded in stop:
             continue
@@ -356,33 +387,29 @@ def unsupported_terms(answer: str, support: Union[str, Support], lang: str = "",
         if len(raw) < MIN_SOFT and not (raw.isupper() and len(raw) >= 2):
             continue
         word = _bare_word(raw)
-        acronym = raw.isupper() or sum(1 for c in raw if c.isupper()) >= 2
-        name = acronym
-        if capital[i] and not name:
-            # A name: capitalised inside a sentence, or beside another capitalised word. German
-            # capitalises every noun, so there only an abbreviation or a run counts.
-            before = answer[:m.start()].rstrip()
-            starts = not before or before[-1] in _OPENERS
-            name = (not starts and lang != "de") or (
-                i > 0 and capital[i - 1] and not answer[tokens[i - 1].end():m.start()].strip(" -–")) or (
-                i + 1 < len(tokens) and capital[i + 1] and not answer[m.end():tokens[i + 1].start()].strip(" -–"))
         found = index.has_word(word) or (lang == "de" and _separable(word, index))
         if capital[i] and not found and len(word) >= 5 and word[:4] in index.stems4:
             found = True  # a name's derived form: "British" for "Britain", "Chinese" for "China"
+        if _is_name(answer, tokens, capital, i, lang):
             if found:
-                backed += 1
+                terms.backed += 1
             else:
-                hard.append((m.start(), raw))
+                terms.hard.append((m.start(), raw))
         else:
-            soft.append((m.start(), raw, found, word))
-    missing_soft = [(at, raw, word) for at, raw, found, word in soft if not found]
-    if missing_soft and context:
-        asked = frozenset(_TOKEN.findall(_bare(context)))
-        prefixes = {a[:5] for a in asked if len(a) >= 5}
-        missing_soft = [(at, raw, word) for at, raw, word in missing_soft
-                        if word not in asked and not (len(word) >= 5 and word[:5] in prefixes)]
-    # The names and numbers it shares with the text back it too: "ATP herstellen" for "stellen
-    # ATP her", "the 14th century" for "in 1347".
-    if missing_soft and len(missing_soft) * 2 > len(soft) + backed:
-        hard.extend((at, raw) for at, raw, _ in missing_soft)
-    return list(dict.fromkeys(raw for _, raw in sorted(hard)))
+            terms.soft.append((m.start(), raw, found, word))
+
+
+def _is_name(answer: str, tokens: List["re.Match[str]"], capital: List[bool], i: int, lang: str) -> bool:
+    """An abbreviation, or a word capitalised inside a sentence or beside another capitalised
+    word. German capitalises every noun, so there only an abbreviation or a run counts."""
+    raw = tokens[i].group(0)
+    if raw.isupper() or sum(1 for c in raw if c.isupper()) >= 2:
+        return True
+    if not capital[i]:
+        return False
+    start = tokens[i].start()
+    before = answer[:start].rstrip()
+    starts = not before or before[-1] in _OPENERS
+    return (not starts and lang != "de") or (
+        i > 0 and capital[i - 1] and not answer[tokens[i - 1].end():start].strip(" -–")) or (
+        i + 1 < len(tokens) and capital[i + 1] and not answer[tokens[i].end():tokens[i + 1].start()].strip(" -–"))
