@@ -70,6 +70,7 @@ class CardKind(Choice):
     BASIC = "basic"
     REVERSED = "reversed"  # Basic (and reversed card)
     CLOZE = "cloze"
+    OCCLUSION = "occlusion"  # Anki's Image Occlusion, from labelled figures (generator/occlusion/)
 
 
 class BackendKind(Choice):

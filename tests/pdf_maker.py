@@ -12,9 +12,15 @@ images themselves: drawn with Qt (``qt_image``) or a PNG header declaring any si
     mark = pdf.annotation("Highlight", pdf.word_quad(0, lines[0], "make ATP"), contents="why?")
     pdf.page(text=lines, mono=True, annots=[mark])
     data = pdf.build()
+
+Labelled figures (``labelled_page``): labels placed at known points beside vector drawings or
+an image, on a page that may be rotated or cropped; ``Geometry.true_box`` is where a label
+stands on the page as shown (its advance width by Helvetica's ascent and descent), computed
+here from the font's metrics, independently of any PDF reader.
 """
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 
@@ -153,6 +159,37 @@ class PdfMaker:
         """Any object, as given (for hostile files); returns its number."""
         return self._add(body)
 
+    def labelled_page(self, labels: Sequence["Label"], drawing: bytes = b"",
+                      size: Tuple[float, float] = (612, 792), rotate: int = 0,
+                      crop: Optional[Tuple[float, float, float, float]] = None,
+                      images: Sequence[Tuple[int, Tuple[float, float, float, float]]] = ()) -> "Geometry":
+        """A page of ``labels`` (Helvetica, each at its baseline point) over ``drawing`` (raw
+        content-stream operators, in the page's own coordinates) and ``images``; ``rotate`` is
+        the page's /Rotate, ``crop`` its /CropBox (left, bottom, right, top)."""
+        ops: List[bytes] = []
+        names = []
+        for i, (xid, (x, y, w, h)) in enumerate(images):
+            names.append(b"/Im%d %d 0 R" % (i, xid))
+            ops.append(b"q %.2f 0 0 %.2f %.2f %.2f cm /Im%d Do Q" % (w, h, x, y, i))
+        if drawing:
+            ops.append(b"q " + drawing + b" Q")
+        for label in labels:
+            ops.append(b"BT /F1 %.2f Tf %.2f %.2f Td (%s) Tj ET" % (label.size, label.x, label.y,
+                                                                   _escape(label.text)))
+        content = self._stream(b"", b"\n".join(ops))
+        resources = b"/Font << /F1 %d 0 R >>" % self.font
+        if names:
+            resources += b" /XObject << " + b" ".join(names) + b" >>"
+        extra = b""
+        if rotate:
+            extra += b" /Rotate %d" % rotate
+        if crop is not None:
+            extra += b" /CropBox [%.2f %.2f %.2f %.2f]" % crop
+        page = self._add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.2f %.2f]%s /Resources << %s >> "
+                         b"/Contents %d 0 R >>" % (self.pages_id, size[0], size[1], extra, resources, content))
+        self.pages.append(page)
+        return Geometry(size, rotate % 360, crop or (0.0, 0.0, size[0], size[1]))
+
     def build(self) -> bytes:
         kids = b" ".join(b"%d 0 R" % p for p in self.pages)
         self.objects[self.pages_id - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(self.pages))
@@ -226,3 +263,63 @@ def png_declaring(width: int, height: int, pixels: bytes = b"\x00\x00") -> bytes
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(pixels))
             + png_chunk(b"IEND", b""))
+
+
+@dataclass(frozen=True)
+class Label:
+    """A text label at a baseline point in the page's own coordinates (origin bottom left)."""
+
+    text: str
+    x: float
+    y: float
+    size: float = 12.0
+
+
+def helvetica_width(text: str, size: float) -> float:
+    """The advance width of ``text`` in Helvetica at ``size`` points (the font's AFM widths)."""
+    from pypdf._codecs.core_font_metrics import CORE_FONT_METRICS
+
+    widths = CORE_FONT_METRICS["Helvetica"].character_widths
+    return sum(widths.get(c, widths["default"]) for c in text) * size / 1000.0
+
+
+HELVETICA_ASCENT, HELVETICA_DESCENT = 0.718, 0.207
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A page's size, rotation and crop box: what maps its own coordinates to the page as shown."""
+
+    media: Tuple[float, float]
+    rotate: int
+    crop: Tuple[float, float, float, float]  # left, bottom, right, top
+
+    @property
+    def shown_size(self) -> Tuple[float, float]:
+        w, h = self.crop[2] - self.crop[0], self.crop[3] - self.crop[1]
+        return (h, w) if self.rotate in (90, 270) else (w, h)
+
+    def shown(self, x: float, y: float) -> Tuple[float, float]:
+        """A point of the page's own coordinates on the page as shown (points, origin top left,
+        turned clockwise by /Rotate as viewers show it)."""
+        w, h = self.crop[2] - self.crop[0], self.crop[3] - self.crop[1]
+        u, v = x - self.crop[0], self.crop[3] - y
+        if self.rotate == 90:
+            return h - v, u
+        if self.rotate == 180:
+            return w - u, h - v
+        if self.rotate == 270:
+            return v, w - u
+        return u, v
+
+    def shown_box(self, x0: float, y0: float, x1: float, y1: float) -> Tuple[float, float, float, float]:
+        corners = [self.shown(x, y) for x in (x0, x1) for y in (y0, y1)]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def true_box(self, label: Label) -> Tuple[float, float, float, float]:
+        """Where the label stands on the page as shown: its advance width by the font's ascent
+        and descent."""
+        return self.shown_box(label.x, label.y - HELVETICA_DESCENT * label.size,
+                              label.x + helvetica_width(label.text, label.size),
+                              label.y + HELVETICA_ASCENT * label.size)

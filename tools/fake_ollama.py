@@ -139,6 +139,21 @@ def highlighted_numbers(user_message: str) -> List[int]:
     return [int(x) for x in re.findall(r"\[(\d{1,6})\]", line)]
 
 
+def is_occlusion_request(body: Dict[str, Any]) -> bool:
+    """A request to choose a labelled figure's labels (generator/occlusion/choose.py)."""
+    props = schema_of(body).get("properties") or {}
+    return "groups" in props and "figure" in props
+
+
+def default_occlusion(user: str) -> Dict[str, Any]:
+    """Unscripted, every label listed is hidden on a card of its own, under the caption (or the
+    page's title) without its figure number."""
+    labels = re.findall(r"^\[(\d{1,4})\] ", marked_text(user), re.M)
+    about = re.search(r"^(?:Caption|Title of the page): (.*)$", user, re.M)
+    header = re.sub(r"^\s*fig(?:ure)?\.?\s*\d+[.:]?\s*", "", about.group(1), flags=re.I) if about else ""
+    return {"figure": True, "header": header, "groups": [[int(n)] for n in labels]}
+
+
 def wanted_count(user_message: str) -> int:
     m = re.search(r"up to (\d+) card", user_message)
     return int(m.group(1)) if m else 3
@@ -664,6 +679,8 @@ class FakeOllama:
                     content = json.dumps(default_review(user))
                 if content is None and is_improve_request(system):
                     content = json.dumps(default_improve(user))
+                if content is None and is_occlusion_request(body):
+                    content = json.dumps(default_occlusion(user))
                 if content is None:
                     fmt = body.get("format") or (body.get("response_format") or {}).get("schema") or \
                         ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}

@@ -6,8 +6,14 @@ This module imports only PyQt6 and the standard library (never aqt, never the en
 headless CLI can use it too: ``python -m generator`` (``generator/__main__.py``) loads it when
 PyQt6 is there. It needs no QApplication: rendering and image codecs work without one, in any thread.
 
+The text layer (``text_runs``) comes from QtPdf's text selection: each line's bounds, and where
+a line stands in several pieces (two labels side by side), each word's, so that a run of text is
+the words that stand together; its boxes are in points on the page as shown (rotation and crop
+box applied), as the renders are.
+
 Bounds: a page is rendered at most ``max_side`` pixels on its long side whatever size the page
-claims; an image is decoded straight to its scaled size (``QImageReader.setScaledSize``, so a
+claims (an area of it at most ``AREA_MAX_SCALE`` times its size in points); a page's text is
+read up to ``max_chars`` characters; an image is decoded straight to its scaled size (``QImageReader.setScaledSize``, so a
 large JPEG is never held at full size), only in the format its magic bytes name (never SVG or
 PDF through Qt's plugins), under Qt's allocation limit; transparent areas become white.
 
@@ -16,16 +22,25 @@ worker is 40 ms in which Anki's main thread cannot run Python. Inside Anki the a
 with ``strips=4``: each page is rendered in horizontal strips (a GIL hold of ~10-20 ms each),
 and PNGs are compressed by Python's zlib, which lets go of the GIL while it works.
 """
+import re
 import struct
 import threading
 import zlib
 from typing import List, Optional, Tuple, Union
 
-from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRect, QRectF, QSize
 from PyQt6.QtGui import QColor, QImage, QImageReader, QPainter
 from PyQt6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions
 
 Encoded = Tuple[bytes, str, int, int]  # (data, "png" | "jpeg", width, height)
+TextRun = Tuple[str, float, float, float, float]  # (text, left, top, right, bottom), points
+Gray = Tuple[int, int, bytes]  # (width, height, 8-bit grey rows packed)
+Area = Tuple[float, float, float, float]  # (left, top, right, bottom), points
+
+AREA_MAX_SCALE = 4.0  # as generator/images/figure.py says
+MAX_RUN_PIECES = 64  # a line in more pieces than this is read as one run
+_LINE = re.compile(r"[^\r\n]+")
+_WORD = re.compile(r"\S+")
 
 ALLOCATION_LIMIT_MB = 256
 PNG_LIMIT = 1_500_000  # a PNG larger than this is sent as JPEG instead
@@ -111,6 +126,66 @@ def _encode(image: QImage, prefer: str) -> Optional[Encoded]:
     return data, fmt, image.width(), image.height()
 
 
+def _probe_pdf() -> bytes:
+    """A one-page PDF turned by /Rotate 90 with one letter at a known place."""
+    content = b"BT /F1 10 Tf 20 60 Td (X) Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Rotate 90 /Resources "
+               b"<< /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+_TURNED: List[bool] = []
+
+
+def text_turned() -> bool:
+    """Whether this QtPdf gives text boxes on the page as shown. Older ones (Qt 6.6, in Anki
+    23.10) give them in the page's own coordinates, y measured down from the shown height,
+    whatever its /Rotate and crop box: tried once on a page turned by 90 degrees."""
+    if not _TURNED:
+        turned = True
+        array = QByteArray(_probe_pdf())
+        buffer = QBuffer(array)
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        with _pdfium:
+            document = QPdfDocument(None)
+            document.load(buffer)
+            if document.status() == QPdfDocument.Status.Ready and document.pageCount() == 1:
+                polygons = document.getSelectionAtIndex(0, 0, 1).bounds()
+                if polygons:
+                    turned = polygons[0].boundingRect().center().y() < 50  # shown: 20..27 down
+            document.close()
+        buffer.close()
+        _TURNED.append(turned)
+    return _TURNED[0]
+
+
+def _run(text: str, box: QRectF) -> TextRun:
+    return (" ".join(text.split()), float(box.left()), float(box.top()), float(box.right()),
+            float(box.bottom()))
+
+
+def _nearest(boxes: List[QRectF], point: QPointF) -> int:
+    """The box that holds ``point``, else the one nearest to it."""
+    def distance(box: QRectF) -> float:
+        dx = max(box.left() - point.x(), 0.0, point.x() - box.right())
+        dy = max(box.top() - point.y(), 0.0, point.y() - box.bottom())
+        return dx * dx + dy * dy
+
+    return min(range(len(boxes)), key=lambda i: distance(boxes[i]))
+
+
 class QtPageRenderer:
     """One open PDF (``generator.images.figure.PageRenderer``)."""
 
@@ -148,6 +223,90 @@ class QtPageRenderer:
         finally:
             painter.end()
         return _encode(page, "png")
+
+    def page_size(self, index: int) -> Optional[Tuple[float, float]]:
+        with _pdfium:
+            if not 0 <= index < self.document.pageCount():
+                return None
+            points = self.document.pagePointSize(index)
+        return float(points.width()), float(points.height())
+
+    def text_turned(self) -> bool:
+        return text_turned()
+
+    def _bounds(self, index: int, start: int, length: int) -> List[QRectF]:
+        with _pdfium:
+            polygons = self.document.getSelectionAtIndex(index, start, length).bounds()
+        return [p.boundingRect() for p in polygons if not p.isEmpty()]
+
+    def text_runs(self, index: int, max_chars: int) -> Optional[List[TextRun]]:
+        with _pdfium:
+            if not 0 <= index < self.document.pageCount():
+                return None
+            text = self.document.getAllText(index).text()[:max(0, max_chars)]
+        runs: List[TextRun] = []
+        for line in _LINE.finditer(text):
+            if not line.group().strip():
+                continue
+            pieces = self._bounds(index, line.start(), len(line.group()))
+            if len(pieces) == 1 or len(pieces) > MAX_RUN_PIECES:
+                box = pieces[0]
+                for other in pieces[1:]:
+                    box = box.united(other)
+                runs.append(_run(line.group(), box))
+                continue
+            words: List[List[str]] = [[] for _ in pieces]
+            for word in _WORD.finditer(line.group()):
+                found = self._bounds(index, line.start() + word.start(), len(word.group()))
+                if not found:
+                    continue
+                middle = found[0].center()
+                words[_nearest(pieces, middle)].append(word.group())
+            runs.extend(_run(" ".join(w), box) for w, box in zip(words, pieces) if w)
+        return runs
+
+    def gray(self, index: int, max_side: int) -> Optional[Gray]:
+        encoded = self._draw(index, max_side)
+        if encoded is None:
+            return None
+        image = encoded.convertToFormat(QImage.Format.Format_Grayscale8)
+        width, height, stride = image.width(), image.height(), image.bytesPerLine()
+        bits = image.constBits()
+        if bits is None:
+            return None
+        raw = bits.asstring(stride * height)
+        rows = raw if stride == width else b"".join(raw[y * stride:y * stride + width] for y in range(height))
+        return width, height, rows
+
+    def _draw(self, index: int, max_side: int) -> Optional[QImage]:
+        with _pdfium:
+            if not 0 <= index < self.document.pageCount():
+                return None
+            points = self.document.pagePointSize(index)
+            size = _fit(points.width(), points.height(), max_side, grow=True)
+            image = self.document.render(index, size)
+        return None if image.isNull() else _on_white(image)
+
+    def render_area(self, index: int, area: Area, max_side: int) -> Optional[Encoded]:
+        with _pdfium:
+            if not 0 <= index < self.document.pageCount():
+                return None
+            points = self.document.pagePointSize(index)
+            left, top = max(0.0, area[0]), max(0.0, area[1])
+            right, bottom = min(points.width(), area[2]), min(points.height(), area[3])
+            if right - left < 1 or bottom - top < 1:
+                return None
+            scale = min(max_side / max(right - left, bottom - top), AREA_MAX_SCALE)
+            clip = QRect(round(left * scale), round(top * scale), max(1, round((right - left) * scale)),
+                         max(1, round((bottom - top) * scale)))
+            options = QPdfDocumentRenderOptions()
+            options.setScaledSize(QSize(max(1, round(points.width() * scale)),
+                                        max(1, round(points.height() * scale))))
+            options.setScaledClipRect(clip)
+            image = self.document.render(index, clip.size(), options)
+        if image.isNull():
+            return None
+        return _encode(_on_white(image), "png")
 
     def close(self) -> None:
         with _pdfium:

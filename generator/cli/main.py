@@ -7,7 +7,7 @@ import sys
 import threading
 from typing import Any, List, Optional, Sequence
 
-from . import highlights as cli_highlights, live as cli_live, similar as cli_similar, update as cli_update
+from . import highlights as cli_highlights, live as cli_live, occlusion as cli_occlusion, similar as cli_similar, update as cli_update
 from ..backends import make_backend
 from ..cards.fields import card_label
 from .options import ranged
@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--collection", metavar="PATH.anki2", help="the collection to add notes to")
     p.add_argument("--deck", default=None, help="deck for the new notes (created if missing)")
     p.add_argument("--kind", choices=[k.value for k in CardKind], default=None,
-                   help="card kind: basic, reversed (basic and reversed) or cloze")
+                   help="card kind: basic, reversed (basic and reversed), cloze, or occlusion (Anki's "
+                        "Image Occlusion notes from the labelled figures of PDFs)")
     p.add_argument("--note-type", default=None, help="one of your own note types instead of the stock one")
     p.add_argument("--field", action="append", default=[], metavar="LOGICAL=FIELD",
                    help="field mapping for --note-type, e.g. front=Question (repeatable)")
@@ -122,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=ranged("--timeout"), default=None, help="seconds to wait for the model's answer")
     p.add_argument("--figures", choices=[m.value for m in FigureMode], default=None,
                    help="figures for models that can see: auto, off, or slides (every PDF "
-                        "page by page, as image and text)")
+                        "page by page, as image and text); auto or slides given here also adds "
+                        "image occlusion notes for labelled figures beside the cards")
     p.add_argument("--deadline", type=float, default=None,
                    help="the most seconds one model request may take")
     p.add_argument("--keep-duplicates", action="store_true", help="add duplicates too")
@@ -329,6 +331,12 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
             col = open_collection(args.collection)  # fail before any model time is spent
         options = prepare_job(backend, options)
         warn_old_server(backend, options)
+        cancel = threading.Event()
+        if options.kind == CardKind.OCCLUSION:
+            with Interrupts(cancel, err):
+                ended = cli_occlusion.run(args, note_target(args, cfg, options, mapping), col, documents,
+                                          backend, options, graphics, cancel)
+            return {cli_occlusion.OK: EXIT_OK, cli_occlusion.WRITE_FAILED: EXIT_WRITE}.get(ended, EXIT_PARTIAL)
         marked = cli_highlights.plan(documents, args, chunk_budget(options), col, args.files_read)
         figure_plan = plan_with_figures(marked.rest, options, wanted_graphics(marked.rest, options, graphics))
         chunks = figure_plan.chunks = marked.chunks + figure_plan.chunks
@@ -343,7 +351,6 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
             for line in cli_highlights.summary(marked, documents, args):
                 err(line)
         similar = cli_similar.start(col, args.collection, backend, args, cfg)
-        cancel = threading.Event()
         if args.topics_only:
             return cli_live.run_topics_only(chunks, backend, options, args.quiet, cancel)[1]
         plan = cli_live.topic_plan(topics, options, chunks, args.quiet) if topics else None
@@ -354,6 +361,8 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
             asks = plan.ask if plan is not None else None
             result = run_job(chunks, backend, options, live, cancel,
                              asks=asks_with_focus(options, asks) if marked.chunks else asks)
+            args.occlusion_notes = cli_occlusion.beside(args, target, col, documents, backend, options,
+                                                        graphics, cancel)
             return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
     except FlashcardError as e:
         err(said(e))
@@ -443,7 +452,8 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
             err(f"skipped: {card_label(card)!r}: {shown(why)}")
     if args.json:
         try:
-            write_stdout(json_text([c.to_json() for c in result.cards]))
+            write_stdout(json_text([c.to_json() for c in result.cards]
+                                   + [n.to_json() for n in getattr(args, "occlusion_notes", None) or []]))
         except OSError as e:
             err(f"{added} note(s) were added, but the {len(result.cards)} card(s) could not be "
                 f"printed on stdout ({why_not_written(e)}).")

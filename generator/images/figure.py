@@ -18,6 +18,13 @@ from .safety import ImageInfo
 
 # An encoded image as the adapter hands it back: (bytes, "png" | "jpeg", width, height).
 Encoded = Tuple[bytes, str, int, int]
+# A run of text on a page as the adapter reads it from the text layer: (text, left, top, right,
+# bottom) in points, the page as it is shown (rotation and crop box applied, origin top left).
+TextRun = Tuple[str, float, float, float, float]
+# A page drawn small in 8-bit grey: (width, height, one byte a pixel, rows packed).
+Gray = Tuple[int, int, bytes]
+# An area of a page as shown, in points: (left, top, right, bottom).
+Area = Tuple[float, float, float, float]
 
 
 def figure_mode(value: object) -> FigureMode:
@@ -85,8 +92,39 @@ class PageRenderer(Protocol):
         the page cannot be rendered."""
         ...
 
+    def page_size(self, index: int) -> Optional[Tuple[float, float]]:
+        """Page ``index`` as shown (rotation and crop box applied), in points; None if there is
+        no such page."""
+        ...
+
+    def text_runs(self, index: int, max_chars: int) -> Optional[List[TextRun]]:
+        """The page's text layer as runs of text with their boxes (a run: the words of one line
+        that stand together, so two labels on one line are two runs), in reading order, from at
+        most ``max_chars`` characters of it; None if the text layer cannot be read."""
+        ...
+
+    def text_turned(self) -> bool:
+        """True when ``text_runs`` gives boxes on the page as shown. False for readers that
+        give them in the page's own coordinates with y measured down from the shown page's
+        height, whatever its /Rotate and crop box (QtPdf before Qt 6.8 or so): the caller turns
+        them with the page's /Rotate and crop box."""
+        ...
+
+    def gray(self, index: int, max_side: int) -> Optional[Gray]:
+        """The page drawn in grey on white, its long side ``max_side`` px, for finding where
+        its drawings and images are; None if it cannot be rendered."""
+        ...
+
+    def render_area(self, index: int, area: Area, max_side: int) -> Optional[Encoded]:
+        """An area of the page (points, as shown) on white, its long side at most ``max_side``
+        px (scaled up at most ``AREA_MAX_SCALE`` times); None if it cannot be rendered."""
+        ...
+
     def close(self) -> None:
         ...
+
+
+AREA_MAX_SCALE = 4.0  # an area is rendered at most at 288 dpi, however small it is
 
 
 class Graphics(Protocol):
