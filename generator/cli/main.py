@@ -18,6 +18,7 @@ from ..errors import FlashcardError, describe
 from ..figures.plan import MakeGraphics, plan_with_figures, wanted_graphics
 from ..highlights.focus import asks_with_focus
 from ..job.run import JobOptions, JobResult, WarningKind, chunk_budget, prepare_job, run_job
+from ..notes.accounting import CardAccount, Reason
 from ..outside import shown
 from ..writefail import write_failure
 
@@ -429,6 +430,7 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
         err(said(result.fatal))
         return result.fatal.exit_code
     added = 0
+    account = CardAccount().take(result.account)  # made, and what the job left out
     cli_similar.mark(similar, result.cards, args.quiet)
     if col is not None and not args.dry_run and result.cards:
         from ..figures.media import add_figures
@@ -445,6 +447,9 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
                 raise
             return print_instead(result.cards, failed)
         added = len(outcome.note_ids)
+        account.added = added
+        for reason, n in outcome.account().left.items():
+            account.leave(reason, n)
         cli_update.record_sources(col, getattr(args, "files_read", ()), outcome.added, figure_plan.chunks,
                                   target)
         cli_highlights.remember(col, getattr(args, "files_read", ()), outcome.added, figure_plan.chunks)
@@ -460,8 +465,10 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
             return EXIT_WRITE
     cli_live.report_cut(result)
     fields_cut = sum(1 for w in result.warnings if w.kind is WarningKind.FIELD_CUT)
+    if account.waiting:  # not added: a dry run (the cards are printed with --json)
+        account.leave(Reason.DRY_RUN, account.waiting)
     if not args.quiet:
-        err(f"{len(result.cards)} card(s) generated ({quality_summary(result)}), {added} note(s) added"
+        err(f"{account.text()}; {quality_summary(result)}"
             f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}"
             f"{', ' + str(len(result.cut)) + ' answer(s) cut short' if result.cut else ''}"
             f"{', ' + str(fields_cut) + ' field(s) cut' if fields_cut else ''}.")

@@ -12,6 +12,7 @@ from ..errors import CollectionError
 from ..cards.grounding import normalise
 from ..outside import shown
 from ..writefail import write_failure
+from .accounting import CardAccount, Reason
 
 UNDO_LABEL = "Generate Flashcards"
 ADDON_TAG = "ollama-flashcards"
@@ -50,6 +51,14 @@ class AddResult:
     skipped: List[Tuple[Card, str]]  # card and why it was not added
     changes: Any = None  # OpChanges, for CollectionOp
     added: List[Tuple[Card, int]] = field(default_factory=list)  # card and the note it became
+    reasons: List[Reason] = field(default_factory=list)  # why, for each of ``skipped``
+
+    def account(self) -> CardAccount:
+        """The add's own accounting: the cards given, those added, the others by reason."""
+        out = CardAccount(len(self.note_ids) + len(self.skipped), len(self.note_ids))
+        for reason in self.reasons:
+            out.leave(reason)
+        return out
 
 
 def user_notetypes(col) -> List[Tuple[str, int]]:
@@ -255,36 +264,60 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
     note.tags = list(dict.fromkeys(t for t in (clean_chars(str(t)) for t in all_tags) if t))
 
 
+class Skipped(List[Tuple[Card, str]]):
+    """The cards an add left out, with why in words, and ``reasons`` beside them (one each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reasons: List[Reason] = []
+
+    def leave(self, card: Card, why: str, reason: Reason) -> None:
+        self.append((card, why))
+        self.reasons.append(reason)
+
+
+def skip_reason(card: Card, skip_duplicates: bool, skip_similar: bool,
+                skip_flagged: bool = False) -> Optional[Tuple[str, Reason]]:
+    """Why the add leaves ``card`` out before trying it (a duplicate, a similar note, a flagged
+    card a bulk job skips), or None."""
+    if skip_duplicates and card.duplicate:
+        return (f"duplicate ({card.duplicate})",
+                Reason.BATCH if card.duplicate == "batch" else Reason.COLLECTION)
+    if skip_similar and card.similar_to is not None:
+        return (f"similar to note {card.similar_to.note_id} ({card.similar_to.score:.2f})",
+                Reason.SIMILAR)
+    if skip_flagged and is_flagged(card):
+        return "flagged by the card checks", Reason.FLAGGED
+    return None
+
+
 def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarget,
-              cards: Sequence[Card], skip_duplicates: bool,
-              skip_similar: bool = False) -> Tuple[List[Tuple[int, Any]], List[Tuple[Card, str]]]:
+              cards: Sequence[Card], skip_duplicates: bool, skip_similar: bool = False,
+              skip_flagged: bool = False) -> Tuple[List[Tuple[int, Any]], Skipped]:
     """Add notes for ``cards`` to the target deck (created if need be) with one add_notes call;
     run it inside the caller's undo step. Returns the (index in ``cards``, note) pairs added
-    and the cards skipped, with why."""
+    and the cards skipped, with why (``Skipped.reasons``: the same, as ``Reason``)."""
     from anki.collection import AddNoteRequest
 
     deck_ids: Dict[str, Any] = {}  # deck name -> DeckId, created if need be
     added: List[Tuple[int, Any]] = []
-    skipped: List[Tuple[Card, str]] = []
+    skipped = Skipped()
     requests = []
     for i, card in enumerate(cards):
-        if skip_duplicates and card.duplicate:
-            skipped.append((card, f"duplicate ({card.duplicate})"))
-            continue
-        if skip_similar and card.similar_to is not None:
-            skipped.append((card, f"similar to note {card.similar_to.note_id} "
-                                  f"({card.similar_to.score:.2f})"))
+        before = skip_reason(card, skip_duplicates, skip_similar, skip_flagged)
+        if before is not None:
+            skipped.leave(card, *before)
             continue
         try:  # one card that cannot become a note never costs the others
             note = col.new_note(nt)
             fill_note(note, card, mapping, target.tags)
             if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
-                skipped.append((card, "not a valid cloze"))
+                skipped.leave(card, "not a valid cloze", Reason.UNUSABLE)
                 continue
         except Exception as e:
             if write_failure(e) is not None:
                 raise
-            skipped.append((card, "could not be made into a note: %s" % shown(e)))
+            skipped.leave(card, "could not be made into a note: %s" % shown(e), Reason.UNUSABLE)
             continue
         added.append((i, note))
         deck = clean_chars(target.deck_name(card)).strip() or "Default"
@@ -307,7 +340,7 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
             except Exception as one:
                 if write_failure(one) is not None:
                     raise
-                skipped.append((cards[i], "could not be added: %s" % shown(one)))
+                skipped.leave(cards[i], "could not be added: %s" % shown(one), Reason.UNUSABLE)
                 continue
             kept.append((i, note))
         if not kept:  # not one note's fault: fail as a whole (the caller undoes the step)
@@ -353,7 +386,8 @@ def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: b
         undo_failed_step(col, pos)
         raise add_error(e, "Nothing was added.",
                         "Nothing was changed. Check the deck and note type, then try again.") from e
-    return AddResult([n.id for _i, n in added], skipped, changes, [(cards[i], n.id) for i, n in added])
+    return AddResult([n.id for _i, n in added], list(skipped), changes,
+                     [(cards[i], n.id) for i, n in added], skipped.reasons)
 
 
 def open_collection(path: str):

@@ -1,6 +1,9 @@
 """The CLI as a script would run it: a real process, the fake server, a real collection file."""
 import json
 import os
+import re
+
+import pytest
 
 from cli_run import cli, collection_notes
 
@@ -15,7 +18,9 @@ def test_generate_into_collection(server, tmp_path):
     assert r.returncode == 0, r.stderr
     cards = json.loads(r.stdout)
     assert cards and {"front", "back", "kind", "grounded", "duplicate", "source"} <= set(cards[0])
-    assert "note(s) added" in r.stderr and "chunk" in r.stderr
+    assert "chunk" in r.stderr
+    made = re.search(r"(\d+) cards? made: (\d+) added", r.stderr)
+    assert made and int(made.group(1)) == len(cards), r.stderr
     notes, col = collection_notes(path)
     try:
         # every card but the duplicates (skipped by default) became a note
@@ -89,3 +94,47 @@ def test_refuses_a_collection_that_anki_has_open(server, tmp_path):
 def test_models_command(server):
     r = cli("models", "--url", server.url)
     assert r.returncode == 0 and "llama3.2" in r.stdout.split() and "Ollama 0.33.1" in r.stderr
+
+
+def parts_of_the_last_line(stderr):
+    """The CLI's last line: made, and each part after the colon as (count, words)."""
+    line = [x for x in stderr.splitlines() if " made" in x][-1]
+    made = re.match(r"([\d,]+) cards? made: (.*?);", line)
+    assert made, line
+    parts = [re.match(r"([\d,]+) (.*)", p.strip()).groups() for p in made.group(2).split(",")]
+    return int(made.group(1).replace(",", "")), [(int(n.replace(",", "")), w) for n, w in parts]
+
+
+@pytest.mark.timeout(60)
+def test_the_last_line_accounts_for_every_card(server, tmp_path):
+    """Made = added + each reason a card was not added, each with its count."""
+    from anki.collection import Collection
+    from fake_ollama import Reply
+
+    path = str(tmp_path / "collection.anki2")
+    col = Collection(path)
+    note = col.new_note(col.models.by_name("Basic"))
+    note["Front"], note["Back"] = "What produces most of the cell's ATP?", "Mitochondria"
+    col.add_note(note, col.decks.id("Default"))
+    col.close()
+    text = "Mitochondria produce most of the cell's ATP.\n"
+    cards = [{"front": "Where is ATP made? (%d)" % k, "back": "In the mitochondria.", "quote": text.strip()}
+             for k in range(13)]
+    cards[1] = dict(cards[0])  # the same question twice in the batch
+    cards[2] = {"front": "What produces most of the cell's ATP?", "back": "Mitochondria.", "quote": text.strip()}
+    server.script(Reply.cards(cards))
+    r = cli("-", "--collection", path, "--url", server.url, "--model", "llama3.2", "--self-review", "off",
+            stdin=text)
+    assert r.returncode == 1, r.stderr  # partial: cards were left over the text's bound (said)
+    made, parts = parts_of_the_last_line(r.stderr)
+    assert made == 13 == sum(n for n, _ in parts), r.stderr
+    assert parts == [(8, "added"), (1, "duplicate in the batch"), (1, "already in the collection"),
+                     (3, "over what the text can hold")], r.stderr
+    assert "3 more cards than this text can hold (10 kept)" in r.stderr
+    notes, col = collection_notes(path)
+    col.close()
+    assert len(notes) == 1 + 8
+    server.script(Reply.cards(cards[:4]))
+    dry = cli("-", "--dry-run", "--url", server.url, "--model", "llama3.2", stdin=text)
+    made, parts = parts_of_the_last_line(dry.stderr)
+    assert (made, parts) == (4, [(0, "added"), (4, "not added (dry run)")]), dry.stderr

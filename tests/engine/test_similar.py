@@ -364,16 +364,17 @@ def test_cli_names_the_similar_note_and_skips_it(embed_server, tmp_path):
     assert r.returncode == 0, r.stderr
     cards = json.loads(r.stdout)
     assert cards[0]["similar_to"]["note_id"] == ids[0]
-    assert "similar to note %d" % ids[0] in r.stderr and "0 note(s) added" in r.stderr
+    assert "similar to note %d" % ids[0] in r.stderr
+    assert "1 card made: 0 added, 1 similar to a note;" in r.stderr, r.stderr
     assert os.listdir(tmp_path / "emb")
     embed_server.script(answer)
     kept = cli(*args, "--keep-similar", stdin=SOURCE)
-    assert kept.returncode == 0 and "1 note(s) added" in kept.stderr, kept.stderr
+    assert kept.returncode == 0 and "1 card made: 1 added;" in kept.stderr, kept.stderr
     embed_server.script(answer)
     dry = cli(*args, "--dry-run", stdin=SOURCE)  # compares, adds nothing
     same = json.loads(dry.stdout)[0]["similar_to"]  # now the note --keep-similar added
     assert same["note_id"] not in ids and same["score"] > 0.99
-    assert "note(s) added" in dry.stderr and "0 note(s) added" in dry.stderr
+    assert "1 card made: 0 added, 1 not added (dry run);" in dry.stderr, dry.stderr
 
 
 @pytest.mark.timeout(120)
@@ -391,7 +392,7 @@ def test_cli_without_the_embedding_model_still_adds_the_cards(tmp_path):
                 "--embed-model", "nomic-embed-text", "--cache-dir", str(tmp_path / "emb"), stdin=SOURCE)
         assert r.returncode == 0, r.stderr
         assert "Similar cards are not checked" in r.stderr and "Traceback" not in r.stderr
-        assert "1 note(s) added" in r.stderr
+        assert "1 card made: 1 added;" in r.stderr
 
 
 # --- quality on the labelled pairs ---------------------------------------------------------------
