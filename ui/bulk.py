@@ -446,11 +446,12 @@ class BulkDialog(JobDialog):
             if self.last_result is not None:
                 self.last_result.note_ids = list(journal.state.note_ids)
                 self.last_result.pending = []
+                for i, f in enumerate(self.last_result.files):  # the review settled every card
+                    f.account = journal.state.account_of(i)
+                self.coverage.fill(self.last_result)
             n = len(outcome.note_ids)
-            text = "Added %s." % plural(n, "card")
-            if outcome.skipped:
-                text += " %s not added (duplicates or invalid)." % plural(len(outcome.skipped), "card was", "cards were")
-            tooltip(text, parent=self)
+            text = "Added %s. %s." % (plural(n, "card"), journal.state.total_account().text())
+            tooltip("Added %s." % plural(n, "card"), parent=self)
             self.message.show_message(esc(text), "success" if n else "info",
                                       [("Show in Browser", self.show_added)] if n else [])
             self.update_buttons()

@@ -55,6 +55,7 @@ from .journal import ChunkIndex, Journal, chunk_from_json
 from ..notes.add import NoteTarget
 from ..similar.search import SimilarCheck, SimilarNotes
 from ..job.topics import Topic, TopicPlan
+from ..notes.accounting import Reason
 
 MODE_ADD = BulkMode.ADD  # add the cards as they come
 MODE_REVIEW = BulkMode.REVIEW  # review all before adding
@@ -185,6 +186,7 @@ class BulkRun(JobListener):
         self._read_done = [False] * len(self.files)
         self._batch_ids: List[str] = []
         self._batch_cards: List[Card] = []
+        self._left: Dict[str, Dict[Reason, int]] = {}  # chunk id -> cards the job left out, why
         self._last_flush = time.monotonic()
         self._adds_in_flight = 0
         self._add_error: Optional[BaseException] = None
@@ -310,8 +312,16 @@ class BulkRun(JobListener):
         self.similar.mark(cards, self.backend)
         if self.figures is not None:
             self.figures.keep(cards)  # on disk before the journal names them
-        self.journal.chunk_done(self._file_of.get(chunk.id, 0), chunk, cards)
+        with self._lock:
+            left = self._left.pop(chunk.id, None)
+        self.journal.chunk_done(self._file_of.get(chunk.id, 0), chunk, cards, left)
         self.watcher.on_answer(chunk, cards)
+
+    def on_left_out(self, chunk: Chunk, reason: Reason, count: int) -> None:
+        """Cards the chunk made that the job left out: journaled with the chunk (on_answer)."""
+        with self._lock:
+            left = self._left.setdefault(chunk.id, {})
+            left[reason] = left.get(reason, 0) + count
 
     def on_card(self, chunk: Chunk, card: Card) -> None:
         self.watcher.on_card(chunk, card)
@@ -333,7 +343,7 @@ class BulkRun(JobListener):
             self._maybe_file_done(i)
         if self.spec.mode == MODE_ADD and self.adder is not None and cards:
             self._batch_ids.append(chunk.id)
-            self._batch_cards.extend(self._addable(cards))
+            self._batch_cards.extend(cards)  # (flagged ones too: the writer skips them if asked)
             if (time.monotonic() - self._last_flush >= self.batch_seconds
                     or len(self._batch_cards) >= BATCH_CARDS):
                 self._flush()
@@ -342,12 +352,6 @@ class BulkRun(JobListener):
             if index is not None:
                 index.record({chunk.id: []})
         self.on_event("chunk", i)
-
-    def _addable(self, cards: List[Card]) -> List[Card]:
-        """The cards "add" mode adds: flagged ones too (tagged), unless the spec skips them."""
-        if self.spec.flagged == FlaggedInBulk.SKIP:
-            return [c for c in cards if not is_flagged(c)]
-        return cards
 
     def writer_index(self) -> Optional[ChunkIndex]:
         writer = getattr(self.adder, "writer", None)
@@ -446,7 +450,7 @@ class BulkRun(JobListener):
                 from .journal import card_from_json
 
                 self._batch_ids = [r.id for r in pending]
-                self._batch_cards = self._addable([card_from_json(c) for r in pending for c in r.cards])
+                self._batch_cards = [card_from_json(c) for r in pending for c in r.cards]
                 self._flush()
         self.figures = BulkFigures.for_run(options, self.graphics, self.journal.path, self._on_figure_note)
         if self.figures is not None:
@@ -499,7 +503,7 @@ class BulkRun(JobListener):
             self.journal.finish("done")
             finished = True
         self.result = BulkResult(
-            files=[replace(f) for f in self.files], sections=sections, pending=pending,
+            files=self._accounted(self.files), sections=sections, pending=pending,
             note_ids=list(state.note_ids), cancelled=cancelled, fatal=fatal,
             journal_path=self.journal.path, finished=finished, chunks_generated=self.generated,
             seconds=time.monotonic() - self.started)
@@ -507,9 +511,18 @@ class BulkRun(JobListener):
         return self.result
 
     # -- for the UI ---------------------------------------------------------------------------
-    def snapshot(self) -> Tuple[List[FileStatus], BulkProgress]:
+    def _accounted(self, files: List[FileStatus]) -> List[FileStatus]:
+        """Copies of the file statuses with each file's account as the journal has it now."""
+        state = self.journal.state
+        review = self.spec.mode == MODE_REVIEW
+        skipped = not review and self.spec.flagged == FlaggedInBulk.SKIP
         with self._lock:
-            files = [replace(f) for f in self.files]
+            return [replace(f, account=state.account_of(i), review=review, flagged_left_out=skipped)
+                    for i, f in enumerate(files)]
+
+    def snapshot(self) -> Tuple[List[FileStatus], BulkProgress]:
+        files = self._accounted(self.files)
+        with self._lock:
             reading = not all(self._read_done)
         done = sum(f.chunks_done + f.chunks_failed for f in files)
         total = sum(f.total() for f in files)

@@ -10,15 +10,22 @@ Records (field ``t``):
 
 - ``job``: the header: files, options, chunk budget, target deck/kind, mode.
 - ``file``: a file was read (its number of chunks) or could not be read (the reason).
-- ``chunk``: a chunk is done, with its cards as JSON. Asked once: a resumed job skips it.
+- ``chunk``: a chunk is done, with its cards as JSON, and (``left``) how many more cards it
+  made that the job left out, by reason. Asked once: a resumed job skips it.
 - ``fail``: a chunk failed, with its full text, so "re-run failed" needs no file.
 - ``adding`` then ``added``: a batch of notes, before and after ``col.add_notes``. A batch with
   ``adding`` but no ``added`` is "in doubt" (the crash came between the collection's commit and
   the journal's write); :meth:`generator.bulk.writer.NoteWriter.recover` asks the collection.
+  ``adding`` carries what was decided before the add (``plan``: per chunk, the cards left out
+  and why), ``added`` what became of each chunk's cards (``outcome``: added, and why not).
 - ``notadded``: a batch's add failed and was rolled back (or, found after a crash, never
   reached the collection): its cards are pending again.
 - ``discard``: cards the user chose not to add (review mode).
 - ``end``: nothing left to do; the journal is no longer offered for resuming.
+
+From these records the state keeps, per file, the account of its cards
+(``notes.accounting.CardAccount``: made, added, each reason a card was not added; what is
+left is waiting to be added or reviewed), the same after a resume as in one run.
 
 Beside the journals, :class:`ChunkIndex` remembers, per profile, which chunks' cards are in the
 collection (chunk id -> note ids), so running the same file again skips those sections.
@@ -34,6 +41,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..cards.card import Card, SimilarNote, SourceRef
 from ..job.chunk import Chunk
+from ..notes.accounting import CardAccount, Reason, count, summed
 
 from .files import (
     DONE_SUFFIX,
@@ -177,6 +185,7 @@ class JournalState:
     discarded: Set[str] = field(default_factory=set)
     adding: Dict[int, Dict[str, Any]] = field(default_factory=dict)  # batch -> "adding" record, in doubt
     note_ids: List[int] = field(default_factory=list)  # every note the job added
+    accounts: Dict[int, CardAccount] = field(default_factory=dict)  # per file: made, added, why not
     batches: int = 0  # next batch number
     ended: Optional[Dict[str, Any]] = None
     torn: bool = False  # the last line was cut off (a crash mid-write)
@@ -191,6 +200,37 @@ class JournalState:
 
     def pending_cards(self) -> List[Card]:
         return [card_from_json(c) for r in self.pending_chunks() for c in r.cards]
+
+    def total_account(self) -> CardAccount:
+        """The job's account: every file's, summed."""
+        return summed(list(self.accounts.values()))
+
+    def account_of(self, file: int) -> CardAccount:
+        """A copy of one file's account (all the job's runs)."""
+        return CardAccount().take(self.accounts.get(file, CardAccount()))
+
+    def _account(self, cid: str) -> Optional[CardAccount]:
+        r = self.done.get(cid)
+        return None if r is None else self.accounts.setdefault(r.file, CardAccount())
+
+    def _settled(self, cid: str) -> bool:
+        return cid in self.added or cid in self.discarded
+
+    def _count_added(self, rec: Dict[str, Any]) -> None:
+        """What an ``added`` record says became of each chunk's cards, into its file's account
+        (a record of an earlier version, without ``outcome``: the chunk's cards count as added)."""
+        found = rec.get("outcome")
+        outcome: Dict[str, Any] = found if isinstance(found, dict) else {}
+        for cid in rec.get("chunks") or ():
+            account = self._account(cid)
+            if account is None or self._settled(cid):
+                continue
+            got = outcome.get(cid)
+            if isinstance(got, dict):
+                account.added += count(got.get("added"))
+                account.take_left({k: v for k, v in got.items() if k != "added"})
+            else:
+                account.added += self.done[cid].ncards
 
     def in_doubt_chunks(self) -> Set[str]:
         out: Set[str] = set()
@@ -223,6 +263,12 @@ class JournalState:
         elif t == "chunk":
             cid = rec["id"]
             cards = list(rec.get("cards") or [])
+            if cid not in self.done:  # (counted once, even if written twice)
+                account = self.accounts.setdefault(int(rec.get("file", 0)), CardAccount())
+                left = CardAccount()
+                left.take_left(rec.get("left"))
+                account.made += len(cards) + left.left_out
+                account.take(left)
             self.done[cid] = ChunkRecord(cid, int(rec.get("file", 0)), int(rec.get("index", 0)),
                                          tuple(rec.get("heading") or ()), cards, len(cards))
             self.failed.pop(cid, None)
@@ -241,11 +287,16 @@ class JournalState:
             batch = int(rec.get("batch", -1))
             self.adding.pop(batch, None)
             self.batches = max(self.batches, batch + 1)
+            self._count_added(rec)
             self._settle(rec.get("chunks") or (), self.added)
             self.note_ids.extend(int(n) for n in rec.get("notes") or ())
         elif t == "notadded":  # the add failed (or, after a crash, never reached the collection)
             self.adding.pop(int(rec.get("batch", -1)), None)
         elif t == "discard":
+            for cid in rec.get("chunks") or ():
+                dropped = self._account(cid)
+                if dropped is not None and not self._settled(cid):
+                    dropped.leave(Reason.UNCHECKED, self.done[cid].ncards)
             self._settle(rec.get("chunks") or (), self.discarded)
         elif t == "end":
             self.ended = rec
@@ -349,9 +400,15 @@ class Journal:
     def file_failed(self, file: int, error: str, chunks: int = 0) -> None:
         self.append({"t": "file", "file": file, "status": "failed", "error": error, "chunks": chunks})
 
-    def chunk_done(self, file: int, chunk: Chunk, cards: Sequence[Card]) -> None:
-        self.append({"t": "chunk", "id": chunk.id, "file": file, "index": chunk.index,
-                     "heading": list(chunk.heading_path), "cards": [card_to_json(c) for c in cards]})
+    def chunk_done(self, file: int, chunk: Chunk, cards: Sequence[Card],
+                   left: Optional[Dict[Reason, int]] = None) -> None:
+        """A chunk's cards; ``left``: the cards it made that the job left out, by reason."""
+        rec: Dict[str, Any] = {"t": "chunk", "id": chunk.id, "file": file, "index": chunk.index,
+                               "heading": list(chunk.heading_path),
+                               "cards": [card_to_json(c) for c in cards]}
+        if left:
+            rec["left"] = {r.value: n for r, n in left.items() if n}
+        self.append(rec)
 
     def chunk_failed(self, file: int, chunk: Chunk, error: str, error_type: str = "") -> None:
         self.append({"t": "fail", "id": chunk.id, "file": file, "chunk": chunk_to_json(chunk),
@@ -363,14 +420,22 @@ class Journal:
             self.state.batches += 1
             return n
 
-    def adding(self, batch: int, chunk_ids: Sequence[str], since_ms: int, mid: int) -> None:
-        self.append({"t": "adding", "batch": batch, "chunks": list(chunk_ids), "since": since_ms,
-                     "mid": mid})
+    def adding(self, batch: int, chunk_ids: Sequence[str], since_ms: int, mid: int,
+               plan: Optional[Dict[str, Dict[str, int]]] = None) -> None:
+        rec: Dict[str, Any] = {"t": "adding", "batch": batch, "chunks": list(chunk_ids),
+                               "since": since_ms, "mid": mid}
+        if plan:
+            rec["plan"] = plan
+        self.append(rec)
 
     def added(self, batch: int, chunk_ids: Sequence[str], note_ids: Sequence[int], skipped: int = 0,
-              recovered: bool = False) -> None:
+              recovered: bool = False, outcome: Optional[Dict[str, Dict[str, int]]] = None) -> None:
+        """A batch is in the collection; ``outcome``: per chunk, how many of its cards were
+        added and why the others were not (``{"added": 3, "batch": 1}``)."""
         rec: Dict[str, Any] = {"t": "added", "batch": batch, "chunks": list(chunk_ids),
                                "notes": [int(n) for n in note_ids], "skipped": skipped}
+        if outcome is not None:
+            rec["outcome"] = outcome
         if recovered:
             rec["recovered"] = True
         # Not fsync'd on its own: if a crash loses it, the batch is "in doubt" and

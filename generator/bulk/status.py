@@ -4,6 +4,7 @@ from typing import List, Optional, Tuple
 
 from ..cards.card import Card
 from ..errors import FlashcardError
+from ..notes.accounting import WAITING_FOR_REVIEW, WAITING_TO_BE_ADDED, CardAccount, summed
 
 # File states
 WAITING, READING, GENERATING, DONE, FAILED, STOPPED = (
@@ -26,20 +27,25 @@ class FileStatus:
     flagged: int = 0  # cards the checks flagged (generator/checks.py)
     error: str = ""
     in_flight: int = 0
+    # made, added, each reason a card was not added (all the job's runs; from the journal)
+    account: CardAccount = field(default_factory=CardAccount)
+    review: bool = False  # "review all before adding": what is not added waits for review
+    flagged_left_out: bool = False  # flagged cards are skipped (the account says so already)
 
     def total(self) -> int:
         return self.chunks_total if self.chunks_total is not None else self.chunks_read
 
     def text(self) -> str:
-        """The status as the dialog shows it."""
-        cards = "%d card%s" % (self.cards, "" if self.cards == 1 else "s")
+        """The status as the dialog shows it: the file's account of its cards, and the rest."""
+        cards = self.account.text(WAITING_FOR_REVIEW if self.review else WAITING_TO_BE_ADDED)
         extra = []
         if self.chunks_failed:
             extra.append("%d section%s failed" % (self.chunks_failed, "" if self.chunks_failed == 1 else "s"))
         if self.chunks_skipped:
-            extra.append("%d already in the collection" % self.chunks_skipped)
-        if self.flagged:
-            extra.append("%d flagged" % self.flagged)
+            extra.append("%d section%s already in the collection" % (
+                self.chunks_skipped, "" if self.chunks_skipped == 1 else "s"))
+        if self.flagged and not self.flagged_left_out:
+            extra.append("%d flagged by the card checks" % self.flagged)
         tail = (" (" + ", ".join(extra) + ")") if extra else ""
         if self.state == WAITING:
             return "Waiting"
@@ -117,16 +123,22 @@ class BulkResult:
     def failed_files(self) -> List[FileStatus]:
         return [f for f in self.files if f.state == FAILED]
 
+    @property
+    def account(self) -> CardAccount:
+        """The job's cards: made, added, and each reason a card was not added (every file)."""
+        return summed([f.account for f in self.files])
+
     def summary(self) -> str:
-        cards = sum(f.cards for f in self.files)
-        added = len(self.note_ids)
-        parts = ["%d card%s from %d file%s" % (cards, "" if cards == 1 else "s", len(self.files),
-                                              "" if len(self.files) == 1 else "s")]
-        if added:
-            parts.append("%d added" % added)
-        if self.pending:
-            parts.append("%d waiting for review" % len(self.pending))
-        flagged = sum(f.flagged for f in self.files)
+        """``"240 cards made from 8 files: 192 added, 48 duplicates in the batch; ..."``: the
+        account first (it adds up), then flagged cards, failures, a stop."""
+        account = self.account
+        review = any(f.review for f in self.files)
+        head = "%s card%s made from %d file%s" % (format(account.made, ","), "" if account.made == 1 else "s",
+                                                  len(self.files), "" if len(self.files) == 1 else "s")
+        if account.made:
+            head += ": " + ", ".join(account.parts(WAITING_FOR_REVIEW if review else WAITING_TO_BE_ADDED))
+        parts = [head]
+        flagged = sum(f.flagged for f in self.files if not f.flagged_left_out)
         if flagged:
             parts.append("%d flagged by the card checks" % flagged)
         failed_chunks = sum(s.failed for s in self.sections)
@@ -137,4 +149,4 @@ class BulkResult:
             parts.append("%d file%s could not be read" % (n, "" if n == 1 else "s"))
         if self.cancelled:
             parts.append("stopped")
-        return ", ".join(parts) + "."
+        return parts[0] + ("; " + ", ".join(parts[1:]) if parts[1:] else "") + "."

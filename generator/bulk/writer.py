@@ -9,6 +9,7 @@ from ..cards.card import CLOZE, Card
 from ..errors import FlashcardError
 from .journal import ChunkIndex, Journal
 from ..writefail import write_failure
+from ..notes.accounting import Reason, count, reason_of
 from ..notes.add import NoteTarget, existing_keys, fast_key, set_duplicates
 
 
@@ -38,10 +39,16 @@ class NoteWriter:
     def __init__(self, journal: Journal, target: NoteTarget, skip_duplicates: bool = True,
                  index: Optional[ChunkIndex] = None, skip_similar: bool = True,
                  on_added: Optional[Callable[[Any, List[Tuple[Card, int]]], None]] = None) -> None:
+        from ..config import BulkMode, FlaggedInBulk
+
         self.journal = journal
         self.target = target
         self.skip_duplicates = skip_duplicates
         self.skip_similar = skip_similar  # cards marked similar_to (by meaning) are not added
+        header = journal.state.header
+        # "add as they come" with bulk_flagged = skip: a flagged card is left out (and counted)
+        self.skip_flagged = (str(header.get("mode") or BulkMode.ADD.value) == BulkMode.ADD.value
+                             and str(header.get("flagged") or "") == FlaggedInBulk.SKIP.value)
         self.index = index
         # (collection, [(card, note id)]) inside each batch's undo step: e.g. recording what the
         # notes came from (generator.update.track, handed in by the app)
@@ -82,11 +89,37 @@ class NoteWriter:
         set_duplicates(cards, keys, norms, self._exact, self._near)
         return norms
 
-    def add(self, col: Any, chunk_ids: Sequence[str], cards: Sequence[Card]) -> AddOutcome:
-        """Add ``cards`` (from the chunks ``chunk_ids``) and settle those chunks in the journal."""
+    def plan(self, chunk_ids: Sequence[str], cards: Sequence[Card],
+             skip_flagged: bool) -> Dict[str, Dict[str, int]]:
+        """Per chunk, the cards left out before the add and why: those the add skips (a
+        duplicate, a similar note, a flagged card), and those not given at all (unchecked in
+        the review). Marks must be set (``mark``)."""
+        from ..notes.add import skip_reason
+
+        out: Dict[str, Dict[str, int]] = {cid: {} for cid in chunk_ids}
+        given: Dict[str, int] = {}
+        for card in cards:
+            given[card.chunk_id] = given.get(card.chunk_id, 0) + 1
+            why = skip_reason(card, self.skip_duplicates, self.skip_similar, skip_flagged)
+            if why is not None and card.chunk_id in out:
+                counts = out[card.chunk_id]
+                counts[why[1].value] = counts.get(why[1].value, 0) + 1
+        for cid in chunk_ids:
+            rec = self.journal.state.done.get(cid)
+            unchecked = (rec.ncards if rec is not None else 0) - given.get(cid, 0)
+            if unchecked > 0:
+                out[cid][Reason.UNCHECKED.value] = unchecked
+        return out
+
+    def add(self, col: Any, chunk_ids: Sequence[str], cards: Sequence[Card],
+            skip_flagged: Optional[bool] = None) -> AddOutcome:
+        """Add ``cards`` (from the chunks ``chunk_ids``) and settle those chunks in the journal,
+        with what became of each chunk's cards. A chunk's cards not given are counted as
+        unchecked (the review left them out); ``skip_flagged`` (default: the job's setting)."""
         from ..cards.grounding import normalise
         from ..notes.add import UNDO_LABEL, add_error, new_notes, undo_failed_step
 
+        skip_flagged = self.skip_flagged if skip_flagged is None else skip_flagged
         self._resolve(col)
         keys = [fast_key(c.key_text()) for c in cards]
         norms: Optional[List[str]] = None
@@ -97,8 +130,10 @@ class NoteWriter:
         self.figure_notes = write_media(col, [c for c in cards if not (
             self.skip_duplicates and c.duplicate)], self.journal.path)  # before the notes that show them
         batch = self.journal.next_batch()
+        plan = self.plan(chunk_ids, cards, skip_flagged)
         try:
-            self.journal.adding(batch, chunk_ids, int(time.time() * 1000) - 1, int(self._nt["id"]))
+            self.journal.adding(batch, chunk_ids, int(time.time() * 1000) - 1, int(self._nt["id"]),
+                                plan)
         except OSError as e:  # nothing reached the collection: the batch stays pending
             failed = write_failure(e, "The generated cards are kept in the job's journal.")
             if failed is None:
@@ -107,7 +142,7 @@ class NoteWriter:
         pos = col.add_custom_undo_entry(UNDO_LABEL)
         try:
             added, skipped = new_notes(col, self._nt, self._mapping, self.target, cards,
-                                       self.skip_duplicates, self.skip_similar)
+                                       self.skip_duplicates, self.skip_similar, skip_flagged)
             if self.on_added is not None:
                 self.on_added(col, [(cards[i], int(n.id)) for i, n in added])
             changes = col.merge_undo_entries(pos)
@@ -128,18 +163,19 @@ class NoteWriter:
                 self._exact.add(keys[i])
                 self._near.add(norms[i] if norms is not None else normalise(keys[i]))
         note_ids = [int(n.id) for _i, n in added]
-        self.journal.added(batch, chunk_ids, note_ids, len(skipped))
+        self.journal.added(batch, chunk_ids, note_ids, len(skipped),
+                           outcome=outcome_of(chunk_ids, per_chunk, skipped, skipped.reasons, plan))
         if self.index is not None:
             self.index.record(per_chunk)
-        return AddOutcome(note_ids, skipped, changes, per_chunk)
+        return AddOutcome(note_ids, list(skipped), changes, per_chunk)
 
     def add_reviewed(self, col: Any, keep: Sequence[Card], chunk_ids: Sequence[str]) -> AddOutcome:
         """Review mode: add the cards the user kept; every chunk of ``chunk_ids`` is settled
-        (the cards not kept are dropped)."""
+        (the cards not kept are dropped, counted as left out by the user)."""
         if not keep:
             self.journal.discard(chunk_ids)
             return AddOutcome([], [], None, {})
-        return self.add(col, chunk_ids, keep)
+        return self.add(col, chunk_ids, keep, skip_flagged=False)
 
     def _field_index(self, col: Any, nt: Dict[str, Any]) -> int:
         """Index of the first field (front / cloze text) in ``nt`` under the job's mapping."""
@@ -180,12 +216,46 @@ class NoteWriter:
             if hits:  # add_notes is all or nothing: the whole batch is in
                 found += 1
                 note_ids = [n for nids in hits.values() for n in nids]
-                self.journal.added(batch, chunk_ids, note_ids, recovered=True)
+                self.journal.added(batch, chunk_ids, note_ids, recovered=True,
+                                   outcome=recovered_outcome(state, chunk_ids, hits, rec.get("plan")))
                 if self.index is not None:
                     self.index.record({cid: hits.get(cid, []) for cid in chunk_ids})
             else:  # the add never reached the collection: the cards are pending again
                 self.journal.not_added(batch, recovered=True)
         return found
+
+
+def outcome_of(chunk_ids: Sequence[str], per_chunk: Dict[str, List[int]], skipped: Sequence[Tuple[Card, str]],
+               reasons: Sequence[Reason], plan: Dict[str, Dict[str, int]]) -> Dict[str, Dict[str, int]]:
+    """Per chunk: its cards added, and why the others were not (the add's reasons, and the
+    cards the review left out, from ``plan``)."""
+    out: Dict[str, Dict[str, int]] = {cid: {"added": len(per_chunk.get(cid, []))} for cid in chunk_ids}
+    for (card, _why), reason in zip(skipped, reasons):
+        counts = out.get(card.chunk_id)
+        if counts is not None:
+            counts[reason.value] = counts.get(reason.value, 0) + 1
+    for cid in chunk_ids:
+        unchecked = plan.get(cid, {}).get(Reason.UNCHECKED.value, 0)
+        if unchecked:
+            out[cid][Reason.UNCHECKED.value] = unchecked
+    return out
+
+
+def recovered_outcome(state: Any, chunk_ids: Sequence[str], hits: Dict[str, List[int]],
+                      plan: Any) -> Dict[str, Dict[str, int]]:
+    """After a crash, what became of each chunk's cards: the notes found are added, the plan
+    says why the others were left out, and any the plan does not explain could not be added."""
+    plan = plan if isinstance(plan, dict) else {}
+    out: Dict[str, Dict[str, int]] = {}
+    for cid in chunk_ids:
+        counts = {k: count(v) for k, v in (plan.get(cid) or {}).items() if reason_of(k) is not None}
+        counts["added"] = len(hits.get(cid, []))
+        rec = state.done.get(cid)
+        rest = (rec.ncards if rec is not None else 0) - sum(counts.values())
+        if rest > 0:
+            counts[Reason.UNUSABLE.value] = counts.get(Reason.UNUSABLE.value, 0) + rest
+        out[cid] = counts
+    return out
 
 
 class Adder:

@@ -18,6 +18,7 @@ from generator.bulk.reader import Planner
 from generator.bulk.status import DONE, FAILED
 from generator.job.run import JobOptions
 from generator.bulk.journal import ChunkIndex, Journal, unfinished
+from generator.notes.accounting import Reason
 from generator.notes.add import NoteTarget
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -160,6 +161,10 @@ def test_review_mode_keeps_cards_until_reviewed(tmp_path, col):
         outcome = writer.add_reviewed(col, keep, [r.id for r in journal.state.pending_chunks()])
         assert len(outcome.note_ids) == len(keep) == col.note_count()
         assert journal.state.pending_cards() == []
+        # every card accounted for: added, or left out by the user in the review
+        account = journal.state.account_of(0)
+        assert account.made == len(pending) and account.added == len(keep)
+        assert account.left == {Reason.UNCHECKED: len(pending) - len(keep)} and account.balanced
         journal.finish()
         assert unfinished(folder) == []
 
@@ -241,6 +246,8 @@ def test_add_crash_after_commit_is_recovered_without_doubles(tmp_path, col):
         all_fronts = fronts(col)
         assert len(all_fronts) == len(set(all_fronts)) == col.note_count()
         assert col.note_count() == sum(f.cards for f in result.files)
+        # the batch found after the crash is accounted for like the others
+        assert result.account.balanced and result.account.added == col.note_count()
         texts = asked_texts(srv)
         # nothing answered was asked again; only the request in flight at the crash was
         assert len(set(texts)) == result.files[0].chunks_total and len(texts) <= len(set(texts)) + 1
@@ -400,10 +407,77 @@ def test_add_mode_counts_flagged_cards_and_tags_or_skips_them(tmp_path, col, fla
                               setup=RunSetup(batch_seconds=0))
     chunks = result.files[0].chunks_total
     assert result.files[0].flagged == chunks and "%d flagged" % chunks in result.files[0].text()
-    assert "%d flagged by the card checks" % chunks in result.summary()
+    said = "%d flagged by the card checks" if flagged == "tag" else "%d flagged and left out"
+    assert said % chunks in result.summary() and said % chunks in result.files[0].text()
     tagged = col.find_notes("tag:" + FLAGGED_TAG)
     if flagged == "tag":
         assert len(tagged) == chunks and col.note_count() == 2 * chunks
         assert all(col.get_note(n)["Front"].startswith("Is item") for n in tagged)
     else:
         assert not tagged and col.note_count() == chunks
+
+
+def parts_of(summary):
+    """A bulk summary's account: made, and each (count, words) after the colon."""
+    import re
+
+    head = summary.split(";")[0].rstrip(".")
+    made = re.match(r"([\d,]+) cards? made from \d+ files?: (.*)$", head)
+    assert made, summary
+    parts = [re.match(r"([\d,]+) (.*)", x.strip()).groups() for x in made.group(2).split(",")]
+    return int(made.group(1).replace(",", "")), [(int(n.replace(",", "")), w) for n, w in parts]
+
+
+@pytest.mark.timeout(120)
+def test_every_card_is_accounted_for_per_file_and_in_the_summary(tmp_path, col):
+    """One job meets every reason a card is not added: the same question in two sections,
+    a question already a note, a flagged card skipped, a model that writes more than a section
+    can hold. Each file's status and the summary add up: made = added + each reason."""
+    from generator.config import FlaggedInBulk, SelfReview
+
+    note = col.new_note(col.models.by_name("Basic"))
+    note["Front"], note["Back"] = "Which question is already a note?", "This one"
+    col.add_note(note, col.decks.id("Bulk"))
+
+    def answer(body):
+        n = zlib.crc32(body["messages"][1]["content"].encode()) % 100000
+        cards = [{"front": "What is fact %d.%d?" % (n, k), "back": "Item %d weighs %d grams." % (k, k),
+                  "quote": "weighs"} for k in range(3)]
+        shared = {"front": "What do all the sections say?", "back": "That items weigh grams.", "quote": "weighs"}
+        cards += [shared, dict(shared),  # twice in the answer: once a duplicate in the batch
+                  {"front": "Which question is already a note?", "back": "This one", "quote": "weighs"},
+                  {"front": "Is item %d heavy?" % n, "back": "Yes", "quote": "weighs"}]  # flagged
+        if "Fact A-0-0 " in body["messages"][1]["content"]:  # a model in a loop, in one part
+            cards += [{"front": "What else about %d? (%d)" % (n, k), "back": "More.", "quote": "weighs"}
+                      for k in range(150)]
+        return Reply.cards(cards)
+
+    files = [write_md(tmp_path / "a.md", sections=3, facts=12, tag="A"),
+             write_md(tmp_path / "b.md", sections=2, facts=12, tag="B")]
+    with FakeOllama(answerer=answer) as srv:
+        spec = spec_for(files, options=options(self_review=SelfReview.OFF), flagged=FlaggedInBulk.SKIP)
+        result = run_headless(col, backend_for(srv.url), str(tmp_path / "j"), spec,
+                              setup=RunSetup(batch_seconds=0))
+    total = result.account
+    chunks = sum(f.chunks_total for f in result.files)
+    assert chunks >= 3
+    assert total.balanced and total.added == col.note_count() - 1 == len(result.note_ids)
+    assert set(total.left) == {Reason.BATCH, Reason.COLLECTION, Reason.FLAGGED, Reason.BOUND}, total.left
+    # The shared question, twice in each answer: in the first batch once added and once a
+    # duplicate in the batch; in every later one both times already in the collection (an
+    # earlier batch added it), like the note there before.
+    assert total.left[Reason.BATCH] == 1
+    assert total.left[Reason.COLLECTION] == chunks + 2 * (chunks - 1)
+    assert total.left[Reason.FLAGGED] == chunks
+    assert total.left[Reason.BOUND] > 50
+    assert total.added == 3 * chunks + 1 + 150 - total.left[Reason.BOUND]
+    for f in result.files:
+        assert f.account.balanced and f.account.made == f.cards + f.account.left.get(Reason.BOUND, 0)
+        made, parts = parts_of(f.text().replace("Done · ", "").replace(" cards made:", " cards made from 1 file:"))
+        assert made == f.account.made == sum(n for n, _ in parts)
+    made, parts = parts_of(result.summary())
+    assert made == total.made == sum(n for n, _ in parts)
+    words = [w for _, w in parts]
+    assert words == ["added", "duplicate in the batch", "already in the collection", "flagged and left out",
+                     "over what the text can hold"], result.summary()
+    assert "flagged by the card checks" not in result.summary()  # said once, as left out

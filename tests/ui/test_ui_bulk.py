@@ -2,6 +2,7 @@
 server: files of several types and a broken one, cancel and resume, review mode, retry of
 failed sections, server down."""
 import os
+import json
 import re
 import threading
 import time
@@ -298,3 +299,58 @@ def test_a_note_type_added_while_the_dialog_is_open_is_offered_on_reopen(anki_ap
     anki_app.wait_until(dlg.idle, 10)
     assert dlg.options.kind_combo.findData("notetype:" + name) >= 0
     assert dlg.options.kind() == "reversed" and dlg.options.notetype() == ""  # the choice is kept
+
+
+def account_of(text):
+    """'N cards made from M files: A added, B duplicates in the batch, ...' -> (N, [(count, words)])."""
+    m = re.search(r"([\d,]+) cards? made(?: from \d+ files?)?: (.*?)(?:[;.](?:\s|$)| \(|$)", text)
+    assert m, text
+    parts = [re.match(r"([\d,]+) (.*)", p.strip()).groups() for p in m.group(2).split(",")]
+    return int(m.group(1).replace(",", "")), [(int(n.replace(",", "")), w) for n, w in parts]
+
+
+def test_the_message_accounts_for_every_card(anki_app, bulk, tmp_path):
+    """The bulk job's message, its Summary tab and every file's status say how many cards were
+    made, how many were added and why each of the others was not: the counts add up, and the
+    added ones are the notes in the deck."""
+    deck = anki_app.new_deck("Bulk")
+    col = anki_app.col
+    note = col.new_note(col.models.by_name("Basic"))
+    note["Front"], note["Back"] = "Which river flows north?", "The Nile"
+    col.add_note(note, col.decks.id("Default"))
+
+    def answerer(body):
+        text = body["messages"][1]["content"]
+        if '"action"' in json.dumps(body.get("format") or body.get("response_format") or {}):
+            return Reply(content='{"cards": []}')  # the rewrite pass: keep every card as it is
+        n = abs(hash(text)) % 100000
+        shared = {"front": "What do these notes describe?", "back": "Rivers and volcanoes.",
+                  "quote": "the"}
+        cards = [{"front": "What does part %d say? (%d)" % (n, k), "back": "Fact %d." % k, "quote": "the"}
+                 for k in range(3)]
+        cards += [shared, dict(shared), {"front": "Which river flows north?", "back": "The Nile", "quote": "the"}]
+        if "Nile" in text:  # a model in a loop, in one part
+            cards += [{"front": "And more about %d? (%d)" % (n, k), "back": "More.", "quote": "the"}
+                      for k in range(60)]
+        return Reply.cards(cards)
+
+    with FakeOllama(answerer=answerer) as srv:
+        dlg = open_bulk(anki_app, bulk, srv.url, deck)
+        dlg.add_paths([write(tmp_path, "rivers.md", MD), write(tmp_path, "volcanoes.txt", TXT)])
+        dlg.start_btn.click()
+        wait_finished(anki_app, dlg)
+    result = dlg.last_result
+    text = dlg.message.text()
+    made, parts = account_of(text)
+    assert made == sum(n for n, _ in parts), text
+    counts = {w: n for n, w in parts}
+    assert counts["added"] == len(deck_notes(col, deck)) == len(result.note_ids) > 0, text
+    words = [w for _, w in parts]
+    assert "already in the collection" in words and "over what the text can hold" in words, text
+    assert any(w.startswith("duplicate") for w in words), text
+    # the Summary tab says the same, and each file's status adds up to its own share
+    assert account_of(dlg.coverage.label.text()) == (made, parts)
+    statuses = dlg.files.status_texts()
+    per_file = [account_of(s) for s in statuses]
+    assert all(m == sum(n for n, _ in p) for m, p in per_file), statuses
+    assert sum(m for m, _ in per_file) == made
