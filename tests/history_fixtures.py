@@ -58,12 +58,11 @@ def deck(col: Any, name: str, leech_fails: Optional[int] = None, leech_action: i
 
 
 def stock(col: Any, kind: int) -> Any:
-    """A stock note type by kind (1 basic, 2 basic and reversed, 5 cloze)."""
-    for entry in col.models.all_names_and_ids():
-        nt = col.models.get(entry.id)
-        if nt.get("originalStockKind") == kind:
-            return nt
-    raise LookupError(kind)
+    """A stock note type by kind (1 basic, 2 basic and reversed, 5 cloze), found as the add-on
+    finds it (Anki 23.10 labels the reversed variants' originalStockKind off by one)."""
+    from generator.notes.add import stock_notetype
+
+    return stock_notetype(col, {1: "basic", 2: "reversed", 5: "cloze"}[kind])
 
 
 def add_note(col: Any, deck_name: str, kind: int, fields: Sequence[str], tags: Sequence[str] = ()) -> int:

@@ -53,6 +53,8 @@ class CardHistory:
     difficulty: Optional[float] = None  # FSRS, 0..1 as Anki shows it
     stability: Optional[float] = None  # FSRS, days
     retrievability: Optional[float] = None  # FSRS, now, 0..1
+    decay: float = 0.5  # FSRS's forgetting curve (FSRS-6 keeps its own in the memory state)
+    last_review_known: bool = False  # the memory state says when (else the review log does)
 
     @property
     def again_rate(self) -> float:
@@ -123,12 +125,36 @@ def fsrs_on(col: Any) -> bool:
 
 # --- FSRS memory state ---------------------------------------------------------------------------
 
+def default_decay() -> float:
+    """The forgetting curve's decay when the memory state does not carry one: FSRS-4 (Anki 23.10)
+    has 1.0, FSRS-4.5 and FSRS-5 (Anki 23.12 on) 0.5."""
+    try:
+        from anki.utils import point_version
+
+        return 1.0 if point_version() < 231200 else 0.5
+    except Exception:
+        return 0.5
+
+
+def recall(stability: float, days: float, decay: float = 0.5) -> Optional[float]:
+    """FSRS's forgetting curve: the chance to recall a card ``days`` after its last review."""
+    try:
+        if stability <= 0 or decay <= 0:
+            return None
+        factor = 0.9 ** (-1.0 / decay) - 1.0
+        r = (1.0 + factor * max(0.0, days) / stability) ** (-decay)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    return r if math.isfinite(r) else None
+
+
 def memory_state(data: str, now: float, today: int, due: int, ivl: int, ctype: int
                  ) -> Tuple[Optional[float], Optional[float], Optional[float]]:
     """(difficulty 0..1, stability in days, retrievability now) from a card's ``data`` JSON, or
     Nones when it holds no FSRS memory state. Retrievability follows FSRS's forgetting curve
-    R = (1 + f·t/S)^(-decay), f = 0.9^(-1/decay) - 1 (decay 0.5 before FSRS-6), with t the days
-    since the last review (``lrt``; for older cards from due - interval)."""
+    R = (1 + f·t/S)^(-decay), f = 0.9^(-1/decay) - 1, with t the days
+    since the last review (``lrt``; for older cards from due - interval, and the review log
+    once it is read). Without a decay in the state: ``default_decay``."""
     if not data or '"s"' not in data:
         return None, None, None
     try:
@@ -140,19 +166,13 @@ def memory_state(data: str, now: float, today: int, due: int, ivl: int, ctype: i
     difficulty = min(1.0, max(0.0, (d - 1.0) / 9.0))
     r: Optional[float] = None
     try:
-        decay = float(state.get("decay") or 0.5)
+        decay = float(state.get("decay") or default_decay())
         last = state.get("lrt")
-        days: Optional[float] = None
         if last:
-            days = max(0.0, (now - float(last)) / DAY_SECONDS)
+            r = recall(s, (now - float(last)) / DAY_SECONDS, decay)
         elif ctype == 2:  # a review card: it was last reviewed ivl days before it is due
-            days = max(0.0, float(today - (due - ivl)))
-        if days is not None and s > 0 and decay > 0:
-            factor = 0.9 ** (-1.0 / decay) - 1.0
-            r = (1.0 + factor * days / s) ** (-decay)
-    except (ValueError, TypeError, OverflowError, ZeroDivisionError):
-        r = None
-    if r is not None and not math.isfinite(r):
+            r = recall(s, float(today - (due - ivl)), decay)
+    except (ValueError, TypeError):
         r = None
     return difficulty, s, r
 
@@ -210,6 +230,13 @@ def _history(row: Sequence[Any], thresholds: Dict[int, int], now: float, today: 
     if fsrs or (data and '"s"' in data):
         h.difficulty, h.stability, h.retrievability = memory_state(
             data or "", now, today, int(due), int(ivl), int(ctype))
+        h.last_review_known = '"lrt"' in (data or "")
+        h.decay = default_decay()
+        if h.stability is not None and '"decay"' in data:
+            try:
+                h.decay = float(json.loads(data).get("decay") or h.decay)
+            except (ValueError, TypeError, AttributeError):
+                pass
     return h
 
 
@@ -225,7 +252,7 @@ def card_histories(col: Any, card_ids: Sequence[int], now: Optional[float] = Non
         for row in col.db.all(f"select {_CARD_COLUMNS} from cards c where c.id in ({ids})"):
             h = _history(row, thresholds, now, today, fsrs)
             out[h.card_id] = h
-    _add_revlog(col, out)
+    _add_revlog(col, out, now)
     return out
 
 
@@ -241,11 +268,15 @@ def note_histories(col: Any, note_ids: Sequence[int], now: Optional[float] = Non
     return out
 
 
-def _add_revlog(col: Any, histories: Dict[int, CardHistory]) -> None:
+def _add_revlog(col: Any, histories: Dict[int, CardHistory], now: Optional[float] = None) -> None:
+    now = time.time() if now is None else now
     for cid, (n, again, mean, last) in revlog_figures(col, list(histories)).items():
         h = histories.get(cid)
         if h is not None:
             h.answers, h.again, h.mean_seconds, h.last_review = n, again, mean, last
+            if h.stability is not None and not h.last_review_known and last:
+                # An older memory state does not say when the card was last reviewed: the log does.
+                h.retrievability = recall(h.stability, (now - last / 1000.0) / DAY_SECONDS, h.decay)
 
 
 def _has_tag(tags: str, tag: str) -> bool:
@@ -301,7 +332,7 @@ def struggling_cards(col: Any, limit: int = 500, now: Optional[float] = None) ->
         worst = max(cards, key=lambda h: (h.lapses, -h.ord))
         candidates.setdefault(worst.card_id, worst)
         why.setdefault(worst.card_id, []).insert(0, "leech")
-    _add_revlog(col, candidates)
+    _add_revlog(col, candidates, now)
     listed: List[StrugglingCard] = []
     for cid, h in candidates.items():
         tags = tags_of.get(h.note_id, "")
@@ -318,8 +349,13 @@ def struggling_cards(col: Any, limit: int = 500, now: Optional[float] = None) ->
 def fsrs_by_search(col: Any) -> Optional[Dict[str, Set[int]]]:
     """The FSRS criteria as Anki's own search states them ("difficulty" -> card ids of
     ``prop:d>=0.9``, "retrievability" -> of ``prop:r<0.7``, suspended cards left out), found by
-    Anki in its own code; None when this Anki's search has no such properties."""
+    Anki in its own code; None when this Anki's search has no such properties, or (Anki 23.10)
+    finds by ``prop:r`` other cards than its card info shows a low retrievability for."""
     try:
+        from anki.utils import point_version
+
+        if point_version() < 231200:
+            return None
         return {
             "difficulty": {int(c) for c in col.find_cards(f"prop:d>={HIGH_DIFFICULTY}")},
             "retrievability": {int(c) for c in col.find_cards(f"prop:r<{LOW_RETRIEVABILITY} -is:suspended")},
