@@ -23,6 +23,7 @@ from .wordlists import (
     ANY_OF_VERBS,
     ANY_ONE,
     ANY_SEVERAL,
+    CONDITION_QUESTIONS,
     CONTEXT_PHRASES,
     DETECT_ONLY,
     EACH_PHRASES,
@@ -43,9 +44,11 @@ from .wordlists import (
     NEGATION_GUARDS,
     NEGATIONS,
     ONE_OF_PHRASES,
+    ORDINALS,
     OR,
     PLACEHOLDERS,
     PRONOUN_AT_START_ONLY,
+    POSSESSIVES,
     PRONOUNS,
     QUESTION_WORDS,
     RELATIVES,
@@ -249,6 +252,15 @@ def _fr_uninvert(folded: str) -> str:
 _DE_EXPLETIVE = frozenset(("gibt", "gab", "geht", "ging", "handelt", "handelte"))
 
 
+_ROMAN_WORD = re.compile(r"[ivxlcdm]{1,6}")
+
+
+def _numbered(after: Sequence[str]) -> bool:
+    """The words after "article", "chapter" … start with its number: "l'article premier",
+    "Article 5", "chapter IV": a thing named by its number."""
+    return bool(after) and (after[0][0].isdigit() or after[0] in ORDINALS or bool(_ROMAN_WORD.fullmatch(after[0])))
+
+
 def _missing_antecedent(text: str, lang: str) -> str:
     """Why the text leans on something it does not carry ("the text", or a pronoun with no
     content word before it), or ""."""
@@ -258,7 +270,8 @@ def _missing_antecedent(text: str, lang: str) -> str:
     tokens = _WORD.findall(folded)
     padded = f" {' '.join(tokens)} "
     for phrase, folded_phrase in _PHRASES.get(lang, ()):
-        if folded_phrase in padded:
+        at = padded.find(folded_phrase)
+        if at >= 0 and not _numbered(padded[at + len(folded_phrase):].split()[:1]):
             return f"It refers to “{phrase}”, which the card does not carry: name the subject instead."
     source = _vague_source(folded, lang)
     if source:
@@ -283,7 +296,7 @@ def _missing_antecedent(text: str, lang: str) -> str:
     content: List[int] = []
     for i, t in enumerate(tokens):
         if t in pronouns and i not in dummy and not (t in PRONOUN_AT_START_ONLY and i > 0):
-            if not content or (len(content) == 1 and tokens[0] in questions):
+            if not content or (len(content) == 1 and tokens[0] in questions and not _owner_before(tokens, i, lang)):
                 return f"“{t}” refers to something the card does not name: say what it is."
             return ""
         if t not in stop and t not in questions:
@@ -291,6 +304,12 @@ def _missing_antecedent(text: str, lang: str) -> str:
             if len(content) > 1:
                 return ""
     return ""
+
+
+def _owner_before(tokens: List[str], i: int, lang: str) -> bool:
+    """A possessive right after a noun with its article refers to that noun: "Wo hat das
+    Bundesverfassungsgericht seinen Sitz?", "¿Dónde tiene el tribunal su sede?"."""
+    return tokens[i] in POSSESSIVES.get(lang, ()) and i >= 2 and tokens[i - 2] in _ARTICLES.get(lang, ())
 
 
 def _yes_no(front: str, back_tokens: List[str], lang: str) -> bool:
@@ -331,6 +350,7 @@ def _several_questions(front: str, tokens: List[str], lang: str) -> bool:
 
 
 _BRACKETED = re.compile(r"^\s*[(\[{⟨].*[)\]}⟩]\s*\.?\s*$", re.S)
+_QUOTED = re.compile(r'^\s*(?:„[^„“”]*[“”]|“[^“”]*”|"[^"]*"|«[^«»]*»|»[^«»]*«)\s*\.?\s*$', re.S)
 _NUMERIC = re.compile(r"^[\d\s.,:/%°+\-−–]+[^\W\d_]{0,3}\.?$", re.UNICODE)
 
 
@@ -349,8 +369,9 @@ def _items(text: str, lang: str) -> List[str]:
 
 
 def _one_value(text: str) -> bool:
-    """A tuple or a value written with commas ("(700, 10, 10)", "3, 4, 5"), or maths: one answer."""
-    if _BRACKETED.match(text) or "\\(" in text or "\\[" in text or "=" in text:
+    """A tuple or a value written with commas ("(700, 10, 10)", "3, 4, 5"), maths, or one
+    quotation (a saying, a line of a text: its commas are the quotation's): one answer."""
+    if _BRACKETED.match(text) or _QUOTED.match(text) or "\\(" in text or "\\[" in text or "=" in text:
         return True
     parts = [p for p in _ITEM_SPLIT.split(text.strip()) if p.strip()]
     return len(parts) > 1 and all(_NUMERIC.match(p.strip()) for p in parts)
@@ -443,8 +464,8 @@ _EN_NOT = frozenset("isn aren wasn weren don doesn didn can couldn won wouldn sh
 _DE_COPULA = frozenset("ist sind war waren wird werden wurde wurden wäre".split())
 _ATTACHED_NEGATION = re.compile(r"\b(not|non|nicht|no|nie)-\w", re.I)
 _ARTICLES: Dict[str, FrozenSet[str]] = {
-    "en": frozenset("the a an".split()), "de": frozenset("der die das den dem des ein eine einer einen einem".split()),
-    "fr": frozenset("le la les l un une".split()), "es": frozenset("el la los las lo un una".split()),
+    "en": frozenset("the a an".split()), "de": frozenset("der die das den dem des ein eine einer einen einem eines".split()),
+    "fr": frozenset("le la les l un une des du".split()), "es": frozenset("el la los las lo un una unos unas".split()),
 }
 
 
@@ -458,10 +479,12 @@ def _negative(front: str, tokens: List[str], lang: str) -> str:
                                  and tokens[k - 1] in _DE_COPULA}
     if not negations or not tokens or tokens[0] in EXPLAIN_WORDS[lang] or negations.isdisjoint(tokens):
         return ""
+    padded = " %s " % " ".join(tokens)
+    if any(padded.startswith(" %s " % p) for p in CONDITION_QUESTIONS[lang]):
+        return ""  # "Under what conditions do real gases not behave ideally?": the answer is the condition
     # "nicht-euklidisch", "non-metal", "la no violencia": a word's prefix, not the question's.
     attached = {_fold(m.group(1)) for m in _ATTACHED_NEGATION.finditer(front)}
     guards, relatives = NEGATION_GUARDS[lang], RELATIVES[lang]
-    padded = " %s " % " ".join(tokens)
     if any(" %s " % p in padded for p in NAMING_PHRASES[lang]):
         return ""  # "What is a metal that does not rust called?" defines a thing
     # German puts a comma before a relative clause and uses its pronouns as articles too.
@@ -531,7 +554,8 @@ def _vague_source(folded: str, lang: str) -> str:
         end = _SOURCE_END.search(rest)
         named = _WORD.findall(rest[:end.start()] if end else rest)[:5]
         content = [w for w in named if w not in STOP[lang] or w in TEXT_REFERENCES[lang]]
-        if not content or any(w in TEXT_REFERENCES[lang] for w in content[:3]):
+        if not content or any(w in TEXT_REFERENCES[lang] and not _numbered(named[k + 1:k + 2])
+                              for k, w in enumerate(named) if w in content[:3]):
             return "%s %s" % (phrase, " ".join(named[:3])) if named else phrase
     return ""
 

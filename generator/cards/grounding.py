@@ -139,7 +139,11 @@ def _digits(number: str) -> str:
     return "".join(c for c in number if c.isdigit()).lstrip("0") or "0"
 
 
-_SPACED = re.compile(r"\d{1,3}(?: \d{3})+(?!\d)")  # "10 000" grouped with a plain space
+# "10 000" grouped with a plain space; "6,559 57" (French groups the decimals too)
+_SPACED = re.compile(r"\d{1,3}(?: \d{3})+(?![\d.,]\d)|\d+[.,]\d{3}(?: \d{1,3})+(?!\d)")
+# A date in digits: "23.05.1949", "27/09/1821" (day first, or month first as in American
+# English: both readings count), "1949-05-23".
+_DATE = re.compile(r"(?<![\d.,/-])(?:(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})|(\d{4})-(\d{1,2})-(\d{1,2}))(?![\d/-]|[.,]\d)")
 _ROMAN = re.compile(r"\b([IVXLCDM]{2,8}|[IVXLCDM](?=e\b|er\b|ème\b|º))")  # "XIV", "XVIIIe", "Ve"
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 # Words that multiply the number before them: "3 million", "2,5 Millionen", "dos mil".
@@ -205,6 +209,23 @@ _YEAR = re.compile(r"(?<![\d.,])(1\d{3}|20\d{2})(?![\d.,]\d)")
 _SENTENCE = re.compile(r"[^.!?\n]+")
 
 
+def _date_parts(m: "re.Match[str]") -> Tuple[str, List[int], str]:
+    """A date's day, the numbers its month may be (by the two readings), its year."""
+    if m.group(5):
+        return str(int(m.group(7))), [int(m.group(6))], m.group(5)
+    first, second = int(m.group(1)), int(m.group(3))
+    return str(first), [n for n in (second, first) if 1 <= n <= 12], m.group(4)
+
+
+def _date_keys(bare: str) -> Set[str]:
+    """The months of a text's dates, as "month5": in digits ("23.05.1949") or in words ("23. Mai")."""
+    from .wordlists import MONTHS
+
+    out = {"month%d" % n for m in _DATE.finditer(bare) for n in _date_parts(m)[1]}
+    out.update("month%d" % MONTHS[w] for w in _TOKEN.findall(bare) if w in MONTHS)
+    return out
+
+
 def _from_years(bare: str) -> Set[str]:
     """What a card may work out from the years of a text: their centuries (1347: the 14th) and,
     within a sentence, the time between two of them ("from 1337 to 1453": 116 years)."""
@@ -257,6 +278,7 @@ class Support:
         plain_text = unicodedata.normalize("NFKC", text)
         numbers.update(str(_roman(m.group(1))) for m in _ROMAN.finditer(plain_text))
         numbers.update(_from_years(bare))
+        numbers.update(_date_keys(bare))
         self.numbers = frozenset(numbers)
 
     def has_word(self, word: str) -> bool:
@@ -339,6 +361,14 @@ def _numerals(answer: str, index: "Support", terms: _Terms) -> None:
     """The answer's numbers written in digits, each looked up by its digits, then its value."""
     spaced = [m for m in _SPACED.finditer(answer) if _number_keys(m.group(0)) & index.numbers] \
         if " " in answer else []
+    for m in _DATE.finditer(answer):
+        day, months, year = _date_parts(m)
+        if day in index.numbers and _digits(year) in index.numbers \
+                and any("month%d" % n in index.numbers for n in months):
+            terms.backed += 1  # the day, the month and the year all in the text
+        else:
+            terms.hard.append((m.start(), m.group(0)))
+        spaced.append(m)  # looked up as one date, not as three numbers
     for m in _NUMERAL.finditer(answer):
         if m.start() and answer[m.start() - 1].isalpha():
             continue  # part of a formula or a code: "CO2" is looked up whole with the words
@@ -357,7 +387,7 @@ def _numerals(answer: str, index: "Support", terms: _Terms) -> None:
 
 def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
     """The answer's words: number words and names must be in the text, other words are soft."""
-    from .wordlists import NUMBER_WORDS, STOP
+    from .wordlists import MONTHS, NUMBER_WORDS, STOP
 
     stop = STOP.get(lang)
     number_words = NUMBER_WORDS.get(lang, {})
@@ -388,6 +418,8 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
             continue
         word = _bare_word(raw)
         found = index.has_word(word) or (lang == "de" and _separable(word, index))
+        if not found and word in MONTHS:
+            found = "month%d" % MONTHS[word] in index.numbers  # "May" for the "05" of "23.05.1949"
         if capital[i] and not found and len(word) >= 5 and word[:4] in index.stems4:
             found = True  # a name's derived form: "British" for "Britain", "Chinese" for "China"
         if _is_name(answer, tokens, capital, i, lang):

@@ -93,6 +93,13 @@ PRONOUNS: Dict[str, FrozenSet[str]] = {
     "es": _words("""él ella ellos ellas esto este esta estos estas eso ese esa esos esas su sus aquel
         aquella aquellos aquellas dicho dicha dichos dichas allí ahí"""),
 }
+# Possessives: right after a noun they refer to it ("Wo hat das Gericht seinen Sitz?").
+POSSESSIVES: Dict[str, FrozenSet[str]] = {
+    "en": _words("its their his her"),
+    "de": _words("sein seine seinen seinem seiner seines ihr ihre ihren ihrem ihrer ihres"),
+    "fr": _words("son sa ses leur leurs"),
+    "es": _words("su sus"),
+}
 # Words that are also articles or relative pronouns: a pronoun only when nothing precedes them
 # (German "das"/"die" and English "that" start many good questions as articles or relatives).
 PRONOUN_AT_START_ONLY: FrozenSet[str] = _words("that das")
@@ -115,6 +122,14 @@ CONTEXT_PHRASES: Dict[str, Tuple[str, ...]] = {
            "el pasaje", "el artículo", "este artículo", "el capítulo", "este capítulo", "la sección",
            "el documento", "mencionado", "mencionada", "arriba", "el fragmento"),
 }
+
+# Words after "article", "chapter", "section" that make it one named by its number ("Article 1 of
+# the Declaration", "l'article premier", "el artículo 1.3"), not the text the card was made from.
+ORDINALS: FrozenSet[str] = _words(
+    """first second third fourth fifth sixth seventh eighth ninth tenth erste erster ersten erstes zweite
+    zweiter zweiten dritte dritter dritten premier première deuxième second seconde troisième
+    quatrième cinquième primero primera primer segundo segunda tercero tercera tercer cuarto cuarta
+    quinto quinta""")
 
 # Question words; "<and> <question word>" joins two questions in one front.
 QUESTION_WORDS: Dict[str, FrozenSet[str]] = {
@@ -259,6 +274,18 @@ EXPLAIN_WORDS: Dict[str, FrozenSet[str]] = {
     "fr": _words("pourquoi comment expliquez explique expliquer décrivez décris"),
     "es": _words("por porqué cómo explica explique describe describa"),
 }
+# Questions that ask for a condition or a time: a negation there says what fails, and the answer
+# is the condition ("Under what conditions do real gases not behave ideally?").
+CONDITION_QUESTIONS: Dict[str, Tuple[str, ...]] = {
+    "en": ("under what conditions", "under which conditions", "in what conditions", "under what circumstances",
+           "in what circumstances", "in which cases", "in what cases", "at what temperature", "when"),
+    "de": ("unter welchen bedingungen", "unter welchen umständen", "in welchen fällen", "bei welcher temperatur",
+           "wann"),
+    "fr": ("dans quelles conditions", "sous quelles conditions", "dans quels cas", "dans quelles circonstances",
+           "à quelle température", "quand"),
+    "es": ("en qué condiciones", "bajo qué condiciones", "en qué circunstancias", "en qué casos",
+           "a qué temperatura", "cuándo"),
+}
 # Words before a negation that make it a condition or a contrast, not the question's point:
 # "What happens if ATP is not available?", "… found in plants but not in animals?".
 NEGATION_GUARDS: Dict[str, FrozenSet[str]] = {
@@ -353,6 +380,15 @@ for _code, _numbers, _more in (
 ):
     NUMBER_WORDS[_code] = {w: n for n, w in enumerate(_numbers.split())}
     NUMBER_WORDS[_code].update((w, int(n)) for w, n in (p.split(":") for p in _more.split()))
+
+# Months by name (folded, accents off), for dates written in digits in the text or the answer.
+MONTHS: Dict[str, int] = {}
+for _names in ("january february march april may june july august september october november december",
+               "januar februar marz april mai juni juli august september oktober november dezember",
+               "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
+               "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"):
+    MONTHS.update((w, n) for n, w in enumerate(_names.split(), 1))
+MONTHS.update({"jaenner": 1, "janner": 1, "setiembre": 9})
 
 # Letters that mark a language where its function words are too few to tell (short cards).
 LETTERS: Dict[str, str] = {"de": "ßäöü", "fr": "çœèêàùâîôûëï", "es": "ñ¿¡áíóú"}

@@ -414,3 +414,71 @@ def test_labelled_set_recall_and_false_flags() -> None:
     assert result["false_rate"] <= 0.02, result["misses"]
     for lang, (found, total) in result["by_lang"].items():
         assert found >= 0.85 * total, (lang, result["misses"])
+
+
+# --- good cards that looked defective to a plainer rule ---------------------------------------------
+
+@pytest.mark.parametrize("answer, text, lang", [
+    ("07.02.1992", "Der Vertrag wurde am 7. Februar 1992 in Maastricht unterzeichnet.", "de"),  # digits / words
+    ("Le 14/07/1789", "La Bastille fut prise le 14 juillet 1789.", "fr"),
+    ("1812-03-19", "Se promulgó en Cádiz el 19 de marzo de 1812.", "es"),
+    ("On 20 July 1969", "The module landed on the Moon on 1969-07-20.", "en"),  # words / digits
+    ("3,141593", "Le nombre π vaut environ 3,141 593.", "fr"),  # decimals grouped by spaces
+])
+def test_dates_and_grouped_decimals_are_found_as_written_otherwise(answer: str, text: str, lang: str) -> None:
+    assert unsupported_terms(answer, text, lang) == []
+
+
+@pytest.mark.parametrize("answer, text, lang, missing", [
+    ("08.02.1992", "Der Vertrag wurde am 7. Februar 1992 in Maastricht unterzeichnet.", "de", ["08.02.1992"]),
+    ("Le 14/08/1789", "La Bastille fut prise le 14 juillet 1789.", "fr", ["14/08/1789"]),
+    ("On 20 June 1969", "The module landed on the Moon on 1969-07-20.", "en", ["June"]),
+    ("3,141594", "Le nombre π vaut environ 3,141 593.", "fr", ["3,141594"]),
+])
+def test_a_date_or_decimal_that_differs_is_unsupported(answer: str, text: str, lang: str, missing: List[str]) -> None:
+    assert unsupported_terms(answer, text, lang) == missing
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("What did Caesar report to the Senate after Zela?", "“I came, I saw, I conquered.”", "English"),
+    ("Welche Merkregel gilt für „nämlich“?", "„Wer nämlich mit h schreibt, ist dämlich.“", "German"),
+    ("Quelle est la devise de la République ?", "« Liberté, Égalité, Fraternité »", "French"),
+])
+def test_one_quotation_with_commas_is_one_answer(front: str, back: str, asked: str) -> None:
+    assert basic(front, back, asked) == []
+
+
+def test_a_list_in_quotation_marks_among_other_words_is_still_a_list() -> None:
+    assert Check.SEVERAL_FACTS.value in basic("Which gases are noble?", "“Neon”, “argon” and “xenon”")
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Welchen Fehler meldet Python beim Aufruf einer nicht definierten Funktion?", "NameError", "German"),
+    ("Under what conditions does iron not rust?", "In dry air", "English"),
+    ("¿En qué condiciones no germinan las semillas de trigo?", "Sin agua", "Spanish"),
+    ("Dans quelles conditions le fer ne rouille-t-il pas ?", "Dans l'air sec", "French"),
+    ("Unter welchen Bedingungen rostet Eisen nicht?", "In trockener Luft", "German"),
+])
+def test_negation_of_a_noun_or_in_a_condition_question_is_not_flagged(front: str, back: str, asked: str) -> None:
+    assert basic(front, back, asked) == []
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Selon l'article 2 de la Constitution de 1958, quelle est la devise ?", "La liberté", "French"),
+    ("Selon l'article premier de la Déclaration, comment naissent les hommes ?", "Libres", "French"),
+    ("Según el artículo 14 de la Constitución, ¿ante qué son iguales los españoles?", "Ante la ley", "Spanish"),
+    ("What does the article 5 of the treaty guarantee?", "Free trade", "English"),
+    ("Wo hat das Bundesarbeitsgericht seinen Sitz?", "In Erfurt", "German"),
+])
+def test_numbered_article_or_possessive_after_its_noun_names_its_subject(front: str, back: str, asked: str) -> None:
+    assert basic(front, back, asked) == []
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Selon l'article, quelle est la devise ?", "La liberté", "French"),
+    ("What does the article say about trade?", "It is free", "English"),
+    ("Wo hat es seinen Sitz?", "In Erfurt", "German"),
+    ("Was ist der Vorteil davon?", "Er spart Zeit", "German"),
+])
+def test_unnumbered_article_or_lone_pronoun_still_lacks_context(front: str, back: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value in basic(front, back, asked)
