@@ -23,6 +23,8 @@ from .figure_widgets import FigureJob
 from .message_bar import Action, MessageBar
 from .review import ReviewTable
 
+CHECKED_NOT_ADDED = "checked, not added yet"
+
 if TYPE_CHECKING:
     from ..generator.notes.add import AddResult, NoteTarget
 
@@ -88,6 +90,8 @@ class CardAdder:
         text = "Added %s to <b>%s</b>." % (plural(n, "card"), esc(target.deck))
         if result.skipped:
             text += " %s not added (see the list)." % plural(len(result.skipped), "card was", "cards were")
+        # every card of the list, added or not and why, adding up to the cards made
+        text += " %s." % esc(self.table.review_rows.account().text(CHECKED_NOT_ADDED))
         for line in figure_messages:
             text += "<br>" + esc(line)
         tooltip("Added %s to %s." % (plural(n, "card"), esc(target.deck)), parent=self.parent)

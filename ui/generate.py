@@ -365,6 +365,7 @@ class GenerateDialog(JobDialog):
         self.job_options = outcome.options
         self.chunks.update(outcome.chunks)
         self.last_result = result
+        self.table.review_rows.note_job(result.account)
         self._deliver(result.cards)
         self.stream.leftovers()
         self._finish_job()
@@ -505,7 +506,7 @@ class GenerateDialog(JobDialog):
     def delete_selected(self) -> None:
         cards = self.table.selected_cards()
         if cards:
-            self.table.remove_cards(cards)
+            self.table.remove_cards(cards, by_user=True)
             self.update_buttons()
 
     def regenerate_selected(self) -> None:

@@ -251,8 +251,8 @@ class ReviewTable(QTableWidget):
         if emit:
             self.emit_checked()
 
-    def remove_cards(self, cards: Sequence[Card]) -> None:
-        for index in self.review_rows.remove(cards):
+    def remove_cards(self, cards: Sequence[Card], by_user: bool = False) -> None:
+        for index in self.review_rows.remove(cards, by_user):
             self.removeRow(index)
         self.emit_checked()
 

@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from ..generator.cards.card import Card
 from ..generator.cards.checks import is_flagged
 from ..generator.job.stream import reconcile
+from ..generator.notes.accounting import CardAccount, Reason
 
 
 @dataclass
@@ -52,6 +53,11 @@ class ReviewRows:
         self.uncheck_similar = True  # the setting skip_similar
         self.uncheck_flagged = True  # the setting uncheck_flagged
         self._next_key = 1
+        # For the account of the cards (``account``): what the jobs left out before their cards
+        # became rows, and the rows the user deleted (those not added, and those added).
+        self.job_left: Dict[Reason, int] = {}
+        self.deleted = 0
+        self.deleted_added = 0
 
     # --- reading ------------------------------------------------------------------------------
     @property
@@ -136,10 +142,16 @@ class ReviewRows:
         row.arriving = False
         return row.checked and not (self.uncheck_flagged and is_flagged(row.card))
 
-    def remove(self, cards: Sequence[Card]) -> List[int]:
-        """Take these cards' rows out; their former indices, last first."""
+    def remove(self, cards: Sequence[Card], by_user: bool = False) -> List[int]:
+        """Take these cards' rows out; their former indices, last first. ``by_user``: the user
+        deleted them (counted as left out by the user; a row withdrawn by its chunk's final
+        list is not a card of its own)."""
         ids = {id(c) for c in cards}
         gone = [i for i in reversed(range(len(self.rows))) if id(self.rows[i].card) in ids]
+        if by_user:
+            added = sum(1 for i in gone if self.rows[i].added is not None)
+            self.deleted_added += added
+            self.deleted += len(gone) - added
         for index in gone:
             card = self.rows[index].card
             self.busy.pop(id(card), None)
@@ -151,6 +163,46 @@ class ReviewRows:
         self.rows.clear()
         self.busy.clear()
         self.not_added.clear()
+        self.job_left = {}
+        self.deleted = self.deleted_added = 0
+
+    # --- accounting -----------------------------------------------------------------------------
+    def note_job(self, account: CardAccount) -> None:
+        """A job ended: the cards it made and left out itself (over what the text can hold, over
+        the number set, dropped by the rewrite pass) count in the list's account."""
+        for reason, n in account.left.items():
+            self.job_left[reason] = self.job_left.get(reason, 0) + n
+
+    def why_unchecked(self, card: Card) -> Reason:
+        """Why a card not added is unchecked: what made it arrive unchecked, else the user."""
+        if card.duplicate == "batch":
+            return Reason.BATCH
+        if card.duplicate:
+            return Reason.COLLECTION
+        if self.uncheck_similar and card.similar_to is not None:
+            return Reason.SIMILAR
+        if not card.grounded:
+            return Reason.UNGROUNDED
+        if self.uncheck_flagged and is_flagged(card):
+            return Reason.FLAGGED
+        return Reason.UNCHECKED
+
+    def account(self) -> CardAccount:
+        """Every card of the list: made (the rows, those deleted, those the jobs left out),
+        added, and why each of the others is not; a checked card not added yet is waiting."""
+        out = CardAccount(made=len(self.rows) + self.deleted + self.deleted_added + sum(self.job_left.values()),
+                          added=self.deleted_added)
+        for reason, n in self.job_left.items():
+            out.leave(reason, n)
+        out.leave(Reason.UNCHECKED, self.deleted)
+        for row in self.rows:
+            if row.added is not None:
+                out.added += 1
+            elif id(row.card) in self.not_added:
+                out.leave(Reason.UNUSABLE)
+            elif not row.checked:
+                out.leave(self.why_unchecked(row.card))
+        return out
 
     def mark_added(self, added: Sequence[Tuple[Card, int]]) -> List[int]:
         """These cards are notes now (unchecked, kept); the indices of their rows."""

@@ -193,3 +193,47 @@ def test_leftovers_end_arriving_or_go():
     assert [c.front for c in plan.withdraw] == ["C"] and plan.steps == [(keys[1], None)]
     arrivals.reset()
     assert arrivals.count == 0 and not arrivals.seen and not arrivals.settled
+
+
+# --- the account of the list's cards ---------------------------------------------------------------
+
+acc_mod = module("generator.notes.accounting")
+Reason, CardAccount = acc_mod.Reason, acc_mod.CardAccount
+
+
+def test_the_list_accounts_for_every_card_it_was_given():
+    """Made = added + each reason a card is not + what is checked and not added yet: the rows,
+    those deleted, those the job left out before they became rows."""
+    rows = ReviewRows()
+    job = CardAccount(made=9)
+    job.leave(Reason.BOUND, 3)
+    rows.note_job(job)
+    cards = [card("Kept?"), card("Kept too?"), card("Again?", duplicate="batch"),
+             card("Known?", duplicate="collection"), card("Near?", similar_to=similar()),
+             card("Made up?", grounded=False), card("Is it?", flags=FLAG), card("Unwanted?"),
+             card("Deleted?"), card("Broken cloze?"), card("Later?")]
+    for c in cards:
+        rows.append(c)
+    rows.set_checked(rows.index_of(cards[7]), False)  # the user unchecks one
+    rows.remove([cards[8]], by_user=True)  # ... and deletes another
+    rows.remove([card("Not a row")], by_user=True)  # (nothing happens)
+    rows.mark_added([(cards[0], 101), (cards[1], 102)])
+    rows.not_added[id(cards[9])] = "not a valid cloze"
+    account = rows.account()
+    assert account.made == len(cards) + 3
+    assert account.added == 2
+    assert account.left == {Reason.BOUND: 3, Reason.BATCH: 1, Reason.COLLECTION: 1, Reason.SIMILAR: 1,
+                            Reason.UNGROUNDED: 1, Reason.FLAGGED: 1, Reason.UNCHECKED: 2,
+                            Reason.UNUSABLE: 1}
+    assert account.waiting == 1  # "Later?" is checked and not added yet
+    assert account.text("checked, not added yet") == (
+        "14 cards made: 2 added, 1 duplicate in the batch, 1 already in the collection, 1 similar to a note, "
+        "1 flagged and left out, 1 not in the source, 3 over what the text can hold, 2 left out by you, "
+        "1 could not be made into a note, 1 checked, not added yet")
+    # a row withdrawn by its chunk's final list is no card of its own; an added row deleted stays added
+    rows.remove([cards[10]])
+    rows.remove([cards[0]], by_user=True)
+    after = rows.account()
+    assert (after.made, after.added, after.waiting) == (13, 2, 0)
+    rows.clear()
+    assert rows.account().made == 0

@@ -593,3 +593,47 @@ def test_the_duplicate_check_adds_to_the_jobs_message_and_keeps_its_retry(anki_a
         dlg.table.set_all_checked(False)
     finally:
         col.remove_notes([note.id])
+
+
+def account_in(text):
+    """'N cards made: A added, ...' in a message -> (N, {words: count})."""
+    import re
+
+    m = re.search(r"([\d,]+) cards? made: (.*?)\.(?:\s|$)", text)
+    assert m, text
+    parts = [re.match(r"([\d,]+) (.*)", p.strip()).groups() for p in m.group(2).split(",")]
+    return int(m.group(1).replace(",", "")), {w: int(n.replace(",", "")) for n, w in parts}
+
+
+def test_the_add_message_accounts_for_every_card(anki_app, server):
+    """The model writes more than the text can hold and a question twice; the user unchecks
+    one card and deletes another; the add's message adds up to every card made."""
+    deck = anki_app.new_deck("Accounted")
+    dlg = open_dialog(anki_app, server.url, max_cards=0)  # no number set: the text's bound applies
+    text = text_for("the add message accounts for every card")
+    token = text.split()[1]
+    dlg.source.edit.setPlainText(text)
+    set_deck(anki_app, dlg, deck)
+    quote = "%s Chloroplasts are the organelles where photosynthesis happens in plant cells." % token
+    cards = [{"front": "%s: where does photosynthesis happen in plant cells? (%d)" % (token, k),
+              "back": "In the chloroplasts, the organelles where photosynthesis happens.", "quote": quote}
+             for k in range(60)]
+    cards.insert(1, dict(cards[0]))  # the same question twice
+    server.script(Reply.cards(cards))
+    generate(anki_app, dlg)
+    table = dlg.table
+    shown = list(table.cards)
+    assert 10 <= len(shown) < 61, dlg.message.text()
+    assert "more cards than this text can hold" in dlg.message.text()
+    table.set_checked(table.review_rows.index_of(shown[2]), False)
+    table.remove_cards([shown[3]], by_user=True)
+    wanted = len(table.checked_cards())
+    assert wanted > 5, [(c.front, c.duplicate, c.grounded, c.flags) for c in table.cards]
+    dlg.add_btn.click()
+    anki_app.wait_until(lambda: dlg.adder.last_added, 10, "cards were not added: " + dlg.message.text())
+    anki_app.wait_until(dlg.idle, 15)
+    made, parts = account_in(dlg.message.text())
+    assert made == 61 == sum(parts.values()), dlg.message.text()
+    assert parts["added"] == wanted == len(anki_app.col.find_notes('"deck:%s"' % deck))
+    assert parts["duplicate in the batch"] == 1 and parts["left out by you"] == 2
+    assert parts["over what the text can hold"] == 61 - len(shown)
