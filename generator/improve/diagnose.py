@@ -225,6 +225,10 @@ def diagnose_notes(col: Any, note_ids: Sequence[int], settings: Optional[Setting
         for logical in nc.media_fields:
             name = nc.shape.mapping.get(logical, logical)
             d.reasons.append(Reason("media", f"The field “{name}” holds an image or a sound: it is kept as it is."))
+        for logical in nc.long_fields:
+            name = nc.shape.mapping.get(logical, logical)
+            d.reasons.append(Reason("media", f"The field “{name}” is long: its start is sent, and it is kept "
+                                             "as it is."))
         d.source = reader.source_of(nc, d.origin)
         d.reasons.append(Reason("source", d.source.said))
         out.append(d)

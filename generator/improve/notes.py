@@ -7,7 +7,7 @@ for cloze), by its note type's shape and the settings' field mapping, and where 
   second to the answer (a field called like "Source" is left alone).
 - Image occlusion notes are not changed (their fields are masks, not text).
 - A field that holds an image or a sound is shown to the model as text but never rewritten
-  (the media would be lost).
+  (the media would be lost); nor is a field longer than ``SENT_FIELD_CHARS`` (it is sent cut).
 - The add-on's source line (``<div class="ollama-flashcards-source">`` at the end of the back or
   the extra) is taken off before the note is checked or sent, and put back after a rewrite.
 
@@ -29,6 +29,7 @@ _MEDIA = re.compile(r"<(?:img|audio|video|object|embed|iframe)\b|\[sound:", re.I
 _FILE_LINK = re.compile(r'href="(file:[^"]{1,4000})"', re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 FROM_NOTE_PREFIX = ADDON_TAG + "::from-note::"
+SENT_FIELD_CHARS = 3000  # of a field's text sent to the model; a longer field is sent cut, kept as it is
 SOURCE_TAG_PREFIX = ADDON_TAG + "::source::"
 
 
@@ -81,6 +82,7 @@ class NoteCard:
     fields: Dict[str, str]  # every field of the note, by name, as stored
     source_line: str = ""  # the add-on's source line, taken off the back/extra
     media_fields: List[str] = field(default_factory=list)  # logical fields holding media
+    long_fields: List[str] = field(default_factory=list)  # logical fields too long to send whole
 
     def value(self, logical: str) -> str:
         """A logical field's HTML (without the source line)."""
@@ -93,6 +95,7 @@ def read_note(note: Any, shape: NoteShape) -> NoteCard:
     card = Card(kind=shape.kind)
     line = ""
     media: List[str] = []
+    long: List[str] = []
     for logical in shape.main_fields:
         name = shape.mapping.get(logical)
         value = fields.get(name, "") if name else ""
@@ -102,8 +105,11 @@ def read_note(note: Any, shape: NoteShape) -> NoteCard:
                 line, value = m.group(0), value[:m.start()]
         if _MEDIA.search(value):
             media.append(logical)
+        if len(value) > SENT_FIELD_CHARS and len(plain_text(value)) > SENT_FIELD_CHARS:
+            long.append(logical)
         setattr(card, logical, value)
-    return NoteCard(int(note.id), int(note.mid), card, shape, int(note.mod), list(note.tags), fields, line, media)
+    return NoteCard(int(note.id), int(note.mid), card, shape, int(note.mod), list(note.tags), fields, line, media,
+                    long)
 
 
 def plain_text(field_html: str) -> str:

@@ -35,7 +35,7 @@ from ..job.answers import CardMaker, answer_items, lowered_keys, parse_json, pic
 from ..job.chunk import Chunk
 from ..outside import shown
 from .diagnose import Diagnosis
-from .notes import plain_text
+from .notes import SENT_FIELD_CHARS, plain_text
 
 IMPROVE_MARK = "You improve flashcards that a learner keeps forgetting"
 MAX_SPLIT = 6
@@ -93,7 +93,8 @@ def note_block(cid: str, d: Diagnosis) -> str:
     kind = d.note.shape.kind
     item: Dict[str, Any] = {"id": cid, "type": {"reversed": "basic, asked both ways"}.get(kind, kind)}
     for name in fields_of(kind):
-        item[name] = plain_text(d.note.value(name))
+        text = plain_text(d.note.value(name))
+        item[name] = text if len(text) <= SENT_FIELD_CHARS else text[:SENT_FIELD_CHARS] + " […]"
     lines = ["Note %s:" % cid, json.dumps(item, ensure_ascii=False), "What is known:"]
     lines += ["- " + r.text for r in d.reasons if r.kind not in ("source",)]
     if d.similar:
@@ -297,6 +298,10 @@ class AnswerReader:
         for name in list(given):
             if given[name] and name in nc.media_fields:
                 p.notes.append("“%s” holds an image or a sound and is kept as it is." % nc.shape.mapping.get(name, name))
+                given[name] = ""
+            elif given[name] and name in nc.long_fields:
+                p.notes.append("“%s” is too long to be sent whole and is kept as it is."
+                               % nc.shape.mapping.get(name, name))
                 given[name] = ""
             elif given[name] and not nc.value(name).strip():
                 # Filling an empty field can add a card (a template shown only when it is filled).

@@ -366,6 +366,15 @@ def test_image_field_is_never_rewritten(col, server, backend):
     assert set(p.changed) == {"back"} and any("image" in n for n in p.notes)
 
 
+def test_a_long_field_is_sent_cut_and_kept(col, server, backend):
+    long_back = "A long answer about cells. " * 2000  # 54,000 characters
+    nid = add_basic(col, "P", "What about cells?", long_back)
+    (p,) = run(col, server, backend, [nid], answer_with(decision(front="Which cells are meant?", back="Short")))
+    sent = server.chat_bodies()[-1]["messages"][-1]["content"]
+    assert len(sent) < 6000 and "[…]" in sent
+    assert set(p.changed) == {"front"} and any("too long" in n for n in p.notes)
+
+
 def test_note_edited_meanwhile_is_skipped(col, server, backend):
     nid = add_basic(col, "E", "Vague?", "Answer")
     (p,) = run(col, server, backend, [nid], answer_with(decision(front="Precise question about the answer?")))
