@@ -25,10 +25,12 @@ from .wordlists import (
     ANY_SEVERAL,
     CONDITION_QUESTIONS,
     CONTEXT_PHRASES,
+    DEMONSTRATIVES,
     DETECT_ONLY,
     EACH_PHRASES,
     EXPLAIN_WORDS,
     FR_IMPERSONAL,
+    IMPERATIVES,
     DEFINITE,
     GENERIC,
     GENERIC_NOUNS,
@@ -43,6 +45,7 @@ from .wordlists import (
     NAMING_PHRASES,
     NEGATION_GUARDS,
     NEGATIONS,
+    NUMBER_WORDS,
     ONE_OF_PHRASES,
     ORDINALS,
     OR,
@@ -52,6 +55,8 @@ from .wordlists import (
     PRONOUNS,
     QUESTION_WORDS,
     RELATIVES,
+    SELECTING,
+    SELECTING_LINKS,
     SOURCE_PHRASES,
     STOP,
     TEXT_REFERENCES,
@@ -279,6 +284,9 @@ def _missing_antecedent(text: str, lang: str) -> str:
     pronouns = PRONOUNS.get(lang, frozenset())
     stop = STOP.get(lang, frozenset())
     questions = QUESTION_WORDS.get(lang, frozenset())
+    lone = _lone_pronoun(text, tokens, lang)
+    if lone:
+        return f"“{lone}” refers to something the card does not name: say what it is."
     # An impersonal or cleft pronoun refers to nothing: "il y a", "es gibt", "it was X who …".
     dummy: Set[int] = set()
     for k, t in enumerate(tokens):
@@ -303,6 +311,26 @@ def _missing_antecedent(text: str, lang: str) -> str:
             content.append(i)
             if len(content) > 1:
                 return ""
+    return ""
+
+
+_ES_CLITICS = frozenset(("lo", "le", "les"))
+_ES_CLITICS_AFTER_WHO = frozenset(("la", "las", "los"))
+
+
+def _lone_pronoun(text: str, tokens: List[str], lang: str) -> str:
+    """A pronoun that stands for a noun wherever it stands: a demonstrative that ends a question
+    ("¿Sobre qué tienen prioridad estos?", "What is that used for?" is not one: "for" ends it), or a
+    Spanish object pronoun right after the question word ("¿Quién la sancionó?"; "¿Qué le pasa a
+    la célula?" names it after "a")."""
+    if not tokens or not text.rstrip().endswith(("?", "？")):
+        return ""
+    if tokens[-1] in DEMONSTRATIVES.get(lang, ()):
+        return tokens[-1]
+    if lang == "es" and len(tokens) > 2 and "a" not in tokens[2:]:
+        t, before = tokens[1], tokens[0]
+        if (t in _ES_CLITICS and before in QUESTION_WORDS["es"]) or (t in _ES_CLITICS_AFTER_WHO and before in ("quién", "quiénes")):
+            return t
     return ""
 
 
@@ -386,9 +414,10 @@ def _listed(parts: List[str], lang: str, sentence: bool) -> bool:
     if all(n <= LIST_ITEM_WORDS for n in sizes) and not sentence:
         return True
     if all(n <= PARALLEL_ITEM_WORDS for n in sizes) and sum(1 for n in sizes if n >= 2) >= 2:
-        firsts = [_fold(p.split()[0]) for p in parts]
-        stop = STOP.get(lang, frozenset())
-        return len(set(firsts)) == 1 or all(f in stop for f in firsts)
+        firsts = [(words(p) or [""])[0] for p in parts]  # "l'égalité": "l"
+        stop, numbers = STOP.get(lang, frozenset()), NUMBER_WORDS.get(lang, {})
+        return len(set(firsts)) == 1 or all(f in stop for f in firsts) \
+            or all(f in numbers or f.isdigit() for f in firsts)  # "two in X, one in Y and one in Z"
     return False
 
 
@@ -441,6 +470,11 @@ def _ambiguous(tokens: List[str], lang: str) -> Tuple[str, bool]:
             return " ".join(tokens[i:j + 2]), tokens[j] in ANY_SEVERAL[lang]
     verbs, nouns, links = MEMBER_VERBS[lang], MEMBER_NOUNS[lang], MEMBER_LINKS[lang]
     articles, one = MEMBER_ARTICLES[lang], MEMBER_ONE.get(lang, frozenset())
+    if len(tokens) > 4 and tokens[0] in SELECTING.get(lang, ()) and tokens[1] in verbs and tokens[2] in articles:
+        # "Which is a …", "Quel est un vice du …": asks for one member of a set, whatever the noun
+        link = next((j for j in range(3, min(6, len(tokens))) if tokens[j] in SELECTING_LINKS[lang]), 0)
+        if link:
+            return " ".join(tokens[:link + 1]), False
     for i, t in enumerate(tokens):
         if t in articles and ((i > 0 and tokens[i - 1] in verbs) or t in one):
             for j in range(i + 1, min(i + 4, len(tokens) - 1)):
@@ -573,9 +607,14 @@ def _hint_leaks(answer: str, hint: str, lang: str) -> bool:
     shown = "".join(h_tokens)
     if not a or not shown:
         return False
-    masked = bool(_HINT_MASK.search(h))
+    mask = _HINT_MASK.search(h)
+    masked = bool(mask)
     if a.startswith(shown) and (masked or len(shown) < len(a)):
         return True
+    if mask and mask.start() and h[mask.start() - 1].isalnum():
+        start = "".join(words(h[:mask.start()]).__getitem__(slice(-1, None)))
+        if start and a.startswith(start) and len(start) < len(a):
+            return True  # "Tri…klappe", "T___Error": the answer's first letters, the rest masked
     if masked and len(shown) < len(a) and a.endswith(shown):
         return True
     if len(a_words) >= 2 and shown == "".join(w[0] for w in a_words):
@@ -610,6 +649,22 @@ def _blank(side: str) -> bool:
     return not _WORD.search(side) or (len(side) < 16 and _fold(side.strip()) in PLACEHOLDERS)
 
 
+RESTATED_SHARE = 0.6  # of a stated front's content words that the back repeats
+
+
+def _restated(front: str, tokens: List[str], fc: List[str], bc: List[str], lang: str) -> bool:
+    """The front states a fact (no question, no "Name …"/"Explain …") and the back says it again
+    ("H₂SO₄ ist eine zweiprotonige Säure." / "Schwefelsäure ist eine zweiprotonige Säure."): a
+    term to define ("Mitosis") has one content word and is not one."""
+    if len(fc) < 2 or "?" in front or "？" in front or front.rstrip().endswith(":"):
+        return False
+    first = tokens[0]
+    if first in QUESTION_WORDS.get(lang, ()) or first in EXPLAIN_WORDS.get(lang, ()) \
+            or first in ANY_OF_VERBS.get(lang, ()) or first in IMPERATIVES.get(lang, ()) or first in _POLITE:
+        return False
+    return sum(_covered_each(fc, bc)) >= RESTATED_SHARE * len(fc)
+
+
 def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     front, back = plain(card.front), plain(card.back)
     if _blank(front) or _blank(back):
@@ -623,7 +678,8 @@ def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     leak, echo = _gives_away(bc, fc), _gives_away(fc, bc)
     # The back repeats the front, give or take one word ("Photosynthesis" / "The process of
     # photosynthesis", "What is osmosis?" / "Osmosis").
-    if (leak and (echo or len(set(fc) - set(bc)) <= 1)) or (echo and len(set(bc) - set(fc)) <= 1):
+    if (leak and (echo or len(set(fc) - set(bc)) <= 1)) or (echo and len(set(bc) - set(fc)) <= 1) \
+            or _restated(front, ft, fc, bc, lang):
         flags.append(Flag(Check.SAME_SIDES, "The back says what the front says: give the fact it asks for."))
     if leak:
         flags.append(Flag(Check.ANSWER_IN_QUESTION, "The question already contains the answer."))
@@ -745,8 +801,12 @@ def _other_language(tokens: Sequence[str], text: str, expected: str) -> str:
         if other == expected:
             continue
         hits = sum(1 for t in tokens if t in stop)
-        own = any(t in _OWN[other] for t in tokens) or any(c in text for c in LETTERS.get(other, ""))
-        if hits >= 2 and own and hits > best:
+        own_word = any(t in _OWN[other] for t in tokens)
+        own_letter = any(c in text for c in LETTERS.get(other, ""))
+        # An own word and an own letter of the other language say more than shared function words.
+        sure = own_word and own_letter and len(tokens) >= 4
+        if hits >= (1 if sure and not hits_expected else 2) and (own_word or own_letter) \
+                and hits > (hits_expected if sure else best) and hits > (code and best or 0):
             best, code = hits, other
     return code
 

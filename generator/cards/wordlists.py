@@ -100,6 +100,32 @@ POSSESSIVES: Dict[str, FrozenSet[str]] = {
     "fr": _words("son sa ses leur leurs"),
     "es": _words("su sus"),
 }
+# Fronts that ask by an order rather than a question: "Define …", "Berechne …".
+IMPERATIVES: Dict[str, FrozenSet[str]] = {
+    "en": _words("define calculate compute compare translate complete convert solve summarise summarize outline"),
+    "de": _words("definiere definieren berechne berechnen vergleiche vergleichen übersetze ergänze löse fasse"),
+    "fr": _words("définissez définis définir calculez calcule comparez compare traduisez complétez résolvez"),
+    "es": _words("define defina calcula calcule compara compare traduce traduzca completa complete resuelve"),
+}
+# Demonstratives that stand for a noun when they end a question ("What do these do?" does not
+# end with one; "¿Sobre qué tienen prioridad estos?" does).
+DEMONSTRATIVES: Dict[str, FrozenSet[str]] = {
+    "en": _words("this these those"),
+    "de": _words("dies diese dieser dieses diesen diesem jene jener jenes"),
+    "fr": _words("cela ceci ça celui celle ceux celles"),
+    "es": _words("esto este esta estos estas eso ese esa esos esas aquello aquel aquella aquellos aquellas"),
+}
+# Question words that pick one of a set ("Which is a …"), and the words that name the set after
+# the noun ("a vice OF consent").
+SELECTING: Dict[str, FrozenSet[str]] = {
+    "en": _words("which what"),
+    "de": _words("welches welcher welche"),
+    "fr": _words("quel quelle quels quelles"),
+    "es": _words("cuál cuáles"),
+}
+SELECTING_LINKS: Dict[str, FrozenSet[str]] = {
+    "en": _words("of"), "de": _words("von vom"), "fr": _words("de du des d"), "es": _words("de del"),
+}
 # Words that are also articles or relative pronouns: a pronoun only when nothing precedes them
 # (German "das"/"die" and English "that" start many good questions as articles or relatives).
 PRONOUN_AT_START_ONLY: FrozenSet[str] = _words("that das")

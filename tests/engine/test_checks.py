@@ -482,3 +482,80 @@ def test_numbered_article_or_possessive_after_its_noun_names_its_subject(front: 
 ])
 def test_unnumbered_article_or_lone_pronoun_still_lacks_context(front: str, back: str, asked: str) -> None:
     assert Check.MISSING_CONTEXT.value in basic(front, back, asked)
+
+
+# --- defects a plainer rule let through --------------------------------------------------------------
+
+@pytest.mark.parametrize("text, asked", [
+    ("Der höchste Berg Deutschlands ist die {{c1::Zugspitze::Zug…}}.", "German"),
+    ("Une liste comme clé lève {{c1::`TypeError`::T___Error}}.", "French"),
+    ("Zwischen Vorhof und Kammer liegt die {{c1::Mitralklappe::Mit…klappe}}.", "German"),
+])
+def test_hint_with_the_first_letters_before_a_mask_leaks(text: str, asked: str) -> None:
+    assert Check.CLOZE_HINT.value in cloze(text, asked)
+
+
+def test_hint_that_is_a_category_does_not_leak() -> None:
+    assert cloze("El Amazonas desemboca en el océano {{c1::Atlántico::océano}}.", "Spanish") == []
+    assert cloze("Die Klappe heißt {{c1::Mitralklappe::…klappe}}.", "German") == [Check.CLOZE_HINT.value]
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Comment se caractérise le climat océanique ?", "L'hiver doux, l'été frais et la pluie répartie sur l'année",
+     "French"),
+    ("Where do the lake's rivers come from?", "Two from the northern hills, one from the marshes and one from the glaciers",
+     "English"),
+])
+def test_list_whose_items_start_with_an_elided_article_or_a_number(front: str, back: str, asked: str) -> None:
+    assert Check.SEVERAL_FACTS.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("¿Hacia dónde soplan estos?", "Hacia el ecuador", "Spanish"),
+    ("Wo münden diese?", "In die Nordsee", "German"),
+    ("What is the main use of this?", "Lighting", "English"),
+    ("¿Quién la sancionó?", "El rey", "Spanish"),
+    ("¿Qué lo provocó?", "La sequía", "Spanish"),
+])
+def test_pronoun_that_stands_for_a_noun_lacks_context(front: str, back: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("¿Qué le ocurre a la cantidad demandada cuando sube el precio?", "Baja", "Spanish"),
+    ("¿Por qué la Luna muestra siempre la misma cara?", "Por la rotación síncrona", "Spanish"),
+    ("What does the Danube flow into?", "The Black Sea", "English"),
+])
+def test_object_pronoun_named_later_or_an_article_is_not_flagged(front: str, back: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value not in basic(front, back, asked)
+
+
+def test_which_is_a_member_of_a_set_is_ambiguous() -> None:
+    assert Check.AMBIGUOUS.value in basic("Quel est un fleuve de France ?", "La Loire", "French")
+    assert Check.AMBIGUOUS.value in basic("¿Cuál es un río de Brasil?", "El Amazonas", "Spanish")
+    assert Check.AMBIGUOUS.value not in basic("Quel est le plus long fleuve de France ?", "La Loire", "French")
+
+
+def test_card_in_another_language_by_an_own_word_and_letter() -> None:
+    flags = check_card(Card(kind="cloze", text="Der Rhein mündet in die {{c1::Nordsee}}."), expectation("Spanish"))
+    assert [f.check for f in flags] == [Check.WRONG_LANGUAGE]
+    assert cloze("El Rin desemboca en el {{c1::mar del Norte}}.", "Spanish") == []
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Die Zugspitze ist der höchste Berg Deutschlands.", "Der höchste Berg Deutschlands ist die Zugspitze.", "German"),
+    ("Danube: flows through ten countries", "The Danube flows through ten countries.", "English"),
+    ("`yield from` délègue à un sous-générateur.", "La syntaxe `yield from` délègue à un sous-générateur.", "French"),
+])
+def test_front_that_states_what_the_back_says(front: str, back: str, asked: str) -> None:
+    assert Check.SAME_SIDES.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Glaciers", "Ice that covers about ten percent of the Earth's land", "English"),
+    ("Define a glacier.", "Ice that covers land and moves slowly", "English"),
+    ("Explain why glaciers move.", "Glaciers move under their own weight", "English"),
+    ("Name the largest glacier of the Alps.", "The Aletsch Glacier", "English"),
+])
+def test_term_or_order_on_the_front_is_not_a_restatement(front: str, back: str, asked: str) -> None:
+    assert Check.SAME_SIDES.value not in basic(front, back, asked)
