@@ -233,6 +233,7 @@ def _from_years(bare: str) -> Set[str]:
     for sentence in _SENTENCE.findall(bare):
         years = sorted({int(y) for y in _YEAR.findall(sentence)})
         out.update(str(y // 100 + 1) for y in years)
+        out.update("decade%d" % (y % 100 // 10 * 10) for y in years)  # "the forties" for 1945
         out.update(str(b - a) for i, a in enumerate(years) for b in years[i + 1:i + 6])
     return out
 
@@ -258,7 +259,7 @@ class Support:
         text = _powers(text)
         bare = _bare(text)
         tokens = _TOKEN.findall(bare)
-        self.words = frozenset(tokens)
+        self.words = frozenset(tokens + (["%"] if "%" in text else []))
         self.joined = " " + " ".join(tokens) + " "
         self.prefixes: Dict[str, Set[int]] = {}
         for t in self.words:
@@ -361,6 +362,7 @@ def _numerals(answer: str, index: "Support", terms: _Terms) -> None:
     """The answer's numbers written in digits, each looked up by its digits, then its value."""
     spaced = [m for m in _SPACED.finditer(answer) if _number_keys(m.group(0)) & index.numbers] \
         if " " in answer else []
+    terms.backed += len(spaced)  # "8 849": found as one number
     for m in _DATE.finditer(answer):
         day, months, year = _date_parts(m)
         if day in index.numbers and _digits(year) in index.numbers \
@@ -387,7 +389,7 @@ def _numerals(answer: str, index: "Support", terms: _Terms) -> None:
 
 def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
     """The answer's words: number words and names must be in the text, other words are soft."""
-    from .wordlists import MONTHS, NUMBER_WORDS, STOP
+    from .wordlists import MONTHS, NUMBER_WORDS, STOP, TIME_WORDS, UNIT_SYMBOLS
 
     stop = STOP.get(lang)
     number_words = NUMBER_WORDS.get(lang, {})
@@ -402,6 +404,13 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
         folded = raw.casefold()
         if m.start() in terms.scaled:
             continue  # the "million" of "3 million"
+        decade = _decade(folded, answer[:m.start()], lang)
+        if decade:
+            if "decade%d" % decade in index.numbers:
+                terms.backed += 1
+            else:
+                terms.hard.append((m.start(), raw))
+            continue
         if folded in number_words and (stop is None or folded not in stop or number_words[folded] >= 2):
             n = number_words[folded]
             scale = _scale_after(answer, m.end())
@@ -410,7 +419,7 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
             if (n >= 2 or scale > 1) and not {str(n), str(n * scale)} & index.numbers:
                 terms.hard.append((m.start(), raw))
             continue
-        if stop is not None and folded in stop:
+        if (stop is not None and folded in stop) or folded in TIME_WORDS:
             continue
         if _ROMAN.fullmatch(raw) and str(_roman(raw)) in index.numbers:
             continue  # "XVIII" for "18e"
@@ -418,6 +427,8 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
             continue
         word = _bare_word(raw)
         found = index.has_word(word) or (lang == "de" and _separable(word, index))
+        if not found and word in UNIT_SYMBOLS:
+            found = UNIT_SYMBOLS[word] in index.words  # "metres" for "m"
         if not found and word in MONTHS:
             found = "month%d" % MONTHS[word] in index.numbers  # "May" for the "05" of "23.05.1949"
         if capital[i] and not found and len(word) >= 5 and word[:4] in index.stems4:
@@ -429,6 +440,19 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
                 terms.hard.append((m.start(), raw))
         else:
             terms.soft.append((m.start(), raw, found, word))
+
+
+def _decade(folded: str, before: str, lang: str) -> int:
+    """The decade a word names ("forties", "Vierzigerjahre", "cuarenta" after "años"), or 0."""
+    from .wordlists import DECADE_BEFORE, DECADES, NUMBER_WORDS
+
+    bare = _bare_word(folded)
+    for name, n in DECADES.items():
+        if bare.startswith(name):
+            return n
+    n = NUMBER_WORDS.get(lang, {}).get(folded, 0)
+    previous = _TOKEN.findall(_bare(before[-12:]))[-1:]
+    return n if n in range(20, 100, 10) and previous and previous[0] in DECADE_BEFORE else 0
 
 
 def _is_name(answer: str, tokens: List["re.Match[str]"], capital: List[bool], i: int, lang: str) -> bool:

@@ -396,13 +396,17 @@ EACH_PHRASES: Dict[str, Tuple[str, ...]] = {
 NUMBER_WORDS: Dict[str, Dict[str, int]] = {}
 for _code, _numbers, _more in (
     ("en", "zero one two three four five six seven eight nine ten eleven twelve",
-     "twenty:20 thirty:30 hundred:100 thousand:1000 million:1000000"),
+     "twenty:20 thirty:30 forty:40 fifty:50 sixty:60 seventy:70 eighty:80 ninety:90 hundred:100 thousand:1000 "
+     "million:1000000"),
     ("de", "null eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf",
-     "zwanzig:20 dreißig:30 hundert:100 tausend:1000 million:1000000"),
+     "zwanzig:20 dreißig:30 vierzig:40 fünfzig:50 sechzig:60 siebzig:70 achtzig:80 neunzig:90 hundert:100 "
+     "tausend:1000 million:1000000"),
     ("fr", "zéro un deux trois quatre cinq six sept huit neuf dix onze douze",
-     "vingt:20 trente:30 cent:100 mille:1000 million:1000000"),
+     "vingt:20 trente:30 quarante:40 cinquante:50 soixante:60 septante:70 octante:80 huitante:80 nonante:90 "
+     "cent:100 mille:1000 million:1000000"),
     ("es", "cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce",
-     "veinte:20 treinta:30 cien:100 ciento:100 mil:1000 millón:1000000"),
+     "veinte:20 treinta:30 cuarenta:40 cincuenta:50 sesenta:60 setenta:70 ochenta:80 noventa:90 cien:100 "
+     "ciento:100 mil:1000 millón:1000000"),
 ):
     NUMBER_WORDS[_code] = {w: n for n, w in enumerate(_numbers.split())}
     NUMBER_WORDS[_code].update((w, int(n)) for w, n in (p.split(":") for p in _more.split()))
@@ -415,6 +419,34 @@ for _names in ("january february march april may june july august september octo
                "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"):
     MONTHS.update((w, n) for n, w in enumerate(_names.split(), 1))
 MONTHS.update({"jaenner": 1, "janner": 1, "setiembre": 9})
+
+# A decade by name ("the forties", "die Vierzigerjahre"), folded; French and Spanish say "les
+# années quarante", "los años cuarenta": a tens number word after these.
+DECADES: Dict[str, int] = {}
+for _names in ("twenties thirties forties fifties sixties seventies eighties nineties",
+               "zwanziger dreissiger vierziger funfziger sechziger siebziger achtziger neunziger"):
+    DECADES.update((w, n) for n, w in zip(range(20, 100, 10), _names.split()))
+DECADE_BEFORE: FrozenSet[str] = _words("annees anos")
+# Words that place a time without stating a fact of their own ("in the middle of the fifties of
+# the 20th century"): the answer's numbers carry it, so these are not looked up.
+TIME_WORDS: FrozenSet[str] = _words(
+    """year years century centuries decade decades early late mid middle beginning end jahr jahre jahren
+    jahrhundert jahrhunderts jahrzehnt jahrzehnte anfang mitte ende an ans année années siècle siècles
+    décennie décennies début milieu fin año años siglo siglos década décadas principios mediados finales
+    comienzos""")
+# Units by name (folded) and the symbol a text writes them with.
+UNIT_SYMBOLS: Dict[str, str] = {}
+for _symbol, _names in (
+        ("m", "metre metres meter meters metro metros metre metres"), ("km", "kilometre kilometres kilometer "
+        "kilometers kilometro kilometros"), ("cm", "centimetre centimetres centimeter centimeters centimetro "
+        "centimetros zentimeter"), ("mm", "millimetre millimetres millimeter millimeters milimetro milimetros"),
+        ("s", "second seconds sekunde sekunden seconde secondes segundo segundos"),
+        ("g", "gram grams gramm gramme grammes gramo gramos"), ("kg", "kilogram kilograms kilogramm "
+        "kilogramme kilogrammes kilogramo kilogramos kilo kilos"), ("l", "litre litres liter liters litro litros"),
+        ("h", "hour hours stunde stunden heure heures hora horas"), ("%", "percent per cent prozent pourcent "
+        "porcentaje"), ("hz", "hertz"), ("w", "watt watts vatio vatios"), ("v", "volt volts voltio voltios"),
+        ("k", "kelvin"), ("j", "joule joules julio julios"), ("n", "newton newtons")):
+    UNIT_SYMBOLS.update((w, _symbol) for w in _names.split())
 
 # Letters that mark a language where its function words are too few to tell (short cards).
 LETTERS: Dict[str, str] = {"de": "ßäöü", "fr": "çœèêàùâîôûëï", "es": "ñ¿¡áíóú"}

@@ -559,3 +559,25 @@ def test_front_that_states_what_the_back_says(front: str, back: str, asked: str)
 ])
 def test_term_or_order_on_the_front_is_not_a_restatement(front: str, back: str, asked: str) -> None:
     assert Check.SAME_SIDES.value not in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("answer, text, lang", [
+    ("In the forties", "Penicillin was mass-produced from 1943.", "en"),
+    ("In den Vierzigerjahren", "Ab 1943 wurde Penicillin in großen Mengen hergestellt.", "de"),
+    ("Dans les années quarante", "La pénicilline est produite en masse dès 1943.", "fr"),
+    ("A principios de los años cuarenta del siglo XX", "Se produjo en masa a principios de la década de 1940.", "es"),
+    ("8 849 metres", "Mount Everest is 8,849 m high.", "en"),
+    ("Zehn Prozent", "Gletscher bedecken etwa 10 % der Landfläche.", "de"),
+    ("Forty", "There were 40 soldiers.", "en"),
+])
+def test_decades_units_and_tens_are_read_as_the_text_writes_them(answer: str, text: str, lang: str) -> None:
+    assert unsupported_terms(answer, text, lang) == []
+
+
+@pytest.mark.parametrize("answer, text, lang, missing", [
+    ("In the fifties", "Penicillin was mass-produced from 1943.", "en", ["fifties"]),
+    ("En los años cincuenta", "Se produjo en masa a principios de la década de 1940.", "es", ["cincuenta"]),
+    ("Fifty soldiers", "There were 40 soldiers.", "en", ["Fifty"]),
+])
+def test_another_decade_or_tens_is_unsupported(answer: str, text: str, lang: str, missing: List[str]) -> None:
+    assert unsupported_terms(answer, text, lang) == missing
