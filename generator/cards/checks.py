@@ -864,8 +864,10 @@ def check_cards(cards: Sequence[Card], expected: Optional[Expectation] = None, s
     """Set every card's ``flags`` (the pairs (check, reason) the card carries). ``support``: the
     text the cards were written from (see ``check_card``)."""
     for card in cards:
-        card.flags = list(_pairs(card.kind, card.front, card.back, card.text, card.extra, bool(card.figure),
-                                 expected or Expectation(), support))
+        pairs = _pairs(card.kind, card.front, card.back, card.text, card.extra, bool(card.figure),
+                       expected or Expectation(), support)
+        # A card found nowhere in its text is already marked "Not in source": one reason, not two.
+        card.flags = [p for p in pairs if card.grounded or p[0] != Check.UNSUPPORTED.value]
 
 
 @functools.lru_cache(maxsize=256)  # the cards of a few chunks in flight

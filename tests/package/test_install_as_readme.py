@@ -121,8 +121,8 @@ def step_generate(base: Path, server_url: str, pdf: Path) -> dict:
         out["checked"] = len(dlg.table.checked_cards())
         out["add_button"] = dlg.add_btn.text()
         dlg.add_btn.click()
-        harness.wait_until(app, lambda: dlg.last_added, 15, "the cards were not added")
-        out["added"] = len(dlg.last_added)
+        harness.wait_until(app, lambda: dlg.adder.last_added, 15, "the cards were not added")
+        out["added"] = len(dlg.adder.last_added)
         col = mw.col
         ids = col.find_notes('"deck:%s"' % DECK)
         out["found"] = len(ids)

@@ -139,8 +139,8 @@ def _generate_in_dialog(harness, app, mw, server_url):
         harness.wait_until(app, dlg.idle, 30, "generation did not finish")
         out["cards"] = len(dlg.table.cards)
         dlg.add_btn.click()
-        harness.wait_until(app, lambda: dlg.last_added, 15, "the cards were not added")
-        out["added"] = len(dlg.last_added)
+        harness.wait_until(app, lambda: dlg.adder.last_added, 15, "the cards were not added")
+        out["added"] = len(dlg.adder.last_added)
         out["found"] = len(mw.col.find_notes('"deck:Packaged::Dialog"'))
         dlg.close()
     except Exception:
