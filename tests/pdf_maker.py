@@ -323,3 +323,17 @@ class Geometry:
         return self.shown_box(label.x, label.y - HELVETICA_DESCENT * label.size,
                               label.x + helvetica_width(label.text, label.size),
                               label.y + HELVETICA_ASCENT * label.size)
+
+
+Mark = Tuple[int, str, Sequence[float], Optional[str]]  # line, words, colour, comment
+
+
+def highlighted_pdf(pages: Sequence[Tuple[Sequence[str], Sequence[Mark]]]) -> bytes:
+    """A PDF of ``mono`` pages, each (its lines, its highlights: (line number, the words marked,
+    the colour as RGB, the comment or None))."""
+    pdf = PdfMaker()
+    for lines, marks in pages:
+        annots = [pdf.annotation("Highlight", pdf.word_quad(line, lines[line], words), colour=colour,
+                                 contents=comment) for line, words, colour, comment in marks]
+        pdf.page(text=lines, mono=True, annots=annots)
+    return pdf.build()

@@ -6,7 +6,8 @@ connects its parts:
   checklist; the job writes cards for the checked topics only), ``CoverageView`` (Summary),
   ``ReviewPane`` (Review);
 - beside them ``CardOptions`` (deck, card kind / note type with field mapping, tags) with the
-  dialog's own rows: the ``ModelPicker``, requests at once, the adding mode, skip known;
+  dialog's own rows: the ``ModelPicker``, requests at once, figures, what to do with the files'
+  highlights (``HighlightPicker``, counted when the list changes), the adding mode, skip known;
 - ``ProgressRow``, ``MessageBar``; a ``BulkRunner`` per job (start, resume, retry failed).
 
 When a job was left unfinished (Anki closed or crashed mid-job, or it was stopped), opening
@@ -127,6 +128,7 @@ class BulkDialog(JobDialog):
         self.options.add_row("Model", self.models)
         self.options.add_row("Requests at once", self.parallel_spin)
         self.options.add_row("Figures", self.figures)
+        self.options.add_row("", self.highlight_choice)
         mode_box = QWidget()
         mv = QVBoxLayout(mode_box)
         mv.setContentsMargins(0, 0, 0, 0)
@@ -147,6 +149,7 @@ class BulkDialog(JobDialog):
         self.start_btn.clicked.connect(lambda _c=False: self.start())
         self.close_btn.clicked.connect(lambda _c=False: self.close())
         self.files.edited.connect(self._leave_finished_job)
+        self.files.edited.connect(lambda: self.highlight_choice.show_files(self.files.paths))
         self.files.edited.connect(lambda: offer_update(self))  # a file carded before: update it
         self.files.selection_changed.connect(self.update_buttons)
         self.coverage.retry_requested.connect(lambda: self.resume(only_failed=True))
@@ -172,13 +175,15 @@ class BulkDialog(JobDialog):
                                          parallel=self.parallel_spin.value(), max_cards=0,
                                          depth=self.options.card_depth(), focus=self.options.focus(),
                                          figures=self.figures.mode().value)
-        # The job's journal keeps the target (note type and field mapping too), the focus and
-        # the topics: resuming uses them.
+        # The job's journal keeps the target (note type and field mapping too), the focus, the
+        # topics and the highlight choice: resuming uses them.
+        highlights = self.highlight_choice.choice()
         return BulkSpec(list(self.files.paths), options, self.options.target(), mode=self.mode().value,
                         skip_duplicates=settings.skip_duplicates, skip_known=self.skip_known.isChecked(),
                         skip_similar=settings.skip_similar,
                         flagged=settings.bulk_flagged,
-                        topics=self.topics.chosen() or [])
+                        topics=self.topics.chosen() or [], highlights=highlights.mode.value,
+                        highlight_colours=list(highlights.colours))
 
     def remember(self) -> None:
         save_config({"bulk_mode": self.mode().value, "bulk_skip_known": self.skip_known.isChecked(),

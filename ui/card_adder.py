@@ -52,6 +52,7 @@ class CardAdder:
         from aqt.operations import CollectionOp
 
         from ..generator.notes.add import add_cards
+        from ..generator.update.highlights import remember as remember_highlights
         from ..generator.update.track import track_files
 
         holder: Dict[str, Any] = {}
@@ -63,6 +64,8 @@ class CardAdder:
             result = add_cards(col, cards, target, skip_duplicates=False)
             holder["result"] = result
             track_files(col, files, result.added, chunks, target)
+            remember_highlights(col, [(p, d) for p, d in files if d.highlights is not None],
+                                result.added, chunks)
             return result.changes
 
         def done(_changes: OpChanges) -> None:

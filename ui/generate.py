@@ -157,6 +157,7 @@ class GenerateDialog(JobDialog):
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 6, 0)
         lv.addWidget(self.source, 1)
+        lv.addWidget(self.highlight_choice)
         topics_box = QGroupBox("Topics")
         QVBoxLayout(topics_box).addWidget(self.topics)
         lv.addWidget(topics_box)
@@ -199,6 +200,7 @@ class GenerateDialog(JobDialog):
 
     def _connect(self) -> None:
         self.connect_parts(self.source.changed)
+        self.highlight_choice.follow(self.source)
         self.source.changed.connect(self.update_buttons)
         self.source.busy_changed.connect(self.update_buttons)
         self.source.problem.connect(
@@ -289,7 +291,8 @@ class GenerateDialog(JobDialog):
         similar = CACHE.get(settings)  # duplicates by meaning, when an embed_model is set
         CACHE.start_build(settings)  # new and edited notes, in the background
         source = GenerationInput(documents, self.source.note_refs(), topics,
-                                 self.topics.chunks if topics else None)
+                                 self.topics.chunks if topics else None, self.highlight_choice.choice(),
+                                 self.highlight_choice.done())
         runner = GenerationRunner(settings, options, source, self, similar=similar, figures=self.figure_job)
         runner.wire(planned=self._on_planned, figure_notes=self._on_figure_notes,
                     progress=self._on_progress, card=self._on_card, chunk=self._on_chunk,

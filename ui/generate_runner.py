@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
 
 from anki.notes import NoteId
 from aqt.qt import QObject, pyqtSignal
@@ -59,6 +59,8 @@ class GenerationInput:
     note_refs: Dict[str, NoteId] = field(default_factory=dict)
     topics: Optional[List[Topic]] = None
     chunks: Optional[List[Chunk]] = None
+    highlights: Any = None  # highlights.focus.HighlightChoice (None: ignore them)
+    done: Dict[str, Set[str]] = field(default_factory=dict)  # highlights carded before, by document
 
 
 @dataclass
@@ -93,6 +95,8 @@ class GenerationRunner(JobRunner, JobListener):
         self.note_refs = dict(source.note_refs)
         self.topics = list(source.topics) if source.topics else None
         self.given_chunks = list(source.chunks) if source.chunks else None
+        self.highlights = source.highlights
+        self.done = dict(source.done)
         self.duplicates: Optional[LiveDuplicates] = None  # set by the dialog once the keys are read
 
     @property
@@ -113,8 +117,12 @@ class GenerationRunner(JobRunner, JobListener):
             chunks = self.given_chunks or self._plan(opts)
             self.post(lambda: self.planned.emit(len(chunks)))
             plan = TopicPlan.for_options(self.topics, opts, chunks) if self.topics else None
-            result = run_job(chunks, backend, opts, self, self.cancel_event,
-                             asks=plan.ask if plan is not None else None)
+            asks: Any = plan.ask if plan is not None else None
+            if any(c.focus for c in chunks):
+                from ..generator.highlights.focus import asks_with_focus
+
+                asks = asks_with_focus(opts, asks)
+            result = run_job(chunks, backend, opts, self, self.cancel_event, asks=asks)
             return GenerationOutcome(opts, result, {c.id: c for c in chunks})
         finally:
             backend.close()
@@ -123,14 +131,18 @@ class GenerationRunner(JobRunner, JobListener):
         """The chunks, with the images the model can see; what the plan says goes to the
         dialog (``figure_notes``)."""
         from ..generator.errors import describe
+        from ..generator.highlights.focus import HighlightChoice, HighlightMode, plan_highlights
+        from ..generator.job.run import chunk_budget
 
-        plan = self.figures.plan(self.documents, opts)
-        if not plan.chunks and plan.skipped:
+        marked = plan_highlights(self.documents, self.highlights or HighlightChoice(HighlightMode.IGNORE),
+                                 chunk_budget(opts), self.done)
+        plan = self.figures.plan(marked.rest, opts) if marked.rest else None
+        if plan is not None and not plan.chunks and plan.skipped and not marked.chunks:
             raise plan.skipped[0]
-        notes = [describe(e) for e in plan.skipped] + plan.warnings
+        notes = ([describe(e) for e in plan.skipped] + plan.warnings) if plan is not None else []
         if notes:
             self.post(lambda: self.figure_notes.emit(notes))
-        chunks: List[Chunk] = plan.chunks
+        chunks: List[Chunk] = marked.chunks + (plan.chunks if plan is not None else [])
         return chunks
 
     def on_progress(self, p: Progress) -> None:

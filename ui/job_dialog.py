@@ -23,6 +23,7 @@ from aqt.utils import restoreGeom, saveGeom
 from ..generator.config import Settings
 from .common import fit_splitter, get_settings, is_alive, splitter_layout
 from .figure_widgets import FigureChoice, after
+from .highlight_choice import HighlightPicker
 from .job_runner import JobRunner
 from .message_bar import MessageBar
 from .model_picker import ModelPicker
@@ -71,6 +72,7 @@ class JobDialog(QDialog):
         self.models.set_model(settings.model)
         self.figures = FigureChoice(settings)
         self.figure_check = after(self, 400, self.check_figures)
+        self.highlight_choice = HighlightPicker()  # only, first or ignore what the reader highlighted
 
     def lay_out_bottom(self, left: Sequence[QWidget], right: Sequence[QWidget]) -> None:
         """Under the splitter: the progress row, the message bar, and a row of buttons."""
@@ -111,7 +113,7 @@ class JobDialog(QDialog):
     def idle(self) -> bool:
         """Nothing running in the background for this dialog (tests wait for this)."""
         return (not self.busy and self.pending == 0 and not self.models.busy()
-                and not self.figures.checking)
+                and not self.figures.checking and not self.highlight_choice.checking)
 
     def cancel_job(self) -> None:
         if self.runner is not None and not self.runner.cancelled:

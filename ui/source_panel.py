@@ -144,7 +144,7 @@ class SourcePanel(QGroupBox):
     def load_files(self, paths: Sequence[str]) -> None:
         """Read the files (with their figures) in the background, then show them as the source."""
         from ..generator.sources.read import display_name
-        from ..generator.sources.with_figures import read_source_path as read_path
+        from ..generator.highlights.read import read_with_highlights as read_path
 
         paths = list(paths)
         save_config({"last_folder": os.path.dirname(paths[0])})

@@ -78,6 +78,19 @@ class BulkSpec:
     topics: List[Topic] = field(default_factory=list)  # topics first: cards for the checked ones only
     # "add" mode: a flagged card is added tagged ollama-flashcards::flagged, or skipped
     flagged: FlaggedInBulk = FlaggedInBulk.TAG
+    # files with highlights (generator/highlights): "only", "first" or "ignore", and the colours
+    # chosen (none: all); a journal from before highlights were read says "ignore"
+    highlights: str = "only"
+    highlight_colours: List[str] = field(default_factory=list)
+
+    def highlight_choice(self) -> Any:
+        from ..highlights.focus import HighlightChoice, HighlightMode
+
+        try:
+            mode = HighlightMode.parse(self.highlights)
+        except ValueError:
+            mode = HighlightMode.IGNORE
+        return HighlightChoice(mode, tuple(str(c)[:20] for c in self.highlight_colours[:10]))
 
     def header(self, options: JobOptions, budget: int) -> Dict[str, Any]:
         # options hold the focus; with the topics, a resumed job asks the same things
@@ -86,7 +99,8 @@ class BulkSpec:
                 "skip_duplicates": self.skip_duplicates, "skip_known": self.skip_known,
                 "skip_similar": self.skip_similar,
                 "topics": [t.to_json() for t in self.topics],
-                "flagged": str(self.flagged)}
+                "flagged": str(self.flagged),
+                "highlights": {"mode": self.highlights, "colours": list(self.highlight_colours)}}
 
     @classmethod
     def from_header(cls, header: Dict[str, Any]) -> "BulkSpec":
@@ -103,7 +117,17 @@ class BulkSpec:
                    skip_similar=bool(header.get("skip_similar", True)),
                    topics=[t for t in (Topic.from_json(d) for d in header.get("topics") or ()
                                        if isinstance(d, dict)) if t is not None],
-                   flagged=FlaggedInBulk.parse(header.get("flagged") or FlaggedInBulk.TAG))
+                   flagged=FlaggedInBulk.parse(header.get("flagged") or FlaggedInBulk.TAG),
+                   **_highlights_of(header.get("highlights")))
+
+
+def _highlights_of(value: Any) -> Dict[str, Any]:
+    """The highlight choice a journal's header keeps ("ignore" for a journal without one)."""
+    if not isinstance(value, dict):
+        return {"highlights": "ignore", "highlight_colours": []}
+    colours = value.get("colours")
+    return {"highlights": str(value.get("mode") or "ignore")[:10],
+            "highlight_colours": [str(c)[:20] for c in colours[:10]] if isinstance(colours, list) else []}
 
 
 def start_journal(folder: str, spec: BulkSpec, options: JobOptions, sync: bool = True) -> Journal:
@@ -457,11 +481,13 @@ class BulkRun(JobListener):
             self.figures.budget = self.budget
         if not self.only_failed:
             self.planner = Planner(self.spec.files, self.budget, self.spool_dir, self._on_reader,
-                                   self.figures).start()
+                                   self.figures, self.spec.highlight_choice()).start()
         try:
+            from ..highlights.focus import asks_with_focus
+
             plan = TopicPlan.for_options(self.spec.topics, options) if self.spec.topics else None
             result = run_job(self._chunks(), self.backend, options, self, self.cancel,
-                             asks=plan.ask if plan is not None else None)
+                             asks=asks_with_focus(options, plan.ask if plan is not None else None))
             cancelled = result.cancelled
             fatal = result.fatal
         except FlashcardError as e:

@@ -19,6 +19,30 @@ def document_name(path: str) -> str:
     return display_name(path)
 
 
+def highlight_chunks(path: str, budget: int, choice: Any) -> Optional[List[Chunk]]:
+    """The chunks of a file that has highlights, as ``choice`` wants them (each highlight the
+    focus of a chunk; with "first", the rest of the file after them, without its figures);
+    None for a file without highlights (or when they are ignored): it is read as usual."""
+    from ..config import FigureMode
+    from ..highlights.focus import HighlightMode, plan_highlights
+    from ..highlights.read import count_highlights, read_with_highlights
+    from ..job.chunking import chunk_document
+
+    if choice.mode is HighlightMode.IGNORE or not len(count_highlights(path)):
+        return None
+    doc = read_with_highlights(path, FigureMode.OFF)
+    if doc.highlights is None:
+        return None
+    plan = plan_highlights([doc], choice, budget)
+    chunks = plan.chunks + [c for d in plan.rest for c in chunk_document(d, budget)]
+    if not chunks:
+        from ..errors import EmptySource
+
+        raise EmptySource("None of its %d highlights is of the colours chosen." % len(doc.highlights),
+                          "Choose its colours too, or \"Ignore highlights\" to make cards of all of it.")
+    return chunks
+
+
 class Planner:
     """Reads and chunks the files in order, on a thread of its own, into a spool on disk.
 
@@ -28,9 +52,10 @@ class Planner:
 
     def __init__(self, paths: Sequence[str], budget: int, spool_dir: Optional[str] = None,
                  on_event: Optional[Callable[[int, str, Any], None]] = None,
-                 figures: Any = None) -> None:
+                 figures: Any = None, highlights: Any = None) -> None:
         self.paths = list(paths)
         self.figures = figures  # bulk.figures.BulkFigures: files planned with their figures
+        self.highlights = highlights  # highlights.focus.HighlightChoice: files with highlights
         self.budget = budget
         self._own_spool = spool_dir is None
         self.spool_dir = spool_dir or tempfile.mkdtemp(prefix="of-spool-")
@@ -76,7 +101,9 @@ class Planner:
         path = self.paths[i]
         self.on_event(i, READING, None)
         try:
-            planned = self.figures.chunks_for(path, self.budget) if self.figures is not None else None
+            planned = highlight_chunks(path, self.budget, self.highlights) if self.highlights is not None else None
+            if planned is None and self.figures is not None:
+                planned = self.figures.chunks_for(path, self.budget)
             with open(self._spool(i), "w", encoding="utf-8") as spool:
                 for chunk in planned if planned is not None else \
                         iter_chunks(iter_blocks_path(path), document_name(path), self.budget,

@@ -52,7 +52,7 @@ def plan(documents: Sequence[Any], args: argparse.Namespace, budget: int, col: A
     those cards were made of before are left out."""
     done = {}
     if col is not None and sources:
-        from ..highlights.grow import carded_before
+        from ..update.highlights import carded_before
 
         done = carded_before(col, sources)
     return plan_highlights(documents, choice_of(args), budget, done)
@@ -78,6 +78,6 @@ def summary(found: HighlightPlan, documents: Sequence[Any], args: argparse.Names
 def remember(col: Any, sources: Sequence[Tuple[str, Any]], added: Sequence[Tuple[Any, int]],
              chunks: Sequence[Any]) -> None:
     """After the notes were added and their files recorded: the highlights they were made of."""
-    from ..highlights.grow import remember as keep
+    from ..update.highlights import remember as keep
 
     keep(col, [(p, d) for p, d in sources if d.highlights is not None], added, chunks)

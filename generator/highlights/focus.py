@@ -29,11 +29,11 @@ import hashlib
 import re
 from array import array
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..cards.card import Card
 from ..config import Choice, Depth
-from ..job.ask import ChunkAsk
+from ..job.ask import AskFor, ChunkAsk
 from ..job.chunk import Chunk, Focus, Mark
 from ..job.chunking import estimate_tokens, render_block
 from ..sources.document import HEADING, LIST_ITEM, Block, Document
@@ -323,7 +323,7 @@ def plan_highlights(documents: Sequence[Document], choice: HighlightChoice, budg
                     done: Optional[Dict[str, Set[str]]] = None) -> HighlightPlan:
     """The plan for ``documents`` (see the module's doc); ``budget``: the job's tokens of text
     a request (the focus chunks take at most ``CONTEXT_TOKENS`` of it); ``done``: by document
-    name, the keys of highlights cards were made of before (``grow``), not asked again."""
+    name, the keys of highlights cards were made of before (``update.highlights``), not asked again."""
     plan = HighlightPlan()
     context = max(100, min(budget, CONTEXT_TOKENS))
     for doc in documents:
@@ -458,16 +458,13 @@ def focus_ask(chunk: Chunk, wanted: int, depth: Depth, room: int, by_count: bool
                     assign=lambda card: keep_on_focus(card, chunk, allowed))
 
 
-AskFor = Callable[[Chunk, int], ChunkAsk]
-
-
 def asks_with_focus(options: Any, other: Optional[AskFor] = None) -> AskFor:
     """The job's ``asks``: a focus chunk's ask, else ``other``'s (topics), else the usual."""
     from ..job.depth import answer_room_cards
 
     room = answer_room_cards(options.num_predict, options.num_ctx)
 
-    def ask(chunk: Chunk, wanted: int) -> ChunkAsk:
+    def ask(chunk: Any, wanted: int) -> ChunkAsk:
         if chunk.focus:
             return focus_ask(chunk, wanted, options.depth, room, options.max_cards > 0)
         return other(chunk, wanted) if other is not None else ChunkAsk()

@@ -351,6 +351,30 @@ def _once(items: List[Highlight]) -> List[Highlight]:
     return out
 
 
+def count_pdf_highlights(source: Any, label: str, limits: Optional[ReadLimits] = None) -> Highlights:
+    """A PDF's markup annotations that say where they are, without the text under them (their
+    ``text`` empty): how many there are, of which colours, on which pages. Bounded as the read."""
+    from ..sources.pdf import open_pdf
+
+    limits = limits or current()
+    _pypdf, reader = open_pdf(source, label, limits)
+    counts = _Counts()
+    items: List[Highlight] = []
+    try:
+        with Alarm(limits.seconds):
+            for index in range(min(len(reader.pages), MAX_PAGES)):
+                if counts.looked >= MAX_ANNOTATIONS or len(items) >= MAX_HIGHLIGHTS:
+                    break
+                page = reader.pages[index]
+                for mark in _on_page(_marks_of(page, counts), _page_box(page), counts):
+                    items.append(Highlight(text="", kind=mark.kind, colour=mark.colour, page=index + 1))
+    except Interrupted:
+        pass
+    except Exception:  # a damaged page list: what was counted so far
+        pass
+    return Highlights(PDF_SOURCE, items[:MAX_HIGHLIGHTS], [])
+
+
 def _warnings(label: str, counts: _Counts) -> List[str]:
     out = []
     if counts.skipped_pages:

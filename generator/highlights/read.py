@@ -179,3 +179,25 @@ def add_pdf_highlights(doc: Document, source: object) -> None:
     doc.warnings.extend(found.warnings)
     if found.items:
         doc.highlights = found
+
+
+def count_highlights(path: str) -> Highlights:
+    """The highlights of a file without reading its text (for a list of files): an export's
+    highlights, or a PDF's markup annotations with a place (their text left empty); an empty
+    ``Highlights`` for other files and files that cannot be read."""
+    from .pdf import count_pdf_highlights
+
+    path = os.fspath(path)
+    kind = export_kind(_text_head(path))
+    try:
+        if kind:
+            return _read_export_file(path, kind).highlights or Highlights("")
+        from ..sources.read import display_name, open_regular
+
+        with open_regular(path) as f:
+            if b"%PDF-" not in f.read(1024):
+                return Highlights("")
+            f.seek(0)
+            return count_pdf_highlights(f, display_name(path))
+    except (FlashcardError, OSError):
+        return Highlights("")

@@ -6,4 +6,6 @@ reference: document, unit, and a hash of the fields as the add-on wrote them); `
 both when cards are made from a file; ``plan`` compares a document with its record (unchanged,
 changed, new and removed units) and cuts what changed into requests; ``match`` pairs the new
 cards with the old notes of the same fact; ``apply`` makes the proposal (one entry per note) and
-applies it in one undo step; ``run`` reads, plans and asks, its answers kept in a bulk journal."""
+applies it in one undo step; ``run`` reads, plans and asks, its answers kept in a bulk journal;
+``highlights`` keeps which highlights of a document had cards made of them (clippings grow: a
+``My Clippings.txt`` read again gets cards for its new highlights only)."""

@@ -9,7 +9,7 @@ import pytest
 
 from cli_run import cli, collection_notes
 from fake_ollama import Reply, highlighted_numbers, numbered_sentences, source_text
-from pdf_maker import PdfMaker
+from pdf_maker import highlighted_pdf as pdf_with
 
 PAGE1 = ["Mitochondria make most of the ATP of the cell.", "They have their own DNA and ribosomes.", "",
          "Ribosomes translate messenger RNA into proteins.", "They sit free or on the rough ER."]
@@ -19,13 +19,9 @@ MARKED = ["Mitochondria make most of the ATP", "Meiosis halves the number"]
 
 
 def highlighted_pdf(tmp_path):
-    pdf = PdfMaker()
-    pdf.page(text=PAGE1, mono=True, annots=[pdf.annotation(
-        "Highlight", pdf.word_quad(0, PAGE1[0], MARKED[0]), contents="why so many?")])
-    pdf.page(text=PAGE2, mono=True, annots=[pdf.annotation(
-        "Highlight", pdf.word_quad(0, PAGE2[0], MARKED[1]), colour=(0.2, 0.8, 0.2))])
     path = tmp_path / "biology.pdf"
-    path.write_bytes(pdf.build())
+    path.write_bytes(pdf_with([(PAGE1, [(0, MARKED[0], (1, 0.9, 0), "why so many?")]),
+                               (PAGE2, [(0, MARKED[1], (0.2, 0.8, 0.2), None)])]))
     return str(path)
 
 

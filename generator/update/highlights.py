@@ -17,8 +17,8 @@ MAX_KEYS = 200_000
 
 
 def _record(col: Any, path: str, doc: Document) -> Any:
-    from ..update.fingerprint import units_of
-    from ..update.record import find
+    from .fingerprint import units_of
+    from .record import find
 
     return find(col, path, units_of(doc.blocks), by_units=False)  # as making cards records it
 
