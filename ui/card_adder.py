@@ -51,7 +51,7 @@ class CardAdder:
         recorded as made from them (``generator.update.track``) in the same undo step."""
         from aqt.operations import CollectionOp
 
-        from ..generator.notes.add import add_cards
+        from ..generator.occlusion.cards import add_all
         from ..generator.update.highlights import remember as remember_highlights
         from ..generator.update.track import track_files
 
@@ -61,11 +61,12 @@ class CardAdder:
 
         def op(col: Collection) -> OpChanges:
             holder["figures"] = self.figure_job.write(col, cards)  # before the notes that show them
-            result = add_cards(col, cards, target, skip_duplicates=False)
+            result = add_all(col, cards, target, skip_duplicates=False)  # and Image Occlusion notes
             holder["result"] = result
-            track_files(col, files, result.added, chunks, target)
+            carded = [(c, n) for c, n in result.added if c.occlusion is None]
+            track_files(col, files, carded, chunks, target)
             remember_highlights(col, [(p, d) for p, d in files if d.highlights is not None],
-                                result.added, chunks)
+                                carded, chunks)
             return result.changes
 
         def done(_changes: OpChanges) -> None:

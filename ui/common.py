@@ -27,6 +27,7 @@ KIND_LABELS: List[Tuple[CardKind, str]] = [
     (CardKind.BASIC, "Basic"),
     (CardKind.REVERSED, "Basic and reversed"),
     (CardKind.CLOZE, "Cloze"),
+    (CardKind.OCCLUSION, "Image occlusion (from labelled figures)"),
 ]
 
 LANGUAGES: List[Tuple[str, str]] = [

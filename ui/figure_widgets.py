@@ -317,6 +317,12 @@ class Thumbnails:
             with self._lock:
                 self._images[name] = image
 
+    def put(self, name: str, image: QImage) -> None:
+        """A thumbnail drawn elsewhere (an occlusion note's figure with its masks), any thread."""
+        with self._lock:
+            self._images[name] = image
+            self._pixmaps.pop(name, None)
+
     def pixmap(self, name: str) -> Optional[QPixmap]:
         if name in self._pixmaps:
             return self._pixmaps[name]

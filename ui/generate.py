@@ -572,7 +572,7 @@ class GenerateDialog(JobDialog):
         if not cards:
             return
         target = self.options.target()
-        mismatched = [c for c in cards if (c.kind == CLOZE) != (target.kind == CLOZE)]
+        mismatched = [c for c in cards if c.occlusion is None and (c.kind == CLOZE) != (target.kind == CLOZE)]
         if mismatched:
             made = "cloze" if mismatched[0].kind == CLOZE else "question/answer"
             self.message.show_message(

@@ -17,7 +17,9 @@ for each) on a worker thread, reporting to the main thread through signals:
 
 Cards, chunks and the end reach the main thread through a ``MainQueue``, in order and in
 slices of a few milliseconds, so hundreds of cards streaming in never stall the window.
-With ``topics`` (topics first) only the chunks holding a checked topic are asked, and only for
+With the kind "Image occlusion" the job is a note per labelled figure (``OcclusionRows``), each
+handed over as a ``chunk`` of one card; with other kinds the labelled figures found are offered
+too, after the cards (unless figures are off). With ``topics`` (topics first) only the chunks holding a checked topic are asked, and only for
 those topics (``generator.job.topics.TopicPlan``); ``chunks`` are the topic step's, so the topics'
 chunk ids hold. A runner runs one job; ``cancel()`` stops it within a request (the cards made
 so far are kept). The dialog makes a new runner per job, so a late signal of an old job
@@ -33,10 +35,11 @@ from aqt.qt import QObject, pyqtSignal
 
 from ..generator.cards.card import Card
 from ..generator.job.chunk import Chunk
-from ..generator.config import Settings
+from ..generator.config import CardKind, Settings
 from ..generator.job.reports import JobListener
 from .figure_widgets import FigureJob
 from .job_runner import JobRunner
+from .occlusion_view import OcclusionRows
 
 if TYPE_CHECKING:
     from ..generator.job.reports import Progress
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
     from ..generator.sources.document import Document
 
 FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
+NO_FIGURES = ("No labelled figure was found: image occlusion notes are made from figures whose "
+              "labels are text in a PDF (or, with a model that can see, from images).")
 
 
 @dataclass
@@ -114,6 +119,8 @@ class GenerationRunner(JobRunner, JobListener):
         self._backend = backend
         try:
             opts = prepare_job(backend, self.options)
+            if opts.kind == CardKind.OCCLUSION:
+                return self._occlusion_job(backend, opts)
             chunks = self.given_chunks or self._plan(opts)
             self.post(lambda: self.planned.emit(len(chunks)))
             plan = TopicPlan.for_options(self.topics, opts, chunks) if self.topics else None
@@ -123,9 +130,31 @@ class GenerationRunner(JobRunner, JobListener):
 
                 asks = asks_with_focus(opts, asks)
             result = run_job(chunks, backend, opts, self, self.cancel_event, asks=asks)
+            if not self.given_chunks and OcclusionRows.wanted(opts) and not result.fatal:
+                self._occlusion_rows().run(self.documents, backend, opts, self.cancel_event, offered=True)
             return GenerationOutcome(opts, result, {c.id: c for c in chunks})
         finally:
             backend.close()
+
+    def _occlusion_rows(self) -> OcclusionRows:
+        return OcclusionRows(self.figures.thumbnails, self.figures.graphics,
+                             lambda chunk, cards: self.post(lambda: self.chunk.emit(chunk, cards)))
+
+    def _occlusion_job(self, backend: Any, opts: JobOptions) -> GenerationOutcome:
+        """The kind "Image occlusion": a note per labelled figure of the documents, each shown as
+        it is made; what could not be made is said (``figure_notes``)."""
+        from ..generator.job.run import JobResult
+
+        total = len(self.documents)
+        self.post(lambda: self.planned.emit(total))
+        rows = self._occlusion_rows()
+        cards = rows.run(self.documents, backend, opts, self.cancel_event)
+        notes = rows.messages or ([] if cards else [NO_FIGURES])
+        if notes:
+            self.post(lambda: self.figure_notes.emit(notes))
+        result = JobResult(cards=cards, chunks_done=total, chunks_total=total,
+                           cancelled=self.cancel_event.is_set())
+        return GenerationOutcome(opts, result, {})
 
     def _plan(self, opts: JobOptions) -> List[Chunk]:
         """The chunks, with the images the model can see; what the plan says goes to the

@@ -402,6 +402,11 @@ class ReviewTable(QTableWidget):
                     item.setForeground(QColor(theme_color("FG_DISABLED")))
                 if col == COL_FRONT and card.figure:
                     self._show_figure(item, card.figure)
+                elif col == COL_FRONT and card.occlusion is not None:
+                    from .occlusion_view import hover_html, thumbnail_key
+
+                    self._show_figure(item, thumbnail_key(card))
+                    item.setToolTip(hover_html(card.occlusion))
                 self.setItem(row, col, item)
             source = QTableWidgetItem(card.source.label() if card.source else "")
             source.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
@@ -525,6 +530,10 @@ def marks(row: Optional[Row], card: Card, state: ReviewRows) -> List[str]:
         out.append("Not added: " + state.not_added[id(card)])
     if card.figure:
         out.append(FIGURE_TEXT[0])
+    if card.occlusion is not None:
+        from .occlusion_view import marks_of
+
+        out.extend(marks_of(card))
     return out
 
 
@@ -547,6 +556,10 @@ def _mark_tips(row: Row, card: Card) -> List[str]:
         tips.append(rewritten_tip(card))
     if card.figure:
         tips.append(FIGURE_TEXT[1])
+    if card.occlusion is not None:
+        from .occlusion_view import tips_of
+
+        tips.extend(tips_of(card))
     return tips
 
 

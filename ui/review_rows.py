@@ -39,7 +39,10 @@ class Row:
 
 def wanted(card: Card, uncheck_flagged: bool = True) -> bool:
     """Checked when it arrives: not a duplicate, found in the source and (unless the setting
-    says otherwise) not flagged by the card checks."""
+    says otherwise) not flagged by the card checks; an Image Occlusion note as it says (one whose
+    masks need checking, or one offered beside cards of another kind, arrives unchecked)."""
+    if card.occlusion is not None:
+        return bool(card.occlusion.checked)
     return not card.duplicate and card.grounded and not (uncheck_flagged and is_flagged(card))
 
 

@@ -1,5 +1,5 @@
 """Cards as the engine passes them around: kind-independent, before they become notes."""
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..config import CardKind
@@ -87,6 +87,9 @@ class Card:
     similar_to: Optional[SimilarNote] = None  # a note that asks the same in other words
     # What the user should know about this card (a field that was cut, ...); shown, never stored.
     warnings: List[str] = field(default_factory=list)
+    # A figure's Image Occlusion note (generator/occlusion/notes.OcclusionNote) shown as a card
+    # in review: kind "occlusion", front its header, back the labels it hides.
+    occlusion: Optional[Any] = field(default=None, compare=False, repr=False)
 
     @property
     def rewritten(self) -> bool:
@@ -100,7 +103,11 @@ class Card:
         """The card as JSON-ready data, every string fit for UTF-8 output."""
         from .fields import clean_json
 
-        d = asdict(self)
+        occlusion = self.occlusion
+        d = asdict(replace(self, occlusion=None))
+        d.pop("occlusion", None)
+        if occlusion is not None:
+            d["occlusion"] = occlusion.to_json()
         d["source"] = {
             "document": self.source.document,
             "location": self.source.location,

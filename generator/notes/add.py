@@ -190,7 +190,10 @@ def existing_keys(col, nt: Dict[str, Any], field_name: str,
 
 def mark_duplicates(col, cards: Sequence[Card], target: NoteTarget) -> None:
     """Set ``card.duplicate``: "collection" (same first field as a note of the type), "near"
-    (the same after case, accents and punctuation are folded) or "batch" (twice in this batch)."""
+    (the same after case, accents and punctuation are folded) or "batch" (twice in this batch).
+    A figure's Image Occlusion note shown as a card (``Card.occlusion``) is not compared: its
+    front is a header, not a question."""
+    cards = [c for c in cards if c.occlusion is None]
     nt, mapping = resolve_notetype(col, target)
     first = mapping["text" if target.kind == CLOZE else "front"]
     exact, near = existing_keys(col, nt, first)

@@ -72,8 +72,12 @@ class OcclusionRun:
     """Makes the notes of one job; ``cancel`` stops it between figures."""
 
     def __init__(self, graphics: Optional[Graphics], backend: Optional[Backend], options: Any,
-                 cancel: Optional[threading.Event] = None, seconds: float = SEARCH_SECONDS) -> None:
+                 cancel: Optional[threading.Event] = None, seconds: float = SEARCH_SECONDS,
+                 raster: bool = True) -> None:
+        """``raster``: also the figures that are only pixels (sent to a model that can see);
+        False beside cards of another kind, where only what the text layer gives is offered."""
         self.graphics = graphics
+        self.raster = raster
         self.backend = backend
         self.options = options
         self.cancel = cancel or threading.Event()
@@ -89,7 +93,7 @@ class OcclusionRun:
             origin = pdf_origin(doc)
             if origin is not None and not getattr(getattr(doc, "figures", None), "no_text", None):
                 self.pdf(doc, origin, result, on_note)
-            elif has_raster_figures(doc):
+            elif self.raster and has_raster_figures(doc):
                 raster.append(doc)
         if raster and not result.cancelled:
             raster_notes(raster, self.graphics, self.backend, self.options, self.cancel, result, on_note)

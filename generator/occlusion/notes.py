@@ -48,6 +48,7 @@ class OcclusionNote:
     checked: bool = True  # the user keeps it (a note whose masks need checking starts unchecked)
     note: str = ""  # what the user should know (the rules chose the labels, ...)
     area: Optional[Box] = None  # the part of the PDF page the image shows (points, as shown)
+    offered: bool = False  # found beside cards of another kind: shown unchecked in review
 
     @property
     def media_name(self) -> str:

@@ -369,3 +369,25 @@ def test_without_a_model_that_can_see_a_raster_figure_says_what_would_help(graph
 def test_a_model_that_sees_no_label_gives_no_note_and_says_so(graphics):
     result, _ = raster_result(graphics, [Reply(content=json.dumps({"labels": []}))])
     assert result.notes == [] and result.messages == ["'diagram.png': the model found no text label in it."]
+
+
+@pytest.mark.timeout(60)
+def test_cards_and_occlusion_notes_are_added_together_in_one_undo_step(graphics, col):
+    from generator.cards.card import Card, SourceRef
+    from generator.notes.add import NoteTarget
+    from generator.occlusion.cards import add_all, as_card
+
+    data, _placed = figures_pdf(["heart", "cell"])
+    shown = [as_card(n) for n in notes_of(data, graphics).notes]
+    assert shown[0].kind == "occlusion" and shown[0].front == "The chambers of the heart."
+    assert shown[0].back == "Right atrium<br>Left atrium<br>Right ventricle<br>Left ventricle"
+    assert shown[0].to_json()["occlusion"]["cards"] == 4 and "image" not in shown[0].to_json()
+    shown[1].front = "An animal cell, edited"  # the user edited the header in review
+    basic = Card("basic", front="What pumps blood?", back="The heart", source=SourceRef("figures.pdf"))
+    result = add_all(col, [basic] + shown, NoteTarget("Anatomy", tags=["mine"]))
+    assert len(result.note_ids) == 3 and [c for c, _n in result.added] == [basic] + shown
+    io = col.get_note(result.added[2][1])
+    assert io["Header"] == "An animal cell, edited" and "mine" in io.tags
+    assert col.undo_status().undo == "Generate Flashcards"
+    col.undo()
+    assert col.find_notes("") == []
