@@ -7,7 +7,7 @@ import functools
 import re
 import unicodedata
 from decimal import Decimal
-from typing import Dict, List, Set, Tuple, Union
+from typing import Dict, FrozenSet, List, Set, Tuple, Union
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -217,12 +217,12 @@ def _date_parts(m: "re.Match[str]") -> Tuple[str, List[int], str]:
     return str(first), [n for n in (second, first) if 1 <= n <= 12], m.group(4)
 
 
-def _date_keys(bare: str) -> Set[str]:
+def _date_keys(bare: str, tokens: List[str]) -> Set[str]:
     """The months of a text's dates, as "month5": in digits ("23.05.1949") or in words ("23. Mai")."""
     from .wordlists import MONTHS
 
     out = {"month%d" % n for m in _DATE.finditer(bare) for n in _date_parts(m)[1]}
-    out.update("month%d" % MONTHS[w] for w in _TOKEN.findall(bare) if w in MONTHS)
+    out.update("month%d" % MONTHS[w] for w in set(tokens).intersection(MONTHS))
     return out
 
 
@@ -279,7 +279,7 @@ class Support:
         plain_text = unicodedata.normalize("NFKC", text)
         numbers.update(str(_roman(m.group(1))) for m in _ROMAN.finditer(plain_text))
         numbers.update(_from_years(bare))
-        numbers.update(_date_keys(bare))
+        numbers.update(_date_keys(bare, tokens))
         self.numbers = frozenset(numbers)
 
     def has_word(self, word: str) -> bool:
@@ -404,7 +404,7 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
         folded = raw.casefold()
         if m.start() in terms.scaled:
             continue  # the "million" of "3 million"
-        decade = _decade(folded, answer[:m.start()], lang)
+        decade = _decade(folded, answer[:m.start()], number_words)
         if decade:
             if "decade%d" % decade in index.numbers:
                 terms.backed += 1
@@ -442,17 +442,27 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
             terms.soft.append((m.start(), raw, found, word))
 
 
-def _decade(folded: str, before: str, lang: str) -> int:
+def _decade(folded: str, before: str, number_words: Dict[str, int]) -> int:
     """The decade a word names ("forties", "Vierzigerjahre", "cuarenta" after "años"), or 0."""
-    from .wordlists import DECADE_BEFORE, DECADES, NUMBER_WORDS
+    from .wordlists import DECADE_BEFORE, DECADES
 
-    bare = _bare_word(folded)
-    for name, n in DECADES.items():
-        if bare.startswith(name):
-            return n
-    n = NUMBER_WORDS.get(lang, {}).get(folded, 0)
+    if folded[:4] in _DECADE_STARTS:
+        bare = _bare_word(folded)
+        return next((n for name, n in DECADES.items() if bare.startswith(name)), 0)
+    n = number_words.get(folded, 0)
+    if n < 20 or n > 90 or n % 10:
+        return 0
     previous = _TOKEN.findall(_bare(before[-12:]))[-1:]
-    return n if n in range(20, 100, 10) and previous and previous[0] in DECADE_BEFORE else 0
+    return n if previous and previous[0] in DECADE_BEFORE else 0
+
+
+def _decade_starts() -> FrozenSet[str]:
+    from .wordlists import DECADES
+
+    return frozenset(name[:4] for name in DECADES) | {"fünf"}
+
+
+_DECADE_STARTS = _decade_starts()
 
 
 def _is_name(answer: str, tokens: List["re.Match[str]"], capital: List[bool], i: int, lang: str) -> bool:
