@@ -23,7 +23,7 @@ from ..job.answers import parse_json
 from ..job.prompts import retry_prompt
 from ..job.run import answer_text, is_fatal
 from ..outside import neutralise
-from .find import LabelledFigure, Run
+from .find import LabelledFigure, Run, reading_order
 
 MAX_GROUPS = 40  # cards a figure gives at most
 MAX_GROUP_SIZE = 6
@@ -101,7 +101,7 @@ def rule_header(figure: LabelledFigure) -> str:
 def by_rules(figure: LabelledFigure, note: str = "") -> Choice:
     """Every label that may be hidden is a card; lines right under one another are one label."""
     groups: List[List[Run]] = []
-    for run in sorted(hideable(figure), key=lambda r: (r.box.top, r.box.left)):
+    for run in reading_order(hideable(figure)):
         for group in groups:
             last = group[-1].box
             gap = run.box.top - last.bottom
@@ -179,7 +179,7 @@ def choose(figure: LabelledFigure, backend: Optional[Backend], base: Optional[Ch
     (``job.run.base_request``); without a backend the rules choose. A server that is gone or a
     missing model raises (asking about the next figure is pointless); any other failure leaves
     the choice to the rules, with a note saying why."""
-    candidates = hideable(figure)
+    candidates = reading_order(hideable(figure))
     if not candidates:
         return Choice([], rule_header(figure), worth=False)
     if backend is None or base is None:

@@ -261,6 +261,18 @@ def _title(runs: Sequence[Run], area: Box, skip: Sequence[Run]) -> str:
     return max(above, key=lambda r: (round(r.box.height, 1), -r.box.top)).text
 
 
+def reading_order(runs: Sequence[Run]) -> List[Run]:
+    """Top to bottom in rows, left to right within a row (labels whose tops differ by less than
+    half their height stand in one row, whatever their letters' heights)."""
+    rows: List[List[Run]] = []
+    for run in sorted(runs, key=lambda r: r.box.top):
+        if rows and run.box.top - rows[-1][0].box.top < 0.5 * max(1.0, rows[-1][0].box.height):
+            rows[-1].append(run)
+        else:
+            rows.append([run])
+    return [run for row in rows for run in sorted(row, key=lambda r: r.box.left)]
+
+
 def page_figures(runs: Sequence[Run], gray: Gray, page: int, page_width: float,
                  page_height: float) -> List[LabelledFigure]:
     """The labelled figures of one page, from its text runs and the page drawn in grey."""
@@ -288,7 +300,7 @@ def page_figures(runs: Sequence[Run], gray: Gray, page: int, page_width: float,
         sentences = len(inside) - len(own)
         if len(own) < MIN_LABELS or sentences > max(2, len(own) // 2):
             continue
-        figures.append(LabelledFigure(page, page_width, page_height, area, own, caption,
+        figures.append(LabelledFigure(page, page_width, page_height, area, reading_order(own), caption,
                                       "" if caption else _title(runs, area, inside), sentences,
                                       [graphics[i] for i in members]))
     return _without_overlaps(figures)
