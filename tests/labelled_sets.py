@@ -3,7 +3,10 @@ bench/fig_quality.py): passages with their facts and key ideas counted by hand
 (tests/data/depth_passages.json) and the bands the cards asked of them must land in; cards
 labelled with the defect they have, if any (tests/data/labelled_cards.json, the "tuned" set, with
 the passages they were written from), the "untuned" set written by someone who never read the
-checks (tests/data/untuned/cards.json), and the checks' recall and false flags on them."""
+checks (tests/data/untuned/cards.json; looked into while the checks were improved, so a
+development set since), the "held-out" set written later by someone else who read neither the
+checks nor the other sets (tests/data/heldout/cards.json; measured, never looked into), and the
+checks' recall and false flags on them."""
 import json
 import os
 from typing import Dict, List, Tuple
@@ -54,6 +57,7 @@ def labelled() -> List[dict]:
 
 
 UNTUNED = os.path.join(DATA, "untuned", "cards.json")
+HELDOUT = os.path.join(DATA, "heldout", "cards.json")
 # The untuned set's defect kinds and the checks that catch each (any one of them will do).
 DEFECT_CHECKS: Dict[str, List[str]] = {
     "answer_leak": ["answer_in_question", "cloze_hint_gives_answer"],
@@ -76,12 +80,22 @@ DEFECT_CHECKS: Dict[str, List[str]] = {
 
 
 def untuned() -> List[dict]:
-    """The set written by someone who never read the checks (tests/data/untuned/cards.json), as
-    ``evaluate`` rows: the language asked is the passage's, the support its text; [] when the
-    file is not there."""
-    if not os.path.exists(UNTUNED):
+    """The set written by someone who never read the checks (tests/data/untuned/cards.json)."""
+    return card_set(UNTUNED)
+
+
+def heldout() -> List[dict]:
+    """The set kept apart from all work on the checks (tests/data/heldout/cards.json)."""
+    return card_set(HELDOUT)
+
+
+def card_set(path: str) -> List[dict]:
+    """A set of cards with their passages, each card good or with one named defect (the untuned
+    and held-out sets' form), as ``evaluate`` rows: the language asked is the passage's, the
+    support its text; [] when the file is not there."""
+    if not os.path.exists(path):
         return []
-    with open(UNTUNED, encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         data = json.load(f)
     passages = {p["id"]: p for p in data.get("passages", [])}
     rows = []

@@ -281,8 +281,8 @@ def _share(pair: List[int]) -> str:
 
 
 def checks_tables(d: Dict[str, Any]) -> str:
-    """Both labelled sets' figures: in all, per language and per defect kind (the untuned set's
-    first measurement beside its latest)."""
+    """The labelled sets' figures: in all, per language and per defect kind (the untuned set's
+    first measurement beside its latest; the held-out set's apart)."""
     tuned, fresh, first = d["checks"], d.get("checks_untuned"), d.get("checks_untuned_first")
     lines = ["The tuned set: %d cards, %d with a known defect and %d good ones; defects the checks "
              "missed: %d, good cards flagged: %d." % (
@@ -304,7 +304,24 @@ def checks_tables(d: Dict[str, Any]) -> str:
     for kind in sorted(fresh["recall_by_kind"]):
         lines.append("| %s | %s | %s |" % (kind, _share(fresh["recall_by_kind"][kind]),
                                           _share(first["recall_by_kind"][kind]) if first else "—"))
-    return "\n".join(lines)
+    return "\n".join(lines + heldout_tables(d.get("checks_heldout")))
+
+
+def heldout_tables(held: Optional[Dict[str, Any]]) -> List[str]:
+    """The held-out set's figures, per language and per defect kind."""
+    if not held:
+        return ["", "The held-out set (tests/data/heldout/cards.json) was not there."]
+    lines = ["", "The held-out set: %d cards, %d with a known defect and %d good ones; recall %.3f, good "
+             "cards flagged %.3f." % (held["cards"], held["defective"], held["good"], held["recall"],
+                                      held["false_rate"]), "",
+             "| Language | held-out: defects caught | held-out: good cards flagged |", "|---|---|---|"]
+    for lang in sorted(held["recall_by_lang"]):
+        lines.append("| %s | %s | %s |" % (lang, _share(held["recall_by_lang"][lang]),
+                                          _share(held["false_by_lang"].get(lang, [0, 0]))))
+    lines += ["", "| Defect kind (held-out set) | caught |", "|---|---|"]
+    for kind in sorted(held["recall_by_kind"]):
+        lines.append("| %s | %s |" % (kind, _share(held["recall_by_kind"][kind])))
+    return lines
 
 
 # --- the README's estimate ------------------------------------------------------------------------
