@@ -62,7 +62,9 @@ def load(name: str) -> ModuleType:
     cannot be imported at all.
     """
     module = sys.modules.get(name)
-    if module is not None:
+    # Not one another thread is still importing: a half-initialised module would fail with
+    # "partially initialized module" (import_module waits for that import to finish instead).
+    if module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False):
         return module
     try:
         return importlib.import_module(name)

@@ -8,6 +8,8 @@ connects its parts:
 - beside them ``CardOptions`` (deck, card kind / note type with field mapping, tags) with the
   dialog's own rows: the ``ModelPicker``, requests at once, figures, what to do with the files'
   highlights (``HighlightPicker``, counted when the list changes), the adding mode, skip known;
+- for the card kind "Image occlusion", ``OcclusionBulk`` (ui/occlusion_bulk.py): a note per
+  labelled figure of the files, into the Review tab (no journal);
 - ``ProgressRow``, ``MessageBar``; a ``BulkRunner`` per job (start, resume, retry failed).
 
 When a job was left unfinished (Anki closed or crashed mid-job, or it was stopped), opening
@@ -40,7 +42,7 @@ from ..generator.bulk.job import BulkSpec
 from ..generator.bulk.journal import Journal
 from ..generator.bulk.status import BulkProgress, BulkResult, FileStatus
 from ..generator.bulk.writer import AddOutcome, NoteWriter
-from ..generator.config import BulkMode, Settings
+from ..generator.config import BulkMode, CardKind, Settings
 from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
 from . import resume
 from .bulk_files import FileList
@@ -61,6 +63,7 @@ from .common import (
 )
 from .job_dialog import DialogSpec, JobDialog, OpenSettings
 from .message_bar import Action
+from .occlusion_bulk import OcclusionBulk
 from .stream_rows import StreamedRows
 from .update import offer_update
 
@@ -106,6 +109,7 @@ class BulkDialog(JobDialog):
         self.coverage = CoverageView()
         self.review = ReviewPane()
         self.stream = StreamedRows(self.review.table, lambda: 0)
+        self.occlusion = OcclusionBulk(self)  # the kind "Image occlusion": a job of its own
         self.options = CardOptions(self.col, settings, with_language_and_count=False)
         self.parallel_spin, self.mode_add, self.mode_review, self.skip_known = _job_rows(settings)
         self.start_btn = QPushButton("Generate")
@@ -259,6 +263,9 @@ class BulkDialog(JobDialog):
         self.remember()
         spec = self.spec()
         self.offered = None
+        if spec.options.kind == CardKind.OCCLUSION:
+            self.occlusion.start(spec)
+            return
         self._begin("Connecting to the model server…").start_job(spec)
 
     def resume(self, only_failed: bool = False) -> None:
@@ -426,6 +433,9 @@ class BulkDialog(JobDialog):
     def add_reviewed(self) -> None:
         from aqt.operations import CollectionOp
 
+        if self.occlusion.reviewing():
+            self.occlusion.add()
+            return
         writer = self.review_writer
         journal = self.journal
         if writer is None or journal is None or self.busy:
@@ -471,6 +481,9 @@ class BulkDialog(JobDialog):
         CollectionOp(parent=self, op=op).success(done).failure(failed).run_in_background(initiator=self)
 
     def discard_review(self) -> None:
+        if self.occlusion.reviewing():
+            self.occlusion.discard()
+            return
         journal = self.journal
         if journal is None or not self.review_chunks:
             return
@@ -546,7 +559,7 @@ class BulkDialog(JobDialog):
         self.start_btn.setText("Generate again" if self.last_result is not None else "Generate")
         failed = bool(self.last_result is not None and self.last_result.failed_sections())
         self.coverage.retry_btn.setEnabled(idle and failed)
-        self.review.update_buttons(idle, bool(self.review_chunks))
+        self.review.update_buttons(idle, bool(self.review_chunks) or self.occlusion.reviewing())
         for w in (self.options.kind_combo, self.options.mapping, self.options.tags_edit, self.models,
                   self.parallel_spin, self.mode_add, self.mode_review, self.skip_known,
                   self.options.deck_widget, self.figures, self.options.focus_edit):

@@ -10,7 +10,7 @@ import aqt
 import pytest
 
 from fake_ollama import FakeOllama, Reply
-from dialogs import generate, open_dialog
+from dialogs import bulk, deck_notes, generate, open_bulk, open_dialog  # noqa: F401  (bulk: a fixture)
 from occlusion_pages import HEART_LABELS, figures_pdf
 from pdf_maker import qt_image
 
@@ -173,4 +173,41 @@ def test_beside_basic_cards_the_labelled_figures_are_offered_unchecked(anki_app,
         assert not dlg.table.is_checked(dlg.table.row_of(offered))
     finally:
         dlg.table.set_all_checked(False)
+        dlg.close()
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("mode", ["review", "add"])
+def test_the_bulk_dialog_makes_image_occlusion_notes_from_its_files(anki_app, server, bulk, tmp_path, mode):
+    first = tmp_path / "heart.pdf"
+    first.write_bytes(figures_pdf(["heart", "text"])[0])
+    second = tmp_path / "cell.pdf"
+    second.write_bytes(figures_pdf(["cell", "chart"])[0])
+    deck = anki_app.new_deck("BulkOcclusion")
+    dlg = open_bulk(anki_app, bulk, server.url, deck, bulk_mode=mode)
+    try:
+        choose_kind(anki_app, dlg, "occlusion")
+        assert dlg.add_paths([str(first), str(second)]) == 2
+        dlg.start()
+        anki_app.wait_until(lambda: not dlg.busy, 60, "the job did not end")
+        anki_app.wait_until(dlg.idle, 10)
+        table = dlg.review.table
+        rows = [r.card for r in table.rows]
+        assert [c.front for c in rows] == ["The chambers of the heart.", "An animal cell.",
+                                           "Heart rate during exercise and at rest."], dlg.message.text()
+        review = anki_app.module("ui.review")
+        assert all(table.item(table.row_of(c), review.COL_FRONT).data(0x1) is not None for c in rows)
+        if mode == "review":
+            assert deck_notes(anki_app.col, deck) == [] and dlg.review.add_btn.isEnabled()
+            table.set_checked(table.row_of(rows[2]), False)  # unchecked like any card
+            assert dlg.review.add_btn.text() == "Add 2 cards"
+            dlg.review.add_btn.click()
+            anki_app.wait_until(lambda: dlg.occlusion.last_added, 10)
+        else:
+            anki_app.wait_until(lambda: dlg.occlusion.last_added, 10)
+        added = [anki_app.col.get_note(n) for n in deck_notes(anki_app.col, deck)]
+        assert len(added) == (2 if mode == "review" else 3)
+        assert {n.note_type()["originalStockKind"] for n in added} == {6}
+        assert all("Added" in table.marks_of(c) for c in rows[:2])
+    finally:
         dlg.close()

@@ -1,0 +1,213 @@
+"""The Bulk dialog's Image Occlusion job (the card kind "Image occlusion (from labelled
+figures)"): a note per labelled figure of every file, made on a worker
+(``OcclusionBulkRunner``) and shown in the Review tab as they come (their figures with the masks
+drawn, larger on hover; "Check the masks" for those a model that can see placed, unchecked). In
+"add as they come" mode the checked notes are added when the job ends; in "review all" mode they
+wait in the Review tab until *Add* (or *Discard all*). Each add is one undo step.
+
+Such a job has no journal: it asks one short question per figure, so a stopped job keeps what it
+made (in the Review tab) and is not resumed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+from anki.collection import Collection, OpChanges
+from anki.notes import NoteId
+from aqt.qt import QObject, pyqtSignal
+from aqt.utils import tooltip
+
+from ..generator.cards.card import Card
+from ..generator.config import BulkMode, Settings
+from .common import error_text, esc, is_alive, plural, show_in_browser
+from .figure_widgets import FigureJob, Thumbnails
+from .job_runner import JobRunner
+from .occlusion_view import OcclusionRows
+
+if TYPE_CHECKING:
+    from ..generator.bulk.job import BulkSpec
+
+
+@dataclass
+class OcclusionBulkResult:
+    cards: List[Card] = field(default_factory=list)
+    messages: List[str] = field(default_factory=list)
+    files: int = 0
+    cancelled: bool = False
+
+
+class OcclusionBulkRunner(JobRunner):
+    """Reads each file and makes its notes; ``chunk(Chunk, [card])`` per note, ``files(done,
+    total)`` after each file."""
+
+    chunk = pyqtSignal(object, object)
+    files = pyqtSignal(int, int)
+    run = None  # no ``BulkRun``: the dialog's progress polling has nothing to read
+
+    def __init__(self, settings: Settings, spec: BulkSpec, thumbnails: Thumbnails,
+                 parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.spec = spec
+        self.thumbnails = thumbnails
+        self.figure_job = FigureJob()
+
+    def work(self) -> OcclusionBulkResult:
+        from ..generator.backends import make_backend
+        from ..generator.config import FigureMode
+        from ..generator.errors import FlashcardError, describe
+        from ..generator.job.run import prepare_job
+        from ..generator.outside import shown
+        from ..generator.sources.limits import configure
+        from ..generator.sources.read import display_name
+        from ..generator.sources.with_figures import read_source_path
+
+        configure(self.settings)
+        result = OcclusionBulkResult()
+        paths = list(self.spec.files)
+        backend = make_backend(self.settings)
+        try:
+            options = prepare_job(backend, self.spec.options)
+            rows = OcclusionRows(self.thumbnails, self.figure_job.graphics,
+                                 lambda chunk, cards: self.post(lambda: self.chunk.emit(chunk, cards)))
+            for n, path in enumerate(paths, start=1):
+                if self.cancelled:
+                    break
+                try:
+                    doc = read_source_path(path, FigureMode.AUTO)
+                except FlashcardError as err:
+                    result.messages.append("%s: %s" % (shown(display_name(path), 120), describe(err)))
+                    continue
+                result.cards.extend(rows.run([doc], backend, options, self.cancel_event))
+                result.messages.extend(rows.messages)
+                result.files = n
+                self._files_done(n, len(paths))
+        finally:
+            backend.close()
+            self.figure_job.close()
+        result.cancelled = self.cancelled
+        return result
+
+    def _files_done(self, done: int, total: int) -> None:
+        self.post(lambda: self.files.emit(done, total))
+
+
+class OcclusionBulk:
+    """What the Bulk dialog does for the kind "Image occlusion"; ``dialog`` is the BulkDialog
+    (its Review tab, message bar, progress row and runner slot)."""
+
+    def __init__(self, dialog: Any) -> None:
+        self.dialog = dialog
+        self.waiting = False  # notes wait in the Review tab
+        self.last_added: List[NoteId] = []
+
+    def start(self, spec: BulkSpec) -> None:
+        from .common import get_settings
+
+        d = self.dialog
+        table = d.review.table
+        if table.thumbnails is None:
+            table.thumbnails = Thumbnails()
+        table.clear_cards()
+        table.set_kind(spec.options.kind)
+        d.review_chunks = []
+        self.waiting = False
+        d.stream.reset()
+        runner = OcclusionBulkRunner(get_settings(), spec, table.thumbnails, d)
+        runner.wire(chunk=self._on_chunk, files=self._on_files, finished=lambda r: self._on_finished(r, spec),
+                    failed=d._on_error)
+        d.runner = runner
+        d.last_result = None
+        d.message.clear()
+        d.progress.begin("Looking for labelled figures…")
+        d.review.label.setText("Image occlusion notes arrive here, one per labelled figure.")
+        d.update_buttons()
+        runner.start()
+
+    def _on_chunk(self, chunk: Any, cards: List[Card]) -> None:
+        d = self.dialog
+        if d.runner is None:
+            return
+        if not d.review.table.rows:
+            d.tabs.setCurrentWidget(d.review)
+        d.stream.settle(chunk, cards)
+
+    def _on_files(self, done: int, total: int) -> None:
+        d = self.dialog
+        if d.runner is not None and not d.runner.cancelled:
+            d.progress.show_progress(done, total, "File %d of %d · %s" % (
+                min(done + 1, total), total, plural(len(d.review.table.cards), "note")))
+
+    def _on_finished(self, result: OcclusionBulkResult, spec: BulkSpec) -> None:
+        d = self.dialog
+        d._end()
+        if d.closing:
+            return
+        self.waiting = bool(d.review.table.cards)
+        notes = "".join("<br>" + esc(m) for m in result.messages[:20])
+        if not self.waiting:
+            d.message.show_message("No labelled figure was found in %s: image occlusion notes are "
+                                   "made from figures whose labels are text in a PDF (or, with a "
+                                   "model that can see, from images).%s" % (
+                                       plural(len(spec.files), "file"), notes), "warning")
+        elif spec.mode == BulkMode.ADD.value and not result.cancelled:
+            self.add(spec.target)
+        else:
+            d.message.show_message("%s from %s%s. Check them in the Review tab, then add them.%s" % (
+                plural(len(d.review.table.cards), "image occlusion note"), plural(result.files, "file"),
+                " (stopped)" if result.cancelled else "", notes), "info")
+        d.update_buttons()
+
+    def reviewing(self) -> bool:
+        return self.waiting and bool(self.dialog.review.table.cards)
+
+    def add(self, target: Any = None) -> None:
+        """Add the checked notes (one undo step)."""
+        from aqt.operations import CollectionOp
+
+        from ..generator.occlusion.cards import add_all
+
+        d = self.dialog
+        keep = d.review.table.checked_cards()
+        target = target or d.options.target()
+        holder: Dict[str, Any] = {}
+
+        def op(col: Collection) -> OpChanges:
+            result = add_all(col, keep, target, skip_duplicates=False)
+            holder["result"] = result
+            return result.changes if result.changes is not None else OpChanges()
+
+        def done(_changes: OpChanges) -> None:
+            d.pending -= 1
+            result = holder.get("result")
+            if not is_alive(d) or result is None:
+                return
+            d.review.table.mark_added([(card, NoteId(nid)) for card, nid in result.added])
+            for card, why in result.skipped:
+                d.review.table.set_not_added(card, why)
+            self.last_added = [NoteId(n) for n in result.note_ids]
+            self.waiting = False
+            text = "Added %s to %s." % (plural(len(result.note_ids), "image occlusion note"), esc(target.deck))
+            tooltip(text, parent=d)
+            d.message.show_message(text, "success" if result.note_ids else "info",
+                                   [("Show in Browser", lambda: show_in_browser(self.last_added))]
+                                   if result.note_ids else [])
+            d.update_buttons()
+
+        def failed(err: Exception) -> None:
+            d.pending -= 1
+            if is_alive(d):
+                d.message.show_message(esc(error_text(err)), "error")
+                d.update_buttons()
+
+        if not keep:
+            self.waiting = False
+            d.update_buttons()
+            return
+        d.pending += 1
+        CollectionOp(parent=d, op=op).success(done).failure(failed).run_in_background(initiator=d)
+
+    def discard(self) -> None:
+        self.waiting = False
+        self.dialog.review.table.clear_cards()
+        self.dialog.update_buttons()
