@@ -800,8 +800,10 @@ def _other_language(tokens: Sequence[str], text: str, expected: str) -> str:
     for other, stop in _ALL_LISTS.items():
         if other == expected:
             continue
+        if stop.isdisjoint(tokens):
+            continue
         hits = sum(1 for t in tokens if t in stop)
-        own_word = any(t in _OWN[other] for t in tokens)
+        own_word = not _OWN[other].isdisjoint(tokens)
         own_letter = any(c in text for c in LETTERS.get(other, ""))
         # An own word and an own letter of the other language say more than shared function words.
         sure = own_word and own_letter and len(tokens) >= 4

@@ -7,7 +7,7 @@ import functools
 import re
 import unicodedata
 from decimal import Decimal
-from typing import Dict, FrozenSet, List, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterator, List, Set, Tuple, Union
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -117,8 +117,15 @@ def _bare(text: str) -> str:
     "Bäume" = "baume"."""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    return text.translate(_combining_marks())
+
+
+@functools.lru_cache(maxsize=1)
+def _combining_marks() -> Dict[int, None]:
+    """Every combining mark (those ``unicodedata.combining`` names), to drop with one
+    ``str.translate``: a text's marks go in one pass, not one call a character."""
+    return {c: None for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))}
 
 
 _bare_word = functools.lru_cache(maxsize=4096)(_bare)  # an answer's words recur across cards
@@ -143,7 +150,7 @@ def _digits(number: str) -> str:
 _SPACED = re.compile(r"\d{1,3}(?: \d{3})+(?![\d.,]\d)|\d+[.,]\d{3}(?: \d{1,3})+(?!\d)")
 # A date in digits: "23.05.1949", "27/09/1821" (day first, or month first as in American
 # English: both readings count), "1949-05-23".
-_DATE = re.compile(r"(?<![\d.,/-])(?:(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})|(\d{4})-(\d{1,2})-(\d{1,2}))(?![\d/-]|[.,]\d)")
+_DATE = re.compile(r"(?=\d)(?:(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})|(\d{4})-(\d{1,2})-(\d{1,2}))(?![\d/-]|[.,]\d)")
 _ROMAN = re.compile(r"\b([IVXLCDM]{2,8}|[IVXLCDM](?=e\b|er\b|ème\b|º))")  # "XIV", "XVIIIe", "Ve"
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 # Words that multiply the number before them: "3 million", "2,5 Millionen", "dos mil".
@@ -209,6 +216,13 @@ _YEAR = re.compile(r"(?<![\d.,])(1\d{3}|20\d{2})(?![\d.,]\d)")
 _SENTENCE = re.compile(r"[^.!?\n]+")
 
 
+def _dates(text: str) -> Iterator["re.Match[str]"]:
+    """The dates in digits of a text, not the end of a longer number ("1.23.05.1949")."""
+    for m in _DATE.finditer(text):
+        if not m.start() or text[m.start() - 1] not in "0123456789.,/-":
+            yield m
+
+
 def _date_parts(m: "re.Match[str]") -> Tuple[str, List[int], str]:
     """A date's day, the numbers its month may be (by the two readings), its year."""
     if m.group(5):
@@ -217,12 +231,12 @@ def _date_parts(m: "re.Match[str]") -> Tuple[str, List[int], str]:
     return str(first), [n for n in (second, first) if 1 <= n <= 12], m.group(4)
 
 
-def _date_keys(bare: str, tokens: List[str]) -> Set[str]:
+def _date_keys(bare: str, words: FrozenSet[str]) -> Set[str]:
     """The months of a text's dates, as "month5": in digits ("23.05.1949") or in words ("23. Mai")."""
     from .wordlists import MONTHS
 
-    out = {"month%d" % n for m in _DATE.finditer(bare) for n in _date_parts(m)[1]}
-    out.update("month%d" % MONTHS[w] for w in set(tokens).intersection(MONTHS))
+    out = {"month%d" % n for m in _dates(bare) for n in _date_parts(m)[1]}
+    out.update("month%d" % MONTHS[w] for w in words.intersection(MONTHS))
     return out
 
 
@@ -271,15 +285,16 @@ class Support:
             for m in pattern.finditer(bare):
                 numbers.update(_number_keys(m.group(0), _scale_after(bare, m.end())))
                 numbers.update(_digits(run) for run in re.findall(r"\d+", m.group(0)))
+        scaled = not self.words.isdisjoint(SCALES)  # "drei Millionen": only then is each place looked at
         for w in self.words.intersection(_number_words()):
             n = _number_words()[w]
             numbers.add(str(n))
-            for m in re.finditer(r"\b%s\b" % re.escape(w), bare):
+            for m in re.finditer(r"\b%s\b" % re.escape(w), bare) if scaled else ():
                 numbers.add(str(n * _scale_after(bare, m.end())))
         plain_text = unicodedata.normalize("NFKC", text)
         numbers.update(str(_roman(m.group(1))) for m in _ROMAN.finditer(plain_text))
         numbers.update(_from_years(bare))
-        numbers.update(_date_keys(bare, tokens))
+        numbers.update(_date_keys(bare, self.words))
         self.numbers = frozenset(numbers)
 
     def has_word(self, word: str) -> bool:
@@ -363,7 +378,7 @@ def _numerals(answer: str, index: "Support", terms: _Terms) -> None:
     spaced = [m for m in _SPACED.finditer(answer) if _number_keys(m.group(0)) & index.numbers] \
         if " " in answer else []
     terms.backed += len(spaced)  # "8 849": found as one number
-    for m in _DATE.finditer(answer):
+    for m in _dates(answer):
         day, months, year = _date_parts(m)
         if day in index.numbers and _digits(year) in index.numbers \
                 and any("month%d" % n in index.numbers for n in months):
@@ -404,7 +419,8 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
         folded = raw.casefold()
         if m.start() in terms.scaled:
             continue  # the "million" of "3 million"
-        decade = _decade(folded, answer[:m.start()], number_words)
+        decade = _decade(folded, answer[:m.start()], number_words) \
+            if folded[:4] in _DECADE_STARTS or folded in number_words else 0
         if decade:
             if "decade%d" % decade in index.numbers:
                 terms.backed += 1
