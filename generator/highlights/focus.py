@@ -27,7 +27,6 @@ casefolded, first on the highlight's page and the page before it. A highlight no
 (a text layer the reader split differently) is asked about on its own."""
 import hashlib
 import re
-from array import array
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -45,6 +44,8 @@ NOTE_CHARS = 300  # of the reader's note, in the request
 QUOTE_CHARS = 200  # of the highlighted words, when they are part of a sentence
 
 _WORD = re.compile(r"[^\W_]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+_STEP = 256  # characters of a block between two counts (``_Index.place``)
 
 
 class HighlightMode(Choice):
@@ -69,37 +70,57 @@ class HighlightChoice:
 # --- finding a highlight in the document's text ---------------------------------------------
 
 class _Index:
-    """A document's text as letters and digits only, casefolded, each character mapped to
-    (block, offset in the block's text)."""
+    """A document's text as letters and digits only, casefolded (``text``), with where each
+    block starts in it; ``place`` maps a position back to (block, offset in the block's text)."""
 
     def __init__(self, blocks: Sequence[Block]) -> None:
+        self.blocks = blocks
         parts: List[str] = []
-        self.block = array("l")
-        self.offset = array("l")
         self.starts: List[int] = []  # where each block starts in ``text``
         self.page_start: Dict[int, int] = {}  # page -> position of its first block
         length = 0
-        for i, b in enumerate(blocks):
+        for b in blocks:
             self.starts.append(length)
             if b.page and b.page not in self.page_start:
                 self.page_start[b.page] = length
-            for m in _WORD.finditer(b.text):
-                word = m.group()
-                folded = word.casefold()
-                if len(folded) == len(word):
-                    parts.append(folded)
-                    self.offset.extend(range(m.start(), m.end()))
-                    self.block.extend([i] * len(word))
-                    length += len(word)
-                else:  # "ß" -> "ss": every character of the folding maps to its source
-                    for k, ch in enumerate(word):
-                        f = ch.casefold()
-                        parts.append(f)
-                        self.offset.extend([m.start() + k] * len(f))
-                        self.block.extend([i] * len(f))
-                        length += len(f)
+            folded = _NOT_WORD.sub("", b.text).casefold()
+            parts.append(folded)
+            length += len(folded)
         self.text = "".join(parts)
         self.starts.append(length)
+        self._maps: Dict[int, List[int]] = {}
+
+    def place(self, pos: int) -> Tuple[int, int]:
+        """(block, offset in its text) of the character at ``pos`` of ``text``."""
+        import bisect
+
+        i = max(0, bisect.bisect_right(self.starts, pos) - 1)
+        while i + 1 < len(self.blocks) and self.starts[i + 1] <= pos:  # (empty blocks)
+            i += 1
+        text = self.blocks[i].text
+        counts = self._counts(i)
+        left = pos - self.starts[i]
+        j = max(0, bisect.bisect_right(counts, left) - 1)
+        seen = counts[j]
+        for k in range(j * _STEP, min(len(text), (j + 1) * _STEP)):
+            c = text[k]
+            if c.isalnum():
+                seen += len(c.casefold())
+                if left < seen:
+                    return i, k
+        return i, len(text)
+
+    def _counts(self, i: int) -> List[int]:
+        """How many characters of ``text`` block ``i``'s text gives before each ``_STEP``
+        characters of it (made once a block, when a highlight is found in it)."""
+        got = self._maps.get(i)
+        if got is None:
+            text = self.blocks[i].text
+            got = [0]
+            for a in range(0, len(text), _STEP):
+                got.append(got[-1] + len(_NOT_WORD.sub("", text[a:a + _STEP]).casefold()))
+            self._maps[i] = got
+        return got
 
     def region(self, page: int) -> Tuple[int, int]:
         """Where the highlight's page and the one before it are (a paragraph that starts on the
@@ -161,8 +182,9 @@ def locate(doc: Document, highlights: Sequence[Highlight]) -> Tuple[List[Anchor]
             lost.append(h)
             continue
         cursor = start
-        found.append(Anchor(h, index.block[start], index.offset[start], index.block[end - 1],
-                            index.offset[end - 1] + 1))
+        first, offset = index.place(start)
+        last, end_offset = index.place(end - 1)
+        found.append(Anchor(h, first, offset, last, end_offset + 1))
     found.sort(key=lambda a: (a.first, a.start))
     return found, lost
 

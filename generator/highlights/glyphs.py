@@ -3,7 +3,7 @@ under an annotation's quadrilaterals.
 
 pypdf's text extraction says where a run of text starts, not where each character is, and a
 run is often a whole line (or, from TeX, a whole page between two font changes). This reads the
-page's operators itself (with pypdf's parser and its fonts' widths) and follows the text state
+page's operators itself (``content.operations``, with pypdf's fonts' widths) and follows the text state
 the PDF specification defines (9.4: ``Tm``, ``Td``, ``TJ`` adjustments, character and word
 spacing, horizontal scaling, rise; 8.4: ``cm``, ``q``/``Q``; form XObjects), so each glyph's
 place is where a viewer draws it. Only glyphs inside the areas asked for are kept; the others
@@ -138,13 +138,10 @@ class _TextState:
         return other
 
 
-def _inside(box: Box, x: float, y: float) -> bool:
-    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
-
-
 class GlyphWalk:
     """The glyphs of one page whose centre lies in one of ``areas`` (user space), in the order
-    the content stream draws them."""
+    the content stream draws them (``glyphs``), each with the area it lies in (``where``: an
+    index into ``areas``; a glyph in two areas is there twice)."""
 
     def __init__(self, reader: Any, areas: Sequence[Box], fonts: Optional[Dict[Any, _Font]] = None) -> None:
         self.reader = reader
@@ -155,19 +152,22 @@ class GlyphWalk:
         else:
             self.bounds = (0.0, 0.0, -1.0, -1.0)
         self.glyphs: List[Glyph] = []
+        self.where: List[int] = []
         self.operators = 0
         self.form_uses: Dict[int, int] = {}
         self.fonts: Dict[Any, _Font] = fonts if fonts is not None else {}  # shared by a document's pages
         self._named: Dict[Tuple[int, Any], _Font] = {}  # (resources, name) -> font, for this page
 
     def page(self, page: Any) -> List[Glyph]:
-        from pypdf.generic import ContentStream
+        from .content import operations
 
         contents = page.get("/Contents")
         if contents is None or not self.areas:
             return []
-        content = ContentStream(contents.get_object(), self.reader, "bytes")
-        self._run(content.operations, page.get("/Resources"), IDENTITY, 0)
+        obj = contents.get_object()
+        streams = list(obj) if isinstance(obj, list) else [obj]
+        data = b"\n".join(s.get_object().get_data() for s in streams[:10_000])
+        self._run(operations(data), page.get("/Resources"), IDENTITY, 0)
         return self.glyphs
 
     # -- resources -----------------------------------------------------------------------------
@@ -276,7 +276,7 @@ class GlyphWalk:
                 self._do_form(resources, operands[0], ctm, depth)
 
     def _do_form(self, resources: Any, name: Any, ctm: Matrix, depth: int) -> None:
-        from pypdf.generic import ContentStream
+        from .content import operations
 
         form, key = self._form(resources, name)
         if form is None:
@@ -287,11 +287,10 @@ class GlyphWalk:
         self.form_uses[key] = uses + 1
         m = _matrix(form.get("/Matrix") or []) or IDENTITY
         try:
-            content = ContentStream(form, self.reader, "bytes")
-            operations = content.operations
+            data = form.get_data()
         except Exception:
             return
-        self._run(operations, form.get("/Resources") or resources, mul(m, ctm), depth + 1)
+        self._run(operations(data), form.get("/Resources") or resources, mul(m, ctm), depth + 1)
 
     def _show(self, data: Any, ts: _TextState, tm: Matrix, ctm: Matrix) -> Matrix:
         """Draw ``data`` at ``tm``; the text matrix after it."""
@@ -319,34 +318,38 @@ class GlyphWalk:
                 self._keep(codes, ts, m, near)
         return (tm[0], tm[1], tm[2], tm[3], tm[4] + advance * tm[0], tm[5] + advance * tm[1])
 
-    def _near(self, m: Matrix, advance: float, size: float) -> List[Box]:
-        """The areas that the box of the string drawn (its advance along the baseline, an em
-        above and below it) meets."""
+    def _near(self, m: Matrix, advance: float, size: float) -> List[int]:
+        """The areas that the box of the string drawn (its advance along the baseline, from
+        below its descenders to above its capitals) meets, by index."""
         b = self.bounds
-        lo, hi = -size, size
+        lo, hi = -0.4 * size, 1.2 * size  # below the baseline (descenders), above it (caps, accents)
         xs = (m[4] + lo * m[2], m[4] + hi * m[2], advance * m[0] + lo * m[2] + m[4], advance * m[0] + hi * m[2] + m[4])
         ys = (m[5] + lo * m[3], m[5] + hi * m[3], advance * m[1] + lo * m[3] + m[5], advance * m[1] + hi * m[3] + m[5])
         x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
         if x1 < b[0] or x0 > b[2] or y1 < b[1] or y0 > b[3]:
             return []
-        return [a for a in self.areas if not (x1 < a[0] or x0 > a[2] or y1 < a[1] or y0 > a[3])]
+        return [k for k, a in enumerate(self.areas) if not (x1 < a[0] or x0 > a[2] or y1 < a[1] or y0 > a[3])]
 
-    def _keep(self, codes: List[Tuple[str, str, bool]], ts: _TextState, m: Matrix, areas: List[Box]) -> None:
+    def _keep(self, codes: List[Tuple[str, str, bool]], ts: _TextState, m: Matrix, near: List[int]) -> None:
         font = ts.font
         size, th, tc, tw, rise = ts.size, ts.th, ts.tc, ts.tw, ts.rise
         a, b, c, d, e, f = m
         height = math.hypot(c, d) * size
         mid = 0.3 * size + rise  # the middle of a lower-case letter, above the baseline
         x = 0.0
-        glyphs = self.glyphs
+        glyphs, where = self.glyphs, self.where
+        areas = [(k, self.areas[k]) for k in near]
         for text, key, space in codes:
             w = font.width(key) / 1000.0 * size * th
             step = w + (tc + (tw if space else 0.0)) * th
             cx, cy = (x + w / 2) * a + mid * c + e, (x + w / 2) * b + mid * d + f
             if len(glyphs) < MAX_GLYPHS:
-                for area in areas:
-                    if _inside(area, cx, cy):
-                        glyphs.append((text, cx, cy, x * a + rise * c + e, x * b + rise * d + f,
-                                       (x + w) * a + rise * c + e, (x + w) * b + rise * d + f, height))
-                        break
+                glyph = None
+                for k, area in areas:
+                    if area[0] <= cx <= area[2] and area[1] <= cy <= area[3]:
+                        if glyph is None:
+                            glyph = (text, cx, cy, x * a + rise * c + e, x * b + rise * d + f,
+                                     (x + w) * a + rise * c + e, (x + w) * b + rise * d + f, height)
+                        glyphs.append(glyph)
+                        where.append(k)
             x += step

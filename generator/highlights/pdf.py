@@ -16,7 +16,7 @@ page, are left out; what is left out is said in the result's warnings."""
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..sources.bounded import Alarm, Interrupted
+from ..sources.bounded import Alarm, Interrupted, Watch
 from ..sources.limits import ReadLimits, current
 from .glyphs import Box, Glyph, GlyphWalk
 from .highlight import (
@@ -276,14 +276,24 @@ def _comment(mark: _Mark, text: str) -> str:
 def _page_highlights(reader: Any, page: Any, number: int, marks: List[_Mark],
                      counts: _Counts) -> List[Tuple[int, Highlight]]:
     """(order on the page, highlight) of each mark with text under it."""
-    walk = GlyphWalk(reader, [_box(q, 1.0) for m in marks for q in m.quads], counts.fonts)
+    areas: List[Box] = []
+    owner: List[Tuple[int, Quad]] = []  # area -> (its mark, its quad)
+    for k, mark in enumerate(marks):
+        for q in mark.quads:
+            areas.append(_box(q, 1.0))
+            owner.append((k, q))
+    walk = GlyphWalk(reader, areas, counts.fonts)
     glyphs = walk.page(page)
+    inside: Dict[int, List[Tuple[int, Glyph]]] = {}  # mark -> (order, glyph) in one of its quads
+    last: Dict[int, int] = {}
+    for i, (g, area) in enumerate(zip(glyphs, walk.where)):
+        k, q = owner[area]
+        if last.get(k) != id(g) and _inside(q, g[1], g[2]):  # (a glyph in two quads of one mark: once)
+            inside.setdefault(k, []).append((i, g))
+            last[k] = id(g)
     found: List[Tuple[int, Highlight]] = []
     for k, mark in enumerate(marks):
-        boxes = [_box(q, 1.0) for q in mark.quads]
-        mine = [(i, g) for i, g in enumerate(glyphs)
-                if any(b[0] <= g[1] <= b[2] and b[1] <= g[2] <= b[3] and _inside(q, g[1], g[2])
-                       for q, b in zip(mark.quads, boxes))]
+        mine = inside.get(k, [])
         text = clean_text(join_glyphs([g for _i, g in mine]), TEXT_CHARS)
         if not any(c.isalnum() for c in text):
             counts.no_text += 1
@@ -311,23 +321,27 @@ def read_pdf_highlights(source: Any, label: str, limits: Optional[ReadLimits] = 
         total = 0
     except Exception:
         total = 0
-    for index in range(total):
-        if counts.looked >= MAX_ANNOTATIONS or len(found) >= MAX_HIGHLIGHTS:
-            counts.over = len(found) >= MAX_HIGHLIGHTS
-            break
-        try:
-            with Alarm(limits.page_seconds), caps():
-                page = reader.pages[index]
-                marks = _on_page(_marks_of(page, counts), _page_box(page), counts)
-                if not marks:
-                    continue
-                content_bytes(page, limits.page_bytes)
-                for order, h in _page_highlights(reader, page, index + 1, marks, counts):
-                    found.append((index, order, h))
-        except Interrupted:
-            counts.skipped_pages.append(f"page {index + 1} (it took longer than {limits.page_seconds:g} s)")
-        except Exception as err:  # a page too large, or damaged: its highlights are not read
-            counts.skipped_pages.append(f"page {index + 1} ({type(err).__name__})")
+    watch = Watch()  # one thread bounds every page's time
+    try:
+        for index in range(total):
+            if counts.looked >= MAX_ANNOTATIONS or len(found) >= MAX_HIGHLIGHTS:
+                counts.over = len(found) >= MAX_HIGHLIGHTS
+                break
+            try:
+                with watch.page(limits.page_seconds), caps():
+                    page = reader.pages[index]
+                    marks = _on_page(_marks_of(page, counts), _page_box(page), counts)
+                    if not marks:
+                        continue
+                    content_bytes(page, limits.page_bytes)
+                    for order, h in _page_highlights(reader, page, index + 1, marks, counts):
+                        found.append((index, order, h))
+            except Interrupted:
+                counts.skipped_pages.append(f"page {index + 1} (it took longer than {limits.page_seconds:g} s)")
+            except Exception as err:  # a page too large, or damaged: its highlights are not read
+                counts.skipped_pages.append(f"page {index + 1} ({type(err).__name__})")
+    finally:
+        watch.close()
     found.sort(key=lambda t: (t[0], t[1]))
     items = _once([h for _p, _o, h in found[:MAX_HIGHLIGHTS]])
     for n, h in enumerate(items):

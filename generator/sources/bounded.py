@@ -8,6 +8,7 @@ given up on, and the caller goes on.
   bounded queue, so memory holds a few batches whatever the consumer does.
 * ``Alarm(seconds)`` (a context manager) interrupts the current thread's Python code after
   ``seconds`` with ``Interrupted``: a PDF page that takes too long is skipped, not waited for.
+  ``Watch`` does the same for page after page of one read with one thread in all.
 
 The thread given up on is interrupted too: ``Interrupted`` is raised in it at its next Python
 instruction (``PyThreadState_SetAsyncExc``; the readers are pure Python, so it stops within
@@ -93,6 +94,74 @@ class Alarm:
                 self._armed = False
                 if self._fired:
                     _set_async_exc(self._ident, None)  # not delivered yet: drop it
+
+
+class Watch:
+    """The per-page bound of a long read without a timer thread per page: one thread that
+    interrupts the thread that made the ``Watch`` when the page it is on (``page(seconds)``, a
+    context manager) runs past its time; ``Interrupted`` as with ``Alarm``. ``close()`` ends the
+    thread (it is a daemon thread, and ends by itself when the ``Watch`` is forgotten too)."""
+
+    def __init__(self) -> None:
+        self._ident = threading.get_ident()
+        self._cond = threading.Condition()
+        self._deadline: Optional[float] = None
+        self._fired = False
+        self._closed = False
+        self._thread: Optional[threading.Thread] = None
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if self._deadline is None:
+                    self._cond.wait(5.0)
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._deadline = None
+                self._fired = _set_async_exc(self._ident, Interrupted)
+
+    def page(self, seconds: Optional[float]) -> "_WatchedPage":
+        return _WatchedPage(self, seconds)
+
+    def _arm(self, seconds: Optional[float]) -> None:
+        if seconds is None or seconds <= 0:
+            return
+        with self._cond:
+            self._deadline = time.monotonic() + seconds
+            self._fired = False
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="flashcards-watch", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _disarm(self) -> None:
+        with self._cond:
+            self._deadline = None
+            if self._fired:
+                self._fired = False
+                _set_async_exc(self._ident, None)  # not delivered yet: drop it
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._deadline = None
+            self._cond.notify()
+
+
+class _WatchedPage:
+    def __init__(self, watch: Watch, seconds: Optional[float]) -> None:
+        self.watch = watch
+        self.seconds = seconds
+
+    def __enter__(self) -> "_WatchedPage":
+        self.watch._arm(self.seconds)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.watch._disarm()
 
 
 class _Outcome:

@@ -146,6 +146,39 @@ def test_hostile_annotations_are_bounded_and_said():
 
 
 @pytest.mark.timeout(30)
+def test_text_drawn_by_a_form_xobject():
+    pdf = PdfMaker()
+    lines = ["Nothing to see on this line."]
+    pdf.page(text=lines, mono=True)  # (adds Courier)
+    form = pdf._stream(b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Matrix [1 0 0 1 0 -100] "
+                       b"/Resources << /Font << /F2 %d 0 R >> >>" % pdf.mono_font,
+                       b"BT /F2 14 Tf 56 600 Td (Forms draw text too.) Tj ET")
+    # the form's matrix moves its text 100 points down: "draw" at y = 500
+    quad = [56 + 6 * 8.4, 511.2, 56 + 10 * 8.4, 511.2, 56 + 6 * 8.4, 497.2, 56 + 10 * 8.4, 497.2]
+    pdf.page(images=[(form, (0, 0, 1, 1))], mono=True, annots=[pdf.annotation("Highlight", quad)])
+    assert texts(read_pdf_highlights(pdf.build(), "form.pdf")) == ["draw"]
+
+
+def test_content_streams_are_read_as_the_specification_writes_them():
+    from generator.highlights.content import operations
+
+    ops = list(operations(
+        b"BT /F#31 12 Tf (a \(nested (pair)\) \101\n) Tj <48 65 6c6C 6f> Tj [(A) -250 (B)] TJ ET\n"
+        b"% a comment (with a paren\n"
+        b"/Span << /MCID 0 /Alt (x)) >> BDC EMC\n"
+        b"BI /W 2 /H 2 /BPC 8 /CS /G ID \x00\xff) ( EI\nQ q 1 0 0 1 .5 -3 cm"))
+    assert ops == [
+        ([], b"BT"), (["/F1", 12.0], b"Tf"), ([b"a (nested (pair)) A\n"], b"Tj"), ([b"Hello"], b"Tj"),
+        ([[b"A", -250.0, b"B"]], b"TJ"), ([], b"ET"), (["/Span", {}], b"BDC"), ([], b"EMC"),
+        ([], b"Q"), ([], b"q"), ([1.0, 0.0, 0.0, 1.0, 0.5, -3.0], b"cm")]
+    # an unclosed string or array ends with the stream, in time linear in its size
+    started = time.monotonic()
+    assert list(operations(b"(" + b"x" * 1_000_000)) == []
+    assert list(operations(b"[" * 100_000 + b"(a) Tj")) == [([], b"Tj")]
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.timeout(30)
 def test_a_pdf_without_highlights_reads_as_before(tmp_path):
     pdf = PdfMaker()
     pdf.page(text=PAGE1, mono=True)
