@@ -481,7 +481,10 @@ class GenerateDialog(JobDialog):
         skip = get_settings().skip_duplicates
 
         def op(col: Collection) -> None:
+            from ..generator.occlusion.cards import mark_known
+
             mark_duplicates(col, cards, target)
+            mark_known(col, cards)  # an Image Occlusion note of a figure already in the collection
 
         def done(_: None) -> None:
             self.pending -= 1

@@ -139,10 +139,31 @@ class OcclusionBulk:
                 min(done + 1, total), total, plural(len(d.review.table.cards), "note")))
 
     def _on_finished(self, result: OcclusionBulkResult, spec: BulkSpec) -> None:
+        """Figures already in the collection are marked (and unchecked), then the notes are
+        added ("add" mode) or wait for review."""
+        from ..generator.occlusion.cards import mark_known
+        from .common import run_with_collection
+
         d = self.dialog
         d._end()
         if d.closing:
             return
+        cards = list(d.review.table.cards)
+        d.pending += 1
+
+        def marked(_n: Any = None) -> None:
+            d.pending -= 1
+            if not is_alive(d):
+                return
+            d.review.table.refresh_marks()
+            if spec.skip_duplicates:
+                d.review.table.uncheck_duplicates()
+            self._show(result, spec)
+
+        run_with_collection(d, lambda col: mark_known(col, cards), marked, lambda _err: marked())
+
+    def _show(self, result: OcclusionBulkResult, spec: BulkSpec) -> None:
+        d = self.dialog
         self.waiting = bool(d.review.table.cards)
         notes = "".join("<br>" + esc(m) for m in result.messages[:20])
         if not self.waiting:

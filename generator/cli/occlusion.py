@@ -44,8 +44,17 @@ def add_notes(args: argparse.Namespace, col: Any, notes: Sequence[Any], deck: st
     """Add the notes; returns how many were added (raises on a failed write)."""
     if col is None or args.dry_run or not notes:
         return 0
+    from ..occlusion.cards import as_card, mark_known
     from ..occlusion.notes import add_occlusion_notes
 
+    if not args.keep_duplicates:
+        cards = [as_card(n) for n in notes]
+        mark_known(col, cards)
+        for card in cards:
+            if card.duplicate:
+                err(f"skipped: the figure of {shown(card.source.label(), 200)} is already an image "
+                    f"occlusion note{' in the collection' if card.duplicate == 'collection' else ' of this run'}.")
+        notes = [c.occlusion for c in cards if not c.duplicate]
     added = add_occlusion_notes(col, notes, deck, tags)
     for item, why in added.skipped:
         err(f"skipped: an image occlusion note of {shown(item.source.label(), 200)}: {shown(why)}")

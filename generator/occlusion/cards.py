@@ -1,14 +1,16 @@
 """Image Occlusion notes among the cards a dialog reviews: each note is shown as a ``Card`` of
 kind "occlusion" (``as_card``: the header on the front, the labels it hides on the back, the
 note itself in ``Card.occlusion``), checked or unchecked like any card; ``add_all`` adds a
-review's checked cards and notes together, in one undo step."""
+review's checked cards and notes together, in one undo step; ``mark_known`` marks a figure
+already in the collection as a duplicate."""
 import html
+import re
 from typing import Any, List, Sequence, Tuple
 
 from ..cards.card import Card
 from ..config import CardKind
 from ..notes.add import UNDO_LABEL, AddResult, NoteTarget, add_cards, add_error, undo_failed_step
-from .notes import OcclusionNote, add_occlusion_notes
+from .notes import ROLE_IMAGE, OcclusionNote, add_occlusion_notes
 
 OCCLUSION = CardKind.OCCLUSION
 MAX_LISTED = 12  # labels named on the card's back in review
@@ -37,6 +39,32 @@ def as_card(note: OcclusionNote) -> Card:
 
 def occlusion_of(card: Card) -> Any:
     return card.occlusion if card.kind == OCCLUSION else None
+
+
+def mark_known(col: Any, cards: Sequence[Card]) -> int:
+    """Mark the Image Occlusion notes among ``cards`` whose figure is already the image of such a
+    note in the collection (``duplicate = "collection"``), or comes twice in the list
+    ("batch"); returns how many. The figure is known by its media name, a hash of its bytes."""
+    from .notes import occlusion_notetype
+
+    shown = [(c, occlusion_of(c)) for c in cards if occlusion_of(c) is not None]
+    if not shown:
+        return 0
+    nt, roles = occlusion_notetype(col)
+    index = [f["name"] for f in nt["flds"]].index(roles[ROLE_IMAGE])
+    known = set()
+    for flds in col.db.list("select flds from notes where mid = ?", nt["id"]):
+        parts = flds.split("\x1f")
+        if index < len(parts):
+            known.update(re.findall(r'src="([^"<>]{1,200})"', parts[index]))
+    seen = set()
+    marked = 0
+    for card, note in shown:
+        name = note.media_name
+        card.duplicate = "collection" if name in known else "batch" if name in seen else None
+        seen.add(name)
+        marked += card.duplicate is not None
+    return marked
 
 
 def add_all(col: Any, cards: Sequence[Card], target: NoteTarget, skip_duplicates: bool = True,

@@ -229,15 +229,26 @@ def _groups(graphics: Sequence[Box], labels: Sequence[Run], near: float) -> List
     return list(groups.values())
 
 
-def _caption(runs: Sequence[Run], area: Box, page_height: float) -> Tuple[str, List[Run]]:
+def _caption(runs: Sequence[Run], area: Box, page_width: float, page_height: float) -> Tuple[str, List[Run]]:
     """The figure's caption ("Figure 3. ...", and the lines that go on with it) below or above
-    its area, and the runs it is made of."""
+    its area (or beside it: on a page turned by /Rotate the caption's line runs upright), and
+    the runs it is made of."""
     best: Optional[int] = None
-    best_gap = CAPTION_GAP * page_height
+    best_gap = CAPTION_GAP * max(page_width, page_height)
     for i, run in enumerate(runs):
-        if not _CAPTION.match(run.text) or run.box.right < area.left or run.box.left > area.right:
+        if not _CAPTION.match(run.text):
             continue
-        gap = max(run.box.top - area.bottom, area.top - run.box.bottom, 0.0)
+        box = run.box
+        if not (box.right < area.left or box.left > area.right):  # under or over it
+            gap = max(box.top - area.bottom, area.top - box.bottom, 0.0)
+            if gap > CAPTION_GAP * page_height:
+                continue
+        elif not (box.bottom < area.top or box.top > area.bottom):  # beside it
+            gap = max(box.left - area.right, area.left - box.right, 0.0)
+            if gap > CAPTION_GAP * page_width:
+                continue
+        else:
+            continue
         if gap <= best_gap:
             best, best_gap = i, gap
     if best is None:
@@ -292,7 +303,7 @@ def page_figures(runs: Sequence[Run], gray: Gray, page: int, page_width: float,
         for j in attached:
             area = area.union(labels[j].box)
         area = area.grown(PAD * max(page_width, page_height)).clipped(page_width, page_height)
-        caption, caption_runs = _caption(runs, area, page_height)
+        caption, caption_runs = _caption(runs, area, page_width, page_height)
         if _TABLE.match(caption):
             continue  # a table's cells are short texts in a grid of lines, not a figure's labels
         inside = [r for r in runs if area.holds(*r.box.center()) and r not in caption_runs]

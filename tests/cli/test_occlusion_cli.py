@@ -73,3 +73,19 @@ def test_an_image_file_needs_a_model_that_can_see(tmp_path):
     assert r.returncode == 1, r.stderr
     assert ("'diagram.png': its figures are images without a text layer: image occlusion notes need a "
             "PDF whose labels are text, or a model that can see.") in r.stderr
+
+
+@pytest.mark.timeout(120)
+def test_a_figure_already_in_the_collection_is_not_added_twice(figures_file, tmp_path):
+    path = str(tmp_path / "collection.anki2")
+    with FakeOllama() as server:
+        first = cli(figures_file, "--kind", "occlusion", "--collection", path, "--url", server.url, "--quiet")
+        again = cli(figures_file, "--kind", "occlusion", "--collection", path, "--url", server.url)
+    assert first.returncode == 0 and again.returncode == 0, again.stderr
+    assert again.stderr.count("is already an image occlusion note in the collection") == 3
+    assert "0 note(s) added." in again.stderr
+    notes, col = collection_notes(path)
+    try:
+        assert len(notes) == 3
+    finally:
+        col.close()

@@ -107,6 +107,7 @@ def test_masks_fit_their_labels_on_a_rotated_page(graphics, rotate):
     result = notes_of(pdf.build(), graphics)
     (note,) = result.notes
     assert {m.text for m in note.masks} == set(HEART_LABELS)
+    assert note.header == "The chambers of the heart."  # the caption, beside the figure as shown
     assert_masks_fit(result, placed)
 
 
@@ -391,3 +392,15 @@ def test_cards_and_occlusion_notes_are_added_together_in_one_undo_step(graphics,
     assert col.undo_status().undo == "Generate Flashcards"
     col.undo()
     assert col.find_notes("") == []
+
+
+@pytest.mark.timeout(60)
+def test_a_figure_already_in_the_collection_is_a_duplicate(graphics, col):
+    from generator.occlusion.cards import as_card, mark_known
+
+    data, _placed = figures_pdf(["heart", "cell"])
+    first = notes_of(data, graphics).notes
+    add_occlusion_notes(col, first[:1], "Default")
+    again = [as_card(n) for n in notes_of(data, graphics).notes + notes_of(data, graphics).notes[1:]]
+    assert mark_known(col, again) == 2
+    assert [c.duplicate for c in again] == ["collection", None, "batch"]

@@ -128,6 +128,10 @@ def test_the_kind_image_occlusion_makes_notes_that_open_in_anki_s_editor(anki_ap
         assert "Added" in dlg.table.marks_of(heart)
         assert mask_editor_loads(anki_app, nid) == [nid]
         studied(anki_app, anki_app.col.decks.id_for_name(deck), "occlusion-studied")
+        generate(anki_app, dlg, timeout=60)  # again: the heart is in the collection now
+        again = dlg.table.review_rows.cards_of_run(dlg.run_no)
+        assert again[0].duplicate == "collection" and not dlg.table.is_checked(dlg.table.row_of(again[0]))
+        assert [c.duplicate for c in again[1:]] == [None, None, None]
     finally:
         dlg.table.set_all_checked(False)
         dlg.close()
@@ -179,10 +183,19 @@ def test_beside_basic_cards_the_labelled_figures_are_offered_unchecked(anki_app,
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("mode", ["review", "add"])
 def test_the_bulk_dialog_makes_image_occlusion_notes_from_its_files(anki_app, server, bulk, tmp_path, mode):
+    from occlusion_pages import chart_page, heart_page, image_page
+    from pdf_maker import PdfMaker
+
+    # figures of their own (turned, another colour): none is in the collection yet
+    pdf = PdfMaker()
+    heart_page(pdf, rotate=90 if mode == "review" else 270)
     first = tmp_path / "heart.pdf"
-    first.write_bytes(figures_pdf(["heart", "text"])[0])
-    second = tmp_path / "cell.pdf"
-    second.write_bytes(figures_pdf(["cell", "chart"])[0])
+    first.write_bytes(pdf.build())
+    pdf = PdfMaker()
+    image_page(pdf, qt_image(400, 300, "JPEG", "#9467bd" if mode == "review" else "#8c564b"))
+    chart_page(pdf)
+    second = tmp_path / "seedling.pdf"
+    second.write_bytes(pdf.build())
     deck = anki_app.new_deck("BulkOcclusion")
     dlg = open_bulk(anki_app, bulk, server.url, deck, bulk_mode=mode)
     try:
@@ -193,7 +206,7 @@ def test_the_bulk_dialog_makes_image_occlusion_notes_from_its_files(anki_app, se
         anki_app.wait_until(dlg.idle, 10)
         table = dlg.review.table
         rows = [r.card for r in table.rows]
-        assert [c.front for c in rows] == ["The chambers of the heart.", "An animal cell.",
+        assert [c.front for c in rows] == ["The chambers of the heart.", "A seedling.",
                                            "Heart rate during exercise and at rest."], dlg.message.text()
         review = anki_app.module("ui.review")
         assert all(table.item(table.row_of(c), review.COL_FRONT).data(0x1) is not None for c in rows)
