@@ -17,6 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--highlight-colors", nargs="+", default=None, metavar="COLOR",
                    help="only highlights of these colors (%s); a highlight without a color is "
                         "always kept" % ", ".join(COLOURS))
+    p.add_argument("--book-subdecks", action="store_true",
+                   help="cards from the highlights of books (Kindle clippings, Readwise and Zotero "
+                        "exports): one subdeck per book (DECK::Book title)")
 
 
 def choice_of(args: argparse.Namespace) -> HighlightChoice:

@@ -293,7 +293,7 @@ def note_target(args: argparse.Namespace, cfg: Settings, options: JobOptions, ma
         notetype=args.note_type if args.note_type is not None else cfg.note_type,
         field_mapping=mapping,
         tags=list(args.tags if args.tags is not None else cfg.tags),
-        topic_subdecks=args.topic_subdecks,
+        topic_subdecks=args.topic_subdecks or args.book_subdecks,
     )
 
 

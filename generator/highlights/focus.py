@@ -14,7 +14,8 @@ context; the reader's note on a highlight travels with it as what the reader wan
 depth still applies (key ideas: one card a highlight; every fact: one per fact of the
 highlighted text). A card must cite a highlighted sentence: one that cites another is grounded
 in the highlighted ones if its answer stands there, else dropped. Each card is tagged
-``ollama-flashcards::highlight`` (and ``ollama-flashcards::book::<book>`` for an export).
+``ollama-flashcards::highlight`` (and ``ollama-flashcards::book::<book>`` for an export, whose
+book is also the card's topic: with a subdeck per topic, a subdeck per book).
 
 The choice (``HighlightChoice``): ``only`` the highlights, highlights ``first`` then the rest of
 the document (its paragraphs without a highlight), or ``ignore`` them; ``colours`` keeps the
@@ -455,10 +456,12 @@ def keep_on_focus(card: Card, chunk: Chunk, allowed: Set[int]) -> Optional[Card]
         card.grounded, card.sentences = True, cited
         card.quote = grounder.numbered.text_of(cited)[:1000]
         card.source = replace(card.source, page=page, line=line, heading_path=path)
-    tags = [HIGHLIGHT_TAG] + [BOOK_TAG + _slug(book) for book in dict.fromkeys(f[3] for f in chunk.focus) if book]
-    for tag in tags:
+    books = [book for book in dict.fromkeys(f[3] for f in chunk.focus) if book]
+    for tag in [HIGHLIGHT_TAG] + [BOOK_TAG + _slug(book) for book in books]:
         if tag not in card.tags:
             card.tags.append(tag)
+    if len(books) == 1 and not card.topic:
+        card.topic = books[0]  # its book, for a subdeck per book (NoteTarget.topic_subdecks)
     return card
 
 

@@ -275,7 +275,10 @@ def _comment(mark: _Mark, text: str) -> str:
 
 def _page_highlights(reader: Any, page: Any, number: int, marks: List[_Mark],
                      counts: _Counts) -> List[Tuple[int, Highlight]]:
-    """(order on the page, highlight) of each mark with text under it."""
+    """(order on the page, highlight) of each mark with text under it (its text repaired as the
+    page's own text is: ligatures, mojibake)."""
+    from ..sources.textfix import fix_text
+
     areas: List[Box] = []
     owner: List[Tuple[int, Quad]] = []  # area -> (its mark, its quad)
     for k, mark in enumerate(marks):
@@ -294,7 +297,7 @@ def _page_highlights(reader: Any, page: Any, number: int, marks: List[_Mark],
     found: List[Tuple[int, Highlight]] = []
     for k, mark in enumerate(marks):
         mine = inside.get(k, [])
-        text = clean_text(join_glyphs([g for _i, g in mine]), TEXT_CHARS)
+        text = clean_text(fix_text(join_glyphs([g for _i, g in mine])), TEXT_CHARS)
         if not any(c.isalnum() for c in text):
             counts.no_text += 1
             continue

@@ -118,7 +118,7 @@ def test_kindle_clippings_grow(server, tmp_path):
     clippings = tmp_path / "My Clippings.txt"
     clippings.write_text(CLIPPINGS, encoding="utf-8")
     col_path = str(tmp_path / "collection.anki2")
-    run(server, str(clippings), "--collection", col_path, "--deck", "Reading")
+    run(server, str(clippings), "--collection", col_path, "--deck", "Reading", "--book-subdecks")
     first = card_requests(server)
     assert len(first) == 2 and all("The reader highlighted:" in u for u in first)
     assert "Source: My Clippings.txt" in first[0] and "The Cell (Alberts, Bruce)" in source_text(first[0])
@@ -129,6 +129,8 @@ def test_kindle_clippings_grow(server, tmp_path):
         assert all("ollama-flashcards::highlight" in t for t in tags)
         assert {t for ts in tags for t in ts if "::book::" in t} == {
             "ollama-flashcards::book::the-cell", "ollama-flashcards::book::gödel-escher-bach"}
+        decks = {col.decks.name(col.get_card(n.card_ids()[0]).did) for n in notes}
+        assert decks == {"Reading::The Cell", "Reading::Gödel, Escher, Bach"}  # a subdeck per book
         sources = " ".join(n["Back"] for n in notes)
         assert "p. 12" in sources and "loc. 180–182" in sources and "loc. 1020–1022" in sources
     finally:

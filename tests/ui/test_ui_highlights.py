@@ -154,3 +154,42 @@ def test_bulk_counts_the_highlights_and_asks_about_them(anki_app, bulk, server, 
     marked = [n for n in notes if "ollama-flashcards::highlight" in n.tags]
     assert marked and all("bulk.pdf" in n["Back"] for n in marked)
     dlg.close()
+
+
+def test_a_pdf_written_by_qt_with_an_embedded_unicode_font(qapp, tmp_path):
+    """Qt writes text as a Type0 font (Identity-H, two bytes a glyph, a ToUnicode map), each
+    glyph placed on its own: the highlight's words come out as drawn, ligatures undone."""
+    import io
+
+    from aqt.qt import QFont, QFontMetricsF, QMarginsF, QPageSize, QPainter, QPdfWriter, QSizeF
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Highlight
+    from pypdf.generic import ArrayObject, FloatObject
+
+    from generator.highlights.pdf import read_pdf_highlights
+
+    path = str(tmp_path / "qt.pdf")
+    writer = QPdfWriter(path)
+    writer.setResolution(72)
+    writer.setPageSize(QPageSize(QSizeF(612, 792), QPageSize.Unit.Point))
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    painter = QPainter(writer)
+    font = QFont("DejaVu Sans", 12)
+    painter.setFont(font)
+    line = "Grüße: Mitochondria make the cell’s ATP — ﬁne text."
+    painter.drawText(56, 100, line)
+    metrics = QFontMetricsF(font, writer)
+    x0 = 56 + metrics.horizontalAdvance("Grüße: ")
+    x1 = x0 + metrics.horizontalAdvance("Mitochondria make")
+    painter.end()
+    pdf = PdfWriter(clone_from=PdfReader(path))
+    top, bottom = 792 - 100 + 10, 792 - 100 - 3
+    for a, b in ((x0, x1), (50, 600)):
+        quads = ArrayObject([FloatObject(v) for v in (a, top, b, top, a, bottom, b, bottom)])
+        pdf.add_annotation(0, Highlight(rect=(a, bottom, b, top), quad_points=quads))
+    out = io.BytesIO()
+    pdf.write(out)
+    found = read_pdf_highlights(out.getvalue(), "qt.pdf")
+    # in reading order: the whole line starts before the two words
+    assert [h.text for h in found.items] == ["Grüße: Mitochondria make the cell’s ATP — fine text.",
+                                             "Mitochondria make"]
