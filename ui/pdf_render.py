@@ -25,6 +25,7 @@ and PNGs are compressed by Python's zlib, which lets go of the GIL while it work
 import re
 import struct
 import threading
+import time
 import zlib
 from typing import List, Optional, Tuple, Union
 
@@ -39,6 +40,11 @@ Area = Tuple[float, float, float, float]  # (left, top, right, bottom), points
 
 AREA_MAX_SCALE = 4.0  # as generator/images/figure.py says
 MAX_RUN_PIECES = 64  # a line in more pieces than this is read as one run
+# QtPdf reads the page's whole text again for each selection asked: on a crowded page one costs
+# tens of milliseconds, so a page gets at most this many (and this long) for its words' boxes;
+# past that, a line in pieces is one run.
+MAX_SELECTIONS = 400
+SELECTION_SECONDS = 2.5
 _LINE = re.compile(r"[^\r\n]+")
 _WORD = re.compile(r"\S+")
 
@@ -245,25 +251,46 @@ class QtPageRenderer:
                 return None
             text = self.document.getAllText(index).text()[:max(0, max_chars)]
         runs: List[TextRun] = []
+        budget = [MAX_SELECTIONS, time.monotonic() + SELECTION_SECONDS]
         for line in _LINE.finditer(text):
-            if not line.group().strip():
+            if not line.group().strip() or not self._spend(budget):
                 continue
             pieces = self._bounds(index, line.start(), len(line.group()))
-            if len(pieces) == 1 or len(pieces) > MAX_RUN_PIECES:
+            if not pieces:
+                continue
+            words = _WORD.findall(line.group())
+            if len(pieces) == len(words):  # a word a piece: in the order of the text
+                runs.extend(_run(w, box) for w, box in zip(words, pieces))
+                continue
+            if len(pieces) == 1 or len(pieces) > MAX_RUN_PIECES or budget[0] < len(words):
                 box = pieces[0]
                 for other in pieces[1:]:
                     box = box.united(other)
                 runs.append(_run(line.group(), box))
                 continue
-            words: List[List[str]] = [[] for _ in pieces]
-            for word in _WORD.finditer(line.group()):
-                found = self._bounds(index, line.start() + word.start(), len(word.group()))
-                if not found:
-                    continue
-                middle = found[0].center()
-                words[_nearest(pieces, middle)].append(word.group())
-            runs.extend(_run(" ".join(w), box) for w, box in zip(words, pieces) if w)
+            runs.extend(self._pieces(index, line.start(), line.group(), pieces, budget))
         return runs
+
+    def _spend(self, budget: List[float], n: int = 1) -> bool:
+        """Take ``n`` selections from the page's budget (False when it is spent)."""
+        if budget[0] < n or time.monotonic() > budget[1]:
+            budget[0] = 0
+            return False
+        budget[0] -= n
+        return True
+
+    def _pieces(self, index: int, start: int, line: str, pieces: List[QRectF],
+                budget: List[float]) -> List[TextRun]:
+        """A line in pieces (labels side by side): each word goes to the piece its box is in."""
+        words: List[List[str]] = [[] for _ in pieces]
+        for word in _WORD.finditer(line):
+            if not self._spend(budget):
+                words[-1].append(word.group())  # out of budget: the rest with the last piece
+                continue
+            found = self._bounds(index, start + word.start(), len(word.group()))
+            if found:
+                words[_nearest(pieces, found[0].center())].append(word.group())
+        return [_run(" ".join(w), box) for w, box in zip(words, pieces) if w]
 
     def gray(self, index: int, max_side: int) -> Optional[Gray]:
         encoded = self._draw(index, max_side)

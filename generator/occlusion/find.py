@@ -9,9 +9,9 @@ boxes and the drawing are both of the page as shown). Ink that stands together i
 graphics near each other or sharing labels are one figure; the labels are the short runs on or
 near it. Slides are pages like any other.
 
-Bounded: at most ``MAX_PAGES`` pages and ``MAX_PAGE_CHARS`` characters of text a page are read,
-the grey page is ``GRAY_SIDE`` px, and the whole search stops at its deadline (the pages after it
-are named in a note).
+Bounded: at most ``MAX_PAGES`` pages and ``MAX_PAGE_CHARS`` characters (``MAX_RUNS`` runs) of text
+a page are read, the grey page is ``GRAY_SIDE`` px and its ``MAX_GRAPHICS`` largest graphics are
+looked at, and the whole search stops at its deadline (the pages after it are named in a note).
 """
 import re
 import time
@@ -23,6 +23,8 @@ from ..images.figure import Gray, PageRenderer
 MAX_PAGES = 5000
 MAX_PAGE_CHARS = 20_000
 MAX_FIGURES = 300  # a document gives at most this many
+MAX_RUNS = 2000  # text runs of a page looked at
+MAX_GRAPHICS = 200  # graphics of a page looked at (the largest)
 SEARCH_SECONDS = 120.0
 MIN_LABELS = 3  # a figure has at least this many labels
 MAX_LABEL_WORDS = 4
@@ -374,7 +376,7 @@ def read_runs(renderer: PageRenderer, index: int, turn: Optional[Turn] = None,
               shown_height: float = 0.0) -> List[Run]:
     """The page's text runs; ``turn``: the page's /Rotate and crop box, for a text layer that
     does not apply them."""
-    raw = renderer.text_runs(index, MAX_PAGE_CHARS) or []
+    raw = (renderer.text_runs(index, MAX_PAGE_CHARS) or [])[:MAX_RUNS]
     runs = []
     for text, left, top, right, bottom in raw:
         text = " ".join(str(text).split())

@@ -404,3 +404,22 @@ def test_a_figure_already_in_the_collection_is_a_duplicate(graphics, col):
     again = [as_card(n) for n in notes_of(data, graphics).notes + notes_of(data, graphics).notes[1:]]
     assert mark_known(col, again) == 2
     assert [c.duplicate for c in again] == ["collection", None, "batch"]
+
+
+@pytest.mark.timeout(60)
+def test_a_page_crowded_with_labels_and_specks_is_searched_in_bounded_time(graphics):
+    from pdf_maker import Label
+
+    pdf = PdfMaker()
+    labels = [Label("L%d" % i, 20 + (i % 40) * 14.5, 40 + (i // 40) * 9, 5) for i in range(3200)]
+    specks = b" ".join(b"%d %d 1 1 re f" % (15 + (i % 60) * 10, 30 + (i // 60) * 13) for i in range(3600))
+    pdf.labelled_page(labels, b"0 0 0 rg " + specks)
+    renderer = graphics.open_pdf(pdf.build())
+    try:
+        start = time.monotonic()
+        search = find_figures(renderer, "crowded.pdf")
+        seconds = time.monotonic() - start
+    finally:
+        renderer.close()
+    assert search.pages == 1 and search.drawn == 1
+    assert seconds < 15, seconds
