@@ -63,7 +63,7 @@ from .common import (
 )
 from .job_dialog import DialogSpec, JobDialog, OpenSettings
 from .message_bar import Action
-from .occlusion_bulk import OcclusionBulk
+from .occlusion_bulk import OcclusionBulk, add_with_notes
 from .stream_rows import StreamedRows
 from .update import offer_update
 
@@ -281,6 +281,7 @@ class BulkDialog(JobDialog):
 
     def _begin(self, label: str) -> BulkRunner:
         runner = BulkRunner(self.folder, get_settings(), self)
+        self.review.table.thumbnails = runner.thumbnails  # the figures offered in review mode
         runner.wire(job_shown=self._on_job_shown, progress=self._on_progress, card=self._on_card,
                     chunk=self._on_chunk, finished=self._on_finished, failed=self._on_error)
         self.runner = runner
@@ -446,7 +447,9 @@ class BulkDialog(JobDialog):
         self.review.add_btn.setEnabled(False)
 
         def op(col: Collection) -> OpChanges:
-            outcome = writer.add_reviewed(col, keep, chunk_ids)
+            # (with the Image Occlusion notes offered beside the cards, in the same undo step)
+            outcome = add_with_notes(col, lambda cards: writer.add_reviewed(col, cards, chunk_ids), keep,
+                                     writer.target)
             holder["outcome"] = outcome
             return outcome.changes if outcome.changes is not None else OpChanges()
 

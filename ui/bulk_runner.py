@@ -35,7 +35,7 @@ from ..generator.job.reports import JobListener
 from ..generator.bulk.files import INDEX_NAME
 from ..generator.bulk.journal import ChunkIndex, Journal
 from .common import is_alive, on_main, run_network, run_with_collection
-from .figure_widgets import graphics
+from .figure_widgets import Thumbnails, graphics
 from .job_runner import JobRunner
 
 REFRESH_MS = 250  # how often the job's state is shown while it runs
@@ -109,6 +109,7 @@ class BulkRunner(JobRunner, JobListener):
         self.run: Optional[BulkRun] = None
         self.writer: Optional[NoteWriter] = None
         self.backend: Any = None  # the run's, closed when it ends
+        self.thumbnails = Thumbnails()  # of the figures offered in review mode (the table's)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self._tick)
@@ -184,10 +185,15 @@ class BulkRunner(JobRunner, JobListener):
         self.start()
 
     def work(self) -> BulkResult:
-        """The run itself, on a worker."""
+        """The run itself, on a worker; in review mode the labelled figures of its PDFs are then
+        offered as Image Occlusion notes (``occlusion_bulk.offer_figures``)."""
         assert self.run is not None and self.journal is not None
         try:
-            return self.run.run()
+            result = self.run.run()
+            if self.journal.state.header.get("mode") == BulkMode.REVIEW.value and not result.cancelled \
+                    and result.fatal is None:
+                self._offer_figures()
+            return result
         finally:
             self.backend.close()
             self.journal.close()
@@ -198,6 +204,17 @@ class BulkRunner(JobRunner, JobListener):
 
     def on_answer(self, chunk: Any, cards: List[Card]) -> None:  # on the job's thread
         self.post(lambda: self.chunk.emit(chunk, cards))
+
+    def _offer_figures(self) -> None:
+        from ..generator import log
+        from .occlusion_bulk import offer_figures
+
+        assert self.journal is not None
+        try:
+            offer_figures(BulkSpec.from_header(self.journal.state.header), self.thumbnails, self.backend,
+                          self.cancel_event, lambda chunk, cards: self.post(lambda: self.chunk.emit(chunk, cards)))
+        except Exception as err:  # an offer never costs the job its cards
+            log.event("figures not offered: %s", type(err).__name__)
 
     def _tick(self) -> None:
         if self.run is not None and is_alive(self):

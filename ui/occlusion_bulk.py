@@ -6,7 +6,11 @@ drawn, larger on hover; "Check the masks" for those a model that can see placed,
 wait in the Review tab until *Add* (or *Discard all*). Each add is one undo step.
 
 Such a job has no journal: it asks one short question per figure, so a stopped job keeps what it
-made (in the Review tab) and is not resumed."""
+made (in the Review tab) and is not resumed.
+
+With another kind in "review all" mode, the labelled figures of the job's PDFs are offered in
+the Review tab after its cards (``offer_figures``, unchecked), and added with the cards kept in
+one undo step (``add_with_notes``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -90,6 +94,56 @@ class OcclusionBulkRunner(JobRunner):
 
     def _files_done(self, done: int, total: int) -> None:
         self.post(lambda: self.files.emit(done, total))
+
+
+def offer_figures(spec: BulkSpec, thumbnails: Thumbnails, backend: Any, cancel: Any,
+                  emit: Any) -> int:
+    """Review mode with another kind: the labelled figures of the job's PDFs, offered in the
+    Review tab after the job's cards (unchecked; no image is sent). Never fails the job: a file
+    that cannot be read again is passed over. Returns how many were offered."""
+    import os
+
+    from ..generator.config import CardKind, FigureMode
+    from ..generator.sources.with_figures import read_source_path
+
+    options = spec.options
+    if options.kind == CardKind.OCCLUSION or str(options.figures) == FigureMode.OFF.value:
+        return 0
+    documents = []
+    for path in spec.files:
+        if path.lower().endswith(".pdf") and os.path.isfile(path):
+            try:
+                documents.append(read_source_path(path, FigureMode.AUTO))
+            except Exception:
+                continue
+    if not documents:
+        return 0
+    figure_job = FigureJob()
+    try:
+        return len(OcclusionRows(thumbnails, figure_job.graphics, emit).run(
+            documents, backend, options, cancel, offered=True))
+    finally:
+        figure_job.close()
+
+
+def add_with_notes(col: Any, add: Any, keep: List[Card], target: Any) -> Any:
+    """Review mode: ``add(cards)`` (the job's writer) for the cards kept, and the Image Occlusion
+    notes kept among them, in one undo step; the outcome's note ids include the notes'."""
+    from ..generator.notes.add import UNDO_LABEL
+    from ..generator.occlusion.notes import add_occlusion_notes
+
+    notes = [c.occlusion for c in keep if c.occlusion is not None]
+    cards = [c for c in keep if c.occlusion is None]
+    if not notes:
+        return add(cards)
+    for note in notes:
+        note.checked = True  # the user checked it
+    pos = col.add_custom_undo_entry(UNDO_LABEL)
+    outcome = add(cards)
+    added = add_occlusion_notes(col, notes, target.deck, target.tags)
+    outcome.note_ids = list(outcome.note_ids) + list(added.note_ids)
+    outcome.changes = col.merge_undo_entries(pos)
+    return outcome
 
 
 class OcclusionBulk:

@@ -224,3 +224,41 @@ def test_the_bulk_dialog_makes_image_occlusion_notes_from_its_files(anki_app, se
         assert all("Added" in table.marks_of(c) for c in rows[:2])
     finally:
         dlg.close()
+
+
+@pytest.mark.timeout(180)
+def test_bulk_review_offers_the_labelled_figures_beside_the_cards(anki_app, server, bulk, tmp_path):
+    from occlusion_pages import cell_page
+    from pdf_maker import PdfMaker
+
+    pdf = PdfMaker()
+    cell_page(pdf)
+    path = tmp_path / "cell.pdf"
+    path.write_bytes(pdf.build())
+    deck = anki_app.new_deck("BulkOffered")
+    dlg = open_bulk(anki_app, bulk, server.url, deck, bulk_mode="review")
+    try:
+        choose_kind(anki_app, dlg, "basic")
+        assert dlg.add_paths([str(path)]) == 1
+        dlg.start()
+        anki_app.wait_until(lambda: not dlg.busy and dlg.last_result is not None, 60, "the job did not end")
+        anki_app.wait_until(dlg.idle, 10)
+        table = dlg.review.table
+        cards = table.cards
+        offered = [c for c in cards if c.kind == "occlusion"]
+        assert len(offered) == 1 and any(c.kind == "basic" for c in cards), [c.kind for c in cards]
+        assert "Offered" in table.marks_of(offered[0]) and not table.is_checked(table.row_of(offered[0]))
+        review = anki_app.module("ui.review")
+        assert table.item(table.row_of(offered[0]), review.COL_FRONT).data(0x1) is not None
+        table.set_all_checked(False)
+        table.set_checked(table.row_of(offered[0]), True)
+        basic = next(c for c in cards if c.kind == "basic")
+        table.set_checked(table.row_of(basic), True)
+        dlg.review.add_btn.click()
+        anki_app.wait_until(lambda: not dlg.review.table.cards, 10, "the review was not added")
+        kinds = sorted(anki_app.col.get_note(n).note_type()["originalStockKind"]
+                       for n in deck_notes(anki_app.col, deck))
+        assert kinds == [1, 6]
+        assert anki_app.col.undo_status().undo == "Generate Flashcards"
+    finally:
+        dlg.close()
