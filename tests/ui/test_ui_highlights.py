@@ -56,7 +56,7 @@ def test_generate_offers_the_choice_and_asks_about_the_highlights(anki_app, serv
     assert sorted(b.text() for b in picker.boxes.values()) == ["green (1)", "yellow (1)"]
     dlg.options.deck_chooser.selected_deck_id = anki_app.col.decks.id_for_name(deck)
 
-    # as a good model answers (the picture in the README)
+    # as a good model answers (the screenshot in the README)
     def good(body):
         user = body["messages"][-1]["content"]
         n = highlighted_numbers(user)[0]
