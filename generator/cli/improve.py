@@ -12,14 +12,14 @@ source) is held back and said. Exit codes: 0 all well, 1 some notes could not be
 unusable answer, a note edited meanwhile) or were held back, 2 bad usage, 3 server unreachable
 or model missing, 4 the collection could not be written (nothing was changed)."""
 import argparse
-import sys
 import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..config import BackendKind
 from ..errors import FlashcardError, describe
 from ..outside import shown
-from .run import Interrupts, json_text, write_stdout
+from .run import Interrupts, err, json_text, write_stdout
+from .settings_file import server_config
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_SERVER, EXIT_WRITE, EXIT_ABORTED = 0, 1, 2, 3, 4, 130
 EXIT_CODES = (
@@ -74,10 +74,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="where the notes' embeddings are kept (default: the add-on's user_files/embeddings)")
     return p
-
-
-def err(text: str) -> None:
-    print(shown(text, 4000, keep_newlines=True), file=sys.stderr, flush=True)
 
 
 class _Interrupts(Interrupts):
@@ -148,24 +144,6 @@ def proposal_json(p: Any, applied: Any) -> Dict[str, Any]:
         item["added"] = applied.added.get(p.note_id, [])
         item["applied"] = p.note_id in applied.rewritten or bool(item["added"])
     return clean_json(item)
-
-
-def server_config(args: argparse.Namespace) -> Any:
-    """The settings (config.json's, or the file of --config) with the command line's server
-    options, as for generating; a bad value in the file keeps its default and is said."""
-    from ..config import Settings
-    from .settings_file import read_settings_file
-
-    user = read_settings_file(args.config) if args.config else {}
-    problems: List[str] = []
-    base = Settings.from_dict(user, problems)
-    for problem in problems:
-        err(f"{shown(args.config, 200)}: {shown(problem, 1000)}")
-    changes = {key: value for key, value in (("url", args.url), ("backend", args.backend),
-                                             ("api_key", args.api_key)) if value is not None}
-    if args.backend is not None and args.url is None and not user.get("url"):
-        changes["url"] = BackendKind.parse(args.backend).default_url
-    return base.replace(**changes)
 
 
 def run(argv: Sequence[str]) -> int:

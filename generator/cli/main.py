@@ -11,9 +11,9 @@ from . import highlights as cli_highlights, live as cli_live, occlusion as cli_o
 from ..backends import make_backend
 from ..cards.fields import card_label
 from .options import ranged
-from .run import Interrupts, json_text, say_safely, write_stdout
+from .run import Interrupts, err, json_text, write_stdout
 from ..config import BackendKind, CardKind, Depth, FigureMode, SelfReview, Settings
-from .settings_file import read_settings_file
+from .settings_file import server_config
 from ..errors import FlashcardError, describe
 from ..figures.plan import MakeGraphics, plan_with_figures, wanted_graphics
 from ..highlights.focus import asks_with_focus
@@ -158,27 +158,6 @@ def num_ctx_arg(text: str) -> str:
     except FlashcardError as e:
         raise argparse.ArgumentTypeError(e.message) from None
     return text
-
-
-def server_config(args: argparse.Namespace) -> Settings:
-    """The settings (config.json's, or the file of --config) with the command line's server
-    options. A bad value in the file keeps its default and is reported on stderr."""
-    user = read_settings_file(args.config) if args.config else {}
-    problems: List[str] = []
-    base = Settings.from_dict(user, problems)
-    for problem in problems:
-        err(f"{shown(args.config, 200)}: {shown(problem, 1000)}")
-    changes = {key: value for key, value in (("url", args.url), ("backend", args.backend),
-                                             ("api_key", args.api_key)) if value is not None}
-    if args.backend is not None and args.url is None and not user.get("url"):
-        changes["url"] = BackendKind.parse(args.backend).default_url
-    return base.replace(**changes)
-
-
-def err(text: str) -> None:
-    """A line on stderr; parts from outside must already have gone through ``shown``. Never
-    raises: a stderr on a full disk cannot be told anything."""
-    say_safely(shown(text, 4000, keep_newlines=True))
 
 
 def said(e: BaseException) -> str:

@@ -99,3 +99,11 @@ def say_safely(text: str, stream: Optional[Any] = None) -> None:
         print(text, file=out, flush=True)
     except OSError:
         silence(out)
+
+
+def err(text: str) -> None:
+    """A line on stderr; parts from outside must already have gone through ``shown``. Never
+    raises: a stderr on a full disk cannot be told anything."""
+    from ..outside import shown
+
+    say_safely(shown(text, 4000, keep_newlines=True))

@@ -1,8 +1,11 @@
 """The user's settings from a file, for the command line: the add-on's ``config.json`` shape
 (``{"model": ..., ...}``) or Anki's ``meta.json`` of the add-on (``{"config": {...}, "mod": ...}``),
 so a script runs with what the user set in Anki."""
+import argparse
 import json
-from typing import Any, Dict
+from typing import Any, Dict, List
+
+from ..config import BackendKind, Settings
 
 from ..errors import FlashcardError
 from ..outside import shown
@@ -36,3 +39,21 @@ def read_settings_file(path: str) -> Dict[str, Any]:
         raise FlashcardError(f"The settings file '{shown(path)}' holds no settings object.",
                              "It should look like config.json: {\"model\": \"llama3.2\", ...}.")
     return {str(k): v for k, v in data.items()}
+
+
+def server_config(args: argparse.Namespace) -> Settings:
+    """The settings (config.json's, or the file of --config) with the command line's server
+    options (--url, --backend, --api-key). A bad value in the file keeps its default and is said
+    on stderr."""
+    from .run import err
+
+    user = read_settings_file(args.config) if args.config else {}
+    problems: List[str] = []
+    base = Settings.from_dict(user, problems)
+    for problem in problems:
+        err(f"{shown(args.config, 200)}: {shown(problem, 1000)}")
+    changes = {key: value for key, value in (("url", args.url), ("backend", args.backend),
+                                             ("api_key", args.api_key)) if value is not None}
+    if args.backend is not None and args.url is None and not user.get("url"):
+        changes["url"] = BackendKind.parse(args.backend).default_url
+    return base.replace(**changes)
