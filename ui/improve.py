@@ -20,9 +20,10 @@ import aqt
 from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
 from aqt import gui_hooks, mw
-from aqt.qt import QCheckBox, QCloseEvent, QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget, Qt
-from aqt.utils import restoreGeom, saveGeom, tooltip
+from aqt.qt import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from aqt.utils import tooltip
 
+from .anki_window import AnkiWindow
 from .common import (button, ensure_log, error_text, esc, get_settings, is_alive, on_main, plural,
                      register_dialog, run_long, run_with_collection, show_in_browser)
 from .improve_tables import ProposalTable, StrugglingTable
@@ -36,48 +37,17 @@ PRESELECT = 10  # struggling cards checked when the list opens
 LIST_LIMIT = 500
 
 
-class _Window(QDialog):
-    """A window of its own that saves its size and lets Anki forget it when closed."""
-
-    NAME = ""
-    SIZE = (1000, 640)
+class _Window(AnkiWindow):
+    """A window with a layout and a message bar at its top."""
 
     def __init__(self, parent: Optional[QWidget], title: str) -> None:
-        super().__init__(parent, Qt.WindowType.Window)
-        self.setObjectName(self.NAME)
-        self.setWindowTitle(title)
-        self.cleaned = False
+        super().__init__(parent, title)
         self.layout_ = QVBoxLayout(self)
         self.message = MessageBar(self)
-        restoreGeom(self, self.NAME, adjustSize=False)
-        if self.width() < 400:
-            self.resize(*self.SIZE)
+        self.fit()
 
     def stop_background(self, keep_hook: bool = False) -> None:
         """Stop what runs for this window (it is closing)."""
-
-    def closeEvent(self, event: Optional[QCloseEvent]) -> None:
-        self.cleanup()
-        super().closeEvent(event)
-
-    def reject(self) -> None:  # Esc
-        self.close()
-
-    def closeWithCallback(self, callback: Any) -> None:
-        """Anki closes the profile (aqt.dialogs)."""
-        self.cleanup()
-        QDialog.close(self)
-        callback()
-
-    def cleanup(self) -> None:
-        if self.cleaned:
-            return
-        self.cleaned = True
-        self.stop_background()
-        saveGeom(self, self.NAME)
-        aqt.dialogs.markClosed(self.NAME)
-        self.hide()
-        self.deleteLater()
 
 
 # --- the struggling cards ----------------------------------------------------------------------

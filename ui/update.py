@@ -18,11 +18,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import aqt
 from anki.notes import NoteId
 from aqt import mw
-from aqt.utils import restoreGeom, saveGeom
 from aqt.qt import (
     QCheckBox,
-    QCloseEvent,
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -36,6 +33,7 @@ from aqt.qt import (
     QWidget,
 )
 
+from .anki_window import AnkiWindow
 from .common import (ADDON, error_text, esc, get_settings, is_alive, on_main, plural, register_dialog,
                      run_long, run_with_collection, show_in_browser)
 from .message_bar import MessageBar
@@ -155,18 +153,16 @@ def short_pair(old: Sequence[str], new: Sequence[str], n: int = 90) -> Tuple[str
 
 # --- the dialog ---------------------------------------------------------------------------------
 
-class UpdateDialog(QDialog):
+class UpdateDialog(AnkiWindow):
     """See the module. Closing (Esc, Close, Anki closing the profile) stops what runs in the
     background (the answers so far stay in the journal) and cleans up once."""
 
     silentlyClose = False
-    GEOMETRY = "ollamaFlashcardsUpdate"
+    NAME = DIALOG_NAME
+    SIZE = (960, 640)
 
     def __init__(self, parent: Optional[QWidget], paths: Sequence[str] = (), records: Sequence[Any] = ()) -> None:
-        super().__init__(parent or mw, Qt.WindowType.Window)
-        self.cleaned = False
-        self.setWindowTitle(TITLE)
-        self.setObjectName("OllamaFlashcardsUpdate")
+        super().__init__(parent or mw, TITLE)
         self.docs: List[Doc] = [Doc(os.path.abspath(p)) for p in paths]
         self.docs += [Doc(r.path, r) for r in records if not any(d.path == r.path for d in self.docs)]
         self.rows: List[Row] = []
@@ -220,9 +216,7 @@ class UpdateDialog(QDialog):
         bottom.addWidget(self.apply_btn)
         bottom.addWidget(self.close_btn)
         outer.addLayout(bottom)
-        restoreGeom(self, self.GEOMETRY, adjustSize=False)
-        if self.width() < 400:
-            self.resize(960, 640)
+        self.fit()
         self._update_buttons()
         self.plan()
 
@@ -248,28 +242,8 @@ class UpdateDialog(QDialog):
         return not self.busy
 
     # ==== closing =================================================================================
-    def reject(self) -> None:  # Esc
-        self.close()
-
-    def closeEvent(self, event: Optional[QCloseEvent]) -> None:
-        self.cleanup()
-        super().closeEvent(event)
-
-    def closeWithCallback(self, callback: Any) -> None:
-        """Anki closes the profile (aqt.dialogs)."""
-        self.cleanup()
-        QDialog.close(self)
-        callback()
-
-    def cleanup(self) -> None:
-        if self.cleaned:
-            return
-        self.cleaned = True
+    def stop_background(self) -> None:
         self.cancel.set()  # a running request stops; its answers so far stay in the journal
-        saveGeom(self, self.GEOMETRY)
-        aqt.dialogs.markClosed(DIALOG_NAME)
-        self.hide()
-        self.deleteLater()
 
     def stop(self) -> None:
         self.cancel.set()
