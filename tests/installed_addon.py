@@ -3,10 +3,13 @@
 the installed add-on (as in a stock Anki), Anki started headless in a folder of its own, and the
 RESULT line by which such a process hands back what it saw."""
 import importlib.util
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable, Dict
 
 HERE = Path(__file__).resolve().parent  # tests/
 ROOT = HERE.parent
@@ -89,3 +92,33 @@ def start_anki(base: Path):
     t0 = time.monotonic()
     app = harness.start_anki(base)
     return harness, app, time.monotonic() - t0
+
+
+def serve_step(argv, steps: Dict[str, Callable[..., Dict[str, Any]]]) -> None:
+    """The child side of a step: ``argv`` is the step's name, the test's folder and the step's
+    own arguments; what the step saw is printed on the RESULT line, and the process ends at once
+    (Qt/WebEngine teardown at interpreter exit is slow and noisy)."""
+    name, base = argv[0], Path(argv[1]).resolve()
+    if name not in steps:
+        raise SystemExit("unknown step %r" % name)
+    out = steps[name](base, *argv[2:])
+    print(RESULT + json.dumps(out), flush=True)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def run_step(script: str, *args: Any, timeout: float = 180) -> Dict[str, Any]:
+    """The parent side: runs ``script`` (a test module that calls ``serve_step`` when run as a
+    program) with the step's arguments, and returns what its RESULT line says."""
+    import pytest
+
+    env = dict(os.environ)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    proc = subprocess.run([sys.executable, str(Path(script).resolve())] + [str(a) for a in args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                          universal_newlines=True, env=env, cwd=str(ROOT))
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT)]
+    if not lines:
+        pytest.fail("step %s gave no result (exit %s)\nstdout:\n%s\nstderr:\n%s" % (
+            args[0], proc.returncode, proc.stdout[-3000:], proc.stderr[-5000:]))
+    return json.loads(lines[-1][len(RESULT):])

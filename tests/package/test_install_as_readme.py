@@ -9,9 +9,7 @@ fake Ollama server. The labels the app shows on the way are the ones the README 
 This file is also the driver of those Anki processes: ``python tests/package/test_install_as_readme.py STEP ...``.
 """
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,7 +20,8 @@ for _p in (str(HERE), str(ROOT / "tests"), str(ROOT / "tools")):
         sys.path.insert(0, _p)
 
 from installed_addon import (  # noqa: E402
-    ADDON, PDF_LINES, RESULT, block_outside_copies, load_tool, pdf_with_text, start_anki)
+    ADDON, PDF_LINES, block_outside_copies, load_tool, pdf_with_text, serve_step, start_anki)
+from installed_addon import run_step as run_addon_step  # noqa: E402
 
 DECK = "Lecture::Biology"
 
@@ -135,21 +134,9 @@ def step_generate(base: Path, server_url: str, pdf: Path) -> dict:
     return out
 
 
-def driver(argv):
-    step, base = argv[0], Path(argv[1]).resolve()
-    if step == "install":
-        out = step_install(base, Path(argv[2]))
-    elif step == "generate":
-        out = step_generate(base, argv[2], Path(argv[3]))
-    else:
-        raise SystemExit("unknown step %r" % step)
-    print(RESULT + json.dumps(out), flush=True)
-    sys.stdout.flush()
-    os._exit(0)  # Qt/WebEngine teardown at interpreter exit is slow and noisy
-
-
 if __name__ == "__main__":
-    driver(sys.argv[1:])
+    serve_step(sys.argv[1:], {"install": lambda base, package: step_install(base, Path(package)),
+                              "generate": lambda base, url, pdf: step_generate(base, url, Path(pdf))})
 
 
 # ================================================================== the test
@@ -158,16 +145,7 @@ import pytest  # noqa: E402
 
 
 def run_step(*args, timeout=180):
-    env = dict(os.environ)
-    env.pop("PYTEST_CURRENT_TEST", None)
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve())] + [str(a) for a in args],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                          universal_newlines=True, env=env, cwd=str(ROOT))
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT)]
-    if not lines:
-        pytest.fail("step %s gave no result (exit %s)\nstdout:\n%s\nstderr:\n%s" % (
-            args[0], proc.returncode, proc.stdout[-3000:], proc.stderr[-5000:]))
-    return json.loads(lines[-1][len(RESULT):])
+    return run_addon_step(__file__, *args, timeout=timeout)
 
 
 def readme_says(label: str) -> bool:

@@ -12,7 +12,6 @@ Anki 23.10.1 / Python 3.9 too.
 """
 import json
 import os
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -23,7 +22,8 @@ if str(HERE) not in sys.path:  # run as a script (the driver), tests/ is not on 
     sys.path.insert(0, str(HERE))
 
 from installed_addon import (  # noqa: E402
-    ADDON, PDF_LINES, RESULT, block_outside_copies, load_tool, pdf_with_text, start_anki)
+    ADDON, PDF_LINES, block_outside_copies, load_tool, pdf_with_text, serve_step, start_anki)
+from installed_addon import run_step as run_addon_step  # noqa: E402
 
 
 # ================================================================== the Anki processes (driver)
@@ -148,21 +148,9 @@ def _generate_in_dialog(harness, app, mw, server_url):
     return out
 
 
-def driver(argv):
-    step, base = argv[0], Path(argv[1]).resolve()
-    if step == "install":
-        out = step_install(base, Path(argv[2]))
-    elif step == "generate":
-        out = step_generate(base, argv[2], Path(argv[3]))
-    else:
-        raise SystemExit("unknown step %r" % step)
-    print(RESULT + json.dumps(out), flush=True)
-    sys.stdout.flush()
-    os._exit(0)  # Qt/WebEngine teardown at interpreter exit is slow and noisy
-
-
 if __name__ == "__main__":
-    driver(sys.argv[1:])
+    serve_step(sys.argv[1:], {"install": lambda base, package: step_install(base, Path(package)),
+                              "generate": lambda base, url, pdf: step_generate(base, url, Path(pdf))})
 
 
 # ================================================================== the tests
@@ -268,16 +256,7 @@ def test_builder_refuses_qt_in_the_engine(tool, tmp_path):
 
 
 def run_step(*args, timeout=180):
-    env = dict(os.environ)
-    env.pop("PYTEST_CURRENT_TEST", None)
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve())] + [str(a) for a in args],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                          universal_newlines=True, env=env, cwd=str(ROOT))
-    lines = [l for l in proc.stdout.splitlines() if l.startswith(RESULT)]
-    if not lines:
-        pytest.fail("step %s gave no result (exit %s)\nstdout:\n%s\nstderr:\n%s" % (
-            args[0], proc.returncode, proc.stdout[-3000:], proc.stderr[-5000:]))
-    return json.loads(lines[-1][len(RESULT):])
+    return run_addon_step(__file__, *args, timeout=timeout)
 
 
 @pytest.mark.app
