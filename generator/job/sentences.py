@@ -16,6 +16,7 @@ the prompt, the answer's parser and a resumed job all see the same numbers:
 ``Numbered.place(n)`` gives a unit's page and line (from ``Chunk.marks``), ``heading_of(n)``
 the heading it stands under within the chunk."""
 import re
+import threading
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -184,19 +185,22 @@ def split(chunk: Chunk) -> Numbered:
 
 _CACHE: Dict[int, Tuple[Chunk, Numbered]] = {}
 _CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()  # the workers of a job ask at once
 
 
 def numbered(chunk: Chunk) -> Numbered:
     """The chunk's numbered units (remembered for the last chunks: the prompt, the stream's
     cards and the rewrite pass of one chunk all ask)."""
     key = id(chunk)
-    hit = _CACHE.get(key)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
     if hit is not None and hit[0] is chunk:
         return hit[1]
     result = split(chunk)
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = (chunk, result)
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = (chunk, result)
     return result
 
 

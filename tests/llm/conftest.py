@@ -140,6 +140,14 @@ def own_llm_server(tmp_path):
 
 
 @pytest.fixture
+def wide_llm_server(tmp_path):
+    """A server of the test's own with a 4,096-token context (pieces of the add-on's default size)."""
+    srv = start_server(tmp_path, n_ctx=4096)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
 def llm_config(llm_url):
     """Engine settings for the OpenAI-compatible backend on the real server."""
     return {
