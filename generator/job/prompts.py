@@ -25,9 +25,12 @@ Rules for good cards:
 
 # The placeholders of the format examples below. Small models sometimes copy them verbatim;
 # the validator drops such cards.
-PLACEHOLDERS = frozenset({"question", "answer", "verbatim excerpt", "sentence with {{c1::term}}"})
+PLACEHOLDERS = frozenset({"question", "answer", "verbatim excerpt", "sentence with {{c1::term}}", "…", "...",
+                          "… {{c1::…}} …"})
 
-BASIC_FORMAT = """Answer with JSON only: {"cards":[{"n":1,"front":"question","back":"answer"}]}"""
+# The answer's shape, with "…" where the model writes: an example with words in it is what small
+# models copy (SmolLM2-135M answered nothing else), and the schema gives the types anyway.
+BASIC_FORMAT = """Answer with JSON only, in this shape: {"cards":[{"n":…,"front":…,"back":…}]}"""
 
 REVERSED_EXTRA = """- Both sides are also asked the other way round: "front" is a term or name, "back" its short
   definition or meaning, and each side must identify the other uniquely.
@@ -36,7 +39,7 @@ REVERSED_EXTRA = """- Both sides are also asked the other way round: "front" is 
 CLOZE_FORMAT = """Write cloze deletions: "text" is one sentence from the facts of the text in which the key
 term is hidden as {{c1::term}} (use c2, c3 only for separate terms of the same sentence). Hide
 key terms, names, numbers, never filler words. "extra" (optional): context shown after the answer.
-Answer with JSON only: {"cards":[{"n":1,"text":"sentence with {{c1::term}}"}]}"""
+Answer with JSON only, in this shape: {"cards":[{"n":…,"text":"… {{c1::…}} …"}]}"""
 
 
 def system_prompt(kind: str, additions: str = "", focus: str = "") -> str:
