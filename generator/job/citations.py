@@ -16,14 +16,17 @@ the card check "answer not in the text" uses too).
 What the user sees is as before: the card's ``quote`` is the text of the sentence(s) it rests on
 (on hover in the review table, in ``--json`` and the journal); ``Card.sentences`` has their
 numbers and the card's source its page or line."""
+import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from .chunk import Chunk
 from ..cards.grounding import Support, answer_terms, is_grounded, missing_terms, normalise, stem, unsupported_terms
 from .sentences import MAX_CITED, Numbered, numbered, parse_citation
 
 __all__ = ["Grounded", "Grounder", "CITATION_KEYS", "citation_value"]
+
+_DIGIT = re.compile(r"\d")
 
 # Key names models use for the sentence number(s), ours ("n") first.
 CITATION_KEYS: Tuple[str, ...] = ("n", "sentence", "sentences", "source", "sources", "ref", "refs", "cite",
@@ -71,6 +74,7 @@ class Grounder:
         self.images = len(chunk.images) if images is None else images
         self._padded: Dict[Tuple[int, ...], str] = {}
         self._supports: Dict[Tuple[int, ...], Support] = {}
+        self._word_sets: Dict[Tuple[int, ...], FrozenSet[str]] = {}
         self._norm_chunk: Optional[str] = None
         from ..cards.checks import expectation
 
@@ -96,12 +100,25 @@ class Grounder:
     def backs(self, answer: str, numbers: Sequence[int]) -> bool:
         """The sentences ``numbers`` hold the answer's names, numbers and terms."""
         key = tuple(numbers)
+        if not _DIGIT.search(answer):
+            # Most answers are words of their sentence as they stand: no index needed for them.
+            words = normalise(answer).split()
+            if words and set(words) <= self._words(key):
+                return True
         support = self._supports.get(key)
         if support is None:
             support = Support(self.numbered.text_of(list(numbers)))
             if len(self._supports) < 4096:
                 self._supports[key] = support
         return not unsupported_terms(answer, support, self.lang)
+
+    def _words(self, key: Tuple[int, ...]) -> FrozenSet[str]:
+        got = self._word_sets.get(key)
+        if got is None:
+            got = frozenset(" ".join(self.numbered.norm(n) for n in key).split())
+            if len(self._word_sets) < 4096:
+                self._word_sets[key] = got
+        return got
 
     def cited_by_quote(self, quote: str) -> List[int]:
         """The sentences an old-style quote was copied from (none when it is not in the text)."""
