@@ -254,7 +254,7 @@ Ribosomen lesen die Boten-RNA.
 
 def read_export(tmp_path, name, text):
     path = tmp_path / name
-    path.write_text(text, encoding="utf-8", newline="")
+    path.write_bytes(text.encode("utf-8"))  # as written, line ends included (Python 3.9 has no newline=)
     return read_with_highlights(str(path))
 
 
