@@ -39,7 +39,7 @@ import json, os, resource, sys, time
 sys.path[:0] = [%(root)r, %(tests)r]
 from concurrent.futures import ThreadPoolExecutor
 from generator.figures.plan import plan_with_figures
-from generator.__main__ import qt_graphics
+from flashcards import qt_graphics
 from generator.sources.with_figures import read_source_path
 from generator.job.run import JobOptions
 from generator.job.images import prepare_images

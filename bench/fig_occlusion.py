@@ -25,7 +25,7 @@ FIGURES = [
 CHILD = r"""
 import json, sys, time
 sys.path[:0] = [%(root)r, %(tests)r]
-from generator.__main__ import qt_graphics
+from flashcards import qt_graphics
 from generator.occlusion.find import find_figures
 
 graphics = qt_graphics()

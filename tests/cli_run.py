@@ -1,4 +1,4 @@
-"""The CLI as a script runs it: ``python -m generator`` in a child process from the repository
+"""The CLI as a script runs it: ``python flashcards.py`` in a child process from the repository
 root, and the notes of a collection file it wrote."""
 import os
 import subprocess
@@ -8,7 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, input=stdin,
+    return subprocess.run([sys.executable, "flashcards.py", *args], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -3,7 +3,7 @@ QtPdf (``QPdfDocument.render``) and images decoded, scaled down and re-encoded w
 ``QImageReader``/``QImage``.
 
 This module imports only PyQt6 and the standard library (never aqt, never the engine), so the
-headless CLI can use it too: ``python -m generator`` (``generator/__main__.py``) loads it when
+headless CLI can use it too: ``python flashcards.py`` (the script beside ui/) loads it when
 PyQt6 is there. It needs no QApplication: rendering and image codecs work without one, in any thread.
 
 The text layer (``text_runs``) comes from QtPdf's text selection: each line's bounds, and where

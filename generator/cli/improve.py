@@ -1,8 +1,8 @@
-"""``python -m generator improve``: improve the notes a learner struggles with, in place.
+"""``python flashcards.py improve``: improve the notes a learner struggles with, in place.
 
-    python -m generator improve --collection C.anki2 --list            # the struggling cards
-    python -m generator improve --collection C.anki2 --search "tag:leech" --dry-run --json
-    python -m generator improve --collection C.anki2                   # the struggling cards' notes
+    python flashcards.py improve --collection C.anki2 --list            # the struggling cards
+    python flashcards.py improve --collection C.anki2 --search "tag:leech" --dry-run --json
+    python flashcards.py improve --collection C.anki2                   # the struggling cards' notes
 
 Each note is diagnosed from its review history, the card checks, its source and similar notes,
 then the model proposes keep / rewrite / split. Without ``--dry-run`` the proposals that pass
@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
     from . import similar as cli_similar
 
     p = argparse.ArgumentParser(
-        prog="python -m generator improve",
+        prog="python flashcards.py improve",
         description="Improve the notes you keep forgetting: diagnose each from its review history, "
                     "ask the model to keep, rewrite or split it, and change it in place.")
     p.add_argument("--collection", required=True, metavar="PATH.anki2",

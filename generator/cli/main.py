@@ -72,14 +72,14 @@ def epilog() -> str:
                       for code, text in EXIT_CODES)
     models = textwrap.fill("Without --model, the model is the setting model (default %s). `python -m "
                            "generator models [--url URL] [--backend ollama|openai]` lists the server's "
-                           "models; `python -m generator improve --help` improves the notes you keep "
+                           "models; `python flashcards.py improve --help` improves the notes you keep "
                            "forgetting, in place." % setting_default("model"), 78)
     return "%s\n\nexit codes:\n%s" % (models, codes)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m generator",
+        prog="python flashcards.py",
         description="Generate Anki flashcards from documents with a local model server.",
         epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def models_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m generator models", description="List the server's models.")
+    p = argparse.ArgumentParser(prog="python flashcards.py models", description="List the server's models.")
     p.add_argument("--config", default=None, metavar="FILE",
                    help="settings to use (as for generating); flags override them")
     p.add_argument("--url", default=None, help="the model server's URL")
@@ -277,8 +277,8 @@ def note_target(args: argparse.Namespace, cfg: Settings, options: JobOptions, ma
 
 
 def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -> int:
-    """Generate (and add) cards; ``graphics`` makes the adapter that renders PDF pages and
-    resizes images, asked for only when images will be sent (see ``generator.__main__``)."""
+    """Generate (and add) cards; ``graphics`` (from flashcards.py) makes the adapter that renders
+    PDF pages and resizes images, asked for only when images will be sent."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.update and cli_update.usage_problem(args):
@@ -477,8 +477,8 @@ def why_not_written(e: OSError) -> str:
 
 def main(argv: Optional[List[str]] = None, graphics: Optional[MakeGraphics] = None) -> int:
     """The command line. ``graphics``: what makes the graphics adapter (``images.figure.Graphics``)
-    when images will be sent; the program's composition root (``generator.__main__``) hands in
-    the Qt one. Without it, images are sent as the source holds them where they may be."""
+    when images will be sent; the command line's composition root (flashcards.py, beside
+    generator/) hands in the Qt one. Without it, images are sent as the source holds them where they may be."""
     argv = list(sys.argv[1:] if argv is None else argv)
     for stream in (sys.stdout, sys.stderr):  # a C/ASCII locale must not turn a "·" into a traceback
         reconfigure = getattr(stream, "reconfigure", None)

@@ -1,7 +1,7 @@
 """Figures: the figures of a source (image files, those inside PDF/DOCX/EPUB/HTML, rendered PDF
 pages) as data, and the adapter through which the engine renders and resizes them without
 importing Qt: the caller that composes the parts hands it in (the dialogs, and
-``python -m generator`` through ``generator.__main__``).
+``flashcards.py``, the command line beside generator/).
 
 Sources are read with their figures by ``sources.with_figures`` (``Document.figures`` is a
 ``FigureSet``). A ``FigureSet`` is filled lazily (``sources.figures.load_figures``), only when

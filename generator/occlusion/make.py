@@ -29,7 +29,7 @@ from .raster import raster_notes
 
 IMAGE_SIDE = 1280  # px, the long side of a figure's image on its note
 NO_GRAPHICS = ("Image occlusion notes need PyQt6 with QtPdf to render the figures (Anki has it; "
-               "for the command line: pip install PyQt6).")
+               "on the command line, run python flashcards.py with PyQt6 installed).")
 
 NoteCallback = Callable[[OcclusionNote], None]
 

@@ -2,10 +2,12 @@
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
-from cli_run import cli, collection_notes
+from cli_run import ROOT, cli, collection_notes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEEDS = os.path.join(ROOT, "seeds")
@@ -42,6 +44,16 @@ def test_dry_run_from_stdin_touches_nothing(server, tmp_path):
     cards = json.loads(r.stdout)
     assert cards[0]["kind"] == "cloze" and "{{c1::" in cards[0]["text"]
     assert not list(tmp_path.iterdir())
+
+
+def test_the_engines_own_entry_runs_the_same_command_line_without_qt(server):
+    """``python -m generator`` (no graphics adapter handed in) makes the same cards from text."""
+    r = subprocess.run([sys.executable, "-m", "generator", "-", "--dry-run", "--json", "--url", server.url,
+                        "--model", "llama3.2", "--kind", "cloze"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120, input="Photosynthesis converts light energy into chemical energy in chloroplasts.\n")
+    assert r.returncode == 0, r.stderr
+    cards = json.loads(r.stdout)
+    assert cards[0]["kind"] == "cloze" and "{{c1::" in cards[0]["text"]
 
 
 def test_exit_3_when_server_unreachable(tmp_path):

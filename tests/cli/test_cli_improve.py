@@ -1,4 +1,4 @@
-"""``python -m generator improve`` as a script runs it: a real process, the fake server with
+"""``python flashcards.py improve`` as a script runs it: a real process, the fake server with
 scripted answers, a collection file whose cards were answered through Anki's scheduler."""
 import json
 

@@ -23,7 +23,7 @@ DNA stores genetic information in sequences of four bases. Mutations change the 
 
 
 def cli(*args, stdin=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, input=stdin,
+    return subprocess.run([sys.executable, "flashcards.py", *args], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -116,7 +116,7 @@ def test_a_bad_topics_file_is_a_usage_error(docs, tmp_path):
 @pytest.mark.timeout(120)
 def test_jsonl_prints_each_card_while_the_model_still_writes(docs):
     with FakeOllama(rate=150) as srv:
-        proc = subprocess.Popen([sys.executable, "-m", "generator", *docs, "--dry-run", "--jsonl",
+        proc = subprocess.Popen([sys.executable, "flashcards.py", *docs, "--dry-run", "--jsonl",
                                  "--max-cards", "4", "--url", srv.url, "--model", "llama3.2"],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         lines = []

@@ -24,7 +24,7 @@ SMALL = ("--num-ctx", "1024", "--num-predict", "256")
 
 
 def cli(*args, stdin=None, timeout=120, preexec_fn=None):
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, input=stdin,
+    return subprocess.run([sys.executable, "flashcards.py", *args], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
 
 
@@ -67,7 +67,7 @@ class Running:
     """The CLI as a background process whose stderr is read line by line."""
 
     def __init__(self, *args):
-        self.proc = subprocess.Popen([sys.executable, "-m", "generator", *args], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "flashcards.py", *args], cwd=ROOT,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.err_lines = []
         self.out = []
@@ -323,7 +323,7 @@ def test_collection_and_stdout_both_unwritable_says_so_and_exits_4(server, tmp_p
     err_path = tmp_path / "err.txt"
     errors = full_output_file(err_path, limit) if stderr_full else open(err_path, "wb")
     with out, errors:
-        r = subprocess.run([sys.executable, "-m", "generator", "-", "--collection", path, "--url", server.url,
+        r = subprocess.run([sys.executable, "flashcards.py", "-", "--collection", path, "--url", server.url,
                             "--model", "llama3.2", "--max-cards", "40"], cwd=ROOT,
                            input=b"Leaves turn light into sugar.\n", stdout=out, stderr=errors,
                            timeout=120, preexec_fn=_limit_file_size(limit))
@@ -349,7 +349,7 @@ def test_a_json_print_that_fails_after_the_notes_were_added_says_what_was_kept(s
     server.script(Reply.cards([{"front": "What do leaves make?", "back": "Sugar", "quote": "leaves"}]))
     limit = os.path.getsize(path) + 4 * 65536  # room for the collection, none for stdout
     with full_output_file(tmp_path / "out.json", limit) as out:
-        r = subprocess.run([sys.executable, "-m", "generator", "-", "--collection", path, "--url", server.url,
+        r = subprocess.run([sys.executable, "flashcards.py", "-", "--collection", path, "--url", server.url,
                             "--model", "llama3.2", "--json"], cwd=ROOT, input=b"Leaves turn light into sugar.\n",
                            stdout=out, stderr=subprocess.PIPE, timeout=120, preexec_fn=_limit_file_size(limit))
     said = r.stderr.decode("utf-8", "replace")
@@ -438,7 +438,7 @@ def test_json_output_stays_json_and_safe(server):
     payload = {"cards": [{"front": "Bidi \u202e and C1 \x9b[2J here?", "back": "Line\u2028sep \x1b[31m red",
                           "quote": "x"}]}
     server.script(Reply(content=json.dumps(payload)))
-    r = subprocess.run([sys.executable, "-m", "generator", "-", "--dry-run", "--json", "--url", server.url,
+    r = subprocess.run([sys.executable, "flashcards.py", "-", "--dry-run", "--json", "--url", server.url,
                         "--model", "llama3.2"], cwd=ROOT, input=b"Some text for a card here.\n",
                        capture_output=True, timeout=60, env=dict(os.environ, PYTHONIOENCODING="ascii"))
     assert r.returncode == 0, r.stderr

@@ -191,7 +191,7 @@ def test_crash_mid_update_resumes_without_asking_twice(tmp_path):
                         .replace("Second part sentence 3 ", "Second part sentence 3 CHANGED "))
         hang["on"] = True
         server.requests.clear()
-        args = [sys.executable, "-m", "generator", path, "--collection", col_path, "--deck", "Biology",
+        args = [sys.executable, "flashcards.py", path, "--collection", col_path, "--deck", "Biology",
                 "--url", server.url, "--model", "llama3.2", "--self-review", "off", "--parallel", "1",
                 "--journal-dir", str(tmp_path / "j"), "--update"]
         proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

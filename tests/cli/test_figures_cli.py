@@ -17,7 +17,7 @@ COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e"]
 
 
 def cli(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "flashcards.py", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
 
 

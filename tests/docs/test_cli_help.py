@@ -1,4 +1,4 @@
-"""`python -m generator --help`: every option says what it does, the default model and the exit
+"""`python flashcards.py --help`: every option says what it does, the default model and the exit
 codes are named, and an option standing for a setting shows that setting's default."""
 import subprocess
 import sys
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_help(*args):
-    proc = subprocess.run([sys.executable, "-m", "generator"] + list(args) + ["--help"], cwd=str(ROOT),
+    proc = subprocess.run([sys.executable, "flashcards.py"] + list(args) + ["--help"], cwd=str(ROOT),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr

@@ -13,7 +13,7 @@ from generator.bulk.job import MODE_REVIEW, BulkSpec, RunSetup, run_headless
 from generator.bulk.figures import figures_folder
 from generator.bulk.writer import NoteWriter
 from generator.bulk.status import DONE, FAILED
-from generator.__main__ import qt_graphics
+from flashcards import qt_graphics
 from generator.job.run import JobOptions
 from generator.bulk.journal import ChunkIndex, Journal, unfinished
 from generator.notes.add import NoteTarget

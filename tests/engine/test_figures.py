@@ -13,7 +13,7 @@ import pytest
 from generator.job.chunking import estimate_tokens
 from generator.errors import EncryptedSource, NoTextLayer, SourceError
 from generator.figures.plan import context_room, is_slides, plan_with_figures
-from generator.__main__ import qt_graphics
+from flashcards import qt_graphics
 from generator.images.figure import FigureMode, SourceKind
 from generator.sources.with_figures import read_source_bytes, read_source_path
 from generator.images.safety import ImageRejected, ImageTooLarge

@@ -1,5 +1,5 @@
 """Hostile files and input text, attacked by mechanism, each through the engine API and the CLI
-(`python -m generator FILE --dry-run --json` against the fake server). Every test has a wall-clock
+(`python flashcards.py FILE --dry-run --json` against the fake server). Every test has a wall-clock
 bound: a hang fails it instead of hanging the suite.
 
 Mechanisms: only regular files are opened (FIFO, socket, device, a link to one, a file swapped
@@ -59,7 +59,7 @@ def bounds():
 
 
 def cli(*args, stdin=None, timeout=60):
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, stdin=stdin,
+    return subprocess.run([sys.executable, "flashcards.py", *args], cwd=ROOT, stdin=stdin,
                           capture_output=True, text=True, timeout=timeout)
 
 

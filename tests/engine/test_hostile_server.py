@@ -630,7 +630,7 @@ def test_an_error_line_in_a_stream_is_shown_neutralised():
 # --- 7. the whole CLI against the hostile server ----------------------------------------------
 
 def cli(url, *args, stdin="The sky is blue because of Rayleigh scattering of sunlight.\n", timeout=60):
-    return subprocess.run([sys.executable, "-m", "generator", "-", "--dry-run", "--json", "--url", url,
+    return subprocess.run([sys.executable, "flashcards.py", "-", "--dry-run", "--json", "--url", url,
                            "--model", "llama3.2", *args], cwd=ROOT, input=stdin, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -675,7 +675,7 @@ def test_cli_exits_at_once_after_a_fatal_error_with_a_request_hanging():
 def test_cli_ctrl_c_with_a_request_hanging_exits_at_once():
     with Hostile() as h:
         h.route(CHAT, hang(after_headers=True))
-        proc = subprocess.Popen([sys.executable, "-m", "generator", "-", "--dry-run", "--json", "--url", h.url,
+        proc = subprocess.Popen([sys.executable, "flashcards.py", "-", "--dry-run", "--json", "--url", h.url,
                                  "--model", "llama3.2", "--timeout", "300"], cwd=ROOT, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         proc.stdin.write("The sky is blue because of Rayleigh scattering of sunlight.\n")

@@ -198,7 +198,7 @@ def test_an_allow_list_entry_that_is_not_a_plain_name_is_refused_too():
 # --- the Qt adapter ------------------------------------------------------------------------------
 
 def test_qt_adapter_resizes_and_refuses_what_it_cannot_decode():
-    from generator.__main__ import qt_graphics
+    from flashcards import qt_graphics
 
     graphics = qt_graphics()
     assert graphics is not None and type(graphics).__name__ == "QtGraphics"

@@ -1,7 +1,8 @@
 """The shape of generator/, measured from its source (no import of it): few modules at the top,
 packages that import only downward, no function too long or with too many parameters to read,
-no class with too many methods, and an engine that never names the add-on's ui/ (the one
-exception is the program's composition root, ``generator/__main__.py``)."""
+no class with too many methods, and an engine that never names the add-on's ui/ nor imports Qt
+(its callers hand it what it needs: the dialogs, and for the command line ``flashcards.py``
+beside generator/)."""
 import ast
 import io
 import re
@@ -11,7 +12,7 @@ from typing import Dict, List, Set, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "generator"
-COMPOSITION_ROOT = ENGINE / "__main__.py"
+COMPOSITION_ROOT = ROOT / "flashcards.py"  # the command line's, outside the engine
 
 MAX_TOP_MODULES = 12
 MAX_FUNCTION_LINES = 80  # more only with a docstring that says why ("Long on purpose: ...")
@@ -164,11 +165,10 @@ def test_no_class_with_more_than_forty_methods():
     assert big == []
 
 
-def test_the_engine_never_names_ui_but_in_its_composition_root():
-    named = {module_name(p): names_ui(p.read_text(encoding="utf-8"))
-             for p in engine_files() if p != COMPOSITION_ROOT}
+def test_the_engine_never_names_ui():
+    named = {module_name(p): names_ui(p.read_text(encoding="utf-8")) for p in engine_files()}
     assert {m: where for m, where in named.items() if where} == {}
-    assert names_ui(COMPOSITION_ROOT.read_text(encoding="utf-8")), "the root is where ui/ is named"
+    assert names_ui(COMPOSITION_ROOT.read_text(encoding="utf-8")), "the command line's root names ui/"
     # the check sees each form: an import, a path, a module name in a string, a comment
     for text in ("from ..ui import x\n", "p = os.path.join(d, 'ui', 'f.py')\n",
                  "m = 'addon.ui.pdf_render'\n", "x = 1  # see ui/pdf_render.py\n"):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from fake_ollama import FakeOllama, Reply
-from generator.__main__ import qt_graphics
+from flashcards import qt_graphics
 from generator.config import FigureMode
 from generator.job.run import JobOptions
 from generator.occlusion.choose import TICK, by_rules, label_role
@@ -294,7 +294,7 @@ def test_without_a_renderer_it_says_what_is_needed():
     result = notes_of(data, None)
     assert result.notes == [] and result.messages == [
         "'figures.pdf': Image occlusion notes need PyQt6 with QtPdf to render the figures (Anki has "
-        "it; for the command line: pip install PyQt6)."]
+        "it; on the command line, run python flashcards.py with PyQt6 installed)."]
 
 
 @pytest.mark.timeout(60)

@@ -167,7 +167,7 @@ def test_cli_json_prints_flags(tmp_path) -> None:
     src.write_text(TEXT, encoding="utf-8")
     with FakeOllama() as srv:
         srv.script(Reply.cards([YES_NO, GOOD]))
-        r = subprocess.run([sys.executable, "-m", "generator", str(src), "--dry-run", "--json", "--url", srv.url,
+        r = subprocess.run([sys.executable, "flashcards.py", str(src), "--dry-run", "--json", "--url", srv.url,
                             "--model", "llama3.2", "--self-review", "off", "--depth", "key_ideas"],
                            cwd=root, capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr

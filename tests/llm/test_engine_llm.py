@@ -150,7 +150,7 @@ def test_server_killed_mid_job_keeps_the_cards_already_made(own_llm_server, llm_
 
 def cli(*args, timeout=600):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "generator"] + [str(a) for a in args],
+    return subprocess.run([sys.executable, "flashcards.py"] + [str(a) for a in args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
                           cwd=str(ROOT), env=env, timeout=timeout)
 

@@ -12,6 +12,7 @@ Anki 23.10.1 / Python 3.9 too.
 """
 import json
 import os
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -179,11 +180,11 @@ def test_package_holds_the_addon_and_nothing_else(package):
     path, info = package
     names = names_of(path)
     assert info["package"] == ADDON
-    for required in ("__init__.py", "manifest.json", "config.json", "generator/__init__.py",
+    for required in ("__init__.py", "manifest.json", "config.json", "flashcards.py", "generator/__init__.py",
                      "generator/job/run.py", "generator/libs.py"):
         assert required in names
     tops = {n.split("/")[0] for n in names}
-    assert tops <= {"__init__.py", "manifest.json", "config.json", "config.md", "generator", "ui",
+    assert tops <= {"__init__.py", "manifest.json", "config.json", "config.md", "flashcards.py", "generator", "ui",
                     "vendor", "user_files", "LICENSE", "LICENSE.txt"}, tops
     for name in names:
         parts = name.split("/")
@@ -195,6 +196,20 @@ def test_package_holds_the_addon_and_nothing_else(package):
     assert "manifest.json" in names and not any(n.startswith(ADDON + "/") for n in names)
     manifest = json.loads(zipfile.ZipFile(str(path)).read("manifest.json"))
     assert manifest["package"] == ADDON and manifest["name"]
+
+
+@pytest.mark.timeout(120)
+def test_the_command_line_runs_from_the_unpacked_addon(package, tmp_path):
+    """``python flashcards.py`` in the add-on's folder, as the docs say: the script finds the
+    engine beside it, whatever the folder is called (AnkiWeb uses a number)."""
+    path, _info = package
+    folder = tmp_path / "1234567890"
+    with zipfile.ZipFile(str(path)) as zf:
+        zf.extractall(str(folder))
+    r = subprocess.run([sys.executable, "flashcards.py", "--help"], cwd=str(folder), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "usage: python flashcards.py" in r.stdout and "--collection" in r.stdout
 
 
 def test_vendor_holds_the_pinned_pure_python_libraries(package):
