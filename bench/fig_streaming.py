@@ -116,11 +116,14 @@ def first_card(rate: float, chunks: int) -> Dict[str, Any]:
             "cards_per_answer": CARDS}
 
 
-def topic_tokens() -> Dict[str, Any]:
+def topic_tokens(with_prompts: bool = True, self_review: str = "flagged") -> Dict[str, Any]:
+    """Tokens of the topic step beside those of the generation that follows it, on the seeds
+    against the fake server: the answers' tokens, and with ``with_prompts`` what was sent too."""
     sys.path[:0] = [p for p in (ROOT, TESTS, TOOLS) if p not in sys.path]
     from fake_ollama import FakeOllama
 
     from generator.backends import make_backend
+    from generator.config import SelfReview
     from generator.job.chunking import estimate_tokens
     from generator.job.run import JobOptions, plan_chunks, prepare_job, run_job
     from generator.sources.read import read_path
@@ -136,13 +139,14 @@ def topic_tokens() -> Dict[str, Any]:
 
         def counted(request: Any, cancel: Any = None, on_token: Any = None, on_text: Any = None) -> Any:
             result = chat(request, cancel, on_token, on_text)
-            sent = request.system + request.user + "".join(m["content"] for m in request.extra_messages)
-            counts[step[0]] += estimate_tokens(sent) + estimate_tokens(json.dumps(request.schema)) \
-                + estimate_tokens(result.content)
+            counts[step[0]] += estimate_tokens(result.content)
+            if with_prompts:
+                sent = request.system + request.user + "".join(m["content"] for m in request.extra_messages)
+                counts[step[0]] += estimate_tokens(sent) + estimate_tokens(json.dumps(request.schema))
             return result
 
         backend.chat = counted  # type: ignore[method-assign]
-        options = prepare_job(backend, JobOptions(model="llama3.2"))
+        options = prepare_job(backend, JobOptions(model="llama3.2", self_review=SelfReview(self_review)))
         chunks = plan_chunks([read_path(p) for p in seeds], options)
         found = find_topics(chunks, backend, options)
         step[0] = "cards"
@@ -150,7 +154,9 @@ def topic_tokens() -> Dict[str, Any]:
         backend.close()
     return {"value": counts["topics"] / max(1, counts["cards"]), "topic_tokens": counts["topics"],
             "generation_tokens": counts["cards"], "seeds": len(seeds), "chunks": len(chunks),
-            "topics": len(found.topics), "cards": len(result.cards)}
+            "topics": len(found.topics), "cards": len(result.cards),
+            "tokens_per_topic": round(counts["topics"] / max(1, len(found.topics)), 1),
+            "tokens_per_card": round(counts["cards"] / max(1, len(result.cards)), 1)}
 
 
 def probe(args: List[str]) -> Dict[str, Any]:

@@ -106,7 +106,7 @@ class Depth(Choice):
 
 
 class SelfReview(Choice):
-    """Which cards the one rewrite pass sends back to the model (generator/review_pass.py)."""
+    """Which cards the one rewrite pass sends back to the model (generator/job/rewrite.py)."""
 
     OFF = "off"
     FLAGGED = "flagged"  # the cards the checks flagged

@@ -69,7 +69,7 @@ class JobOptions:
     focus: str = ""  # the user's free-text focus for this job, sent with every request
     num_ctx_auto: bool = False  # "auto": the context the server loaded the model with, not sent
     depth: Depth = Depth.EVERY_FACT  # how many cards when max_cards is 0 (generator/depth.py)
-    self_review: SelfReview = SelfReview.FLAGGED  # the rewrite pass (generator/review_pass.py)
+    self_review: SelfReview = SelfReview.FLAGGED  # the rewrite pass (job/rewrite.py)
     figures: str = "auto"  # config.FigureMode: auto | off | slides
     max_images: int = 4  # images per request at most
     vision: Optional[bool] = None  # set by prepare_job: the model can see (None: the server does not say)

@@ -273,7 +273,7 @@ class CardStream:
 
 def with_checks(finish: Optional[CardFinish], language: str, source_text: str, support: str = "") -> CardFinish:
     """``finish`` followed by the card checks (generator/checks.py), so a card shown early carries
-    its flags as it arrives; the chunk's final list is checked again (``review_pass``). ``support``:
+    its flags as it arrives; the chunk's final list is checked again (``rewrite``). ``support``:
     the text the cards' answers are looked up in (``checks.check_card``)."""
     from ..cards.checks import check_cards, expectation
 
