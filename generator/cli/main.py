@@ -70,8 +70,8 @@ def epilog() -> str:
 
     codes = "\n".join(textwrap.fill(text, 78, initial_indent="  %3d  " % code, subsequent_indent=" " * 7)
                       for code, text in EXIT_CODES)
-    models = textwrap.fill("Without --model, the model is the setting model (default %s). `python -m "
-                           "generator models [--url URL] [--backend ollama|openai]` lists the server's "
+    models = textwrap.fill("Without --model, the model is the setting model (default %s). `python "
+                           "flashcards.py models [--url URL] [--backend ollama|openai]` lists the server's "
                            "models; `python flashcards.py improve --help` improves the notes you keep "
                            "forgetting, in place." % setting_default("model"), 78)
     return "%s\n\nexit codes:\n%s" % (models, codes)
