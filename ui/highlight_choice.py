@@ -65,12 +65,31 @@ class HighlightPicker(QGroupBox):
         self.colours: Dict[str, int] = {}
         self.before: Dict[str, Set[str]] = {}  # document name -> keys of highlights carded before
         self.carded = 0  # how many of the source's highlights had cards before
-        self.checking = False  # a count or a look-up runs in the background
-        self._asked = 0
+        self._asked = 0  # the token of the newest request: an answer to an older one is dropped
+        self._pending = 0  # the token of the request running in the background (0: none)
         self.combo.currentIndexChanged.connect(lambda _i: self._changed())
         self._show(0, {})
 
     # --- what the dialogs read ----------------------------------------------------------------
+    @property
+    def checking(self) -> bool:
+        """A count or a look-up for what is shown now runs in the background. Derived from the
+        tokens, so a request overtaken by a newer source (whose answer will be dropped) no
+        longer counts, whichever way the newer one went (no files, an error, a new request)."""
+        return self._pending != 0 and self._pending == self._asked
+
+    def _ask(self) -> int:
+        """A new request's token; any earlier request's answer is dropped from now on."""
+        self._asked += 1
+        return self._asked
+
+    def _answered(self, asked: int) -> bool:
+        """The answer to request ``asked`` is still wanted (and it is no longer pending)."""
+        if not is_alive(self) or asked != self._asked:
+            return False
+        self._pending = 0
+        return True
+
     def mode(self) -> str:
         return str(self.combo.currentData() or ONLY)
 
@@ -113,19 +132,19 @@ class HighlightPicker(QGroupBox):
         for h in marked:
             for colour, n in h.colours().items():
                 colours[colour] = colours.get(colour, 0) + n
-        self._asked += 1
+        asked = self._ask()
         self.before, self.carded = {}, 0
         self._show(sum(len(h) for h in marked), colours)
         with_files = [(p, d) for p, d in files if getattr(d, "highlights", None) is not None]
-        if with_files:
-            self._look_up(with_files, self._asked)
+        if with_files and asked == self._asked:  # (not overtaken by a change while shown)
+            self._look_up(with_files, asked)
 
     def _look_up(self, files: List[Tuple[str, Any]], asked: int) -> None:
         from aqt import mw
 
         if mw is None or mw.col is None:
             return
-        self.checking = True
+        self._pending = asked
 
         def op(col: Any) -> Dict[str, Set[str]]:
             from ..generator.update.highlights import carded_before
@@ -133,29 +152,25 @@ class HighlightPicker(QGroupBox):
             return carded_before(col, files)
 
         def done(before: Dict[str, Set[str]]) -> None:
-            if is_alive(self) and asked == self._asked:
-                self.checking = False
+            if self._answered(asked):
                 self.before = before
                 self.carded = sum(1 for _p, d in files for h in d.highlights.items
                                   if h.key in before.get(d.name, ()))
                 self._show(self.total, self.colours)
 
         def failed(_err: Exception) -> None:  # nothing known of earlier cards: all are asked
-            if is_alive(self) and asked == self._asked:
-                self.checking = False
+            self._answered(asked)
 
         run_with_collection(self, op, done, failed)
 
     def show_files(self, paths: Sequence[str]) -> None:
         """The highlights of a list of files, counted in the background (Bulk)."""
-        self._asked += 1
-        asked = self._asked
+        asked = self._ask()
         paths = list(paths)[:MAX_FILES_COUNTED]
         if not paths:
-            self.checking = False
             self._show(0, {})
             return
-        self.checking = True
+        self._pending = asked
 
         def op() -> Tuple[int, Dict[str, int], int]:
             from ..generator.highlights.read import count_highlights
@@ -170,14 +185,12 @@ class HighlightPicker(QGroupBox):
             return total, colours, files
 
         def done(result: Tuple[int, Dict[str, int], int]) -> None:
-            if is_alive(self) and asked == self._asked:
-                self.checking = False
+            if self._answered(asked):
                 total, colours, files = result
                 self._show(total, colours, files)
 
         def failed(_err: Exception) -> None:
-            if is_alive(self) and asked == self._asked:
-                self.checking = False
+            if self._answered(asked):
                 self._show(0, {})
 
         run_network(self, op, done, failed)

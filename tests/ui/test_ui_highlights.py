@@ -128,6 +128,33 @@ def test_generate_adds_tagged_cards_and_asks_only_about_new_highlights_later(ank
     dlg.close()
 
 
+def test_a_source_replaced_while_its_earlier_cards_are_looked_up_leaves_the_dialog_idle(anki_app, server,
+                                                                                          tmp_path):
+    """A highlighted PDF is shown (its earlier cards are being looked up in the collection) and
+    at once replaced by pasted text: the dialog does not wait for the dropped look-up."""
+    dlg = open_dialog(anki_app, server.url, max_cards=0, self_review="off")
+    picker = dlg.highlight_choice
+    seen = {}
+
+    def replace_at_once():
+        # connected after the picker: it has just started the look-up for the PDF
+        if dlg.source.has_documents() and "checking" not in seen:
+            seen["checking"] = picker.checking
+            dlg.source.set_text("Pasted text without any highlight replaces the file.")
+
+    dlg.source.changed.connect(replace_at_once)
+    try:
+        dlg.source.load_files([write_pdf(tmp_path, "replaced.pdf")])
+        anki_app.wait_until(lambda: "checking" in seen, 15, "the file was not read")
+        assert seen["checking"]  # the look-up was running when the text replaced the file
+        anki_app.wait_until(dlg.idle, 10, "the dialog kept waiting for a dropped look-up")
+    finally:
+        dlg.source.changed.disconnect(replace_at_once)
+    assert not picker.checking and picker.isHidden()
+    assert not dlg.source.has_documents()
+    dlg.close()
+
+
 def test_bulk_counts_the_highlights_and_asks_about_them(anki_app, bulk, server, tmp_path):
     deck = anki_app.new_deck("Bulk highlights")
     dlg = open_bulk(anki_app, bulk, server.url, deck, self_review="off")
