@@ -6,9 +6,10 @@ given up on, and the caller goes on.
 * ``iter_with_deadline(make_iter, seconds, on_timeout)`` does the same for an iterator: the
   items are produced on a thread of their own and handed over in small batches through a
   bounded queue, so memory holds a few batches whatever the consumer does.
-* ``Alarm(seconds)`` (a context manager) interrupts the current thread's Python code after
-  ``seconds`` with ``Interrupted``: a PDF page that takes too long is skipped, not waited for.
-  ``Watch`` does the same for page after page of one read with one thread in all.
+* ``Watch`` interrupts the current thread's Python code when a block (``watch.page(seconds)``)
+  runs past ``seconds``, with ``Interrupted``: a PDF page that takes too long is skipped, not
+  waited for; one thread bounds page after page of one read. ``Alarm(seconds)`` is a ``Watch``
+  for a single block.
 
 The thread given up on is interrupted too: ``Interrupted`` is raised in it at its next Python
 instruction (``PyThreadState_SetAsyncExc``; the readers are pure Python, so it stops within
@@ -18,7 +19,7 @@ is only abandoned: it is a daemon thread, and the byte limits of the readers bou
 
 Why threads and not a subprocess: inside Anki (23.10 to 25.02 builds) ``sys.executable`` is
 Anki itself, not a Python interpreter, and forking a Qt process is unsafe; and a thread costs
-~0.07 ms per file (an Alarm as much per page) where a fresh interpreter that imports pypdf and
+~0.07 ms per file (a Watch as much per read) where a fresh interpreter that imports pypdf and
 ftfy took ~470 ms per file here (measured on the 2-core test machine under load).
 """
 import queue
@@ -57,50 +58,12 @@ def interrupt(thread: threading.Thread) -> bool:
     return _set_async_exc(ident, Interrupted)
 
 
-class Alarm:
-    """``with Alarm(seconds):`` raises ``Interrupted`` in this thread when the block runs past
-    ``seconds``. Catch it around the ``with`` statement (it may surface as the block ends)."""
-
-    def __init__(self, seconds: Optional[float]) -> None:
-        self.seconds = seconds
-        self._ident = threading.get_ident()
-        self._lock = threading.Lock()
-        self._armed = False
-        self._fired = False
-        self._timer: Optional[threading.Timer] = None
-
-    @property
-    def fired(self) -> bool:
-        return self._fired
-
-    def _fire(self) -> None:
-        with self._lock:
-            if self._armed:
-                self._fired = _set_async_exc(self._ident, Interrupted)
-
-    def __enter__(self) -> "Alarm":
-        if self.seconds is not None and self.seconds > 0:
-            self._armed = True
-            self._timer = threading.Timer(self.seconds, self._fire)
-            self._timer.daemon = True
-            self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        with self._lock:
-            if self._armed:
-                self._armed = False
-                if self._fired:
-                    _set_async_exc(self._ident, None)  # not delivered yet: drop it
-
-
 class Watch:
-    """The per-page bound of a long read without a timer thread per page: one thread that
-    interrupts the thread that made the ``Watch`` when the page it is on (``page(seconds)``, a
-    context manager) runs past its time; ``Interrupted`` as with ``Alarm``. ``close()`` ends the
-    thread (it is a daemon thread, and ends by itself when the ``Watch`` is forgotten too)."""
+    """The time bound of a block, or of block after block of one long read (a PDF's pages), with
+    one thread in all: ``with watch.page(seconds):`` raises ``Interrupted`` in the thread running
+    the block when it runs past ``seconds`` (catch it around the ``with`` statement: it may
+    surface as the block ends). ``close()`` ends the thread (a daemon thread, started at the
+    first bounded block)."""
 
     def __init__(self) -> None:
         self._ident = threading.get_ident()
@@ -130,6 +93,9 @@ class Watch:
         if seconds is None or seconds <= 0:
             return
         with self._cond:
+            # The block's own thread: a generator's pages may be read on another thread than
+            # the one that made the Watch.
+            self._ident = threading.get_ident()
             self._deadline = time.monotonic() + seconds
             self._fired = False
             if self._thread is None:
@@ -162,6 +128,24 @@ class _WatchedPage:
 
     def __exit__(self, *exc_info: object) -> None:
         self.watch._disarm()
+
+
+class Alarm:
+    """``with Alarm(seconds):`` bounds one block: a ``Watch`` for that block alone."""
+
+    def __init__(self, seconds: Optional[float]) -> None:
+        self._watch = Watch()
+        self._page = self._watch.page(seconds)
+
+    def __enter__(self) -> "Alarm":
+        self._page.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self._page.__exit__(*exc_info)
+        finally:
+            self._watch.close()
 
 
 class _Outcome:

@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
 
 from .document import HEADING, LIST_ITEM, PARAGRAPH, Block
 from ..errors import EncryptedSource, NoTextLayer, PartlyRead, SourceTooLarge, UnreadableSource
-from .bounded import Alarm, Interrupted
+from .bounded import Alarm, Interrupted, Watch
 from .limits import MB, ReadLimits, current
 
 MAX_PAGES = 5000
@@ -367,80 +367,83 @@ def iter_pdf_blocks(source: Any, label: str, limits: Optional[ReadLimits] = None
     last_error = ""
     prev_first: Optional[str] = None
     prev_last: Optional[str] = None
-    for index in range(count):
-        location = f"page {index + 1}"
-        layout = _PageLayout()
-        alarm = Alarm(limits.page_seconds)
-        try:
-            with alarm, configured():
-                page = reader.pages[index]
-                size = _content_bytes(page, limits.page_bytes)
-                if content_total + size > limits.document_bytes:
-                    skipped.append(
-                        f"Pages {index + 1}-{count} were not read: the document's content "
-                        f"passed {_size(limits.document_bytes)}.")
-                    break
-                content_total += size
-                raw = page.extract_text(visitor_text=layout.visit) or ""
-        except Interrupted:
-            skipped.append(f"Page {index + 1} was skipped: reading it took longer than "
-                           f"{limits.page_seconds:g} s.")
-            continue
-        except _TooBig as over:
-            skipped.append(f"Page {index + 1} was skipped: its content is "
-                           f"{_size(over.size)}, more than the {_size(limits.page_bytes)} read per page.")
-            continue
-        except too_much as err:  # pypdf's own caps (decompression, parsing work)
-            skipped.append(f"Page {index + 1} was skipped: it is too large to read ({_short(err)}).")
-            continue
-        except Exception as err:  # one broken page should not lose the whole document
-            failed += 1
-            last_error = f"{type(err).__name__}: {_short(err)}"
-            continue
-        text = fix_text(raw)
-        lines = _page_lines(text)
-        while lines and not lines[0]:
-            lines.pop(0)
-        while lines and not lines[-1]:
-            lines.pop()
-        if not lines:
-            paragraphs.flush(out)
-            continue
-        found_text = True
-        # Page numbers, then running headers/footers: the same short line (digits aside) that
-        # does not end a sentence, at the top/bottom of consecutive pages with real content.
-        if _PAGE_NUMBER.match(lines[-1]):
-            lines.pop()
-        if lines and _PAGE_NUMBER.match(lines[0]):
-            lines.pop(0)
-        if not lines:
-            continue
-        first_key = _DIGITS.sub("#", lines[0])
-        last_key = _DIGITS.sub("#", lines[-1])
-        if len(lines) >= 6:
-            if last_key == prev_last and _running(last_key):
-                lines.pop()
-            if first_key == prev_first and _running(first_key):
+    watch = Watch()  # one thread bounds every page's time
+    try:
+        for index in range(count):
+            location = f"page {index + 1}"
+            layout = _PageLayout()
+            try:
+                with watch.page(limits.page_seconds), configured():
+                    page = reader.pages[index]
+                    size = _content_bytes(page, limits.page_bytes)
+                    if content_total + size > limits.document_bytes:
+                        skipped.append(
+                            f"Pages {index + 1}-{count} were not read: the document's content "
+                            f"passed {_size(limits.document_bytes)}.")
+                        break
+                    content_total += size
+                    raw = page.extract_text(visitor_text=layout.visit) or ""
+            except Interrupted:
+                skipped.append(f"Page {index + 1} was skipped: reading it took longer than "
+                               f"{limits.page_seconds:g} s.")
+                continue
+            except _TooBig as over:
+                skipped.append(f"Page {index + 1} was skipped: its content is "
+                               f"{_size(over.size)}, more than the {_size(limits.page_bytes)} read per page.")
+                continue
+            except too_much as err:  # pypdf's own caps (decompression, parsing work)
+                skipped.append(f"Page {index + 1} was skipped: it is too large to read ({_short(err)}).")
+                continue
+            except Exception as err:  # one broken page should not lose the whole document
+                failed += 1
+                last_error = f"{type(err).__name__}: {_short(err)}"
+                continue
+            text = fix_text(raw)
+            lines = _page_lines(text)
+            while lines and not lines[0]:
                 lines.pop(0)
-        prev_first, prev_last = first_key, last_key
-        big, starts = layout.analyse()
-        width = max((len(line) for line in lines), default=0)
-        # A paragraph left open at the end of the previous page continues here only if this
-        # page starts in lower case (mid-sentence); otherwise it ends.
-        if paragraphs.lines and not (lines and lines[0][:1].islower()):
-            paragraphs.flush(out)
-        for line in lines:
-            if not line:
+            while lines and not lines[-1]:
+                lines.pop()
+            if not lines:
                 paragraphs.flush(out)
                 continue
-            if starts and paragraphs.lines:
-                key = _key(line)
-                if any(key.startswith(start) for start in starts):
+            found_text = True
+            # Page numbers, then running headers/footers: the same short line (digits aside) that
+            # does not end a sentence, at the top/bottom of consecutive pages with real content.
+            if _PAGE_NUMBER.match(lines[-1]):
+                lines.pop()
+            if lines and _PAGE_NUMBER.match(lines[0]):
+                lines.pop(0)
+            if not lines:
+                continue
+            first_key = _DIGITS.sub("#", lines[0])
+            last_key = _DIGITS.sub("#", lines[-1])
+            if len(lines) >= 6:
+                if last_key == prev_last and _running(last_key):
+                    lines.pop()
+                if first_key == prev_first and _running(first_key):
+                    lines.pop(0)
+            prev_first, prev_last = first_key, last_key
+            big, starts = layout.analyse()
+            width = max((len(line) for line in lines), default=0)
+            # A paragraph left open at the end of the previous page continues here only if this
+            # page starts in lower case (mid-sentence); otherwise it ends.
+            if paragraphs.lines and not (lines and lines[0][:1].islower()):
+                paragraphs.flush(out)
+            for line in lines:
+                if not line:
                     paragraphs.flush(out)
-            paragraphs.add(line, location, width, big, out, index + 1)
-        if out:
-            yield from out
-            out.clear()
+                    continue
+                if starts and paragraphs.lines:
+                    key = _key(line)
+                    if any(key.startswith(start) for start in starts):
+                        paragraphs.flush(out)
+                paragraphs.add(line, location, width, big, out, index + 1)
+            if out:
+                yield from out
+                out.clear()
+    finally:
+        watch.close()
     paragraphs.flush(out)
     yield from out
     if not found_text and skipped:
