@@ -9,7 +9,8 @@ the card check "answer not in the text" uses too).
   nearest to what was cited).
 - An answer in the old form (a copied quote instead of a number) is cited where the quote
   stands, then checked the same way.
-- A citation of an image's marker: grounded by the image (its page is the place).
+- A citation of an image's marker: grounded by the image (its page is the place, set by
+  ``images.attach_figure``).
 - Otherwise not grounded ("Not in source"); the citation, if it named real sentences, is kept
   so the user sees what the model pointed at.
 
@@ -61,7 +62,6 @@ class Grounded:
     grounded: bool
     numbers: List[int]  # the sentences (and image markers) it rests on, corrected
     quote: str  # their text
-    by_image: int = -1  # the image (index from 0) it cites, or -1
     corrected: bool = False  # the model cited other sentences (or none)
 
 
@@ -140,9 +140,10 @@ class Grounder:
         stands, given what the card cited (numbers, or an old-style ``quote``)."""
         count = len(self.numbered)
         for n in cited:
-            index = self.numbered.image_of(n, self.images)
-            if index >= 0:
-                return Grounded(True, [n], "", by_image=index)
+            if self.numbered.image_of(n, self.images) >= 0:
+                # Its image is the evidence; which image, and its page as the card's place, is
+                # read from the card's sentences when the figures are attached (images.attach_figure).
+                return Grounded(True, [n], "")
         text_cited = [n for n in cited if n <= count]
         if not text_cited and quote:
             text_cited = self.cited_by_quote(quote)

@@ -348,7 +348,8 @@ def attach_figure(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Car
 
 
 def _cited_image(card: Card, chunk: Chunk, prepared: Sequence[Prepared]) -> Optional[Prepared]:
-    """The image whose marker the card cites as its "n", if any."""
+    """The image whose marker the card cites as its "n", if any (citations.Grounder grounded
+    the card by it; this is the one place that says which image it is)."""
     from .sentences import numbered
 
     marks = numbered(chunk)
