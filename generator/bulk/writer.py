@@ -10,7 +10,7 @@ from ..errors import FlashcardError
 from .journal import ChunkIndex, Journal
 from ..writefail import write_failure
 from ..notes.accounting import Reason, count, reason_of
-from ..notes.add import NoteTarget, existing_keys, fast_key, set_duplicates
+from ..notes.add import NoteTarget, existing_keys, plain_key, set_duplicates
 
 
 @dataclass
@@ -73,7 +73,7 @@ class NoteWriter:
         """The note type's first fields, once per job (plain text, and folded)."""
         if self._keys_ready:
             return
-        self._exact, self._near = existing_keys(col, self._nt, self._first_field(), fast_key)
+        self._exact, self._near = existing_keys(col, self._nt, self._first_field())
         self._keys_ready = True
 
     def mark(self, col: Any, cards: Sequence[Card], keys: Optional[Sequence[str]] = None) -> List[str]:
@@ -84,7 +84,7 @@ class NoteWriter:
         self._resolve(col)
         self._ensure_keys(col)
         if keys is None:
-            keys = [fast_key(c.key_text()) for c in cards]
+            keys = [plain_key(c.key_text()) for c in cards]
         norms = [normalise(k) for k in keys]
         set_duplicates(cards, keys, norms, self._exact, self._near)
         return norms
@@ -121,7 +121,7 @@ class NoteWriter:
 
         skip_flagged = self.skip_flagged if skip_flagged is None else skip_flagged
         self._resolve(col)
-        keys = [fast_key(c.key_text()) for c in cards]
+        keys = [plain_key(c.key_text()) for c in cards]
         norms: Optional[List[str]] = None
         if self.skip_duplicates:
             norms = self.mark(col, cards, keys)
@@ -199,7 +199,7 @@ class NoteWriter:
                 r = state.done.get(cid)
                 for c in (r.cards if r else []):
                     d = c.get("text") if c.get("kind") == CLOZE else c.get("front")
-                    keys[fast_key(str(d or ""))] = cid
+                    keys[plain_key(str(d or ""))] = cid
             hits: Dict[str, List[int]] = {}
             mid = int(rec.get("mid") or 0)
             since = int(rec.get("since") or 0)
@@ -210,7 +210,7 @@ class NoteWriter:
                                             mid, since):
                     parts = flds.split("\x1f")
                     if index < len(parts):
-                        cid = keys.get(fast_key(parts[index]))
+                        cid = keys.get(plain_key(parts[index]))
                         if cid is not None:
                             hits.setdefault(cid, []).append(int(nid))
             if hits:  # add_notes is all or nothing: the whole batch is in

@@ -3,7 +3,7 @@ name, tags, duplicate checks, and one add_notes call as one undo step."""
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..cards.card import CLOZE, REVERSED, Card
 from ..cards.fields import clean_chars
@@ -159,32 +159,27 @@ def default_mapping(names: Sequence[str], kind: str) -> Dict[str, str]:
 
 
 def plain_key(html_text: str) -> str:
-    from ..cards.sanitize import html_to_text
+    """A field's text as the duplicate check compares it: what a reader sees, spaces folded,
+    and the add-on's figure it shows. Text with no markup (no ``<`` or ``&``: most fields)
+    skips the HTML parser: the same result, ~50x faster."""
+    from ..cards.sanitize import _clean_text, html_to_text
+
+    if "<" not in html_text and "&" not in html_text:
+        return " ".join(_clean_text(html_text).split())
     from ..images.safety import figure_key
 
     return html_to_text(html_text).strip() + figure_key(html_text)
 
 
-def fast_key(field_html: str) -> str:
-    """``plain_key`` (a field's text as the duplicate check compares it), without the HTML
-    parser for text that has no markup: the same result, ~50x faster."""
-    if "<" in field_html or "&" in field_html:
-        return plain_key(field_html)
-    from ..cards.sanitize import _clean_text
-
-    return " ".join(_clean_text(field_html).split())
-
-
-def existing_keys(col, nt: Dict[str, Any], field_name: str,
-                  key: Callable[[str], str] = plain_key) -> Tuple[Set[str], Set[str]]:
-    """Exact (``key`` of the field) and normalised texts of one field over all notes of a note
+def existing_keys(col, nt: Dict[str, Any], field_name: str) -> Tuple[Set[str], Set[str]]:
+    """Exact (``plain_key`` of the field) and normalised texts of one field over all notes of a note
     type, in one query."""
     index = [f["name"] for f in nt["flds"]].index(field_name)
     exact: Set[str] = set()
     for flds in col.db.list("select flds from notes where mid = ?", nt["id"]):
         parts = flds.split("\x1f")
         if index < len(parts):
-            exact.add(key(parts[index]))
+            exact.add(plain_key(parts[index]))
     return exact, {normalise(text) for text in exact}
 
 

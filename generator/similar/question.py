@@ -44,9 +44,9 @@ def question_fields(notetype: Dict[str, Any]) -> List[int]:
 
 def plain(html_text: str) -> str:
     """Plain text of a field, cloze deletions read as their answers, spaces folded, cut short."""
-    from ..notes.add import fast_key
+    from ..notes.add import plain_key
 
-    return fast_key(_CLOZE.sub(r"\1", html_text))[:MAX_CHARS]
+    return plain_key(_CLOZE.sub(r"\1", html_text))[:MAX_CHARS]
 
 
 def note_question(fields: Sequence[str], indexes: Sequence[int]) -> str:

@@ -1,5 +1,7 @@
 """Cards into a real Anki collection: note types by kind, fields, deck, tags, duplicates, undo."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.cards.card import Card, SourceRef
 from generator.errors import CollectionError
@@ -139,3 +141,20 @@ def test_deleted_stock_type_is_recreated(col):
     add_cards(col, [Card(kind="reversed", front="ATP", back="adenosine triphosphate")], NoteTarget("R", "reversed"))
     note = notes_in(col, "R")[0]
     assert len(note.cards()) == 2
+
+
+_PLAIN_CHARS = st.characters(blacklist_characters="<&")  # every other character, controls too
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(_PLAIN_CHARS, max_size=60)
+       | st.lists(st.sampled_from(["a", " ", "\xa0", "\t", "\r\n", ">", '"', "'", "\x00", "\x85",
+                                   "\u2028", "\ufdd0", "\udc80", "é", "{{c1::x}}", ";", "#"]),
+                  max_size=20).map("".join))
+def test_plain_key_skips_the_parser_only_where_it_gives_the_same_key(text):
+    """Text with no markup takes the short way; its key is the one the HTML parser gives."""
+    from generator.cards.sanitize import html_to_text
+    from generator.images.safety import figure_key
+    from generator.notes.add import plain_key
+
+    assert plain_key(text) == html_to_text(text).strip() + figure_key(text)
