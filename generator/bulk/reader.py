@@ -22,13 +22,18 @@ def document_name(path: str) -> str:
 def highlight_chunks(path: str, budget: int, choice: Any) -> Optional[List[Chunk]]:
     """The chunks of a file that has highlights, as ``choice`` wants them (each highlight the
     focus of a chunk; with "first", the rest of the file after them, without its figures);
-    None for a file without highlights (or when they are ignored): it is read as usual."""
+    None for a file without highlights: it is read as usual. A highlights export (a Kindle
+    ``My Clippings.txt`` ...) whose highlights are ignored is cut as the document of all its
+    highlights, as the CLI reads it and as its cards are recorded (``update``)."""
     from ..config import FigureMode
     from ..highlights.focus import HighlightMode, plan_highlights
-    from ..highlights.read import count_highlights, read_with_highlights
+    from ..highlights.read import count_highlights, read_export_path, read_with_highlights
     from ..job.chunking import chunk_document
 
-    if choice.mode is HighlightMode.IGNORE or not len(count_highlights(path)):
+    if choice.mode is HighlightMode.IGNORE:
+        export = read_export_path(path)
+        return None if export is None else chunk_document(export, budget)
+    if not len(count_highlights(path)):
         return None
     doc = read_with_highlights(path, FigureMode.OFF)
     if doc.highlights is None:

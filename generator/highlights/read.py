@@ -121,6 +121,25 @@ def read_with_highlights(path: str, mode: FigureMode = FigureMode.AUTO) -> Docum
     return doc
 
 
+def read_as_carded(path: str) -> Document:
+    """The text of the document at ``path`` as cards are made from it, for whatever compares a
+    file with what its cards were made from (an update, the record of a bulk job's files, a
+    note's source): a highlights export as the document of its highlights (as
+    ``read_with_highlights`` reads it), anything else as ``sources.read_path`` reads it. Its
+    figures and a PDF's annotations are not read: they do not change its text."""
+    from ..sources.read import read_path
+
+    doc = read_export_path(path)
+    return doc if doc is not None else read_path(path)
+
+
+def read_export_path(path: str) -> Optional[Document]:
+    """The document of the highlights export at ``path``; None when the file is not one."""
+    path = os.fspath(path)
+    kind = export_kind(_text_head(path))
+    return _read_export_file(path, kind) if kind else None
+
+
 def read_bytes_with_highlights(data: bytes, label: str, mode: FigureMode = FigureMode.AUTO) -> Document:
     """``read_with_highlights`` for bytes (standard input)."""
     from ..sources.textfix import decode_bytes

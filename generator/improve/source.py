@@ -140,7 +140,7 @@ class SourceReader:
         return "\n".join(b.text for b in blocks)
 
     def _read(self, path: str) -> Optional[Any]:
-        from ..sources.read import read_path
+        from ..highlights.read import read_as_carded
 
         try:
             if not os.path.isfile(path):
@@ -149,7 +149,7 @@ class SourceReader:
             if os.path.getsize(path) > MAX_FILE_MB * 1024 * 1024:
                 self._why[path] = f"the file is larger than {MAX_FILE_MB} MB"
                 return None
-            return read_path(path)
+            return read_as_carded(path)  # as the note's unit was recorded
         except (FlashcardError, OSError) as e:
             self._why[path] = "it could not be read (%s)" % (e.message if isinstance(e, FlashcardError)
                                                                else type(e).__name__)

@@ -32,13 +32,15 @@ def journal_folder(base: str, collection_path: str) -> str:
 
 
 def read_document(path: str, settings: Any = None) -> Document:
-    """The document as an update reads it: its text (images are not sent again)."""
+    """The document as an update reads it: its text as cards are made from it (a Kindle
+    ``My Clippings.txt`` or another highlights export as its highlights, so that its parts are
+    the ones recorded; images are not sent again)."""
+    from ..highlights.read import read_as_carded
     from ..sources.limits import configure
-    from ..sources.read import read_path
 
     if settings is not None:
         configure(settings)
-    return read_path(path)
+    return read_as_carded(path)
 
 
 @dataclass

@@ -160,6 +160,43 @@ def test_renamed_file_is_the_same_document(server, tmp_path):
     assert actions.count("update") == 1 and "add" not in actions
 
 
+CLIPPINGS = """The Cell (Alberts, Bruce)
+- Your Highlight on page 12 | Location 180-182 | Added on Sunday, March 3, 2019 10:01:02 AM
+
+Mitochondria make most of the ATP of the cell.
+==========
+Gödel, Escher, Bach (Hofstadter, Douglas)
+- Your Highlight at location 1020-1022 | Added on Monday, March 4, 2019 9:00:00 PM
+
+A strange loop returns to where it started.
+==========
+"""
+
+
+def test_clippings_carded_then_updated_send_nothing_and_remove_nothing(server, tmp_path):
+    # the update reads the file as its cards were made from it (a highlight a part), not as
+    # one long text: an unchanged My Clippings.txt has nothing to send and nothing removed,
+    # and renamed it is still the same document
+    path, col_path, before = carded_and_reviewed(server, tmp_path, CLIPPINGS, "My Clippings.txt")
+    assert len(before) == 2
+    for _ in range(2):
+        server.requests.clear()
+        r = run(server, path, col_path, tmp_path / "j", "--update", "--json")
+        assert r.returncode == 0, r.stderr
+        assert server.chat_bodies() == []
+        assert {e["action"] for e in json.loads(r.stdout)} == {"unchanged"}
+        assert last_line(r.stderr).endswith(
+            "2 unchanged, 0 updated, 0 added, 0 source removed, 0 kept your edits."), r.stderr
+        assert after(col_path) == before
+    renamed = str(tmp_path / "kindle-export.txt")
+    os.replace(path, renamed)
+    server.requests.clear()
+    r = run(server, renamed, col_path, tmp_path / "j", "--update")
+    assert r.returncode == 0, r.stderr
+    assert "(recorded)" in r.stderr and server.chat_bodies() == []
+    assert after(col_path) == before
+
+
 def test_update_refuses_stdin_and_needs_a_collection(server, tmp_path):
     r = cli("-", "--update", "--dry-run", "--url", server.url, stdin="Some text to learn from.")
     assert r.returncode == 2 and "--collection" in r.stderr

@@ -414,3 +414,17 @@ def test_clippings_are_asked_with_their_book_and_neighbours(tmp_path):
     assert all(t.startswith("The Cell (Alberts, Bruce)") or t.startswith("Gödel") for t in texts_sent)
     assert plan.chunks[0].location == "loc. 180–182"
     assert {f[3] for c in plan.chunks for f in c.focus} == {"The Cell", "Gödel, Escher, Bach"}
+
+
+def test_a_bulk_job_ignoring_highlights_reads_an_export_as_the_cli_does(tmp_path):
+    # a paragraph per highlight under its book (as its cards are recorded), not one long text
+    from generator.bulk.reader import highlight_chunks
+
+    path = tmp_path / "My Clippings.txt"
+    path.write_bytes(KINDLE_EN.encode("utf-8"))
+    chunks = highlight_chunks(str(path), 1000, HighlightChoice(HighlightMode.IGNORE))
+    assert chunks is not None
+    text = "\n\n".join(c.text for c in chunks)
+    assert "Mitochondria make most of the cell's ATP." in text and "Ribosomes read messenger RNA." in text
+    assert "Your Highlight" not in text and "==========" not in text
+    assert highlight_chunks(str(tmp_path / "missing.md"), 1000, HighlightChoice(HighlightMode.IGNORE)) is None

@@ -188,3 +188,55 @@ def test_carding_a_copy_makes_its_own_record(col, server, backend, tmp_path):
     card_normally(col, backend, copy, options, target_for(deck="Copy"))
     paths = list(load_index(col).values())
     assert len(paths) == 2 and any(same_path(p, first) for p in paths) and any(same_path(p, copy) for p in paths)
+
+
+CLIPPINGS = """The Cell (Alberts, Bruce)
+- Your Highlight on page 12 | Location 180-182 | Added on Sunday, March 3, 2019 10:01:02 AM
+
+Mitochondria make most of the ATP of the cell.
+==========
+Gödel, Escher, Bach (Hofstadter, Douglas)
+- Your Highlight at location 1020-1022 | Added on Monday, March 4, 2019 9:00:00 PM
+
+A strange loop returns to where it started.
+==========
+"""
+
+
+def card_highlights(col, backend, path, options, target, done=None):
+    """Cards of a file's highlights, as the CLI makes them: read with its highlights, each
+    highlight the focus of a request, added, recorded, the highlights remembered."""
+    from generator.config import FigureMode
+    from generator.highlights.focus import HighlightChoice, HighlightMode, asks_with_focus, plan_highlights
+    from generator.highlights.read import read_with_highlights
+    from generator.job.run import chunk_budget, run_job
+    from generator.notes.add import add_cards
+    from generator.update.highlights import remember
+    from generator.update.track import track_added
+
+    doc = read_with_highlights(path, FigureMode.OFF)
+    chunks = plan_highlights([doc], HighlightChoice(HighlightMode.ONLY), chunk_budget(options), done).chunks
+    result = run_job(chunks, backend, options, asks=asks_with_focus(options))
+    outcome = add_cards(col, result.cards, target)
+    track_added(col, path, doc, outcome.added, chunks, target)
+    remember(col, [(path, doc)], outcome.added, chunks)
+    return outcome
+
+
+def test_a_clippings_file_is_read_again_as_its_cards_were_made(col, server, backend, tmp_path):
+    # the record of a bulk job's files and a note's source read a My Clippings.txt as its
+    # highlights (the parts the cards were made from), not as one long text
+    from generator.improve.diagnose import diagnose_notes
+    from generator.update.record import load, load_index
+    from generator.update.track import FileUnits
+
+    path = write(tmp_path / "My Clippings.txt", CLIPPINGS)
+    options, target = options_for(backend), target_for()
+    outcome = card_highlights(col, backend, path, options, target)
+    assert len(outcome.note_ids) == 2
+    (doc_id,) = load_index(col)
+    found = FileUnits().of(path)
+    assert found is not None and [u.fp for u in found[1]] == load(col, doc_id).fps
+    for d in diagnose_notes(col, outcome.note_ids):
+        assert "the passage it was made from is sent" in d.source.said, d.source.said
+        assert d.source.text in CLIPPINGS
