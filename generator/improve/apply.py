@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 from ..cards.checks import is_flagged
 from ..cards.fields import clean_chars
 from ..errors import CollectionError
-from ..notes.add import ADDON_TAG, FLAGGED_TAG
+from ..notes.add import ADDON_TAG, FLAGGED_TAG, undo_failed_step
 from ..outside import shown
 from ..writefail import write_failure
 from .history import IMPROVED_TAG, LEECH_TAG
@@ -184,7 +184,7 @@ def apply_proposals(col: Any, proposals: Sequence[Proposal], options: ApplyOptio
             out.suspended.extend(suspend)
         out.changes = col.merge_undo_entries(pos)
     except Exception as e:
-        _undo(col, pos)
+        undo_failed_step(col, pos, UNDO_LABEL)
         failed = write_failure(e, "Nothing was changed.")
         if failed is not None:
             raise failed from e
@@ -194,11 +194,3 @@ def apply_proposals(col: Any, proposals: Sequence[Proposal], options: ApplyOptio
                               "Try again; if it fails again, check the notes in the Browser.") from e
     return out
 
-
-def _undo(col: Any, pos: Any) -> None:
-    try:
-        col.merge_undo_entries(pos)
-        if col.undo_status().undo == UNDO_LABEL:
-            col.undo()
-    except Exception:
-        pass  # the failed operation took the step with it: there is nothing to undo

@@ -347,11 +347,12 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
     return added, skipped
 
 
-def undo_failed_step(col, pos: Any) -> None:
-    """After a failure inside the undo step opened at ``pos``: close it and undo what it did."""
+def undo_failed_step(col, pos: Any, label: str = UNDO_LABEL) -> None:
+    """After a failure inside the undo step opened at ``pos`` (named ``label``): close it and
+    undo what it did."""
     try:
         col.merge_undo_entries(pos)
-        if col.undo_status().undo == UNDO_LABEL:
+        if col.undo_status().undo == label:
             col.undo()
     except Exception:
         # The failed operation took the undo step with it (a full disk does: "target undo op

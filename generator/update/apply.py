@@ -16,7 +16,8 @@ from ..cards.card import CLOZE, Card
 from ..cards.checks import is_flagged
 from ..errors import CollectionError
 from ..notes.add import (ADDON_TAG, FLAGGED_TAG, UNGROUNDED_TAG, NoteTarget, add_error, default_mapping,
-                         fill_note, mark_duplicates, new_notes, resolve_notetype, source_tag)
+                         fill_note, mark_duplicates, new_notes, resolve_notetype, source_tag,
+                         undo_failed_step)
 from ..outside import shown
 from .match import Embed, Side, attribute, pair, plain, strip_source
 from .plan import UpdatePlan
@@ -332,7 +333,7 @@ def apply_update(col: Any, proposal: Proposal, accepted: Optional[Set[int]] = No
         save(col, record)
         result.changes = col.merge_undo_entries(pos)
     except Exception as e:
-        _undo_failed(col, pos)
+        undo_failed_step(col, pos, UNDO_LABEL)
         raise add_error(e, "Nothing was changed.",
                         "Nothing was changed. Check the deck and note type, then try again.") from e
     return result
@@ -415,15 +416,6 @@ def _add(col: Any, types: NoteTypes, proposal: Proposal, adds: List[Tuple[int, E
     result.skipped.extend(skipped)
 
 
-def _undo_failed(col: Any, pos: Any) -> None:
-    try:
-        col.merge_undo_entries(pos)
-        if col.undo_status().undo == UNDO_LABEL:
-            col.undo()
-    except Exception:
-        pass  # the failed write took the step with it: nothing to undo
-
-
 def describe_entry(entry: Entry) -> str:
     """One line for a person: the action and the note's question, old -> new."""
     old = next(iter(entry.old.values()), "") if entry.old else ""
@@ -450,7 +442,7 @@ def apply_all(col: Any, proposals: Sequence[Proposal], accepted: Sequence[Option
             results.append(apply_update(col, proposal, chosen, suspend_removed, skip_duplicates))
         changes = col.merge_undo_entries(pos)
     except Exception:
-        _undo_failed(col, pos)
+        undo_failed_step(col, pos, UNDO_LABEL)
         raise
     return results, changes
 
