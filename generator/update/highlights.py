@@ -16,11 +16,10 @@ CONFIG_PREFIX = "ollamaFlashcards.hl."
 MAX_KEYS = 200_000
 
 
-def _record(col: Any, path: str, doc: Document) -> Any:
-    from .fingerprint import units_of
-    from .record import find
+def _record(col: Any, path: str) -> Any:
+    from .record import find_by_path
 
-    return find(col, path, units_of(doc.blocks), by_units=False)  # as making cards records it
+    return find_by_path(col, path)  # as making cards records it (by its path only)
 
 
 def _load(col: Any, doc_id: str) -> Set[str]:
@@ -43,7 +42,7 @@ def carded_before(col: Any, sources: Sequence[Tuple[str, Document]]) -> Dict[str
     for path, doc in sources:
         if doc.highlights is None or not path:
             continue
-        record = _record(col, path, doc)
+        record = _record(col, path)
         if record is not None:
             keys = _load(col, record.id)
             if keys:
@@ -73,7 +72,7 @@ def remember(col: Any, sources: Sequence[Tuple[str, Document]], added: Sequence[
         keys = made.get(doc.name)
         if not keys or not path:
             continue
-        record = _record(col, path, doc)
+        record = _record(col, path)
         if record is None:
             continue
         known = _load(col, record.id)

@@ -166,12 +166,21 @@ def find(col: Any, path: str, units: Sequence[Unit], by_units: bool = True) -> O
     moved, or a new edition under a new name) the record that shares the most units with it, if
     at least half of the smaller of the two."""
     index = load_index(col)
-    for doc_id, recorded in index.items():
+    found = find_by_path(col, path, index)
+    if found is not None or not by_units:
+        return found
+    return find_by_units(col, units, index)
+
+
+def find_by_path(col: Any, path: str, index: Optional[Dict[str, str]] = None) -> Optional[DocRecord]:
+    """The record of the document last seen at ``path`` (None: none; a file carded before under
+    another path is found by ``find``, which needs the document's units)."""
+    for doc_id, recorded in (index if index is not None else load_index(col)).items():
         if same_path(recorded, path):
             rec = load(col, doc_id)
             if rec is not None:
                 return rec
-    return find_by_units(col, units, index) if by_units else None
+    return None
 
 
 def find_by_units(col: Any, units: Sequence[Unit], index: Optional[Dict[str, str]] = None) -> Optional[DocRecord]:

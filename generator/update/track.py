@@ -10,7 +10,7 @@ from ..notes.add import NoteTarget, resolve_notetype
 from ..sources.document import Document
 from .fingerprint import Unit, units_of
 from .match import attribute
-from .record import DocRecord, find, save, stamp
+from .record import DocRecord, find_by_path, save, stamp
 
 
 def track_added(col: Any, path: str, document: Document, added: Sequence[Tuple[Card, int]],
@@ -37,7 +37,7 @@ def _track_units(col: Any, path: str, document: Document, units: Sequence[Unit],
         return None
     # by path only: carding a copy of a file must not take over the original's record (an
     # update recognises a moved file by its units)
-    record = find(col, path, units, by_units=False) or DocRecord.new(path, document.name)
+    record = find_by_path(col, path) or DocRecord.new(path, document.name)
     _nt, mapping = resolve_notetype(col, target)
     source_field = mapping.get("source", "")
     notes: List[Any] = []

@@ -240,3 +240,24 @@ def test_a_clippings_file_is_read_again_as_its_cards_were_made(col, server, back
     for d in diagnose_notes(col, outcome.note_ids):
         assert "the passage it was made from is sent" in d.source.said, d.source.said
         assert d.source.text in CLIPPINGS
+
+
+def test_which_highlights_were_carded_is_found_without_fingerprinting_the_document(
+        col, server, backend, tmp_path, monkeypatch):
+    # the record is found by the file's path: reading it whole into parts again would be waste
+    import generator.update.fingerprint as fingerprint
+    from generator.config import FigureMode
+    from generator.highlights.read import read_with_highlights
+    from generator.update.highlights import carded_before
+
+    path = write(tmp_path / "My Clippings.txt", CLIPPINGS)
+    options, target = options_for(backend), target_for()
+    card_highlights(col, backend, path, options, target)
+    doc = read_with_highlights(path, FigureMode.OFF)
+
+    def units_of(blocks):
+        raise AssertionError("the document was cut into parts again")
+
+    monkeypatch.setattr(fingerprint, "units_of", units_of)
+    before = carded_before(col, [(path, doc)])
+    assert before[doc.name] == {h.key for h in doc.highlights.items}
