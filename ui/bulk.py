@@ -116,7 +116,7 @@ class BulkDialog(JobDialog):
         self.close_btn = QPushButton("Close")
         self._lay_out()
         self._connect()
-        self.restore_geometry()
+        self.fit()
         self.update_buttons()
         self.models.refresh()
         self.check_unfinished()

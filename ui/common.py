@@ -227,15 +227,14 @@ def register_dialog(name: str, create: Callable[..., Any]) -> None:
     _registered_dialogs.add(name)
 
 
-def splitter_layout(dialog: QWidget) -> Tuple[QVBoxLayout, QSplitter]:
-    """The dialog's outer layout with a horizontal splitter (children not collapsible) that
-    takes the spare height. Returns (layout, splitter)."""
-    outer = QVBoxLayout(dialog)
+def add_splitter(dialog: QWidget, outer: QVBoxLayout) -> QSplitter:
+    """A horizontal splitter (children not collapsible) in the dialog's outer layout, taking
+    the spare height."""
     outer.setContentsMargins(10, 10, 10, 10)
     splitter = QSplitter(Qt.Orientation.Horizontal, dialog)
     splitter.setChildrenCollapsible(False)
     outer.addWidget(splitter, 1)
-    return outer, splitter
+    return splitter
 
 
 def fit_splitter(splitter: QSplitter, width: int, side_by_side_from: int) -> None:

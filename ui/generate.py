@@ -212,7 +212,7 @@ class GenerateDialog(JobDialog):
     def _show_first(self, problems: List[str], source: Dict[str, Any]) -> None:
         """The source given, the settings' problems, and the server's models."""
         self.table.set_kind(self.options.kind())
-        self.restore_geometry()
+        self.fit()
         self.set_source(**source)
         self.update_buttons()
         if problems:

@@ -20,16 +20,13 @@ import aqt
 from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
 from aqt import gui_hooks, mw
-from aqt.qt import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from aqt.qt import QCheckBox, QHBoxLayout, QLabel, QWidget
 from aqt.utils import tooltip
 
-from .anki_window import AnkiWindow
+from .anki_window import AnkiWindow, ModelWindow, OpenSettings
 from .common import (button, ensure_log, error_text, esc, get_settings, is_alive, on_main, plural,
                      register_dialog, run_long, run_with_collection, show_in_browser)
 from .improve_tables import ProposalTable, StrugglingTable
-from .message_bar import MessageBar
-from .model_picker import ModelPicker
-from .progress_row import ProgressRow
 
 IMPROVE_NAME = "OllamaFlashcardsImprove"
 STRUGGLING_NAME = "OllamaFlashcardsStruggling"
@@ -37,27 +34,15 @@ PRESELECT = 10  # struggling cards checked when the list opens
 LIST_LIMIT = 500
 
 
-class _Window(AnkiWindow):
-    """A window with a layout and a message bar at its top."""
-
-    def __init__(self, parent: Optional[QWidget], title: str) -> None:
-        super().__init__(parent, title)
-        self.layout_ = QVBoxLayout(self)
-        self.message = MessageBar(self)
-        self.fit()
-
-    def stop_background(self, keep_hook: bool = False) -> None:
-        """Stop what runs for this window (it is closing)."""
-
-
 # --- the struggling cards ----------------------------------------------------------------------
 
-class StrugglingDialog(_Window):
+class StrugglingDialog(AnkiWindow):
     NAME = STRUGGLING_NAME
     SIZE = (1000, 560)
 
     def __init__(self, parent: Optional[QWidget]) -> None:
         super().__init__(parent, "Struggling cards")
+        self.fit()
         self.loading = False
         self.total = 0
         self.fsrs = False
@@ -72,17 +57,11 @@ class StrugglingDialog(_Window):
         self.load()
 
     def _lay_out(self) -> None:
-        self.layout_.addWidget(self.intro)
-        self.layout_.addWidget(self.table, 1)
-        self.layout_.addWidget(self.message)
-        row = QHBoxLayout()
-        row.addWidget(self.browse_btn)
-        row.addWidget(button("Check all", lambda: self.table.set_all_checked(True)))
-        row.addWidget(button("Check none", lambda: self.table.set_all_checked(False)))
-        row.addStretch(1)
-        row.addWidget(self.improve_btn)
-        row.addWidget(button("Close", self.close))
-        self.layout_.addLayout(row)
+        self.outer.addWidget(self.intro)
+        self.outer.addWidget(self.table, 1)
+        self.lay_out_bottom([self.browse_btn, button("Check all", lambda: self.table.set_all_checked(True)),
+                             button("Check none", lambda: self.table.set_all_checked(False))],
+                            [self.improve_btn, button("Close", self.close)])
         self.improve_btn.setDefault(True)
         self.update_buttons()
 
@@ -134,13 +113,14 @@ class StrugglingDialog(_Window):
 
 # --- improving notes ---------------------------------------------------------------------------
 
-class ImproveDialog(_Window):
+class ImproveDialog(ModelWindow):
     NAME = IMPROVE_NAME
     SIZE = (1150, 700)
+    STOP_TIP = "Stop asking: the notes answered so far stay in the list"
 
-    def __init__(self, parent: Optional[QWidget], note_ids: Sequence[int]) -> None:
-        super().__init__(parent, "Improve with Ollama")
-        settings = get_settings()
+    def __init__(self, parent: Optional[QWidget], note_ids: Sequence[int], open_settings: OpenSettings) -> None:
+        super().__init__(parent, "Improve with Ollama", open_settings, get_settings().model)
+        self.fit()
         self.left_out = 0  # selected notes beyond MAX_NOTES, not improved this time
         self.note_ids = self._take(note_ids)
         self.diagnoses: List[Any] = []
@@ -153,13 +133,10 @@ class ImproveDialog(_Window):
         self.cancel = threading.Event()
         self.backend: Any = None
         self.last_applied: Dict[str, Any] = {}
-        self.models = ModelPicker(self.message, self.open_settings)
-        self.models.set_model(settings.model)
         self.reset_box = QCheckBox("Reset the scheduling of rewritten cards (they start again as new "
                                    "cards; their review history is kept)")
         self.suspend_box = QCheckBox("Suspend the original of a note that is split")
         self.table = ProposalTable(self)
-        self.progress = ProgressRow("Stop asking: the notes answered so far stay in the list")
         self.apply_btn = button("Apply", self.apply)
         self.ask_btn = button("Ask again", self.ask)
         self.browse_btn = button("Show in Browser", self.show_notes)
@@ -169,22 +146,14 @@ class ImproveDialog(_Window):
         self.read()
 
     def _lay_out(self) -> None:
-        self.layout_.addWidget(self.models)
+        self.outer.addWidget(self.models)
         options = QHBoxLayout()
         options.addWidget(self.reset_box)
         options.addWidget(self.suspend_box)
         options.addStretch(1)
-        self.layout_.addLayout(options)
-        self.layout_.addWidget(self.table, 1)
-        self.layout_.addWidget(self.progress)
-        self.layout_.addWidget(self.message)
-        row = QHBoxLayout()
-        row.addWidget(self.browse_btn)
-        row.addWidget(self.ask_btn)
-        row.addStretch(1)
-        row.addWidget(self.apply_btn)
-        row.addWidget(button("Close", self.close))
-        self.layout_.addLayout(row)
+        self.outer.addLayout(options)
+        self.outer.addWidget(self.table, 1)
+        self.lay_out_bottom([self.browse_btn, self.ask_btn], [self.apply_btn, button("Close", self.close)])
         self.apply_btn.setDefault(True)
         self.update_buttons()
 
@@ -424,11 +393,6 @@ class ImproveDialog(_Window):
             ids.extend(added)
         show_in_browser([NoteId(n) for n in ids])
 
-    def open_settings(self) -> None:
-        from .launch import open_settings
-
-        open_settings(self, self.models.refresh)
-
     def stop_background(self, keep_hook: bool = False) -> None:
         self.cancel.set()
         if self.backend is not None:
@@ -448,7 +412,9 @@ def open_improve_dialog(note_ids: Sequence[int], parent: Optional[QWidget] = Non
     ensure_log()
 
     def create(parent: Any, note_ids: Sequence[int]) -> ImproveDialog:
-        dialog = ImproveDialog(parent, note_ids)
+        from .launch import open_settings
+
+        dialog = ImproveDialog(parent, note_ids, open_settings)
         dialog.show()
         return dialog
 

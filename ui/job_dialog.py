@@ -1,39 +1,36 @@
-"""``JobDialog``: what the Generate and the Bulk dialogs share.
+"""``JobDialog``: what the Generate and the Bulk dialogs share, built on ``ModelWindow`` (its
+name, saved-size key, first size and Stop tip come from the dialog's ``SPEC``).
 
-The parts both compose: a splitter over the message bar, the progress row and the buttons
+The parts both compose: a splitter over the progress row, the message bar and the buttons
 (``lay_out_bottom``), the ``ModelPicker`` (``models``), the figures choice (``figures``, checked
 against the model and the source a moment after either changed: ``figure_sets``), the topic
 step (``topics``), and the job's runner (``runner``: ``busy``, ``cancel_job``). ``connect_parts``
 wires them to the dialog's hooks (``find_topics``, ``update_buttons``, ``topics_ended``,
 ``topics_failed``). ``idle`` says nothing runs in the background (tests wait for it).
 
-How they close: Esc closes; a close asks first (``may_close``), may finish later once a job
-has stopped (``close_later``, ``finish_closing``: ``DialogSpec.close_when_stopped``), and cleans up exactly once (``cleanup``: stop background work,
-remember the choices, save the geometry, let Anki forget the dialog, delete it). Subclasses
-set their ``SPEC`` and override the hooks."""
+How they close (``AnkiWindow``, and what differs): a close asks first (``may_close``), may finish
+later once a job has stopped (``close_later``, ``finish_closing``: ``DialogSpec.close_when_stopped``),
+and cleans up exactly once, remembering the choices (``remember``). Subclasses set their ``SPEC``
+and override the hooks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
-import aqt
-from aqt.qt import QCloseEvent, QDialog, QHBoxLayout, QResizeEvent, Qt, QWidget
-from aqt.utils import restoreGeom, saveGeom
+from aqt.qt import QResizeEvent, QWidget
 
 from ..generator.config import Settings
-from .common import fit_splitter, get_settings, is_alive, splitter_layout
+from .anki_window import ModelWindow, OpenSettings
+from .common import add_splitter, fit_splitter, get_settings, is_alive
 from .figure_widgets import FigureChoice, after
 from .highlight_choice import HighlightPicker
 from .job_runner import JobRunner
-from .message_bar import MessageBar
-from .model_picker import ModelPicker
-from .progress_row import ProgressRow
 from .topic_step import TopicStep
 
 if TYPE_CHECKING:
     from ..generator.images.figure import FigureSet
 
-OpenSettings = Callable[[QWidget, Callable[[], None]], Any]
+__all__ = ["DialogSpec", "JobDialog", "OpenSettings"]
 
 
 @dataclass(frozen=True)
@@ -50,41 +47,26 @@ class DialogSpec:
     close_when_stopped: bool = False  # a job stops within a second: close once it has (Bulk)
 
 
-class JobDialog(QDialog):
-    silentlyClose = False
+class JobDialog(ModelWindow):
     SPEC = DialogSpec("", "", (1000, 680), 800, "", "Stopping…")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.NAME, cls.GEOMETRY, cls.SIZE, cls.STOP_TIP = (cls.SPEC.name, cls.SPEC.geometry, cls.SPEC.size,
+                                                          cls.SPEC.stop_tip)
 
     def __init__(self, parent: Optional[QWidget], open_settings: OpenSettings, settings: Settings,
                  model_messages: bool = True) -> None:
-        super().__init__(parent, Qt.WindowType.Window)
-        self.setObjectName(self.SPEC.name)
-        self._open_settings = open_settings
-        self.cleaned = False
+        super().__init__(parent, "", open_settings, settings.model, model_messages)
         self.closing = False  # closed while a job ran: it finishes closing once the job stopped
         self.close_callbacks: List[Callable[[], Any]] = []  # Anki's, when it closes the profile
         self.runner: Optional[JobRunner] = None  # the job running now
         self.pending = 0  # other background calls still running (adding, checks, offers ...)
-        self.outer, self.splitter = splitter_layout(self)
-        self.message = MessageBar(self)
-        self.progress = ProgressRow(self.SPEC.stop_tip)
+        self.splitter = add_splitter(self, self.outer)
         self.topics = TopicStep(self.progress, self.message, self.SPEC.of_files)
-        self.models = ModelPicker(self.message if model_messages else None, self.open_settings)
-        self.models.set_model(settings.model)
         self.figures = FigureChoice(settings)
         self.figure_check = after(self, 400, self.check_figures)
         self.highlight_choice = HighlightPicker()  # only, first or ignore what the reader highlighted
-
-    def lay_out_bottom(self, left: Sequence[QWidget], right: Sequence[QWidget]) -> None:
-        """Under the splitter: the progress row, the message bar, and a row of buttons."""
-        self.outer.addWidget(self.progress)
-        self.outer.addWidget(self.message)
-        row = QHBoxLayout()
-        for b in left:
-            row.addWidget(b)
-        row.addStretch(1)
-        for b in right:
-            row.addWidget(b)
-        self.outer.addLayout(row)
 
     def connect_parts(self, source_changed: Any) -> None:
         """The shared parts to the dialog's hooks; ``source_changed`` is the signal of the
@@ -98,11 +80,6 @@ class JobDialog(QDialog):
         self.progress.cancel_requested.connect(self.cancel_job)
         for signal in (self.models.changed, source_changed, self.figures.changed):
             signal.connect(self.figure_check.start)
-
-    def restore_geometry(self) -> None:
-        restoreGeom(self, self.SPEC.geometry, adjustSize=False)
-        if self.width() < 400:
-            self.resize(*self.SPEC.size)
 
     # --- the job ------------------------------------------------------------------------------
     @property
@@ -127,9 +104,6 @@ class JobDialog(QDialog):
         if sets is not None:
             self.figures.check(get_settings(), self.models.model(), sets)
 
-    def open_settings(self) -> None:
-        self._open_settings(self, self.settings_saved)
-
     # --- hooks --------------------------------------------------------------------------------
     def figure_sets(self) -> Optional[List[Tuple[str, FigureSet]]]:
         """The source's figures by document (None: not now, e.g. while it is read)."""
@@ -148,20 +122,9 @@ class JobDialog(QDialog):
     def topics_failed(self, err: BaseException) -> None:
         """The topic step could not run (no server, no model ...)."""
 
-    def settings_saved(self) -> None:
-        if is_alive(self):
-            self.models.refresh()
-
     def may_close(self) -> bool:
         """Ask before closing (a running job, cards not added); False keeps the dialog open."""
         return True
-
-
-    def remember(self) -> Any:
-        """Store the user's choices (at clean-up)."""
-
-    def release(self) -> None:
-        """Let go of parts that hold on to Anki (e.g. a deck chooser's hooks)."""
 
     # --- closing ------------------------------------------------------------------------------
     def stop_background(self) -> None:
@@ -175,18 +138,8 @@ class JobDialog(QDialog):
         fit_splitter(self.splitter, self.width(), self.SPEC.stack_below)
         super().resizeEvent(event)
 
-    def reject(self) -> None:  # Esc
-        self.close()
-
-    def closeEvent(self, event: Optional[QCloseEvent]) -> None:
-        if event is None or self.cleaned:
-            super().closeEvent(event)
-            return
-        if not self.may_close() or self.close_later():
-            event.ignore()
-            return
-        self.cleanup()
-        super().closeEvent(event)
+    def close_now(self) -> bool:
+        return self.may_close() and not self.close_later()
 
     def close_later(self) -> bool:
         """A job that stops within a second is stopped, the dialog hidden, and closed when the
@@ -208,9 +161,7 @@ class JobDialog(QDialog):
             return
         if not self.SPEC.close_when_stopped and not self.may_close():
             return
-        self.cleanup()
-        QDialog.close(self)
-        callback()
+        super().closeWithCallback(callback)
 
     def finish_closing(self) -> None:
         """The job has stopped: a dialog closed meanwhile finishes closing, and Anki hears so."""
@@ -219,18 +170,3 @@ class JobDialog(QDialog):
             self.cleanup()
         for cb in callbacks:
             cb()
-
-    def cleanup(self) -> None:
-        if self.cleaned:
-            return
-        self.cleaned = True
-        self.stop_background()
-        try:
-            self.remember()
-        except Exception as e:  # remembering must never keep a dialog from closing
-            print("ollama-flashcards: could not remember the choices:", e)
-        saveGeom(self, self.SPEC.geometry)
-        self.release()
-        aqt.dialogs.markClosed(self.SPEC.name)
-        self.hide()
-        self.deleteLater()

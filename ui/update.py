@@ -21,7 +21,6 @@ from aqt import mw
 from aqt.qt import (
     QCheckBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
@@ -29,15 +28,12 @@ from aqt.qt import (
     QTextBrowser,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from .anki_window import AnkiWindow
 from .common import (ADDON, error_text, esc, get_settings, is_alive, on_main, plural, register_dialog,
                      run_long, run_with_collection, show_in_browser)
-from .message_bar import MessageBar
-from .progress_row import ProgressRow
 
 DIALOG_NAME = "OllamaFlashcardsUpdate"
 TITLE = "Update Cards from Source"
@@ -157,9 +153,9 @@ class UpdateDialog(AnkiWindow):
     """See the module. Closing (Esc, Close, Anki closing the profile) stops what runs in the
     background (the answers so far stay in the journal) and cleans up once."""
 
-    silentlyClose = False
     NAME = DIALOG_NAME
     SIZE = (960, 640)
+    STOP_TIP = "Stop asking; the answers so far are kept for the next update"
 
     def __init__(self, parent: Optional[QWidget], paths: Sequence[str] = (), records: Sequence[Any] = ()) -> None:
         super().__init__(parent or mw, TITLE)
@@ -171,13 +167,10 @@ class UpdateDialog(AnkiWindow):
         self.results: List[Any] = []
         self.changed_notes: List[int] = []
 
-        outer = QVBoxLayout(self)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
-        outer.addWidget(self.summary)
-        self.message = MessageBar(self)
-        self.progress = ProgressRow("Stop asking; the answers so far are kept for the next update")
+        self.outer.addWidget(self.summary)
         self.progress.cancel_requested.connect(self.stop)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.table = QTreeWidget()
@@ -195,27 +188,19 @@ class UpdateDialog(AnkiWindow):
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
         splitter.setSizes([380, 160])
-        outer.addWidget(splitter, 1)
-        outer.addWidget(self.progress)
-        outer.addWidget(self.message)
-        bottom = QHBoxLayout()
+        self.outer.addWidget(splitter, 1)
         self.show_unchanged = QCheckBox("Show unchanged notes")
         self.show_unchanged.toggled.connect(lambda _on: self._fill_rows())
         self.suspend = QCheckBox("Suspend the cards of notes whose text is gone")
         self.suspend.setToolTip("They stay in the collection either way, tagged "
                                 "ollama-flashcards::source-removed")
-        bottom.addWidget(self.show_unchanged)
-        bottom.addWidget(self.suspend)
-        bottom.addStretch(1)
         self.apply_btn = QPushButton("Apply")
         self.apply_btn.setDefault(True)
         self.apply_btn.clicked.connect(lambda _c=False: self.apply())
         self.close_btn = QPushButton("Close")
         self.close_btn.setAutoDefault(False)
         self.close_btn.clicked.connect(lambda _c=False: self.close())
-        bottom.addWidget(self.apply_btn)
-        bottom.addWidget(self.close_btn)
-        outer.addLayout(bottom)
+        self.lay_out_bottom([self.show_unchanged, self.suspend], [self.apply_btn, self.close_btn])
         self.fit()
         self._update_buttons()
         self.plan()
