@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 import threading
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 from . import highlights as cli_highlights, live as cli_live, occlusion as cli_occlusion, similar as cli_similar, update as cli_update
 from ..backends import make_backend
@@ -296,7 +296,7 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
         if args.update:
             return cli_update.run(args, cfg, options, lambda opts: note_target(args, cfg, opts, mapping))
         documents = read_documents(args.sources, options.figures, problems, cfg)
-        args.files_read = sources_of(args.sources, documents)  # recorded with their notes
+        files_read = sources_of(documents)  # recorded with their notes
     except FlashcardError as e:
         err(said(e))
         return EXIT_USAGE
@@ -317,7 +317,7 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
                 ended = cli_occlusion.run(args, note_target(args, cfg, options, mapping), col, documents,
                                           backend, options, graphics, cancel)
             return {cli_occlusion.OK: EXIT_OK, cli_occlusion.WRITE_FAILED: EXIT_WRITE}.get(ended, EXIT_PARTIAL)
-        marked = cli_highlights.plan(documents, args, chunk_budget(options), col, args.files_read)
+        marked = cli_highlights.plan(documents, args, chunk_budget(options), col, files_read)
         figure_plan = plan_with_figures(marked.rest, options, wanted_graphics(marked.rest, options, graphics))
         chunks = figure_plan.chunks = marked.chunks + figure_plan.chunks
         problems.extend(figure_plan.skipped)
@@ -341,9 +341,10 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
             asks = plan.ask if plan is not None else None
             result = run_job(chunks, backend, options, live, cancel,
                              asks=asks_with_focus(options, asks) if marked.chunks else asks)
-            args.occlusion_notes = cli_occlusion.beside(args, target, col, documents, backend, options,
-                                                        graphics, cancel)
-            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems))
+            occlusion_notes = cli_occlusion.beside(args, target, col, documents, backend, options,
+                                                   graphics, cancel) or []
+            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems),
+                              files_read, occlusion_notes)
     except FlashcardError as e:
         err(said(e))
         return e.exit_code
@@ -374,24 +375,17 @@ def warn_old_server(backend: Any, options: JobOptions) -> None:
             "thinking model, whose answers it may let out of the format).")
 
 
-def sources_of(paths: Sequence[str], documents: Sequence[Any]) -> List[Any]:
+def sources_of(documents: Sequence[Any]) -> List[Tuple[str, Any]]:
     """(absolute path, document) of the documents read from files (not standard input)."""
-    from ..sources.read import display_name
-
-    left = [p for p in paths if p != "-"]
-    out = []
-    for doc in documents:
-        for path in left:
-            if display_name(path) == doc.name:
-                out.append((os.path.abspath(path), doc))
-                left.remove(path)
-                break
-    return out
+    return [(d.path, d) for d in documents if d.path]
 
 
 def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result: Any,
-               figure_plan: Any, similar: Any, problems: bool) -> int:
-    """After the job (finished or cancelled): report, add (or print) the cards, the exit code."""
+               figure_plan: Any, similar: Any, problems: bool,
+               files_read: Sequence[Tuple[str, Any]] = (), occlusion_notes: Sequence[Any] = ()) -> int:
+    """After the job (finished or cancelled): report, add (or print) the cards, the exit code.
+    ``files_read``: (path, document) of the files read, recorded with their notes;
+    ``occlusion_notes``: the Image Occlusion notes made beside the cards (printed with --json)."""
     for failure in result.failures:
         where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
         err(f"failed: {shown(failure.chunk.document, 120)} · {shown(where, 120)}: "
@@ -429,15 +423,14 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
         account.added = added
         for reason, n in outcome.account().left.items():
             account.leave(reason, n)
-        cli_update.record_sources(col, getattr(args, "files_read", ()), outcome.added, figure_plan.chunks,
-                                  target)
-        cli_highlights.remember(col, getattr(args, "files_read", ()), outcome.added, figure_plan.chunks)
+        cli_update.record_sources(col, files_read, outcome.added, figure_plan.chunks, target)
+        cli_highlights.remember(col, files_read, outcome.added, figure_plan.chunks)
         for card, why in outcome.skipped:
             err(f"skipped: {card_label(card)!r}: {shown(why)}")
     if args.json:
         try:
             write_stdout(json_text([c.to_json() for c in result.cards]
-                                   + [n.to_json() for n in getattr(args, "occlusion_notes", None) or []]))
+                                   + [n.to_json() for n in occlusion_notes]))
         except OSError as e:
             err(f"{added} note(s) were added, but the {len(result.cards)} card(s) could not be "
                 f"printed on stdout ({why_not_written(e)}).")
