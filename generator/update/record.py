@@ -161,6 +161,48 @@ def same_path(a: str, b: str) -> bool:
         return False
 
 
+def _file_id(path: str) -> Optional[Tuple[int, int]]:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def ids_at(index: Dict[str, str], paths: Sequence[str]) -> Dict[str, List[str]]:
+    """For each of ``paths`` recorded in ``index`` (document id -> path): the ids of its records,
+    in the index's order. By the normalised paths first; only paths found so are looked up on
+    the disk (each file stat'ed once: a link, another spelling of the same file)."""
+    by_name: Dict[str, List[str]] = {}
+    for doc_id, recorded in index.items():
+        if recorded:
+            by_name.setdefault(os.path.normcase(os.path.abspath(recorded)), []).append(doc_id)
+    out: Dict[str, List[str]] = {}
+    missing: Dict[Tuple[int, int], List[str]] = {}
+    for path in paths:
+        if not path:
+            continue
+        found = by_name.get(os.path.normcase(os.path.abspath(path)))
+        if found:
+            out[path] = list(found)
+            continue
+        fid = _file_id(path)
+        if fid is not None:
+            missing.setdefault(fid, []).append(path)
+    if missing:
+        for doc_id, recorded in index.items():
+            fid = _file_id(recorded) if recorded else None
+            for path in missing.get(fid, ()) if fid is not None else ():
+                out.setdefault(path, []).append(doc_id)
+    return out
+
+
+def recorded_among(col: Any, paths: Sequence[str]) -> List[str]:
+    """Those of ``paths`` that cards were made from before (a document recorded at that path)."""
+    found = ids_at(load_index(col), paths)
+    return [p for p in paths if p in found]
+
+
 def find(col: Any, path: str, units: Sequence[Unit], by_units: bool = True) -> Optional[DocRecord]:
     """The record of the document at ``path``: by its path, else (``by_units``: a file renamed,
     moved, or a new edition under a new name) the record that shares the most units with it, if
@@ -175,11 +217,11 @@ def find(col: Any, path: str, units: Sequence[Unit], by_units: bool = True) -> O
 def find_by_path(col: Any, path: str, index: Optional[Dict[str, str]] = None) -> Optional[DocRecord]:
     """The record of the document last seen at ``path`` (None: none; a file carded before under
     another path is found by ``find``, which needs the document's units)."""
-    for doc_id, recorded in (index if index is not None else load_index(col)).items():
-        if same_path(recorded, path):
-            rec = load(col, doc_id)
-            if rec is not None:
-                return rec
+    index = index if index is not None else load_index(col)
+    for doc_id in ids_at(index, [path]).get(path, ()):
+        rec = load(col, doc_id)
+        if rec is not None:
+            return rec
     return None
 
 

@@ -261,3 +261,31 @@ def test_which_highlights_were_carded_is_found_without_fingerprinting_the_docume
     monkeypatch.setattr(fingerprint, "units_of", units_of)
     before = carded_before(col, [(path, doc)])
     assert before[doc.name] == {h.key for h in doc.highlights.items}
+
+
+def test_a_record_is_found_by_its_path_without_asking_the_disk_about_every_record(col, tmp_path, monkeypatch):
+    # the Bulk dialog asks which of its files were carded before on every edit of its list
+    from generator.update import record as rec
+    from generator.update.record import DocRecord, find_by_path, recorded_among, save
+
+    paths = [str(tmp_path / ("doc%d.md" % i)) for i in range(60)]
+    for p in paths:
+        r = DocRecord.new(p, os.path.basename(p))
+        r.fps = ["0000abcd"]
+        save(col, r)
+    real = write(tmp_path / "real.md", "Some text.")
+    save(col, DocRecord.new(real, "real.md"))
+    link = str(tmp_path / "link.md")
+    os.symlink(real, link)
+    asked = []
+    samefile, stat = os.path.samefile, os.stat
+    monkeypatch.setattr(rec.os.path, "samefile", lambda a, b: asked.append(a) or samefile(a, b))
+    monkeypatch.setattr(rec.os, "stat", lambda p, *a, **k: asked.append(p) or stat(p, *a, **k))
+    assert find_by_path(col, paths[-1]).path == paths[-1]
+    assert recorded_among(col, paths[::-1] + [str(tmp_path / "new.md")])[:60] == paths[::-1]
+    assert len(asked) <= 1 + len(paths) + 1  # the one unknown path and each record at most once
+    asked.clear()
+    assert find_by_path(col, paths[0]) is not None and asked == []
+    # another spelling of a recorded file is still the same file
+    assert find_by_path(col, link).path == os.path.abspath(real)
+    assert recorded_among(col, [link, str(tmp_path / "new.md")]) == [link]
