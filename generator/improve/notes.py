@@ -8,8 +8,8 @@ for cloze), by its note type's shape and the settings' field mapping, and where 
 - Image occlusion notes are not changed (their fields are masks, not text).
 - A field that holds an image or a sound is shown to the model as text but never rewritten
   (the media would be lost); nor is a field longer than ``SENT_FIELD_CHARS`` (it is sent cut).
-- The add-on's source line (``<div class="ollama-flashcards-source">`` at the end of the back or
-  the extra) is taken off before the note is checked or sent, and put back after a rewrite.
+- The add-on's source line (``notes.add.source_line``, under the back or in the extra) is taken
+  off before the note is checked or sent, and put back at the end after a rewrite.
 
 Where it came from (``Origin``): the add-on tags what it makes (``ollama-flashcards::source::…``,
 ``…::from-note::<id>``) and writes the source reference into a "Source" field or that line."""
@@ -20,11 +20,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..cards.card import CLOZE, REVERSED, Card
 from ..config import Settings
-from ..notes.add import ADDON_TAG, default_mapping, shape_of
+from ..notes.add import ADDON_TAG, default_mapping, shape_of, strip_source_line
 
 STOCK_IMAGE_OCCLUSION = 6
-SOURCE_LINE = re.compile(r'(?:<br\s*/?>)?\s*<div class="ollama-flashcards-source">.*?</div>\s*$',
-                         re.IGNORECASE | re.DOTALL)
 _MEDIA = re.compile(r"<(?:img|audio|video|object|embed|iframe)\b|\[sound:", re.IGNORECASE)
 _FILE_LINK = re.compile(r'href="(file:[^"]{1,4000})"', re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
@@ -100,9 +98,8 @@ def read_note(note: Any, shape: NoteShape) -> NoteCard:
         name = shape.mapping.get(logical)
         value = fields.get(name, "") if name else ""
         if logical in ("back", "extra"):
-            m = SOURCE_LINE.search(value)
-            if m:
-                line, value = m.group(0), value[:m.start()]
+            value, found = strip_source_line(value)
+            line = found or line
         if _MEDIA.search(value):
             media.append(logical)
         if len(value) > SENT_FIELD_CHARS and len(plain_text(value)) > SENT_FIELD_CHARS:

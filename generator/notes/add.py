@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from ..cards.card import CLOZE, REVERSED, Card
+from ..cards.card import CLOZE, REVERSED, Card, SourceRef
 from ..cards.fields import clean_chars
 from ..cards.checks import is_flagged
 from ..errors import CollectionError
@@ -25,6 +25,11 @@ STOCK_KIND = {"basic": STOCK_BASIC, REVERSED: STOCK_REVERSED, CLOZE: STOCK_CLOZE
 SOURCE_FIELD_NAMES = ("source", "sources", "reference", "references", "citation", "quelle",
                       "fuente", "fonte", "bron", "źródło", "출처", "出典", "来源")
 LOGICAL_FIELDS = ("front", "back", "text", "extra", "source")
+SOURCE_CLASS = "ollama-flashcards-source"
+# The source line ``source_line`` writes, with the line break before it, wherever it stands in
+# the field (an edit may have put text after it); the <div> may carry attributes (a mark).
+SOURCE_LINE = re.compile(r'(?:<br\s*/?>)?\s*<div class="%s"[^>]*>.*?</div>' % SOURCE_CLASS,
+                         re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
@@ -222,18 +227,41 @@ def source_tag(document: str, page: int = 0) -> str:
     return f"{tag}::p{page}" if page > 0 else tag
 
 
-def source_html(card: Card) -> str:
-    """The card's source line as HTML: its label, as a link that opens the document at the
-    place (``SourceRef.link``) when it was read from a file; sanitized with that one link."""
-    if not card.source.document:
+def source_html(source: SourceRef) -> str:
+    """A card's source as HTML: its label, as a link that opens the document at the place
+    (``SourceRef.link``) when it was read from a file; sanitized with that one link."""
+    if not source.document:
         return ""
     from ..cards.sanitize import sanitize_html
 
-    label = html.escape(card.source.label())
-    link = card.source.link()
+    label = html.escape(source.label())
+    link = source.link()
     if not link:
         return label
     return sanitize_html(f'<a href="{html.escape(link)}">{label}</a>', links={link})
+
+
+def source_line(source: SourceRef) -> str:
+    """The small line that names the source under a card's back (or in its extra) when no field
+    holds it; "" without a document. Update from source puts its mark on the ``<small>``, so the
+    ``<div>`` stays as written here, which ``strip_source_line`` finds."""
+    body = source_html(source)
+    return f'<div class="{SOURCE_CLASS}"><small>Source: {body}</small></div>' if body else ""
+
+
+def strip_source_line(value: str) -> Tuple[str, str]:
+    """A field without the add-on's source line (with the ``<br>`` before it), and the line
+    taken off ("" when it has none; the last one if it has several)."""
+    if SOURCE_CLASS not in value:
+        return value, ""
+    line = ""
+    parts: List[str] = []
+    end = 0
+    for m in SOURCE_LINE.finditer(value):
+        parts.append(value[end:m.start()])
+        line, end = m.group(0), m.end()
+    parts.append(value[end:])
+    return "".join(parts), line
 
 
 def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) -> None:
@@ -242,13 +270,14 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
         values["text"], values["extra"] = card.text, card.extra
     else:
         values["front"], values["back"] = card.front, card.back
-    source = source_html(card)
-    if source:
-        if "source" in mapping:
+    if "source" in mapping:
+        source = source_html(card.source)
+        if source:
             values["source"] = source
-        else:  # no field for it: a small line under the back (or the cloze's extra)
+    else:  # no field for it: a small line under the back (or the cloze's extra)
+        line = source_line(card.source)
+        if line:
             side = "extra" if card.kind == CLOZE else "back"
-            line = f'<div class="ollama-flashcards-source"><small>Source: {source}</small></div>'
             values[side] = (values.get(side) or "") + ("<br>" if values.get(side) else "") + line
     for logical, value in values.items():
         name = mapping.get(logical)

@@ -19,7 +19,7 @@ from ..cards.card import SourceRef
 from ..cards.fields import clean_chars
 from ..errors import CollectionError
 from ..images.safety import ImageFormat, media_name
-from ..notes.add import ADDON_TAG, UNDO_LABEL, add_error, source_tag, undo_failed_step
+from ..notes.add import ADDON_TAG, UNDO_LABEL, add_error, source_line, source_tag, undo_failed_step
 from ..outside import shown
 from ..writefail import write_failure
 from .find import Box
@@ -86,18 +86,6 @@ def occlusion_text(masks: Sequence[Mask]) -> str:
         parts.append("{{c%d::image-occlusion:rect:left=%s:top=%s:width=%s:height=%s:oi=1}}" % (
             mask.ordinal, share(mask.left), share(mask.top), share(mask.width), share(mask.height)))
     return "<br>".join(parts)
-
-
-def source_line(source: SourceRef) -> str:
-    """The back extra: the document and page, a link to the place where the file is known."""
-    if not source.document:
-        return ""
-    from ..cards.sanitize import sanitize_html
-
-    label = html.escape(source.label())
-    link = source.link()
-    body = sanitize_html(f'<a href="{html.escape(link)}">{label}</a>', links={link}) if link else label
-    return f'<div class="ollama-flashcards-source"><small>Source: {body}</small></div>'
 
 
 def occlusion_notetype(col: Any) -> Tuple[Dict[str, Any], Dict[int, str]]:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ..cards.card import CLOZE, Card
 from ..cards.grounding import normalise
 from ..job.chunk import Chunk
+from ..notes.add import SOURCE_CLASS, strip_source_line
 from .fingerprint import HEADING_UNIT, Unit
 
 MATCH = 0.5  # the least score for a card and a note to be the same fact
@@ -23,15 +24,16 @@ SAME_REGION = 0.1  # a pair within one region goes before an equal pair across r
 MEANING = 0.8  # cosine of the questions' embeddings that counts as the same fact
 KEY_CHARS = 120
 
-_SOURCE_LINE = re.compile(r'(?:<br\s*/?>)?<div class="ollama-flashcards-source"[^>]*>.*?</div>', re.DOTALL)
-_SOURCE_SPAN = re.compile(r'<span class="ollama-flashcards-source"[^>]*>.*?</span>', re.DOTALL)
+# The span Update from source wraps a source field's text in, to carry its mark (record.stamp).
+_SOURCE_SPAN = re.compile(r'<span class="%s"[^>]*>.*?</span>' % SOURCE_CLASS, re.DOTALL)
 
 
 def strip_source(value: str) -> str:
-    """A field's content without the source reference the add-on put in it."""
-    if "ollama-flashcards-source" not in value:
+    """A field's content without the source reference the add-on put in it: its source line,
+    or the span of a source field."""
+    if SOURCE_CLASS not in value:
         return value
-    return _SOURCE_SPAN.sub("", _SOURCE_LINE.sub("", value))
+    return _SOURCE_SPAN.sub("", strip_source_line(value)[0])
 
 
 def plain(value: str) -> str:

@@ -158,3 +158,16 @@ def test_plain_key_skips_the_parser_only_where_it_gives_the_same_key(text):
     from generator.notes.add import plain_key
 
     assert plain_key(text) == html_to_text(text).strip() + figure_key(text)
+
+
+def test_the_source_line_is_written_and_taken_off_whole_wherever_it_stands():
+    from generator.notes.add import source_line, strip_source_line
+
+    line = source_line(SourceRef("ml notes.txt", "page 2"))
+    assert line.startswith('<div class="ollama-flashcards-source"><small>Source: ml notes.txt')
+    assert source_line(SourceRef("")) == ""
+    assert strip_source_line("Gradients<br>" + line) == ("Gradients", "<br>" + line)
+    marked = line.replace("<small>", '<small data-ollama-flashcards="0123abcd.89abcdef.01234567">')
+    assert strip_source_line("Gradients<br>" + marked + " of the loss") == ("Gradients of the loss",
+                                                                            "<br>" + marked)
+    assert strip_source_line("No line here") == ("No line here", "")

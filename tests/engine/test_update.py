@@ -166,7 +166,7 @@ def test_a_record_from_outside_is_checked():
 
 
 def test_the_mark_leaves_the_source_line_as_other_parts_read_it(col, server, backend, tmp_path):
-    from generator.improve.notes import SOURCE_LINE
+    from generator.notes.add import SOURCE_LINE
     from generator.update.record import read_mark
 
     path = write(tmp_path / "cells.md", DOC)
