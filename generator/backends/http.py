@@ -387,13 +387,23 @@ class Exchange:
             if e.what == "decompressed":
                 raise self._overflow(e, splitter, on_overflow) from None
             raise self.failure(e) from None
-        except FlashcardError as e:
-            raise self.failure(e) from None
         except Exception as e:
             raise self.failure(e) from None
         self._check_stop()
         if rest:
             yield rest.decode("utf-8", errors="replace")
+
+    def content_overflow(self, on_text: Optional[Callable[[str], None]]) -> Callable[[memoryview], None]:
+        """The ``on_overflow`` of ``lines`` for a streamed chat answer: a line too long to read
+        whole (an answer sent as one line or event) has the text of its "content" before the cap
+        passed to ``on_text``, so the cards that closed in it are still made."""
+
+        def overflow(begun: memoryview) -> None:
+            text = self.within_chars(begun_string(begun, "content", self.chars_left()))
+            if on_text is not None and text:
+                on_text(text)
+
+        return overflow
 
     def _overflow(self, e: TooLarge, splitter: LineSplitter,
                   on_overflow: Optional[Callable[[memoryview], None]]) -> FlashcardError:

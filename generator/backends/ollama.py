@@ -13,7 +13,6 @@ from .http import (
     as_dict,
     as_int,
     as_str,
-    begun_string,
     context_error,
     is_context_error,
     loads_line,
@@ -83,16 +82,8 @@ class OllamaBackend(Backend):
         pieces = 0
         with self.http.post_stream("/api/chat", chat_body(request), model=request.model, cancel=cancel,
                                    seconds=self.http.chat_deadline(request.num_predict)) as answer:
-
-            def overflow(begun: memoryview) -> None:
-                # A line too long to read whole (an answer sent as one line): the cards that
-                # closed in its text before the cap are still made.
-                text = answer.within_chars(begun_string(begun, "content", answer.chars_left()))
-                if on_text is not None and text:
-                    on_text(text)
-
             for line in answer.lines(max_lines=self.http.line_budget(request.num_predict),
-                                     on_overflow=overflow):
+                                     on_overflow=answer.content_overflow(on_text)):
                 obj = loads_line(line)
                 if obj is None:
                     if pieces == 0:

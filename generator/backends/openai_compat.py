@@ -8,7 +8,7 @@ from ..errors import BackendError, Cancelled, ModelNotFound, ServerFailed, Strea
 from .base import Backend, ChatRequest, ChatResult, ModelInfo, ServerInfo, TextCallback, TokenCallback
 from .embeddings import embed_openai
 from ..outside import shown
-from .http import Http, as_dict, as_int, as_str, begun_string, loads_line, not_a_server
+from .http import Http, as_dict, as_int, as_str, loads_line, not_a_server
 from .ollama import model_names
 from .server_facts import find_model
 from .vision_messages import openai_user_message
@@ -86,16 +86,8 @@ class OpenAIBackend(Backend):
         with self.http.post_stream("/v1/chat/completions", chat_body(request, style),
                                    model=request.model, cancel=cancel,
                                    seconds=self.http.chat_deadline(request.num_predict)) as answer:
-
-            def overflow(begun: memoryview) -> None:
-                # A line too long to read whole (an answer sent as one event): the cards that
-                # closed in its text before the cap are still made.
-                text = answer.within_chars(begun_string(begun, "content", answer.chars_left()))
-                if on_text is not None and text:
-                    on_text(text)
-
             for line in answer.lines(max_lines=self.http.line_budget(request.num_predict),
-                                     on_overflow=overflow):
+                                     on_overflow=answer.content_overflow(on_text)):
                 if line.startswith(":"):
                     continue  # SSE comment / keep-alive
                 payload = line[5:].strip() if line.startswith("data:") else line
