@@ -22,7 +22,7 @@ ROOT = os.path.dirname(HERE)
 TESTS = os.path.join(ROOT, "tests")
 sys.path[:0] = [ROOT, TESTS]
 
-TICK_MS = 5
+from probe_support import StallMeter  # bench/ (this script's folder) is on sys.path
 
 
 def main() -> None:
@@ -97,8 +97,6 @@ def main() -> None:
         return
 
     # -- the bulk dialog on a 200-chunk job ------------------------------------------------------
-    from aqt.qt import QTimer
-
     cfg = mw.addonManager.getConfig(ADDON_NAME) or {}
     cfg.update(url=url, model="llama3.2", parallel_requests=parallel)
     mw.addonManager.writeConfig(ADDON_NAME, cfg)
@@ -108,73 +106,21 @@ def main() -> None:
     wait_until(app, dlg.idle, 10)
     dlg.add_paths([path])
     pump(app, 0.2)
-    gaps = []
-    busy = []  # the main thread's own CPU time within each gap
-    last = [time.perf_counter()]
-    last_cpu = [time.thread_time()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        cpu = time.thread_time()
-        gaps.append(now - last[0])
-        busy.append(cpu - last_cpu[0])
-        last[0] = now
-        last_cpu[0] = cpu
-
-    # Diagnostics (OF_BENCH_STACKS=1): what the main thread was doing when a tick was late.
-    stacks = []
-    watch_stop = [False]
-    if os.environ.get("OF_BENCH_STACKS") == "1":
-        import threading
-        import traceback
-
-        main_id = threading.main_thread().ident
-
-        def watchdog() -> None:
-            reported = 0.0
-            while not watch_stop[0]:
-                time.sleep(0.002)
-                late = time.perf_counter() - last[0]
-                if late > float(os.environ.get("OF_BENCH_STACK_MS", "25")) / 1000 and last[0] != reported:
-                    frame = sys._current_frames().get(main_id)
-                    stacks.append((round(late * 1000), "".join(traceback.format_list(traceback.extract_stack(frame)[-9:]))))
-                    reported = last[0]
-
-        threading.Thread(target=watchdog, daemon=True).start()
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(tick)
-    # the same timer with the app idle first: what the machine itself adds (other processes)
-    timer.start()
-    last[0] = time.perf_counter()
-    pump(app, 3.0)
-    idle = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
-    gaps.clear()
-    busy.clear()
-    last_cpu[0] = time.thread_time()
+    meter = StallMeter()
+    if os.environ.get("OF_BENCH_STACKS") == "1":  # diagnostics: what the main thread does when a tick is late
+        meter.watch_stacks(float(os.environ.get("OF_BENCH_STACK_MS", "25")), 9)
+    meter.start()
+    meter.measure_idle(app, 3.0)
     started = time.perf_counter()
-    last[0] = time.perf_counter()
+    meter.reset()
     dlg.start()
     wait_until(app, lambda: not dlg.busy and dlg.last_result is not None, 600, "the job did not finish")
-    timer.stop()
-    watch_stop[0] = True
-    for late, stack in stacks:
-        print("LATE %d ms\n%s" % (late, stack), file=sys.stderr)
+    meter.stop()
     seconds = time.perf_counter() - started
     result = dlg.last_result
-    lateness = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
-    worst = max(range(len(gaps)), key=lambda i: gaps[i]) if gaps else 0
-    stall = {
-        "value": round(lateness[-1], 1) if lateness else float("nan"),
-        "p99_ms": round(lateness[int(len(lateness) * 0.99) - 1], 1) if lateness else None,
-        "ticks": len(gaps), "job_seconds": round(seconds, 2),
-        "chunks": result.chunks_generated, "notes_added": len(result.note_ids),
-        "parallel": parallel, "over_16ms": sum(1 for x in lateness if x > 16),
-        "worst_gap_main_thread_cpu_ms": round(busy[worst] * 1000, 1) if busy else None,
-        "max_main_thread_cpu_in_a_gap_ms": round(max(busy) * 1000, 1) if busy else None,
-        "idle_app_max_ms": round(idle[-1], 1) if idle else None,
-        "idle_app_p99_ms": round(idle[int(len(idle) * 0.99) - 1], 1) if idle else None,
-    }
+    stall = meter.summary()
+    stall.update(job_seconds=round(seconds, 2), chunks=result.chunks_generated,
+                 notes_added=len(result.note_ids), parallel=parallel)
     print("RESULT " + json.dumps({"startup": startup, "stall": stall}), flush=True)
     dlg.close()
     pump(app, 0.1)

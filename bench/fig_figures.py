@@ -114,6 +114,8 @@ def run(tmp: str, quick: bool) -> Tuple[Dict[str, float], Dict[str, Any], List[s
 
 def app_stall(tmp: str, path: str) -> Dict[str, Any]:
     """F3: the real app headless against the fake server (a model that can see) in a child."""
+    from probe_support import run_probe
+
     code = ("import sys, json; sys.path[:0] = [%r]\n"
             "from fake_ollama import FakeOllama\n"
             "s = FakeOllama(models=('llava:7b',), latency=0.05, slots=2).start()\n"
@@ -124,15 +126,8 @@ def app_stall(tmp: str, path: str) -> Dict[str, Any]:
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
-        out = subprocess.run([sys.executable, os.path.join(HERE, "figures_probe.py"), url, path,
-                              os.path.join(tmp, "figures-app")], capture_output=True, text=True,
-                             timeout=900)
+        return run_probe("figures_probe.py", [url, path, os.path.join(tmp, "figures-app")], 900)
     finally:
         if server.stdin is not None:
             server.stdin.close()
         server.wait(10)
-    line = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
-    if not line:
-        raise RuntimeError("the app probe failed:\n" + out.stdout[-2000:] + out.stderr[-3000:])
-    result: Dict[str, Any] = json.loads(line[-1][len("RESULT "):])
-    return result

@@ -123,18 +123,9 @@ def list_figure(tmp: str, cards: int, fsrs: bool) -> Dict[str, Any]:
 
 
 def probe(mode: str, base: str) -> Dict[str, Any]:
-    import json
-    import subprocess
-    import sys
+    from probe_support import run_probe
 
-    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                       "improve_probe.py"), mode, base],
-                         capture_output=True, text=True, timeout=900)
-    line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
-    if not line:
-        raise RuntimeError("the app probe failed:\n" + out.stdout[-2000:] + out.stderr[-3000:])
-    result: Dict[str, Any] = json.loads(line[-1][len("RESULT "):])
-    return result
+    return run_probe("improve_probe.py", [mode, base], 900)
 
 
 def app_figure(tmp: str, cards: int) -> Dict[str, Any]:

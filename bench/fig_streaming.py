@@ -160,12 +160,9 @@ def topic_tokens(with_prompts: bool = True, self_review: str = "flagged") -> Dic
 
 
 def probe(args: List[str]) -> Dict[str, Any]:
-    out = subprocess.run([sys.executable, os.path.join(HERE, "stream_probe.py")] + args,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=900)
-    line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
-    if not line:
-        raise RuntimeError("the app probe failed:\n" + out.stdout[-3000:] + out.stderr[-3000:])
-    return json.loads(line[-1][len("RESULT "):])
+    from probe_support import run_probe
+
+    return run_probe("stream_probe.py", args, 900)
 
 
 def app_first_row(tmp: str, rate: float, runs: int) -> Dict[str, Any]:

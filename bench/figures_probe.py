@@ -20,7 +20,7 @@ ROOT = os.path.dirname(HERE)
 TESTS = os.path.join(ROOT, "tests")
 sys.path[:0] = [ROOT, TESTS]
 
-TICK_MS = 5
+from probe_support import StallMeter  # bench/ (this script's folder) is on sys.path
 
 
 def main() -> None:
@@ -30,7 +30,6 @@ def main() -> None:
     link_addon(base / "addons21")
     prepare_environment("offscreen")
     import aqt
-    from aqt.qt import QTimer
 
     app = start_anki(base)
     mw = aqt.mw
@@ -41,90 +40,34 @@ def main() -> None:
     wait_until(app, dlg.idle, 20)
     pump(app, 0.5)
 
-    gaps = []
-    busy = []  # the main thread's own CPU time within each gap
-    last = [time.perf_counter()]
-    last_cpu = [time.thread_time()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        cpu = time.thread_time()
-        gaps.append(now - last[0])
-        busy.append(cpu - last_cpu[0])
-        last[0] = now
-        last_cpu[0] = cpu
-
-    # Diagnostics (OF_BENCH_STACKS=1): what the main thread was doing when a tick was late.
-    stacks = []
-    watch_stop = [False]
-    if os.environ.get("OF_BENCH_STACKS") == "1":
-        import threading
-        import traceback
-
-        main_id = threading.main_thread().ident
-
-        def watchdog() -> None:
-            reported = 0.0
-            while not watch_stop[0]:
-                time.sleep(0.002)
-                late = time.perf_counter() - last[0]
-                if late > float(os.environ.get("OF_BENCH_STACK_MS", "25")) / 1000 and last[0] != reported:
-                    frames = sys._current_frames()
-                    text = "".join(traceback.format_list(traceback.extract_stack(frames.get(main_id))[-6:]))
-                    if os.environ.get("OF_BENCH_ALL_THREADS") == "1":
-                        for ident, frame in frames.items():
-                            if ident not in (main_id, threading.get_ident()):
-                                text += "  -- thread %d\n" % ident + "".join(traceback.format_list(
-                                    traceback.extract_stack(frame)[-4:]))
-                    stacks.append((round(late * 1000), text))
-                    reported = last[0]
-
-        threading.Thread(target=watchdog, daemon=True).start()
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(tick)
-    timer.start()
-    last[0] = time.perf_counter()
-    pump(app, 2.0)
-    idle = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
-    gaps.clear()
-    busy.clear()
-    last_cpu[0] = time.thread_time()
+    meter = StallMeter()
+    if os.environ.get("OF_BENCH_STACKS") == "1":  # diagnostics: what the main thread does when a tick is late
+        meter.watch_stacks(float(os.environ.get("OF_BENCH_STACK_MS", "25")), 6,
+                           all_threads=os.environ.get("OF_BENCH_ALL_THREADS") == "1")
+    meter.start()
+    meter.measure_idle(app, 2.0)
     started = time.perf_counter()
-    last[0] = time.perf_counter()
     profile = None
     if os.environ.get("OF_BENCH_PROFILE") == "1":  # diagnostics: the main thread's own work
         import cProfile
 
         profile = cProfile.Profile()
         profile.enable()
+    meter.reset()
     dlg.source.load_files([path])
     wait_until(app, dlg.idle, 120, "the deck was not read")
     dlg.generate()
     wait_until(app, lambda: not dlg.busy and dlg.idle(), 900, "the job did not finish")
-    timer.stop()
+    meter.stop()
     if profile is not None:
         import pstats
 
         profile.disable()
         pstats.Stats(profile, stream=sys.__stderr__).sort_stats("tottime").print_stats(25)
-    watch_stop[0] = True
-    for late, stack in stacks:
-        print("LATE %d ms\n%s" % (late, stack), file=sys.__stderr__)
     seconds = time.perf_counter() - started
-    lateness = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
-    worst = max(range(len(gaps)), key=lambda i: gaps[i]) if gaps else 0
     cards = dlg.table.cards
-    result = {
-        "value": round(lateness[-1], 1) if lateness else float("nan"),
-        "p99_ms": round(lateness[int(len(lateness) * 0.99) - 1], 1) if lateness else None,
-        "ticks": len(gaps), "seconds": round(seconds, 2), "cards": len(cards),
-        "figure_cards": sum(1 for c in cards if c.figure),
-        "over_16ms": sum(1 for x in lateness if x > 16),
-        "worst_gap_main_thread_cpu_ms": round(busy[worst] * 1000, 1) if busy else None,
-        "max_main_thread_cpu_in_a_gap_ms": round(max(busy) * 1000, 1) if busy else None,
-        "idle_app_max_ms": round(idle[-1], 1) if idle else None,
-    }
+    result = meter.summary()
+    result.update(seconds=round(seconds, 2), cards=len(cards), figure_cards=sum(1 for c in cards if c.figure))
     print("RESULT " + json.dumps(result), flush=True)
     dlg.table.set_all_checked(False)
     dlg.close()

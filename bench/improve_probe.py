@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
-TICK_MS = 5
+from probe_support import StallMeter  # bench/ (this script's folder) is on sys.path
 
 
 def main() -> None:
@@ -28,7 +28,6 @@ def main() -> None:
     link_addon(base / "addons21")
     prepare_environment("offscreen")
     import aqt
-    from aqt.qt import QTimer
 
     app = start_anki(base, timeout=300)
     mw = aqt.mw
@@ -37,31 +36,12 @@ def main() -> None:
         stop_anki(app)
         return
     cards = mw.col.card_count()
-    gaps = []
-    busy = []
-    last = [time.perf_counter()]
-    last_cpu = [time.thread_time()]
-
-    def tick() -> None:
-        now, cpu = time.perf_counter(), time.thread_time()
-        gaps.append(now - last[0])
-        busy.append(cpu - last_cpu[0])
-        last[0], last_cpu[0] = now, cpu
-
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(tick)
-    timer.start()
-    last[0] = time.perf_counter()
-    pump(app, 2.0)  # the idle app first: what the machine itself adds
-    idle = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
-    gaps.clear()
-    busy.clear()
+    meter = StallMeter()
+    meter.start()
+    meter.measure_idle(app, 2.0)
     importlib.import_module(ADDON_NAME + ".ui.improve")  # imported before the click, as after a first use
     pump(app, 0.2)
-    gaps.clear()
-    busy.clear()
-    last[0], last_cpu[0] = time.perf_counter(), time.thread_time()
+    meter.reset()
     started = time.perf_counter()
     action = next(a for a in mw.form.menuTools.actions() if a.text().replace("&", "") == "Improve struggling cards…")
     action.trigger()
@@ -70,17 +50,10 @@ def main() -> None:
     wait_until(app, lambda: not dialog.loading, 120, "the list was not read")
     seconds = time.perf_counter() - started
     pump(app, 0.1)
-    timer.stop()
-    lateness = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
-    worst = max(range(len(gaps)), key=lambda i: gaps[i]) if gaps else 0
-    result = {
-        "value": round(lateness[-1], 1) if lateness else float("nan"),
-        "p99_ms": round(lateness[int(len(lateness) * 0.99) - 1], 1) if lateness else None,
-        "ticks": len(gaps), "seconds_to_list": round(seconds, 3), "cards": cards,
-        "struggling": dialog.total, "rows": dialog.table.rowCount(),
-        "worst_gap_main_thread_cpu_ms": round(busy[worst] * 1000, 1) if busy else None,
-        "idle_app_max_ms": round(idle[-1], 1) if idle else None,
-    }
+    meter.stop()
+    result = meter.summary()
+    result.update(seconds_to_list=round(seconds, 3), cards=cards, struggling=dialog.total,
+                  rows=dialog.table.rowCount())
     print("RESULT " + json.dumps(result), flush=True)
     dialog.close()
     pump(app, 0.1)

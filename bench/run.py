@@ -51,6 +51,8 @@ for _p in (ROOT, TESTS, TOOLS):  # tests/: support modules (labelled_sets, anki_
 
 RESULTS = os.path.join(HERE, "results.json")
 
+from probe_support import run_probe  # bench/ (this script's folder) is on sys.path
+
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -359,13 +361,8 @@ def fig_app(tmp: str, chunks: int, latency: float, parallel: int) -> Dict[str, A
     path = sections_file(os.path.join(tmp, "app.md"), chunks, seed=3)
 
     def probe(folder: str, *extra: str) -> Dict[str, Any]:
-        out = subprocess.run([sys.executable, os.path.join(HERE, "app_probe.py"), srv.url, path,
-                              str(parallel), os.path.join(tmp, folder)] + list(extra),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-        line = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
-        if not line:
-            raise RuntimeError("the app probe failed:\n" + out.stdout[-3000:] + out.stderr[-3000:])
-        return json.loads(line[-1][len("RESULT "):])
+        return run_probe("app_probe.py", [srv.url, path, str(parallel), os.path.join(tmp, folder)] + list(extra),
+                         600)
 
     with Server(latency, parallel) as srv:
         full = probe("app")
@@ -378,12 +375,7 @@ def fig_app(tmp: str, chunks: int, latency: float, parallel: int) -> Dict[str, A
 
 def fig_large(tmp: str, megabytes: int) -> Dict[str, Any]:
     path = big_text_file(os.path.join(tmp, "big.txt"), megabytes)
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "_large", path],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-    line = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
-    if not line:
-        raise RuntimeError("the large-input run failed:\n" + out.stderr[-3000:])
-    return json.loads(line[-1][len("RESULT "):])
+    return run_probe(os.path.abspath(__file__), ["_large", path], 600)
 
 
 def _rss_mb() -> float:

@@ -21,7 +21,7 @@ ROOT = os.path.dirname(HERE)
 TESTS = os.path.join(ROOT, "tests")
 sys.path[:0] = [ROOT, TESTS]
 
-TICK_MS = 5
+from probe_support import StallMeter  # bench/ (this script's folder) is on sys.path
 
 
 def text_of(parts: int, sentences: int) -> str:
@@ -79,49 +79,12 @@ def main() -> None:
         result = {"clicked": started, "first_row": rows[0] if rows else None,
                   "cards": len(dlg.table.rows)}
     else:
-        gaps = []
-        busy = []  # the main thread's own CPU time within each gap
-        last = [time.perf_counter()]
-        last_cpu = [time.thread_time()]
-
-        def tick() -> None:
-            now = time.perf_counter()
-            cpu = time.thread_time()
-            gaps.append(now - last[0])
-            busy.append(cpu - last_cpu[0])
-            last[0] = now
-            last_cpu[0] = cpu
-
-        timer = QTimer()
-        timer.setInterval(TICK_MS)
-        timer.timeout.connect(tick)
-        timer.start()
-        last[0] = time.perf_counter()
-        pump(app, 2.0)  # the idle app first: what the machine itself adds
-        idle = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
-        gaps.clear()
-        busy.clear()
+        meter = StallMeter()
+        meter.start()
+        meter.measure_idle(app, 2.0)
         started = time.perf_counter()
-        last[0] = time.perf_counter()
-        last_cpu[0] = time.thread_time()
         if os.environ.get("OF_STREAM_STACKS") == "1":  # what the main thread does when a tick is late
-            import threading
-            import traceback
-
-            main_id = threading.main_thread().ident
-
-            def watchdog() -> None:
-                reported = 0.0
-                while True:
-                    time.sleep(0.003)
-                    late = time.perf_counter() - last[0]
-                    if late > 0.03 and last[0] != reported:
-                        frame = sys._current_frames().get(main_id)
-                        print("LATE %d ms\n%s" % (late * 1000, "".join(traceback.format_list(
-                            traceback.extract_stack(frame)[-10:]))), file=sys.__stderr__, flush=True)
-                        reported = last[0]
-
-            threading.Thread(target=watchdog, daemon=True).start()
+            meter.watch_stacks(30, 10)
         slow = []
         if os.environ.get("OF_STREAM_TIMES") == "1":  # the main thread's parts that cost most CPU
             import functools
@@ -176,10 +139,11 @@ def main() -> None:
 
             prof = cProfile.Profile()
             prof.enable()
+        meter.reset()
         dlg.generate()
         wait_until(app, lambda: dlg.idle() and dlg.last_result is not None, 600, "the job did not finish")
         pump(app, 0.5)  # the duplicate check's marks
-        timer.stop()
+        meter.stop()
         for ms, name in sorted(slow, reverse=True)[:25]:
             print("SLOW %.1f ms %s" % (ms, name), file=sys.__stderr__, flush=True)
         if prof is not None:
@@ -187,15 +151,13 @@ def main() -> None:
 
             prof.disable()
             pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-        lateness = sorted(max(0.0, g - TICK_MS / 1000) * 1000 for g in gaps)
-        cpu_ms = sorted(b * 1000 for b in busy)
-        worst = max(range(len(gaps)), key=lambda i: gaps[i])
-        result = {"wall_max_ms": round(lateness[-1], 1),
-                  "wall_p99_ms": round(lateness[int(len(lateness) * 0.99) - 1], 1),
-                  "value": round(cpu_ms[-1], 1), "cpu_p99_ms": round(cpu_ms[int(len(cpu_ms) * 0.99) - 1], 1),
-                  "worst_wall_gap_cpu_ms": round(busy[worst] * 1000, 1),
-                  "ticks": len(gaps), "rows": len(dlg.table.rows), "seconds": round(time.perf_counter() - started, 2),
-                  "chunks": dlg.last_result.chunks_done, "idle_app_max_ms": round(idle[-1], 1) if idle else None,
+        stall = meter.summary()
+        # the main thread's own CPU is this figure's value: the stream's rows are its work
+        result = {"wall_max_ms": stall["value"], "wall_p99_ms": stall["p99_ms"],
+                  "value": stall["max_main_thread_cpu_in_a_gap_ms"], "cpu_p99_ms": stall["main_thread_cpu_p99_ms"],
+                  "worst_wall_gap_cpu_ms": stall["worst_gap_main_thread_cpu_ms"],
+                  "ticks": stall["ticks"], "rows": len(dlg.table.rows), "seconds": round(time.perf_counter() - started, 2),
+                  "chunks": dlg.last_result.chunks_done, "idle_app_max_ms": stall["idle_app_max_ms"],
                   "load_average": round(os.getloadavg()[0], 2)}
     print("RESULT " + json.dumps(result), flush=True)
     dlg.table.set_all_checked(False)
