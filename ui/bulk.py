@@ -49,6 +49,7 @@ from .bulk_files import FileList
 from .bulk_report import RESUME, RETRY_FAILED, SETTINGS, SHOW_ADDED, SHOW_SUMMARY, CoverageView, report
 from .bulk_review import ReviewPane
 from .bulk_runner import BulkRunner, read_closed
+from .card_adder import CardAdder
 from .card_options import CardOptions
 from .common import (
     error_text,
@@ -109,6 +110,9 @@ class BulkDialog(JobDialog):
         self.coverage = CoverageView()
         self.review = ReviewPane()
         self.stream = StreamedRows(self.review.table, lambda: 0)
+        # adds the Image Occlusion notes of the Review tab (the job's cards are added by its writer)
+        self.adder = CardAdder(self, self.review.table, self.message, None, self.update_buttons,
+                               ("image occlusion note", "image occlusion notes"))
         self.occlusion = OcclusionBulk(self)  # the kind "Image occlusion": a job of its own
         self.options = CardOptions(self.col, settings, with_language_and_count=False)
         self.parallel_spin, self.mode_add, self.mode_review, self.skip_known = _job_rows(settings)
@@ -248,7 +252,7 @@ class BulkDialog(JobDialog):
         self.update_buttons()
 
     def topics_failed(self, err: BaseException) -> None:
-        self._on_error(err)
+        self.on_error(err)
 
     # ==== running ==============================================================================
     def start(self) -> None:
@@ -283,7 +287,7 @@ class BulkDialog(JobDialog):
         runner = BulkRunner(self.folder, get_settings(), self)
         self.review.table.thumbnails = runner.thumbnails  # the figures offered in review mode
         runner.wire(job_shown=self._on_job_shown, progress=self._on_progress, card=self._on_card,
-                    chunk=self._on_chunk, finished=self._on_finished, failed=self._on_error)
+                    chunk=self._on_chunk, finished=self._on_finished, failed=self.on_error)
         self.runner = runner
         self.last_result = None
         self.stream.reset()
@@ -319,7 +323,9 @@ class BulkDialog(JobDialog):
         if self.runner is not None and not self.runner.cancelled:
             self.progress.show_progress(p.chunks_done, p.chunks_total, progress_line(p))
 
-    def _end(self) -> Optional[BulkRunner]:
+    def end(self) -> Optional[BulkRunner]:
+        """The job has ended (or could not run): its runner let go, the dialog ready again (and
+        closed, if it was closed meanwhile). Returns the runner."""
         runner, self.runner = self.runner, None
         if runner is not None:
             runner.deleteLater()
@@ -328,10 +334,10 @@ class BulkDialog(JobDialog):
         self.finish_closing()
         return runner
 
-    def _on_error(self, err: BaseException) -> None:
+    def on_error(self, err: BaseException) -> None:
         """A failure before or outside the run (server down, model missing, collection)."""
         self.stream.leftovers(remove=True)
-        self._end()
+        self.end()
         if self.closing:
             return
         actions: List[Action] = []
@@ -354,13 +360,13 @@ class BulkDialog(JobDialog):
         # rows of chunks that never ended go (a resumed job asks those chunks again), unless edited
         self.stream.leftovers(remove=True)
         if result is None:  # stopped before it began
-            self._end()
+            self.end()
             self.message.show_message("Stopped before it began. Resume it any time.", "info",
                                       [("Resume", self.resume)])
             return
         self.last_result = result
         self.files.show_statuses(result.files)
-        self._end()
+        self.end()
         if self.closing:
             return
         self.coverage.fill(result)
@@ -584,7 +590,11 @@ class BulkDialog(JobDialog):
                     % plural(len(self.review.table.cards), "card"), parent=mw)
         return True
 
+    def idle(self) -> bool:
+        return super().idle() and not self.adder.adding
+
     def release(self) -> None:
+        self.adder.close()
         self.options.cleanup()
 
     def reopen(self, *_args: Any, **_kwargs: Any) -> None:

@@ -9,7 +9,7 @@ job ran back into a later message, with "Show in Browser"."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
@@ -30,13 +30,18 @@ if TYPE_CHECKING:
 
 
 class CardAdder:
+    """``figure_job``: the dialog's figures, written before the cards that show them (None: its
+    cards show none); ``noun``: what the messages call a card (one, many)."""
+
     def __init__(self, parent: QWidget, table: ReviewTable, message: MessageBar,
-                 figure_job: FigureJob, changed: Callable[[], None]) -> None:
+                 figure_job: Optional[FigureJob], changed: Callable[[], None],
+                 noun: Tuple[str, str] = ("card", "cards")) -> None:
         self.parent = parent
         self.table = table
         self.message = message
         self.figure_job = figure_job
         self.changed = changed  # what can be done changed (the dialog's buttons follow)
+        self.noun = noun
         self.adding = False  # an add is in progress
         self.last_added: List[NoteId] = []  # note ids of the last add
         self.added_at = 0.0  # when (time.monotonic()) the last add was done
@@ -46,9 +51,10 @@ class CardAdder:
         gui_hooks.operation_did_execute.remove(self.on_operation)
 
     def add(self, cards: List[Card], target: NoteTarget, files: Sequence[Any] = (),
-            chunks: Sequence[Any] = ()) -> None:
+            chunks: Sequence[Any] = (), then: Optional[Callable[[], None]] = None) -> None:
         """``files``: (path, document) of the documents read from files, whose cards are then
-        recorded as made from them (``generator.update.track``) in the same undo step."""
+        recorded as made from them (``generator.update.track``) in the same undo step; ``then``
+        runs once they were added (not when adding failed)."""
         from aqt.operations import CollectionOp
 
         from ..generator.occlusion.cards import add_all
@@ -60,7 +66,8 @@ class CardAdder:
         self.changed()
 
         def op(col: Collection) -> OpChanges:
-            holder["figures"] = self.figure_job.write(col, cards)  # before the notes that show them
+            if self.figure_job is not None:  # before the notes that show them
+                holder["figures"] = self.figure_job.write(col, cards)
             result = add_all(col, cards, target, skip_duplicates=False)  # and Image Occlusion notes
             holder["result"] = result
             carded = [(c, n) for c, n in result.added if c.occlusion is None]
@@ -74,6 +81,8 @@ class CardAdder:
             result = holder.get("result")
             if result is not None and is_alive(self.parent):
                 self._added(result, target, holder.get("figures") or [])
+                if then is not None:
+                    then()
 
         def failed(err: Exception) -> None:
             self.adding = False
@@ -91,14 +100,15 @@ class CardAdder:
         self.last_added = [NoteId(n) for n in result.note_ids]
         self.added_at = time.monotonic()
         n = len(result.note_ids)
-        text = "Added %s to <b>%s</b>." % (plural(n, "card"), esc(target.deck))
+        one, many = self.noun
+        text = "Added %s to <b>%s</b>." % (plural(n, one, many), esc(target.deck))
         if result.skipped:
-            text += " %s not added (see the list)." % plural(len(result.skipped), "card was", "cards were")
+            text += " %s not added (see the list)." % plural(len(result.skipped), one + " was", many + " were")
         # every card of the list, added or not and why, adding up to the cards made
         text += " %s." % esc(self.table.review_rows.account().text(CHECKED_NOT_ADDED))
         for line in figure_messages:
             text += "<br>" + esc(line)
-        tooltip("Added %s to %s." % (plural(n, "card"), esc(target.deck)), parent=self.parent)
+        tooltip("Added %s to %s." % (plural(n, one, many), esc(target.deck)), parent=self.parent)
         actions: List[Action] = [("Show in Browser", self.show_added)] if n else []
         self.message.show_message(text, "success" if n else "warning", actions)
         self.changed()

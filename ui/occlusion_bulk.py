@@ -14,16 +14,14 @@ one undo step (``add_with_notes``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
-from anki.collection import Collection, OpChanges
 from anki.notes import NoteId
 from aqt.qt import QObject, pyqtSignal
-from aqt.utils import tooltip
 
 from ..generator.cards.card import Card
 from ..generator.config import BulkMode, Settings
-from .common import error_text, esc, is_alive, plural, show_in_browser
+from .common import esc, is_alive, plural
 from .figure_widgets import FigureJob, Thumbnails
 from .job_runner import JobRunner
 from .occlusion_view import OcclusionRows
@@ -153,7 +151,11 @@ class OcclusionBulk:
     def __init__(self, dialog: Any) -> None:
         self.dialog = dialog
         self.waiting = False  # notes wait in the Review tab
-        self.last_added: List[NoteId] = []
+
+    @property
+    def last_added(self) -> List[NoteId]:
+        """The notes the last add added."""
+        return list(self.dialog.adder.last_added)
 
     def start(self, spec: BulkSpec) -> None:
         from .common import get_settings
@@ -169,7 +171,7 @@ class OcclusionBulk:
         d.stream.reset()
         runner = OcclusionBulkRunner(get_settings(), spec, table.thumbnails, d)
         runner.wire(chunk=self._on_chunk, files=self._on_files, finished=lambda r: self._on_finished(r, spec),
-                    failed=d._on_error)
+                    failed=d.on_error)
         d.runner = runner
         d.last_result = None
         d.message.clear()
@@ -199,7 +201,7 @@ class OcclusionBulk:
         from .common import run_with_collection
 
         d = self.dialog
-        d._end()
+        d.end()
         if d.closing:
             return
         cards = list(d.review.table.cards)
@@ -237,50 +239,19 @@ class OcclusionBulk:
         return self.waiting and bool(self.dialog.review.table.cards)
 
     def add(self, target: Any = None) -> None:
-        """Add the checked notes (one undo step)."""
-        from aqt.operations import CollectionOp
-
-        from ..generator.occlusion.cards import add_all
-
+        """Add the checked notes (one undo step): the dialog's ``CardAdder``."""
         d = self.dialog
         keep = d.review.table.checked_cards()
-        target = target or d.options.target()
-        holder: Dict[str, Any] = {}
-
-        def op(col: Collection) -> OpChanges:
-            result = add_all(col, keep, target, skip_duplicates=False)
-            holder["result"] = result
-            return result.changes if result.changes is not None else OpChanges()
-
-        def done(_changes: OpChanges) -> None:
-            d.pending -= 1
-            result = holder.get("result")
-            if not is_alive(d) or result is None:
-                return
-            d.review.table.mark_added([(card, NoteId(nid)) for card, nid in result.added])
-            for card, why in result.skipped:
-                d.review.table.set_not_added(card, why)
-            self.last_added = [NoteId(n) for n in result.note_ids]
-            self.waiting = False
-            text = "Added %s to %s." % (plural(len(result.note_ids), "image occlusion note"), esc(target.deck))
-            tooltip(text, parent=d)
-            d.message.show_message(text, "success" if result.note_ids else "info",
-                                   [("Show in Browser", lambda: show_in_browser(self.last_added))]
-                                   if result.note_ids else [])
-            d.update_buttons()
-
-        def failed(err: Exception) -> None:
-            d.pending -= 1
-            if is_alive(d):
-                d.message.show_message(esc(error_text(err)), "error")
-                d.update_buttons()
-
         if not keep:
             self.waiting = False
             d.update_buttons()
             return
-        d.pending += 1
-        CollectionOp(parent=d, op=op).success(done).failure(failed).run_in_background(initiator=d)
+
+        def added() -> None:
+            self.waiting = False
+            d.update_buttons()
+
+        d.adder.add(keep, target or d.options.target(), then=added)
 
     def discard(self) -> None:
         self.waiting = False

@@ -220,6 +220,9 @@ def test_the_bulk_dialog_makes_image_occlusion_notes_from_its_files(anki_app, se
             anki_app.wait_until(lambda: dlg.occlusion.last_added, 10)
         added = [anki_app.col.get_note(n) for n in deck_notes(anki_app.col, deck)]
         assert len(added) == (2 if mode == "review" else 3)
+        assert "Added %d image occlusion notes to %s." % (len(added), deck) in dlg.message.text()
+        anki_app.wait_until(dlg.idle, 10)
+        assert not dlg.review.add_btn.isEnabled()  # nothing waits to be added any more
         assert {n.note_type()["originalStockKind"] for n in added} == {6}
         assert all("Added" in table.marks_of(c) for c in rows[:2])
     finally:
