@@ -363,16 +363,21 @@ class ImproveDialog(ModelWindow):
         col = mw.col
         if col is None:
             return
-        gone = []
         from ..generator.improve.history import IMPROVED_TAG
 
-        for nid in list(self.table.applied):
-            added = self.last_applied.get("added", {}).get(nid)
-            if added:
-                if not col.find_notes("nid:" + ",".join(str(n) for n in added)):
-                    gone.append(nid)
-            elif not col.find_notes("nid:%d tag:%s" % (nid, IMPROVED_TAG)):
-                gone.append(nid)
+        # one query for all the notes (this runs on the main thread after every operation)
+        applied = [int(nid) for nid in self.table.applied]
+        added = self.last_applied.get("added", {})
+        split = {nid: [int(n) for n in added.get(nid) or []] for nid in applied}
+        rewritten = [nid for nid in applied if not split[nid]]
+        ids = [n for nid in applied for n in split[nid]]
+        query = " OR ".join(q for q in (
+            "nid:%s" % ",".join(map(str, ids)) if ids else "",
+            "(nid:%s tag:%s)" % (",".join(map(str, rewritten)), IMPROVED_TAG) if rewritten else "") if q)
+        found = set(col.find_notes(query))
+        # a split is undone when none of its new notes is left; a rewrite when its note lost the tag
+        gone = [nid for nid in applied
+                if not (any(n in found for n in split[nid]) if split[nid] else nid in found)]
         if gone and self.table.unmark_applied(gone):
             self.message.show_message("%s undone: checked again to apply." % plural(len(gone), "change"), "info")
             for nid in gone:

@@ -116,6 +116,22 @@ def test_browser_right_click_improves_in_place_and_undo_restores(anki_app, serve
     assert col.undo_status().undo == "Improve with Ollama"
     assert "Edit → Undo Improve with Ollama" in dlg.message.text()
 
+    # another change to the notes (here: an edit of the kept note) leaves the applied rows applied
+    from aqt.operations.note import update_note
+
+    applied = dict(dlg.table.applied)
+    assert set(applied) == {nids["split"], nids["rewrite"]}
+    kept = col.get_note(nids["keep"])
+    kept["Back"] = kept["Back"] + " (edited)"
+    done = []
+    update_note(parent=anki_app.mw, note=kept).success(lambda _c: done.append(1)).run_in_background()
+    anki_app.wait_until(lambda: done, 10, "the edit was not saved")
+    anki_app.pump(0.2)
+    assert dlg.table.applied == applied
+    anki_app.mw.undo()  # the edit
+    anki_app.wait_until(lambda: "(edited)" not in col.get_note(nids["keep"])["Back"], 10)
+    assert dlg.table.applied == applied and col.undo_status().undo == "Improve with Ollama"
+
     anki_app.mw.undo()
     anki_app.wait_until(lambda: not col.find_notes("tag:ollama-flashcards::split-from::%d" % nids["split"]), 10)
     anki_app.wait_until(lambda: state(col, nids.values()) == before, 10)
