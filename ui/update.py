@@ -240,31 +240,46 @@ class UpdateDialog(AnkiWindow):
 
     # ==== 1. plan =================================================================================
     def plan(self) -> None:
-        """Read the files and compare them with their records (background, with the collection)."""
+        """Read the files (a worker, without the collection), then compare them with their
+        records (background, with the collection: only that part holds it)."""
         self.stage = "planning"
         self.cancel.clear()
         self.message.clear()
         self.progress.begin("Reading %s…" % plural(len(self.docs), "file"))
         settings = get_settings()
+        docs = [d for d in self.docs if d.plan is None and not d.error]
 
-        def op(col: Any) -> None:
+        def read() -> List[Tuple[Doc, Any]]:
             from ..generator.errors import FlashcardError, describe
-            from ..generator.update.plan import plan_update
             from ..generator.update.run import read_document
 
-            for doc in self.docs:
-                if doc.plan is not None or doc.error:
-                    continue
+            out = []
+            for doc in docs:
                 if not os.path.exists(doc.path):
                     doc.missing = True
                     doc.error = "is not at %s any more" % doc.path
                     continue
                 try:
-                    doc.plan = plan_update(col, doc.path, read_document(doc.path, settings), doc.record)
+                    out.append((doc, read_document(doc.path, settings)))
                 except FlashcardError as e:
                     doc.error = describe(e)
+            return out
 
-        run_with_collection(self, op, lambda _r: self._planned(), self._failed)
+        def compare(read_docs: List[Tuple[Doc, Any]]) -> None:
+            def op(col: Any) -> None:
+                from ..generator.errors import FlashcardError, describe
+                from ..generator.update.plan import plan_update
+
+                for doc, document in read_docs:
+                    try:
+                        doc.plan = plan_update(col, doc.path, document, doc.record)
+                    except FlashcardError as e:
+                        doc.error = describe(e)
+
+            if is_alive(self) and not self.cleaned:
+                run_with_collection(self, op, lambda _r: self._planned(), self._failed)
+
+        run_long(read, compare, self._failed)
 
     def _planned(self) -> None:
         if self.cleaned:
@@ -346,30 +361,66 @@ class UpdateDialog(AnkiWindow):
 
     # ==== 3. propose ==============================================================================
     def propose(self) -> None:
-        """Match the new cards with the old notes (background, reads the collection)."""
+        """Match the new cards with the old notes (background, reads the collection). With an
+        embedding model, the questions are embedded on a worker between two such reads, so
+        the collection is never held while the server answers: the first read names the
+        questions (matching by words meanwhile), the second matches with their embeddings."""
         self.stage = "proposing"
         self.progress.begin("Comparing with your notes…")
         settings = get_settings()
+        asked: List[List[str]] = []  # the batches of questions the matching wants embedded
+        vectors: Dict[str, List[float]] = {}
+
+        def embed(texts: List[str]) -> List[List[float]]:
+            """The embeddings of ``texts`` found before (all of them, or none: by words)."""
+            if all(t in vectors for t in texts):
+                return [vectors[t] for t in texts]
+            asked.append(list(texts))
+            return []
 
         def op(col: Any) -> None:
-            from ..generator.backends import make_backend
             from ..generator.update.apply import propose
+
+            for doc in self.docs:
+                if doc.plan is None or doc.error:
+                    continue
+                g = doc.generated
+                doc.proposal = propose(col, doc.plan, g.cards if g else [], g.chunks if g else [],
+                                       self.target(doc, settings), embed if settings.embed_model else None)
+
+        def embed_asked() -> None:
+            from ..generator.backends import make_backend
             from ..generator.update.match import embedder
 
-            backend = make_backend(settings) if settings.embed_model else None
+            backend = make_backend(settings)
             try:
-                embed = embedder(backend, settings.embed_model) if backend is not None else None
-                for doc in self.docs:
-                    if doc.plan is None or doc.error:
-                        continue
-                    g = doc.generated
-                    doc.proposal = propose(col, doc.plan, g.cards if g else [], g.chunks if g else [],
-                                           self.target(doc, settings), embed)
+                ask = embedder(backend, settings.embed_model)
+                for texts in asked:
+                    got = ask(texts) if ask is not None else []
+                    if len(got) != len(texts):
+                        return  # the server cannot embed: the matching by words stands
+                    vectors.update(zip(texts, got))
             finally:
-                if backend is not None:
-                    backend.close()
+                backend.close()
 
-        run_with_collection(self, op, lambda _r: self._proposed(), self._failed)
+        def matched(_r: Any = None) -> None:
+            if not is_alive(self) or self.cleaned:
+                return
+            if asked and not vectors:
+                run_long(embed_asked, lambda _r: again(), self._failed)
+                return
+            self._proposed()
+
+        def again() -> None:
+            if not is_alive(self) or self.cleaned:
+                return
+            if not vectors:  # nothing embedded: the proposal by words stands
+                self._proposed()
+                return
+            asked.clear()
+            run_with_collection(self, op, lambda _r: self._proposed(), self._failed)
+
+        run_with_collection(self, op, matched, self._failed)
 
     @staticmethod
     def target(doc: Doc, settings: Any) -> Any:

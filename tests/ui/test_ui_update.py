@@ -236,3 +236,29 @@ def test_cards_of_a_bulk_job_follow_their_files(anki_app, server, bulk, tmp_path
     assert sorted(rows(upd)) == [("Add", True), ("Add", True), ("Source removed", True), ("Update", True)]
     assert "Mitochondria produce" not in "\n".join(sent_texts(server))
     upd.close()
+
+
+def test_with_an_embedding_model_the_questions_are_embedded_without_holding_the_collection(anki_app, tmp_path):
+    """Matching by meaning asks the server for embeddings: no collection read is running while
+    it answers (a running one blanks the Browser), and the review is the same as by words."""
+    with FakeOllama(models=("llama3.2", "all-minilm"), embedding_models=("all-minilm",)) as server:
+        deck = anki_app.new_deck("Update by meaning")
+        anki_app.write_config(url=server.url, model="llama3.2", self_review="off", embed_model="all-minilm")
+        path, _before = carded(anki_app, server, tmp_path, deck)
+        mw = anki_app.mw
+        blocking = []  # at each embedding request: how many collection reads were running
+
+        class Watched(list):
+            def extend(self, texts):
+                blocking.append(mw._background_op_count)
+                super().extend(texts)
+
+        server.embedded = Watched()
+        update = anki_app.module("ui.update")
+        dlg = update.open_update(None, [path])
+        try:
+            wait_review(anki_app, dlg)
+            assert blocking and blocking == [0] * len(blocking)  # asked, and nothing held meanwhile
+            assert sorted(rows(dlg)) == [("Add", True), ("Add", True), ("Source removed", True), ("Update", True)]
+        finally:
+            dlg.close()
