@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple
 
 from . import highlights as cli_highlights, live as cli_live, occlusion as cli_occlusion, similar as cli_similar, update as cli_update
@@ -341,10 +342,9 @@ def run_generate(argv: Sequence[str], graphics: Optional[MakeGraphics] = None) -
             asks = plan.ask if plan is not None else None
             result = run_job(chunks, backend, options, live, cancel,
                              asks=asks_with_focus(options, asks) if marked.chunks else asks)
-            occlusion_notes = cli_occlusion.beside(args, target, col, documents, backend, options,
-                                                   graphics, cancel) or []
-            return finish_job(args, cfg, target, col, result, figure_plan, similar, bool(problems),
-                              files_read, occlusion_notes)
+            notes = cli_occlusion.beside(args, target, col, documents, backend, options, graphics, cancel)
+            around = Around(figure_plan, similar, bool(problems), files_read, notes or [])
+            return finish_job(args, cfg, target, col, result, around)
     except FlashcardError as e:
         err(said(e))
         return e.exit_code
@@ -380,12 +380,19 @@ def sources_of(documents: Sequence[Any]) -> List[Tuple[str, Any]]:
     return [(d.path, d) for d in documents if d.path]
 
 
-def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result: Any,
-               figure_plan: Any, similar: Any, problems: bool,
-               files_read: Sequence[Tuple[str, Any]] = (), occlusion_notes: Sequence[Any] = ()) -> int:
-    """After the job (finished or cancelled): report, add (or print) the cards, the exit code.
-    ``files_read``: (path, document) of the files read, recorded with their notes;
-    ``occlusion_notes``: the Image Occlusion notes made beside the cards (printed with --json)."""
+@dataclass
+class Around:
+    """What ``finish_job`` needs of the run besides the job's result."""
+
+    figure_plan: Any  # the chunks (with their figures' store)
+    similar: Any  # the check for similar notes (cli.similar.start), or None
+    problems: bool  # a source could not be read or planned
+    files_read: Sequence[Tuple[str, Any]] = ()  # (path, document): recorded with their notes
+    occlusion_notes: Sequence[Any] = ()  # Image Occlusion notes made beside the cards (--json)
+
+
+def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result: Any, around: Around) -> int:
+    """After the job (finished or cancelled): report, add (or print) the cards, the exit code."""
     for failure in result.failures:
         where = failure.chunk.heading_label() or f"chunk {failure.chunk.index + 1}"
         err(f"failed: {shown(failure.chunk.document, 120)} · {shown(where, 120)}: "
@@ -404,13 +411,14 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
         return result.fatal.exit_code
     added = 0
     account = CardAccount().take(result.account)  # made, and what the job left out
-    cli_similar.mark(similar, result.cards, args.quiet)
+    cli_similar.mark(around.similar, result.cards, args.quiet)
     if col is not None and not args.dry_run and result.cards:
         from ..figures.media import add_figures
         from ..notes.add import add_cards
 
         try:
-            for text in add_figures(col, result.cards, target, not args.keep_duplicates, figure_plan.store):
+            for text in add_figures(col, result.cards, target, not args.keep_duplicates,
+                                     around.figure_plan.store):
                 err(shown(text, 1000))
             outcome = add_cards(col, result.cards, target, skip_duplicates=not args.keep_duplicates,
                                 skip_similar=cfg.skip_similar and not args.keep_similar)
@@ -423,14 +431,14 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
         account.added = added
         for reason, n in outcome.account().left.items():
             account.leave(reason, n)
-        cli_update.record_sources(col, files_read, outcome.added, figure_plan.chunks, target)
-        cli_highlights.remember(col, files_read, outcome.added, figure_plan.chunks)
+        cli_update.record_sources(col, around.files_read, outcome.added, around.figure_plan.chunks, target)
+        cli_highlights.remember(col, around.files_read, outcome.added, around.figure_plan.chunks)
         for card, why in outcome.skipped:
             err(f"skipped: {card_label(card)!r}: {shown(why)}")
     if args.json:
         try:
             write_stdout(json_text([c.to_json() for c in result.cards]
-                                   + [n.to_json() for n in occlusion_notes]))
+                                   + [n.to_json() for n in around.occlusion_notes]))
         except OSError as e:
             err(f"{added} note(s) were added, but the {len(result.cards)} card(s) could not be "
                 f"printed on stdout ({why_not_written(e)}).")
@@ -444,7 +452,7 @@ def finish_job(args: argparse.Namespace, cfg: Any, target: Any, col: Any, result
             f"{', ' + str(len(result.failures)) + ' chunk(s) failed' if result.failures else ''}"
             f"{', ' + str(len(result.cut)) + ' answer(s) cut short' if result.cut else ''}"
             f"{', ' + str(fields_cut) + ' field(s) cut' if fields_cut else ''}.")
-    partial = result.failures or result.cut or result.warnings or result.cancelled or problems
+    partial = result.failures or result.cut or result.warnings or result.cancelled or around.problems
     return EXIT_PARTIAL if partial else EXIT_OK
 
 
