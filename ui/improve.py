@@ -190,6 +190,7 @@ class ImproveDialog(ModelWindow):
 
     # --- reading: the diagnosis --------------------------------------------------------------
     def read(self) -> None:
+        from ..generator.improve.source import SourceFiles
         from .similar_cache import CACHE
 
         settings = get_settings()
@@ -201,18 +202,32 @@ class ImproveDialog(ModelWindow):
         run = self.run
         self.reading = True
         self.progress.begin("Reading %s…" % plural(len(nids), "note"))
+        files = SourceFiles(read=False)  # read on a worker, never while holding the collection
 
-        def op(col: Collection) -> Tuple[List[Any], Any]:
+        def op(col: Collection) -> Optional[Tuple[List[Any], Any]]:
             from ..generator.improve.diagnose import diagnose_notes
             from ..generator.improve.request import DuplicateKeys
 
-            diagnoses = diagnose_notes(col, nids, settings, similar)
+            diagnoses = diagnose_notes(col, nids, settings, similar, files=files)
+            if files.waiting:
+                return None  # diagnosed again once the source files are read
             return diagnoses, DuplicateKeys(col, diagnoses)
 
-        run_with_collection(self, op, lambda result: self._read(result, run), lambda e: self._failed(e, run))
+        def diagnosed(result: Optional[Tuple[List[Any], Any]]) -> None:
+            if result is not None or not is_alive(self) or run != self.run:
+                self._read(result, run)
+                return
+            run_long(files.read_wanted, lambda _r: again(), lambda e: self._failed(e, run))
 
-    def _read(self, result: Tuple[List[Any], Any], run: int) -> None:
-        if not is_alive(self) or run != self.run:
+        def again() -> None:
+            if is_alive(self) and run == self.run:
+                run_with_collection(self, op, lambda result: self._read(result, run),
+                                    lambda e: self._failed(e, run))
+
+        run_with_collection(self, op, diagnosed, lambda e: self._failed(e, run))
+
+    def _read(self, result: Optional[Tuple[List[Any], Any]], run: int) -> None:
+        if result is None or not is_alive(self) or run != self.run:
             return
         self.reading = False
         self.diagnoses, self.keys = result

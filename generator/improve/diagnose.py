@@ -27,7 +27,7 @@ from .history import (
     typical_answer_seconds,
 )
 from .notes import NoteCard, NoteShape, Origin, origin_of, plain_text, read_note, shape_for
-from .source import Source, SourceReader
+from .source import Source, SourceFiles, SourceReader
 
 SLOW_FACTOR = 2.0  # answers this many times slower than usual ...
 SLOW_EXTRA_SECONDS = 4.0  # ... and at least this much slower count as slow
@@ -192,16 +192,20 @@ def _short(text: str, n: int = 120) -> str:
 
 
 def diagnose_notes(col: Any, note_ids: Sequence[int], settings: Optional[Settings] = None,
-                   similar: Any = None, now: Optional[float] = None) -> List[Diagnosis]:
+                   similar: Any = None, now: Optional[float] = None,
+                   files: Optional[SourceFiles] = None) -> List[Diagnosis]:
     """A diagnosis per note (at most ``MAX_NOTES``), in the order given. ``similar``: the notes by
-    meaning (``SimilarNotes``) when an embedding model is set; what it has cached is used as it is."""
+    meaning (``SimilarNotes``) when an embedding model is set; what it has cached is used as it is.
+    ``files``: the source files, read here unless ``SourceFiles(read=False)``: then, when some
+    are wanted (``files.waiting``), the diagnoses are not complete (no sources from files, no
+    similar notes): read them apart from the collection and diagnose again."""
     settings = settings or Settings()
     now = time.time() if now is None else now
     note_ids = list(dict.fromkeys(int(n) for n in note_ids))[:MAX_NOTES]
     histories = note_histories(col, note_ids, now)
     typical = typical_answer_seconds(col)
     shapes: Dict[int, NoteShape] = {}
-    reader = SourceReader(col)
+    reader = SourceReader(col, files)
     out: List[Diagnosis] = []
     for nid in note_ids:
         try:
@@ -232,6 +236,8 @@ def diagnose_notes(col: Any, note_ids: Sequence[int], settings: Optional[Setting
         d.source = reader.source_of(nc, d.origin)
         d.reasons.append(Reason("source", d.source.said))
         out.append(d)
+    if files is not None and files.waiting:
+        return out
     _add_similar(col, [d for d in out if not d.skip], similar)
     return out
 

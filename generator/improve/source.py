@@ -56,13 +56,61 @@ def pick_sentences(text: str, about: str, limit: int = MAX_SOURCE_CHARS) -> str:
     return " ".join(sentences[i] for i in sorted(chosen))
 
 
+class SourceFiles:
+    """The files notes' sources are read from, each read once. ``read=False``: none is read
+    while the notes are diagnosed (that holds the collection); the paths wanted are kept
+    (``wanted``) for the caller to read apart from it (``read_wanted``, e.g. on a worker) and
+    diagnose again with them."""
+
+    def __init__(self, read: bool = True) -> None:
+        self.read = read
+        self.docs: Dict[str, Optional[Any]] = {}  # path -> Document, or None (unreadable)
+        self.why: Dict[str, str] = {}
+        self.wanted: List[str] = []
+
+    @property
+    def waiting(self) -> bool:
+        """Files are wanted that were not read yet."""
+        return any(p not in self.docs for p in self.wanted)
+
+    def get(self, path: str) -> Optional[Any]:
+        if path not in self.docs:
+            if not self.read:
+                if path not in self.wanted:
+                    self.wanted.append(path)
+                return None
+            self.docs[path] = self._read(path)
+        return self.docs[path]
+
+    def read_wanted(self) -> None:
+        """Read the files wanted (no collection needed)."""
+        self.read = True
+        for path in self.wanted:
+            self.get(path)
+
+    def _read(self, path: str) -> Optional[Any]:
+        from ..highlights.read import read_as_carded
+
+        try:
+            if not os.path.isfile(path):
+                self.why[path] = "the file is no longer there"
+                return None
+            if os.path.getsize(path) > MAX_FILE_MB * 1024 * 1024:
+                self.why[path] = f"the file is larger than {MAX_FILE_MB} MB"
+                return None
+            return read_as_carded(path)  # as the note's unit was recorded
+        except (FlashcardError, OSError) as e:
+            self.why[path] = "it could not be read (%s)" % (e.message if isinstance(e, FlashcardError)
+                                                              else type(e).__name__)
+            return None
+
+
 class SourceReader:
     """Finds notes' sources; a file is read once for all the notes that came from it."""
 
-    def __init__(self, col: Any) -> None:
+    def __init__(self, col: Any, files: Optional[SourceFiles] = None) -> None:
         self.col = col
-        self._files: Dict[str, Optional[Any]] = {}  # path -> Document, or None (unreadable)
-        self._why: Dict[str, str] = {}
+        self.files = files if files is not None else SourceFiles()
 
     def source_of(self, nc: NoteCard, origin: Origin) -> Source:
         about = " ".join(plain_text(nc.value(f)) for f in nc.shape.main_fields)
@@ -82,7 +130,7 @@ class SourceReader:
             if text:
                 return Source(pick_sentences(text, about),
                               f"Made from{where}: the sentences it was made from are sent with the request.")
-            why = self._why.get(origin.file_path, "it cannot be read")
+            why = self.files.why.get(origin.file_path, "it cannot be read")
             return Source("", f"Made from{where}, but {why}: only the note itself is sent.")
         if origin.by_addon:
             if origin.label:
@@ -106,12 +154,10 @@ class SourceReader:
             record = None
         if record is None or not record.path:
             return None
-        if record.path not in self._files:
-            self._files[record.path] = self._read(record.path)
-        doc = self._files[record.path]
+        doc = self.files.get(record.path)
         where = where or f" “{record.name}”"
         if doc is None:
-            why = self._why.get(record.path, "it cannot be read")
+            why = self.files.why.get(record.path, "it cannot be read")
             return Source("", f"Made from{where}, but {why}: only the note itself is sent.")
         unit = next((u for u in units_of(doc.blocks) if u.fp == mark.unit), None)
         if unit is not None:
@@ -128,9 +174,7 @@ class SourceReader:
         return "\n".join(plain_text(v) for v in note.fields if v.strip())
 
     def _file_text(self, path: str, page: int) -> str:
-        if path not in self._files:
-            self._files[path] = self._read(path)
-        doc = self._files[path]
+        doc = self.files.get(path)
         if doc is None:
             return ""
         blocks = doc.blocks
@@ -138,19 +182,3 @@ class SourceReader:
             on_page = [b for b in blocks if b.location in (f"page {page}", f"p. {page}")]
             blocks = on_page or blocks
         return "\n".join(b.text for b in blocks)
-
-    def _read(self, path: str) -> Optional[Any]:
-        from ..highlights.read import read_as_carded
-
-        try:
-            if not os.path.isfile(path):
-                self._why[path] = "the file is no longer there"
-                return None
-            if os.path.getsize(path) > MAX_FILE_MB * 1024 * 1024:
-                self._why[path] = f"the file is larger than {MAX_FILE_MB} MB"
-                return None
-            return read_as_carded(path)  # as the note's unit was recorded
-        except (FlashcardError, OSError) as e:
-            self._why[path] = "it could not be read (%s)" % (e.message if isinstance(e, FlashcardError)
-                                                               else type(e).__name__)
-            return None

@@ -252,3 +252,47 @@ def test_screenshots(anki_app, server):
     anki_app.wait_until(lambda: not listing.loading and listing.table.rowCount(), 15)
     anki_app.resize(listing, 1100, 420)
     assert anki_app.screenshot(listing, "struggling-cards").stat().st_size > 10000
+
+
+def test_the_source_file_of_a_note_is_read_without_holding_the_collection(anki_app, server, tmp_path,
+                                                                           monkeypatch):
+    """A note made from a file: the file is read for its sentences on a worker, not inside the
+    collection read (which blanks the Browser for as long as it runs); the diagnosis has them."""
+    col = anki_app.col
+    anki_app.write_config(url=server.url)
+    answer_by_content(server)
+    doc = tmp_path / "cells.md"
+    filler = " ".join("Unrelated sentence number %d about rivers and mountains." % i for i in range(80))
+    doc.write_text("# Cells\n\n%s Mitochondria make ATP by oxidative phosphorylation. %s" % (filler, filler),
+                   encoding="utf-8")
+    line = ('<div class="ollama-flashcards-source"><small>Source: <a href="file://%s">cells.md · line 3</a>'
+            "</small></div>" % doc)
+    name = anki_app.new_deck("Improve from a file")
+    nid = add_basic(col, name, "What do mitochondria make?", "ATP<br>" + line,
+                    tags=["ollama-flashcards", "ollama-flashcards::source::cells.md"])
+    source = anki_app.module("generator.improve.source")
+    diagnose = anki_app.module("generator.improve.diagnose")
+    read, diagnose_notes, diagnosing, held = source.SourceFiles._read, diagnose.diagnose_notes, [], []
+
+    def watched_read(files, path):
+        held.append(bool(diagnosing))  # read inside the collection op's diagnosis?
+        return read(files, path)
+
+    def watched_diagnose(*args, **kwargs):
+        diagnosing.append(1)
+        try:
+            return diagnose_notes(*args, **kwargs)
+        finally:
+            diagnosing.pop()
+
+    monkeypatch.setattr(source.SourceFiles, "_read", watched_read)
+    monkeypatch.setattr(diagnose, "diagnose_notes", watched_diagnose)
+    dlg = anki_app.module("ui.improve").open_improve_dialog([nid])
+    try:
+        wait_for_proposals(anki_app, dlg, 1)
+        (d,) = dlg.diagnoses
+        assert "Mitochondria make ATP by oxidative phosphorylation." in d.source.text
+        assert "the sentences it was made from are sent" in d.source.said
+        assert held == [False]  # read once, outside the collection op
+    finally:
+        dlg.close()
