@@ -76,15 +76,6 @@ def _stop_words() -> frozenset:
     return _STOP[0]
 
 
-def unsupported(answer: str, support: str, lang: str = "") -> str:
-    """"" when ``support`` (a sentence or a few, or a whole text) backs the answer
-    (``unsupported_terms``); else what is missing, for a reason to show."""
-    missing = unsupported_terms(answer, support, lang)
-    if not missing:
-        return ""
-    return "%s %s not in it" % (", ".join("“%s”" % t for t in missing[:3]), "is" if len(missing) == 1 else "are")
-
-
 def missing_terms(numbers: List[str], words: List[str], padded_support: str) -> str:
     """What of a title's terms (``answer_terms``) a support (normalised and padded with a space at
     each end: many supports are tried for one title) does not have; "" when it has them."""

@@ -399,10 +399,6 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def data_url(data: bytes, fmt: ImageFormat) -> str:
-    return f"data:{fmt.mime};base64,{b64(data)}"
-
-
 _DATA_URL_RE = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*)(;base64)?,", re.I)
 
 

@@ -172,13 +172,6 @@ class CardMaker:
         self.kind = kind
         self.with_topic = with_topic  # keep the item's "topic" (raw; the caller maps it)
         self.grounder = Grounder(chunk)
-        self._norm_chunk: Optional[str] = None
-
-    @property
-    def norm_chunk(self) -> str:
-        if self._norm_chunk is None:
-            self._norm_chunk = normalise(self.chunk.text)
-        return self._norm_chunk
 
     def card(self, item: Dict[str, Any]) -> Optional[Card]:
         from .citations import citation_value

@@ -75,7 +75,6 @@ class Grounder:
         self._padded: Dict[Tuple[int, ...], str] = {}
         self._supports: Dict[Tuple[int, ...], Support] = {}
         self._word_sets: Dict[Tuple[int, ...], FrozenSet[str]] = {}
-        self._norm_chunk: Optional[str] = None
         from ..cards.checks import expectation
 
         self.lang = expectation("", chunk.text).code  # the word lists the answers are read with

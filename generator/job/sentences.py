@@ -18,7 +18,7 @@ the heading it stands under within the chunk."""
 import re
 import threading
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from .chunk import Chunk
 
@@ -247,8 +247,3 @@ def unmarked(marked: str) -> str:
     """The text as sent with its markers taken out: the chunk's own text (but for bracketed
     numbers of its own, sent in parentheses)."""
     return _MARKER.sub("", marked)
-
-
-def markers_of(sentences: Sequence[Sentence]) -> int:
-    """Characters the markers add to the text as sent (for the bench's share)."""
-    return sum(len("[%d] " % s.number) for s in sentences)

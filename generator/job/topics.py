@@ -153,12 +153,6 @@ def slug(title: str) -> str:
     return out or "topic"
 
 
-def deck_part(title: str) -> str:
-    """A topic's title as one level of a deck name (no "::" inside, no quotes)."""
-    text = title.replace("::", " ").replace('"', "").strip()
-    return text[:TITLE_CHARS] or "Topic"
-
-
 # --- comparing titles ------------------------------------------------------------------------
 
 def title_words(title: str) -> List[str]:

@@ -11,10 +11,9 @@ the number of cards set, flagged and dropped by the rewrite pass). The add step 
 (duplicates, similar notes, flagged cards a bulk job skips, cards that cannot become a note),
 and the Generate dialog's user may uncheck some. A card not settled yet (waiting for review,
 or for an add that failed) is counted apart, so a summary never claims more than happened."""
-from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 
 class Reason(str, Enum):
@@ -135,10 +134,6 @@ class CardAccount:
 def count(value: Any) -> int:
     """A count read back from JSON (0 for anything that is not a small natural number)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 40 else 0
-
-
-def left_counts(reasons: Iterable[Reason]) -> Dict[Reason, int]:
-    return dict(Counter(reasons))
 
 
 def summed(accounts: Sequence[CardAccount]) -> CardAccount:

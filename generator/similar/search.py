@@ -194,16 +194,6 @@ class SimilarCheck:
             return 0
 
 
-def similar_reason(card: Card) -> str:
-    """Why a card is held back, for a skipped-card list or a tooltip."""
-    s = card.similar_to
-    if s is None:
-        return ""
-    front = s.front if len(s.front) <= 60 else s.front[:59] + "…"
-    return f"similar to note {s.note_id} ({front!r}, {s.score:.2f})"
-
-
-
 def embedding_models(backend: Any, names: Sequence[str], limit: int = 100) -> List[str]:
     """The models among ``names`` that make embeddings: by the capabilities Ollama reports
     (/api/show); an OpenAI-compatible server reports none, so there the names that say so
