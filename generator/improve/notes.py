@@ -1,9 +1,10 @@
 """A note of the collection read as the card the engine knows (``Card``: front/back, or text/extra
 for cloze), by its note type's shape and the settings' field mapping, and where it came from.
 
-- Stock Basic, Basic (and reversed) and Cloze types are recognised by their templates (never by
-  their translated names); the user's own note type named in the settings (``note_type``) uses
-  the settings' ``field_mapping``; any other type maps its first field to the question and its
+- Note types are read as Update from source reads them (``notes.add.shape_for``): stock Basic,
+  Basic (and reversed) and Cloze types are recognised by their templates (never by their
+  translated names); the user's own note type named in the settings (``note_type``) uses the
+  settings' ``field_mapping``; any other type maps its first field to the question and its
   second to the answer (a field called like "Source" is left alone).
 - Image occlusion notes are not changed (their fields are masks, not text).
 - A field that holds an image or a sound is shown to the model as text but never rewritten
@@ -16,55 +17,18 @@ Where it came from (``Origin``): the add-on tags what it makes (``ollama-flashca
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
-from ..cards.card import CLOZE, REVERSED, Card
-from ..config import Settings
-from ..notes.add import ADDON_TAG, default_mapping, shape_of, strip_source_line
+from ..cards.card import REVERSED, Card
+from ..notes.add import ADDON_TAG, NoteShape, strip_source_line
+from ..notes.add import shape_for  # noqa: F401  (how a note type is read: diagnose takes it from here)
 
-STOCK_IMAGE_OCCLUSION = 6
 _MEDIA = re.compile(r"<(?:img|audio|video|object|embed|iframe)\b|\[sound:", re.IGNORECASE)
 _FILE_LINK = re.compile(r'href="(file:[^"]{1,4000})"', re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 FROM_NOTE_PREFIX = ADDON_TAG + "::from-note::"
 SENT_FIELD_CHARS = 3000  # of a field's text sent to the model; a longer field is sent cut, kept as it is
 SOURCE_TAG_PREFIX = ADDON_TAG + "::source::"
-
-
-@dataclass
-class NoteShape:
-    """How a note type's fields map to a card's: ``kind`` and logical field -> field name."""
-
-    kind: str
-    mapping: Dict[str, str]
-    notetype: str  # its name
-    why_not: str = ""  # why notes of this type are not changed ("" = they can be)
-
-    @property
-    def main_fields(self) -> Tuple[str, str]:
-        return ("text", "extra") if self.kind == CLOZE else ("front", "back")
-
-
-def shape_for(nt: Dict[str, Any], settings: Optional[Settings] = None) -> NoteShape:
-    """The shape of a note type (see the module's docstring)."""
-    name = str(nt.get("name") or "")
-    names = [str(f.get("name") or "") for f in nt.get("flds") or []]
-    if nt.get("originalStockKind") == STOCK_IMAGE_OCCLUSION or \
-            any("image-occlusion" in str(t.get("qfmt") or "") for t in nt.get("tmpls") or []):
-        return NoteShape("basic", {}, name, "Image occlusion notes are not changed.")
-    shape = shape_of(nt)
-    kind = shape or (CLOZE if nt.get("type") == 1 else "basic")
-    mapping = default_mapping(names, kind)
-    if settings is not None and settings.note_type and settings.note_type == name:
-        for logical, field_name in settings.field_mapping.items():
-            if field_name in names:
-                mapping[logical] = field_name
-            elif not field_name:
-                mapping.pop(logical, None)
-    main = "text" if kind == CLOZE else "front"
-    if not mapping.get(main):
-        return NoteShape(kind, mapping, name, f"No field of “{name}” holds the question.")
-    return NoteShape(kind, mapping, name)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from ..cards.fields import clean_chars
 from ..cards.checks import is_flagged
 from ..errors import CollectionError
 from ..cards.grounding import normalise
+from ..config import Settings
 from ..outside import shown
 from ..writefail import write_failure
 from .accounting import CardAccount, Reason
@@ -91,6 +92,46 @@ def shape_of(nt: Dict[str, Any]) -> str:
     if len(fronts) == 2 and not any(f.lstrip().startswith("{{#") for f in fronts):
         return REVERSED
     return ""
+
+
+@dataclass
+class NoteShape:
+    """How a note type's fields map to a card's: ``kind`` and logical field -> field name."""
+
+    kind: str
+    mapping: Dict[str, str]
+    notetype: str  # its name
+    why_not: str = ""  # why notes of this type are not changed ("" = they can be)
+
+    @property
+    def main_fields(self) -> Tuple[str, str]:
+        return ("text", "extra") if self.kind == CLOZE else ("front", "back")
+
+
+def shape_for(nt: Dict[str, Any], settings: Optional[Settings] = None) -> NoteShape:
+    """How notes of the type ``nt`` are read as cards (by Improve and Update from source): its
+    shape by its templates (``shape_of``), else cloze for a cloze type and basic for any other;
+    the first field the question and the second the answer (a field called like "Source" left
+    alone), the settings' ``field_mapping`` for the note type they name. Image Occlusion notes
+    map nothing: their fields are masks, not text."""
+    name = str(nt.get("name") or "")
+    names = [str(f.get("name") or "") for f in nt.get("flds") or []]
+    if nt.get("originalStockKind") == STOCK_IMAGE_OCCLUSION or \
+            any("image-occlusion" in str(t.get("qfmt") or "") for t in nt.get("tmpls") or []):
+        return NoteShape("basic", {}, name, "Image occlusion notes are not changed.")
+    shape = shape_of(nt)
+    kind = shape or (CLOZE if nt.get("type") == 1 else "basic")
+    mapping = default_mapping(names, kind)
+    if settings is not None and settings.note_type and settings.note_type == name:
+        for logical, field_name in settings.field_mapping.items():
+            if field_name in names:
+                mapping[logical] = field_name
+            elif not field_name:
+                mapping.pop(logical, None)
+    main = "text" if kind == CLOZE else "front"
+    if not mapping.get(main):
+        return NoteShape(kind, mapping, name, f"No field of “{name}” holds the question.")
+    return NoteShape(kind, mapping, name)
 
 
 def stock_notetype(col, kind: str) -> Dict[str, Any]:

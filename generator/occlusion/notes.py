@@ -19,7 +19,8 @@ from ..cards.card import SourceRef
 from ..cards.fields import clean_chars
 from ..errors import CollectionError
 from ..images.safety import ImageFormat, media_name
-from ..notes.add import ADDON_TAG, UNDO_LABEL, add_error, source_line, source_tag, undo_failed_step
+from ..notes.add import (ADDON_TAG, STOCK_IMAGE_OCCLUSION, UNDO_LABEL, add_error, source_line, source_tag,
+                         undo_failed_step)
 from ..outside import shown
 from ..writefail import write_failure
 from .find import Box
@@ -27,7 +28,6 @@ from .masks import Mask
 
 OCCLUSION_TAG = ADDON_TAG + "::occlusion"
 CHECK_MASKS_TAG = ADDON_TAG + "::check-masks"  # masks placed by a model that can see
-STOCK_IMAGE_OCCLUSION = 6  # anki's OriginalStockKind for Image Occlusion
 # Anki's ImageOcclusionField roles, as its note type tags its fields.
 ROLE_OCCLUSIONS, ROLE_IMAGE, ROLE_HEADER, ROLE_BACK_EXTRA = 0, 1, 2, 3
 

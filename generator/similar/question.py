@@ -8,11 +8,11 @@ import re
 from typing import Any, Dict, List, Sequence, Tuple
 
 from ..cards.card import CLOZE, Card
+from ..notes.add import STOCK_IMAGE_OCCLUSION, plain_key
 
 MAX_CHARS = 1000  # a question is short; longer fields are cut before embedding
 SPECIAL_FIELDS = frozenset({"FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag",
                             "CardID"})
-STOCK_IMAGE_OCCLUSION = 6
 _REFERENCE = re.compile(r"\{\{([^{}]+)\}\}")
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^{}]*?)?\}\}", re.DOTALL)
 
@@ -44,8 +44,6 @@ def question_fields(notetype: Dict[str, Any]) -> List[int]:
 
 def plain(html_text: str) -> str:
     """Plain text of a field, cloze deletions read as their answers, spaces folded, cut short."""
-    from ..notes.add import plain_key
-
     return plain_key(_CLOZE.sub(r"\1", html_text))[:MAX_CHARS]
 
 

@@ -15,8 +15,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 from ..cards.card import CLOZE, Card
 from ..cards.checks import is_flagged
 from ..errors import CollectionError
-from ..notes.add import (ADDON_TAG, FLAGGED_TAG, UNGROUNDED_TAG, NoteTarget, add_error, default_mapping,
-                         fill_note, mark_duplicates, new_notes, resolve_notetype, source_tag,
+from ..notes.add import (ADDON_TAG, FLAGGED_TAG, UNGROUNDED_TAG, NoteTarget, add_error, fill_note,
+                         mark_duplicates, new_notes, resolve_notetype, shape_for, source_tag,
                          undo_failed_step)
 from ..outside import shown
 from .match import Embed, Side, attribute, pair, plain, strip_source
@@ -121,7 +121,11 @@ class _Scratch:
 
 class NoteTypes:
     """Per note type: its field names, whether it is a cloze type, and the mapping of the
-    add-on's fields to its own (the target's mapping for the target's type)."""
+    add-on's fields to its own. The target's type maps as the add maps it (``resolve_notetype``:
+    the target's field mapping holds for a stock type too), since its notes are written like
+    the new ones; any other type as Improve reads it (``shape_for``: first field the question,
+    second the answer; an Image Occlusion note maps nothing, so its masks are never read as a
+    question nor written over)."""
 
     def __init__(self, col: Any, target: NoteTarget) -> None:
         self.col = col
@@ -131,14 +135,12 @@ class NoteTypes:
     def of(self, mid: int) -> Tuple[List[str], bool, Dict[str, str]]:
         found = self._cache.get(mid)
         if found is None:
-            nt = self.col.models.get(mid) if mid != int(self.target_nt["id"]) else self.target_nt
-            names = [f["name"] for f in (nt or {}).get("flds") or []]
-            cloze = bool(nt) and nt.get("type") == 1
-            if nt is not None and int(nt["id"]) == int(self.target_nt["id"]):
-                mapping = dict(self.target_mapping)
-            else:
-                mapping = default_mapping(names, CLOZE if cloze else "basic")
-            found = self._cache[mid] = (names, cloze, mapping)
+            target = mid == int(self.target_nt["id"])
+            nt = (self.target_nt if target else self.col.models.get(mid)) or {}
+            names = [f["name"] for f in nt.get("flds") or []]
+            shape = shape_for(nt)
+            mapping = dict(self.target_mapping) if target else shape.mapping
+            found = self._cache[mid] = (names, shape.kind == CLOZE, mapping)
         return found
 
 
