@@ -145,6 +145,7 @@ def prepare(col: Any, journal: Journal, index: Optional[ChunkIndex] = None) -> S
     spec = BulkSpec.from_header(journal.state.header)
     if journal.state.adding:
         NoteWriter(journal, spec.target, spec.skip_duplicates, index).recover(col)
+    _carded_before(col, journal, spec)
     if index is None or not spec.skip_known or not index.notes:
         return set()
     wanted = index.all_note_ids()
@@ -154,6 +155,38 @@ def prepare(col: Any, journal: Journal, index: Optional[ChunkIndex] = None) -> S
         part = ids[i:i + 5000]
         existing.update(col.db.list("select id from notes where id in (%s)" % ",".join(map(str, part))))
     return index.present(existing)
+
+
+_CARDED: Dict[str, Dict[str, Set[str]]] = {}  # journal path -> by file: highlights carded before
+_CARDED_LOCK = threading.Lock()
+
+
+def _carded_before(col: Any, journal: Journal, spec: "BulkSpec") -> None:
+    """Which highlights of the job's files cards were made of before (clippings grow: they are
+    not asked again), for the run that follows. Never raises (then every highlight is asked)."""
+    from ..highlights.focus import HighlightMode
+
+    found: Dict[str, Set[str]] = {}
+    try:
+        if spec.highlight_choice().mode is not HighlightMode.IGNORE:
+            from ..recorded.lookup import carded_by_path
+
+            found = carded_by_path(col, spec.files)
+    except Exception as e:  # a record from elsewhere that cannot be read ...
+        from .. import log
+
+        log.event("highlights carded before not looked up: %s", type(e).__name__)
+    with _CARDED_LOCK:
+        _CARDED.pop(journal.path, None)
+        _CARDED[journal.path] = found
+        while len(_CARDED) > 4:
+            del _CARDED[next(iter(_CARDED))]
+
+
+def carded_before_run(journal_path: str) -> Dict[str, Set[str]]:
+    """What ``prepare`` found of the job with this journal (by file path)."""
+    with _CARDED_LOCK:
+        return dict(_CARDED.get(journal_path) or {})
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -481,7 +514,8 @@ class BulkRun(JobListener):
             self.figures.budget = self.budget
         if not self.only_failed:
             self.planner = Planner(self.spec.files, self.budget, self.spool_dir, self._on_reader,
-                                   self.figures, self.spec.highlight_choice()).start()
+                                   self.figures, self.spec.highlight_choice(),
+                                   carded_before_run(self.journal.path)).start()
         try:
             from ..highlights.focus import asks_with_focus
 

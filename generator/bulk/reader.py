@@ -5,7 +5,7 @@ import os
 import shutil
 import tempfile
 import threading
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set
 
 from .status import READING
 from ..job.chunk import Chunk
@@ -19,12 +19,13 @@ def document_name(path: str) -> str:
     return display_name(path)
 
 
-def highlight_chunks(path: str, budget: int, choice: Any) -> Optional[List[Chunk]]:
+def highlight_chunks(path: str, budget: int, choice: Any, done: Optional[Set[str]] = None) -> Optional[List[Chunk]]:
     """The chunks of a file that has highlights, as ``choice`` wants them (each highlight the
     focus of a chunk; with "first", the rest of the file after them, without its figures);
     None for a file without highlights: it is read as usual. A highlights export (a Kindle
     ``My Clippings.txt`` ...) whose highlights are ignored is cut as the document of all its
-    highlights, as the CLI reads it and as its cards are recorded (``update``)."""
+    highlights, as the CLI reads it and as its cards are recorded (``update``). ``done``: the
+    keys of its highlights cards were made of before (not asked again; all of them: no chunk)."""
     from ..config import FigureMode
     from ..highlights.focus import HighlightMode, plan_highlights
     from ..highlights.read import count_highlights, read_export_path, read_with_highlights
@@ -38,8 +39,13 @@ def highlight_chunks(path: str, budget: int, choice: Any) -> Optional[List[Chunk
     doc = read_with_highlights(path, FigureMode.OFF)
     if doc.highlights is None:
         return None
-    plan = plan_highlights([doc], choice, budget)
+    plan = plan_highlights([doc], choice, budget, {doc.name: set(done)} if done else None)
+    from ..highlights.kept import keep_focus
+
+    keep_focus(plan.chunks)  # remembered when their cards are added (``update.track``)
     chunks = plan.chunks + [c for d in plan.rest for c in chunk_document(d, budget)]
+    if not chunks and plan.before:
+        return []  # nothing new since: the file is done without a request
     if not chunks:
         from ..errors import EmptySource
 
@@ -57,10 +63,12 @@ class Planner:
 
     def __init__(self, paths: Sequence[str], budget: int, spool_dir: Optional[str] = None,
                  on_event: Optional[Callable[[int, str, Any], None]] = None,
-                 figures: Any = None, highlights: Any = None) -> None:
+                 figures: Any = None, highlights: Any = None,
+                 carded: Optional[Dict[str, Set[str]]] = None) -> None:
         self.paths = list(paths)
         self.figures = figures  # bulk.figures.BulkFigures: files planned with their figures
         self.highlights = highlights  # highlights.focus.HighlightChoice: files with highlights
+        self.carded = carded or {}  # by path: highlights cards were made of before (not asked)
         self.budget = budget
         self._own_spool = spool_dir is None
         self.spool_dir = spool_dir or tempfile.mkdtemp(prefix="of-spool-")
@@ -106,7 +114,9 @@ class Planner:
         path = self.paths[i]
         self.on_event(i, READING, None)
         try:
-            planned = highlight_chunks(path, self.budget, self.highlights) if self.highlights is not None else None
+            planned = highlight_chunks(path, self.budget, self.highlights, self.carded.get(path)) \
+                if self.highlights is not None else None
+            nothing_new = planned == []
             if planned is None and self.figures is not None:
                 planned = self.figures.chunks_for(path, self.budget)
             with open(self._spool(i), "w", encoding="utf-8") as spool:
@@ -120,7 +130,7 @@ class Planner:
                     with self._cond:
                         self.counts[i] += 1
                         self._cond.notify_all()
-            if not self.counts[i] and not self._stop:
+            if not self.counts[i] and not self._stop and not nothing_new:
                 from ..errors import EmptySource
 
                 raise EmptySource("The file has no text to make cards from.",

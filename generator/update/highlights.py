@@ -7,33 +7,20 @@ collection's config under ``ollamaFlashcards.hl.<document id>``: the highlights'
 each, ``Highlight.key``: its book and its text, so a highlight is the same wherever it moves in
 the file). It is written in the undo step of the notes: undoing the add forgets them again."""
 import base64
-import binascii
 from typing import Any, Dict, Iterable, Sequence, Set, Tuple
 
+from ..recorded.lookup import HL_PREFIX as CONFIG_PREFIX
+from ..recorded.lookup import MAX_KEYS, carded_by_path, highlight_keys
 from ..sources.document import Document
 
-CONFIG_PREFIX = "ollamaFlashcards.hl."
-MAX_KEYS = 200_000
+__all__ = ["CONFIG_PREFIX", "MAX_KEYS", "carded_before", "carded_by_path", "focus_keys", "remember",
+           "remember_keys"]
 
 
 def _record(col: Any, path: str) -> Any:
     from .record import find_by_path
 
     return find_by_path(col, path)  # as making cards records it (by its path only)
-
-
-def _load(col: Any, doc_id: str) -> Set[str]:
-    raw = col.get_config(CONFIG_PREFIX + doc_id, None)
-    if not isinstance(raw, str):
-        return set()
-    try:
-        data = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        return set()
-    if len(data) % 4 or len(data) > MAX_KEYS * 4:
-        return set()
-    hexed = data.hex()
-    return {hexed[i:i + 8] for i in range(0, len(hexed), 8)}
 
 
 def carded_before(col: Any, sources: Sequence[Tuple[str, Document]]) -> Dict[str, Set[str]]:
@@ -44,7 +31,7 @@ def carded_before(col: Any, sources: Sequence[Tuple[str, Document]]) -> Dict[str
             continue
         record = _record(col, path)
         if record is not None:
-            keys = _load(col, record.id)
+            keys = highlight_keys(col, record.id)
             if keys:
                 out[doc.name] = keys
     return out
@@ -66,16 +53,23 @@ def remember(col: Any, sources: Sequence[Tuple[str, Document]], added: Sequence[
     highlights they were made of, folded into the last undo step (``merge``). Returns how many
     highlights were new to the record."""
     made = focus_keys(chunks, {card.chunk_id for card, _nid in added})
+    return remember_keys(col, [(path, doc.name) for path, doc in sources], made, merge)
+
+
+def remember_keys(col: Any, sources: Sequence[Tuple[str, str]], made: Dict[str, Set[str]],
+                  merge: bool = True) -> int:
+    """``remember`` for (path, document name) and, by document name, the keys of the highlights
+    cards were made of."""
     pos = col.undo_status().last_step if merge else None
     new = 0
-    for path, doc in sources:
-        keys = made.get(doc.name)
+    for path, name in sources:
+        keys = made.get(name)
         if not keys or not path:
             continue
         record = _record(col, path)
         if record is None:
             continue
-        known = _load(col, record.id)
+        known = highlight_keys(col, record.id)
         fresh = sorted(k for k in keys if k not in known and len(k) == 8)
         if not fresh:
             continue

@@ -28,15 +28,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from ..recorded.lookup import DOC_PREFIX as CONFIG_PREFIX
+from ..recorded.lookup import INDEX_KEY, MARK_ATTR, MAX_PATH, ids_at, load_index
 from .fingerprint import FP_HEX, Unit
 
-CONFIG_PREFIX = "ollamaFlashcards.doc."
-INDEX_KEY = "ollamaFlashcards.docs"
-MARK_ATTR = "data-ollama-flashcards"
 SOURCE_CLASS = "ollama-flashcards-source"
 RECORD_VERSION = 1
 MAX_UNITS = 200_000  # a record from outside (a sync, another add-on) is bounded when read
-MAX_PATH = 4096
 MAX_MOVED = 100_000
 SAME_DOCUMENT = 0.5  # share of units in common for a file at a new path to be the same document
 
@@ -108,14 +106,6 @@ def config_key(doc_id: str) -> str:
     return CONFIG_PREFIX + doc_id
 
 
-def load_index(col: Any) -> Dict[str, str]:
-    """Document id -> path of every recorded document."""
-    data = col.get_config(INDEX_KEY, None)
-    if not isinstance(data, dict):
-        return {}
-    return {k: str(v)[:MAX_PATH] for k, v in data.items() if isinstance(k, str) and _ID.match(k)}
-
-
 def load(col: Any, doc_id: str) -> Optional[DocRecord]:
     return DocRecord.from_config(doc_id, col.get_config(config_key(doc_id), None))
 
@@ -159,42 +149,6 @@ def same_path(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-def _file_id(path: str) -> Optional[Tuple[int, int]]:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return st.st_dev, st.st_ino
-
-
-def ids_at(index: Dict[str, str], paths: Sequence[str]) -> Dict[str, List[str]]:
-    """For each of ``paths`` recorded in ``index`` (document id -> path): the ids of its records,
-    in the index's order. By the normalised paths first; only paths found so are looked up on
-    the disk (each file stat'ed once: a link, another spelling of the same file)."""
-    by_name: Dict[str, List[str]] = {}
-    for doc_id, recorded in index.items():
-        if recorded:
-            by_name.setdefault(os.path.normcase(os.path.abspath(recorded)), []).append(doc_id)
-    out: Dict[str, List[str]] = {}
-    missing: Dict[Tuple[int, int], List[str]] = {}
-    for path in paths:
-        if not path:
-            continue
-        found = by_name.get(os.path.normcase(os.path.abspath(path)))
-        if found:
-            out[path] = list(found)
-            continue
-        fid = _file_id(path)
-        if fid is not None:
-            missing.setdefault(fid, []).append(path)
-    if missing:
-        for doc_id, recorded in index.items():
-            fid = _file_id(recorded) if recorded else None
-            for path in missing.get(fid, ()) if fid is not None else ():
-                out.setdefault(path, []).append(doc_id)
-    return out
 
 
 def recorded_among(col: Any, paths: Sequence[str]) -> List[str]:

@@ -140,14 +140,18 @@ def bulk_paths(header: Dict[str, Any], cards: Sequence[Card]) -> List[str]:
 
 
 def track_batch(col: Any, journal: Any, added: Sequence[Tuple[Card, int]], target: NoteTarget) -> None:
-    """Inside a bulk batch's undo step: mark its notes and write their files' records. Never
-    raises (the notes are in whatever happens here)."""
+    """Inside a bulk batch's undo step: mark its notes, write their files' records and remember
+    the highlights they were made of. Never raises (the notes are in whatever happens here)."""
     try:
+        from ..highlights.kept import kept_focus
+        from .highlights import remember_keys
+
         files = job_files(journal.path)
+        made = kept_focus(card.chunk_id for card, _nid in added)
         for path in bulk_paths(journal.state.header, [c for c, _n in added]):
             found = files.of(path)
-            if found is not None:
-                _track_units(col, path, found[0], found[1], added, target)
+            if found is not None and _track_units(col, path, found[0], found[1], added, target) is not None:
+                remember_keys(col, [(path, found[0].name)], made, merge=False)
     except Exception as e:
         from .. import log
 

@@ -289,3 +289,54 @@ def test_a_record_is_found_by_its_path_without_asking_the_disk_about_every_recor
     # another spelling of a recorded file is still the same file
     assert find_by_path(col, link).path == os.path.abspath(real)
     assert recorded_among(col, [link, str(tmp_path / "new.md")]) == [link]
+
+
+LATER = """The Cell (Alberts, Bruce)
+- Your Highlight on page 40 | Location 610-611 | Added on Tuesday, March 5, 2019 8:00:00 AM
+
+Ribosomes translate messenger RNA into proteins.
+==========
+"""
+
+
+def bulk_job(col, backend, folder, files):
+    """A bulk job of ``files`` (their highlights only) as the app runs it: its notes recorded
+    batch by batch."""
+    from generator.bulk.job import BulkRun, BulkSpec, RunSetup, prepare, start_journal
+    from generator.bulk.journal import ChunkIndex
+    from generator.bulk.writer import DirectAdder, NoteWriter
+    from generator.job.run import JobOptions, prepare_job
+    from generator.notes.add import NoteTarget
+    from generator.update.track import bulk_recording
+
+    spec = BulkSpec(list(files), JobOptions(model="llama3.2"), NoteTarget(deck="Reading"), highlights="only")
+    journal = start_journal(folder, spec, prepare_job(backend, spec.options), sync=False)
+    index = ChunkIndex(os.path.join(folder, "added-chunks.jsonl"), sync=False)
+    known = prepare(col, journal, index)
+    record, read_files = bulk_recording(journal, spec.target)
+    writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index, on_added=record)
+    run = BulkRun(journal, backend, DirectAdder(col, writer), known,
+                  setup=RunSetup(batch_seconds=0, sync=False, before_add=read_files))
+    try:
+        return run.run()
+    finally:
+        journal.close()
+
+
+def test_clippings_grow_in_a_bulk_job(col, server, backend, tmp_path):
+    # read again later, a My Clippings.txt gets cards only for the highlights made since
+    path = write(tmp_path / "My Clippings.txt", CLIPPINGS)
+    first = bulk_job(col, backend, str(tmp_path / "j1"), [path])
+    assert len(first.note_ids) == 2 and len(sent_texts(server)) == 2
+    write(path, CLIPPINGS + LATER)
+    server.requests.clear()
+    second = bulk_job(col, backend, str(tmp_path / "j2"), [path])
+    sent = sent_texts(server)
+    assert len(sent) == 1 and "Ribosomes translate" in sent[0], sent
+    assert len(second.note_ids) == 1 and len(col.find_notes("")) == 3
+    server.requests.clear()
+    third = bulk_job(col, backend, str(tmp_path / "j3"), [path])  # nothing new: nothing asked
+    from generator.bulk.status import DONE
+
+    assert sent_texts(server) == [] and third.note_ids == []
+    assert third.files[0].state == DONE and not third.files[0].error
