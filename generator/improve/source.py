@@ -65,6 +65,7 @@ class SourceFiles:
     def __init__(self, read: bool = True) -> None:
         self.read = read
         self.docs: Dict[str, Optional[Any]] = {}  # path -> Document, or None (unreadable)
+        self._units: Dict[str, Dict[str, Any]] = {}  # path -> its units by fingerprint
         self.why: Dict[str, str] = {}
         self.wanted: List[str] = []
 
@@ -81,6 +82,18 @@ class SourceFiles:
                 return None
             self.docs[path] = self._read(path)
         return self.docs[path]
+
+    def units(self, path: str, doc: Any) -> Dict[str, Any]:
+        """The units of ``doc`` (read from ``path``) by fingerprint, cut once for all its notes
+        (the first of units with the same text)."""
+        found = self._units.get(path)
+        if found is None:
+            from ..update.fingerprint import units_of
+
+            found = self._units[path] = {}
+            for unit in units_of(doc.blocks):
+                found.setdefault(unit.fp, unit)
+        return found
 
     def read_wanted(self) -> None:
         """Read the files wanted (no collection needed)."""
@@ -142,7 +155,6 @@ class SourceReader:
     def _marked(self, nc: NoteCard, about: str, where: str) -> Optional[Source]:
         """The unit the note's mark names, from the document the collection recorded; None
         when the note has no mark (or its record is gone)."""
-        from ..update.fingerprint import units_of
         from ..update.record import load, read_mark
 
         mark = read_mark(list(nc.fields.values()))
@@ -159,7 +171,7 @@ class SourceReader:
         if doc is None:
             why = self.files.why.get(record.path, "it cannot be read")
             return Source("", f"Made from{where}, but {why}: only the note itself is sent.")
-        unit = next((u for u in units_of(doc.blocks) if u.fp == mark.unit), None)
+        unit = self.files.units(record.path, doc).get(mark.unit)
         if unit is not None:
             return Source(pick_sentences(unit.text, about),
                           f"Made from{where}: the passage it was made from is sent with the request.")

@@ -340,3 +340,19 @@ def test_clippings_grow_in_a_bulk_job(col, server, backend, tmp_path):
 
     assert sent_texts(server) == [] and third.note_ids == []
     assert third.files[0].state == DONE and not third.files[0].error
+
+
+def test_the_notes_of_one_document_cut_it_into_parts_once(col, server, backend, tmp_path, monkeypatch):
+    # Improve finds each note's passage in its document: one pass over the document for all
+    import generator.update.fingerprint as fingerprint
+    from generator.improve.diagnose import diagnose_notes
+
+    path = write(tmp_path / "cells.md", DOC)
+    outcome = card_normally(col, backend, path, options_for(backend), target_for())
+    assert len(outcome.note_ids) >= 6
+    passes = []
+    units_of = fingerprint.units_of
+    monkeypatch.setattr(fingerprint, "units_of", lambda blocks: passes.append(1) or units_of(blocks))
+    found = diagnose_notes(col, outcome.note_ids)
+    assert all("the passage it was made from is sent" in d.source.said for d in found)
+    assert len(passes) == 1
