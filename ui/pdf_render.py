@@ -19,7 +19,7 @@ PDF through Qt's plugins), under Qt's allocation limit; transparent areas become
 
 The main thread: PyQt holds Python's GIL for the whole of a Qt call, so a 40 ms page render on a
 worker is 40 ms in which Anki's main thread cannot run Python. Inside Anki the adapter is made
-with ``strips=4``: each page is rendered in horizontal strips (a GIL hold of ~10-20 ms each),
+with ``strips=4``: each page (and each area of one) is rendered in horizontal strips (a GIL hold of ~10-20 ms each),
 and PNGs are compressed by Python's zlib, which lets go of the GIL while it works.
 """
 import re
@@ -211,24 +211,31 @@ class QtPageRenderer:
                 return None
             points = self.document.pagePointSize(index)
             size = _fit(points.width(), points.height(), max_side, grow=True)
-        page = QImage(size, QImage.Format.Format_RGB32)
-        page.fill(QColor("white"))
-        painter = QPainter(page)
+        page = self._render_strips(index, size, QRect(0, 0, size.width(), size.height()))
+        return None if page is None else _encode(page, "png")
+
+    def _render_strips(self, index: int, size: QSize, clip: QRect) -> Optional[QImage]:
+        """The ``clip`` (pixels) of the page rendered at ``size``, on white, in ``strips``
+        horizontal strips: each strip is its own pdfium call, so other threads (and the GIL)
+        get turns between them."""
+        out = QImage(clip.size(), QImage.Format.Format_RGB32)
+        out.fill(QColor("white"))
+        painter = QPainter(out)
         try:
-            step = -(-size.height() // self.strips)
-            for top in range(0, size.height(), step):
-                height = min(step, size.height() - top)
+            step = -(-clip.height() // self.strips)
+            for top in range(0, clip.height(), step):
+                height = min(step, clip.height() - top)
                 options = QPdfDocumentRenderOptions()
                 options.setScaledSize(size)
-                options.setScaledClipRect(QRect(0, top, size.width(), height))
-                with _pdfium:  # one strip at a time: other threads (and the GIL) get turns
-                    strip = self.document.render(index, QSize(size.width(), height), options)
+                options.setScaledClipRect(QRect(clip.left(), clip.top() + top, clip.width(), height))
+                with _pdfium:  # one strip at a time
+                    strip = self.document.render(index, QSize(clip.width(), height), options)
                 if strip.isNull():
                     return None
                 painter.drawImage(0, top, strip)
         finally:
             painter.end()
-        return _encode(page, "png")
+        return out
 
     def page_size(self, index: int) -> Optional[Tuple[float, float]]:
         with _pdfium:
@@ -326,14 +333,9 @@ class QtPageRenderer:
             scale = min(max_side / max(right - left, bottom - top), AREA_MAX_SCALE)
             clip = QRect(round(left * scale), round(top * scale), max(1, round((right - left) * scale)),
                          max(1, round((bottom - top) * scale)))
-            options = QPdfDocumentRenderOptions()
-            options.setScaledSize(QSize(max(1, round(points.width() * scale)),
-                                        max(1, round(points.height() * scale))))
-            options.setScaledClipRect(clip)
-            image = self.document.render(index, clip.size(), options)
-        if image.isNull():
-            return None
-        return _encode(_on_white(image), "png")
+            size = QSize(max(1, round(points.width() * scale)), max(1, round(points.height() * scale)))
+        image = self._render_strips(index, size, clip)
+        return None if image is None else _encode(image, "png")
 
     def close(self) -> None:
         with _pdfium:
