@@ -187,10 +187,11 @@ class Proposal:
 
 class DuplicateKeys:
     """The first fields of the notes of some note types, as duplicates are judged (exact and
-    near), read once in a collection read and used off it."""
+    near, as ``notes.add.existing_keys`` reads them, with the notes that have each, so a note is
+    not its own duplicate), read once in a collection read and used off it."""
 
     def __init__(self, col: Any, diagnoses: Sequence[Diagnosis]) -> None:
-        from ..notes.add import plain_key
+        from ..notes.add import field_keys
 
         self.exact: Dict[Tuple[int, str], Set[int]] = {}
         self.near: Dict[Tuple[int, str], Set[int]] = {}
@@ -204,13 +205,9 @@ class DuplicateKeys:
             names = list(d.note.fields)
             if main not in names:
                 continue
-            index = names.index(main)
-            for nid, flds in col.db.all("select id, flds from notes where mid = ?", mid):
-                parts = str(flds).split("\x1f")
-                if index < len(parts):
-                    key = plain_key(parts[index])
-                    self.exact.setdefault((mid, key), set()).add(int(nid))
-                    self.near.setdefault((mid, normalise(key)), set()).add(int(nid))
+            for nid, key in field_keys(col, mid, names.index(main)):
+                self.exact.setdefault((mid, key), set()).add(nid)
+                self.near.setdefault((mid, normalise(key)), set()).add(nid)
 
     def duplicate_of(self, mid: int, first_field: str, own: int) -> str:
         """"collection" / "near" when another note of the type has this first field, else ""."""

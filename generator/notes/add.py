@@ -3,7 +3,7 @@ name, tags, duplicate checks, and one add_notes call as one undo step."""
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..cards.card import CLOZE, REVERSED, Card, SourceRef
 from ..cards.fields import clean_chars
@@ -217,15 +217,20 @@ def plain_key(html_text: str) -> str:
     return html_to_text(html_text).strip() + figure_key(html_text)
 
 
-def existing_keys(col, nt: Dict[str, Any], field_name: str) -> Tuple[Set[str], Set[str]]:
-    """Exact (``plain_key`` of the field) and normalised texts of one field over all notes of a note
-    type, in one query."""
-    index = [f["name"] for f in nt["flds"]].index(field_name)
-    exact: Set[str] = set()
-    for flds in col.db.list("select flds from notes where mid = ?", nt["id"]):
+def field_keys(col, mid: int, index: int) -> Iterator[Tuple[int, str]]:
+    """(note id, ``plain_key`` of its field ``index``) of every note of the note type ``mid``
+    that has the field, in one query."""
+    for nid, flds in col.db.all("select id, flds from notes where mid = ?", mid):
         parts = flds.split("\x1f")
         if index < len(parts):
-            exact.add(plain_key(parts[index]))
+            yield int(nid), plain_key(parts[index])
+
+
+def existing_keys(col, nt: Dict[str, Any], field_name: str) -> Tuple[Set[str], Set[str]]:
+    """Exact (``plain_key`` of the field) and normalised texts of one field over all notes of a
+    note type, in one query."""
+    index = [f["name"] for f in nt["flds"]].index(field_name)
+    exact = {key for _nid, key in field_keys(col, nt["id"], index)}
     return exact, {normalise(text) for text in exact}
 
 
