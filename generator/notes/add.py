@@ -8,7 +8,9 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 from ..cards.card import CLOZE, REVERSED, Card, SourceRef
 from ..cards.fields import clean_chars
 from ..cards.checks import is_flagged
+from ..cards.sanitize import _clean_text, html_to_text, sanitize_html
 from ..errors import CollectionError
+from ..images.safety import figure_key
 from ..cards.grounding import normalise
 from ..config import Settings
 from ..outside import shown
@@ -207,13 +209,9 @@ def default_mapping(names: Sequence[str], kind: str) -> Dict[str, str]:
 def plain_key(html_text: str) -> str:
     """A field's text as the duplicate check compares it: what a reader sees, spaces folded,
     and the add-on's figure it shows. Text with no markup (no ``<`` or ``&``: most fields)
-    skips the HTML parser: the same result, ~50x faster."""
-    from ..cards.sanitize import _clean_text, html_to_text
-
+    skips the HTML parser: the same result, 3-8x faster (measured on 40-1000 characters)."""
     if "<" not in html_text and "&" not in html_text:
         return " ".join(_clean_text(html_text).split())
-    from ..images.safety import figure_key
-
     return html_to_text(html_text).strip() + figure_key(html_text)
 
 
@@ -278,8 +276,6 @@ def source_html(source: SourceRef) -> str:
     (``SourceRef.link``) when it was read from a file; sanitized with that one link."""
     if not source.document:
         return ""
-    from ..cards.sanitize import sanitize_html
-
     label = html.escape(source.label())
     link = source.link()
     if not link:
