@@ -117,9 +117,9 @@ def open_struggling() -> Any:
 def _add_update_action(browser: Any, menu: Any, nids: List[Any]) -> None:
     """"Update from source…" when a selected note was made from a file the add-on follows."""
     try:
-        from .generator.update.record import marked_documents
+        from .generator.recorded.lookup import has_marked_notes  # one query, nothing of the engine
 
-        if not marked_documents(browser.mw.col, nids):
+        if not has_marked_notes(browser.mw.col, nids):
             return
     except Exception as e:  # a menu must open whatever happens here
         print("ollama-flashcards: update check failed:", e)

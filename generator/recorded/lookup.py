@@ -88,3 +88,13 @@ def carded_by_path(col: Any, paths: Sequence[str]) -> Dict[str, Set[str]]:
                     out[path] = keys
                 break
     return out
+
+
+def has_marked_notes(col: Any, nids: Sequence[Any], limit: int = 2000) -> bool:
+    """Whether one of the notes ``nids`` (at most ``limit`` looked at: a menu asks this) carries
+    the add-on's mark, i.e. was made from a file the add-on follows: one query."""
+    ids = [int(n) for n in list(nids)[:limit]]
+    if not ids:
+        return False
+    return bool(col.db.scalar("select 1 from notes where id in (%s) and flds like ? limit 1"
+                              % ",".join(map(str, ids)), "%" + MARK_ATTR + "=%"))

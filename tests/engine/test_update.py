@@ -356,3 +356,29 @@ def test_the_notes_of_one_document_cut_it_into_parts_once(col, server, backend, 
     found = diagnose_notes(col, outcome.note_ids)
     assert all("the passage it was made from is sent" in d.source.said for d in found)
     assert len(passes) == 1
+
+
+def test_the_browser_menu_asks_one_cheap_question(col, server, backend, tmp_path):
+    # "Update from source…" is offered for notes made from a followed file; the question is
+    # asked as the menu opens, so it imports nothing of the engine (a fresh process shows it)
+    import subprocess
+    import sys
+
+    from generator.recorded.lookup import has_marked_notes
+
+    path = write(tmp_path / "cells.md", DOC)
+    outcome = card_normally(col, backend, path, options_for(backend), target_for())
+    other = col.new_note(col.models.by_name("Basic"))
+    other["Front"], other["Back"] = "Q", "A"
+    col.add_note(other, col.decks.id_for_name("Default"))
+    assert has_marked_notes(col, [other.id, outcome.note_ids[0]])
+    assert not has_marked_notes(col, [other.id]) and not has_marked_notes(col, [])
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, generator.recorded.lookup; "
+         "print(sorted(m for m in sys.modules if m.startswith('generator')))"],
+        cwd=root, capture_output=True, text=True, timeout=60)
+    assert loaded.stdout.split() == ["['generator',", "'generator.recorded',", "'generator.recorded.lookup']"], loaded
+    with open(os.path.join(root, "__init__.py"), encoding="utf-8") as f:
+        menu = f.read().split("def _add_update_action", 1)[1].split("\ndef ", 1)[0]
+    assert "has_marked_notes" in menu and "generator.update" not in menu
