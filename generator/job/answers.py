@@ -3,7 +3,7 @@ wrapped in fences or prose, use other key names, or break the schema."""
 import itertools
 import json
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import safejson
 from ..cards.card import CLOZE, Card, SourceRef
@@ -21,6 +21,9 @@ from .chunk import Chunk
 from ..errors import InvalidAnswer
 from ..cards.grounding import normalise
 from .prompts import PLACEHOLDERS
+
+if TYPE_CHECKING:
+    from ..cards.checks import Expectation
 
 _THINK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
@@ -163,15 +166,17 @@ class CardMaker:
     drops the card, and so does one with no letter or digit (``says_nothing``); a cloze is judged
     on its deletions as they are after sanitizing. The card is grounded from the sentence
     number(s) it cites (``citations.Grounder``; an old-style quote is read too), and its source
-    is the place of that sentence."""
+    is the place of that sentence. ``expected``: the cards' language (``checks.expectation``),
+    computed once for the chunk by the caller; the grounding reads the answers in it."""
 
-    def __init__(self, chunk: Chunk, kind: str, with_topic: bool = False) -> None:
+    def __init__(self, chunk: Chunk, kind: str, with_topic: bool = False,
+                 expected: Optional["Expectation"] = None) -> None:
         from .citations import Grounder
 
         self.chunk = chunk
         self.kind = kind
         self.with_topic = with_topic  # keep the item's "topic" (raw; the caller maps it)
-        self.grounder = Grounder(chunk)
+        self.grounder = Grounder(chunk, expected=expected)
 
     def card(self, item: Dict[str, Any]) -> Optional[Card]:
         from .citations import citation_value

@@ -19,11 +19,14 @@ What the user sees is as before: the card's ``quote`` is the text of the sentenc
 numbers and the card's source its page or line."""
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from .chunk import Chunk
 from ..cards.grounding import Support, answer_terms, is_grounded, missing_terms, normalise, stem, unsupported_terms
 from .sentences import MAX_CITED, Numbered, numbered, parse_citation
+
+if TYPE_CHECKING:
+    from ..cards.checks import Expectation
 
 __all__ = ["Grounded", "Grounder", "CITATION_KEYS", "citation_value"]
 
@@ -66,18 +69,28 @@ class Grounded:
 
 
 class Grounder:
-    """Grounds answers in one chunk's numbered sentences (reused for all its cards)."""
+    """Grounds answers in one chunk's numbered sentences (reused for all its cards).
+    ``expected``: the language the cards should be in (``checks.expectation``: the user's
+    setting, else the source's), whose word lists the answers are read with, as the checks read
+    them; computed from the chunk when first needed if not given."""
 
-    def __init__(self, chunk: Chunk, images: Optional[int] = None) -> None:
+    def __init__(self, chunk: Chunk, images: Optional[int] = None, expected: Optional["Expectation"] = None) -> None:
         self.chunk = chunk
         self.numbered: Numbered = numbered(chunk)
         self.images = len(chunk.images) if images is None else images
         self._padded: Dict[Tuple[int, ...], str] = {}
         self._supports: Dict[Tuple[int, ...], Support] = {}
         self._word_sets: Dict[Tuple[int, ...], FrozenSet[str]] = {}
-        from ..cards.checks import expectation
+        self._lang: Optional[str] = expected.code if expected is not None else None
 
-        self.lang = expectation("", chunk.text).code  # the word lists the answers are read with
+    @property
+    def lang(self) -> str:
+        """The language whose word lists the answers are read with."""
+        if self._lang is None:
+            from ..cards.checks import expectation
+
+            self._lang = expectation("", self.chunk.text).code
+        return self._lang
 
     @property
     def limit(self) -> int:

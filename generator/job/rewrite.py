@@ -29,7 +29,7 @@ from .. import log
 from .answers import CardMaker, card_items, parse_json
 from ..backends.base import Backend, ChatRequest
 from ..cards.card import CLOZE, Card
-from ..cards.checks import INFORMATIONAL, check_cards, expectation, is_flagged, plain
+from ..cards.checks import INFORMATIONAL, Expectation, check_cards, expectation, is_flagged, plain
 from .chunk import Chunk
 from ..config import SelfReview
 from .depth import ANSWER_TOKENS_PER_CARD
@@ -137,11 +137,14 @@ class ReviewPass:
 
 
 def review_chunk(cards: List[Card], chunk: Chunk, backend: Backend, review: ReviewPass,
-                 cancel: Optional[threading.Event] = None) -> List[Card]:
+                 cancel: Optional[threading.Event] = None, expected: Optional[Expectation] = None) -> List[Card]:
     """Check ``cards`` (setting their flags) and run the rewrite pass on them; the chunk's cards
-    as they end up, in their order."""
-    stats, language, mode = review.stats, review.language, review.mode
-    check_cards(cards, expectation(language, chunk.text), support_of(chunk))
+    as they end up, in their order. ``expected``: the cards' language, when the caller has it for
+    the chunk already (else from ``review.language`` and the chunk's text)."""
+    stats, mode = review.stats, review.mode
+    if expected is None:
+        expected = expectation(review.language, chunk.text)
+    check_cards(cards, expected, support_of(chunk))
     if mode == SelfReview.OFF or not cards:
         return cards
     sent = [c for c in cards if is_flagged(c)] if mode == SelfReview.FLAGGED else list(cards)
@@ -174,13 +177,12 @@ def review_chunk(cards: List[Card], chunk: Chunk, backend: Backend, review: Revi
         cid = str(item.get("id", "")).strip()
         if cid and cid not in decisions:
             decisions[cid] = item
-    return _apply(cards, ids, decisions, chunk, language, stats)
+    return _apply(cards, ids, decisions, chunk, expected, stats)
 
 
 def _apply(cards: List[Card], ids: List[Tuple[str, Card]], decisions: Dict[str, Dict[str, Any]],
-           chunk: Chunk, language: str, stats: ReviewStats) -> List[Card]:
-    maker = CardMaker(chunk, cards[0].kind)
-    expected = expectation(language, chunk.text)
+           chunk: Chunk, expected: Expectation, stats: ReviewStats) -> List[Card]:
+    maker = CardMaker(chunk, cards[0].kind, expected=expected)
     drop: List[int] = []  # ids (object ids) of cards to remove
     keys = {normalise(plain(c.key_text())): c for c in cards}
     for cid, card in ids:

@@ -12,6 +12,7 @@ from .. import log
 from ..backends.base import Backend, ChatRequest, ChatResult
 from ..backends.server_facts import ThinkSetting
 from ..cards.card import Card
+from ..cards.checks import Expectation, expectation
 from .ask import AskFor, ChunkAsk, with_topic
 from .chunking import chunk_document, estimate_tokens
 from .chunk import Chunk
@@ -245,9 +246,11 @@ def generate_for_chunk(
     cancel: Optional[threading.Event] = None,
     ask: Optional[ChunkAsk] = None,
     reports: Optional[ChunkReports] = None,
+    expected: Optional[Expectation] = None,
 ) -> List[Card]:
     """One chunk's cards. A broken, truncated or schema-less answer is retried once with the
-    problem stated; a passing server failure is retried once too.
+    problem stated; a passing server failure is retried once too. ``expected``: the cards'
+    language (``checks.expectation``) when the caller has it for the chunk already.
 
     ``reports.on_card`` gets each card as soon as its object in the streamed answer closes (on
     this thread); the list returned is authoritative (see ``stream_cards``). An answer that broke
@@ -257,15 +260,16 @@ def generate_for_chunk(
     reports = reports or ChunkReports()
     images = prepare_images(chunk) if chunk.images else []
     request = chunk_request(chunk, options, ask, images, wanted)
-    finish = with_checks(figure_finish(ask.assign, chunk, images), options.language, chunk.text,
-                         support_of(chunk))
+    if expected is None:
+        expected = expectation(options.language, chunk.text)
+    finish = with_checks(figure_finish(ask.assign, chunk, images), expected, support_of(chunk))
     last: Optional[FlashcardError] = None
     for attempt in range(2):
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         log.content(f"prompt for chunk {chunk.id}", request.user)
         stream = CardStream(chunk, options.kind, chunk_limit(chunk, options, wanted), reports.on_card,
-                            finish, with_topic=bool(ask.topics), allow_empty=ask.allow_empty)
+                            finish, with_topic=bool(ask.topics), allow_empty=ask.allow_empty, expected=expected)
         try:
             result = backend.chat(request, cancel=cancel, on_text=stream.feed)
         except BackendError as e:
@@ -574,10 +578,12 @@ class Job:
 
         reports = ChunkReports(self.counter.add_tokens, lambda card: self._show(chunk, card),
                                lambda e: self._cut(chunk, e), past_the_limit)
+        expected = expectation(self.options.language, chunk.text)  # once for the chunk's every step
         try:
-            cards = generate_for_chunk(chunk, self.backend, self.options, wanted, self.stop, ask, reports)
+            cards = generate_for_chunk(chunk, self.backend, self.options, wanted, self.stop, ask, reports,
+                                       expected)
             # The checks, and the one rewrite pass (job/rewrite.py), which may drop flagged cards.
-            kept = review_chunk(cards, chunk, self.backend, self.review, self.stop)
+            kept = review_chunk(cards, chunk, self.backend, self.review, self.stop, expected)
             if len(kept) < len(cards):
                 left[Reason.FLAGGED] = left.get(Reason.FLAGGED, 0) + len(cards) - len(kept)
             return kept

@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set,
 from .. import log, safejson
 from .answers import CardMaker, card_items, no_usable_cards, parse_json
 from ..cards.card import Card
+from ..cards.checks import Expectation
 from .chunk import Chunk
 from ..cards.grounding import normalise
 
@@ -174,12 +175,13 @@ class CardStream:
 
     ``finish`` runs on every card (early and final alike) after validation: it may tag or map
     the card, or drop it (None). ``allow_empty``: an empty list is a valid answer (e.g. a chunk
-    with nothing on the chosen topics)."""
+    with nothing on the chosen topics). ``expected``: the cards' language, computed once for the
+    chunk (``checks.expectation``)."""
 
     def __init__(self, chunk: Chunk, kind: str, limit: int, on_card: Optional[CardCallback] = None,
                  finish: Optional[CardFinish] = None, with_topic: bool = False,
-                 allow_empty: bool = False) -> None:
-        self.maker = CardMaker(chunk, kind, with_topic)
+                 allow_empty: bool = False, expected: Optional[Expectation] = None) -> None:
+        self.maker = CardMaker(chunk, kind, with_topic, expected)
         self.limit = max(1, limit)
         self.on_card = on_card
         self.finish = finish
@@ -271,13 +273,12 @@ class CardStream:
         return cards
 
 
-def with_checks(finish: Optional[CardFinish], language: str, source_text: str, support: str = "") -> CardFinish:
+def with_checks(finish: Optional[CardFinish], expected: Expectation, support: str = "") -> CardFinish:
     """``finish`` followed by the card checks (generator/checks.py), so a card shown early carries
-    its flags as it arrives; the chunk's final list is checked again (``rewrite``). ``support``:
-    the text the cards' answers are looked up in (``checks.check_card``)."""
-    from ..cards.checks import check_cards, expectation
-
-    expected = expectation(language, source_text)
+    its flags as it arrives; the chunk's final list is checked again (``rewrite``). ``expected``:
+    the cards' language (``checks.expectation``, computed once for the chunk); ``support``: the
+    text the cards' answers are looked up in (``checks.check_card``)."""
+    from ..cards.checks import check_cards
 
     def run(card: Card) -> Optional[Card]:
         out = finish(card) if finish is not None else card

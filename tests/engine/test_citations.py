@@ -114,6 +114,27 @@ def test_request_text_carries_markers_and_cards_citing_numbers_are_grounded_on_b
         assert as_json["sentences"] == [3] and "1831" in as_json["quote"]
 
 
+def test_an_answer_in_the_language_asked_is_read_in_it_as_the_checks_read_it():
+    # An English text, cards asked in German: "Nach Paris" is grounded in sentence 1 ("nach" is a
+    # German small word, as the card checks know); read with English word lists it is not.
+    chunk = Chunk(id="paris", document="tower.md",
+                  text="The Eiffel Tower was completed in 1889 for the World Fair in Paris. It is made of iron.")
+    answer = {"cards": [{"n": 1, "front": "Wohin kam der Turm zur Weltausstellung?", "back": "Nach Paris"}]}
+    got = {}
+    for language in ("German", ""):
+        with FakeOllama() as srv:
+            srv.script(Reply(content=json.dumps(answer)))
+            backend = backend_for(srv.url)
+            try:
+                got[language] = run_job([chunk], backend, JobOptions(model="llama3.2", self_review="off",
+                                                                      language=language)).cards[0]
+            finally:
+                backend.close()
+    german = got["German"]
+    assert german.grounded and german.sentences == [1] and "answer_not_in_text" not in [c for c, _r in german.flags]
+    assert not got[""].grounded  # no setting: the source's language (English) is the one read
+
+
 def test_the_fake_models_cards_cite_their_sentences(server, backend):
     result = run_job([CHUNK], backend, JobOptions(model="llama3.2"))
     assert result.cards and all(c.grounded and c.sentences for c in result.cards)
