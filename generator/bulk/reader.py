@@ -26,18 +26,15 @@ def highlight_chunks(path: str, budget: int, choice: Any, done: Optional[Set[str
     ``My Clippings.txt`` ...) whose highlights are ignored is cut as the document of all its
     highlights, as the CLI reads it and as its cards are recorded (``update``). ``done``: the
     keys of its highlights cards were made of before (not asked again; all of them: no chunk)."""
-    from ..config import FigureMode
     from ..highlights.focus import HighlightMode, plan_highlights
-    from ..highlights.read import count_highlights, read_export_path, read_with_highlights
+    from ..highlights.read import read_export_path, read_if_highlighted
     from ..job.chunking import chunk_document
 
     if choice.mode is HighlightMode.IGNORE:
         export = read_export_path(path)
         return None if export is None else chunk_document(export, budget)
-    if not len(count_highlights(path)):
-        return None
-    doc = read_with_highlights(path, FigureMode.OFF)
-    if doc.highlights is None:
+    doc = read_if_highlighted(path)  # a PDF's annotations read once, its text only if it has some
+    if doc is None or doc.highlights is None:
         return None
     plan = plan_highlights([doc], choice, budget, {doc.name: set(done)} if done else None)
     from ..highlights.kept import keep_focus

@@ -161,10 +161,6 @@ def read_bytes_with_highlights(data: bytes, label: str, mode: FigureMode = Figur
 def add_pdf_highlights(doc: Document, source: object) -> None:
     """Set ``doc.highlights`` from the PDF at ``source`` (a path or bytes) when it has any;
     what could not be read becomes the document's warnings."""
-    from ..sources.bounded import call_with_deadline
-    from ..sources.limits import current
-    from .pdf import read_pdf_highlights
-
     head = b""
     if isinstance(source, bytes):
         head = source[:1024]
@@ -178,18 +174,8 @@ def add_pdf_highlights(doc: Document, source: object) -> None:
             return
     if b"%PDF-" not in head or not doc.blocks:
         return
-    limits = current()
-
-    def read() -> Highlights:
-        if isinstance(source, bytes):
-            return read_pdf_highlights(source, doc.name, limits)
-        from ..sources.read import open_regular
-
-        with open_regular(str(source)) as f:
-            return read_pdf_highlights(f, doc.name, limits)
-
     try:
-        found = call_with_deadline(read, limits.seconds, lambda: TimeoutError())
+        found = _pdf_annotations(source, doc.name)
     except (FlashcardError, TimeoutError, OSError) as err:
         why = "it took too long" if isinstance(err, TimeoutError) else str(getattr(err, "message", err))
         doc.warnings.append(f"The highlights of '{doc.name}' could not be read ({why}); its text "
@@ -198,6 +184,53 @@ def add_pdf_highlights(doc: Document, source: object) -> None:
     doc.warnings.extend(found.warnings)
     if found.items:
         doc.highlights = found
+
+
+def _pdf_annotations(source: object, label: str) -> Highlights:
+    """The highlights of the PDF at ``source`` (a path or bytes), bounded in time as a read
+    (TimeoutError past it)."""
+    from ..sources.bounded import call_with_deadline
+    from ..sources.limits import current
+    from .pdf import read_pdf_highlights
+
+    limits = current()
+
+    def read() -> Highlights:
+        if isinstance(source, bytes):
+            return read_pdf_highlights(source, label, limits)
+        from ..sources.read import open_regular
+
+        with open_regular(str(source)) as f:
+            return read_pdf_highlights(f, label, limits)
+
+    return call_with_deadline(read, limits.seconds, lambda: TimeoutError())
+
+
+def read_if_highlighted(path: str) -> Optional[Document]:
+    """The document at ``path`` with its highlights (without its figures) when it has any,
+    else None, for files read one after another (a bulk job reads a file without highlights
+    as usual). A PDF's annotations are read first, once, and its text only when it has some;
+    a PDF whose annotations cannot be read is taken as one without."""
+    from ..sources.read import display_name, open_regular, read_path
+
+    path = os.fspath(path)
+    export = read_export_path(path)
+    if export is not None:
+        return export
+    try:
+        with open_regular(path) as f:
+            if b"%PDF-" not in f.read(1024):
+                return None
+        found = _pdf_annotations(path, display_name(path))
+    except (FlashcardError, TimeoutError, OSError):
+        return None
+    if not found.items:
+        return None
+    doc = read_path(path)
+    if doc.blocks:
+        doc.highlights = found
+        doc.warnings.extend(found.warnings)
+    return doc
 
 
 def count_highlights(path: str) -> Highlights:

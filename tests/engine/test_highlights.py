@@ -428,3 +428,27 @@ def test_a_bulk_job_ignoring_highlights_reads_an_export_as_the_cli_does(tmp_path
     assert "Mitochondria make most of the cell's ATP." in text and "Ribosomes read messenger RNA." in text
     assert "Your Highlight" not in text and "==========" not in text
     assert highlight_chunks(str(tmp_path / "missing.md"), 1000, HighlightChoice(HighlightMode.IGNORE)) is None
+
+
+def test_a_bulk_job_reads_a_pdfs_annotations_once_and_the_text_only_of_a_highlighted_one(tmp_path, monkeypatch):
+    import generator.highlights.pdf as pdf_module
+    import generator.sources.read as sources_read
+    from generator.bulk.reader import highlight_chunks
+
+    marked = tmp_path / "marked.pdf"
+    marked.write_bytes(two_page_pdf())
+    pdf = PdfMaker()
+    pdf.page(text=PAGE1, mono=True)
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(pdf.build())
+    reads = []
+    for module, name in ((pdf_module, "read_pdf_highlights"), (pdf_module, "count_pdf_highlights"),
+                         (sources_read, "read_path")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _n=name, _r=real, **k: reads.append(_n) or _r(*a, **k))
+    chunks = highlight_chunks(str(marked), 1000, HighlightChoice(HighlightMode.ONLY))
+    assert chunks and any("most of the ATP" in c.text for c in chunks)
+    assert sorted(reads) == ["read_path", "read_pdf_highlights"]  # each once
+    reads.clear()
+    assert highlight_chunks(str(plain), 1000, HighlightChoice(HighlightMode.ONLY)) is None
+    assert reads == ["read_pdf_highlights"]  # no text read: the job reads it as usual
