@@ -10,7 +10,7 @@ from ..errors import FlashcardError
 from .journal import ChunkIndex, Journal
 from ..writefail import write_failure
 from ..notes.accounting import Reason, count, reason_of
-from ..notes.add import NoteTarget, existing_keys, plain_key, set_duplicates
+from ..notes.add import Left, NoteTarget, existing_keys, plain_key, set_duplicates
 
 
 @dataclass
@@ -164,10 +164,10 @@ class NoteWriter:
                 self._near.add(norms[i] if norms is not None else normalise(keys[i]))
         note_ids = [int(n.id) for _i, n in added]
         self.journal.added(batch, chunk_ids, note_ids, len(skipped),
-                           outcome=outcome_of(chunk_ids, per_chunk, skipped, skipped.reasons, plan))
+                           outcome=outcome_of(chunk_ids, per_chunk, skipped, plan))
         if self.index is not None:
             self.index.record(per_chunk)
-        return AddOutcome(note_ids, list(skipped), changes, per_chunk)
+        return AddOutcome(note_ids, [(card, why) for card, why, _r in skipped], changes, per_chunk)
 
     def add_reviewed(self, col: Any, keep: Sequence[Card], chunk_ids: Sequence[str]) -> AddOutcome:
         """Review mode: add the cards the user kept; every chunk of ``chunk_ids`` is settled
@@ -225,12 +225,12 @@ class NoteWriter:
         return found
 
 
-def outcome_of(chunk_ids: Sequence[str], per_chunk: Dict[str, List[int]], skipped: Sequence[Tuple[Card, str]],
-               reasons: Sequence[Reason], plan: Dict[str, Dict[str, int]]) -> Dict[str, Dict[str, int]]:
+def outcome_of(chunk_ids: Sequence[str], per_chunk: Dict[str, List[int]], skipped: Sequence[Left],
+               plan: Dict[str, Dict[str, int]]) -> Dict[str, Dict[str, int]]:
     """Per chunk: its cards added, and why the others were not (the add's reasons, and the
     cards the review left out, from ``plan``)."""
     out: Dict[str, Dict[str, int]] = {cid: {"added": len(per_chunk.get(cid, []))} for cid in chunk_ids}
-    for (card, _why), reason in zip(skipped, reasons):
+    for card, _why, reason in skipped:
         counts = out.get(card.chunk_id)
         if counts is not None:
             counts[reason.value] = counts.get(reason.value, 0) + 1

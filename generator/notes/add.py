@@ -59,7 +59,9 @@ class AddResult:
     skipped: List[Tuple[Card, str]]  # card and why it was not added
     changes: Any = None  # OpChanges, for CollectionOp
     added: List[Tuple[Card, int]] = field(default_factory=list)  # card and the note it became
-    reasons: List[Reason] = field(default_factory=list)  # why, for each of ``skipped``
+    # why, for each of ``skipped`` (kept as (card, why) pairs beside it: the dialog, the command
+    # line and occlusion.cards read and extend those)
+    reasons: List[Reason] = field(default_factory=list)
 
     def account(self) -> CardAccount:
         """The add's own accounting: the cards given, those added, the others by reason."""
@@ -333,16 +335,8 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
     note.tags = list(dict.fromkeys(t for t in (clean_chars(str(t)) for t in all_tags) if t))
 
 
-class Skipped(List[Tuple[Card, str]]):
-    """The cards an add left out, with why in words, and ``reasons`` beside them (one each)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reasons: List[Reason] = []
-
-    def leave(self, card: Card, why: str, reason: Reason) -> None:
-        self.append((card, why))
-        self.reasons.append(reason)
+# A card an add left out: the card, why in words, and why as a ``Reason`` (for the accounting).
+Left = Tuple[Card, str, Reason]
 
 
 def skip_reason(card: Card, skip_duplicates: bool, skip_similar: bool,
@@ -362,31 +356,31 @@ def skip_reason(card: Card, skip_duplicates: bool, skip_similar: bool,
 
 def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarget,
               cards: Sequence[Card], skip_duplicates: bool, skip_similar: bool = False,
-              skip_flagged: bool = False) -> Tuple[List[Tuple[int, Any]], Skipped]:
+              skip_flagged: bool = False) -> Tuple[List[Tuple[int, Any]], List[Left]]:
     """Add notes for ``cards`` to the target deck (created if need be) with one add_notes call;
     run it inside the caller's undo step. Returns the (index in ``cards``, note) pairs added
-    and the cards skipped, with why (``Skipped.reasons``: the same, as ``Reason``)."""
+    and the cards skipped, with why (in words and as a ``Reason``)."""
     from anki.collection import AddNoteRequest
 
     deck_ids: Dict[str, Any] = {}  # deck name -> DeckId, created if need be
     added: List[Tuple[int, Any]] = []
-    skipped = Skipped()
+    skipped: List[Left] = []
     requests = []
     for i, card in enumerate(cards):
         before = skip_reason(card, skip_duplicates, skip_similar, skip_flagged)
         if before is not None:
-            skipped.leave(card, *before)
+            skipped.append((card, before[0], before[1]))
             continue
         try:  # one card that cannot become a note never costs the others
             note = col.new_note(nt)
             fill_note(note, card, mapping, target.tags)
             if card.kind == CLOZE and note.fields_check() != 0:  # 0 = NORMAL
-                skipped.leave(card, "not a valid cloze", Reason.UNUSABLE)
+                skipped.append((card, "not a valid cloze", Reason.UNUSABLE))
                 continue
         except Exception as e:
             if write_failure(e) is not None:
                 raise
-            skipped.leave(card, "could not be made into a note: %s" % shown(e), Reason.UNUSABLE)
+            skipped.append((card, "could not be made into a note: %s" % shown(e), Reason.UNUSABLE))
             continue
         added.append((i, note))
         deck = clean_chars(target.deck_name(card)).strip() or "Default"
@@ -409,7 +403,7 @@ def new_notes(col, nt: Dict[str, Any], mapping: Dict[str, str], target: NoteTarg
             except Exception as one:
                 if write_failure(one) is not None:
                     raise
-                skipped.leave(cards[i], "could not be added: %s" % shown(one), Reason.UNUSABLE)
+                skipped.append((cards[i], "could not be added: %s" % shown(one), Reason.UNUSABLE))
                 continue
             kept.append((i, note))
         if not kept:  # not one note's fault: fail as a whole (the caller undoes the step)
@@ -456,8 +450,8 @@ def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: b
         undo_failed_step(col, pos)
         raise add_error(e, "Nothing was added.",
                         "Nothing was changed. Check the deck and note type, then try again.") from e
-    return AddResult([n.id for _i, n in added], list(skipped), changes,
-                     [(cards[i], n.id) for i, n in added], skipped.reasons)
+    return AddResult([n.id for _i, n in added], [(card, why) for card, why, _r in skipped], changes,
+                     [(cards[i], n.id) for i, n in added], [reason for _c, _w, reason in skipped])
 
 
 def open_collection(path: str):

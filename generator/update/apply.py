@@ -415,7 +415,7 @@ def _add(col: Any, types: NoteTypes, proposal: Proposal, adds: List[Tuple[int, E
         col.update_notes(stamped)
     result.counts["added"] += len(added)
     result.counts["not_added"] += len(skipped)
-    result.skipped.extend(skipped)
+    result.skipped.extend((card, why) for card, why, _r in skipped)
 
 
 def describe_entry(entry: Entry) -> str:
