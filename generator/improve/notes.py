@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
-from ..cards.card import REVERSED, Card
+from ..cards.card import Card
 from ..notes.add import ADDON_TAG, NoteShape, strip_source_line
 from ..notes.add import shape_for  # noqa: F401  (how a note type is read: diagnose takes it from here)
 
@@ -136,6 +136,3 @@ def file_of(url: str) -> Tuple[str, int]:
         page = int(m.group(1))
     return unquote(parts.path), page
 
-
-def is_reversed(nc: NoteCard) -> bool:
-    return nc.shape.kind == REVERSED

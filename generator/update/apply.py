@@ -8,7 +8,6 @@ document: kept, tagged ``ollama-flashcards::source-removed``, its cards suspende
 overwritten; tagged ``ollama-flashcards::source-changed``, the new text shown). In the dialog an
 update left unchecked is kept as it is (and tagged like a kept edit), a kept edit checked is
 overwritten, an add left unchecked is not added."""
-import html
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -18,8 +17,7 @@ from ..errors import CollectionError
 from ..notes.add import (ADDON_TAG, FLAGGED_TAG, UNGROUNDED_TAG, NoteTarget, add_error, fill_note,
                          mark_duplicates, new_notes, resolve_notetype, shape_for, source_tag,
                          undo_failed_step)
-from ..outside import shown
-from .match import Embed, Side, attribute, pair, plain, strip_source
+from .match import Embed, Side, attribute, card_side, pair, plain, strip_source
 from .plan import UpdatePlan
 from .record import DocRecord, TrackedNote, save, stamp, without_mark
 
@@ -204,7 +202,7 @@ def propose(col: Any, plan: UpdatePlan, cards: Sequence[Card], chunks: Sequence[
                                       where=labels.get(note.unit, "")))
     old_region, new_region = plan.region_of()
     units = attribute(cards, chunks, plan.units)
-    card_sides = [card_side_in(card, new_region.get(u.index, -1) if u is not None else -1)
+    card_sides = [card_side(card, new_region.get(u.index, -1) if u is not None else -1)
                   for card, u in zip(cards, units)]
     open_notes = plan.open_notes()
     note_sides = [note_side(types, n, old_region.get(n.unit, -1)) for n in open_notes]
@@ -247,12 +245,6 @@ def propose(col: Any, plan: UpdatePlan, cards: Sequence[Card], chunks: Sequence[
         proposal.entries.append(Entry(ADD, None, card, fp, {}, _new_note_fields(types, card),
                                       labels.get(fp, "")))
     return proposal
-
-
-def card_side_in(card: Card, region: int) -> Side:
-    from .match import card_side
-
-    return card_side(card, region)
 
 
 def _new_note_fields(types: NoteTypes, card: Card) -> Dict[str, str]:
@@ -416,16 +408,6 @@ def _add(col: Any, types: NoteTypes, proposal: Proposal, adds: List[Tuple[int, E
     result.counts["added"] += len(added)
     result.counts["not_added"] += len(skipped)
     result.skipped.extend((card, why) for card, why, _r in skipped)
-
-
-def describe_entry(entry: Entry) -> str:
-    """One line for a person: the action and the note's question, old -> new."""
-    old = next(iter(entry.old.values()), "") if entry.old else ""
-    new = next(iter(entry.new.values()), "") if entry.new else ""
-    text = plain(old) if old else ""
-    if new and plain(new) != text:
-        text = (text + " → " if text else "") + plain(new)
-    return "%s: %s" % (entry.action, shown(html.unescape(text), 200))
 
 
 __all__ = ["ACTIONS", "ADD", "ApplyResult", "CollectionError", "Entry", "KEPT_EDIT", "Proposal",
