@@ -169,8 +169,9 @@ class BulkDialog(JobDialog):
     # ==== the job's settings ====================================================================
     @property
     def run(self) -> Any:
-        """The ``BulkRun`` in progress (None before it starts and after it ends)."""
-        return self.runner.run if self.runner is not None else None
+        """The ``BulkRun`` in progress (None before it starts, after it ends, and for an Image
+        Occlusion job, which has none)."""
+        return self.runner.run if isinstance(self.runner, BulkRunner) else None
 
     def mode(self) -> BulkMode:
         return BulkMode.REVIEW if self.mode_review.isChecked() else BulkMode.ADD

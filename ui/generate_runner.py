@@ -39,7 +39,7 @@ from ..generator.config import CardKind, Settings
 from ..generator.job.reports import JobListener
 from .figure_widgets import FigureJob
 from .job_runner import JobRunner
-from .occlusion_view import OcclusionRows
+from .occlusion_view import NO_FIGURES, OcclusionRows
 
 if TYPE_CHECKING:
     from ..generator.job.reports import Progress
@@ -50,8 +50,6 @@ if TYPE_CHECKING:
     from ..generator.sources.document import Document
 
 FROM_NOTE_TAG = "ollama-flashcards::from-note::%d"
-NO_FIGURES = ("No labelled figure was found: image occlusion notes are made from figures whose "
-              "labels are text in a PDF (or, with a model that can see, from images).")
 
 
 @dataclass
@@ -149,7 +147,7 @@ class GenerationRunner(JobRunner, JobListener):
         self.post(lambda: self.planned.emit(total))
         rows = self._occlusion_rows()
         cards = rows.run(self.documents, backend, opts, self.cancel_event)
-        notes = rows.messages or ([] if cards else [NO_FIGURES])
+        notes = rows.messages or ([] if cards else [NO_FIGURES % ""])
         if notes:
             self.post(lambda: self.figure_notes.emit(notes))
         result = JobResult(cards=cards, chunks_done=total, chunks_total=total,

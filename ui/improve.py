@@ -45,7 +45,6 @@ class StrugglingDialog(AnkiWindow):
         self.fit()
         self.loading = False
         self.total = 0
-        self.fsrs = False
         self.intro = QLabel("Reading the review history…")
         self.intro.setWordWrap(True)
         self.table = StrugglingTable(self)
@@ -74,7 +73,7 @@ class StrugglingDialog(AnkiWindow):
     def _loaded(self, found: Any) -> None:
         if not is_alive(self):
             return
-        self.total, self.fsrs = found.total, found.fsrs
+        self.total = found.total
         criteria = "tagged leech, or lapses at or above their deck's leech threshold"
         if found.fsrs:
             criteria += ", or (FSRS) a difficulty of 90% or more or a chance to recall them below 70%"

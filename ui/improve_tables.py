@@ -16,21 +16,19 @@ from ..generator.improve.diagnose import Diagnosis
 from ..generator.improve.history import StrugglingCard
 from ..generator.improve.notes import plain_text
 from ..generator.improve.request import FAILED, KEEP, REWRITE, SKIPPED, SPLIT, Proposal
-from .common import plural
+from .common import elide, plural
 
 WHY_TEXT = {"leech": "tagged leech", "lapses": "lapses ≥ leech threshold", "difficulty": "FSRS: hard",
             "retrievability": "FSRS: fading"}
 CELL_CHARS = 600
 
 
-def _short(text: str, n: int = CELL_CHARS) -> str:
-    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def _item(text: str, tip: str = "") -> QTableWidgetItem:
-    item = QTableWidgetItem(_short(text))
+    item = QTableWidgetItem(elide(text, CELL_CHARS))
     item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-    item.setToolTip(_short(tip or text, 3000))
+    item.setToolTip(elide(tip or text, 3000))
     return item
 
 

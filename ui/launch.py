@@ -167,10 +167,9 @@ def _unique(name: str, taken: Dict[str, NoteId]) -> str:
 
 
 def _short(field_html: str, n: int = 40) -> str:
-    from .common import html_to_plain
+    from .common import elide, html_to_plain
 
-    text = " ".join(html_to_plain(field_html).split())
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+    return elide(" ".join(html_to_plain(field_html).split()), n)
 
 
 def open_from_notes(browser: Any, nids: Sequence[NoteId]) -> None:

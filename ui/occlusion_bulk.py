@@ -24,7 +24,7 @@ from ..generator.config import BulkMode, Settings
 from .common import esc, is_alive, plural
 from .figure_widgets import FigureJob, Thumbnails
 from .job_runner import JobRunner
-from .occlusion_view import OcclusionRows
+from .occlusion_view import NO_FIGURES, OcclusionRows
 
 if TYPE_CHECKING:
     from ..generator.bulk.job import BulkSpec
@@ -44,7 +44,6 @@ class OcclusionBulkRunner(JobRunner):
 
     chunk = pyqtSignal(object, object)
     files = pyqtSignal(int, int)
-    run = None  # no ``BulkRun``: the dialog's progress polling has nothing to read
 
     def __init__(self, settings: Settings, spec: BulkSpec, thumbnails: Thumbnails,
                  parent: Optional[QObject] = None) -> None:
@@ -105,8 +104,8 @@ def offer_figures(spec: BulkSpec, thumbnails: Thumbnails, backend: Any, cancel: 
     from ..generator.sources.with_figures import read_source_path
 
     options = spec.options
-    if options.kind == CardKind.OCCLUSION or str(options.figures) == FigureMode.OFF.value:
-        return 0
+    if options.kind == CardKind.OCCLUSION or not OcclusionRows.wanted(options):
+        return 0  # the kind's own job makes them; or the figures are switched off
     documents = []
     for path in spec.files:
         if path.lower().endswith(".pdf") and os.path.isfile(path):
@@ -223,10 +222,8 @@ class OcclusionBulk:
         self.waiting = bool(d.review.table.cards)
         notes = "".join("<br>" + esc(m) for m in result.messages[:20])
         if not self.waiting:
-            d.message.show_message("No labelled figure was found in %s: image occlusion notes are "
-                                   "made from figures whose labels are text in a PDF (or, with a "
-                                   "model that can see, from images).%s" % (
-                                       plural(len(spec.files), "file"), notes), "warning")
+            d.message.show_message(esc(NO_FIGURES % (" in " + plural(len(spec.files), "file"))) + notes,
+                                   "warning")
         elif spec.mode == BulkMode.ADD.value and not result.cancelled:
             self.add(spec.target)
         else:

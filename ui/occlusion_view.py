@@ -29,6 +29,8 @@ CHECK_MASKS_TEXT = ("Check the masks", "A model that can see placed these masks:
                     "their labels. Check them (Edit in Anki's Image Occlusion editor after adding).")
 OCCLUSION_TEXT = ("Image occlusion", "An Image Occlusion note of Anki's own type: each mask hides "
                   "a label, one card per mask or group (hide all, guess one).")
+NO_FIGURES = ("No labelled figure was found%s: image occlusion notes are made from figures whose "
+              "labels are text in a PDF (or, with a model that can see, from images).")  # % where
 OFFERED_TEXT = ("Offered", "A labelled figure found beside the cards: check it to add it as an "
                 "Image Occlusion note.")
 

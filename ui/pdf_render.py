@@ -19,8 +19,9 @@ PDF through Qt's plugins), under Qt's allocation limit; transparent areas become
 
 The main thread: PyQt holds Python's GIL for the whole of a Qt call, so a 40 ms page render on a
 worker is 40 ms in which Anki's main thread cannot run Python. Inside Anki the adapter is made
-with ``strips=4``: each page (and each area of one) is rendered in horizontal strips (a GIL hold of ~10-20 ms each),
-and PNGs are compressed by Python's zlib, which lets go of the GIL while it works.
+with ``strips=4``: each page (and each area of one) is rendered in horizontal strips (a GIL
+hold of ~10-20 ms each), and PNGs are compressed by Python's zlib, which lets go of the GIL
+while it works.
 """
 import re
 import struct

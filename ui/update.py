@@ -32,7 +32,7 @@ from aqt.qt import (
 )
 
 from .anki_window import AnkiWindow
-from .common import (ADDON, error_text, esc, get_settings, is_alive, on_main, plural, register_dialog,
+from .common import (ADDON, elide, error_text, esc, get_settings, is_alive, on_main, plural, register_dialog,
                      run_long, run_with_collection, show_in_browser)
 
 DIALOG_NAME = "OllamaFlashcardsUpdate"
@@ -132,8 +132,7 @@ def entry_details(entry: Any, document: str) -> str:
 def short(texts: Sequence[str], n: int = 90, start: int = 0) -> str:
     """The texts on one line, from word ``start`` (with "…" before), cut to ``n`` characters."""
     words = " — ".join(texts).split()
-    text = ("… " if start else "") + " ".join(words[start:])
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+    return elide(("… " if start else "") + " ".join(words[start:]), n)
 
 
 def short_pair(old: Sequence[str], new: Sequence[str], n: int = 90) -> Tuple[str, str]:
@@ -165,7 +164,6 @@ class UpdateDialog(AnkiWindow):
         self.cancel = threading.Event()
         self.stage = "planning"  # planning, asking, proposing, review, applying, done
         self.results: List[Any] = []
-        self.changed_notes: List[int] = []
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -222,9 +220,6 @@ class UpdateDialog(AnkiWindow):
     @property
     def busy(self) -> bool:
         return self.stage in ("planning", "asking", "proposing", "applying")
-
-    def idle(self) -> bool:
-        return not self.busy
 
     # ==== closing =================================================================================
     def stop_background(self) -> None:
@@ -452,14 +447,13 @@ class UpdateDialog(AnkiWindow):
             if doc.plan is None:
                 continue
             c = doc.plan.counts()
-            text = "<b>%s</b>: %d part%s unchanged, %d changed or new%s" % (
-                esc(doc.name), c["unchanged"], "" if c["unchanged"] == 1 else "s", c["changed"] + c["new"],
+            text = "<b>%s</b>: %s unchanged, %d changed or new%s" % (
+                esc(doc.name), plural(c["unchanged"], "part"), c["changed"] + c["new"],
                 ", %d removed" % c["removed"] if c["removed"] else "")
             if doc.proposal is not None:
                 p = doc.proposal.counts()
-                text += " → %d note%s unchanged, %d to update, %d to add, %d source removed, %d edited by you" % (
-                    p["unchanged"], "" if p["unchanged"] == 1 else "s", p["update"], p["add"],
-                    p["source-removed"], p["kept-edit"])
+                text += " → %s unchanged, %d to update, %d to add, %d source removed, %d edited by you" % (
+                    plural(p["unchanged"], "note"), p["update"], p["add"], p["source-removed"], p["kept-edit"])
             lines.append(text)
         self.summary.setText("<br>".join(lines))
 
@@ -580,10 +574,9 @@ class UpdateDialog(AnkiWindow):
 
         self.stage = "done"
         counts = total_counts(self.results)
-        self.changed_notes = [n for r in self.results for n in r.updated + r.added]
         for row in self.rows:
             row.item.setFlags(row.item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
-        nids = [NoteId(n) for n in self.changed_notes]
+        nids = [NoteId(n) for r in self.results for n in r.updated + r.added]
         actions = [("Show in Browser", lambda: show_in_browser(nids))] if nids else []
         self.message.show_message("Done: %s. Edit → Undo takes it all back." % esc(summary(counts)),
                                   "success", actions)
