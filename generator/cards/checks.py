@@ -23,17 +23,24 @@ from .wordlists import (
     ANY_OF_VERBS,
     ANY_ONE,
     ANY_SEVERAL,
+    ARTICLES,
+    CONDITION_OR_CONTRAST_END,
     CONDITION_QUESTIONS,
     CONTEXT_PHRASES,
+    DEFINITE,
     DEMONSTRATIVES,
     DETECT_ONLY,
+    DE_COPULA,
+    DE_EXPLETIVE,
     EACH_PHRASES,
+    EN_NOT,
+    ES_CLITICS,
+    ES_CLITICS_AFTER_WHO,
     EXPLAIN_WORDS,
     FR_IMPERSONAL,
-    IMPERATIVES,
-    DEFINITE,
     GENERIC,
     GENERIC_NOUNS,
+    IMPERATIVES,
     LANGUAGE_LABELS,
     LETTERS,
     MEMBER_ARTICLES,
@@ -43,16 +50,18 @@ from .wordlists import (
     MEMBER_VERBS,
     NAMES,
     NAMING_PHRASES,
-    NEGATION_GUARDS,
     NEGATIONS,
+    NEGATION_GUARDS,
     NUMBER_WORDS,
     ONE_OF_PHRASES,
-    ORDINALS,
     OR,
+    ORDINALS,
     PLACEHOLDERS,
-    PRONOUN_AT_START_ONLY,
+    POLITE,
     POSSESSIVES,
     PRONOUNS,
+    PRONOUN_AFTER_VERB,
+    PRONOUN_AT_START_ONLY,
     QUESTION_WORDS,
     RELATIVES,
     SELECTING,
@@ -125,22 +134,22 @@ _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
 _ITEM_SPLIT = re.compile(r"\s*[;,]\s+|\s*;\s*")
 _LI = re.compile(r"<li\b", re.I)
 
+def _own_words(lists: Dict[str, FrozenSet[str]]) -> Dict[str, FrozenSet[str]]:
+    """Per language, its words that no other language of ``lists`` has (one-letter ASCII words
+    left out)."""
+    return {code: frozenset(w for w in words if (len(w) > 1 or not w.isascii())
+                            and not any(w in other for c, other in lists.items() if c != code))
+            for code, words in lists.items()}
+
+
 # Words of one language only: the stop words no other listed language has.
-_DISTINCT: Dict[str, FrozenSet[str]] = {
-    code: frozenset(w for w in words if (len(w) > 1 or not w.isascii())
-                    and not any(w in other for c, other in STOP.items() if c != code))
-    for code, words in STOP.items()
-}
+_DISTINCT: Dict[str, FrozenSet[str]] = _own_words(STOP)
 
 
 # The function words of every language the wrong-language check can name, and the words of each
 # that no other of them has.
 _ALL_LISTS: Dict[str, FrozenSet[str]] = {**STOP, **DETECT_ONLY}
-_OWN: Dict[str, FrozenSet[str]] = {
-    code: frozenset(w for w in words if (len(w) > 1 or not w.isascii())
-                    and not any(w in other for c, other in _ALL_LISTS.items() if c != code))
-    for code, words in _ALL_LISTS.items()
-}
+_OWN: Dict[str, FrozenSet[str]] = _own_words(_ALL_LISTS)
 
 
 def _fold(text: str) -> str:
@@ -254,9 +263,6 @@ def _fr_uninvert(folded: str) -> str:
     return folded[:m.start()] + ("" if before else m.group(1)) + folded[m.end():]
 
 
-_DE_EXPLETIVE = frozenset(("gibt", "gab", "geht", "ging", "handelt", "handelte"))
-
-
 _ROMAN_WORD = re.compile(r"[ivxlcdm]{1,6}")
 
 
@@ -294,7 +300,7 @@ def _missing_antecedent(text: str, lang: str) -> str:
         if lang == "fr" and t == "il" and after and (after[0] in FR_IMPERSONAL or after[0] == "y"
                                                      or after[:2] == ["s", "agit"]):
             dummy.add(k)
-        elif lang == "de" and t == "es" and ((after and after[0] in _DE_EXPLETIVE) or before in _DE_EXPLETIVE):
+        elif lang == "de" and t == "es" and ((after and after[0] in DE_EXPLETIVE) or before in DE_EXPLETIVE):
             dummy.add(k)
         elif lang == "en" and t == "it" and after[:1] in (["is"], ["was"]) \
                 and any(w in ("that", "who", "which", "to") for w in tokens[k + 2:]):
@@ -314,10 +320,6 @@ def _missing_antecedent(text: str, lang: str) -> str:
     return ""
 
 
-_ES_CLITICS = frozenset(("lo", "le", "les"))
-_ES_CLITICS_AFTER_WHO = frozenset(("la", "las", "los"))
-
-
 def _lone_pronoun(text: str, tokens: List[str], lang: str) -> str:
     """A pronoun that stands for a noun wherever it stands: a demonstrative that ends a question
     ("¿Sobre qué tienen prioridad estos?", "What is that used for?" is not one: "for" ends it), or a
@@ -329,7 +331,7 @@ def _lone_pronoun(text: str, tokens: List[str], lang: str) -> str:
         return tokens[-1]
     if lang == "es" and len(tokens) > 2 and "a" not in tokens[2:]:
         t, before = tokens[1], tokens[0]
-        if (t in _ES_CLITICS and before in QUESTION_WORDS["es"]) or (t in _ES_CLITICS_AFTER_WHO and before in ("quién", "quiénes")):
+        if (t in ES_CLITICS and before in QUESTION_WORDS["es"]) or (t in ES_CLITICS_AFTER_WHO and before in ("quién", "quiénes")):
             return t
     return ""
 
@@ -337,7 +339,7 @@ def _lone_pronoun(text: str, tokens: List[str], lang: str) -> str:
 def _owner_before(tokens: List[str], i: int, lang: str) -> bool:
     """A possessive right after a noun with its article refers to that noun: "Wo hat das
     Bundesverfassungsgericht seinen Sitz?", "¿Dónde tiene el tribunal su sede?"."""
-    return tokens[i] in POSSESSIVES.get(lang, ()) and i >= 2 and tokens[i - 2] in _ARTICLES.get(lang, ())
+    return tokens[i] in POSSESSIVES.get(lang, ()) and i >= 2 and tokens[i - 2] in ARTICLES.get(lang, ())
 
 
 def _yes_no(front: str, back_tokens: List[str], lang: str) -> bool:
@@ -449,21 +451,17 @@ def _front_list(front: str, tokens: List[str], back: str, lang: str) -> bool:
     return len(_items(back, lang)) >= 2 or back.count("\n") >= 1
 
 
-_POLITE = frozenset(("please", "bitte", "sil", "svp", "por", "favor"))
-_PRONOUN_AFTER_VERB = frozenset(("sie", "mir", "uns", "moi", "nous", "me", "us", "nos"))
-
-
 def _ambiguous(tokens: List[str], lang: str) -> Tuple[str, bool]:
     """The words that make a question one with many right answers ("name a", "one use of",
     "an example of") and whether it asks for several of them ("name two"); ("", False) if none."""
     if not tokens or lang not in ANY_OF_VERBS:
         return "", False
     i = 0
-    while i < len(tokens) - 1 and tokens[i] in _POLITE:
+    while i < len(tokens) - 1 and tokens[i] in POLITE:
         i += 1
     if tokens[i] in ANY_OF_VERBS[lang]:
         j = i + 1
-        if j < len(tokens) and tokens[j] in _PRONOUN_AFTER_VERB:
+        if j < len(tokens) and tokens[j] in PRONOUN_AFTER_VERB:
             j += 1
         if j < len(tokens) and (tokens[j] in ANY_ONE[lang] or tokens[j] in ANY_SEVERAL[lang]) \
                 and not (j + 1 < len(tokens) and tokens[j + 1] in ANY_OF_EXCEPT):
@@ -491,16 +489,7 @@ def _ambiguous(tokens: List[str], lang: str) -> Tuple[str, bool]:
     return "", False
 
 
-_CONDITION_OR_CONTRAST_END = frozenset(("only", "nur", "seulement", "solo", "sólo", "just", "merely"))
-_EN_NOT = frozenset("isn aren wasn weren don doesn didn can couldn won wouldn shouldn hasn haven hadn mustn".split())
-
-
-_DE_COPULA = frozenset("ist sind war waren wird werden wurde wurden wäre".split())
 _ATTACHED_NEGATION = re.compile(r"\b(not|non|nicht|no|nie)-\w", re.I)
-_ARTICLES: Dict[str, FrozenSet[str]] = {
-    "en": frozenset("the a an".split()), "de": frozenset("der die das den dem des ein eine einer einen einem eines".split()),
-    "fr": frozenset("le la les l un une des du".split()), "es": frozenset("el la los las lo un una unos unas".split()),
-}
 
 
 def _negative(front: str, tokens: List[str], lang: str) -> str:
@@ -510,7 +499,7 @@ def _negative(front: str, tokens: List[str], lang: str) -> str:
     if lang == "de" and negations:
         # "ist kein Edelgas" is "is not a noble gas"; "hat keinen Zellkern" names a property
         negations = negations | {t for k, t in enumerate(tokens) if t.startswith("kein") and k > 0
-                                 and tokens[k - 1] in _DE_COPULA}
+                                 and tokens[k - 1] in DE_COPULA}
     if not negations or not tokens or tokens[0] in EXPLAIN_WORDS[lang] or negations.isdisjoint(tokens):
         return ""
     padded = " %s " % " ".join(tokens)
@@ -527,15 +516,15 @@ def _negative(front: str, tokens: List[str], lang: str) -> str:
         if t in guards or (lang != "de" and k > 1 and t in relatives) or t in EXPLAIN_WORDS[lang]:
             return ""
         if t in negations and (relative_after_comma or t in attached
-                               or (k > 0 and tokens[k - 1] in _ARTICLES[lang] and t != "t")):
+                               or (k > 0 and tokens[k - 1] in ARTICLES[lang] and t != "t")):
             return ""
         if t not in negations:
             continue
-        if t == "t" and not (k > 0 and tokens[k - 1] in _EN_NOT):
+        if t == "t" and not (k > 0 and tokens[k - 1] in EN_NOT):
             continue
         if lang == "fr" and t == "pas" and not any(w in ("ne", "n") for w in tokens[:k]):
             continue
-        if k + 1 < len(tokens) and tokens[k + 1] in _CONDITION_OR_CONTRAST_END:
+        if k + 1 < len(tokens) and tokens[k + 1] in CONDITION_OR_CONTRAST_END:
             return ""
         return "not" if t in ("t", "cannot") else t
     return ""
@@ -660,7 +649,7 @@ def _restated(front: str, tokens: List[str], fc: List[str], bc: List[str], lang:
         return False
     first = tokens[0]
     if first in QUESTION_WORDS.get(lang, ()) or first in EXPLAIN_WORDS.get(lang, ()) \
-            or first in ANY_OF_VERBS.get(lang, ()) or first in IMPERATIVES.get(lang, ()) or first in _POLITE:
+            or first in ANY_OF_VERBS.get(lang, ()) or first in IMPERATIVES.get(lang, ()) or first in POLITE:
         return False
     return sum(_covered_each(fc, bc)) >= RESTATED_SHARE * len(fc)
 

@@ -9,6 +9,8 @@ import unicodedata
 from decimal import Decimal
 from typing import Dict, FrozenSet, Iterator, List, Set, Tuple, Union
 
+from .wordlists import DE_PARTICLES
+
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -302,13 +304,9 @@ class Support:
         return n >= 7 and f" {word[:n - 3]}" in self.joined  # "aminosäuren" / "aminosäure"
 
 
-_DE_PARTICLES = ("zuruck", "heraus", "herein", "her", "hin", "an", "auf", "aus", "ab", "ein", "mit",
-                 "zu", "vor", "nach", "fest", "dar", "weg", "bei", "um")
-
-
 def _separable(word: str, index: "Support") -> bool:
     """German separable verbs: "herstellen" is "stellen … her" in the text."""
-    for particle in _DE_PARTICLES:
+    for particle in DE_PARTICLES:
         if word.startswith(particle) and len(word) - len(particle) >= 4 and index.has_word(word[len(particle):]):
             return True
     return False

@@ -531,3 +531,36 @@ DEFINITE: Dict[str, FrozenSet[str]] = {
     "fr": _words("le la les l du des au aux"),
     "es": _words("el la los las lo del al"),
 }
+
+
+# --- words single checks look for (checks.py, grounding.py) ---------------------------------------
+
+# German verbs after (or before) which "es" is a placeholder, not a pronoun: "es gibt", "worum geht es".
+DE_EXPLETIVE: FrozenSet[str] = _words("gibt gab geht ging handelt handelte")
+# Spanish object pronouns that stand for a noun right after a question word ("¿Quién lo
+# inventó?"), and those that do so only after "quién" ("¿Quién la sancionó?").
+ES_CLITICS: FrozenSet[str] = _words("lo le les")
+ES_CLITICS_AFTER_WHO: FrozenSet[str] = _words("la las los")
+# Words of politeness before a question's verb: "Please name one …", "Bitte nennen Sie …".
+POLITE: FrozenSet[str] = _words("please bitte sil svp por favor")
+# A pronoun between such a verb and what it asks for: "Nennen Sie ein …", "Donnez-moi un …".
+PRONOUN_AFTER_VERB: FrozenSet[str] = _words("sie mir uns moi nous me us nos")
+# A word after the negation that makes it a condition or contrast: "not only", "nicht nur".
+CONDITION_OR_CONTRAST_END: FrozenSet[str] = _words("only nur seulement solo sólo just merely")
+# The English verbs a "n't" ("t" once split) negates.
+EN_NOT: FrozenSet[str] = _words("isn aren wasn weren don doesn didn can couldn won wouldn shouldn hasn haven hadn mustn")
+# German forms of "to be" before "kein": "ist kein Edelgas" is "is not a noble gas".
+DE_COPULA: FrozenSet[str] = _words("ist sind war waren wird werden wurde wurden wäre")
+# Articles, definite and indefinite, before a noun: a negation right after one ("the non-metals",
+# "la no violencia") and a possessive after a noun with its article belong to that noun. Not
+# DEFINITE | MEMBER_ARTICLES, which serve other checks: that union has "one", "au"/"aux",
+# "del"/"al"/"uno" and lacks "einem", "unos"/"unas".
+ARTICLES: Dict[str, FrozenSet[str]] = {
+    "en": _words("the a an"),
+    "de": _words("der die das den dem des ein eine einer einen einem eines"),
+    "fr": _words("le la les l un une des du"),
+    "es": _words("el la los las lo un una unos unas"),
+}
+# German separable-verb particles: "herstellen" is "stellen … her" in a text.
+DE_PARTICLES: Tuple[str, ...] = ("zuruck", "heraus", "herein", "her", "hin", "an", "auf", "aus", "ab", "ein",
+                                 "mit", "zu", "vor", "nach", "fest", "dar", "weg", "bei", "um")
