@@ -62,6 +62,14 @@ def _split(rest: str) -> Tuple[int, str]:
     return page, rest[last:]
 
 
+def _attach(h: Highlight, comment: str) -> None:
+    """A comment written below a highlight (a note annotation with its own citation) joins the
+    highlight's comment."""
+    comment = clean_text(comment, COMMENT_CHARS)
+    if comment:
+        h.comment = clean_text(f"{h.comment} {comment}" if h.comment else comment, COMMENT_CHARS)
+
+
 def read_annotations(text: str, name: str = "") -> Highlights:
     book = ""
     items: List[Highlight] = []
@@ -78,8 +86,8 @@ def read_annotations(text: str, name: str = "") -> Highlights:
         plain = _TAGS.sub("", para)
         m = _QUOTED.match(plain)
         if not m:
-            if "zotero://" in plain and items:  # a comment of its own line under a highlight
-                continue
+            if "zotero://" in plain and items:  # a comment of its own paragraph under a highlight
+                _attach(items[-1], _LINK.sub(" ", plain))
             continue
         page, after = _split(m.group("rest") or "")
         comment = clean_text(after, COMMENT_CHARS)

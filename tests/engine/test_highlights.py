@@ -452,3 +452,13 @@ def test_a_bulk_job_reads_a_pdfs_annotations_once_and_the_text_only_of_a_highlig
     reads.clear()
     assert highlight_chunks(str(plain), 1000, HighlightChoice(HighlightMode.ONLY)) is None
     assert reads == ["read_pdf_highlights"]  # no text read: the job reads it as usual
+
+
+def test_a_zotero_comment_in_its_own_paragraph_joins_the_highlight_above(tmp_path):
+    text = ZOTERO_MD.replace(
+        "\n\n“Ribosomes", "\n\nCompare with chloroplasts. ([Alberts, 2015, p. 12](zotero://select/library/items/ABCD1234))"
+                         "\n\n“Ribosomes")
+    hl = read_export(tmp_path, "Alberts 2015.md", text).highlights
+    assert [(h.text, h.comment) for h in hl.items] == [
+        ("Mitochondria make most of the cell's ATP.", "Why so many? Compare with chloroplasts."),
+        ("Ribosomes read messenger RNA.", "")]
