@@ -76,22 +76,22 @@ class UpdatePlan:
     def blocks_to_send(self) -> List[Block]:
         """The sent units' blocks, each stretch under the headings that hold it."""
         out: List[Block] = []
-        stack: List[Tuple[int, str, str]] = []  # (level, text, location)
+        heading_at: Dict[Tuple[str, ...], Block] = {}  # a heading's path -> its block (the last one)
         shown: Tuple[str, ...] = ()
         sending = {u.index for u in self.sent_units()}
         for unit in self.units:
             if unit.kind == HEADING_UNIT:
-                block = unit.blocks[0]
-                level = block.level if 1 <= block.level <= 6 else 1
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, block.text.strip(), block.location))
+                heading_at[unit.heading_path] = unit.blocks[0]
                 continue
             if unit.index not in sending:
                 continue
-            path = tuple(t for _, t, _ in stack)
+            path = unit.heading_path
             if path != shown:
-                out.extend(Block(HEADING, text, level, loc) for level, text, loc in stack)
+                for k in range(1, len(path) + 1):
+                    block = heading_at.get(path[:k])
+                    if block is not None:
+                        level = block.level if 1 <= block.level <= 6 else 1
+                        out.append(Block(HEADING, block.text.strip(), level, block.location))
                 shown = path
             out.extend(unit.blocks)
         return out

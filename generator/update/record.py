@@ -19,14 +19,13 @@ the notes and the record together."""
 import base64
 import binascii
 import hashlib
-import html
 import os
 import re
 import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 from ..recorded.lookup import DOC_PREFIX as CONFIG_PREFIX
 from ..recorded.lookup import INDEX_KEY, MARK_ATTR, MAX_PATH, ids_at, load_index
@@ -119,24 +118,6 @@ def save(col: Any, record: DocRecord) -> None:
     if index.get(record.id) != record.path:
         index[record.id] = record.path
         col.set_config(INDEX_KEY, index, undoable=True)
-
-
-def forget(col: Any, doc_id: str) -> None:
-    """Drop a document's record (its notes keep their marks, which then lead nowhere)."""
-    index = load_index(col)
-    if doc_id in index:
-        del index[doc_id]
-        col.set_config(INDEX_KEY, index, undoable=True)
-    col.remove_config(config_key(doc_id))
-
-
-def all_records(col: Any) -> List[DocRecord]:
-    out = []
-    for doc_id in load_index(col):
-        rec = load(col, doc_id)
-        if rec is not None:
-            out.append(rec)
-    return out
 
 
 def same_path(a: str, b: str) -> bool:
@@ -298,20 +279,6 @@ def tracked_notes(col: Any, record: DocRecord) -> List[TrackedNote]:
         out.append(TrackedNote(nid, int(mid), fields, str(tags).split(), mark,
                                record.moved.get(nid, mark.unit)))
     return out
-
-
-def source_html_of(value: str) -> str:
-    """The visible text of a source reference (for a person; the mark left out)."""
-    return html.unescape(re.sub(r"<[^>]*>", "", without_mark(value)))
-
-
-def units_in(records: Iterable[DocRecord]) -> Set[str]:
-    return {fp for r in records for fp in r.fps}
-
-
-def moved_notes(notes: Iterable[Tuple[int, str, str]]) -> Dict[int, str]:
-    """(note id, its mark's unit, the unit it belongs to) -> the record's "moved" map."""
-    return {nid: unit for nid, marked, unit in notes if unit != marked}
 
 
 def marked_documents(col: Any, nids: Sequence[int], limit: int = 2000) -> List[str]:

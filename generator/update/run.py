@@ -10,14 +10,14 @@ import hashlib
 import os
 import threading
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 from ..bulk.files import SUFFIX, prune, unfinished
 from ..bulk.journal import Journal, card_from_json
 from ..cards.card import Card
 from ..errors import FlashcardError
 from ..job.chunk import Chunk
-from ..job.reports import ChunkFailure, ChunkWarning, JobListener, Progress
+from ..job.reports import ChunkWarning, JobListener, Progress
 from ..job.run import JobOptions, JobResult, chunk_budget, run_job
 from ..sources.document import Document
 from .plan import UpdatePlan
@@ -165,9 +165,5 @@ def generate(plan: UpdatePlan, backend: Any, options: JobOptions, folder: str,
     return out
 
 
-def failed_labels(failures: Sequence[ChunkFailure]) -> List[str]:
-    return [f.chunk.heading_label() or "piece %d" % (f.chunk.index + 1) for f in failures]
-
-
-__all__ = ["Generated", "SUFFIX", "failed_labels", "generate", "journal_folder", "open_journal",
+__all__ = ["Generated", "SUFFIX", "generate", "journal_folder", "open_journal",
            "read_document"]

@@ -382,3 +382,23 @@ def test_the_browser_menu_asks_one_cheap_question(col, server, backend, tmp_path
     with open(os.path.join(root, "__init__.py"), encoding="utf-8") as f:
         menu = f.read().split("def _add_update_action", 1)[1].split("\ndef ", 1)[0]
     assert "has_marked_notes" in menu and "generator.update" not in menu
+
+
+def test_a_changed_paragraph_is_sent_under_the_headings_that_hold_it():
+    from generator.sources.document import HEADING, PARAGRAPH, Block
+    from generator.update.fingerprint import units_of
+    from generator.update.plan import CHANGED, UNCHANGED, UpdatePlan
+
+    blocks = [Block(HEADING, "Cells", 1, "page 1"), Block(HEADING, "Mitochondria", 2, "page 1"),
+              Block(PARAGRAPH, "They make ATP.", 0, "page 1"), Block(HEADING, "Ribosomes", 2, "page 2"),
+              Block(PARAGRAPH, "They make proteins.", 0, "page 2"), Block(HEADING, "Plants", 1, "page 3"),
+              Block(HEADING, "Ribosomes", 2, "page 3"), Block(PARAGRAPH, "Plants have them too.", 0, "page 3")]
+    units = units_of(blocks)
+    changed = {"They make proteins.", "Plants have them too."}
+    status = [CHANGED if u.blocks[0].text in changed else UNCHANGED for u in units]
+    sent = UpdatePlan("x.md", "x.md", units, None, status).blocks_to_send()
+    assert [(b.kind, b.text, b.level, b.location) for b in sent] == [
+        (HEADING, "Cells", 1, "page 1"), (HEADING, "Ribosomes", 2, "page 2"),
+        (PARAGRAPH, "They make proteins.", 0, "page 2"),
+        (HEADING, "Plants", 1, "page 3"), (HEADING, "Ribosomes", 2, "page 3"),
+        (PARAGRAPH, "Plants have them too.", 0, "page 3")]
