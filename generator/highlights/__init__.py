@@ -5,4 +5,5 @@ Kindle ``My Clippings.txt`` (``kindle``), a Readwise CSV or Markdown export (``r
 Zotero's annotations as Markdown (``zotero``), each recognised by its content (``read``: a source
 read with its highlights); and the job's focus on them (``focus``: each highlight the focus of a
 request that carries its paragraph and neighbours, only / first / ignore, by colour). Which
-highlights had cards made of them before is kept beside the update record (``update.highlights``)."""
+highlights had cards made of them before is kept beside the update record (``update.highlights``);
+a bulk job keeps the highlights of its focus chunks until their cards are added (``kept``)."""
