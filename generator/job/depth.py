@@ -13,6 +13,7 @@ The weights were set on tests/data/depth_passages.json (passages in four languag
 facts counted by hand); tests/engine/test_depth.py and bench/fig_depth.py check the ratio. The ceiling
 is also bounded by the answer room: a card takes about ``ANSWER_TOKENS_PER_CARD`` tokens of
 ``num_predict``, and ``text_budget`` cuts the text into pieces whose cards fit."""
+import functools
 import math
 import re
 from typing import Dict
@@ -55,6 +56,9 @@ def _cells(line: str) -> int:
     return sum(1 for p in parts if p.strip())
 
 
+# A job asks this of each chunk's text twice (its ceiling, ``cards_for_chunk``; then the bound on
+# its answer, ``text_holds``): the second time is a look-up. A few chunks are in flight at once.
+@functools.lru_cache(maxsize=64)
 def estimate_facts(text: str) -> float:
     """About how many distinct facts the text states (see the module's docstring)."""
     lang, _ = detect_language(words(text[:4000]))
