@@ -18,6 +18,8 @@ The job's focus (a row of ``CardOptions``) and its topics go into the job's jour
 job asks the same things. In "review all before adding" mode the cards stream into the Review
 tab as they are written, marked "Arriving…" until their chunk ends (``StreamedRows``); they can be
 checked, edited and deleted while the job runs, and are added when it has ended."""
+from __future__ import annotations
+
 import os
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
@@ -38,10 +40,8 @@ from aqt.qt import (
 from aqt.utils import askUser, tooltip
 
 from ..generator.bulk.files import unfinished
-from ..generator.bulk.job import BulkSpec
 from ..generator.bulk.journal import Journal
 from ..generator.bulk.status import BulkProgress, BulkResult, FileStatus
-from ..generator.bulk.writer import AddOutcome, NoteWriter
 from ..generator.config import BulkMode, CardKind, Settings
 from ..generator.errors import ModelNotFound, NotAModelServer, ServerUnreachable
 from . import resume
@@ -68,7 +68,9 @@ from .occlusion_bulk import OcclusionBulk, add_with_notes
 from .stream_rows import StreamedRows
 from .update import offer_update
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the job's spec and writer load the engine's job and notes: imported when used
+    from ..generator.bulk.job import BulkSpec
+    from ..generator.bulk.writer import AddOutcome, NoteWriter
     from ..generator.images.figure import FigureSet
 
 DIALOG_NAME = "OllamaFlashcardsBulk"
@@ -177,6 +179,7 @@ class BulkDialog(JobDialog):
         return BulkMode.REVIEW if self.mode_review.isChecked() else BulkMode.ADD
 
     def spec(self) -> BulkSpec:
+        from ..generator.bulk.job import BulkSpec
         from ..generator.job.run import JobOptions
 
         settings = get_settings()
@@ -393,9 +396,12 @@ class BulkDialog(JobDialog):
         journal = self.journal
         if journal is None:
             return
+        from ..generator.bulk.job import BulkSpec
+        from ..generator.bulk.writer import NoteWriter
+        from ..generator.update.track import bulk_recording
+
         spec = BulkSpec.from_header(journal.state.header)
         index = runner.index() if runner is not None else BulkRunner(self.folder, get_settings()).index()
-        from ..generator.update.track import bulk_recording
 
         writer = NoteWriter(journal, spec.target, spec.skip_duplicates, index,
                             on_added=bulk_recording(journal, spec.target)[0])  # what the notes came from

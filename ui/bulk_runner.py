@@ -15,28 +15,29 @@ Steps: ask the server (fails early: no server, no model) and write the journal â
 collection op, settle adds a crash left in doubt and find sections already in the collection
 â†’ the run itself on a worker (not a QueryOp, which would count the whole job as "the backend
 is blocking"). In "add" mode each batch of cards is added by a ``CollectionOp`` on the main
-thread (``QtAdder``: one undo step per batch). ``cancel()`` stops within a second; what is
+thread (``bulk_adder.QtAdder``: one undo step per batch). ``cancel()`` stops within a second; what is
 done is kept and can be resumed."""
+from __future__ import annotations
+
 import copy
 import os
-import threading
-from typing import Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
-from anki.collection import Collection
-from aqt import mw
 from aqt.qt import QObject, QTimer, pyqtSignal
 
-from ..generator.bulk.job import BulkRun, BulkSpec, RunSetup
-from ..generator.bulk.writer import AddOutcome, Adder, NoteWriter
 from ..generator.bulk.status import BulkResult
 from ..generator.cards.card import Card
 from ..generator.config import BulkMode, Settings
 from ..generator.job.reports import JobListener
 from ..generator.bulk.files import INDEX_NAME
 from ..generator.bulk.journal import ChunkIndex, Journal
-from .common import is_alive, on_main, run_network, run_with_collection
+from .common import is_alive, run_network, run_with_collection
 from .figure_widgets import Thumbnails, graphics
 from .job_runner import JobRunner
+
+if TYPE_CHECKING:  # the job and its writer load the engine's job and notes: imported when used
+    from ..generator.bulk.job import BulkRun, BulkSpec
+    from ..generator.bulk.writer import NoteWriter
 
 REFRESH_MS = 250  # how often the job's state is shown while it runs
 
@@ -46,49 +47,6 @@ def read_closed(path: str) -> Journal:
     journal = Journal.open(path)
     journal.close()
     return journal
-
-
-class QtAdder(Adder):
-    """Hands each batch to a ``CollectionOp`` on the main thread (serialized with Anki's other
-    collection work, one undo step per batch); the job's thread never touches the collection."""
-
-    def __init__(self, writer: NoteWriter) -> None:
-        self.writer = writer
-        self._pending = 0
-        self._cond = threading.Condition()
-
-    def submit(self, chunk_ids: List[str], cards: List[Card],
-               done: Callable[[Optional[AddOutcome], Optional[BaseException]], None]) -> None:
-        with self._cond:
-            self._pending += 1
-
-        def finish(outcome: Optional[AddOutcome], error: Optional[BaseException]) -> None:
-            try:
-                done(outcome, error)
-            finally:
-                with self._cond:
-                    self._pending -= 1
-                    self._cond.notify_all()
-
-        def start() -> None:
-            from aqt.operations import CollectionOp
-
-            if mw.col is None:
-                finish(None, RuntimeError("The collection is closed."))
-                return
-            def op(col: Collection) -> Any:  # an AddOutcome: it has the op's ``changes``
-                return self.writer.add(col, chunk_ids, cards)
-
-            CollectionOp(parent=mw, op=op) \
-                .success(lambda outcome: finish(outcome, None)) \
-                .failure(lambda err: finish(None, err)) \
-                .run_in_background()
-
-        on_main(start)
-
-    def wait(self, timeout: Optional[float] = None) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._pending == 0, timeout)
 
 
 class BulkRunner(JobRunner, JobListener):
@@ -158,6 +116,9 @@ class BulkRunner(JobRunner, JobListener):
 
     def _begin_run(self, journal: Journal, index: ChunkIndex, known: Any, only_failed: bool) -> None:
         from ..generator.backends import make_backend
+        from ..generator.bulk.job import BulkRun, BulkSpec, RunSetup
+        from ..generator.bulk.writer import NoteWriter
+        from .bulk_adder import QtAdder
 
         if not is_alive(self):
             return
@@ -207,6 +168,7 @@ class BulkRunner(JobRunner, JobListener):
 
     def _offer_figures(self) -> None:
         from ..generator import log
+        from ..generator.bulk.job import BulkSpec
         from .occlusion_bulk import offer_figures
 
         assert self.journal is not None

@@ -45,7 +45,6 @@ from anki.notes import NoteId
 
 from ..generator.cards.card import CLOZE, Card
 from ..generator.cards.checks import INFORMATIONAL, is_flagged
-from ..generator.job.images import with_figure
 from .common import elide, html_to_plain, plain_to_html, theme_color
 from .figure_widgets import Thumbnails
 from .review_rows import ReviewRows, Row
@@ -486,6 +485,8 @@ def _set_side(card: Card, col: int, text: str) -> None:
     the side that shows it."""
     value = plain_to_html(text)
     if col == COL_FRONT and card.figure:
+        from ..generator.job.images import with_figure
+
         value = with_figure(value, card.figure)
     if card.kind == CLOZE:
         if col == COL_FRONT:

@@ -16,13 +16,15 @@ The rules:
 - when a chunk ends, its final list (``generator.job.stream.reconcile``) maps the rows shown
   early: the same card or its replacement is shown (unless edited or added), a row the final
   list lacks is withdrawn (unless edited or added), a row the user deleted stays deleted, and
-  final cards not shown early become new rows."""
+  final cards not shown early become new rows.
+
+The engine's answer parsing (``reconcile``) is imported when first used: importing this module
+(with the Generate dialog) loads no heavy engine module."""
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..generator.cards.card import Card
 from ..generator.cards.checks import is_flagged
-from ..generator.job.stream import reconcile
 from ..generator.notes.accounting import CardAccount, Reason
 
 
@@ -276,6 +278,8 @@ class Arrivals:
 
     def plan_settle(self, chunk_id: str, cards: Sequence[Card], rows: ReviewRows) -> Settling:
         """The chunk's final list against the rows shown early."""
+        from ..generator.job.stream import reconcile
+
         self.settled.add(chunk_id)
         early = self.early.pop(chunk_id, [])
         rec = reconcile([c for _k, c in early], cards)

@@ -5,8 +5,12 @@ hover, a mark on a topic the text does not name. The user unchecks what they do 
 want to learn, edits a title, or adds a topic of their own. ``topics()`` gives them all, with
 their ``checked`` flags and edits, for ``generator.job.topics.TopicPlan``; ``checked_count()`` how
 many are chosen; ``changed`` says the choice changed. While the step runs (``set_busy``) topics
-stream in (``add_topic``, merged like the engine merges them) and the list cannot be edited."""
-from typing import List, Optional
+stream in (``add_topic``, merged like the engine merges them) and the list cannot be edited.
+The engine's topic module (which loads the job's) is imported when the checklist is made, not
+with this module."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, Optional
 
 from aqt.qt import (
     QHBoxLayout,
@@ -22,15 +26,10 @@ from aqt.qt import (
     pyqtSignal,
 )
 
-from ..generator.job.topics import (
-    SAME_TOPIC,
-    TITLE_CHARS,
-    USER_TOPIC_CARDS,
-    Topic,
-    clean,
-    similarity,
-)
 from .common import button, plural
+
+if TYPE_CHECKING:
+    from ..generator.job.topics import Topic
 
 COL_TITLE, COL_SECTION, COL_CARDS = range(3)
 ROLE_INDEX = Qt.ItemDataRole.UserRole + 1
@@ -88,6 +87,8 @@ class TopicChecklist(QWidget):
         add = QHBoxLayout()
         self.add_edit = QLineEdit()
         self.add_edit.setPlaceholderText("A topic of your own…")
+        from ..generator.job.topics import TITLE_CHARS
+
         self.add_edit.setMaxLength(TITLE_CHARS)
         self.add_edit.returnPressed.connect(self.add_own)
         self.add_btn = button("Add topic", self.add_own)
@@ -113,6 +114,8 @@ class TopicChecklist(QWidget):
 
     def add_topic(self, topic: Topic) -> None:
         """A topic as it streams in: merged into one already listed when the titles agree."""
+        from ..generator.job.topics import SAME_TOPIC, similarity
+
         for i, known in enumerate(self._topics):
             if similarity(known.title, topic.title) >= SAME_TOPIC:
                 known.cards = min(80, known.cards + topic.cards)
@@ -124,6 +127,8 @@ class TopicChecklist(QWidget):
         self._update()
 
     def add_own(self) -> None:
+        from ..generator.job.topics import TITLE_CHARS, USER_TOPIC_CARDS, Topic, clean
+
         title = clean(self.add_edit.text(), TITLE_CHARS)
         if not title or self.busy:
             return
@@ -215,6 +220,8 @@ class TopicChecklist(QWidget):
             return
         topic = self._topics[i]
         if column == COL_TITLE:
+            from ..generator.job.topics import TITLE_CHARS, clean
+
             topic.checked = item.checkState(COL_TITLE) == Qt.CheckState.Checked
             title = clean(item.text(COL_TITLE), TITLE_CHARS)
             if title and title != topic.title:

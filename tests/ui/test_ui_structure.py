@@ -7,7 +7,10 @@ from typing import Dict, Set
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("generator", "ui")
-HEAVY = ("job.run", "notes", "sources.read", "job.chunking", "job.answers", "bulk.job", "backends")
+# "notes.add" is the old generator/notes.py (writing notes, moved there by the regroup into
+# subpackages); notes.accounting beside it is plain data that light modules (job.reports,
+# bulk.status) import.
+HEAVY = ("job.run", "notes.add", "sources.read", "job.chunking", "job.answers", "bulk.job", "backends")
 GENERATE_PARTS = ("generate", "generate_runner", "card_options", "model_picker", "source_panel",
                   "review", "message_bar", "progress_row", "job_dialog", "common", "field_mapping")
 
@@ -22,11 +25,25 @@ def modules() -> Dict[str, ast.Module]:
     return out
 
 
+def _import_time(body):
+    """The statements run when the module is imported: its top level, and the bodies of its
+    top-level ``try`` and ``if`` blocks (but not ``if TYPE_CHECKING``)."""
+    for node in body:
+        if isinstance(node, ast.Try):
+            yield from _import_time(node.body + node.orelse + node.finalbody
+                                    + [s for h in node.handlers for s in h.body])
+        elif isinstance(node, ast.If):
+            if "TYPE_CHECKING" not in ast.dump(node.test):
+                yield from _import_time(node.body + node.orelse)
+        else:
+            yield node
+
+
 def top_level_imports(name: str, tree: ast.Module) -> Set[str]:
     """Modules imported at import time (not inside functions or ``if TYPE_CHECKING``)."""
     package = name if (ROOT / name.replace(".", "/") / "__init__.py").exists() else name.rsplit(".", 1)[0]
     found = set()
-    for node in tree.body:
+    for node in _import_time(tree.body):
         if isinstance(node, ast.ImportFrom) and node.level:
             base = package.split(".")
             base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
@@ -36,6 +53,24 @@ def top_level_imports(name: str, tree: ast.Module) -> Set[str]:
             for alias in node.names:
                 found.add(mod + "." + alias.name)
     return found
+
+
+def loaded_at_import(start: str, trees: Dict[str, ast.Module]) -> Dict[str, str]:
+    """Every module of the add-on that importing ``start`` loads (its top-level imports, theirs,
+    and the packages above each), with the module that first pulled it in."""
+    def packages(module):
+        parts = module.split(".")
+        return [".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in trees]
+
+    seen = {start: ""}
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        for module in sorted({m for m in top_level_imports(name, trees[name]) if m in trees} | set(packages(name))):
+            if module not in seen:
+                seen[module] = name
+                todo.append(module)
+    return seen
 
 
 def test_no_import_circles():
@@ -129,6 +164,24 @@ def test_the_generate_dialog_imports_no_heavy_engine_module_at_import_time():
                  and any((m + ".").startswith("generator." + h + ".") for h in HEAVY)}
         assert not heavy, "ui/%s.py imports %s at its top" % (part, sorted(heavy))
 
+
+def test_the_job_dialogs_load_no_heavy_engine_module_at_import_time_through_any_module():
+    """The whole import graph, not only the modules named above: what importing the Generate
+    (or the Bulk) dialog's module loads, through every ui/ and generator/ module on the way."""
+    trees = modules()
+    for start in ("ui.generate", "ui.bulk"):
+        loaded = loaded_at_import(start, trees)
+        if start == "ui.generate":  # the walk reaches the modules named above
+            assert {"ui." + part for part in GENERATE_PARTS} <= set(loaded)
+        heavy = {}
+        for module in loaded:
+            if module.startswith("generator.") and any((module + ".").startswith("generator." + h + ".")
+                                                       for h in HEAVY):
+                chain = [module]
+                while loaded[chain[-1]]:
+                    chain.append(loaded[chain[-1]])
+                heavy[module] = " <- ".join(chain)
+        assert not heavy, "%s loads at import: %s" % (start, "; ".join(sorted(heavy.values())))
 
 
 PLAIN = ("review_rows",)  # ui/ modules that hold state and rules only: tested without Qt
