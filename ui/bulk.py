@@ -112,9 +112,10 @@ class BulkDialog(JobDialog):
         self.coverage = CoverageView()
         self.review = ReviewPane()
         self.stream = StreamedRows(self.review.table, lambda: 0)
-        # adds the Image Occlusion notes of the Review tab (the job's cards are added by its writer)
+        # adds the Image Occlusion notes of the Review tab (the job's cards are added by its
+        # writer); once added they are done with (an undo does not offer them again)
         self.adder = CardAdder(self, self.review.table, self.message, None, self.update_buttons,
-                               ("image occlusion note", "image occlusion notes"))
+                               ("image occlusion note", "image occlusion notes"), follow_undo=False)
         self.occlusion = OcclusionBulk(self)  # the kind "Image occlusion": a job of its own
         self.options = CardOptions(self.col, settings, with_language_and_count=False)
         self.parallel_spin, self.mode_add, self.mode_review, self.skip_known = _job_rows(settings)

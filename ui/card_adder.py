@@ -31,11 +31,12 @@ if TYPE_CHECKING:
 
 class CardAdder:
     """``figure_job``: the dialog's figures, written before the cards that show them (None: its
-    cards show none); ``noun``: what the messages call a card (one, many)."""
+    cards show none); ``noun``: what the messages call a card (one, many); ``follow_undo``:
+    rows whose notes an undo removed can be added again (``on_operation``)."""
 
     def __init__(self, parent: QWidget, table: ReviewTable, message: MessageBar,
                  figure_job: Optional[FigureJob], changed: Callable[[], None],
-                 noun: Tuple[str, str] = ("card", "cards")) -> None:
+                 noun: Tuple[str, str] = ("card", "cards"), follow_undo: bool = True) -> None:
         self.parent = parent
         self.table = table
         self.message = message
@@ -45,10 +46,13 @@ class CardAdder:
         self.adding = False  # an add is in progress
         self.last_added: List[NoteId] = []  # note ids of the last add
         self.added_at = 0.0  # when (time.monotonic()) the last add was done
-        gui_hooks.operation_did_execute.append(self.on_operation)
+        self.follow_undo = follow_undo
+        if follow_undo:
+            gui_hooks.operation_did_execute.append(self.on_operation)
 
     def close(self) -> None:
-        gui_hooks.operation_did_execute.remove(self.on_operation)
+        if self.follow_undo:
+            gui_hooks.operation_did_execute.remove(self.on_operation)
 
     def add(self, cards: List[Card], target: NoteTarget, files: Sequence[Any] = (),
             chunks: Sequence[Any] = (), then: Optional[Callable[[], None]] = None) -> None:
