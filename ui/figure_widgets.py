@@ -38,6 +38,7 @@ from .common import esc, is_alive, plural, run_network
 
 if TYPE_CHECKING:
     from ..generator.images.figure import FigureSet, Graphics
+    from ..generator.job.images import FigureStore
 
 THUMB = 72  # px, the long side of a thumbnail in the review table
 PREVIEW = 96  # px, in the source panel
@@ -363,14 +364,23 @@ class FigureJob:
     of a page; closed with the dialog)."""
 
     def __init__(self) -> None:
-        from ..generator.job.images import FigureStore
-
-        self.store = FigureStore()
+        self._store: Optional[FigureStore] = None  # made when first needed (on a worker)
         self.thumbnails = Thumbnails()
         self._graphics: Optional[Graphics] = None
         self._graphics_made = False
         self._plans: List[Any] = []
         self._lock = threading.Lock()
+
+    @property
+    def store(self) -> FigureStore:
+        """The figures the cards show. Made when a job first needs it, so that opening a dialog
+        does not load the engine's figure module (and its chunking) on the main thread."""
+        with self._lock:
+            if self._store is None:
+                from ..generator.job.images import FigureStore
+
+                self._store = FigureStore()
+            return self._store
 
     def graphics(self) -> Optional[Graphics]:
         with self._lock:

@@ -6,8 +6,8 @@ want to learn, edits a title, or adds a topic of their own. ``topics()`` gives t
 their ``checked`` flags and edits, for ``generator.job.topics.TopicPlan``; ``checked_count()`` how
 many are chosen; ``changed`` says the choice changed. While the step runs (``set_busy``) topics
 stream in (``add_topic``, merged like the engine merges them) and the list cannot be edited.
-The engine's topic module (which loads the job's) is imported when the checklist is made, not
-with this module."""
+The engine's topic module (which loads the job's) is imported when topics arrive or the user
+types one, not with this module nor when the checklist is made."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, List, Optional
@@ -87,9 +87,7 @@ class TopicChecklist(QWidget):
         add = QHBoxLayout()
         self.add_edit = QLineEdit()
         self.add_edit.setPlaceholderText("A topic of your own…")
-        from ..generator.job.topics import TITLE_CHARS
-
-        self.add_edit.setMaxLength(TITLE_CHARS)
+        self.add_edit.textEdited.connect(self._limit_title)  # the engine's limit, once typed into
         self.add_edit.returnPressed.connect(self.add_own)
         self.add_btn = button("Add topic", self.add_own)
         add.addWidget(self.add_edit, 1)
@@ -125,6 +123,12 @@ class TopicChecklist(QWidget):
         self._topics.append(topic)
         self._fill(len(self._topics) - 1)
         self._update()
+
+    def _limit_title(self, _text: str = "") -> None:
+        from ..generator.job.topics import TITLE_CHARS
+
+        if self.add_edit.maxLength() != TITLE_CHARS:
+            self.add_edit.setMaxLength(TITLE_CHARS)
 
     def add_own(self) -> None:
         from ..generator.job.topics import TITLE_CHARS, USER_TOPIC_CARDS, Topic, clean
