@@ -605,11 +605,11 @@ def open_update(parent: Any = None, paths: Sequence[str] = (), records: Sequence
 
 
 def recorded_paths(col: Any, paths: Sequence[str]) -> List[str]:
-    """The files among ``paths`` whose cards were made before (a record with the same path)."""
-    from ..generator.update.record import load_index, same_path
+    """The files among ``paths`` whose cards were made before (a record with the same path): a
+    light lookup (no engine module), since the Bulk dialog asks on every change of its list."""
+    from ..generator.recorded.lookup import recorded_among
 
-    known = list(load_index(col).values())
-    return [p for p in paths if any(same_path(k, p) for k in known)]
+    return recorded_among(col, paths)
 
 
 def offer_update(dialog: Any) -> None:

@@ -60,6 +60,12 @@ def ids_at(index: Dict[str, str], paths: Sequence[str]) -> Dict[str, List[str]]:
     return out
 
 
+def recorded_among(col: Any, paths: Sequence[str]) -> List[str]:
+    """Those of ``paths`` that cards were made from before (a document recorded at that path)."""
+    found = ids_at(load_index(col), paths)
+    return [p for p in paths if p in found]
+
+
 def highlight_keys(col: Any, doc_id: str) -> Set[str]:
     """The keys of the highlights of the document ``doc_id`` cards were made of (8 hex digits
     each; kept as 4 bytes a highlight, checked and bounded: the config may come from elsewhere)."""

@@ -132,12 +132,6 @@ def same_path(a: str, b: str) -> bool:
         return False
 
 
-def recorded_among(col: Any, paths: Sequence[str]) -> List[str]:
-    """Those of ``paths`` that cards were made from before (a document recorded at that path)."""
-    found = ids_at(load_index(col), paths)
-    return [p for p in paths if p in found]
-
-
 def find(col: Any, path: str, units: Sequence[Unit], by_units: bool = True) -> Optional[DocRecord]:
     """The record of the document at ``path``: by its path, else (``by_units``: a file renamed,
     moved, or a new edition under a new name) the record that shares the most units with it, if

@@ -266,7 +266,8 @@ def test_which_highlights_were_carded_is_found_without_fingerprinting_the_docume
 def test_a_record_is_found_by_its_path_without_asking_the_disk_about_every_record(col, tmp_path, monkeypatch):
     # the Bulk dialog asks which of its files were carded before on every edit of its list
     from generator.update import record as rec
-    from generator.update.record import DocRecord, find_by_path, recorded_among, save
+    from generator.recorded.lookup import recorded_among
+    from generator.update.record import DocRecord, find_by_path, save
 
     paths = [str(tmp_path / ("doc%d.md" % i)) for i in range(60)]
     for p in paths:
