@@ -53,20 +53,26 @@ class NoteTarget:
         return deck
 
 
+# A card an add left out: the card, why in words, and why as a ``Reason`` (for the accounting).
+Left = Tuple[Card, str, Reason]
+
+
 @dataclass
 class AddResult:
     note_ids: List[int]
-    skipped: List[Tuple[Card, str]]  # card and why it was not added
+    left: List[Left] = field(default_factory=list)  # each card not added: why, and the reason
     changes: Any = None  # OpChanges, for CollectionOp
     added: List[Tuple[Card, int]] = field(default_factory=list)  # card and the note it became
-    # why, for each of ``skipped`` (kept as (card, why) pairs beside it: the dialog, the command
-    # line and occlusion.cards read and extend those)
-    reasons: List[Reason] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> List[Tuple[Card, str]]:
+        """Each card not added and why, as a user reads it."""
+        return [(card, why) for card, why, _reason in self.left]
 
     def account(self) -> CardAccount:
         """The add's own accounting: the cards given, those added, the others by reason."""
-        out = CardAccount(len(self.note_ids) + len(self.skipped), len(self.note_ids))
-        for reason in self.reasons:
+        out = CardAccount(len(self.note_ids) + len(self.left), len(self.note_ids))
+        for _card, _why, reason in self.left:
             out.leave(reason)
         return out
 
@@ -335,10 +341,6 @@ def fill_note(note, card: Card, mapping: Dict[str, str], tags: Sequence[str]) ->
     note.tags = list(dict.fromkeys(t for t in (clean_chars(str(t)) for t in all_tags) if t))
 
 
-# A card an add left out: the card, why in words, and why as a ``Reason`` (for the accounting).
-Left = Tuple[Card, str, Reason]
-
-
 def skip_reason(card: Card, skip_duplicates: bool, skip_similar: bool,
                 skip_flagged: bool = False) -> Optional[Tuple[str, Reason]]:
     """Why the add leaves ``card`` out before trying it (a duplicate, a similar note, a flagged
@@ -450,8 +452,7 @@ def add_cards(col, cards: Sequence[Card], target: NoteTarget, skip_duplicates: b
         undo_failed_step(col, pos)
         raise add_error(e, "Nothing was added.",
                         "Nothing was changed. Check the deck and note type, then try again.") from e
-    return AddResult([n.id for _i, n in added], [(card, why) for card, why, _r in skipped], changes,
-                     [(cards[i], n.id) for i, n in added], [reason for _c, _w, reason in skipped])
+    return AddResult([n.id for _i, n in added], list(skipped), changes, [(cards[i], n.id) for i, n in added])
 
 
 def open_collection(path: str):

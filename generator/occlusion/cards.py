@@ -9,6 +9,7 @@ from typing import Any, List, Sequence, Tuple
 
 from ..cards.card import Card
 from ..config import CardKind
+from ..notes.accounting import Reason
 from ..notes.add import UNDO_LABEL, AddResult, NoteTarget, add_cards, add_error, undo_failed_step
 from .notes import ROLE_IMAGE, OcclusionNote, add_occlusion_notes
 
@@ -89,7 +90,7 @@ def add_all(col: Any, cards: Sequence[Card], target: NoteTarget, skip_duplicates
     pos = col.add_custom_undo_entry(UNDO_LABEL)
     try:
         result = add_cards(col, others, target, skip_duplicates, skip_similar) if others \
-            else AddResult([], [])
+            else AddResult([])
         added = add_occlusion_notes(col, [n for _c, n in notes], target.deck, target.tags)
         changes = col.merge_undo_entries(pos)
     except Exception as e:
@@ -101,6 +102,7 @@ def add_all(col: Any, cards: Sequence[Card], target: NoteTarget, skip_duplicates
     kept = [(c, n) for c, n in notes if id(n) not in skipped_ids]
     result.added.extend((card, nid) for (card, _n), nid in zip(kept, added.note_ids))
     result.note_ids.extend(added.note_ids)
-    result.skipped.extend((by_note[id(n)], why) for n, why in added.skipped)
+    # an occlusion note not made (no label to hide, an image that could not be written)
+    result.left.extend((by_note[id(n)], why, Reason.UNUSABLE) for n, why in added.skipped)
     result.changes = changes
     return result

@@ -395,6 +395,22 @@ def test_cards_and_occlusion_notes_are_added_together_in_one_undo_step(graphics,
 
 
 @pytest.mark.timeout(60)
+def test_an_occlusion_note_left_out_is_counted_with_its_reason(graphics, col):
+    """Every card given to the add is accounted for, an occlusion note that cannot be made too."""
+    from generator.notes.accounting import Reason
+    from generator.notes.add import NoteTarget
+    from generator.occlusion.cards import add_all, as_card
+
+    data, _placed = figures_pdf(["heart", "cell"])
+    shown = [as_card(n) for n in notes_of(data, graphics).notes]
+    shown[1].occlusion.masks = []  # nothing left to hide: no note can be made of it
+    result = add_all(col, shown, NoteTarget("Anatomy"))
+    assert len(result.note_ids) == 1 and [c for c, _why in result.skipped] == [shown[1]]
+    account = result.account()
+    assert account.made == 2 and account.added == 1 and account.left == {Reason.UNUSABLE: 1} and account.balanced
+
+
+@pytest.mark.timeout(60)
 def test_a_figure_already_in_the_collection_is_a_duplicate(graphics, col):
     from generator.occlusion.cards import as_card, mark_known
 
