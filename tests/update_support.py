@@ -5,6 +5,20 @@ from typing import Dict, List, Sequence, Tuple
 
 from fake_ollama import source_text
 
+# A Kindle "My Clippings.txt" of two books, one highlight each.
+CLIPPINGS = """The Cell (Alberts, Bruce)
+- Your Highlight on page 12 | Location 180-182 | Added on Sunday, March 3, 2019 10:01:02 AM
+
+Mitochondria make most of the ATP of the cell.
+==========
+Gödel, Escher, Bach (Hofstadter, Douglas)
+- Your Highlight at location 1020-1022 | Added on Monday, March 4, 2019 9:00:00 PM
+
+A strange loop returns to where it started.
+==========
+"""
+
+
 DOC = """# Cells
 
 ## Mitochondria

@@ -11,7 +11,7 @@ import pytest
 
 from fake_ollama import FakeOllama, Reply, source_text
 from cli_run import ROOT, cli
-from update_support import DOC, answer_all, sent_texts, snapshot, write
+from update_support import CLIPPINGS, DOC, answer_all, sent_texts, snapshot, write
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -158,19 +158,6 @@ def test_renamed_file_is_the_same_document(server, tmp_path):
     assert len(sent_texts(server)) == 1 and "phospholipid" in sent_texts(server)[0]
     actions = [e["action"] for e in json.loads(r.stdout)]
     assert actions.count("update") == 1 and "add" not in actions
-
-
-CLIPPINGS = """The Cell (Alberts, Bruce)
-- Your Highlight on page 12 | Location 180-182 | Added on Sunday, March 3, 2019 10:01:02 AM
-
-Mitochondria make most of the ATP of the cell.
-==========
-Gödel, Escher, Bach (Hofstadter, Douglas)
-- Your Highlight at location 1020-1022 | Added on Monday, March 4, 2019 9:00:00 PM
-
-A strange loop returns to where it started.
-==========
-"""
 
 
 def test_clippings_carded_then_updated_send_nothing_and_remove_nothing(server, tmp_path):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from update_support import (DOC, answer_all, card_normally, options_for, sent_texts, snapshot,
+from update_support import (CLIPPINGS, DOC, answer_all, card_normally, options_for, sent_texts, snapshot,
                             target_for, write)
 
 pytestmark = pytest.mark.timeout(120)
@@ -188,19 +188,6 @@ def test_carding_a_copy_makes_its_own_record(col, server, backend, tmp_path):
     card_normally(col, backend, copy, options, target_for(deck="Copy"))
     paths = list(load_index(col).values())
     assert len(paths) == 2 and any(same_path(p, first) for p in paths) and any(same_path(p, copy) for p in paths)
-
-
-CLIPPINGS = """The Cell (Alberts, Bruce)
-- Your Highlight on page 12 | Location 180-182 | Added on Sunday, March 3, 2019 10:01:02 AM
-
-Mitochondria make most of the ATP of the cell.
-==========
-Gödel, Escher, Bach (Hofstadter, Douglas)
-- Your Highlight at location 1020-1022 | Added on Monday, March 4, 2019 9:00:00 PM
-
-A strange loop returns to where it started.
-==========
-"""
 
 
 def card_highlights(col, backend, path, options, target, done=None):
