@@ -10,9 +10,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import aqt
 from aqt.qt import QCloseEvent, QDialog, QHBoxLayout, Qt, QVBoxLayout, QWidget
-from aqt.utils import restoreGeom, saveGeom
+from aqt.utils import saveGeom
 
-from .common import is_alive
+from .common import is_alive, restore_size
 from .message_bar import MessageBar
 from .model_picker import ModelPicker
 from .progress_row import ProgressRow
@@ -56,9 +56,7 @@ class AnkiWindow(QDialog):
 
     def fit(self) -> None:
         """The size the user left it at, or ``SIZE`` the first time."""
-        restoreGeom(self, self.GEOMETRY or self.NAME, adjustSize=False)
-        if self.width() < 400:
-            self.resize(*self.SIZE)
+        restore_size(self, self.GEOMETRY or self.NAME, self.SIZE)
 
     # --- hooks --------------------------------------------------------------------------------
     def stop_background(self) -> None:

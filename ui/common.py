@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 from anki.notes import NoteId
 from aqt import mw
 from aqt.qt import QColor, QComboBox, QObject, QPushButton, QSplitter, Qt, QVBoxLayout, QWidget
+from aqt.utils import restoreGeom
 
 from ..generator.config import CardKind, Settings
 from ..generator.config import load as load_settings
@@ -323,3 +324,14 @@ def esc(text: str) -> str:
     `backticks` shown as code."""
     out = html.escape(str(text), quote=False).replace("\n", "<br>")
     return _CODE.sub(r"<code>\1</code>", out)
+
+
+def restore_size(widget: QWidget, key: str, size: Tuple[int, int]) -> None:
+    """The size the user left ``widget`` at (saved under ``key``), or ``size`` the first time.
+    The native window is made first: Anki's ``restoreGeom`` otherwise checks the screen bounds
+    on a timer that can fire after a quickly closed window is gone (a RuntimeError in Qt's event
+    loop)."""
+    widget.winId()
+    restoreGeom(widget, key, adjustSize=False)
+    if widget.width() < 400:
+        widget.resize(*size)

@@ -25,10 +25,11 @@ from aqt.qt import (
     QVBoxLayout,
     QWidget,
 )
-from aqt.utils import restoreGeom, saveGeom, tooltip
+from aqt.utils import saveGeom, tooltip
 
 from ..generator.config import DEFAULT_URLS, BackendKind, Settings
-from .common import ADDON, button, ensure_log, error_text, esc, get_settings, is_alive, run_network, server_info
+from .common import (ADDON, button, ensure_log, error_text, esc, get_settings, is_alive, restore_size, run_network,
+                     server_info)
 from .message_bar import MessageBar, show_privacy
 from .settings_form import ComboControl, SettingsForm, TextControl
 from .settings_pages import NO_CONTROL, PAGES, EditableCombo, EmbedModelControl
@@ -66,9 +67,7 @@ class SettingsDialog(QDialog):
         self.backend.currentIndexChanged.connect(self._on_backend_changed)
         self.url.textChanged.connect(self._update_privacy)
         self.load(self.settings)
-        restoreGeom(self, GEOMETRY, adjustSize=False)
-        if self.width() < 400:
-            self.resize(620, 640)
+        restore_size(self, GEOMETRY, (620, 640))
 
     def _buttons(self) -> QDialogButtonBox:
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save

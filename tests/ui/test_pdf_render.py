@@ -1,6 +1,6 @@
 """The Qt adapter (ui/pdf_render.py) renders in strips when told to (inside Anki: 4), so that no
 single pdfium call holds Python's GIL for a whole page: a page and an area of a page (the figures
-of Image Occlusion notes) alike; the strips make the same picture as one call."""
+of Image Occlusion notes) alike; the strips make the same image as one call."""
 import importlib.util
 import sys
 from pathlib import Path
@@ -56,7 +56,7 @@ def pixels(encoded):
 
 
 def close_enough(a, b):
-    """The same picture: the same size, and hardly a pixel far off (pdfium rounds an image's
+    """The same image: the same size, and hardly a pixel far off (pdfium rounds an image's
     edge to a pixel either way in a strip)."""
     (wa, ha, ia), (wb, hb, ib) = a, b
     assert (wa, ha) == (wb, hb)
