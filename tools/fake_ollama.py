@@ -119,14 +119,22 @@ def title_of(sentence: str) -> str:
     return " ".join(sentence.split()[:3]).rstrip(",:;.")
 
 
-def default_topics(user: str) -> Dict[str, Any]:
-    """A topic per sentence of the chunk (at most 8), citing the sentence by its number; its
-    summary is the sentence's first words (the prompt asks for at most 12)."""
+def default_topics(user: str, fields: Optional[List[str]] = None) -> Dict[str, Any]:
+    """A topic per sentence of the chunk (at most 8), citing the sentence by its number, with
+    the fields the schema asks (``fields``; all when None): as a model held to the schema
+    writes, its summary the sentence's first words (a prompt that asks for one wants at most 12)."""
     topics = []
     for number, sentence in cited_sentences(user)[:8]:
-        topics.append({"n": number, "title": title_of(sentence), "summary": " ".join(sentence.split()[:12]),
-                       "cards": 1})
+        topic = {"n": number, "title": title_of(sentence), "summary": " ".join(sentence.split()[:12]), "cards": 1}
+        topics.append({k: v for k, v in topic.items() if fields is None or k in fields})
     return {"topics": topics}
+
+
+def topic_fields(body: Dict[str, Any]) -> Optional[List[str]]:
+    """The fields a topic request's schema asks of each topic (None: not said)."""
+    items = ((schema_of(body).get("properties") or {}).get("topics") or {}).get("items") or {}
+    props = items.get("properties") if isinstance(items, dict) else None
+    return list(props) if isinstance(props, dict) else None
 
 
 def highlighted_numbers(user_message: str) -> List[int]:
@@ -685,7 +693,7 @@ class FakeOllama:
                     fmt = body.get("format") or (body.get("response_format") or {}).get("schema") or \
                         ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
                     count = len(message_images(first_user, openai) or [])
-                    content = json.dumps(default_topics(user) if is_topic_request(body)
+                    content = json.dumps(default_topics(user, topic_fields(body)) if is_topic_request(body)
                                          else default_cards(system, user, topic_titles(body), count,
                                                             "figure" in json.dumps(fmt)))
                 rate = reply.rate or server.rate
