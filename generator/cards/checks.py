@@ -56,6 +56,7 @@ from .wordlists import (
     ONE_OF_PHRASES,
     OR,
     ORDINALS,
+    PERSONAL,
     PLACEHOLDERS,
     POLITE,
     POSSESSIVES,
@@ -63,12 +64,14 @@ from .wordlists import (
     PRONOUN_AFTER_VERB,
     PRONOUN_AT_START_ONLY,
     QUESTION_WORDS,
+    REFERENTS,
     RELATIVES,
     SELECTING,
     SELECTING_LINKS,
     SOURCE_PHRASES,
     STOP,
     TEXT_REFERENCES,
+    WHICH_AFTER,
     YES_NO_ANSWERS,
     YES_NO_OPENERS,
 )
@@ -218,7 +221,15 @@ def _content(tokens: Sequence[str], lang: str) -> List[str]:
 
 
 def _same_word(a: str, b: str) -> bool:
-    return a == b or (len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5] and abs(len(a) - len(b)) <= 4)
+    """One word, or inflected forms of one: they share their first five letters, and all but
+    the last three of the shorter ("Chloroplasten" / "chloroplast"; not "Elektronen" /
+    "elektrischen", two words of one root)."""
+    if a == b:
+        return True
+    if len(a) < 5 or len(b) < 5 or a[:5] != b[:5] or abs(len(a) - len(b)) > 4:
+        return False
+    keep = min(len(a), len(b)) - 3
+    return keep <= 5 or a[:keep] == b[:keep]
 
 
 def _covered(needles: Sequence[str], haystack: Sequence[str]) -> int:
@@ -229,11 +240,11 @@ def _covered(needles: Sequence[str], haystack: Sequence[str]) -> int:
 
 def _covered_each(needles: Sequence[str], haystack: Sequence[str]) -> List[bool]:
     hay = set(haystack)
-    lengths: Dict[str, Set[int]] = {}
+    by_start: Dict[str, List[str]] = {}
     for h in hay:
         if len(h) >= 5:
-            lengths.setdefault(h[:5], set()).add(len(h))
-    return [n in hay or (len(n) >= 5 and any(abs(len(n) - k) <= 4 for k in lengths.get(n[:5], ())))
+            by_start.setdefault(h[:5], []).append(h)
+    return [n in hay or (len(n) >= 5 and any(_same_word(n, h) for h in by_start.get(n[:5], ())))
             for n in needles]
 
 
@@ -310,7 +321,8 @@ def _missing_antecedent(text: str, lang: str) -> str:
     content: List[int] = []
     for i, t in enumerate(tokens):
         if t in pronouns and i not in dummy and not (t in PRONOUN_AT_START_ONLY and i > 0):
-            if not content or (len(content) == 1 and tokens[0] in questions and not _owner_before(tokens, i, lang)):
+            if not content or (len(content) == 1 and tokens[0] in questions and not _owner_before(tokens, i, lang)
+                               and not (t in PERSONAL.get(lang, ()) and _after_article(tokens, content[0], lang))):
                 return f"“{t}” refers to something the card does not name: say what it is."
             return ""
         if t not in stop and t not in questions:
@@ -334,6 +346,12 @@ def _lone_pronoun(text: str, tokens: List[str], lang: str) -> str:
         if (t in ES_CLITICS and before in QUESTION_WORDS["es"]) or (t in ES_CLITICS_AFTER_WHO and before in ("quién", "quiénes")):
             return t
     return ""
+
+
+def _after_article(tokens: List[str], i: int, lang: str) -> bool:
+    """The word stands after an article: a noun, not the question's verb ("Pourquoi dit-on de la
+    Loire qu'elle …": "elle" is the Loire)."""
+    return i >= 1 and tokens[i - 1] in ARTICLES.get(lang, ())
 
 
 def _owner_before(tokens: List[str], i: int, lang: str) -> bool:
@@ -444,7 +462,8 @@ def _front_list(front: str, tokens: List[str], back: str, lang: str) -> bool:
     the mitochondria, the ribosomes and the nucleus do?"), or it asks about each of them."""
     padded = " %s " % " ".join(tokens)
     if any(" %s " % p in padded for p in EACH_PHRASES.get(lang, ())):
-        return True
+        # "How many pieces does each of the two books hold?" — "12": one value answers it
+        return not (_NUMERIC.match(back.strip()) or _one_value(back))
     parts = _items(front.rstrip("?？ "), lang)
     if len(parts) < LIST_ITEMS or not all(len(p.split()) <= 3 for p in parts[1:-1]):
         return False
@@ -560,6 +579,29 @@ def _names_nothing(tokens: List[str], lang: str) -> bool:
     # "When did the war end?": a kind with "the" and nothing that says which one
     return all(t in stop or t in questions or t in generic
                or (t in kinds and k > 0 and tokens[k - 1] in definite) for k, t in enumerate(tokens))
+
+
+def _unnamed_referent(front: str, tokens: List[str], lang: str) -> str:
+    """"What was unusual about the composer …?", "¿A qué altura está la ciudad?": a person, place,
+    work or event called only by its kind with "the", and nothing on the card says which one (no
+    name, number or date, nothing after it such as "of France"): those words, or "". German
+    capitalises every noun, so there only a name right after the kind counts as one."""
+    kinds = REFERENTS.get(lang)
+    if not kinds or any(c.isdigit() for c in front):
+        return ""
+    raw = _WORD.findall(front)
+    if len(raw) != len(tokens):
+        return ""
+    if lang != "de" and any(w[0].isupper() or (len(w) >= 2 and w.isupper()) for w in raw[1:]):
+        return ""  # a name: "the composer Beethoven", "the city of Lyon"
+    definite, which, relatives = DEFINITE[lang], WHICH_AFTER[lang], RELATIVES.get(lang, frozenset())
+    for k, t in enumerate(tokens):
+        if t in kinds and k > 0 and tokens[k - 1] in definite:
+            after = tokens[k + 1] if k + 1 < len(tokens) else ""
+            if after in which or after in relatives or (k + 1 < len(raw) and raw[k + 1][0].isupper()):
+                continue
+            return "%s %s" % (raw[k - 1], raw[k])
+    return ""
 
 
 _SOURCE_END = re.compile(r"[,;:?!¿¡]")
@@ -688,6 +730,9 @@ def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     why = _missing_antecedent(front, lang)
     if not why and card.kind != REVERSED and _names_nothing(ft, lang):
         why = "The question names nothing (“what happened next?”): say who or what it is about."
+    referent = _unnamed_referent(front, ft, lang) if not why and card.kind != REVERSED else ""
+    if referent:
+        why = f"“{referent}” does not say which one: name it (“the composer Beethoven”)."
     if why:
         flags.append(Flag(Check.MISSING_CONTEXT, why))
     items = _list_answer(card.back, back, lang)

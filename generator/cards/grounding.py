@@ -103,6 +103,9 @@ _NUMERAL = re.compile(r"\d+(?:[.,'\u00a0\u202f\u2009]\d+)*")
 _MATHS = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\$\$.*?\$\$", re.S)
 _OPENERS = frozenset(".!?:;•\n(\"“«¿¡")  # after these a capital starts a sentence, not a name
 MIN_SOFT = 4  # letters of the shortest common word that is looked up (shorter ones carry no fact)
+_UNIT_AFTER = re.compile(r"(\d+(?:[.,]\d+)*)\s?([^\W\d_])", re.UNICODE)  # a number and the letter after it
+_NUMBER_BEFORE = re.compile(r"(\d+(?:[.,]\d+)*)\s?$")
+UNIT_LETTERS = 5  # a unit's symbol is at most this long ("Gbit", "MHz", "kWh")
 
 
 def _bare(text: str) -> str:
@@ -273,6 +276,11 @@ class Support:
             if len(t) >= 5:
                 self.prefixes.setdefault(t[:5], set()).add(len(t))
         self.stems4 = frozenset(t[:4] for t in self.words if len(t) >= 5)  # names' derived forms
+        # The first letter of the word after each number: a unit written out ("10 gigabits")
+        # backs its symbol in an answer ("10 Gbit/s", "3 km" for "3 kilómetros").
+        self.unit_after: Dict[str, Set[str]] = {}
+        for m in _UNIT_AFTER.finditer(bare):
+            self.unit_after.setdefault(_digits(m.group(1)), set()).add(m.group(2))
         numbers: Set[str] = set()
         for pattern in (_NUMERAL, _SPACED):
             for m in pattern.finditer(bare):
@@ -434,6 +442,9 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
         found = index.has_word(word) or (lang == "de" and _separable(word, index))
         if not found and word in UNIT_SYMBOLS:
             found = UNIT_SYMBOLS[word] in index.words  # "metres" for "m"
+        if not found and len(word) <= UNIT_LETTERS:
+            number = _NUMBER_BEFORE.search(answer[max(0, m.start() - 24):m.start()])
+            found = bool(number) and word[0] in index.unit_after.get(_digits(number.group(1)), ())
         if not found and word in MONTHS:
             found = "month%d" % MONTHS[word] in index.numbers  # "May" for the "05" of "23.05.1949"
         if capital[i] and not found and len(word) >= 5 and word[:4] in index.stems4:

@@ -115,6 +115,54 @@ DEMONSTRATIVES: Dict[str, FrozenSet[str]] = {
     "fr": _words("cela ceci ça celui celle ceux celles"),
     "es": _words("esto este esta estos estas eso ese esa esos esas aquello aquel aquella aquellos aquellas"),
 }
+# Personal pronouns: after a noun with its article they stand for it ("Pourquoi dit-on de la
+# Loire qu'elle …"); a demonstrative there still points off the card ("la boucle avec cette
+# exception").
+PERSONAL: Dict[str, FrozenSet[str]] = {
+    "en": _words("it he she they its his her their them him"),
+    "de": _words("es er sie ihn ihm ihr ihre sein seine"),
+    "fr": _words("il elle ils elles son sa ses leur leurs"),
+    "es": _words("él ella ellos ellas su sus"),
+}
+# People, places, works and events a text tends to call by their kind once it has named them
+# ("the composer", "la ciudad", "l'œuvre"): with "the" and nothing on the card that says which,
+# the card leans on the text. The words after one that say which ("the king of France").
+REFERENTS: Dict[str, FrozenSet[str]] = {
+    "en": _words(
+        """composer author writer poet painter artist sculptor architect philosopher scientist
+        inventor explorer king queen emperor empress president pope sultan monarch ruler general
+        city town village country capital island river lake mountain building church cathedral
+        palace monument museum company firm work piece book novel poem painting song opera
+        symphony sculpture film play album war battle siege treaty expedition ship dynasty empire
+        kingdom uprising"""),
+    "de": _words(
+        """komponist komponistin autor autorin schriftsteller dichter maler künstler bildhauer
+        architekt philosoph wissenschaftler erfinder entdecker könig königin kaiser kaiserin
+        präsident papst sultan herrscher stadt dorf land hauptstadt insel fluss see berg gebäude
+        kirche dom palast denkmal museum firma unternehmen werk stück buch roman gedicht gemälde
+        lied oper sinfonie symphonie skulptur film album krieg schlacht belagerung vertrag
+        expedition schiff dynastie reich königreich aufstand"""),
+    "fr": _words(
+        """compositeur compositrice auteur écrivain poète peintre artiste sculpteur architecte
+        philosophe scientifique inventeur explorateur roi reine empereur impératrice président pape
+        sultan monarque souverain ville village pays capitale île fleuve rivière lac montagne
+        bâtiment église cathédrale palais monument musée entreprise société œuvre oeuvre pièce
+        livre roman poème tableau chanson opéra symphonie sculpture film album guerre bataille
+        siège traité expédition navire dynastie empire royaume soulèvement"""),
+    "es": _words(
+        """compositor compositora autor autora escritor poeta pintor artista escultor arquitecto
+        filósofo científico inventor explorador rey reina emperador emperatriz presidente papa
+        sultán monarca soberano ciudad pueblo país capital isla río lago montaña edificio iglesia
+        catedral palacio monumento museo empresa compañía obra pieza libro novela poema cuadro
+        canción ópera sinfonía escultura película álbum guerra batalla asedio tratado expedición
+        barco dinastía imperio reino levantamiento"""),
+}
+WHICH_AFTER: Dict[str, FrozenSet[str]] = {
+    "en": _words("of called named"),
+    "de": _words("von des der namens genannt"),
+    "fr": _words("de du des d nommé nommée appelé appelée"),
+    "es": _words("de del llamado llamada"),
+}
 # Question words that pick one of a set ("Which is a …"), and the words that name the set after
 # the noun ("a vice OF consent").
 SELECTING: Dict[str, FrozenSet[str]] = {
