@@ -444,7 +444,7 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
             found = UNIT_SYMBOLS[word] in index.words  # "metres" for "m"
         if not found and len(word) <= UNIT_LETTERS:
             number = _NUMBER_BEFORE.search(answer[max(0, m.start() - 24):m.start()])
-            found = bool(number) and word[0] in index.unit_after.get(_digits(number.group(1)), ())
+            found = number is not None and word[0] in index.unit_after.get(_digits(number.group(1)), ())
         if not found and word in MONTHS:
             found = "month%d" % MONTHS[word] in index.numbers  # "May" for the "05" of "23.05.1949"
         if capital[i] and not found and len(word) >= 5 and word[:4] in index.stems4:
