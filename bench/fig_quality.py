@@ -6,11 +6,17 @@ wrong, so it became a development set. The held-out set (tests/data/heldout/card
 later by someone who read neither the checks nor the other sets, was never looked into: it is
 the fair measure of how the checks hold on cards nobody tuned them to. For each: recall on the
 cards with a known defect (in all, per language, per defect kind) and the share of good cards
-flagged (per language); and the checks' cost per card. The rewrite pass's extra tokens are Q4."""
+flagged (per language); and the checks' cost per card. The rewrite pass's extra tokens are Q4.
+
+The held-out set was looked into after its measurement (3% of good cards flagged, over the goal),
+and two more sets were written the same way: "unseen" (measured first at recall 0.919 and 10.2%
+of good cards flagged; looked into since, a development set) and "final" (written while the
+rules were changed on the others, measured once at the end and never looked into): the fair
+measure is the final set's."""
 import time
 from typing import Any, Dict, List, Tuple
 
-from labelled_sets import evaluate, heldout, labelled, untuned
+from labelled_sets import evaluate, final, heldout, labelled, unseen, untuned
 
 FIGURES = [
     ("checks_recall", "Q1. Card checks, tuned set: recall on defective cards", "", ">= 0.85",
@@ -29,6 +35,18 @@ FIGURES = [
     ("checks_heldout_min_lang_recall", "Q9. Card checks, held-out set: recall, weakest language", "",
      ">= 0.85", lambda v: v >= 0.85),
     ("checks_heldout_false_rate", "Q10. Card checks, held-out set: good cards flagged", "", "<= 0.02",
+     lambda v: v <= 0.02),
+    ("checks_unseen_recall", "Q11. Card checks, unseen set: recall on defective cards", "", ">= 0.85",
+     lambda v: v >= 0.85),
+    ("checks_unseen_min_lang_recall", "Q12. Card checks, unseen set: recall, weakest language", "",
+     ">= 0.85", lambda v: v >= 0.85),
+    ("checks_unseen_false_rate", "Q13. Card checks, unseen set: good cards flagged", "", "<= 0.02",
+     lambda v: v <= 0.02),
+    ("checks_final_recall", "Q14. Card checks, final set (never looked into): recall on defective cards", "",
+     ">= 0.85", lambda v: v >= 0.85),
+    ("checks_final_min_lang_recall", "Q15. Card checks, final set: recall, weakest language", "",
+     ">= 0.85", lambda v: v >= 0.85),
+    ("checks_final_false_rate", "Q16. Card checks, final set: good cards flagged", "", "<= 0.02",
      lambda v: v <= 0.02),
 ]
 
@@ -101,7 +119,9 @@ def run(tmp: str, quick: bool) -> Tuple[Dict[str, float], Dict[str, Any], List[s
     details: Dict[str, Any] = {"checks": tuned, "checks_index_ms_per_kchar": index_ms_per_kchar(rows + fresh)}
     lines = _lines("tuned set (tests/data/labelled_cards.json)", tuned)
     for name, rows_of_set, path, figures in (("untuned", fresh, "untuned", "Q5-Q7"),
-                                             ("heldout", heldout(), "heldout", "Q8-Q10")):
+                                             ("heldout", heldout(), "heldout", "Q8-Q10"),
+                                             ("unseen", unseen(), "unseen", "Q11-Q13"),
+                                             ("final", final(), "final", "Q14-Q16")):
         if not rows_of_set:
             lines.append("%s set: tests/data/%s/cards.json is not there: figures %s not measured"
                          % (name, path, figures))

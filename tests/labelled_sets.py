@@ -5,8 +5,11 @@ labelled with the defect they have, if any (tests/data/labelled_cards.json, the 
 the passages they were written from), the "untuned" set written by someone who never read the
 checks (tests/data/untuned/cards.json; looked into while the checks were improved, so a
 development set since), the "held-out" set written later by someone else who read neither the
-checks nor the other sets (tests/data/heldout/cards.json; measured, never looked into), and the
-checks' recall and false flags on them."""
+checks nor the other sets (tests/data/heldout/cards.json; measured, then looked into), the
+"unseen" set written by two more such helpers (tests/data/unseen/cards.json; its first measurement
+is in its "about", looked into since), the "final" set written last by two others
+(tests/data/final/cards.json; measured, never looked into), and the checks' recall and false
+flags on them."""
 import json
 import os
 from typing import Dict, List, Tuple
@@ -58,6 +61,8 @@ def labelled() -> List[dict]:
 
 UNTUNED = os.path.join(DATA, "untuned", "cards.json")
 HELDOUT = os.path.join(DATA, "heldout", "cards.json")
+UNSEEN = os.path.join(DATA, "unseen", "cards.json")
+FINAL = os.path.join(DATA, "final", "cards.json")
 # The untuned set's defect kinds and the checks that catch each (any one of them will do).
 DEFECT_CHECKS: Dict[str, List[str]] = {
     "answer_leak": ["answer_in_question", "cloze_hint_gives_answer"],
@@ -70,7 +75,7 @@ DEFECT_CHECKS: Dict[str, List[str]] = {
     "negation": ["negative_question"],
     "wrong_language": ["wrong_language"],
     "empty_side": ["empty_side"],
-    "same_sides": ["front_equals_back"],
+    "same_sides": ["front_equals_back", "answer_in_question"],  # the back repeats the question's words
     "cloze_filler": ["cloze_filler_deletion"],
     "cloze_whole_sentence": ["cloze_hides_everything", "answer_too_long"],
     "cloze_leaking_hint": ["cloze_hint_gives_answer"],
@@ -87,6 +92,16 @@ def untuned() -> List[dict]:
 def heldout() -> List[dict]:
     """The set kept apart from all work on the checks (tests/data/heldout/cards.json)."""
     return card_set(HELDOUT)
+
+
+def unseen() -> List[dict]:
+    """The set two helpers wrote knowing only the defect kinds (tests/data/unseen/cards.json)."""
+    return card_set(UNSEEN)
+
+
+def final() -> List[dict]:
+    """The set written last, measured and never looked into (tests/data/final/cards.json)."""
+    return card_set(FINAL)
 
 
 def card_set(path: str) -> List[dict]:

@@ -244,13 +244,18 @@ def _covered_each(needles: Sequence[str], haystack: Sequence[str]) -> List[bool]
     for h in hay:
         if len(h) >= 5:
             by_start.setdefault(h[:5], []).append(h)
-    return [n in hay or (len(n) >= 5 and any(_same_word(n, h) for h in by_start.get(n[:5], ())))
+    if not by_start:
+        return [n in hay for n in needles]
+    return [n in hay or (len(n) >= 5 and n[:5] in by_start and any(_same_word(n, h) for h in by_start[n[:5]]))
             for n in needles]
 
 
 def _gives_away(answer: Sequence[str], question: Sequence[str]) -> bool:
-    """Most of the answer's content words already stand in the question."""
+    """Most of the answer's content words already stand in the question (not a number the
+    question lists among others: "the median of 2, 3, 7, 9, 40" is 7)."""
     if not answer or not question:
+        return False
+    if all(a.isdigit() for a in answer) and sum(1 for q in question if q.isdigit()) >= LIST_ITEMS + len(answer):
         return False
     each = _covered_each(answer, question)
     hits = sum(each)
@@ -325,7 +330,7 @@ def _missing_antecedent(text: str, lang: str) -> str:
                                and not (t in PERSONAL.get(lang, ()) and _after_article(tokens, content[0], lang))):
                 return f"“{t}” refers to something the card does not name: say what it is."
             return ""
-        if t not in stop and t not in questions:
+        if t not in stop and t not in questions and not t.isdigit():  # "In 1628 he …" names nobody
             content.append(i)
             if len(content) > 1:
                 return ""
@@ -345,6 +350,11 @@ def _lone_pronoun(text: str, tokens: List[str], lang: str) -> str:
         t, before = tokens[1], tokens[0]
         if (t in ES_CLITICS and before in QUESTION_WORDS["es"]) or (t in ES_CLITICS_AFTER_WHO and before in ("quién", "quiénes")):
             return t
+        # After a question word and its noun: "¿En qué libro lo popularizó?"
+        for k in range(2, min(4, len(tokens) - 1)):
+            if tokens[k] in ES_CLITICS and tokens[k - 2] in QUESTION_WORDS["es"] \
+                    and tokens[k - 1] not in STOP["es"] and tokens[k + 1] != "que":
+                return tokens[k]
     return ""
 
 
@@ -360,9 +370,12 @@ def _owner_before(tokens: List[str], i: int, lang: str) -> bool:
     return tokens[i] in POSSESSIVES.get(lang, ()) and i >= 2 and tokens[i - 2] in ARTICLES.get(lang, ())
 
 
-def _yes_no(front: str, back_tokens: List[str], lang: str) -> bool:
-    if back_tokens and back_tokens[0] in YES_NO_ANSWERS and len(back_tokens) <= 6:
-        return True
+_YES_NO_FIRST = re.compile(r"^\W*[^\W\d_]+\s*[,.;:!]")
+
+
+def _yes_no(front: str, back_tokens: List[str], lang: str, back: str = "") -> bool:
+    if back_tokens and back_tokens[0] in YES_NO_ANSWERS and (len(back_tokens) <= 6 or _YES_NO_FIRST.match(back)):
+        return True  # "Yes.", "Sí, el 1 de enero de 2002"
     folded = _fold(front).lstrip("¿¡\"'“«( ")
     first = _FIRST_TOKEN.match(folded)
     if not first:
@@ -584,10 +597,12 @@ def _names_nothing(tokens: List[str], lang: str) -> bool:
 def _unnamed_referent(front: str, tokens: List[str], lang: str) -> str:
     """"What was unusual about the composer …?", "¿A qué altura está la ciudad?": a person, place,
     work or event called only by its kind with "the", and nothing on the card says which one (no
-    name, number or date, nothing after it such as "of France"): those words, or "". German
+    name, nothing after it such as "of France"; a year does not say which): those words, or "". German
     capitalises every noun, so there only a name right after the kind counts as one."""
     kinds = REFERENTS.get(lang)
-    if not kinds or any(c.isdigit() for c in front):
+    if not kinds or any(t.isdigit() and len(t) <= 3 for t in tokens):
+        return ""  # "article 5 of the treaty": a thing named by its number
+    if kinds.isdisjoint(tokens):
         return ""
     raw = _WORD.findall(front)
     if len(raw) != len(tokens):
@@ -628,6 +643,33 @@ def _vague_source(folded: str, lang: str) -> str:
 _HINT_MASK = re.compile(r"[_*…]|\.\.|\?\?|--|—")
 
 
+def _two_phrases(answer: str, tokens: List[str], lang: str) -> bool:
+    """A deletion of two phrases joined by "and", each of two content words or more ("property
+    rights are clearly defined and transaction costs are zero"); not a pair of terms ("supply
+    and demand") nor a title ("The Old Man and the Sea")."""
+    ands = AND.get(lang, frozenset())
+    cut = [k for k, t in enumerate(tokens) if t in ands]
+    if len(cut) != 1:
+        return False
+    left, right = _content(tokens[:cut[0]], lang), _content(tokens[cut[0] + 1:], lang)
+    if len(left) < 2 or len(right) < 2:
+        return False
+    long_words = [w for w in _WORD.findall(answer) if len(w) >= 4]
+    return lang == "de" or not all(w[0].isupper() for w in long_words)
+
+
+def _name_in_question(back: str, question: Sequence[str]) -> bool:
+    """The answer is a name whose last word the question already says ("Which economist gave
+    his name to the Laffer curve?" — "Arthur Laffer")."""
+    if not 1 <= back.count(" ") <= 5 or back[:1].islower():
+        return False
+    raw = _WORD.findall(back)
+    if not 2 <= len(raw) <= 4 or not all(w[0].isupper() or len(w) <= 3 for w in raw):
+        return False
+    last = raw[-1]
+    return len(last) >= 3 and not last.isupper() and _fold(last) in question
+
+
 def _hint_leaks(answer: str, hint: str, lang: str) -> bool:
     """The hint shows the answer's first or last letters ("Mar…", "14__", "…berra"), its initials
     ("M. C.", "M. de C.") or the answer with letters masked ("M_r_e C_r_e")."""
@@ -641,7 +683,11 @@ def _hint_leaks(answer: str, hint: str, lang: str) -> bool:
     mask = _HINT_MASK.search(h)
     masked = bool(mask)
     if a.startswith(shown) and (masked or len(shown) < len(a)):
-        return True
+        # The answer's first word(s) whole: the kind of thing ("maladie" for "maladie des
+        # membranes hyalines"), unless they are a name's ("Marie" for "Marie Curie").
+        whole = [len("".join(a_words[:k])) for k in range(1, len(a_words))]
+        if masked or len(shown) not in whole or answer.strip()[:1].isupper():
+            return True
     if mask and mask.start() and h[mask.start() - 1].isalnum():
         start = "".join(words(h[:mask.start()]).__getitem__(slice(-1, None)))
         if start and a.startswith(start) and len(start) < len(a):
@@ -706,7 +752,7 @@ def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     if ft == bt:
         flags.append(Flag(Check.SAME_SIDES, "Front and back say the same thing."))
         return
-    leak, echo = _gives_away(bc, fc), _gives_away(fc, bc)
+    leak, echo = _gives_away(bc, fc) or _name_in_question(back, ft), _gives_away(fc, bc)
     # The back repeats the front, give or take one word ("Photosynthesis" / "The process of
     # photosynthesis", "What is osmosis?" / "Osmosis").
     if (leak and (echo or len(set(fc) - set(bc)) <= 1)) or (echo and len(set(bc) - set(fc)) <= 1) \
@@ -717,7 +763,7 @@ def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     elif card.kind == REVERSED and echo:
         flags.append(Flag(Check.ANSWER_IN_QUESTION,
                           "The back repeats the front, so the reverse card gives the answer away."))
-    if _yes_no(front, bt, lang):
+    if _yes_no(front, bt, lang, back):
         flags.append(Flag(Check.YES_NO, "A yes/no question: ask for the fact itself instead."))
     phrase, several = _ambiguous(ft, lang) if card.kind != REVERSED else ("", False)
     if phrase:
@@ -773,10 +819,13 @@ def _cloze_checks(card: Card, lang: str, flags: List[Flag]) -> None:
         if len(at) > MAX_DELETION_WORDS:
             long_one = True
         if not _one_value(answer):
-            # A deletion is a term: three parts of up to eight words each are a list.
+            # A deletion is a term: three parts of up to eight words each are a list, two
+            # phrases joined by "and" two facts.
             parts = _items(answer, lang)
             if len(parts) >= LIST_ITEMS and all(len(p.split()) <= PARALLEL_ITEM_WORDS for p in parts):
                 listed = max(listed, len(parts))
+            elif _two_phrases(answer, at, lang):
+                listed = max(listed, 2)
         if hint.strip():
             ht = words(hint)
             ac = _content(at, lang) or at

@@ -9,6 +9,8 @@ import unicodedata
 from decimal import Decimal
 from typing import Dict, FrozenSet, Iterator, List, Set, Tuple, Union
 
+from .spelled import pieces as spelled_piece
+from .spelled import runs as spelled_runs
 from .wordlists import DE_PARTICLES
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -105,6 +107,7 @@ _OPENERS = frozenset(".!?:;•\n(\"“«¿¡")  # after these a capital starts a
 MIN_SOFT = 4  # letters of the shortest common word that is looked up (shorter ones carry no fact)
 _UNIT_AFTER = re.compile(r"(\d+(?:[.,]\d+)*)\s?([^\W\d_])", re.UNICODE)  # a number and the letter after it
 _NUMBER_BEFORE = re.compile(r"(\d+(?:[.,]\d+)*)\s?$")
+PER_CENT = {"ciento": ("por",), "cent": ("pour", "per")}  # "%" written out in two words
 UNIT_LETTERS = 5  # a unit's symbol is at most this long ("Gbit", "MHz", "kWh")
 
 
@@ -292,6 +295,9 @@ class Support:
             numbers.add(str(n))
             for m in re.finditer(r"\b%s\b" % re.escape(w), bare) if scaled else ():
                 numbers.add(str(n * _scale_after(bare, m.end())))
+        # Numbers written in words: "one hundred and twenty", "vierunddreißig" (one word alone
+        # was looked up above, in its language's list).
+        numbers.update(str(v) for _, _, v, n in spelled_runs(tokens) if n >= 2)
         plain_text = unicodedata.normalize("NFKC", text)
         numbers.update(str(_roman(m.group(1))) for m in _ROMAN.finditer(plain_text))
         numbers.update(_from_years(bare))
@@ -407,7 +413,19 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
     number_words = NUMBER_WORDS.get(lang, {})
     tokens = list(_TOKEN.finditer(answer))
     capital = [t.group(0)[0].isupper() for t in tokens]
+    spelled: Set[int] = set()  # the words of numbers written in words, looked up by value
+    bare = [_bare_word(t.group(0)) for t in tokens]
+    for first, end, value, count in spelled_runs(bare) if any(spelled_piece(b) for b in bare) else ():
+        if count < 2:
+            continue
+        spelled.update(range(first, end))
+        if str(value) in index.numbers:
+            terms.backed += 1
+        else:
+            terms.hard.append((tokens[first].start(), answer[tokens[first].start():tokens[end - 1].end()]))
     for i, m in enumerate(tokens):
+        if i in spelled:
+            continue
         raw = m.group(0)
         if not raw.isalpha():
             if not raw[0].isdigit() and not raw.isdigit() and _bare_word(raw) not in index.words:
@@ -424,6 +442,10 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
             else:
                 terms.hard.append((m.start(), raw))
             continue
+        if folded in PER_CENT and i > 0 and tokens[i - 1].group(0).casefold() in PER_CENT[folded]:
+            if "%" not in index.words and not index.has_word(folded):
+                terms.hard.append((m.start(), raw))  # "por ciento", "pour cent": the text's "%"
+            continue
         if folded in number_words and (stop is None or folded not in stop or number_words[folded] >= 2):
             n = number_words[folded]
             scale = _scale_after(answer, m.end())
@@ -439,7 +461,7 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
         if len(raw) < MIN_SOFT and not (raw.isupper() and len(raw) >= 2):
             continue
         word = _bare_word(raw)
-        found = index.has_word(word) or (lang == "de" and _separable(word, index))
+        found = index.has_word(word) or (lang == "de" and _separable(word, index)) or _spelled_out(answer, m)
         if not found and word in UNIT_SYMBOLS:
             found = UNIT_SYMBOLS[word] in index.words  # "metres" for "m"
         if not found and len(word) <= UNIT_LETTERS:
@@ -456,6 +478,26 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
                 terms.hard.append((m.start(), raw))
         else:
             terms.soft.append((m.start(), raw, found, word))
+
+
+def _spelled_out(answer: str, m: "re.Match[str]") -> bool:
+    """An abbreviation the answer spells out just before it, in brackets after the words it
+    stands for ("the atrioventricular (AV) node"): its letters, in order, are in those words,
+    the first one starting a word; the words are looked up, not the abbreviation."""
+    raw = m.group(0)
+    if not (raw.isupper() and 2 <= len(raw) <= 6) or answer[m.start() - 1:m.start()] != "(":
+        return False
+    before = _TOKEN.findall(answer[max(0, m.start() - 80):m.start() - 1])[-len(raw) - 1:]
+    letters = "".join(before).casefold()
+    starts = {w[0].casefold() for w in before}
+    if raw[0].casefold() not in starts:
+        return False
+    at = letters.find(raw[0].casefold())
+    for c in raw[1:].casefold():
+        at = letters.find(c, at + 1)
+        if at < 0:
+            return False
+    return True
 
 
 def _decade(folded: str, before: str, number_words: Dict[str, int]) -> int:

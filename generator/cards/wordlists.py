@@ -130,32 +130,30 @@ PERSONAL: Dict[str, FrozenSet[str]] = {
 REFERENTS: Dict[str, FrozenSet[str]] = {
     "en": _words(
         """composer author writer poet painter artist sculptor architect philosopher scientist
-        inventor explorer king queen emperor empress president pope sultan monarch ruler general
-        city town village country capital island river lake mountain building church cathedral
-        palace monument museum company firm work piece book novel poem painting song opera
-        symphony sculpture film play album war battle siege treaty expedition ship dynasty empire
-        kingdom uprising"""),
+        inventor explorer physician king queen emperor empress president pope sultan monarch ruler
+        city town village country island river lake mountain building church cathedral palace
+        monument museum book novel poem opera symphony war battle siege treaty expedition ship
+        dynasty empire kingdom uprising"""),
     "de": _words(
         """komponist komponistin autor autorin schriftsteller dichter maler künstler bildhauer
-        architekt philosoph wissenschaftler erfinder entdecker könig königin kaiser kaiserin
+        architekt philosoph wissenschaftler erfinder entdecker arzt ärztin könig königin kaiser kaiserin
         präsident papst sultan herrscher stadt dorf land hauptstadt insel fluss see berg gebäude
-        kirche dom palast denkmal museum firma unternehmen werk stück buch roman gedicht gemälde
-        lied oper sinfonie symphonie skulptur film album krieg schlacht belagerung vertrag
+        kirche dom palast denkmal museum werk buch roman gedicht gemälde oper sinfonie
+        symphonie krieg schlacht belagerung vertrag
         expedition schiff dynastie reich königreich aufstand"""),
     "fr": _words(
         """compositeur compositrice auteur écrivain poète peintre artiste sculpteur architecte
-        philosophe scientifique inventeur explorateur roi reine empereur impératrice président pape
-        sultan monarque souverain ville village pays capitale île fleuve rivière lac montagne
-        bâtiment église cathédrale palais monument musée entreprise société œuvre oeuvre pièce
-        livre roman poème tableau chanson opéra symphonie sculpture film album guerre bataille
-        siège traité expédition navire dynastie empire royaume soulèvement"""),
+        philosophe scientifique inventeur explorateur médecin roi reine empereur impératrice
+        président pape sultan monarque souverain ville village pays île fleuve rivière lac
+        montagne bâtiment église cathédrale palais monument musée œuvre oeuvre livre roman poème
+        opéra symphonie guerre bataille siège traité expédition navire dynastie empire royaume
+        soulèvement"""),
     "es": _words(
         """compositor compositora autor autora escritor poeta pintor artista escultor arquitecto
-        filósofo científico inventor explorador rey reina emperador emperatriz presidente papa
-        sultán monarca soberano ciudad pueblo país capital isla río lago montaña edificio iglesia
-        catedral palacio monumento museo empresa compañía obra pieza libro novela poema cuadro
-        canción ópera sinfonía escultura película álbum guerra batalla asedio tratado expedición
-        barco dinastía imperio reino levantamiento"""),
+        filósofo científico inventor explorador médico rey reina emperador emperatriz presidente
+        papa sultán monarca soberano ciudad pueblo país isla río lago montaña edificio iglesia
+        catedral palacio monumento museo obra libro novela poema ópera sinfonía guerra batalla
+        asedio tratado expedición barco dinastía imperio reino levantamiento"""),
 }
 WHICH_AFTER: Dict[str, FrozenSet[str]] = {
     "en": _words("of called named"),
@@ -184,17 +182,21 @@ CONTEXT_PHRASES: Dict[str, Tuple[str, ...]] = {
            "the article", "this article", "the chapter", "this chapter", "the section",
            "this section", "the document", "this document", "mentioned above",
            "described above", "the above", "the excerpt", "the reading", "the study described",
-           "in the example"),
+           "in the example", "the following year", "the next year", "the year after", "years later",
+           "year later", "months later"),
     "de": ("der text", "den text", "dem text", "des textes", "im text", "dieser text", "diesem text",
            "der autor", "die autorin", "des autors", "dem autor", "der abschnitt", "im abschnitt",
            "dieser abschnitt", "im artikel", "der artikel", "oben genannt",
-           "oben beschrieben", "im kapitel", "das kapitel", "im dokument"),
+           "oben beschrieben", "im kapitel", "das kapitel", "im dokument", "im folgenden jahr",
+           "im nächsten jahr", "im jahr darauf", "jahre später", "ein jahr später"),
     "fr": ("le texte", "ce texte", "du texte", "dans le texte", "l auteur", "l autrice", "le passage",
            "ce passage", "l article", "cet article", "le chapitre", "ce chapitre", "la section",
-           "le document", "ci dessus", "mentionné", "mentionnée", "l extrait"),
+           "le document", "ci dessus", "mentionné", "mentionnée", "l extrait", "l année suivante",
+           "l année d après", "ans plus tard", "an plus tard"),
     "es": ("el texto", "este texto", "del texto", "en el texto", "el autor", "la autora", "del autor",
            "el pasaje", "el artículo", "este artículo", "el capítulo", "este capítulo", "la sección",
-           "el documento", "mencionado", "mencionada", "arriba", "el fragmento"),
+           "el documento", "mencionado", "mencionada", "arriba", "el fragmento", "el año siguiente",
+           "al año siguiente", "años después", "año después", "años más tarde", "año más tarde"),
 }
 
 # Words after "article", "chapter", "section" that make it one named by its number ("Article 1 of

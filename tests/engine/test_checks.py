@@ -581,3 +581,107 @@ def test_decades_units_and_tens_are_read_as_the_text_writes_them(answer: str, te
 ])
 def test_another_decade_or_tens_is_unsupported(answer: str, text: str, lang: str, missing: List[str]) -> None:
     assert unsupported_terms(answer, text, lang) == missing
+
+
+# --- what the unseen set taught (tests/data/unseen): examples of our own, in each language --------
+
+@pytest.mark.parametrize("answer, text, lang", [
+    ("About one hundred and twenty days", "Platelets are removed after 120 days at most.", "en"),
+    ("Ninety-five percent", "Nearly 95% of the sample agreed.", "en"),
+    ("Vierunddreißig", "Das Quadrat hat die Summe 34 in jeder Zeile.", "de"),
+    ("Neunzehnhundertachtzig", "Die Reform trat 1980 in Kraft.", "de"),
+    ("En mille neuf cent quatre-vingt-six", "Le musée a ouvert en 1986.", "fr"),
+    ("Quatre-vingt-dix-sept", "Il y avait 97 délégués.", "fr"),
+    ("Ciento sesenta y nueve", "La ley tiene 169 artículos.", "es"),
+    ("Cerca del veintisiete por ciento", "El paro llegó al 27 % en 2013.", "es"),
+    ("120", "They live one hundred and twenty days.", "en"),
+    ("Hasta 10 Gbit/s", "Admiten hasta 10 gigabits por segundo.", "es"),
+    ("3 km", "The tunnel is 3 kilometres long.", "en"),
+    ("The sinoatrial (SA) node", "The sinoatrial node sets the pace of the heart.", "en"),
+])
+def test_numbers_in_words_units_and_spelled_out_abbreviations_are_backed(answer: str, text: str, lang: str) -> None:
+    assert unsupported_terms(answer, text, lang) == []
+
+
+@pytest.mark.parametrize("answer, text, lang", [
+    ("One hundred and thirty days", "Platelets are removed after 120 days at most.", "en"),
+    ("Fünfunddreißig", "Das Quadrat hat die Summe 34 in jeder Zeile.", "de"),
+    ("En mille neuf cent quatre-vingt-sept", "Le musée a ouvert en 1986.", "fr"),
+    ("Ciento setenta", "La ley tiene 169 artículos.", "es"),
+    ("The sinoatrial (XY) node", "The sinoatrial node sets the pace of the heart.", "en"),
+])
+def test_a_different_number_in_words_or_an_unknown_abbreviation_is_not(answer: str, text: str, lang: str) -> None:
+    assert unsupported_terms(answer, text, lang) != []
+
+
+@pytest.mark.parametrize("words_in, value", [
+    ("five and six", None), ("between five and six", None), ("vingt et un", 21), ("dos mil veinte", 2020),
+    ("two hundred thousand", 200000), ("soixante et onze", 71), ("the one and only", None),
+])
+def test_numbers_in_words_are_read_only_where_they_make_one_number(words_in: str, value) -> None:
+    from generator.cards.spelled import runs
+
+    found = [v for _, _, v, n in runs(words_in.split()) if n >= 2]
+    assert found == ([] if value is None else [value])
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("When did the composer lose his hearing?", "Around 1800", "English"),
+    ("Which treaty ended the war in 1648?", "The Peace of Westphalia", "English"),
+    ("Wann starb der Kaiser?", "1519", "German"),
+    ("En quelle année le roi a-t-il été couronné ?", "En 1774", "French"),
+    ("¿Cuántos habitantes tiene la ciudad?", "Unos dos millones", "Spanish"),
+    ("What did the king decree two years later?", "A new tax", "English"),
+    ("¿Qué ley aprobaron al año siguiente?", "La ley de reforma", "Spanish"),
+    ("¿En qué ciudad lo publicó?", "En Lyon", "Spanish"),
+    ("In 1905 he published the special theory of relativity.", "Einstein", "English"),
+])
+def test_a_thing_called_by_its_kind_or_a_time_after_something_lacks_context(front: str, back: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("When did the composer Ludwig van Beethoven lose his hearing?", "Around 1800", "English"),
+    ("Which river flows through the city of Lyon besides the Rhône?", "The Saône", "English"),
+    ("What does article 5 of the treaty guarantee?", "Mutual defence", "English"),
+    ("Wann starb der Kaiser Maximilian I.?", "1519", "German"),
+    ("Pourquoi dit-on de la Seine qu'elle est navigable ?", "Elle a peu de rapides.", "French"),
+    ("¿Qué pintor español pintó el Guernica?", "Pablo Picasso", "Spanish"),
+    ("What is the largest city of Australia?", "Sydney", "English"),
+])
+def test_a_kind_with_a_name_or_a_pronoun_after_its_noun_is_fine(front: str, back: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value not in basic(front, back, asked)
+
+
+def test_each_answered_by_one_value_is_one_fact() -> None:
+    assert basic("How many strings does each of the two violins have?", "4") == []
+    assert Check.SEVERAL_FACTS.value in basic("What does each of the three organelles do?",
+                                              "Make energy, build proteins, store DNA")
+
+
+def test_a_number_the_question_lists_among_others_is_not_given_away() -> None:
+    assert basic("What is the mode of 3, 5, 5, 8, 9?", "5") == []
+    assert cloze("The median of (1, 3, 3, 6, 7, 8) is {{c1::4,5}}.", "English") == []
+    assert Check.ANSWER_IN_QUESTION.value in basic("In which year, 1492, did Columbus land?", "1492")
+
+
+def test_a_hint_that_is_the_kind_of_the_answer_does_not_leak_a_name_does() -> None:
+    assert cloze("Lack of insulin causes {{c1::diabetes mellitus::diabetes}}.") == []
+    assert Check.CLOZE_HINT.value in cloze("Radium was found by {{c1::Marie Curie::Marie}}.")
+
+
+def test_a_deletion_of_two_phrases_is_two_facts() -> None:
+    assert Check.SEVERAL_FACTS.value in cloze(
+        "A market clears when {{c1::supply equals demand and prices stop moving}}.")
+    assert cloze("Economics studies {{c1::supply and demand}} in markets.") == []
+    assert cloze("Hemingway wrote {{c1::The Old Man and the Sea}} in Cuba.") == []
+
+
+def test_a_name_whose_last_word_the_question_says_is_given_away() -> None:
+    assert Check.ANSWER_IN_QUESTION.value in basic("Which physicist is the Planck constant named after?", "Max Planck")
+    assert basic("Which physicist introduced the quantum of action?", "Max Planck") == []
+
+
+def test_a_yes_or_no_before_the_fact_is_still_a_yes_no_question() -> None:
+    assert Check.YES_NO.value in basic("¿Se firmó el tratado en 1992?", "Sí, el 7 de febrero de 1992 en Maastricht",
+                                       "Spanish")

@@ -1,0 +1,123 @@
+"""Numbers written in words, in English, German, French and Spanish, read as their value: "one
+hundred and twenty", "vierunddreißig", "mille neuf cent quatre-vingt-six", "ciento sesenta y
+nueve". The grounding check (``grounding.py``) looks a number up by its value, so an answer may
+write in words what the text writes in digits, and the other way round. Words are bare (folded,
+accents off, as ``grounding._bare`` makes them): "dreissig", "funf", "veintiun"."""
+from functools import lru_cache
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# The pieces numbers are made of, bare. German and Spanish join them into one word
+# ("vierunddreissig", "veintisiete"); the others stand apart or are joined by a hyphen.
+_PIECES = """
+zero:0 one:1 two:2 three:3 four:4 five:5 six:6 seven:7 eight:8 nine:9 ten:10 eleven:11 twelve:12
+thirteen:13 fourteen:14 fifteen:15 sixteen:16 seventeen:17 eighteen:18 nineteen:19 twenty:20
+thirty:30 forty:40 fifty:50 sixty:60 seventy:70 eighty:80 ninety:90 hundred:100 thousand:1000
+million:1000000 millions:1000000 billion:1000000000
+null:0 ein:1 eins:1 eine:1 zwei:2 drei:3 vier:4 funf:5 sechs:6 sieben:7 acht:8 neun:9 zehn:10 elf:11
+zwolf:12 sechzehn:16 siebzehn:17 zwanzig:20 dreissig:30 vierzig:40 funfzig:50 sechzig:60
+siebzig:70 achtzig:80 neunzig:90 hundert:100 tausend:1000 millionen:1000000 milliarde:1000000000
+milliarden:1000000000
+zero:0 un:1 une:1 deux:2 trois:3 quatre:4 cinq:5 sept:7 huit:8 neuf:9 dix:10 onze:11 douze:12
+treize:13 quatorze:14 quinze:15 seize:16 vingt:20 vingts:20 trente:30 quarante:40 cinquante:50
+soixante:60 septante:70 octante:80 huitante:80 nonante:90 cent:100 cents:100 mille:1000
+cero:0 uno:1 una:1 dos:2 tres:3 cuatro:4 cinco:5 seis:6 siete:7 ocho:8 nueve:9 diez:10 once:11
+doce:12 trece:13 catorce:14 quince:15 dieci:10 veinte:20 veinti:20 treinta:30 cuarenta:40
+cincuenta:50 sesenta:60 setenta:70 ochenta:80 noventa:90 cien:100 ciento:100 doscientos:200
+doscientas:200 trescientos:300 trescientas:300 cuatrocientos:400 cuatrocientas:400
+quinientos:500 quinientas:500 seiscientos:600 seiscientas:600 setecientos:700 setecientas:700
+ochocientos:800 ochocientas:800 novecientos:900 novecientas:900 mil:1000 millon:1000000
+millones:1000000
+"""
+PIECES: Dict[str, int] = {w: int(n) for w, n in (p.split(":") for p in _PIECES.split())}
+# Words that join the pieces of one number: "one hundred AND twenty", "vingt ET un",
+# "treinta Y dos", "vierUNDdreissig".
+JOINERS = frozenset(("and", "et", "y", "und"))
+_LONGEST = max(len(w) for w in PIECES)
+# Words that are numbers' pieces but are too often something else to start a number alone.
+_NOT_ALONE = frozenset(("un", "une", "una", "uno", "ein", "eine", "one", "mil", "cent", "null", "sept", "six"))
+
+
+@lru_cache(maxsize=4096)
+def pieces(word: str) -> Optional[Tuple[int, ...]]:
+    """The values of the pieces a bare word is made of ("vierunddreissig": 4, 30), or None when
+    it is not a number word."""
+    if word in PIECES:
+        return (PIECES[word],)
+    if len(word) < 6:
+        return None
+    best: Dict[int, Tuple[int, ...]] = {0: ()}
+    for start in range(len(word)):
+        if start not in best:
+            continue
+        for end in range(start + 2, min(len(word), start + _LONGEST) + 1):
+            part = word[start:end]
+            if part in PIECES or (part == "und" and start > 0):
+                value = () if part == "und" else (PIECES[part],)
+                if end not in best:
+                    best[end] = best[start] + value
+    found = best.get(len(word))
+    return found if found and len(found) >= 2 else None
+
+
+def value(parts: Sequence[int]) -> int:
+    """The number the pieces make, read left to right: "mil novecientos ochenta y uno" (1000,
+    900, 80, 1) is 1981, "quatre-vingt-six" (4, 20, 6) is 86."""
+    total = current = 0
+    previous = -1
+    for v in parts:
+        if v == 100:
+            current = (current or 1) * 100  # "neuf cent", "zweihundert", "neunzehnhundert"
+        elif v >= 1000:
+            total += (current or 1) * v
+            current = 0
+        elif v == 20 and previous == 4 and current % 100 == 4:
+            current += 76  # "quatre-vingt": four twenties
+        else:
+            current += v
+        previous = v
+    return total + current
+
+
+def _joins(last: int, nxt: int) -> bool:
+    """Whether a piece goes on the number before it: a multiplier ("neuf cent", "two thousand"),
+    a smaller piece after hundreds or thousands, a unit after tens ("twenty five", "dix huit"),
+    "soixante-dix", "quatre-vingt"; not two units ("five six")."""
+    if last >= 100 and nxt < last:
+        return True  # "mil novecientos", "hundred twenty"
+    if nxt >= 100:
+        return nxt > last
+    if last >= 20 and last % 10 == 0:
+        return nxt < 10 or (last in (60, 80) and nxt < 20)
+    return (last == 4 and nxt == 20) or (last == 10 and nxt < 10)
+
+
+def runs(words: Sequence[str]) -> List[Tuple[int, int, int, int]]:
+    """The numbers written in words among ``words`` (bare, in order, each the next word of the
+    text): (first index, last index + 1, value, how many pieces). A joiner belongs to a number
+    only between two of its pieces; "one"/"un"/"ein" alone is an article, not a number, and is
+    left out."""
+    out: List[Tuple[int, int, int, int]] = []
+    i = 0
+    while i < len(words):
+        first = pieces(words[i])
+        if first is None:
+            i += 1
+            continue
+        parts = list(first)
+        j = i + 1
+        while j < len(words):
+            nxt = pieces(words[j])
+            tail = 80 if parts[-2:] == [4, 20] else parts[-1]  # "quatre-vingt"
+            if nxt is not None and _joins(tail, nxt[0]):
+                parts.extend(nxt)
+                j += 1
+            elif words[j] in JOINERS and j + 1 < len(words) and parts[-1] >= 20 and parts[-1] % 10 == 0 \
+                    and (pieces(words[j + 1]) or (0,))[0] < min(parts[-1], 100) \
+                    and (pieces(words[j + 1]) or (0,))[0] > 0:
+                j += 1  # "one hundred and twenty", "vingt et un"; not "five and six"
+            else:
+                break
+        if len(parts) >= 2 or words[i] not in _NOT_ALONE:
+            out.append((i, j, value(parts), len(parts)))
+        i = j
+    return out
