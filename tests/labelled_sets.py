@@ -7,8 +7,9 @@ checks (tests/data/untuned/cards.json; looked into while the checks were improve
 development set since), the "held-out" set written later by someone else who read neither the
 checks nor the other sets (tests/data/heldout/cards.json; measured, then looked into), the
 "unseen" set written by two more such helpers (tests/data/unseen/cards.json; its first measurement
-is in its "about", looked into since), the "final" set written last by two others
-(tests/data/final/cards.json; measured, never looked into), and the checks' recall and false
+is in its "about", looked into since), the "fresh" set by two more (tests/data/fresh/cards.json;
+first measurement in its "about", looked into since), the "final" set written last by two others
+(tests/data/final/cards.json; measured once, never looked into), and the checks' recall and false
 flags on them."""
 import json
 import os
@@ -62,6 +63,7 @@ def labelled() -> List[dict]:
 UNTUNED = os.path.join(DATA, "untuned", "cards.json")
 HELDOUT = os.path.join(DATA, "heldout", "cards.json")
 UNSEEN = os.path.join(DATA, "unseen", "cards.json")
+FRESH = os.path.join(DATA, "fresh", "cards.json")
 FINAL = os.path.join(DATA, "final", "cards.json")
 # The untuned set's defect kinds and the checks that catch each (any one of them will do).
 DEFECT_CHECKS: Dict[str, List[str]] = {
@@ -97,6 +99,11 @@ def heldout() -> List[dict]:
 def unseen() -> List[dict]:
     """The set two helpers wrote knowing only the defect kinds (tests/data/unseen/cards.json)."""
     return card_set(UNSEEN)
+
+
+def fresh() -> List[dict]:
+    """The fifth set, written like the unseen one (tests/data/fresh/cards.json)."""
+    return card_set(FRESH)
 
 
 def final() -> List[dict]:

@@ -28,6 +28,8 @@ from .wordlists import (
     CONDITION_QUESTIONS,
     CONTEXT_PHRASES,
     DEFINITE,
+    DEMONSTRATIVE_DETERMINERS,
+    DEMONSTRATIVE_FIXED,
     DEMONSTRATIVES,
     DETECT_ONLY,
     DE_COPULA,
@@ -71,6 +73,7 @@ from .wordlists import (
     SOURCE_PHRASES,
     STOP,
     TEXT_REFERENCES,
+    TITLE_WORDS,
     WHICH_AFTER,
     YES_NO_ANSWERS,
     YES_NO_OPENERS,
@@ -250,12 +253,14 @@ def _covered_each(needles: Sequence[str], haystack: Sequence[str]) -> List[bool]
             for n in needles]
 
 
-def _gives_away(answer: Sequence[str], question: Sequence[str]) -> bool:
+def _gives_away(answer: Sequence[str], question: Sequence[str], formula: bool = False) -> bool:
     """Most of the answer's content words already stand in the question (not a number the
-    question lists among others: "the median of 2, 3, 7, 9, 40" is 7)."""
+    question lists among others: "the median of 2, 3, 7, 9, 40" is 7; nor one worked out from a
+    ``formula`` the question gives: the vertex of y = (x − 2)² − 3 is (2, −3))."""
     if not answer or not question:
         return False
-    if all(a.isdigit() for a in answer) and sum(1 for q in question if q.isdigit()) >= LIST_ITEMS + len(answer):
+    if all(a.isdigit() for a in answer) and (sum(1 for q in question if q.isdigit()) >= LIST_ITEMS + len(answer)
+                                             or formula):
         return False
     each = _covered_each(answer, question)
     hits = sum(each)
@@ -300,7 +305,7 @@ def _missing_antecedent(text: str, lang: str) -> str:
         at = padded.find(folded_phrase)
         if at >= 0 and not _numbered(padded[at + len(folded_phrase):].split()[:1]):
             return f"It refers to “{phrase}”, which the card does not carry: name the subject instead."
-    source = _vague_source(folded, lang)
+    source = _vague_source(folded, lang, text)
     if source:
         return f"It refers to “{source}”, which the card does not carry: name the source or the subject."
     pronouns = PRONOUNS.get(lang, frozenset())
@@ -326,7 +331,10 @@ def _missing_antecedent(text: str, lang: str) -> str:
     content: List[int] = []
     for i, t in enumerate(tokens):
         if t in pronouns and i not in dummy and not (t in PRONOUN_AT_START_ONLY and i > 0):
-            if not content or (len(content) == 1 and tokens[0] in questions and not _owner_before(tokens, i, lang)
+            if not content and _owner_after(text, t, lang):
+                continue
+            if not content or (len(content) == 1 and (tokens[0] in questions or (len(tokens) > 1 and tokens[1] in questions))
+                               and not _owner_before(tokens, i, lang)
                                and not (t in PERSONAL.get(lang, ()) and _after_article(tokens, content[0], lang))):
                 return f"“{t}” refers to something the card does not name: say what it is."
             return ""
@@ -364,12 +372,22 @@ def _after_article(tokens: List[str], i: int, lang: str) -> bool:
     return i >= 1 and tokens[i - 1] in ARTICLES.get(lang, ())
 
 
+def _owner_after(text: str, pronoun: str, lang: str) -> bool:
+    """A possessive in a phrase before the question's comma, whose owner the question names
+    after it ("Según su mecanismo de acción, ¿qué proceso impide la penicilina?")."""
+    if pronoun not in POSSESSIVES.get(lang, ()) or "," not in text:
+        return False
+    head, rest = text.split(",", 1)
+    return pronoun in words(_fold(head)) and len(_content(words(_fold(rest)), lang)) >= 3
+
+
 def _owner_before(tokens: List[str], i: int, lang: str) -> bool:
     """A possessive right after a noun with its article refers to that noun: "Wo hat das
     Bundesverfassungsgericht seinen Sitz?", "¿Dónde tiene el tribunal su sede?"."""
     return tokens[i] in POSSESSIVES.get(lang, ()) and i >= 2 and tokens[i - 2] in ARTICLES.get(lang, ())
 
 
+TRUE_OR_FALSE = ("true or false", "richtig oder falsch", "wahr oder falsch", "vrai ou faux", "verdadero o falso")
 _YES_NO_FIRST = re.compile(r"^\W*[^\W\d_]+\s*[,.;:!]")
 
 
@@ -380,6 +398,8 @@ def _yes_no(front: str, back_tokens: List[str], lang: str, back: str = "") -> bo
     first = _FIRST_TOKEN.match(folded)
     if not first:
         return False
+    if any(folded.startswith(p) for p in TRUE_OR_FALSE):
+        return True  # "True or false: …"
     if any(t in OR.get(lang, ()) for t in words(front)):
         return False  # "Is it A or B?" is a choice
     token = first.group(0)
@@ -394,8 +414,11 @@ def _yes_no(front: str, back_tokens: List[str], lang: str, back: str = "") -> bo
     return token in YES_NO_OPENERS.get(lang, frozenset())
 
 
+_QUOTATION = re.compile(r'„[^„“”]*[“”]|“[^“”]*”|"[^"]*"|«[^«»]*»|»[^«»]*«')
+
+
 def _several_questions(front: str, tokens: List[str], lang: str) -> bool:
-    if front.count("?") >= 2:
+    if _QUOTATION.sub("", front).count("?") >= 2:  # not a title's ("Was ist Aufklärung?")
         return True
     ands, qwords = AND.get(lang, frozenset()), QUESTION_WORDS.get(lang, frozenset())
     stop = STOP.get(lang, frozenset())
@@ -432,7 +455,8 @@ def _items(text: str, lang: str) -> List[str]:
 def _one_value(text: str) -> bool:
     """A tuple or a value written with commas ("(700, 10, 10)", "3, 4, 5"), maths, or one
     quotation (a saying, a line of a text: its commas are the quotation's): one answer."""
-    if _BRACKETED.match(text) or _QUOTED.match(text) or "\\(" in text or "\\[" in text or "=" in text:
+    if _BRACKETED.match(text) or _QUOTED.match(text) or "\\(" in text or "\\[" in text \
+            or ("=" in text and text.count(";") < LIST_ITEMS - 1):
         return True
     parts = [p for p in _ITEM_SPLIT.split(text.strip()) if p.strip()]
     return len(parts) > 1 and all(_NUMERIC.match(p.strip()) for p in parts)
@@ -454,11 +478,20 @@ def _listed(parts: List[str], lang: str, sentence: bool) -> bool:
     return False
 
 
-def _list_answer(back_html: str, back: str, lang: str) -> int:
-    """How many items the answer lists (0 when it is not a list)."""
+_LABELLED_PART = re.compile(r"(?:^|[;\n])\s*[^\W\d_][^:;\n]{0,40}:\s+\S")
+
+
+def _list_answer(back_html: str, back: str, lang: str, front_tokens: Sequence[str] = ()) -> int:
+    """How many items the answer lists (0 when it is not a list; a title asked for is one)."""
     items = len(_LI.findall(back_html))
     if items >= 2:
         return items
+    if ";" in back and ":" in back:
+        labelled = len(_LABELLED_PART.findall(back))
+        if labelled >= 2:
+            return labelled  # "Lotte: Charlotte Buff …; Selbstmord: Karl Wilhelm Jerusalem …"
+    if front_tokens and not TITLE_WORDS.isdisjoint(front_tokens):
+        return 0  # "Frankenstein; or, The Modern Prometheus"
     lines = [ln for ln in back.split("\n") if ln.strip()]
     if len(lines) >= LIST_ITEMS:
         return len(lines)
@@ -478,7 +511,17 @@ def _front_list(front: str, tokens: List[str], back: str, lang: str) -> bool:
         # "How many pieces does each of the two books hold?" — "12": one value answers it
         return not (_NUMERIC.match(back.strip()) or _one_value(back))
     parts = _items(front.rstrip("?？ "), lang)
-    if len(parts) < LIST_ITEMS or not all(len(p.split()) <= 3 for p in parts[1:-1]):
+    if len(parts) < LIST_ITEMS:
+        return False
+    joined = AND.get(lang, frozenset()) | OR.get(lang, frozenset())
+    if joined.isdisjoint(words(front.rsplit(",", 1)[-1])):
+        return False  # clauses between commas ("Selon Pascal, dans les Pensées, à quoi …"), not "A, B and C"
+    questions = QUESTION_WORDS.get(lang, frozenset())
+    if any(not questions.isdisjoint(words(p)) for p in parts[1:]):
+        return False  # the question comes after the comma: "Selon Spinoza, quel rapport … entre A et B"
+    stop = STOP.get(lang, frozenset())
+    parallel = all((words(p) or [""])[0] in stop for p in parts[1:])  # "the A, the B and the C"
+    if not all(len(p.split()) <= (PARALLEL_ITEM_WORDS if parallel else 3) for p in parts[1:-1]):
         return False
     return len(_items(back, lang)) >= 2 or back.count("\n") >= 1
 
@@ -594,6 +637,26 @@ def _names_nothing(tokens: List[str], lang: str) -> bool:
                or (t in kinds and k > 0 and tokens[k - 1] in definite) for k, t in enumerate(tokens))
 
 
+def _pointing(front: str, tokens: List[str], lang: str) -> str:
+    """"this drug", "cette figure", "ese episodio" on a card of one sentence: a demonstrative
+    before a noun points at a text the card does not carry (not "in this way", not "this
+    process" after a sentence that describes it): those words, or ""."""
+    determiners = DEMONSTRATIVE_DETERMINERS.get(lang)
+    if not determiners or determiners.isdisjoint(tokens) or re.search(r"[.;:!?]\s+\S", front.strip()):
+        return ""
+    stop, relatives = STOP.get(lang, frozenset()), RELATIVES.get(lang, frozenset())
+    for k, t in enumerate(tokens[:-1]):
+        after = tokens[k + 1]
+        if t not in determiners or after in stop or after.isdigit() or after in DEMONSTRATIVE_FIXED:
+            continue
+        if lang == "en" and t == "that" and k > 0 and tokens[k - 1] not in ("in", "of", "by", "at", "on", "from"):
+            continue  # "that" as a relative or a conjunction: "the gas that forms …"
+        if lang == "de" and k > 0 and tokens[k - 1] in relatives:
+            continue
+        return "%s %s" % (t, after)
+    return ""
+
+
 def _unnamed_referent(front: str, tokens: List[str], lang: str) -> str:
     """"What was unusual about the composer …?", "¿A qué altura está la ciudad?": a person, place,
     work or event called only by its kind with "the", and nothing on the card says which one (no
@@ -622,7 +685,24 @@ def _unnamed_referent(front: str, tokens: List[str], lang: str) -> str:
 _SOURCE_END = re.compile(r"[,;:?!¿¡]")
 
 
-def _vague_source(folded: str, lang: str) -> str:
+def _names_in(raw: str, named: List[str], lang: str) -> bool:
+    """The words after "according to" (``named``, folded) include a name as the card writes it
+    ("IPCC", "Kant"; not German, whose nouns all start with a capital), or they start with a
+    possessive and the question names its subject after them."""
+    raw_words = _WORD.findall(raw)
+    folded = [_fold(w) for w in raw_words]
+    for w in named:
+        if w in folded:
+            original = raw_words[folded.index(w)]
+            if (len(original) >= 2 and original.isupper()) or (lang != "de" and original[0].isupper() and folded.index(w) > 0):
+                return True
+    if named[0] in POSSESSIVES.get(lang, ()):
+        tail = folded[folded.index(named[-1]) + 1:] if named[-1] in folded else []
+        return len(_content(tail, lang)) >= 3
+    return False
+
+
+def _vague_source(folded: str, lang: str, raw: str = "") -> str:
     """"According to …" before the text, its author or a pronoun (not before a named subject:
     "according to the Brønsted–Lowry definition"): the phrase, or ""."""
     padded = " %s " % folded.replace("'", " ").replace("-", " ")
@@ -634,6 +714,8 @@ def _vague_source(folded: str, lang: str) -> str:
         end = _SOURCE_END.search(rest)
         named = _WORD.findall(rest[:end.start()] if end else rest)[:5]
         content = [w for w in named if w not in STOP[lang] or w in TEXT_REFERENCES[lang]]
+        if raw and named and _names_in(raw, named, lang):
+            continue  # "selon le sixième rapport du GIEC", "según su mecanismo, ¿… la penicilina?"
         if not content or any(w in TEXT_REFERENCES[lang] and not _numbered(named[k + 1:k + 2])
                               for k, w in enumerate(named) if w in content[:3]):
             return "%s %s" % (phrase, " ".join(named[:3])) if named else phrase
@@ -649,6 +731,8 @@ def _two_phrases(answer: str, tokens: List[str], lang: str) -> bool:
     and demand") nor a title ("The Old Man and the Sea")."""
     ands = AND.get(lang, frozenset())
     cut = [k for k, t in enumerate(tokens) if t in ands]
+    if len(cut) >= LIST_ITEMS - 1 and all(b - a >= 2 for a, b in zip([-1] + cut, cut + [len(tokens)])):
+        return True  # three parts or more: "legs 3 and 4 and hypotenuse 5"
     if len(cut) != 1:
         return False
     left, right = _content(tokens[:cut[0]], lang), _content(tokens[cut[0] + 1:], lang)
@@ -658,16 +742,17 @@ def _two_phrases(answer: str, tokens: List[str], lang: str) -> bool:
     return lang == "de" or not all(w[0].isupper() for w in long_words)
 
 
-def _name_in_question(back: str, question: Sequence[str]) -> bool:
+def _name_in_question(back: str, front: str, lang: str) -> bool:
     """The answer is a name whose last word the question already says ("Which economist gave
     his name to the Laffer curve?" — "Arthur Laffer")."""
-    if not 1 <= back.count(" ") <= 5 or back[:1].islower():
-        return False
+    if lang == "de" or not 1 <= back.count(" ") <= 5 or back[:1].islower():
+        return False  # (German: every noun is capitalised, "das Reye-Syndrom" is no name)
+    question_raw = _WORD.findall(front)[1:]  # as written, past its first word
     raw = _WORD.findall(back)
     if not 2 <= len(raw) <= 4 or not all(w[0].isupper() or len(w) <= 3 for w in raw):
         return False
     last = raw[-1]
-    return len(last) >= 3 and not last.isupper() and _fold(last) in question
+    return len(last) >= 3 and not last.isupper() and last in question_raw
 
 
 def _hint_leaks(answer: str, hint: str, lang: str) -> bool:
@@ -752,7 +837,7 @@ def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     if ft == bt:
         flags.append(Flag(Check.SAME_SIDES, "Front and back say the same thing."))
         return
-    leak, echo = _gives_away(bc, fc) or _name_in_question(back, ft), _gives_away(fc, bc)
+    leak, echo = _gives_away(bc, fc, "=" in front) or _name_in_question(back, front, lang), _gives_away(fc, bc)
     # The back repeats the front, give or take one word ("Photosynthesis" / "The process of
     # photosynthesis", "What is osmosis?" / "Osmosis").
     if (leak and (echo or len(set(fc) - set(bc)) <= 1)) or (echo and len(set(bc) - set(fc)) <= 1) \
@@ -776,12 +861,13 @@ def _basic_checks(card: Card, lang: str, flags: List[Flag]) -> None:
     why = _missing_antecedent(front, lang)
     if not why and card.kind != REVERSED and _names_nothing(ft, lang):
         why = "The question names nothing (“what happened next?”): say who or what it is about."
-    referent = _unnamed_referent(front, ft, lang) if not why and card.kind != REVERSED else ""
+    referent = (_unnamed_referent(front, ft, lang) or _pointing(front, ft, lang)) \
+        if not why and card.kind != REVERSED else ""
     if referent:
         why = f"“{referent}” does not say which one: name it (“the composer Beethoven”)."
     if why:
         flags.append(Flag(Check.MISSING_CONTEXT, why))
-    items = _list_answer(card.back, back, lang)
+    items = _list_answer(card.back, back, lang, ft)
     if _several_questions(front, ft, lang):
         flags.append(Flag(Check.SEVERAL_FACTS, "The front asks two questions: make one card for each."))
     elif items:

@@ -130,37 +130,54 @@ PERSONAL: Dict[str, FrozenSet[str]] = {
 REFERENTS: Dict[str, FrozenSet[str]] = {
     "en": _words(
         """composer author writer poet painter artist sculptor architect philosopher scientist
-        inventor explorer physician king queen emperor empress president pope sultan monarch ruler
+        inventor explorer physician drug medication device king queen emperor empress president pope sultan monarch ruler
         city town village country island river lake mountain building church cathedral palace
         monument museum book novel poem opera symphony war battle siege treaty expedition ship
-        dynasty empire kingdom uprising"""),
+        dynasty empire kingdom uprising episode"""),
     "de": _words(
         """komponist komponistin autor autorin schriftsteller dichter maler künstler bildhauer
-        architekt philosoph wissenschaftler erfinder entdecker arzt ärztin könig königin kaiser kaiserin
+        architekt philosoph wissenschaftler erfinder entdecker arzt ärztin medikament
+        arzneimittel gerät könig königin kaiser kaiserin
         präsident papst sultan herrscher stadt dorf land hauptstadt insel fluss see berg gebäude
         kirche dom palast denkmal museum werk buch roman gedicht gemälde oper sinfonie
         symphonie krieg schlacht belagerung vertrag
         expedition schiff dynastie reich königreich aufstand"""),
     "fr": _words(
         """compositeur compositrice auteur écrivain poète peintre artiste sculpteur architecte
-        philosophe scientifique inventeur explorateur médecin roi reine empereur impératrice
+        philosophe scientifique inventeur explorateur médecin médicament appareil épisode roi reine empereur impératrice
         président pape sultan monarque souverain ville village pays île fleuve rivière lac
         montagne bâtiment église cathédrale palais monument musée œuvre oeuvre livre roman poème
         opéra symphonie guerre bataille siège traité expédition navire dynastie empire royaume
         soulèvement"""),
     "es": _words(
         """compositor compositora autor autora escritor poeta pintor artista escultor arquitecto
-        filósofo científico inventor explorador médico rey reina emperador emperatriz presidente
+        filósofo científico inventor explorador médico medicamento fármaco dispositivo aparato
+        episodio rey reina emperador emperatriz presidente
         papa sultán monarca soberano ciudad pueblo país isla río lago montaña edificio iglesia
         catedral palacio monumento museo obra libro novela poema ópera sinfonía guerra batalla
         asedio tratado expedición barco dinastía imperio reino levantamiento"""),
 }
+REFERENTS["de"] = REFERENTS["de"] | {w + end for w in REFERENTS["de"] for end in ("s", "es", "en", "n")}  # "des Medikaments"
 WHICH_AFTER: Dict[str, FrozenSet[str]] = {
     "en": _words("of called named"),
     "de": _words("von des der namens genannt"),
     "fr": _words("de du des d nommé nommée appelé appelée"),
     "es": _words("de del llamado llamada"),
 }
+# Demonstratives before a noun ("this drug", "ce médicament", "ese episodio"): on a card of one
+# sentence they point at a text the card does not carry.
+DEMONSTRATIVE_DETERMINERS: Dict[str, FrozenSet[str]] = {
+    "en": _words("this these that those"),
+    "de": _words("dieser diese dieses diesem diesen jener jene jenes jenem jenen"),
+    "fr": _words("ce cet cette ces"),
+    "es": _words("este esta estos estas ese esa esos esas aquel aquella aquellos aquellas"),
+}
+# Nouns after a demonstrative that do not point anywhere ("in this way", "de esta manera").
+DEMONSTRATIVE_FIXED: FrozenSet[str] = _words(
+    """way case time moment point reason weise art fall grund zeit moment manière façon fois cas
+    raison moment manera forma vez caso razón momento modo""")
+# Questions asking for a title: its commas and semicolons are the title's.
+TITLE_WORDS: FrozenSet[str] = _words("title titel titre título")
 # Question words that pick one of a set ("Which is a …"), and the words that name the set after
 # the noun ("a vice OF consent").
 SELECTING: Dict[str, FrozenSet[str]] = {

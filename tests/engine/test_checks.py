@@ -685,3 +685,61 @@ def test_a_name_whose_last_word_the_question_says_is_given_away() -> None:
 def test_a_yes_or_no_before_the_fact_is_still_a_yes_no_question() -> None:
     assert Check.YES_NO.value in basic("¿Se firmó el tratado en 1992?", "Sí, el 7 de febrero de 1992 en Maastricht",
                                        "Spanish")
+
+
+# --- what the fresh set taught (tests/data/fresh) ------------------------------------------------
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("What is the usual adult dose of this drug?", "500 mg", "English"),
+    ("Wie lange wirkt dieses Medikament?", "Etwa vier Stunden", "German"),
+    ("Wie hoch ist die Halbwertszeit des Medikaments?", "Zwei Stunden", "German"),
+    ("Combien de côtés a cette figure ?", "Six", "French"),
+    ("¿Qué ocurrió durante ese episodio?", "Una sequía", "Spanish"),
+    ("In which year did he publish the treatise?", "1690", "English"),
+])
+def test_a_demonstrative_or_a_pronoun_after_a_preposition_lacks_context(front: str, back: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value in basic(front, back, asked)
+
+
+@pytest.mark.parametrize("front, back, asked", [
+    ("Plants turn light into sugar; what is this process called?", "Photosynthesis", "English"),
+    ("Selon le cinquième rapport du GIEC, de combien la mer a-t-elle monté ?", "De 19 cm", "French"),
+    ("Según su mecanismo de acción, ¿qué enzima bloquea la aspirina?", "La ciclooxigenasa", "Spanish"),
+])
+def test_a_demonstrative_with_its_thing_on_the_card_or_a_named_source_is_fine(front: str, back: str, asked: str) -> None:
+    assert Check.MISSING_CONTEXT.value not in basic(front, back, asked)
+
+
+def test_true_or_false_is_a_yes_no_question() -> None:
+    assert Check.YES_NO.value in basic("True or false: iron is magnetic.", "True")
+    assert Check.YES_NO.value in basic("Vrai ou faux : le fer est magnétique.", "Vrai", "French")
+
+
+def test_lists_of_things_asked_or_answered_with_labels() -> None:
+    assert Check.SEVERAL_FACTS.value in basic("State Ohm's law, Kirchhoff's current law and Joule's law.",
+                                              "V = IR; the currents into a node sum to zero; P = I²R")
+    assert Check.SEVERAL_FACTS.value in basic("Was wiesen Pasteur und Koch nach?",
+                                              "Pasteur: die Gärung durch Hefen; Koch: den Tuberkulose-Erreger", "German")
+    assert Check.SEVERAL_FACTS.value in cloze("A 5-12-13 triangle has {{c1::legs 5 and 12 and hypotenuse 13}}.")
+
+
+def test_a_title_a_clause_before_the_question_or_a_quoted_question_is_one_thing() -> None:
+    assert basic("What is the full title of Swift's satire of 1726?", "Travels into Several Remote Nations; or, Gulliver's Travels") == []
+    assert basic("Selon Hobbes, quel rapport y a-t-il entre la peur et la paix ?", "La peur pousse à chercher la paix.",
+                 "French") == []
+    assert Check.SEVERAL_FACTS.value not in basic("Was fragt Kant in „Was ist Aufklärung?“ zuerst?", "Nach dem Mut", "German")
+
+
+def test_an_answer_worked_out_from_a_formula_is_not_given_away() -> None:
+    assert basic("Where is the vertex of y = (x − 1)² + 4?", "(1, 4)") == []
+
+
+def test_a_kind_word_in_a_name_is_not_the_name_given_away() -> None:
+    assert basic("In which newspaper did the story first appear in 1898?", "The Daily Telegraph") == []
+    assert basic("Welche seltene Krankheit kann das Virus auslösen?", "Das Guillain-Barré-Syndrom", "German") == []
+
+
+def test_teen_numbers_in_words_are_read() -> None:
+    assert unsupported_terms("À 16 ans", "Il écrivit ce poème à l'âge de seize ans.", "fr") == []
+    assert unsupported_terms("At seventeen", "She left school at 17.", "en") == []
+    assert unsupported_terms("At eighteen", "She left school at 17.", "en") != []
