@@ -8,7 +8,8 @@ development set since), the "held-out" set written later by someone else who rea
 checks nor the other sets (tests/data/heldout/cards.json; measured, then looked into), the
 "unseen" set written by two more such helpers (tests/data/unseen/cards.json; its first measurement
 is in its "about", looked into since), the "fresh" set by two more (tests/data/fresh/cards.json;
-first measurement in its "about", looked into since), the "final" set written last by two others
+first measurement in its "about", looked into since), the "blind" set by two more
+(tests/data/blind/cards.json; the same), the "final" set written last by two others
 (tests/data/final/cards.json; measured once, never looked into), and the checks' recall and false
 flags on them."""
 import json
@@ -64,6 +65,7 @@ UNTUNED = os.path.join(DATA, "untuned", "cards.json")
 HELDOUT = os.path.join(DATA, "heldout", "cards.json")
 UNSEEN = os.path.join(DATA, "unseen", "cards.json")
 FRESH = os.path.join(DATA, "fresh", "cards.json")
+BLIND = os.path.join(DATA, "blind", "cards.json")
 FINAL = os.path.join(DATA, "final", "cards.json")
 # The untuned set's defect kinds and the checks that catch each (any one of them will do).
 DEFECT_CHECKS: Dict[str, List[str]] = {
@@ -104,6 +106,11 @@ def unseen() -> List[dict]:
 def fresh() -> List[dict]:
     """The fifth set, written like the unseen one (tests/data/fresh/cards.json)."""
     return card_set(FRESH)
+
+
+def blind() -> List[dict]:
+    """The sixth set, its good cards natural ones (tests/data/blind/cards.json)."""
+    return card_set(BLIND)
 
 
 def final() -> List[dict]:

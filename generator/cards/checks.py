@@ -373,9 +373,17 @@ def _after_article(tokens: List[str], i: int, lang: str) -> bool:
 
 
 def _owner_after(text: str, pronoun: str, lang: str) -> bool:
-    """A possessive in a phrase before the question's comma, whose owner the question names
-    after it ("Según su mecanismo de acción, ¿qué proceso impide la penicilina?")."""
-    if pronoun not in POSSESSIVES.get(lang, ()) or "," not in text:
+    """A possessive in a phrase that opens the text (after its comma, or right after its first
+    preposition), whose owner the text names after it ("Según su mecanismo de acción, ¿qué
+    proceso impide la penicilina?")."""
+    if pronoun not in POSSESSIVES.get(lang, ()):
+        return False
+    tokens = words(_fold(text))
+    if len(tokens) > 2 and tokens[1] == pronoun and tokens[0] in STOP.get(lang, ()) \
+            and tokens[0] not in QUESTION_WORDS.get(lang, ()):
+        # "Für seine Kreuzungsversuche untersuchte Gregor Mendel …": a phrase that opens the sentence
+        return len(_content(tokens[3:], lang)) >= 3
+    if "," not in text:
         return False
     head, rest = text.split(",", 1)
     return pronoun in words(_fold(head)) and len(_content(words(_fold(rest)), lang)) >= 3
@@ -551,7 +559,7 @@ def _ambiguous(tokens: List[str], lang: str) -> Tuple[str, bool]:
     for i, t in enumerate(tokens):
         if t in articles and ((i > 0 and tokens[i - 1] in verbs) or t in one):
             for j in range(i + 1, min(i + 4, len(tokens) - 1)):
-                if tokens[j] in nouns and tokens[j + 1] in links:
+                if (tokens[j] in nouns or (lang == "de" and _compound_of(tokens[j], nouns))) and tokens[j + 1] in links:
                     return " ".join(tokens[i:j + 2]), False
     padded = " %s " % " ".join(tokens)
     questions = QUESTION_WORDS.get(lang, frozenset())
@@ -562,6 +570,11 @@ def _ambiguous(tokens: List[str], lang: str) -> Tuple[str, bool]:
             if after and after[0] not in questions:  # "What is photosynthesis an example of?"
                 return phrase, False
     return "", False
+
+
+def _compound_of(word: str, nouns: FrozenSet[str]) -> bool:
+    """A German compound ending in one of ``nouns``: "Lehrbuchbeispiel" is a "Beispiel"."""
+    return len(word) >= 9 and any(word.endswith(n) for n in nouns if len(n) >= 6)
 
 
 _ATTACHED_NEGATION = re.compile(r"\b(not|non|nicht|no|nie)-\w", re.I)
@@ -672,6 +685,8 @@ def _unnamed_referent(front: str, tokens: List[str], lang: str) -> str:
         return ""
     if lang != "de" and any(w[0].isupper() or (len(w) >= 2 and w.isupper()) for w in raw[1:]):
         return ""  # a name: "the composer Beethoven", "the city of Lyon"
+    if lang == "de" and any(a[0].isupper() and b[0].isupper() for a, b in zip(raw[1:], raw[2:])):
+        return ""  # an adjective capitalised before its noun is a name's: "nach der Goldenen Bulle"
     definite, which, relatives = DEFINITE[lang], WHICH_AFTER[lang], RELATIVES.get(lang, frozenset())
     for k, t in enumerate(tokens):
         if t in kinds and k > 0 and tokens[k - 1] in definite:

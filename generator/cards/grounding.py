@@ -393,6 +393,8 @@ def _numerals(answer: str, index: "Support", terms: _Terms) -> None:
     for m in _NUMERAL.finditer(answer):
         if m.start() and answer[m.start() - 1].isalpha():
             continue  # part of a formula or a code: "CO2" is looked up whole with the words
+        if m.start() >= 2 and answer[m.start() - 1] == "^" and answer[m.start() - 2].isalpha():
+            continue  # a unit's power: the "²" of "kg/m²"
         if any(s.start() <= m.start() < s.end() for s in spaced):
             continue  # "10 000" found as one number
         scale = _scale_after(answer, m.end())

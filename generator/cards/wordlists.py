@@ -356,7 +356,7 @@ ONE_OF_PHRASES: Dict[str, Tuple[str, ...]] = {
 # no nucleus?" names a property, in every language alike).
 NEGATIONS: Dict[str, FrozenSet[str]] = {
     "en": _words("not never except cannot t"),  # "t" of "isn't", "doesn't"
-    "de": _words("nicht nie niemals außer ausser"),
+    "de": _words("nicht nie niemals außer ausser weder"),
     "fr": _words("pas jamais sauf excepté hormis"),
     "es": _words("no nunca excepto salvo"),
 }

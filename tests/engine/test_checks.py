@@ -743,3 +743,26 @@ def test_teen_numbers_in_words_are_read() -> None:
     assert unsupported_terms("À 16 ans", "Il écrivit ce poème à l'âge de seize ans.", "fr") == []
     assert unsupported_terms("At seventeen", "She left school at 17.", "en") == []
     assert unsupported_terms("At eighteen", "She left school at 17.", "en") != []
+
+
+# --- what the blind set taught (tests/data/blind) ------------------------------------------------
+
+def test_a_possessive_in_an_opening_phrase_whose_owner_follows() -> None:
+    assert Check.MISSING_CONTEXT.value not in cloze(
+        "Für seine Versuche zur Vererbung kreuzte Gregor Mendel rund {{c1::10.000::Anzahl}} Pflanzen.", "German")
+    assert Check.MISSING_CONTEXT.value in basic("Was untersuchte er in seinen Versuchen?", "Die Vererbung", "German")
+
+
+def test_a_german_name_with_its_adjective_says_which() -> None:
+    assert Check.MISSING_CONTEXT.value not in basic(
+        "Wie viele Stimmen hatte der König nach dem Westfälischen Frieden?", "Acht", "German")
+    assert Check.MISSING_CONTEXT.value in basic("Wie viele Stimmen hatte der König?", "Acht", "German")
+
+
+def test_neither_nor_is_a_negation() -> None:
+    assert Check.NEGATION.value in basic("Welches Metall ist weder Eisen noch Nickel, aber magnetisch?", "Kobalt", "German")
+
+
+def test_the_power_of_a_unit_is_no_number() -> None:
+    assert unsupported_terms("Force per area in N/m²", "Pressure is force per unit area, in newtons per square metre.",
+                             "en") == []
