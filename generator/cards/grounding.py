@@ -9,6 +9,7 @@ import unicodedata
 from decimal import Decimal
 from typing import Dict, FrozenSet, Iterator, List, Set, Tuple, Union
 
+from .spelled import any_number
 from .spelled import pieces as spelled_piece
 from .spelled import runs as spelled_runs
 from .wordlists import DE_PARTICLES
@@ -298,7 +299,8 @@ class Support:
                 numbers.add(str(n * _scale_after(bare, m.end())))
         # Numbers written in words: "one hundred and twenty", "vierunddreißig" (one word alone
         # was looked up above, in its language's list).
-        numbers.update(str(v) for a, _, v, n in spelled_runs(tokens) if n >= 2 or tokens[a] not in SPELLED_UNSURE)
+        if any_number(self.words):
+            numbers.update(str(v) for a, _, v, n in spelled_runs(tokens) if n >= 2 or tokens[a] not in SPELLED_UNSURE)
         plain_text = unicodedata.normalize("NFKC", text)
         numbers.update(str(_roman(m.group(1))) for m in _ROMAN.finditer(plain_text))
         numbers.update(_from_years(bare))

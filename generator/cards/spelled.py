@@ -3,8 +3,7 @@ hundred and twenty", "vierunddreißig", "mille neuf cent quatre-vingt-six", "cie
 nueve". The grounding check (``grounding.py``) looks a number up by its value, so an answer may
 write in words what the text writes in digits, and the other way round. Words are bare (folded,
 accents off, as ``grounding._bare`` makes them): "dreissig", "funf", "veintiun"."""
-from functools import lru_cache
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 # The pieces numbers are made of, bare. German and Spanish join them into one word
 # ("vierunddreissig", "veintisiete"); the others stand apart or are joined by a hyphen.
@@ -37,14 +36,26 @@ _LONGEST = max(len(w) for w in PIECES)
 _NOT_ALONE = frozenset(("un", "une", "una", "uno", "ein", "eine", "one", "mil", "cent", "null", "sept", "six"))
 
 
-@lru_cache(maxsize=4096)
+_ALONE_PIECES = frozenset(PIECES) - _NOT_ALONE
+_KNOWN: Dict[str, Optional[Tuple[int, ...]]] = {w: (v,) for w, v in PIECES.items()}  # and words seen
+_KNOWN_MAX = 50_000
+
+
 def pieces(word: str) -> Optional[Tuple[int, ...]]:
     """The values of the pieces a bare word is made of ("vierunddreissig": 4, 30), or None when
     it is not a number word."""
-    if word in PIECES:
-        return (PIECES[word],)
-    if len(word) < 6:
-        return None
+    try:
+        return _KNOWN[word]
+    except KeyError:
+        pass
+    found = _split(word) if len(word) >= 6 else None
+    if len(_KNOWN) < _KNOWN_MAX:
+        _KNOWN[word] = found
+    return found
+
+
+def _split(word: str) -> Optional[Tuple[int, ...]]:
+    """A word made of two pieces or more, or None."""
     best: Dict[int, Tuple[int, ...]] = {0: ()}
     for start in range(len(word)):
         if start not in best:
@@ -89,6 +100,14 @@ def _joins(last: int, nxt: int) -> bool:
     if last >= 20 and last % 10 == 0:
         return nxt < 10 or (last in (60, 80) and nxt < 20)
     return (last == 4 and nxt == 20) or (last == 10 and nxt < 10)
+
+
+def any_number(words: FrozenSet[str]) -> bool:
+    """Whether a text of these (bare) words may hold a number in words at all: a piece that is
+    not only an article ("un", "one"), or a long word made of pieces ("vierunddreissig")."""
+    if not words.isdisjoint(_ALONE_PIECES):
+        return True
+    return any(len(w) >= 6 and pieces(w) is not None for w in words)
 
 
 def runs(words: Sequence[str]) -> List[Tuple[int, int, int, int]]:
