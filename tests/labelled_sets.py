@@ -61,12 +61,16 @@ def labelled() -> List[dict]:
     return rows
 
 
-UNTUNED = os.path.join(DATA, "untuned", "cards.json")
-HELDOUT = os.path.join(DATA, "heldout", "cards.json")
-UNSEEN = os.path.join(DATA, "unseen", "cards.json")
-FRESH = os.path.join(DATA, "fresh", "cards.json")
-BLIND = os.path.join(DATA, "blind", "cards.json")
-FINAL = os.path.join(DATA, "final", "cards.json")
+# The sets of cards written by someone who never read the checks, in the order they were
+# written: (folder under tests/data, what the bench calls it, who wrote it, its first bench figure).
+CARD_SETS: List[Tuple[str, str, str, int]] = [
+    ("untuned", "untuned", "a helper who never read the checks", 5),
+    ("heldout", "held-out", "another, who read neither the checks nor the other sets", 8),
+    ("unseen", "unseen", "two more, given only the defect kinds", 11),
+    ("fresh", "fresh", "two more, the same way", 17),
+    ("blind", "blind", "two more; natural good cards", 20),
+    ("final", "final", "two more, while the checks changed; measured once, never looked into", 14),
+]
 # The untuned set's defect kinds and the checks that catch each (any one of them will do).
 DEFECT_CHECKS: Dict[str, List[str]] = {
     "answer_leak": ["answer_in_question", "cloze_hint_gives_answer"],
@@ -88,34 +92,14 @@ DEFECT_CHECKS: Dict[str, List[str]] = {
 }
 
 
+def named_set(name: str) -> List[dict]:
+    """One of ``CARD_SETS`` (tests/data/NAME/cards.json); [] when it is not there."""
+    return card_set(os.path.join(DATA, name, "cards.json"))
+
+
 def untuned() -> List[dict]:
-    """The set written by someone who never read the checks (tests/data/untuned/cards.json)."""
-    return card_set(UNTUNED)
-
-
-def heldout() -> List[dict]:
-    """The set kept apart from all work on the checks (tests/data/heldout/cards.json)."""
-    return card_set(HELDOUT)
-
-
-def unseen() -> List[dict]:
-    """The set two helpers wrote knowing only the defect kinds (tests/data/unseen/cards.json)."""
-    return card_set(UNSEEN)
-
-
-def fresh() -> List[dict]:
-    """The fifth set, written like the unseen one (tests/data/fresh/cards.json)."""
-    return card_set(FRESH)
-
-
-def blind() -> List[dict]:
-    """The sixth set, its good cards natural ones (tests/data/blind/cards.json)."""
-    return card_set(BLIND)
-
-
-def final() -> List[dict]:
-    """The set written last, measured and never looked into (tests/data/final/cards.json)."""
-    return card_set(FINAL)
+    """The first set written by someone who never read the checks."""
+    return named_set("untuned")
 
 
 def card_set(path: str) -> List[dict]:

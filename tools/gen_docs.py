@@ -282,23 +282,15 @@ def _share(pair: List[int]) -> str:
     return "%d/%d (%.2f)" % (pair[0], pair[1], pair[0] / pair[1]) if pair[1] else "—"
 
 
-# The labelled sets of cards, in the order they were written, and who wrote them.
-CARD_SETS = (("untuned", "a helper who never read the checks"),
-             ("heldout", "another, who read neither the checks nor the other sets"),
-             ("unseen", "two more, given only the defect kinds"), ("fresh", "two more, the same way"),
-             ("blind", "two more; natural good cards"),
-             ("final", "two more, while the checks changed; measured once, never looked into"))
-
-
 def sets_table(d: Dict[str, Any]) -> List[str]:
     """Every labelled set written by someone who never read the checks: its first measurement
     (before anyone looked at it) beside its latest."""
     lines = ["| Set (tests/data/…) | written by | cards | first measured: caught, good flagged | "
              "now: caught, good flagged |", "|---|---|---|---|---|"]
-    for name, who in CARD_SETS:
-        t = d.get("checks_" + name)
-        if not t:
+    for key, t in d.items():
+        if not (key.startswith("checks_") and isinstance(t, dict) and "written_by" in t):
             continue
+        name, who = key[len("checks_"):], t["written_by"]
         first = t.get("first_measurement") or ({"recall": t["recall"], "false_rate": t["false_rate"]}
                                               if name == "final" else None)
         lines.append("| %s | %s | %d | %s | %.3f, %.3f |" % (
@@ -314,8 +306,7 @@ def readme_quality(d: Dict[str, Any]) -> str:
     out = ("The card checks catch %.0f%% of badly built cards and flag %.1f%% of good ones on the set "
            "they were tuned on." % (100 * tuned["recall"], 100 * tuned["false_rate"]))
     final = d.get("checks_final")
-    firsts = [d["checks_" + name]["first_measurement"] for name, _ in CARD_SETS
-              if (d.get("checks_" + name) or {}).get("first_measurement")]
+    firsts = [t["first_measurement"] for t in d.values() if isinstance(t, dict) and t.get("first_measurement")]
     if final:
         out += (" On the last set written by people who never saw them (measured once) they catch "
                 "%.0f%% and flag %.1f%% of good ones." % (100 * final["recall"], 100 * final["false_rate"]))
