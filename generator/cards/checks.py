@@ -650,12 +650,15 @@ def _names_nothing(tokens: List[str], lang: str) -> bool:
                or (t in kinds and k > 0 and tokens[k - 1] in definite) for k, t in enumerate(tokens))
 
 
+_TWO_SENTENCES = re.compile(r"[.;:!?]\s+\S")
+
+
 def _pointing(front: str, tokens: List[str], lang: str) -> str:
     """"this drug", "cette figure", "ese episodio" on a card of one sentence: a demonstrative
     before a noun points at a text the card does not carry (not "in this way", not "this
     process" after a sentence that describes it): those words, or ""."""
     determiners = DEMONSTRATIVE_DETERMINERS.get(lang)
-    if not determiners or determiners.isdisjoint(tokens) or re.search(r"[.;:!?]\s+\S", front.strip()):
+    if not determiners or determiners.isdisjoint(tokens) or _TWO_SENTENCES.search(front.strip()):
         return ""
     stop, relatives = STOP.get(lang, frozenset()), RELATIVES.get(lang, frozenset())
     for k, t in enumerate(tokens[:-1]):
