@@ -1,7 +1,7 @@
 """The topic checklist (``TopicChecklist``), one widget for the Generate and the Bulk dialogs:
 "Find topics" (``find_requested``), then the source's key topics as a checklist: title (double-
-click to edit), section, suggested number of cards, the summary and the sentence it starts with on
-hover, a mark on a topic the text does not name. The user unchecks what they do not
+click to edit), section, suggested number of cards, the sentence it starts with (and a summary,
+when a model wrote one) on hover, a mark on a topic the text does not name. The user unchecks what they do not
 want to learn, edits a title, or adds a topic of their own. ``topics()`` gives them all, with
 their ``checked`` flags and edits, for ``generator.job.topics.TopicPlan``; ``checked_count()`` how
 many are chosen; ``changed`` says the choice changed. While the step runs (``set_busy``) topics
