@@ -34,6 +34,7 @@ from ..errors import Cancelled, FlashcardError, describe
 from ..job.answers import CardMaker, answer_items, lowered_keys, parse_json, pick_raw
 from ..job.chunk import Chunk
 from ..outside import shown
+from ..tally import Tally
 from .diagnose import Diagnosis
 from .notes import SENT_FIELD_CHARS, plain_text
 
@@ -397,18 +398,10 @@ def parse_decisions(content: str, ids: Sequence[str]) -> Dict[str, Dict[str, Any
 
 
 @dataclass
-class ImproveStats:
+class ImproveStats(Tally):
     requests: int = 0
     failed_requests: int = 0
     tokens: int = 0
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
 
 
 @dataclass

@@ -36,6 +36,7 @@ from .depth import ANSWER_TOKENS_PER_CARD
 from .prompts import system_prompt, text_block
 from ..errors import Cancelled, FlashcardError
 from ..cards.grounding import normalise
+from ..tally import Tally
 
 __all__ = ["review_chunk", "ReviewPass", "ReviewStats", "review_request", "support_of", "REVIEW_MARK"]
 
@@ -105,7 +106,7 @@ def review_request(chunk: Chunk, cards: List[Tuple[str, Card]], kind: str, base:
 
 
 @dataclass
-class ReviewStats:
+class ReviewStats(Tally):
     """What the pass did, added up over the job (thread-safe)."""
 
     requests: int = 0
@@ -113,14 +114,6 @@ class ReviewStats:
     rewritten: int = 0
     dropped: int = 0
     failed: int = 0  # passes whose answer could not be used (originals kept)
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
 
 
 @dataclass
