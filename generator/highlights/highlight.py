@@ -24,6 +24,9 @@ MAX_HIGHLIGHTS = 20_000  # of one source: more are left out, and said
 # Kinds of marks, as the sources name them.
 HIGHLIGHT, UNDERLINE, SQUIGGLY, STRIKEOUT, NOTE = "highlight", "underline", "squiggly", "strikeout", "note"
 
+# A Markdown heading of an export (Readwise's, Zotero's): its level's hashes and its text.
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
 # Colour names a reader picks from (the apps' palettes: Acrobat, Preview, Zotero, Kindle, Readwise).
 COLOURS: Tuple[str, ...] = ("yellow", "orange", "red", "pink", "purple", "blue", "green", "gray")
 NO_COLOUR = ""

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Tuple
 from .highlight import (
     COMMENT_CHARS,
     HIGHLIGHT,
+    MARKDOWN_HEADING,
     MAX_HIGHLIGHTS,
     READWISE_SOURCE,
     TEXT_CHARS,
@@ -118,7 +119,6 @@ _LINK_PLACE = re.compile(r"\s*\(\[(?P<label>[^\]]{1,80})\]\((?P<url>[^)\s]{0,200
 _PLAIN_PLACE = re.compile(r"\s*\((?P<label>(?:location|loc\.|page|p\.)\s*\d[\d\s–-]*)\)\s*$", re.I)
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)[-*+]\s+(?P<body>.*)$")
 _NOTE = re.compile(r"^\*\*(note|notiz|tags?)\s*:?\*\*\s*:?\s*(.*)$", re.I)
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
 def looks_like_markdown(text: str) -> bool:
@@ -154,7 +154,7 @@ def read_markdown(text: str, name: str = "") -> Highlights:
     for raw in text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if len(items) >= MAX_HIGHLIGHTS:
             break
-        heading = _HEADING.match(raw)
+        heading = MARKDOWN_HEADING.match(raw)
         if heading:
             level, title = len(heading.group(1)), heading.group(2)
             if level == 1:

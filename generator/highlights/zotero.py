@@ -16,6 +16,7 @@ from typing import List, Tuple
 from .highlight import (
     COMMENT_CHARS,
     HIGHLIGHT,
+    MARKDOWN_HEADING,
     MAX_HIGHLIGHTS,
     NOTE,
     TEXT_CHARS,
@@ -32,7 +33,6 @@ _QUOTED = re.compile(r"^\s*(?:>\s*)?[“\"«„](?P<text>.+?)[”\"»“]\s*(?P<
 _LINK = re.compile(r"\(\[(?P<label>[^\]]{0,300})\]\((?P<url>zotero://[^)\s]{0,1000})\)\)")
 _PAGE_IN_URL = re.compile(r"[?&]page=(\d{1,6})")
 _PAGE_IN_LABEL = re.compile(r"\bp(?:p|age)?\.?\s*(\d{1,6})", re.I)
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _COLOUR = re.compile(r'<span[^>]*(?:color|background-color)\s*:\s*(#[0-9a-fA-F]{6})', re.I)
 _TAGS = re.compile(r"<[^<>]{0,500}>")
 
@@ -76,7 +76,7 @@ def read_annotations(text: str, name: str = "") -> Highlights:
     for para in _paragraphs(text):
         if len(items) >= MAX_HIGHLIGHTS:
             break
-        heading = _HEADING.match(para)
+        heading = MARKDOWN_HEADING.match(para)
         if heading and "\n" not in para:
             title = heading.group(2).strip()
             if title.lower() not in ("annotations", "anmerkungen", "annotationen", "notes"):
