@@ -56,6 +56,18 @@ def generate(app, dlg, timeout=20):
     app.wait_until(dlg.idle, timeout, "generation did not finish")
 
 
+def load_files(app, dlg, paths):
+    """Open files in the Generate dialog and wait until they are read."""
+    dlg.source.load_files([str(p) for p in paths])
+    app.wait_until(dlg.idle, 15, "the files were not read")
+
+
+def front_cell(app, dlg, card):
+    """The review table's front cell of ``card``."""
+    review = app.module("ui.review")
+    return dlg.table.item(dlg.table.row_of(card), review.COL_FRONT)
+
+
 def wait_for_generate_dialog(app):
     dlg = app.wait_for_window(app.module("ui.generate").GenerateDialog)
     app.wait_until(dlg.idle, 10)

@@ -12,7 +12,7 @@ from aqt.qt import QImage, QMimeData, QPoint, QUrl
 
 from fake_ollama import FakeOllama, Reply
 from pdf_maker import qt_image, slide_deck
-from dialogs import action_named, generate, open_dialog, wait_for_generate_dialog
+from dialogs import action_named, front_cell, generate, load_files, open_dialog, wait_for_generate_dialog
 
 COLORS = ["#d62728", "#2ca02c", "#1f77b4"]
 
@@ -23,23 +23,13 @@ def vision_server():
         yield s
 
 
-def load(app, dlg, paths):
-    dlg.source.load_files([str(p) for p in paths])
-    app.wait_until(dlg.idle, 15, "the files were not read")
-
-
-def front_cell(app, dlg, card):
-    review = app.module("ui.review")
-    return dlg.table.item(dlg.table.row_of(card), review.COL_FRONT)
-
-
 @pytest.mark.timeout(120)
 def test_an_image_file_gives_figure_cards_with_thumbnails_and_media(anki_app, vision_server, tmp_path):
     png = tmp_path / "mitosis.png"
     png.write_bytes(qt_image(800, 600, "PNG"))
     dlg = open_dialog(anki_app, vision_server.url, model="llava:7b")
     try:
-        load(anki_app, dlg, [png])
+        load_files(anki_app, dlg, [png])
         assert "mitosis.png" in dlg.source.label.text() and "1 image" in dlg.source.label.text()
         anki_app.wait_until(lambda: dlg.source.images.labels, 15, "no thumbnail of the image")
         generate(anki_app, dlg)
@@ -103,7 +93,7 @@ def test_the_figures_choice_and_the_cannot_see_line(anki_app, vision_server, tmp
     deck.write_bytes(slide_deck(3, [qt_image(400, 300, "JPEG", c) for c in COLORS]))
     dlg = open_dialog(anki_app, vision_server.url, model="llama3.2", figures="auto", max_cards=0)
     try:
-        load(anki_app, dlg, [deck])
+        load_files(anki_app, dlg, [deck])
         dlg.check_figures()
         anki_app.wait_until(dlg.idle, 10)
         assert dlg.figures.warning.isVisible()
@@ -196,7 +186,7 @@ def test_screenshot_of_figure_cards_in_the_review_table(anki_app, vision_server,
     dlg = open_dialog(anki_app, vision_server.url, model="llava:7b", figures="auto", parallel_requests=1,
                       max_cards=0)
     try:
-        load(anki_app, dlg, [deck])
+        load_files(anki_app, dlg, [deck])
         vision_server.script(*[Reply.cards(cards) for cards in SLIDE_CARDS])
         generate(anki_app, dlg)
         shown = [c for c in dlg.table.cards if c.figure]

@@ -10,7 +10,7 @@ import aqt
 import pytest
 
 from fake_ollama import FakeOllama, Reply
-from dialogs import bulk, deck_notes, generate, open_bulk, open_dialog  # noqa: F401  (bulk: a fixture)
+from dialogs import bulk, deck_notes, front_cell, generate, load_files, open_bulk, open_dialog  # noqa: F401  (bulk: a fixture)
 from occlusion_pages import HEART_LABELS, figures_pdf
 from pdf_maker import qt_image
 
@@ -30,16 +30,6 @@ def choose_kind(app, dlg, kind):
     combo.setCurrentIndex(index)
     app.pump(0.05)
     return combo.itemText(index)
-
-
-def load(app, dlg, paths):
-    dlg.source.load_files([str(p) for p in paths])
-    app.wait_until(dlg.idle, 15, "the files were not read")
-
-
-def front_cell(app, dlg, card):
-    review = app.module("ui.review")
-    return dlg.table.item(dlg.table.row_of(card), review.COL_FRONT)
 
 
 def mask_editor_loads(app, note_id):
@@ -101,7 +91,7 @@ def test_the_kind_image_occlusion_makes_notes_that_open_in_anki_s_editor(anki_ap
     dlg = open_dialog(anki_app, server.url)
     try:
         assert choose_kind(anki_app, dlg, "occlusion") == KIND_TITLE
-        load(anki_app, dlg, [pdf])
+        load_files(anki_app, dlg, [pdf])
         generate(anki_app, dlg, timeout=60)
         rows = dlg.table.cards
         assert [c.kind for c in rows] == ["occlusion"] * 4, dlg.message.text()
@@ -148,7 +138,7 @@ def test_a_raster_figure_with_a_model_that_sees_arrives_unchecked_to_check_its_m
     dlg = open_dialog(anki_app, vision_server.url, model="gemma3:4b")
     try:
         choose_kind(anki_app, dlg, "occlusion")
-        load(anki_app, dlg, [png])
+        load_files(anki_app, dlg, [png])
         generate(anki_app, dlg, timeout=60)
         (card,) = dlg.table.cards
         assert card.occlusion.check_masks
@@ -167,7 +157,7 @@ def test_beside_basic_cards_the_labelled_figures_are_offered_unchecked(anki_app,
     dlg = open_dialog(anki_app, server.url, max_cards=3)
     try:
         choose_kind(anki_app, dlg, "basic")
-        load(anki_app, dlg, [pdf])
+        load_files(anki_app, dlg, [pdf])
         generate(anki_app, dlg, timeout=60)
         kinds = [c.kind for c in dlg.table.cards]
         assert kinds.count("basic") >= 1 and kinds.count("occlusion") == 1
