@@ -351,28 +351,26 @@ def plan_highlights(documents: Sequence[Document], choice: HighlightChoice, budg
     context = max(100, min(budget, CONTEXT_TOKENS))
     for doc in documents:
         chosen = choice.chosen(doc)
-        before = (done or {}).get(doc.name) or set()
-        if before and chosen:
-            fresh = [h for h in chosen if h.key not in before]
-            plan.before += len(chosen) - len(fresh)
-            if not fresh:
-                plan.used[doc.name] = 0
-                continue
-            chosen = fresh
         if not chosen:
             if choice.mode is HighlightMode.IGNORE or doc.highlights is None or not len(doc.highlights):
                 plan.rest.append(doc)
             elif choice.mode is HighlightMode.FIRST:
                 plan.rest.append(doc)  # none of the chosen colours: the rest is all of it
             continue
+        # Every chosen highlight is located (the rest leaves out the paragraphs of all of them),
+        # those cards were made of before are not asked again.
+        before = (done or {}).get(doc.name) or set()
         anchors, lost = locate(doc, chosen)
+        fresh = [a for a in anchors if a.highlight.key not in before]
+        lost_fresh = [h for h in lost if h.key not in before]
+        plan.before += len(anchors) - len(fresh) + len(lost) - len(lost_fresh)
         paths = _headings(doc.blocks)
-        for group in _groups(anchors, doc.blocks, context):
+        for group in _groups(fresh, doc.blocks, context):
             plan.chunks.append(focus_chunk(doc, group, paths, context, len(plan.chunks)))
-        for h in lost:
+        for h in lost_fresh:
             plan.chunks.append(lone_chunk(doc, h, len(plan.chunks)))
-        plan.lost += len(lost)
-        plan.used[doc.name] = len(chosen)
+        plan.lost += len(lost_fresh)
+        plan.used[doc.name] = len(fresh) + len(lost_fresh)
         if choice.mode is HighlightMode.FIRST:
             marked = {i for a in anchors for i in range(a.first, a.last + 1)}
             left = [b for i, b in enumerate(doc.blocks) if i not in marked]

@@ -405,6 +405,15 @@ def test_first_then_the_rest_ignore_and_colours(tmp_path):
     again = plan_highlights([doc], HighlightChoice(HighlightMode.ONLY), 1000,
                             done={"cell.pdf": {doc.highlights.items[0].key}})
     assert len(again.chunks) == 1 and again.before == 1
+    # highlights first, with some carded before: their paragraphs are not carded again as the
+    # rest; with all of them carded before, the rest is still asked
+    first_again = plan_highlights([doc], HighlightChoice(HighlightMode.FIRST), 1000,
+                                  done={"cell.pdf": {doc.highlights.items[0].key}})
+    assert len(first_again.chunks) == 1 and first_again.before == 1 and len(first_again.rest) == 1
+    assert first_again.rest[0].text() == rest
+    all_done = plan_highlights([doc], HighlightChoice(HighlightMode.FIRST), 1000,
+                               done={"cell.pdf": {h.key for h in doc.highlights.items}})
+    assert all_done.chunks == [] and all_done.before == 2 and [d.text() for d in all_done.rest] == [rest]
 
 
 def test_clippings_are_asked_with_their_book_and_neighbours(tmp_path):
