@@ -126,7 +126,7 @@ def offer_figures(spec: BulkSpec, thumbnails: Thumbnails, backend: Any, cancel: 
 def add_with_notes(col: Any, add: Any, keep: List[Card], target: Any) -> Any:
     """Review mode: ``add(cards)`` (the job's writer) for the cards kept, and the Image Occlusion
     notes kept among them, in one undo step; the outcome's note ids include the notes'."""
-    from ..generator.notes.add import UNDO_LABEL
+    from ..generator.notes.add import UNDO_LABEL, undo_failed_step
     from ..generator.occlusion.notes import add_occlusion_notes
 
     notes = [c.occlusion for c in keep if c.occlusion is not None]
@@ -136,8 +136,13 @@ def add_with_notes(col: Any, add: Any, keep: List[Card], target: Any) -> Any:
     for note in notes:
         note.checked = True  # the user checked it
     pos = col.add_custom_undo_entry(UNDO_LABEL)
-    outcome = add(cards)
-    added = add_occlusion_notes(col, notes, target.deck, target.tags)
+    try:
+        # the notes first: the job's writer marks its batch added in the journal, so it goes last
+        added = add_occlusion_notes(col, notes, target.deck, target.tags)
+        outcome = add(cards)
+    except Exception:
+        undo_failed_step(col, pos)  # all or nothing: the notes go out with the cards
+        raise
     outcome.note_ids = list(outcome.note_ids) + list(added.note_ids)
     outcome.changes = col.merge_undo_entries(pos)
     return outcome

@@ -25,11 +25,13 @@ def wanted_beside(args: argparse.Namespace) -> bool:
 
 
 def make_notes(documents: Sequence[Any], graphics: Any, backend: Any, options: Any,
-               cancel: threading.Event, quiet: bool) -> Any:
+               cancel: threading.Event, quiet: bool, raster: bool = True) -> Any:
+    """The documents' notes; ``raster``: also of figures that are only pixels (a model that can
+    see places their masks)."""
     from ..occlusion.make import OcclusionRun
 
     make = graphics() if callable(graphics) else graphics
-    result = OcclusionRun(make, backend, options, cancel).documents(documents)
+    result = OcclusionRun(make, backend, options, cancel, raster=raster).documents(documents)
     for message in result.messages:
         err(shown(message, 1000))
     if not quiet:
@@ -55,6 +57,8 @@ def add_notes(args: argparse.Namespace, col: Any, notes: Sequence[Any], deck: st
                 err(f"skipped: the figure of {shown(card.source.label(), 200)} is already an image "
                     f"occlusion note{' in the collection' if card.duplicate == 'collection' else ' of this run'}.")
         notes = [c.occlusion for c in cards if not c.duplicate]
+    for note in notes:
+        note.checked = True  # no review here: a note whose masks need checking is added with its tag
     added = add_occlusion_notes(col, notes, deck, tags)
     for item, why in added.skipped:
         err(f"skipped: an image occlusion note of {shown(item.source.label(), 200)}: {shown(why)}")
@@ -90,7 +94,8 @@ def beside(args: argparse.Namespace, target: Any, col: Any, documents: Sequence[
     """With another kind: the occlusion notes too, added beside the cards (None when not asked)."""
     if not wanted_beside(args) or cancel.is_set():
         return None
-    result = make_notes(documents, graphics, backend, options, cancel, args.quiet)
+    # beside cards, as in the dialogs: only the figures whose labels are text
+    result = make_notes(documents, graphics, backend, options, cancel, args.quiet, raster=False)
     added = add_notes(args, col, result.notes, target.deck, target.tags)
     if result.notes and not args.quiet and not args.dry_run:
         err(f"{added} image occlusion note(s) added.")

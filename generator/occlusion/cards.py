@@ -9,6 +9,7 @@ from typing import Any, List, Sequence, Tuple
 
 from ..cards.card import Card
 from ..config import CardKind
+from ..errors import FlashcardError
 from ..notes.accounting import Reason
 from ..notes.add import UNDO_LABEL, AddResult, NoteTarget, add_cards, add_error, undo_failed_step
 from .notes import ROLE_IMAGE, OcclusionNote, add_occlusion_notes
@@ -46,18 +47,19 @@ def mark_known(col: Any, cards: Sequence[Card]) -> int:
     """Mark the Image Occlusion notes among ``cards`` whose figure is already the image of such a
     note in the collection (``duplicate = "collection"``), or comes twice in the list
     ("batch"); returns how many. The figure is known by its media name, a hash of its bytes."""
-    from .notes import occlusion_notetype
+    from .notes import find_occlusion_notetype, occlusion_roles
 
     shown = [(c, occlusion_of(c)) for c in cards if occlusion_of(c) is not None]
     if not shown:
         return 0
-    nt, roles = occlusion_notetype(col)
-    index = [f["name"] for f in nt["flds"]].index(roles[ROLE_IMAGE])
     known = set()
-    for flds in col.db.list("select flds from notes where mid = ?", nt["id"]):
-        parts = flds.split("\x1f")
-        if index < len(parts):
-            known.update(re.findall(r'src="([^"<>]{1,200})"', parts[index]))
+    nt = find_occlusion_notetype(col)  # read only: a collection without the type has no such note
+    if nt is not None:
+        index = [f["name"] for f in nt["flds"]].index(occlusion_roles(nt)[ROLE_IMAGE])
+        for flds in col.db.list("select flds from notes where mid = ?", nt["id"]):
+            parts = flds.split("\x1f")
+            if index < len(parts):
+                known.update(re.findall(r'src="([^"<>]{1,200})"', parts[index]))
     seen = set()
     marked = 0
     for card, note in shown:
@@ -95,6 +97,8 @@ def add_all(col: Any, cards: Sequence[Card], target: NoteTarget, skip_duplicates
         changes = col.merge_undo_entries(pos)
     except Exception as e:
         undo_failed_step(col, pos)
+        if isinstance(e, FlashcardError):
+            raise  # add_cards and add_occlusion_notes say what failed themselves
         raise add_error(e, "Nothing was added.",
                         "Nothing was changed. Check the deck and note type, then try again.") from e
     by_note = {id(n): c for c, n in notes}

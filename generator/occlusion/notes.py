@@ -11,6 +11,7 @@ one: "hide all, guess one". Anki's editor opens such notes for the user to move 
 
 All notes of a batch are added with one ``add_notes`` call in one undo step, as cards are.
 """
+import functools
 import html
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -50,8 +51,10 @@ class OcclusionNote:
     area: Optional[Box] = None  # the part of the PDF page the image shows (points, as shown)
     offered: bool = False  # found beside cards of another kind: shown unchecked in review
 
-    @property
+    @functools.cached_property
     def media_name(self) -> str:
+        """The figure's name in the media folder, a hash of its bytes (worked out once: the
+        review table asks for it as rows are drawn)."""
         return media_name(self.image, self.format)
 
     @property
@@ -88,23 +91,18 @@ def occlusion_text(masks: Sequence[Mask]) -> str:
     return "<br>".join(parts)
 
 
-def occlusion_notetype(col: Any) -> Tuple[Dict[str, Any], Dict[int, str]]:
-    """Anki's Image Occlusion note type (added if the collection has none) and its field names
-    by role."""
-    def find() -> Optional[Dict[str, Any]]:
-        for entry in col.models.all_names_and_ids():
-            nt = col.models.get(entry.id)
-            if nt and nt.get("originalStockKind") == STOCK_IMAGE_OCCLUSION and nt.get("type") == 1:
-                return nt
-        return None
+def find_occlusion_notetype(col: Any) -> Optional[Dict[str, Any]]:
+    """Anki's Image Occlusion note type in the collection, or None (nothing is added)."""
+    for entry in col.models.all_names_and_ids():
+        nt = col.models.get(entry.id)
+        if nt and nt.get("originalStockKind") == STOCK_IMAGE_OCCLUSION and nt.get("type") == 1:
+            return nt
+    return None
 
-    nt = find()
-    if nt is None:
-        col.add_image_occlusion_notetype()
-        nt = find()
-    if nt is None:
-        raise CollectionError("Anki has no Image Occlusion note type here.",
-                              "Image occlusion notes need Anki 23.10 or newer.")
+
+def occlusion_roles(nt: Dict[str, Any]) -> Dict[int, str]:
+    """The note type's field names by role (its first four fields, in Anki's order, when the
+    fields carry no role tags)."""
     fields = nt["flds"]
     roles = {f.get("tag"): f["name"] for f in fields if isinstance(f.get("tag"), int)}
     if not all(r in roles for r in (ROLE_OCCLUSIONS, ROLE_IMAGE, ROLE_HEADER, ROLE_BACK_EXTRA)):
@@ -112,7 +110,20 @@ def occlusion_notetype(col: Any) -> Tuple[Dict[str, Any], Dict[int, str]]:
             raise CollectionError(f"The note type '{nt['name']}' is not a usable Image Occlusion type.",
                                   "Check the database (Tools → Check Database) and try again.")
         roles = {i: fields[i]["name"] for i in range(4)}
-    return nt, roles
+    return roles
+
+
+def occlusion_notetype(col: Any) -> Tuple[Dict[str, Any], Dict[int, str]]:
+    """Anki's Image Occlusion note type (added if the collection has none: only in a step that
+    writes) and its field names by role."""
+    nt = find_occlusion_notetype(col)
+    if nt is None:
+        col.add_image_occlusion_notetype()
+        nt = find_occlusion_notetype(col)
+    if nt is None:
+        raise CollectionError("Anki has no Image Occlusion note type here.",
+                              "Image occlusion notes need Anki 23.10 or newer.")
+    return nt, occlusion_roles(nt)
 
 
 @dataclass

@@ -423,6 +423,21 @@ def test_a_figure_already_in_the_collection_is_a_duplicate(graphics, col):
 
 
 @pytest.mark.timeout(60)
+def test_the_duplicate_check_reads_only(graphics, col):
+    # a check run in a read-only step never adds the note type to a collection that has none
+    from generator.occlusion.cards import as_card, mark_known
+
+    for entry in col.models.all_names_and_ids():
+        if col.models.get(entry.id).get("originalStockKind") == 6:
+            col.models.remove(entry.id)
+    names = sorted(e.name for e in col.models.all_names_and_ids())
+    data, _placed = figures_pdf(["heart"])
+    twice = [as_card(n) for n in notes_of(data, graphics).notes * 2]
+    assert mark_known(col, twice) == 1 and [c.duplicate for c in twice] == [None, "batch"]
+    assert sorted(e.name for e in col.models.all_names_and_ids()) == names
+
+
+@pytest.mark.timeout(60)
 def test_a_page_crowded_with_labels_and_specks_is_searched_in_bounded_time(graphics):
     from pdf_maker import Label
 
