@@ -208,8 +208,8 @@ class HighlightPicker(QGroupBox):
             self.combo.setItemText(i, titles[str(self.combo.itemData(i))])
         self._colour_boxes(colours)
         self.note.setText("%s had cards made before: only the new ones are asked." % plural(
-            self.carded, "highlight") if self.carded and self.mode() != IGNORE else "")
-        self.note.setVisible(bool(self.note.text()))
+            self.carded, "highlight") if self.carded else "")
+        self.note.setVisible(bool(self.carded) and self.mode() != IGNORE)
         self.setVisible(total > 0)
         self.changed.emit()
 

@@ -32,8 +32,6 @@ COLOURS: Tuple[str, ...] = ("yellow", "orange", "red", "pink", "purple", "blue",
 NO_COLOUR = ""
 
 PDF_SOURCE, KINDLE_SOURCE, READWISE_SOURCE, ZOTERO_SOURCE = "pdf", "kindle", "readwise", "zotero"
-SOURCE_NAMES = {PDF_SOURCE: "PDF annotations", KINDLE_SOURCE: "Kindle clippings",
-                READWISE_SOURCE: "Readwise export", ZOTERO_SOURCE: "Zotero annotations"}
 
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
@@ -151,9 +149,6 @@ class Highlights:
         order = {c: i for i, c in enumerate(COLOURS)}
         return dict(sorted(counts.items(), key=lambda kv: order.get(kv[0], len(order))))
 
-    def books(self) -> List[str]:
-        return list(dict.fromkeys(h.book for h in self.items if h.book))
-
     def chosen(self, colours: Optional[Iterable[str]] = None) -> List[Highlight]:
         """The highlights of the ``colours`` chosen (None or empty: all). A highlight without
         a colour is always chosen: the reader could not have told it apart."""
@@ -162,11 +157,6 @@ class Highlights:
             return list(self.items)
         wanted = {colour_of_word(c) or c for c in wanted}
         return [h for h in self.items if not h.colour or h.colour in wanted]
-
-    def describe(self) -> str:
-        """"12 highlights (PDF annotations)"."""
-        n = len(self.items)
-        return f"{n} highlight{'s' if n != 1 else ''} ({SOURCE_NAMES.get(self.source, self.source)})"
 
 
 def dedupe(items: List[Highlight]) -> List[Highlight]:

@@ -87,35 +87,30 @@ def _inside(quad: Quad, x: float, y: float) -> bool:
     return True
 
 
-def quads_of(annot: Any) -> Tuple[List[Quad], bool]:
-    """The annotation's quadrilaterals (its /Rect as one when it has no usable /QuadPoints) and
-    whether any numbers were refused (not finite, too large, an odd count)."""
-    refused = False
+def quads_of(annot: Any) -> List[Quad]:
+    """The annotation's quadrilaterals (its /Rect as one when it has no usable /QuadPoints);
+    numbers that are not finite, too large or an odd count are left out."""
     raw = annot.get("/QuadPoints")
     quads: List[Quad] = []
     try:
         values = list(raw.get_object())[: MAX_QUADS * 8] if raw is not None else []
     except Exception:
-        values, refused = [], True
-    if len(values) % 8:
-        refused = True
+        values = []
     for i in range(0, len(values) - 7, 8):
         nums = [n for n in (_num(v) for v in values[i:i + 8]) if n is not None]
-        if len(nums) < 8:
-            refused = True
-            continue
-        quads.append(_around([(nums[k], nums[k + 1]) for k in range(0, 8, 2)]))
+        if len(nums) == 8:
+            quads.append(_around([(nums[k], nums[k + 1]) for k in range(0, 8, 2)]))
     if quads:
-        return quads, refused
+        return quads
     try:
         rect = [n for n in (_num(v) for v in list(annot.get("/Rect").get_object())[:4]) if n is not None]
     except Exception:
-        return [], True
+        return []
     if len(rect) != 4:
-        return [], True
+        return []
     x0, x1 = min(rect[0], rect[2]), max(rect[0], rect[2])
     y0, y1 = min(rect[1], rect[3]), max(rect[1], rect[3])
-    return [_around([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])], refused
+    return [_around([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])]
 
 
 def join_glyphs(glyphs: Sequence[Glyph]) -> str:
@@ -231,7 +226,7 @@ def _marks_of(page: Any, counts: _Counts) -> List[_Mark]:
             if idnum is not None:
                 replies.append((idnum, _string(annot.get("/Contents"), COMMENT_CHARS)))
             continue
-        quads, _refused = quads_of(annot)
+        quads = quads_of(annot)
         if not quads:
             counts.unplaced += 1
             continue

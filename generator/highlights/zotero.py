@@ -97,7 +97,7 @@ def read_annotations(text: str, name: str = "") -> Highlights:
                                    colour=colour_of_word(colour.group(1)) if colour else "",
                                    book=book or clean_text(name, TITLE_CHARS)))
         elif comment:
-            items.append(Highlight(text=comment, kind=NOTE, page=page, book=book))
+            items.append(Highlight(text=comment, kind=NOTE, page=page, book=book or clean_text(name, TITLE_CHARS)))
     items = dedupe(items)
     for n, h in enumerate(items):
         h.order = n

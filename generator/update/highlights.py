@@ -13,8 +13,7 @@ from ..recorded.lookup import HL_PREFIX as CONFIG_PREFIX
 from ..recorded.lookup import MAX_KEYS, carded_by_path, highlight_keys
 from ..sources.document import Document
 
-__all__ = ["CONFIG_PREFIX", "MAX_KEYS", "carded_before", "carded_by_path", "focus_keys", "remember",
-           "remember_keys"]
+__all__ = ["carded_before", "focus_keys", "remember", "remember_keys"]
 
 
 def _record(col: Any, path: str) -> Any:
@@ -24,17 +23,11 @@ def _record(col: Any, path: str) -> Any:
 
 
 def carded_before(col: Any, sources: Sequence[Tuple[str, Document]]) -> Dict[str, Set[str]]:
-    """By document name: the keys of the highlights of (path, document) cards were made of."""
-    out: Dict[str, Set[str]] = {}
-    for path, doc in sources:
-        if doc.highlights is None or not path:
-            continue
-        record = _record(col, path)
-        if record is not None:
-            keys = highlight_keys(col, record.id)
-            if keys:
-                out[doc.name] = keys
-    return out
+    """By document name: the keys of the highlights of (path, document) cards were made of (the
+    records found by path, all at once: ``recorded.lookup.carded_by_path``)."""
+    wanted = [(path, doc) for path, doc in sources if doc.highlights is not None and path]
+    by_path = carded_by_path(col, [path for path, _doc in wanted])
+    return {doc.name: by_path[path] for path, doc in wanted if path in by_path}
 
 
 def focus_keys(chunks: Iterable[Any], chunk_ids: Iterable[str]) -> Dict[str, Set[str]]:
