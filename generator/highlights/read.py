@@ -67,17 +67,23 @@ def export_document(highlights: Highlights, name: str, path: str = "") -> Docume
     return doc
 
 
-def _text_head(path: str) -> str:
-    """The start of a file as text ("" when it is not text: a PDF, a ZIP, an image ...)."""
+def _head(path: str) -> bytes:
+    """The first bytes of a file (b"" when it cannot be read: the readers say why)."""
     from ..sources.read import open_regular
-    from ..sources.textfix import decode_bytes
 
     try:
         with open_regular(path) as f:
-            head = f.read(EXPORT_HEAD)
+            return f.read(EXPORT_HEAD)
     except (OSError, FlashcardError):
-        return ""
-    if not head or head.startswith((b"%PDF", b"PK", b"\x89PNG", b"\xff\xd8", b"GIF8")) or b"%PDF-" in head[:1024]:
+        return b""
+
+
+def _text_head(head: bytes) -> str:
+    """The start of a file as text ("" when it is not text: a PDF, a ZIP, an image ...)."""
+    from ..sources.read import is_pdf
+    from ..sources.textfix import decode_bytes
+
+    if not head or head.startswith((b"PK", b"\x89PNG", b"\xff\xd8", b"GIF8")) or is_pdf(head):
         return ""
     try:
         return decode_bytes(head)
@@ -113,11 +119,12 @@ def read_with_highlights(path: str, mode: FigureMode = FigureMode.AUTO) -> Docum
     from ..sources.with_figures import read_source_path
 
     path = os.fspath(path)
-    kind = export_kind(_text_head(path))
+    head = _head(path)
+    kind = export_kind(_text_head(head))
     if kind:
         return _read_export_file(path, kind)
     doc = read_source_path(path, mode)
-    add_pdf_highlights(doc, path)
+    add_pdf_highlights(doc, path, head)
     return doc
 
 
@@ -133,10 +140,11 @@ def read_as_carded(path: str) -> Document:
     return doc if doc is not None else read_path(path)
 
 
-def read_export_path(path: str) -> Optional[Document]:
-    """The document of the highlights export at ``path``; None when the file is not one."""
+def read_export_path(path: str, head: bytes = b"") -> Optional[Document]:
+    """The document of the highlights export at ``path`` (``head``: its first bytes when read
+    already); None when the file is not one."""
     path = os.fspath(path)
-    kind = export_kind(_text_head(path))
+    kind = export_kind(_text_head(head or _head(path)))
     return _read_export_file(path, kind) if kind else None
 
 
@@ -145,7 +153,9 @@ def read_bytes_with_highlights(data: bytes, label: str, mode: FigureMode = Figur
     from ..sources.textfix import decode_bytes
     from ..sources.with_figures import read_source_bytes
 
-    if not data.startswith((b"%PDF", b"PK")) and b"%PDF-" not in data[:1024]:
+    from ..sources.read import is_pdf
+
+    if not data.startswith(b"PK") and not is_pdf(data):
         try:
             text = decode_bytes(data)
         except Exception:
@@ -158,21 +168,17 @@ def read_bytes_with_highlights(data: bytes, label: str, mode: FigureMode = Figur
     return doc
 
 
-def add_pdf_highlights(doc: Document, source: object) -> None:
-    """Set ``doc.highlights`` from the PDF at ``source`` (a path or bytes) when it has any;
-    what could not be read becomes the document's warnings."""
-    head = b""
+def add_pdf_highlights(doc: Document, source: object, head: bytes = b"") -> None:
+    """Set ``doc.highlights`` from the PDF at ``source`` (a path or bytes; ``head``: the path's
+    first bytes when read already) when it has any; what could not be read becomes the
+    document's warnings."""
+    from ..sources.read import is_pdf
+
     if isinstance(source, bytes):
         head = source[:1024]
-    elif isinstance(source, str):
-        from ..sources.read import open_regular
-
-        try:
-            with open_regular(source) as f:
-                head = f.read(1024)
-        except (OSError, FlashcardError):
-            return
-    if b"%PDF-" not in head or not doc.blocks:
+    elif isinstance(source, str) and not head:
+        head = _head(source)
+    if not is_pdf(head) or not doc.blocks:
         return
     try:
         found = _pdf_annotations(source, doc.name)
@@ -211,16 +217,16 @@ def read_if_highlighted(path: str) -> Optional[Document]:
     else None, for files read one after another (a bulk job reads a file without highlights
     as usual). A PDF's annotations are read first, once, and its text only when it has some;
     a PDF whose annotations cannot be read is taken as one without."""
-    from ..sources.read import display_name, open_regular, read_path
+    from ..sources.read import display_name, is_pdf, read_path
 
     path = os.fspath(path)
-    export = read_export_path(path)
+    head = _head(path)
+    export = read_export_path(path, head)
     if export is not None:
         return export
     try:
-        with open_regular(path) as f:
-            if b"%PDF-" not in f.read(1024):
-                return None
+        if not is_pdf(head):
+            return None
         found = _pdf_annotations(path, display_name(path))
     except (FlashcardError, TimeoutError, OSError):
         return None
@@ -240,16 +246,16 @@ def count_highlights(path: str) -> Highlights:
     from .pdf import count_pdf_highlights
 
     path = os.fspath(path)
-    kind = export_kind(_text_head(path))
+    head = _head(path)
+    kind = export_kind(_text_head(head))
     try:
         if kind:
             return _read_export_file(path, kind).highlights or Highlights("")
-        from ..sources.read import display_name, open_regular
+        from ..sources.read import display_name, is_pdf, open_regular
 
+        if not is_pdf(head):
+            return Highlights("")
         with open_regular(path) as f:
-            if b"%PDF-" not in f.read(1024):
-                return Highlights("")
-            f.seek(0)
             return count_pdf_highlights(f, display_name(path))
     except (FlashcardError, OSError):
         return Highlights("")

@@ -252,9 +252,15 @@ def _head(f: BinaryIO, label: str, n: int = 2048) -> bytes:
         ) from None
 
 
+def is_pdf(head: bytes) -> bool:
+    """The first bytes of a file are a PDF's (its header within the first 1,024 bytes, as
+    readers accept it)."""
+    return b"%PDF-" in head[:1024]
+
+
 def _sniff(head: bytes) -> Optional[str]:
     """'pdf', 'zip', 'ole', 'rtf' from the first bytes, else None."""
-    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
+    if is_pdf(head):
         return "pdf"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         return "zip"
