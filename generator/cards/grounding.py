@@ -108,7 +108,6 @@ _OPENERS = frozenset(".!?:;•\n(\"“«¿¡")  # after these a capital starts a
 MIN_SOFT = 4  # letters of the shortest common word that is looked up (shorter ones carry no fact)
 _UNIT_AFTER = re.compile(r"(\d+(?:[.,]\d+)*)\s?([^\W\d_])", re.UNICODE)  # a number and the letter after it
 _NUMBER_BEFORE = re.compile(r"(\d+(?:[.,]\d+)*)\s?$")
-SPELLED_UNSURE = frozenset(("once", "elf", "neuf", "tres", "sept", "cent", "mil"))  # other words too
 PER_CENT = {"ciento": ("por",), "cent": ("pour", "per")}  # "%" written out in two words
 UNIT_LETTERS = 5  # a unit's symbol is at most this long ("Gbit", "MHz", "kWh")
 
@@ -300,7 +299,7 @@ class Support:
         # Numbers written in words: "one hundred and twenty", "vierunddreißig" (one word alone
         # was looked up above, in its language's list).
         if any_number(self.words):
-            numbers.update(str(v) for a, _, v, n in spelled_runs(tokens) if n >= 2 or tokens[a] not in SPELLED_UNSURE)
+            numbers.update(str(v) for _, _, v, _n in spelled_runs(tokens))
         plain_text = unicodedata.normalize("NFKC", text)
         numbers.update(str(_roman(m.group(1))) for m in _ROMAN.finditer(plain_text))
         numbers.update(_from_years(bare))
@@ -421,7 +420,7 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
     spelled: Set[int] = set()  # the words of numbers written in words, looked up by value
     bare = [_bare_word(t.group(0)) for t in tokens]
     for first, end, value, count in spelled_runs(bare) if any(spelled_piece(b) for b in bare) else ():
-        if count < 2 and (bare[first] in number_words or bare[first] in SPELLED_UNSURE or value >= 100):
+        if count < 2 and (bare[first] in number_words or value >= 100):
             continue  # looked up below: a word of the language's list, a scale ("2,5 Millionen")
         spelled.update(range(first, end))
         if str(value) in index.numbers:

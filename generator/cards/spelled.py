@@ -3,40 +3,44 @@ hundred and twenty", "vierunddreißig", "mille neuf cent quatre-vingt-six", "cie
 nueve". The grounding check (``grounding.py``) looks a number up by its value, so an answer may
 write in words what the text writes in digits, and the other way round. Words are bare (folded,
 accents off, as ``grounding._bare`` makes them): "dreissig", "funf", "veintiun"."""
+import unicodedata
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-# The pieces numbers are made of, bare. German and Spanish join them into one word
-# ("vierunddreissig", "veintisiete"); the others stand apart or are joined by a hyphen.
-_PIECES = """
-zero:0 one:1 two:2 three:3 four:4 five:5 six:6 seven:7 eight:8 nine:9 ten:10 eleven:11 twelve:12
-thirteen:13 fourteen:14 fifteen:15 sixteen:16 seventeen:17 eighteen:18 nineteen:19 twenty:20
-thirty:30 forty:40 fifty:50 sixty:60 seventy:70 eighty:80 ninety:90 hundred:100 thousand:1000
-million:1000000 millions:1000000 billion:1000000000
-null:0 ein:1 eins:1 eine:1 zwei:2 drei:3 vier:4 funf:5 sechs:6 sieben:7 acht:8 neun:9 zehn:10 elf:11
-zwolf:12 sechzehn:16 siebzehn:17 zwanzig:20 dreissig:30 vierzig:40 funfzig:50 sechzig:60
-siebzig:70 achtzig:80 neunzig:90 hundert:100 tausend:1000 millionen:1000000 milliarde:1000000000
-milliarden:1000000000
-zero:0 un:1 une:1 deux:2 trois:3 quatre:4 cinq:5 sept:7 huit:8 neuf:9 dix:10 onze:11 douze:12
-treize:13 quatorze:14 quinze:15 seize:16 vingt:20 vingts:20 trente:30 quarante:40 cinquante:50
-soixante:60 septante:70 octante:80 huitante:80 nonante:90 cent:100 cents:100 mille:1000
-cero:0 uno:1 una:1 dos:2 tres:3 cuatro:4 cinco:5 seis:6 siete:7 ocho:8 nueve:9 diez:10 once:11
-doce:12 trece:13 catorce:14 quince:15 dieci:10 veinte:20 veinti:20 treinta:30 cuarenta:40
-cincuenta:50 sesenta:60 setenta:70 ochenta:80 noventa:90 cien:100 ciento:100 doscientos:200
-doscientas:200 trescientos:300 trescientas:300 cuatrocientos:400 cuatrocientas:400
-quinientos:500 quinientas:500 seiscientos:600 seiscientas:600 setecientos:700 setecientas:700
-ochocientos:800 ochocientas:800 novecientos:900 novecientas:900 mil:1000 millon:1000000
-millones:1000000
+from .wordlists import NUMBER_WORDS
+
+
+def _bare_piece(word: str) -> str:
+    folded = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+# The pieces numbers are made of, bare: every listed language's number words
+# (``wordlists.NUMBER_WORDS``), and the pieces only numbers of several words are made of.
+# German and Spanish join them into one word ("vierunddreissig", "veintisiete"); the others
+# stand apart or are joined by a hyphen.
+_MORE_PIECES = """
+thirteen:13 fourteen:14 fifteen:15 sixteen:16 seventeen:17 eighteen:18 nineteen:19
+millions:1000000 billion:1000000000
+ein:1 eine:1 sechzehn:16 siebzehn:17 millionen:1000000 milliarde:1000000000 milliarden:1000000000
+une:1 treize:13 quatorze:14 quinze:15 seize:16 vingts:20 cents:100
+una:1 trece:13 catorce:14 quince:15 dieci:10 veinti:20 doscientos:200 doscientas:200
+trescientos:300 trescientas:300 cuatrocientos:400 cuatrocientas:400 quinientos:500 quinientas:500
+seiscientos:600 seiscientas:600 setecientos:700 setecientas:700 ochocientos:800 ochocientas:800
+novecientos:900 novecientas:900 millones:1000000
 """
-PIECES: Dict[str, int] = {w: int(n) for w, n in (p.split(":") for p in _PIECES.split())}
+PIECES: Dict[str, int] = {_bare_piece(w): n for words in NUMBER_WORDS.values() for w, n in words.items()}
+PIECES.update((w, int(n)) for w, n in (p.split(":") for p in _MORE_PIECES.split()))
 # Words that join the pieces of one number: "one hundred AND twenty", "vingt ET un",
 # "treinta Y dos", "vierUNDdreissig".
 JOINERS = frozenset(("and", "et", "y", "und"))
 _LONGEST = max(len(w) for w in PIECES)
-# Words that are numbers' pieces but are too often something else to start a number alone.
-_NOT_ALONE = frozenset(("un", "une", "una", "uno", "ein", "eine", "one", "mil", "cent", "null", "sept", "six"))
+# Pieces too often something else to be a number alone (an article, another language's word:
+# "once", "elf", "neuf" is new, "Sept." a month): read only inside a number of several words.
+NOT_ALONE = frozenset(("un", "une", "una", "uno", "ein", "eine", "one", "mil", "cent", "null", "sept",
+                       "once", "elf", "neuf", "tres"))
 
 
-_ALONE_PIECES = frozenset(PIECES) - _NOT_ALONE
+_ALONE_PIECES = frozenset(PIECES) - NOT_ALONE
 _KNOWN: Dict[str, Optional[Tuple[int, ...]]] = {w: (v,) for w, v in PIECES.items()}  # and words seen
 _KNOWN_MAX = 50_000
 
@@ -136,7 +140,7 @@ def runs(words: Sequence[str]) -> List[Tuple[int, int, int, int]]:
                 j += 1  # "one hundred and twenty", "vingt et un"; not "five and six"
             else:
                 break
-        if len(parts) >= 2 or words[i] not in _NOT_ALONE:
+        if len(parts) >= 2 or words[i] not in NOT_ALONE:
             out.append((i, j, value(parts), len(parts)))
         i = j
     return out
