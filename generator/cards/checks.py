@@ -422,9 +422,6 @@ def _yes_no(front: str, back_tokens: List[str], lang: str, back: str = "") -> bo
     return token in YES_NO_OPENERS.get(lang, frozenset())
 
 
-_QUOTATION = re.compile(r'„[^„“”]*[“”]|“[^“”]*”|"[^"]*"|«[^«»]*»|»[^«»]*«')
-
-
 def _several_questions(front: str, tokens: List[str], lang: str) -> bool:
     if _QUOTATION.sub("", front).count("?") >= 2:  # not a title's ("Was ist Aufklärung?")
         return True
@@ -442,7 +439,8 @@ def _several_questions(front: str, tokens: List[str], lang: str) -> bool:
 
 
 _BRACKETED = re.compile(r"^\s*[(\[{⟨].*[)\]}⟩]\s*\.?\s*$", re.S)
-_QUOTED = re.compile(r'^\s*(?:„[^„“”]*[“”]|“[^“”]*”|"[^"]*"|«[^«»]*»|»[^«»]*«)\s*\.?\s*$', re.S)
+_QUOTATION = re.compile(r'„[^„“”]*[“”]|“[^“”]*”|"[^"]*"|«[^«»]*»|»[^«»]*«')  # a quotation, its marks
+_QUOTED = re.compile(r"^\s*(?:%s)\s*\.?\s*$" % _QUOTATION.pattern, re.S)  # a side that is one quotation
 _NUMERIC = re.compile(r"^[\d\s.,:/%°+\-−–]+[^\W\d_]{0,3}\.?$", re.UNICODE)
 
 
@@ -1053,10 +1051,10 @@ def check_cards(cards: Sequence[Card], expected: Optional[Expectation] = None, s
     """Set every card's ``flags`` (the pairs (check, reason) the card carries). ``support``: the
     text the cards were written from (see ``check_card``)."""
     for card in cards:
-        pairs = _pairs(card.kind, card.front, card.back, card.text, card.extra, bool(card.figure),
-                       expected or Expectation(), support)
-        # A card found nowhere in its text is already marked "Not in source": one reason, not two.
-        card.flags = [p for p in pairs if card.grounded or p[0] != Check.UNSUPPORTED.value]
+        # A card found nowhere in its text is already marked "Not in source": its answer is not
+        # looked up again (one reason, not two).
+        card.flags = list(_pairs(card.kind, card.front, card.back, card.text, card.extra, bool(card.figure),
+                                 expected or Expectation(), support if card.grounded else ""))
 
 
 @functools.lru_cache(maxsize=256)  # the cards of a few chunks in flight
