@@ -291,11 +291,6 @@ def plural(n: int, word: str, words: str = "") -> str:
     return "%d %s" % (n, word if n == 1 else (words or word + "s"))
 
 
-def elide(text: str, n: int) -> str:
-    """``text`` cut to at most ``n`` characters, "…" last when it was cut."""
-    return text if len(text) <= n else text[:max(0, n - 1)].rstrip() + "…"
-
-
 # --- theme -----------------------------------------------------------------------------------
 
 def theme_color(name: str) -> str:

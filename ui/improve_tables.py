@@ -16,7 +16,8 @@ from ..generator.improve.diagnose import Diagnosis
 from ..generator.improve.history import StrugglingCard
 from ..generator.improve.notes import plain_text
 from ..generator.improve.request import FAILED, KEEP, REWRITE, SKIPPED, SPLIT, Proposal
-from .common import elide, plural
+from ..generator.outside import shorten
+from .common import plural
 
 WHY_TEXT = {"leech": "tagged leech", "lapses": "lapses ≥ leech threshold", "difficulty": "FSRS: hard",
             "retrievability": "FSRS: fading"}
@@ -26,9 +27,9 @@ CELL_CHARS = 600
 
 
 def _item(text: str, tip: str = "") -> QTableWidgetItem:
-    item = QTableWidgetItem(elide(text, CELL_CHARS))
+    item = QTableWidgetItem(shorten(text, CELL_CHARS))
     item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-    item.setToolTip(elide(tip or text, 3000))
+    item.setToolTip(shorten(tip or text, 3000))
     return item
 
 

@@ -167,9 +167,10 @@ def _unique(name: str, taken: Dict[str, NoteId]) -> str:
 
 
 def _short(field_html: str, n: int = 40) -> str:
-    from .common import elide, html_to_plain
+    from ..generator.outside import shorten
+    from .common import html_to_plain
 
-    return elide(" ".join(html_to_plain(field_html).split()), n)
+    return shorten(" ".join(html_to_plain(field_html).split()), n)
 
 
 def open_from_notes(browser: Any, nids: Sequence[NoteId]) -> None:

@@ -45,7 +45,8 @@ from anki.notes import NoteId
 
 from ..generator.cards.card import CLOZE, Card
 from ..generator.cards.checks import INFORMATIONAL, is_flagged
-from .common import elide, html_to_plain, plain_to_html, theme_color
+from ..generator.outside import shorten
+from .common import html_to_plain, plain_to_html, theme_color
 from .figure_widgets import Thumbnails
 from .review_rows import ReviewRows, Row
 
@@ -523,7 +524,7 @@ def marks(row: Optional[Row], card: Card, state: ReviewRows) -> List[str]:
     if not card.grounded:
         out.append(UNGROUNDED_TEXT[0])
     if card.similar_to is not None and not added:
-        out.append("Similar to: " + elide(card.similar_to.front, 50))
+        out.append("Similar to: " + shorten(card.similar_to.front, 50))
     out.extend(FLAG_TEXT.get(check, check) for check, _ in card.flags if check not in INFORMATIONAL)
     if card.rewritten:
         out.append(REWRITTEN_TEXT)
@@ -551,7 +552,7 @@ def _mark_tips(row: Row, card: Card) -> List[str]:
         tips.append(UNGROUNDED_TEXT[1])
     if card.similar_to is not None:
         s = card.similar_to
-        tips.append(SIMILAR_TIP % (s.note_id, s.score, elide(s.front, 200)))
+        tips.append(SIMILAR_TIP % (s.note_id, s.score, shorten(s.front, 200)))
     tips.extend(reason for _, reason in card.flags)
     if card.rewritten:
         tips.append(rewritten_tip(card))

@@ -31,8 +31,9 @@ from aqt.qt import (
     QWidget,
 )
 
+from ..generator.outside import shorten
 from .anki_window import AnkiWindow
-from .common import (ADDON, elide, error_text, esc, get_settings, is_alive, on_main, plural, register_dialog,
+from .common import (ADDON, error_text, esc, get_settings, is_alive, on_main, plural, register_dialog,
                      run_long, run_with_collection, show_in_browser)
 
 DIALOG_NAME = "OllamaFlashcardsUpdate"
@@ -132,7 +133,7 @@ def entry_details(entry: Any, document: str) -> str:
 def short(texts: Sequence[str], n: int = 90, start: int = 0) -> str:
     """The texts on one line, from word ``start`` (with "…" before), cut to ``n`` characters."""
     words = " — ".join(texts).split()
-    return elide(("… " if start else "") + " ".join(words[start:]), n)
+    return shorten(("… " if start else "") + " ".join(words[start:]), n)
 
 
 def short_pair(old: Sequence[str], new: Sequence[str], n: int = 90) -> Tuple[str, str]:
