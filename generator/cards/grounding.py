@@ -236,8 +236,15 @@ def _date_keys(bare: str, words: FrozenSet[str]) -> Set[str]:
     from .wordlists import MONTHS
 
     out = {"month%d" % n for m in _dates(bare) for n in _date_parts(m)[1]}
-    out.update("month%d" % MONTHS[w] for w in words.intersection(MONTHS))
+    out.update("month%d" % MONTHS[w] for w in words.intersection(MONTHS) if _in_a_date(bare, w))
     return out
+
+
+def _in_a_date(text: str, month: str) -> bool:
+    """The month's name stands beside a number in ``text`` ("23. Mai", "May 1949"): a date's, not
+    the word "may" or the planet Mars."""
+    m = re.escape(month)
+    return re.search(r"\d\.?\s+(?:(?:de|of|du)\s+)?%s\b|\b%s\s+(?:(?:de|del)\s+)?\d" % (m, m), text, re.I) is not None
 
 
 def _from_years(bare: str) -> Set[str]:
@@ -471,7 +478,7 @@ def _words(answer: str, index: "Support", lang: str, terms: _Terms) -> None:
         if not found and len(word) <= UNIT_LETTERS:
             number = _NUMBER_BEFORE.search(answer[max(0, m.start() - 24):m.start()])
             found = number is not None and word[0] in index.unit_after.get(_digits(number.group(1)), ())
-        if not found and word in MONTHS:
+        if not found and word in MONTHS and _in_a_date(answer, raw):
             found = "month%d" % MONTHS[word] in index.numbers  # "May" for the "05" of "23.05.1949"
         if capital[i] and not found and len(word) >= 5 and word[:4] in index.stems4:
             found = True  # a name's derived form: "British" for "Britain", "Chinese" for "China"

@@ -766,3 +766,10 @@ def test_neither_nor_is_a_negation() -> None:
 def test_the_power_of_a_unit_is_no_number() -> None:
     assert unsupported_terms("Force per area in N/m²", "Pressure is force per unit area, in newtons per square metre.",
                              "en") == []
+
+
+def test_a_month_counts_only_in_a_date() -> None:
+    assert unsupported_terms("On 23 May 1949", "The Basic Law was signed on 23.05.1949.", "en") == []
+    # "may" the verb is no month, nor is a planet a month of the text's dates
+    assert unsupported_terms("23.05.1949", "It may have been signed on the 23rd, in 1949.", "en") != []
+    assert unsupported_terms("Mars", "The probe left on 3 March 2020 for the outer planets.", "en") != []
