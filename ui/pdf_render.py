@@ -42,8 +42,10 @@ Area = Tuple[float, float, float, float]  # (left, top, right, bottom), points
 AREA_MAX_SCALE = 4.0  # as generator/images/figure.py says
 MAX_RUN_PIECES = 64  # a line in more pieces than this is read as one run
 # QtPdf reads the page's whole text again for each selection asked: on a crowded page one costs
-# tens of milliseconds, so a page gets at most this many (and this long) for its words' boxes;
-# past that, a line in pieces is one run.
+# tens of milliseconds, so a page gets at most this many (and this long) for its lines' and
+# words' boxes. A line in pieces is one run when its words no longer fit the budget; once the
+# budget is spent, the page's remaining lines give no run (a bound on hostile pages: their
+# labels are not looked for).
 MAX_SELECTIONS = 400
 SELECTION_SECONDS = 2.5
 _LINE = re.compile(r"[^\r\n]+")
